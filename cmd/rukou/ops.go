@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/watcher"
+	"github.com/rukou/rukou/xds"
+)
+
+// ops serves /healthz, /readyz, /metrics and /debug/ on --ops-address.
+type ops struct {
+	state    *state
+	xds      *xds.Server
+	store    *watcher.Store
+	registry *prometheus.Registry
+	rebuilds *prometheus.HistogramVec
+}
+
+func newOps(st *state, xs *xds.Server, store *watcher.Store) *ops {
+	o := &ops{state: st, xds: xs, store: store, registry: prometheus.NewRegistry()}
+	o.rebuilds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "rukou_rebuild_duration_seconds",
+		Help:    "Time to translate the watched objects into Envoy resources, by result.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"result"})
+	o.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		o.rebuilds,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rukou_build_info", Help: "Always 1; the version label says which rukou runs.",
+			ConstLabels: prometheus.Labels{"version": version},
+		}, func() float64 { return 1 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rukou_xds_streams", Help: "Open xDS streams from Envoys.",
+		}, func() float64 { return float64(xs.Streams()) }),
+		&objectsCollector{store: store, desc: prometheus.NewDesc("rukou_objects", "Watched objects by kind.", []string{"kind"}, nil)},
+		&diagnosticsCollector{state: st, desc: prometheus.NewDesc("rukou_diagnostics", "Current diagnostics by reason.", []string{"reason"}, nil)},
+	)
+	return o
+}
+
+func (o *ops) observeRebuild(d time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	o.rebuilds.WithLabelValues(result).Observe(d.Seconds())
+}
+
+func (o *ops) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !o.xds.Ready() {
+			http.Error(w, "no configuration built yet", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/config", o.debugConfig)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// debugConfig shows the served Envoy resources, the diagnostics and the
+// manifest files that could not be read.
+func (o *ops) debugConfig(w http.ResponseWriter, _ *http.Request) {
+	res := o.state.result()
+	if res == nil {
+		http.Error(w, "no configuration built yet", http.StatusServiceUnavailable)
+		return
+	}
+	dump, err := translator.NewDump(res.Resources, res.Diagnostics)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b, err := dump.JSON()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if o.state.sourceErrors != nil {
+		if errs := o.state.sourceErrors(); len(errs) > 0 {
+			var withErrs map[string]any
+			_ = json.Unmarshal(b, &withErrs)
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.Error()
+			}
+			withErrs["manifestErrors"] = msgs
+			b, _ = json.MarshalIndent(withErrs, "", "  ")
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+func (o *ops) serve(ctx context.Context, lis net.Listener) error {
+	srv := &http.Server{Handler: o.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type objectsCollector struct {
+	store *watcher.Store
+	desc  *prometheus.Desc
+}
+
+func (c *objectsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *objectsCollector) Collect(ch chan<- prometheus.Metric) {
+	for kind, n := range c.store.Counts() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), kind)
+	}
+}
+
+type diagnosticsCollector struct {
+	state *state
+	desc  *prometheus.Desc
+}
+
+func (c *diagnosticsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *diagnosticsCollector) Collect(ch chan<- prometheus.Metric) {
+	res := c.state.result()
+	if res == nil {
+		return
+	}
+	counts := map[translator.Reason]int{}
+	for _, d := range res.Diagnostics {
+		counts[d.Reason]++
+	}
+	for reason, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), string(reason))
+	}
+}

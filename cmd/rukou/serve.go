@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/watcher"
+	"github.com/rukou/rukou/xds"
+)
+
+// translationFlags registers the flags that shape translation; serve and
+// translate share them so that both see the same routing.
+func translationFlags(fs *flag.FlagSet, opts *translator.Options) {
+	fs.StringVar(&opts.IngressClass, "ingress-class", defaultIngressClass, "value of the legacy kubernetes.io/ingress.class annotation that selects rukou")
+	fs.StringVar(&opts.ControllerName, "controller-name", defaultControllerName, "spec.controller of the IngressClasses rukou serves")
+	fs.BoolVar(&opts.WatchIngressWithoutClass, "watch-ingress-without-class", false, "also serve Ingresses that name no class")
+	fs.StringVar(&opts.ListenAddress, "envoy-listen-address", defaultListenAddress, "address Envoy's listeners bind to")
+	fs.Func("envoy-http-port", fmt.Sprintf("port of Envoy's HTTP listener (default %d)", defaultHTTPPort), portFlag(&opts.HTTPPort))
+	fs.Func("envoy-https-port", fmt.Sprintf("port of Envoy's HTTPS listener (default %d)", defaultHTTPSPort), portFlag(&opts.HTTPSPort))
+}
+
+func portFlag(dst *uint32) func(string) error {
+	return func(s string) error {
+		var p uint32
+		if _, err := fmt.Sscan(s, &p); err != nil || p == 0 || p > 65535 {
+			return fmt.Errorf("%q is not a port number", s)
+		}
+		*dst = p
+		return nil
+	}
+}
+
+type serveConfig struct {
+	xdsAddress, opsAddress string
+	kubeconfig, watchDir   string
+	namespace              string
+	logLevel, logFormat    string
+	opts                   translator.Options
+}
+
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	cfg := serveConfig{opts: translator.DefaultOptions()}
+	fs.StringVar(&cfg.xdsAddress, "xds-address", defaultXDSAddress, "address of the xDS (gRPC ADS) server")
+	fs.StringVar(&cfg.opsAddress, "ops-address", defaultOpsAddress, "address of /metrics, /healthz, /readyz and /debug/")
+	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
+	fs.StringVar(&cfg.watchDir, "watch-dir", "", "serve the manifests in this directory instead of a cluster, and follow its changes")
+	fs.StringVar(&cfg.namespace, "watch-namespace", "", "watch only this namespace (default: all)")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
+	translationFlags(fs, &cfg.opts)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	log, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log)
+}
+
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Listen first, so that a busy port fails at once rather than after the
+	// caches have synced.
+	xdsLis, err := net.Listen("tcp", cfg.xdsAddress)
+	if err != nil {
+		return fmt.Errorf("xds address: %w", err)
+	}
+	opsLis, err := net.Listen("tcp", cfg.opsAddress)
+	if err != nil {
+		xdsLis.Close()
+		return fmt.Errorf("ops address: %w", err)
+	}
+
+	store := watcher.NewStore()
+	xdsServer := xds.New(log)
+	state := &state{log: log}
+	ops := newOps(state, xdsServer, store)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	errs := make(chan error, 2)
+	wg.Go(func() { errs <- ops.serve(ctx, opsLis) })
+	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis) })
+
+	if cfg.watchDir != "" {
+		dir := &watcher.Dir{Path: cfg.watchDir, Store: store, Log: log}
+		if err := dir.Scan(); err != nil {
+			return fmt.Errorf("watch dir: %w", err)
+		}
+		state.sourceErrors = dir.Errors
+		wg.Go(func() { dir.Run(ctx) })
+		log.Info("watching manifests", "dir", cfg.watchDir)
+	} else {
+		rc, err := restConfig(cfg.kubeconfig)
+		if err != nil {
+			return err
+		}
+		client, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("kubernetes client: %w", err)
+		}
+		kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, Store: store, Log: log}
+		if err := kube.Start(ctx); err != nil {
+			return err
+		}
+		log.Info("watching cluster", "host", rc.Host, "namespace", cfg.namespace)
+	}
+
+	rebuild := func() {
+		start := time.Now()
+		res, err := translator.Translate(store.Input(), cfg.opts)
+		ops.observeRebuild(time.Since(start), err)
+		if err != nil {
+			log.Error("translation failed; still serving the previous configuration", "error", err)
+			return
+		}
+		if err := xdsServer.Update(ctx, res.Resources); err != nil {
+			log.Error("snapshot not served; still serving the previous configuration", "error", err)
+			return
+		}
+		state.set(res)
+		log.Debug("configuration updated", "elapsed", time.Since(start), "clusters", len(res.Resources.Clusters))
+	}
+	rebuild()
+	log.Info("serving", "xds", xdsLis.Addr().String(), "ops", opsLis.Addr().String())
+	// A burst of changes makes one rebuild: 100 ms of quiet, or 1 s at most.
+	wg.Go(func() { watcher.Batch(ctx, store.Changes(), 100*time.Millisecond, time.Second, rebuild) })
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		return nil
+	case err := <-errs:
+		cancel()
+		return err
+	}
+}
+
+// restConfig finds the cluster: --kubeconfig, else the in-cluster config,
+// else $KUBECONFIG and ~/.kube/config as kubectl reads them.
+func restConfig(path string) (*rest.Config, error) {
+	if path == "" {
+		if rc, err := rest.InClusterConfig(); err == nil {
+			return rc, nil
+		} else if !errors.Is(err, rest.ErrNotInCluster) {
+			return nil, fmt.Errorf("in-cluster config: %w", err)
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w (give --kubeconfig, run in a cluster, or set $KUBECONFIG)", err)
+	}
+	return rc, nil
+}
+
+// state is the outcome of the last translation, for logs and /debug.
+type state struct {
+	log          *slog.Logger
+	mu           sync.Mutex
+	last         *translator.Result
+	sourceErrors func() []error
+}
+
+// set records res and logs the diagnostics that are new since the last
+// translation, so a broken Ingress is reported once, not on every rebuild.
+func (s *state) set(res *translator.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var prev []translator.Diagnostic
+	if s.last != nil {
+		prev = s.last.Diagnostics
+	}
+	for _, d := range res.Diagnostics {
+		if !slices.Contains(prev, d) {
+			s.log.Warn("rule not served as written", "kind", d.Kind, "namespace", d.Namespace, "name", d.Name, "reason", d.Reason, "message", d.Message)
+		}
+	}
+	s.last = res
+}
+
+func (s *state) result() *translator.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+

@@ -1,0 +1,230 @@
+// Package envoy holds what is Envoy-specific outside translation: the
+// bootstrap that points Envoy at rukou, and helpers that run an Envoy process
+// and read its admin API.
+package envoy
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	envoy_config_bootstrap_v3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	envoy_config_cluster_v3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	envoy_config_overload_v3 "github.com/envoyproxy/go-control-plane/envoy/config/overload/v3"
+	envoy_extensions_resource_monitors_downstream_connections_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
+	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"sigs.k8s.io/yaml"
+)
+
+// XDSClusterName is the static cluster through which Envoy reaches rukou.
+const XDSClusterName = "rukou-xds"
+
+// Mode is the flavour of ADS Envoy speaks to rukou.
+type Mode string
+
+const (
+	// Delta is incremental ADS: only changed resources travel. The default.
+	Delta Mode = "delta"
+	// SotW is state-of-the-world ADS: every change resends a whole type.
+	SotW Mode = "sotw"
+)
+
+// BootstrapConfig are the settings of a bootstrap.
+type BootstrapConfig struct {
+	// XDSAddress is rukou's xDS address, host:port; the host may be a name.
+	XDSAddress string
+	// AdminAddress is where Envoy's admin API listens, host:port.
+	AdminAddress string
+	NodeID       string
+	Mode         Mode
+	// XDSCA, XDSCert and XDSKey, when set, are file paths (as Envoy sees
+	// them) for mutual TLS to rukou.
+	XDSCA, XDSCert, XDSKey string
+	// MaxConnections caps Envoy's downstream connections overall.
+	MaxConnections int64
+}
+
+// Bootstrap returns the Envoy bootstrap for cfg: a node identity, the admin
+// API, and one static cluster to rukou over which everything else arrives
+// by ADS.
+func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error) {
+	xdsHost, xdsPort, err := splitHostPort(cfg.XDSAddress)
+	if err != nil {
+		return nil, fmt.Errorf("xds address: %w", err)
+	}
+	adminHost, adminPort, err := splitHostPort(cfg.AdminAddress)
+	if err != nil {
+		return nil, fmt.Errorf("admin address: %w", err)
+	}
+	apiType := envoy_config_core_v3.ApiConfigSource_DELTA_GRPC
+	switch cfg.Mode {
+	case Delta, "":
+	case SotW:
+		apiType = envoy_config_core_v3.ApiConfigSource_GRPC
+	default:
+		return nil, fmt.Errorf("xds mode %q: want %q or %q", cfg.Mode, Delta, SotW)
+	}
+	if (cfg.XDSCert == "") != (cfg.XDSKey == "") {
+		return nil, fmt.Errorf("xds client certificate and key must be given together")
+	}
+	maxConns := cfg.MaxConnections
+	if maxConns == 0 {
+		maxConns = 50000
+	}
+
+	ads := &envoy_config_core_v3.ConfigSource{
+		ResourceApiVersion:    envoy_config_core_v3.ApiVersion_V3,
+		ConfigSourceSpecifier: &envoy_config_core_v3.ConfigSource_Ads{Ads: &envoy_config_core_v3.AggregatedConfigSource{}},
+	}
+	b := &envoy_config_bootstrap_v3.Bootstrap{
+		Node: &envoy_config_core_v3.Node{Id: cfg.NodeID, Cluster: "rukou"},
+		Admin: &envoy_config_bootstrap_v3.Admin{
+			Address: socketAddress(adminHost, adminPort),
+		},
+		DynamicResources: &envoy_config_bootstrap_v3.Bootstrap_DynamicResources{
+			AdsConfig: &envoy_config_core_v3.ApiConfigSource{
+				ApiType:                   apiType,
+				TransportApiVersion:       envoy_config_core_v3.ApiVersion_V3,
+				SetNodeOnFirstMessageOnly: true,
+				GrpcServices: []*envoy_config_core_v3.GrpcService{{
+					TargetSpecifier: &envoy_config_core_v3.GrpcService_EnvoyGrpc_{
+						EnvoyGrpc: &envoy_config_core_v3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
+					},
+				}},
+			},
+			LdsConfig: ads,
+			CdsConfig: ads,
+		},
+		StaticResources: &envoy_config_bootstrap_v3.Bootstrap_StaticResources{
+			Clusters: []*envoy_config_cluster_v3.Cluster{xdsCluster(cfg, xdsHost, xdsPort)},
+		},
+		// A cap on downstream connections keeps one flood from exhausting
+		// file descriptors and memory (Envoy warns at start without one).
+		OverloadManager: &envoy_config_overload_v3.OverloadManager{
+			ResourceMonitors: []*envoy_config_overload_v3.ResourceMonitor{{
+				Name: "envoy.resource_monitors.global_downstream_max_connections",
+				ConfigType: &envoy_config_overload_v3.ResourceMonitor_TypedConfig{TypedConfig: mustAny(
+					&envoy_extensions_resource_monitors_downstream_connections_v3.DownstreamConnectionsConfig{MaxActiveDownstreamConnections: maxConns})},
+			}},
+		},
+	}
+	if err := b.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("bootstrap is invalid: %w", err)
+	}
+	return b, nil
+}
+
+func xdsCluster(cfg BootstrapConfig, host string, port uint32) *envoy_config_cluster_v3.Cluster {
+	c := &envoy_config_cluster_v3.Cluster{
+		Name: XDSClusterName,
+		// STRICT_DNS takes an IP or a name such as a Service's DNS name,
+		// and follows the name to every rukou replica.
+		ClusterDiscoveryType: &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_STRICT_DNS},
+		ConnectTimeout:       durationpb.New(5 * time.Second),
+		LoadAssignment: &envoy_config_endpoint_v3.ClusterLoadAssignment{
+			ClusterName: XDSClusterName,
+			Endpoints: []*envoy_config_endpoint_v3.LocalityLbEndpoints{{
+				LbEndpoints: []*envoy_config_endpoint_v3.LbEndpoint{{
+					HostIdentifier: &envoy_config_endpoint_v3.LbEndpoint_Endpoint{Endpoint: &envoy_config_endpoint_v3.Endpoint{
+						Address: socketAddress(host, port),
+					}},
+				}},
+			}},
+		},
+		TypedExtensionProtocolOptions: map[string]*anypb.Any{
+			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(&envoy_extensions_upstreams_http_v3.HttpProtocolOptions{
+				UpstreamProtocolOptions: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_{
+					ExplicitHttpConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig{
+						ProtocolConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+							Http2ProtocolOptions: &envoy_config_core_v3.Http2ProtocolOptions{
+								// Pings find a dead control plane long before TCP
+								// would; rukou's server allows this interval.
+								ConnectionKeepalive: &envoy_config_core_v3.KeepaliveSettings{
+									Interval: durationpb.New(30 * time.Second),
+									Timeout:  durationpb.New(5 * time.Second),
+								},
+							},
+						},
+					},
+				},
+			}),
+		},
+	}
+	if cfg.XDSCA != "" || cfg.XDSCert != "" {
+		tls := &envoy_extensions_transport_sockets_tls_v3.UpstreamTlsContext{
+			CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{},
+		}
+		if cfg.XDSCert != "" {
+			tls.CommonTlsContext.TlsCertificates = []*envoy_extensions_transport_sockets_tls_v3.TlsCertificate{{
+				CertificateChain: fileSource(cfg.XDSCert),
+				PrivateKey:       fileSource(cfg.XDSKey),
+			}}
+		}
+		if cfg.XDSCA != "" {
+			tls.CommonTlsContext.ValidationContextType = &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext_ValidationContext{
+				ValidationContext: &envoy_extensions_transport_sockets_tls_v3.CertificateValidationContext{
+					TrustedCa: fileSource(cfg.XDSCA),
+				},
+			}
+		}
+		c.TransportSocket = &envoy_config_core_v3.TransportSocket{
+			Name:       "envoy.transport_sockets.tls",
+			ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(tls)},
+		}
+	}
+	return c
+}
+
+// MarshalYAML renders a bootstrap as YAML, the form `envoy -c` reads.
+func MarshalYAML(b *envoy_config_bootstrap_v3.Bootstrap) ([]byte, error) {
+	j, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	return yaml.JSONToYAML(j)
+}
+
+func fileSource(path string) *envoy_config_core_v3.DataSource {
+	return &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_Filename{Filename: path}}
+}
+
+func splitHostPort(addr string) (string, uint32, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.ParseUint(p, 10, 16)
+	if err != nil || port == 0 {
+		return "", 0, fmt.Errorf("port %q is not a port number", p)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return host, uint32(port), nil
+}
+
+func socketAddress(host string, port uint32) *envoy_config_core_v3.Address {
+	return &envoy_config_core_v3.Address{
+		Address: &envoy_config_core_v3.Address_SocketAddress{SocketAddress: &envoy_config_core_v3.SocketAddress{
+			Address:       host,
+			PortSpecifier: &envoy_config_core_v3.SocketAddress_PortValue{PortValue: port},
+		}},
+	}
+}
+
+func mustAny(m proto.Message) *anypb.Any {
+	a, err := anypb.New(m)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+

@@ -1,0 +1,43 @@
+// Package echo is a small HTTP backend that answers every request with what
+// it received, so that a person or a test can see where a request went and
+// how it arrived.
+package echo
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// Request is what the backend reports about a request it received.
+type Request struct {
+	Backend  string              `json:"backend"`
+	Method   string              `json:"method"`
+	Host     string              `json:"host"`
+	Path     string              `json:"path"`
+	RawQuery string              `json:"query,omitempty"`
+	Proto    string              `json:"proto"`
+	Headers  map[string][]string `json:"headers"`
+	Body     string              `json:"body,omitempty"`
+}
+
+// Handler answers with a JSON Request naming backend.
+func Handler(backend string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Backend", backend)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(Request{
+			Backend:  backend,
+			Method:   r.Method,
+			Host:     r.Host,
+			Path:     r.URL.Path,
+			RawQuery: r.URL.RawQuery,
+			Proto:    r.Proto,
+			Headers:  r.Header,
+			Body:     string(body),
+		})
+	})
+}

@@ -1,0 +1,80 @@
+package translator
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// upstreamTimeout bounds a whole request to a backend. It matches
+// ingress-nginx's default proxy-read-timeout of 60 seconds.
+const upstreamTimeout = 60 * time.Second
+
+func routeConfiguration(name string, m *Model) *envoy_config_route_v3.RouteConfiguration {
+	rc := &envoy_config_route_v3.RouteConfiguration{
+		Name: name,
+		// Hosts match without the port of the Host header.
+		IgnorePortInHostMatching: true,
+	}
+	for _, vh := range m.VirtualHosts {
+		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh))
+	}
+	return rc
+}
+
+func virtualHost(vh *VirtualHost) *envoy_config_route_v3.VirtualHost {
+	out := &envoy_config_route_v3.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
+	for _, r := range vh.Routes {
+		route := &envoy_config_route_v3.Route{Match: routeMatch(r)}
+		// Envoy's "*.foo.com" also matches "a.b.foo.com", but an Ingress
+		// wildcard covers exactly one label, so the host's own rules also
+		// check the authority. Hostless rules and defaults apply to any host.
+		if strings.HasPrefix(vh.Host, "*.") && !r.FromHostless && !r.Default {
+			route.Match.Headers = append(route.Match.Headers, oneLabelAuthority(vh.Host))
+		}
+		if r.DirectStatus != 0 {
+			route.Action = &envoy_config_route_v3.Route_DirectResponse{
+				DirectResponse: &envoy_config_route_v3.DirectResponseAction{Status: r.DirectStatus},
+			}
+		} else {
+			route.Action = &envoy_config_route_v3.Route_Route{Route: &envoy_config_route_v3.RouteAction{
+				ClusterSpecifier: &envoy_config_route_v3.RouteAction_Cluster{Cluster: r.Backend},
+				Timeout:          durationpb.New(upstreamTimeout),
+			}}
+		}
+		out.Routes = append(out.Routes, route)
+	}
+	return out
+}
+
+func routeMatch(r *Route) *envoy_config_route_v3.RouteMatch {
+	m := &envoy_config_route_v3.RouteMatch{}
+	switch {
+	case r.Match == PathExact:
+		m.PathSpecifier = &envoy_config_route_v3.RouteMatch_Path{Path: r.Path}
+	case r.Path == "/":
+		// path_separated_prefix must not end with "/"; "/" matches everything.
+		m.PathSpecifier = &envoy_config_route_v3.RouteMatch_Prefix{Prefix: "/"}
+	default:
+		m.PathSpecifier = &envoy_config_route_v3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: r.Path}
+	}
+	return m
+}
+
+// oneLabelAuthority matches an authority that is exactly one label in front
+// of the wildcard's suffix, with or without a port, in any letter case.
+func oneLabelAuthority(wildcard string) *envoy_config_route_v3.HeaderMatcher {
+	suffix := regexp.QuoteMeta(strings.TrimPrefix(wildcard, "*"))
+	return &envoy_config_route_v3.HeaderMatcher{
+		Name: ":authority",
+		HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: &envoy_type_matcher_v3.StringMatcher{
+			MatchPattern: &envoy_type_matcher_v3.StringMatcher_SafeRegex{SafeRegex: &envoy_type_matcher_v3.RegexMatcher{
+				Regex: `(?i)[^.:]+` + suffix + `(:[0-9]+)?`,
+			}},
+		}},
+	}
+}

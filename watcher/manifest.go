@@ -1,0 +1,148 @@
+package watcher
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+)
+
+// ManifestError says where a manifest file is malformed.
+type ManifestError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *ManifestError) Error() string {
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *ManifestError) Unwrap() error { return e.Err }
+
+// watchedKinds are the kinds rukou reads; documents of other kinds (a
+// Deployment next to its Service, say) are skipped without complaint.
+var watchedKinds = map[schema.GroupKind]bool{
+	{Group: "networking.k8s.io", Kind: "Ingress"}:      true,
+	{Group: "networking.k8s.io", Kind: "IngressClass"}: true,
+	{Group: "", Kind: "Service"}:                       true,
+	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}: true,
+	{Group: "", Kind: "Secret"}:                        true,
+}
+
+// yamlLine finds the line number in the YAML parser's messages.
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// Decode reads the objects of the watched kinds from one file of YAML
+// documents (separated by "---") or JSON. A List's items are read too.
+// Namespaced objects without a namespace get "default", as kubectl does.
+// The error, if any, is a *ManifestError naming the file and the line.
+func Decode(file string, data []byte) ([]runtime.Object, error) {
+	var out []runtime.Object
+	for _, doc := range splitDocuments(data) {
+		objs, err := decodeDocument(doc.text)
+		if err != nil {
+			line := doc.line
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				line += n - 1
+			}
+			return nil, &ManifestError{File: file, Line: line, Err: err}
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+type document struct {
+	text []byte
+	line int // the first line of the document in its file, from 1
+}
+
+func splitDocuments(data []byte) []document {
+	var docs []document
+	var cur bytes.Buffer
+	start, n := 1, 0
+	flush := func(next int) {
+		if len(bytes.TrimSpace(cur.Bytes())) > 0 {
+			docs = append(docs, document{text: bytes.Clone(cur.Bytes()), line: start})
+		}
+		cur.Reset()
+		start = next
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if line == "---" || strings.HasPrefix(line, "--- ") {
+			flush(n + 1)
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+	}
+	flush(n + 1)
+	return docs
+}
+
+func decodeDocument(text []byte) ([]runtime.Object, error) {
+	raw, err := yaml.YAMLToJSON(text)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil, nil // a document of only comments
+	}
+	var meta metav1.TypeMeta
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if meta.Kind == "" || meta.APIVersion == "" {
+		return nil, fmt.Errorf("object has no apiVersion or kind")
+	}
+	gvk := meta.GroupVersionKind()
+	if gvk.Kind == "List" {
+		var list struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("list: %w", err)
+		}
+		var out []runtime.Object
+		for i, item := range list.Items {
+			objs, err := decodeDocument(item)
+			if err != nil {
+				return nil, fmt.Errorf("list item %d: %w", i, err)
+			}
+			out = append(out, objs...)
+		}
+		return out, nil
+	}
+	if !watchedKinds[gvk.GroupKind()] {
+		return nil, nil
+	}
+	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(raw, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", gvk.Kind, err)
+	}
+	if mo, ok := obj.(metav1.Object); ok {
+		if mo.GetName() == "" {
+			return nil, fmt.Errorf("%s has no metadata.name", gvk.Kind)
+		}
+		if mo.GetNamespace() == "" && gvk.Kind != "IngressClass" {
+			mo.SetNamespace(corev1.NamespaceDefault)
+		}
+	}
+	return []runtime.Object{obj}, nil
+}

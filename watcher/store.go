@@ -1,0 +1,160 @@
+// Package watcher holds the sources of Kubernetes objects (the API server
+// through informers, or a directory of manifests) and the store they feed.
+package watcher
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/rukou/rukou/translator"
+)
+
+// Key identifies one object in the store.
+type Key struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// KeyOf returns the key of a watched object, and false for any other kind.
+func KeyOf(obj runtime.Object) (Key, bool) {
+	switch o := obj.(type) {
+	case *networkingv1.Ingress:
+		return Key{"Ingress", o.Namespace, o.Name}, true
+	case *networkingv1.IngressClass:
+		return Key{"IngressClass", "", o.Name}, true
+	case *corev1.Service:
+		return Key{"Service", o.Namespace, o.Name}, true
+	case *discoveryv1.EndpointSlice:
+		return Key{"EndpointSlice", o.Namespace, o.Name}, true
+	case *corev1.Secret:
+		return Key{"Secret", o.Namespace, o.Name}, true
+	}
+	return Key{}, false
+}
+
+// Store holds the current objects of every source and says when they change.
+// Objects in the store are never modified; readers share them.
+type Store struct {
+	mu      sync.RWMutex
+	sources map[string]map[Key]runtime.Object
+	changes chan struct{}
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1)}
+}
+
+// Changes delivers a signal after one or more changes; signals coalesce.
+func (s *Store) Changes() <-chan struct{} { return s.changes }
+
+func (s *Store) notify() {
+	select {
+	case s.changes <- struct{}{}:
+	default:
+	}
+}
+
+// Upsert adds or replaces obj as seen by source.
+func (s *Store) Upsert(source string, obj runtime.Object) {
+	key, ok := KeyOf(obj)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	objs := s.sources[source]
+	if objs == nil {
+		objs = map[Key]runtime.Object{}
+		s.sources[source] = objs
+	}
+	objs[key] = obj
+	s.mu.Unlock()
+	s.notify()
+}
+
+// Delete removes obj as seen by source.
+func (s *Store) Delete(source string, obj runtime.Object) {
+	key, ok := KeyOf(obj)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	delete(s.sources[source], key)
+	s.mu.Unlock()
+	s.notify()
+}
+
+// Replace makes objs the whole set of objects of source.
+func (s *Store) Replace(source string, objs []runtime.Object) {
+	next := make(map[Key]runtime.Object, len(objs))
+	for _, obj := range objs {
+		if key, ok := KeyOf(obj); ok {
+			next[key] = obj
+		}
+	}
+	s.mu.Lock()
+	s.sources[source] = next
+	s.mu.Unlock()
+	s.notify()
+}
+
+// Counts returns how many objects of each kind the store holds.
+func (s *Store) Counts() map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]int{}
+	for _, objs := range s.sources {
+		for key := range objs {
+			out[key.Kind]++
+		}
+	}
+	return out
+}
+
+// Input returns the current objects for translation, in a stable order.
+func (s *Store) Input() translator.Input {
+	s.mu.RLock()
+	keys := make([]Key, 0)
+	merged := map[Key]runtime.Object{}
+	sources := make([]string, 0, len(s.sources))
+	for name := range s.sources {
+		sources = append(sources, name)
+	}
+	slices.Sort(sources) // when two sources hold one object, the last name wins
+	for _, name := range sources {
+		for key, obj := range s.sources[name] {
+			if _, dup := merged[key]; !dup {
+				keys = append(keys, key)
+			}
+			merged[key] = obj
+		}
+	}
+	s.mu.RUnlock()
+
+	slices.SortFunc(keys, func(a, b Key) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	var in translator.Input
+	for _, key := range keys {
+		switch o := merged[key].(type) {
+		case *networkingv1.Ingress:
+			in.Ingresses = append(in.Ingresses, o)
+		case *networkingv1.IngressClass:
+			in.IngressClasses = append(in.IngressClasses, o)
+		case *corev1.Service:
+			in.Services = append(in.Services, o)
+		case *discoveryv1.EndpointSlice:
+			in.EndpointSlices = append(in.EndpointSlices, o)
+		case *corev1.Secret:
+			in.Secrets = append(in.Secrets, o)
+		}
+	}
+	return in
+}
