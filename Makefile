@@ -1,0 +1,43 @@
+# rukou's developer entry points. `make help` lists them.
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: help build tools test test-unit test-e2e bench run lint fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/rukou and the demo backend bin/backend
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/rukou ./cmd/rukou
+	$(GO) build -o bin/backend ./examples/backend
+
+tools: ## install the pinned Envoy, kube-apiserver, kubectl and etcd into bin/ (skips what is there)
+	bash test/tools/install.sh all
+
+test: tools ## run every test, unit and end-to-end
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-unit: ## run the unit tests only (no tools needed)
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/)
+
+test-e2e: tools ## run the end-to-end tests only
+	$(GO) test -count=1 -v ./test/...
+
+bench: ## run the benchmarks (results go in docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/
+
+run: build ## the demo: two backends, rukou on examples/, and Envoy on 127.0.0.1:8080
+	bash examples/run.sh
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) vet ./...
+
+fmt: ## format the code
+	gofmt -w .
+
+clean: ## remove built binaries (keeps the pinned tools)
+	rm -f bin/rukou bin/backend
