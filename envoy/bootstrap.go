@@ -227,4 +227,3 @@ func mustAny(m proto.Message) *anypb.Any {
 	}
 	return a
 }
-

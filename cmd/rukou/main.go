@@ -24,16 +24,16 @@ var version = "dev"
 
 // Defaults from DESIGN.md's command-line contract, defined once.
 const (
-	defaultXDSAddress      = ":18000"
-	defaultOpsAddress      = ":18001"
-	defaultBootstrapXDS    = "127.0.0.1:18000"
-	defaultAdminAddress    = "127.0.0.1:9901"
-	defaultHTTPPort        = 8080
-	defaultHTTPSPort       = 8443
-	defaultIngressClass    = "rukou"
-	defaultControllerName  = "rukou.io/ingress-controller"
-	defaultListenAddress   = "0.0.0.0"
-	defaultNodeID          = "rukou-envoy"
+	defaultXDSAddress     = ":18000"
+	defaultOpsAddress     = ":18001"
+	defaultBootstrapXDS   = "127.0.0.1:18000"
+	defaultAdminAddress   = "127.0.0.1:9901"
+	defaultHTTPPort       = 8080
+	defaultHTTPSPort      = 8443
+	defaultIngressClass   = "rukou"
+	defaultControllerName = "rukou.io/ingress-controller"
+	defaultListenAddress  = "0.0.0.0"
+	defaultNodeID         = "rukou-envoy"
 )
 
 type command struct {

@@ -205,4 +205,3 @@ func (s *state) result() *translator.Result {
 	defer s.mu.Unlock()
 	return s.last
 }
-
