@@ -21,8 +21,9 @@ type Rukou struct {
 	*Process
 	XDSAddress string
 	OpsAddress string
-	// HTTPPort is the port Envoy's HTTP listener gets from this rukou.
-	HTTPPort int
+	// HTTPPort and HTTPSPort are the ports of the Envoy listeners this
+	// rukou configures.
+	HTTPPort, HTTPSPort int
 }
 
 // StartRukou runs `rukou serve` with free ports on 127.0.0.1 and the source
@@ -30,12 +31,13 @@ type Rukou struct {
 // until it is healthy.
 func StartRukou(t testing.TB, args ...string) *Rukou {
 	t.Helper()
-	r := &Rukou{XDSAddress: Addr(t), OpsAddress: Addr(t), HTTPPort: FreePort(t)}
+	r := &Rukou{XDSAddress: Addr(t), OpsAddress: Addr(t), HTTPPort: FreePort(t), HTTPSPort: FreePort(t)}
 	cmd := exec.Command(filepath.Join(Root(t), "bin", "rukou"), append([]string{"serve",
 		"--xds-address", r.XDSAddress,
 		"--ops-address", r.OpsAddress,
 		"--envoy-listen-address", "127.0.0.1",
 		"--envoy-http-port", strconv.Itoa(r.HTTPPort),
+		"--envoy-https-port", strconv.Itoa(r.HTTPSPort),
 		"--log-level", "debug",
 	}, args...)...)
 	r.Process = Start(t, "rukou", cmd, 5*time.Second)
