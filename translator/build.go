@@ -28,6 +28,7 @@ type builder struct {
 	// its own hosts; catchAll is the oldest rule-less defaultBackend.
 	hostDefaults map[string]*Route
 	catchAll     *Route
+	tls          *tlsState
 }
 
 type routeKey struct {
@@ -47,6 +48,7 @@ func Build(in Input, opts Options) (*Model, []Diagnostic) {
 		claimed:      map[routeKey]string{},
 		hosts:        map[string][]*Route{},
 		hostDefaults: map[string]*Route{},
+		tls:          newTLSState(in.Secrets),
 	}
 	for _, ing := range b.owned(in.Ingresses) {
 		b.addIngress(ing)
@@ -72,11 +74,12 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*networkingv1.Ingress {
 	return out
 }
 
-func (b *builder) report(ing *networkingv1.Ingress, reason Reason, format string, args ...any) {
+func (b *builder) reportField(ing *networkingv1.Ingress, field string, reason Reason, format string, args ...any) {
 	b.diags = append(b.diags, Diagnostic{
 		Kind:      "Ingress",
 		Namespace: ing.Namespace,
 		Name:      ing.Name,
+		Field:     field,
 		Reason:    reason,
 		Message:   fmt.Sprintf(format, args...),
 	})
@@ -85,10 +88,12 @@ func (b *builder) report(ing *networkingv1.Ingress, reason Reason, format string
 func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	source := ing.Namespace + "/" + ing.Name
 	var ownHosts []string
-	for _, rule := range ing.Spec.Rules {
+	b.addTLS(ing)
+	redirect := b.sslRedirect(ing)
+	for i, rule := range ing.Spec.Rules {
 		host := strings.ToLower(rule.Host)
 		if host != "" && !validHost(host) {
-			b.report(ing, ReasonInvalidHost, "host %q is not a valid DNS name or one-label wildcard", rule.Host)
+			b.reportField(ing, fmt.Sprintf("spec.rules[%d].host", i), ReasonInvalidHost, "host %q is not a valid DNS name or one-label wildcard", rule.Host)
 			continue
 		}
 		if host != "" && !slices.Contains(ownHosts, host) {
@@ -97,48 +102,58 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		if rule.HTTP == nil {
 			continue
 		}
-		for _, p := range rule.HTTP.Paths {
-			b.addPath(ing, host, p, source)
+		for j, p := range rule.HTTP.Paths {
+			b.addPath(ing, fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j), host, p, source, redirect)
 		}
 	}
 
 	if ing.Spec.DefaultBackend == nil {
 		return
 	}
-	route := &Route{Match: PathPrefix, Path: "/", Source: source, Default: true}
-	b.resolve(ing, *ing.Spec.DefaultBackend, route)
+	// The backend is resolved only once the defaultBackend is known to be
+	// used, so that a losing one adds neither a cluster nor diagnostics.
+	route := &Route{Match: PathPrefix, Path: "/", Source: source, Default: true, NoSSLRedirect: !redirect}
 	if len(ing.Spec.Rules) == 0 {
 		if b.catchAll != nil {
-			b.report(ing, ReasonConflict, "defaultBackend ignored: Ingress %s is older and already serves as the default backend", b.catchAll.Source)
+			b.reportField(ing, "spec.defaultBackend", ReasonConflict, "defaultBackend ignored: Ingress %s is older and already serves as the default backend", b.catchAll.Source)
 			return
 		}
+		b.resolve(ing, "spec.defaultBackend", *ing.Spec.DefaultBackend, route)
 		b.catchAll = route
 		return
 	}
+	var hosts []string
 	for _, host := range ownHosts {
 		if prev, ok := b.hostDefaults[host]; ok {
-			b.report(ing, ReasonConflict, "defaultBackend ignored for host %q: Ingress %s is older and already sets one", host, prev.Source)
+			b.reportField(ing, "spec.defaultBackend", ReasonConflict, "defaultBackend ignored for host %q: Ingress %s is older and already sets one", host, prev.Source)
 			continue
 		}
+		hosts = append(hosts, host)
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	b.resolve(ing, "spec.defaultBackend", *ing.Spec.DefaultBackend, route)
+	for _, host := range hosts {
 		b.hostDefaults[host] = route
 	}
 }
 
-func (b *builder) addPath(ing *networkingv1.Ingress, host string, p networkingv1.HTTPIngressPath, source string) {
+func (b *builder) addPath(ing *networkingv1.Ingress, field, host string, p networkingv1.HTTPIngressPath, source string, redirect bool) {
 	match, path, err := pathMatch(p)
 	if err != nil {
-		b.report(ing, ReasonInvalidPath, "host %q: %v", host, err)
+		b.reportField(ing, field+".path", ReasonInvalidPath, "host %q: %v", host, err)
 		return
 	}
 	key := routeKey{host: host, match: match, path: path}
 	if owner, ok := b.claimed[key]; ok {
-		b.report(ing, ReasonConflict, "host %q path %q (%s) is already served by the older Ingress %s", host, p.Path, match, owner)
+		b.reportField(ing, field, ReasonConflict, "host %q path %q (%s) is already served by the older Ingress %s", host, p.Path, match, owner)
 		return
 	}
 	b.claimed[key] = source
 
-	route := &Route{Match: match, Path: path, Source: source, FromHostless: host == ""}
-	b.resolve(ing, p.Backend, route)
+	route := &Route{Match: match, Path: path, Source: source, FromHostless: host == "", NoSSLRedirect: !redirect}
+	b.resolve(ing, field+".backend", p.Backend, route)
 	if host == "" {
 		b.hostless = append(b.hostless, route)
 		return
@@ -155,6 +170,11 @@ func pathMatch(p networkingv1.HTTPIngressPath) (PathMatch, string, error) {
 	}
 	if !strings.HasPrefix(path, "/") {
 		return "", "", fmt.Errorf("path %q must start with /", p.Path)
+	}
+	// Envoy matches paths without the query string, and refuses a
+	// path_separated_prefix that holds "?" or "#".
+	if strings.ContainsAny(path, "?#") {
+		return "", "", fmt.Errorf("path %q must not contain ? or #", p.Path)
 	}
 	if p.PathType != nil && *p.PathType == networkingv1.PathTypeExact {
 		return PathExact, path, nil
@@ -177,20 +197,20 @@ func validHost(host string) bool {
 
 // resolve points route at the Backend for an Ingress backend, or makes it
 // answer 503 when that backend cannot be used.
-func (b *builder) resolve(ing *networkingv1.Ingress, backend networkingv1.IngressBackend, route *Route) {
+func (b *builder) resolve(ing *networkingv1.Ingress, field string, backend networkingv1.IngressBackend, route *Route) {
 	if backend.Resource != nil {
-		b.report(ing, ReasonResourceBackend, "resource backend %s %q is not supported; the path answers 503", backend.Resource.Kind, backend.Resource.Name)
+		b.reportField(ing, field+".resource", ReasonResourceBackend, "resource backend %s %q is not supported; the path answers 503", backend.Resource.Kind, backend.Resource.Name)
 		route.DirectStatus = 503
 		return
 	}
 	if backend.Service == nil {
-		b.report(ing, ReasonNoBackend, "backend names no Service; the path answers 503")
+		b.reportField(ing, field, ReasonNoBackend, "backend names no Service; the path answers 503")
 		route.DirectStatus = 503
 		return
 	}
 	be, err := b.index.backend(ing.Namespace, *backend.Service)
 	if err != nil {
-		b.report(ing, err.reason, "%s; the path answers 503", err.msg)
+		b.reportField(ing, field+".service", err.reason, "%s; the path answers 503", err.msg)
 		route.DirectStatus = 503
 		return
 	}
@@ -220,7 +240,7 @@ func (b *builder) model() *Model {
 		routes := slices.Concat(b.hosts[host], b.hostless)
 		sortRoutes(routes)
 		routes = appendDefaults(routes, b.hostDefaults[host], b.catchAll)
-		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes})
+		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
 	}
 	if len(b.hostless) > 0 || b.catchAll != nil {
 		routes := slices.Clone(b.hostless)
@@ -233,6 +253,7 @@ func (b *builder) model() *Model {
 		m.Backends = append(m.Backends, be)
 	}
 	slices.SortFunc(m.Backends, func(x, y *Backend) int { return cmp.Compare(x.Name, y.Name) })
+	m.Certificates = b.tls.certificates()
 	return m
 }
 

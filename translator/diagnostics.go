@@ -15,6 +15,9 @@ const (
 	ReasonConflict            Reason = "PathConflict"
 	ReasonInvalidPath         Reason = "InvalidPath"
 	ReasonInvalidHost         Reason = "InvalidHost"
+	ReasonSecretNotFound      Reason = "SecretNotFound"
+	ReasonInvalidSecret       Reason = "InvalidSecret"
+	ReasonInvalidAnnotation   Reason = "InvalidAnnotation"
 )
 
 // Diagnostic reports one thing the translator could not honour, on the object
@@ -23,12 +26,18 @@ type Diagnostic struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
-	Reason    Reason `json:"reason"`
-	Message   string `json:"message"`
+	// Field is the path of the field at fault, as kubectl explain spells
+	// it: spec.rules[0].http.paths[1].backend.service.
+	Field   string `json:"field,omitempty"`
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
 }
 
 // String renders the diagnostic the way logs and the translate command show it:
 // "ingress default/web: ServiceNotFound: service "api" not found".
 func (d Diagnostic) String() string {
-	return fmt.Sprintf("%s %s/%s: %s: %s", d.Kind, d.Namespace, d.Name, d.Reason, d.Message)
+	if d.Field == "" {
+		return fmt.Sprintf("%s %s/%s: %s: %s", d.Kind, d.Namespace, d.Name, d.Reason, d.Message)
+	}
+	return fmt.Sprintf("%s %s/%s: %s: %s: %s", d.Kind, d.Namespace, d.Name, d.Field, d.Reason, d.Message)
 }

@@ -3,6 +3,7 @@ package translator
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 
@@ -90,8 +91,10 @@ func (ix *index) endpoints(namespace, service, portName string) []Endpoint {
 		if es.AddressType == discoveryv1.AddressTypeFQDN {
 			continue
 		}
+		// Slices read from files are not checked by an API server, and
+		// one endpoint Envoy would refuse must not fail the translation.
 		target, ok := slicePort(es, portName)
-		if !ok {
+		if !ok || target < 1 || target > 65535 {
 			continue
 		}
 		for _, ep := range es.Endpoints {
@@ -100,6 +103,9 @@ func (ix *index) endpoints(namespace, service, portName string) []Endpoint {
 			isServing := (c.Serving == nil && isReady) || (c.Serving != nil && *c.Serving)
 			isTerminating := c.Terminating != nil && *c.Terminating
 			for _, addr := range ep.Addresses {
+				if _, err := netip.ParseAddr(addr); err != nil {
+					continue
+				}
 				e := Endpoint{Address: addr, Port: target}
 				switch {
 				case isReady:

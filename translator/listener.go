@@ -6,7 +6,9 @@ import (
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	envoy_extensions_filters_http_router_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	envoy_extensions_filters_listener_tls_inspector_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -18,13 +20,19 @@ const (
 	HTTPListenerName = "http"
 	// HTTPRouteName is the route configuration the HTTP listener reads over RDS.
 	HTTPRouteName = "http"
+	// HTTPSListenerName is the TLS listener, present while any host has TLS.
+	HTTPSListenerName = "https"
+	// HTTPSRouteName is the route configuration of the HTTPS listener.
+	HTTPSRouteName = "https"
 )
 
-// listeners returns the listeners. They depend only on options, never on
-// Ingresses: any change to a listener makes Envoy drain its connections, so
-// routes arrive over RDS and listeners stay the same for the life of a run.
-func listeners(opts Options) []*envoy_config_listener_v3.Listener {
-	return []*envoy_config_listener_v3.Listener{{
+// listeners returns the listeners. The HTTP listener depends only on
+// options: any change to a listener makes Envoy drain its connections, so
+// routes arrive over RDS and certificates over SDS. The HTTPS listener has a
+// filter chain per certificate; Envoy updates filter chains in place, so
+// adding a TLS host drains no connection of another.
+func listeners(opts Options, m *Model) []*envoy_config_listener_v3.Listener {
+	out := []*envoy_config_listener_v3.Listener{{
 		Name:    HTTPListenerName,
 		Address: socketAddress(opts.ListenAddress, opts.HTTPPort),
 		FilterChains: []*envoy_config_listener_v3.FilterChain{{
@@ -34,6 +42,79 @@ func listeners(opts Options) []*envoy_config_listener_v3.Listener {
 			}},
 		}},
 	}}
+	if len(m.Certificates) > 0 {
+		out = append(out, httpsListener(opts, m))
+	}
+	return out
+}
+
+func httpsListener(opts Options, m *Model) *envoy_config_listener_v3.Listener {
+	l := &envoy_config_listener_v3.Listener{
+		Name:    HTTPSListenerName,
+		Address: socketAddress(opts.ListenAddress, opts.HTTPSPort),
+		// The TLS inspector reads the SNI that picks a filter chain.
+		ListenerFilters: []*envoy_config_listener_v3.ListenerFilter{{
+			Name:       "envoy.filters.listener.tls_inspector",
+			ConfigType: &envoy_config_listener_v3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_listener_tls_inspector_v3.TlsInspector{})},
+		}},
+	}
+	hcm := mustAny(httpConnectionManager(HTTPSListenerName, HTTPSRouteName))
+	for _, c := range m.Certificates {
+		fc := &envoy_config_listener_v3.FilterChain{
+			Name: c.Secret,
+			Filters: []*envoy_config_listener_v3.Filter{{
+				Name:       "envoy.filters.network.http_connection_manager",
+				ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcm},
+			}},
+			TransportSocket: &envoy_config_core_v3.TransportSocket{
+				Name:       "envoy.transport_sockets.tls",
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret))},
+			},
+		}
+		if len(c.Hosts) == 0 {
+			// The default certificate: for clients whose SNI matches no
+			// other chain, or who send none.
+			fc.Name = "default/" + c.Secret
+			l.DefaultFilterChain = fc
+			continue
+		}
+		fc.FilterChainMatch = &envoy_config_listener_v3.FilterChainMatch{ServerNames: c.Hosts}
+		l.FilterChains = append(l.FilterChains, fc)
+	}
+	return l
+}
+
+func downstreamTLS(secret string) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
+		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
+			TlsParams: &envoy_extensions_transport_sockets_tls_v3.TlsParameters{
+				TlsMinimumProtocolVersion: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
+			},
+			AlpnProtocols: []string{"h2", "http/1.1"},
+			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
+				Name:      secret,
+				SdsConfig: adsConfigSource(),
+			}},
+		},
+	}
+}
+
+// secrets returns the SDS secrets of the certificates in use, one per Secret.
+func secrets(m *Model) []*envoy_extensions_transport_sockets_tls_v3.Secret {
+	var out []*envoy_extensions_transport_sockets_tls_v3.Secret
+	for _, c := range m.Certificates {
+		if len(out) > 0 && out[len(out)-1].Name == c.Secret {
+			continue // certificates are sorted by Secret
+		}
+		out = append(out, &envoy_extensions_transport_sockets_tls_v3.Secret{
+			Name: c.Secret,
+			Type: &envoy_extensions_transport_sockets_tls_v3.Secret_TlsCertificate{TlsCertificate: &envoy_extensions_transport_sockets_tls_v3.TlsCertificate{
+				CertificateChain: &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: c.Chain}},
+				PrivateKey:       &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: c.Key}},
+			}},
+		})
+	}
+	return out
 }
 
 // httpConnectionManager is the edge configuration every listener shares.

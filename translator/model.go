@@ -26,6 +26,8 @@ type Model struct {
 	VirtualHosts []*VirtualHost
 	// Backends sorted by name; every backend a route points at is here.
 	Backends []*Backend
+	// Certificates sorted by Secret; each TLS host appears in one.
+	Certificates []*Certificate
 }
 
 // VirtualHost is the set of routes that serve one host name (exact, or a
@@ -33,6 +35,9 @@ type Model struct {
 type VirtualHost struct {
 	Host   string
 	Routes []*Route
+	// TLS is set when the host has a certificate: plain HTTP requests are
+	// redirected to HTTPS, except on routes with NoSSLRedirect.
+	TLS bool
 }
 
 // Route is one path rule, in the order Envoy must try it.
@@ -54,6 +59,9 @@ type Route struct {
 	FromHostless bool
 	// Default is set for a route that comes from a defaultBackend.
 	Default bool
+	// NoSSLRedirect keeps plain HTTP on a TLS host (ssl-redirect: "false"
+	// on the route's Ingress).
+	NoSSLRedirect bool
 }
 
 // Backend is one Service port that routes send traffic to: an Envoy cluster.

@@ -64,10 +64,15 @@ func (r *Resources) Validate() error {
 
 // Envoy turns a routing model into Envoy resources.
 func Envoy(m *Model, opts Options) *Resources {
-	return &Resources{
-		Listeners: listeners(opts),
-		Routes:    []*envoy_config_route_v3.RouteConfiguration{routeConfiguration(HTTPRouteName, m)},
+	r := &Resources{
+		Listeners: listeners(opts, m),
+		Routes:    []*envoy_config_route_v3.RouteConfiguration{routeConfiguration(HTTPRouteName, m, true)},
 		Clusters:  clusters(m),
 		Endpoints: endpoints(m),
+		Secrets:   secrets(m),
 	}
+	if len(m.Certificates) > 0 {
+		r.Routes = append(r.Routes, routeConfiguration(HTTPSRouteName, m, false))
+	}
+	return r
 }

@@ -14,19 +14,21 @@ import (
 // ingress-nginx's default proxy-read-timeout of 60 seconds.
 const upstreamTimeout = 60 * time.Second
 
-func routeConfiguration(name string, m *Model) *envoy_config_route_v3.RouteConfiguration {
+// routeConfiguration renders the virtual hosts. On the plain HTTP listener
+// (plain set) the routes of TLS hosts redirect to HTTPS.
+func routeConfiguration(name string, m *Model, plain bool) *envoy_config_route_v3.RouteConfiguration {
 	rc := &envoy_config_route_v3.RouteConfiguration{
 		Name: name,
 		// Hosts match without the port of the Host header.
 		IgnorePortInHostMatching: true,
 	}
 	for _, vh := range m.VirtualHosts {
-		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh))
+		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh, plain && vh.TLS))
 	}
 	return rc
 }
 
-func virtualHost(vh *VirtualHost) *envoy_config_route_v3.VirtualHost {
+func virtualHost(vh *VirtualHost, redirect bool) *envoy_config_route_v3.VirtualHost {
 	out := &envoy_config_route_v3.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
 	for _, r := range vh.Routes {
 		route := &envoy_config_route_v3.Route{Match: routeMatch(r)}
@@ -36,11 +38,19 @@ func virtualHost(vh *VirtualHost) *envoy_config_route_v3.VirtualHost {
 		if strings.HasPrefix(vh.Host, "*.") && !r.FromHostless && !r.Default {
 			route.Match.Headers = append(route.Match.Headers, oneLabelAuthority(vh.Host))
 		}
-		if r.DirectStatus != 0 {
+		switch {
+		case redirect && !r.NoSSLRedirect:
+			// 308 keeps the method and body, and the path and query
+			// stay as they were, as ingress-nginx redirects.
+			route.Action = &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+				SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
+				ResponseCode:           envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
+			}}
+		case r.DirectStatus != 0:
 			route.Action = &envoy_config_route_v3.Route_DirectResponse{
 				DirectResponse: &envoy_config_route_v3.DirectResponseAction{Status: r.DirectStatus},
 			}
-		} else {
+		default:
 			route.Action = &envoy_config_route_v3.Route_Route{Route: &envoy_config_route_v3.RouteAction{
 				ClusterSpecifier: &envoy_config_route_v3.RouteAction_Cluster{Cluster: r.Backend},
 				Timeout:          durationpb.New(upstreamTimeout),

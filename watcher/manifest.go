@@ -136,6 +136,16 @@ func decodeDocument(text []byte) ([]runtime.Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", gvk.Kind, err)
 	}
+	if secret, ok := obj.(*corev1.Secret); ok && len(secret.StringData) > 0 {
+		// The API server folds stringData into data; files get the same.
+		if secret.Data == nil {
+			secret.Data = map[string][]byte{}
+		}
+		for k, v := range secret.StringData {
+			secret.Data[k] = []byte(v)
+		}
+		secret.StringData = nil
+	}
 	if mo, ok := obj.(metav1.Object); ok {
 		if mo.GetName() == "" {
 			return nil, fmt.Errorf("%s has no metadata.name", gvk.Kind)

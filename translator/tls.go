@@ -1,0 +1,165 @@
+package translator
+
+import (
+	"cmp"
+	"crypto/tls"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// annotationSSLRedirect turns off the HTTP-to-HTTPS redirect of a TLS host
+// for the rules of one Ingress, as in ingress-nginx.
+const annotationSSLRedirect = "nginx.ingress.kubernetes.io/ssl-redirect"
+
+// Certificate is one TLS certificate served over SDS, and the hosts whose
+// SNI selects it.
+type Certificate struct {
+	// Secret is the SDS name: namespace/name of the Kubernetes Secret.
+	Secret string
+	// Hosts are the SNI names; empty for the default certificate, served
+	// to clients whose SNI matches no other certificate.
+	Hosts []string
+	// Chain and Key are the PEM certificate chain and private key.
+	Chain, Key []byte
+	// Source is the Ingress the certificate came from first.
+	Source string
+}
+
+// tlsState collects certificates while Ingresses are added, oldest first.
+type tlsState struct {
+	byHost  map[string]*Certificate // the certificate of each SNI host
+	byName  map[string]*Certificate // by Secret
+	deflt   *Certificate
+	secrets map[string]*corev1.Secret
+}
+
+func newTLSState(secrets []*corev1.Secret) *tlsState {
+	st := &tlsState{byHost: map[string]*Certificate{}, byName: map[string]*Certificate{}, secrets: map[string]*corev1.Secret{}}
+	for _, s := range secrets {
+		st.secrets[s.Namespace+"/"+s.Name] = s
+	}
+	return st
+}
+
+// addTLS registers the certificates of an Ingress's spec.tls. A missing or
+// invalid Secret is reported and only its own hosts go without TLS.
+func (b *builder) addTLS(ing *networkingv1.Ingress) {
+	for i, entry := range ing.Spec.TLS {
+		field := fmt.Sprintf("spec.tls[%d]", i)
+		hosts := make([]string, 0, len(entry.Hosts))
+		for _, h := range entry.Hosts {
+			h = strings.ToLower(h)
+			if !validHost(h) {
+				b.reportField(ing, field+".hosts", ReasonInvalidHost, "TLS host %q is not a valid DNS name or one-label wildcard", h)
+				continue
+			}
+			hosts = append(hosts, h)
+		}
+		if entry.SecretName == "" {
+			b.reportField(ing, field+".secretName", ReasonInvalidSecret, "no secretName: hosts %v are served without TLS", hosts)
+			continue
+		}
+		name := ing.Namespace + "/" + entry.SecretName
+		cert, err := b.tls.certificate(name, ing)
+		if err != nil {
+			b.reportField(ing, field+".secretName", err.reason, "%s: hosts %v are served without TLS", err.msg, hosts)
+			continue
+		}
+		if len(entry.Hosts) == 0 {
+			if b.tls.deflt == nil {
+				b.tls.deflt = cert
+			} else if b.tls.deflt != cert {
+				b.reportField(ing, field, ReasonConflict, "default certificate ignored: Ingress %s is older and already sets one", b.tls.deflt.Source)
+			}
+			continue
+		}
+		for _, h := range hosts {
+			prev, ok := b.tls.byHost[h]
+			switch {
+			case !ok:
+				b.tls.byHost[h] = cert
+			case prev != cert:
+				b.reportField(ing, field+".hosts", ReasonConflict, "TLS for host %q ignored: Ingress %s is older and already serves it with Secret %s", h, prev.Source, prev.Secret)
+			}
+		}
+	}
+}
+
+// certificate returns the Certificate of a Secret, reading it the first time.
+func (st *tlsState) certificate(name string, ing *networkingv1.Ingress) (*Certificate, *backendError) {
+	if c, ok := st.byName[name]; ok {
+		return c, nil
+	}
+	s, ok := st.secrets[name]
+	if !ok {
+		return nil, &backendError{ReasonSecretNotFound, fmt.Sprintf("TLS Secret %q not found", name)}
+	}
+	chain, key := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
+	if len(chain) == 0 || len(key) == 0 {
+		return nil, &backendError{ReasonInvalidSecret, fmt.Sprintf("Secret %q has no %s and %s", name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
+	}
+	// Envoy would refuse a pair that does not parse or does not match, and
+	// with it every other certificate in the same update.
+	if _, err := tls.X509KeyPair(chain, key); err != nil {
+		return nil, &backendError{ReasonInvalidSecret, fmt.Sprintf("Secret %q does not hold a valid certificate and key: %v", name, err)}
+	}
+	c := &Certificate{Secret: name, Chain: chain, Key: key, Source: ing.Namespace + "/" + ing.Name}
+	st.byName[name] = c
+	return c, nil
+}
+
+// certificates lists the certificates in use with their hosts, by Secret.
+func (st *tlsState) certificates() []*Certificate {
+	used := map[*Certificate][]string{}
+	for h, c := range st.byHost {
+		used[c] = append(used[c], h)
+	}
+	var out []*Certificate
+	for c, hosts := range used {
+		slices.Sort(hosts)
+		out = append(out, &Certificate{Secret: c.Secret, Hosts: hosts, Chain: c.Chain, Key: c.Key, Source: c.Source})
+	}
+	if st.deflt != nil {
+		d := *st.deflt
+		d.Hosts = nil
+		out = append(out, &d)
+	}
+	// By Secret; a Secret used both for hosts and as the default appears
+	// twice, hosts first.
+	slices.SortFunc(out, func(x, y *Certificate) int {
+		return cmp.Or(cmp.Compare(x.Secret, y.Secret), cmp.Compare(len(y.Hosts), len(x.Hosts)))
+	})
+	return out
+}
+
+// sslRedirect reads the ssl-redirect annotation (true unless "false").
+func (b *builder) sslRedirect(ing *networkingv1.Ingress) bool {
+	v, ok := ing.Annotations[annotationSSLRedirect]
+	if !ok {
+		return true
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		b.reportField(ing, "metadata.annotations["+annotationSSLRedirect+"]", ReasonInvalidAnnotation, "%q is not true or false; using true", v)
+		return true
+	}
+	return on
+}
+
+// covers reports whether a rule host has a certificate: its own, or that of
+// the one-label wildcard above it.
+func (st *tlsState) covers(host string) bool {
+	if _, ok := st.byHost[host]; ok {
+		return true
+	}
+	if _, parent, ok := strings.Cut(host, "."); ok && !strings.HasPrefix(host, "*.") {
+		_, ok := st.byHost["*."+parent]
+		return ok
+	}
+	return false
+}
