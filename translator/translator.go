@@ -56,6 +56,8 @@ type Result struct {
 	Model       *Model
 	Resources   *Resources
 	Diagnostics []Diagnostic
+	// Ingresses reports on every Ingress of the input, owned or not.
+	Ingresses []IngressStatus
 }
 
 // Translate builds the routing model for in and the Envoy resources for it.
@@ -68,5 +70,5 @@ func Translate(in Input, opts Options) (*Result, error) {
 	if err := res.Validate(); err != nil {
 		return nil, fmt.Errorf("generated Envoy configuration is invalid: %w", err)
 	}
-	return &Result{Model: model, Resources: res, Diagnostics: diags}, nil
+	return &Result{Model: model, Resources: res, Diagnostics: diags, Ingresses: ingressStatuses(in, opts, diags)}, nil
 }

@@ -71,6 +71,7 @@ func (o *ops) handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /debug/config", o.debugConfig)
+	mux.HandleFunc("GET /debug/ingresses", o.debugIngresses)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -111,6 +112,23 @@ func (o *ops) debugConfig(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
+}
+
+// debugIngresses lists every Ingress rukou sees: whether it is rukou's, its
+// hosts, whether it is served as written, and the diagnostics if not.
+func (o *ops) debugIngresses(w http.ResponseWriter, _ *http.Request) {
+	res := o.state.result()
+	if res == nil {
+		http.Error(w, "no configuration built yet", http.StatusServiceUnavailable)
+		return
+	}
+	b, err := json.MarshalIndent(res.Ingresses, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func (o *ops) serve(ctx context.Context, lis net.Listener) error {

@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/rukou/rukou/test/harness"
 )
 
 // pathRule is one path of an Ingress rule.
@@ -311,4 +315,114 @@ func first(v []string) string {
 		return ""
 	}
 	return v[0]
+}
+
+func ingressClass(name, controller string, isDefault bool) *networkingv1.IngressClass {
+	c := &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       networkingv1.IngressClassSpec{Controller: controller},
+	}
+	if isDefault {
+		c.Annotations = map[string]string{"ingressclass.kubernetes.io/is-default-class": "true"}
+	}
+	return c
+}
+
+// classed is an Ingress for host whose class is set by set (nil: no class).
+func classed(name, host string, set func(*networkingv1.Ingress)) *networkingv1.Ingress {
+	ing := ingress(name, rule(host, path(prefix, "/", "owner")))
+	delete(ing.Annotations, "kubernetes.io/ingress.class")
+	if set != nil {
+		set(ing)
+	}
+	return ing
+}
+
+func className(c string) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) { ing.Spec.IngressClassName = ptr(c) }
+}
+
+func legacyClass(c string) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) { ing.Annotations["kubernetes.io/ingress.class"] = c }
+}
+
+// TestIngressClassOwnership: rukou serves exactly the Ingresses whose class
+// is its own, and ignores every other one entirely.
+func TestIngressClassOwnership(t *testing.T) {
+	s := startStack(t, "delta")
+	services := backend(t, "owner")
+	ingresses := objs(
+		classed("class-ours", "ours.class.test", className("rukou")),
+		classed("class-other", "other.class.test", className("nginx")),
+		classed("class-unknown", "unknown.class.test", className("nope")),
+		classed("legacy-ours", "legacy-ours.class.test", legacyClass("rukou")),
+		classed("legacy-other", "legacy-other.class.test", legacyClass("nginx")),
+		classed("no-class", "none.class.test", nil),
+	)
+	apply := func(rukouIsDefault bool) {
+		s.apply(t, "classes", join(services, ingresses, objs(
+			ingressClass("rukou", "rukou.io/ingress-controller", rukouIsDefault),
+			ingressClass("nginx", "k8s.io/ingress-nginx", !rukouIsDefault),
+		))...)
+	}
+	apply(false)
+	for _, c := range []struct {
+		name, host string
+		served     bool
+	}{
+		{"class_name_of_our_controller_is_served", "ours.class.test", true},
+		{"class_name_of_another_controller_is_ignored", "other.class.test", false},
+		{"class_name_of_a_missing_class_is_ignored", "unknown.class.test", false},
+		{"legacy_annotation_with_our_class_is_served", "legacy-ours.class.test", true},
+		{"legacy_annotation_with_another_class_is_ignored", "legacy-other.class.test", false},
+		{"no_class_is_ignored_when_another_class_is_default", "none.class.test", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.served {
+				s.expect(t, c.host, "/", http.StatusOK, "owner")
+			} else {
+				s.expect(t, c.host, "/", http.StatusNotFound, "")
+			}
+		})
+	}
+	t.Run("debug_ingresses_tells_owned_from_ignored", func(t *testing.T) {
+		body, err := s.rukou.Ops("/debug/ingresses")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []struct {
+			Name     string
+			Owned    bool
+			Accepted bool
+			Hosts    []string
+		}
+		if err := json.Unmarshal([]byte(body), &list); err != nil {
+			t.Fatal(err)
+		}
+		owned := map[string]bool{}
+		for _, i := range list {
+			owned[i.Name] = i.Owned
+			if i.Owned != i.Accepted {
+				t.Errorf("/debug/ingresses: %s owned=%v but accepted=%v; it has no diagnostics", i.Name, i.Owned, i.Accepted)
+			}
+		}
+		want := map[string]bool{"class-ours": true, "class-other": false, "class-unknown": false, "legacy-ours": true, "legacy-other": false, "no-class": false}
+		for name, w := range want {
+			if got, ok := owned[name]; !ok || got != w {
+				t.Errorf("/debug/ingresses: %s owned=%v (listed: %v), want %v", name, got, ok, w)
+			}
+		}
+	})
+	t.Run("no_class_is_served_when_our_class_is_default", func(t *testing.T) {
+		apply(true)
+		s.expect(t, "none.class.test", "/", http.StatusOK, "owner")
+		s.expect(t, "other.class.test", "/", http.StatusNotFound, "")
+	})
+	t.Run("no_class_is_served_with_watch_ingress_without_class", func(t *testing.T) {
+		dir := t.TempDir()
+		writeManifest(t, dir+"/m.yaml", toYAML(t, join(backend(t, "owner"), objs(classed("no-class", "none.class.test", nil)))...))
+		r := harness.StartRukou(t, "--watch-dir", dir, "--watch-ingress-without-class")
+		harness.StartEnvoy(t, r.XDSAddress, "delta")
+		harness.ExpectRoute(t, r.HTTPPort, "none.class.test", "/", http.StatusOK, "owner")
+	})
 }
