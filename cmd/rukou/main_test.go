@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const goodManifest = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  annotations:
+    kubernetes.io/ingress.class: rukou
+spec:
+  rules:
+  - host: web.example
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+  - port: 80
+`
+
+func TestTranslate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte(goodManifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte(strings.ReplaceAll(goodManifest, "name: web\n            port", "name: api\n            port")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	malformed := filepath.Join(dir, "malformed.yaml")
+	if err := os.WriteFile(malformed, []byte("apiVersion: v1\nkind: Service\nmetadata: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("valid_manifests_exit_0_with_resources", func(t *testing.T) {
+		code, out, errOut := runCmd(t, "translate", "-f", good)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var dump map[string][]any
+		if err := yaml.Unmarshal([]byte(out), &dump); err != nil {
+			t.Fatalf("output is not YAML: %v\n%s", err, out)
+		}
+		if len(dump["listeners"]) != 1 || len(dump["clusters"]) != 1 || len(dump["routes"]) != 1 {
+			t.Errorf("want one listener, route configuration and cluster, got %d, %d, %d", len(dump["listeners"]), len(dump["routes"]), len(dump["clusters"]))
+		}
+	})
+	t.Run("json_output", func(t *testing.T) {
+		code, out, _ := runCmd(t, "translate", "-o", "json", good)
+		if code != 0 || !strings.HasPrefix(out, "{") || !strings.Contains(out, `"cluster": "default/web/80"`) {
+			t.Errorf("exit %d, output:\n%s", code, out)
+		}
+	})
+	t.Run("rejected_rule_exits_1_naming_ingress_and_field", func(t *testing.T) {
+		code, _, errOut := runCmd(t, "translate", "-f", broken)
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		want := `Ingress default/web: spec.rules[0].http.paths[0].backend.service: ServiceNotFound: service "api" not found`
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	})
+	t.Run("malformed_file_exits_1_naming_file_and_line", func(t *testing.T) {
+		code, _, errOut := runCmd(t, "translate", "-f", good, "-f", malformed)
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		if !strings.Contains(errOut, malformed+":3:") && !strings.Contains(errOut, malformed+":4:") {
+			t.Errorf("stderr does not name %s and its line:\n%s", malformed, errOut)
+		}
+	})
+	t.Run("no_files_is_an_error", func(t *testing.T) {
+		if code, _, _ := runCmd(t, "translate"); code == 0 {
+			t.Error("exit 0 without manifests")
+		}
+	})
+}
+
+func TestBootstrap(t *testing.T) {
+	t.Run("delta_by_default", func(t *testing.T) {
+		code, out, errOut := runCmd(t, "bootstrap", "--xds-address", "rukou.rukou-system.svc:18000", "--node-id", "n1")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{"api_type: DELTA_GRPC", "address: rukou.rukou-system.svc", "port_value: 18000", "id: n1", "address: 127.0.0.1", "port_value: 9901"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("bootstrap lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("sotw_on_request", func(t *testing.T) {
+		_, out, _ := runCmd(t, "bootstrap", "--xds-mode", "sotw")
+		if !strings.Contains(out, "api_type: GRPC") {
+			t.Errorf("bootstrap is not state-of-the-world:\n%s", out)
+		}
+	})
+	t.Run("bad_address_is_an_error", func(t *testing.T) {
+		if code, _, errOut := runCmd(t, "bootstrap", "--xds-address", "no-port"); code == 0 || !strings.Contains(errOut, "xds address") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("writes_file", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "b.yaml")
+		if code, _, errOut := runCmd(t, "bootstrap", "-o", f); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if b, err := os.ReadFile(f); err != nil || !strings.Contains(string(b), "rukou-xds") {
+			t.Errorf("bootstrap file: %v\n%s", err, b)
+		}
+	})
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
