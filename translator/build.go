@@ -119,8 +119,14 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			return
 		}
 		b.resolve(ing, "spec.defaultBackend", *ing.Spec.DefaultBackend, route)
+		route.CatchAll = true
 		b.catchAll = route
 		return
+	}
+	if len(ownHosts) == 0 {
+		// Only rules without a host: the defaultBackend serves their
+		// unmatched paths, on the virtual host of hostless rules.
+		ownHosts = []string{WildcardHost}
 	}
 	var hosts []string
 	for _, host := range ownHosts {
@@ -230,7 +236,7 @@ func (b *builder) model() *Model {
 		names = append(names, host)
 	}
 	for host := range b.hostDefaults {
-		if _, ok := b.hosts[host]; !ok {
+		if _, ok := b.hosts[host]; !ok && host != WildcardHost {
 			names = append(names, host)
 		}
 	}
@@ -239,13 +245,13 @@ func (b *builder) model() *Model {
 	for _, host := range names {
 		routes := slices.Concat(b.hosts[host], b.hostless)
 		sortRoutes(routes)
-		routes = appendDefaults(routes, b.hostDefaults[host], b.catchAll)
+		routes = appendDefaults(routes, strings.HasPrefix(host, "*."), b.hostDefaults[host], b.catchAll)
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
 	}
-	if len(b.hostless) > 0 || b.catchAll != nil {
+	if len(b.hostless) > 0 || b.catchAll != nil || b.hostDefaults[WildcardHost] != nil {
 		routes := slices.Clone(b.hostless)
 		sortRoutes(routes)
-		routes = appendDefaults(routes, b.catchAll)
+		routes = appendDefaults(routes, false, b.hostDefaults[WildcardHost], b.catchAll)
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: routes})
 	}
 
@@ -257,10 +263,17 @@ func (b *builder) model() *Model {
 	return m
 }
 
-func appendDefaults(routes []*Route, defaults ...*Route) []*Route {
+// appendDefaults appends the first default that is set: the host's own
+// default backend, else the catch-all. A wildcard host gets both, because
+// its own default matches only one-label names and deeper names fall
+// through to the catch-all.
+func appendDefaults(routes []*Route, wildcard bool, defaults ...*Route) []*Route {
 	for _, d := range defaults {
 		if d != nil {
-			return append(routes, d)
+			routes = append(routes, d)
+			if !wildcard {
+				break
+			}
 		}
 	}
 	return routes

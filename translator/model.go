@@ -59,6 +59,9 @@ type Route struct {
 	FromHostless bool
 	// Default is set for a route that comes from a defaultBackend.
 	Default bool
+	// CatchAll is set for the default route of a rule-less Ingress, which
+	// applies to every host.
+	CatchAll bool
 	// NoSSLRedirect keeps plain HTTP on a TLS host (ssl-redirect: "false"
 	// on the route's Ingress).
 	NoSSLRedirect bool

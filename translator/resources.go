@@ -66,13 +66,13 @@ func (r *Resources) Validate() error {
 func Envoy(m *Model, opts Options) *Resources {
 	r := &Resources{
 		Listeners: listeners(opts, m),
-		Routes:    []*envoy_config_route_v3.RouteConfiguration{routeConfiguration(HTTPRouteName, m, true)},
+		Routes:    []*envoy_config_route_v3.RouteConfiguration{routeConfiguration(HTTPRouteName, m, true, opts.HTTPSRedirectPort)},
 		Clusters:  clusters(m),
 		Endpoints: endpoints(m),
 		Secrets:   secrets(m),
 	}
 	if len(m.Certificates) > 0 {
-		r.Routes = append(r.Routes, routeConfiguration(HTTPSRouteName, m, false))
+		r.Routes = append(r.Routes, routeConfiguration(HTTPSRouteName, m, false, opts.HTTPSRedirectPort))
 	}
 	return r
 }

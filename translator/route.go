@@ -16,26 +16,27 @@ const upstreamTimeout = 60 * time.Second
 
 // routeConfiguration renders the virtual hosts. On the plain HTTP listener
 // (plain set) the routes of TLS hosts redirect to HTTPS.
-func routeConfiguration(name string, m *Model, plain bool) *envoy_config_route_v3.RouteConfiguration {
+func routeConfiguration(name string, m *Model, plain bool, httpsPort uint32) *envoy_config_route_v3.RouteConfiguration {
 	rc := &envoy_config_route_v3.RouteConfiguration{
 		Name: name,
 		// Hosts match without the port of the Host header.
 		IgnorePortInHostMatching: true,
 	}
 	for _, vh := range m.VirtualHosts {
-		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh, plain && vh.TLS))
+		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh, plain && vh.TLS, httpsPort))
 	}
 	return rc
 }
 
-func virtualHost(vh *VirtualHost, redirect bool) *envoy_config_route_v3.VirtualHost {
+func virtualHost(vh *VirtualHost, redirect bool, httpsPort uint32) *envoy_config_route_v3.VirtualHost {
 	out := &envoy_config_route_v3.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
 	for _, r := range vh.Routes {
 		route := &envoy_config_route_v3.Route{Match: routeMatch(r)}
 		// Envoy's "*.foo.com" also matches "a.b.foo.com", but an Ingress
-		// wildcard covers exactly one label, so the host's own rules also
-		// check the authority. Hostless rules and defaults apply to any host.
-		if strings.HasPrefix(vh.Host, "*.") && !r.FromHostless && !r.Default {
+		// wildcard covers exactly one label, so the host's own rules (and
+		// its own default backend) also check the authority. Hostless rules
+		// and the catch-all apply to any host.
+		if strings.HasPrefix(vh.Host, "*.") && !r.FromHostless && !r.CatchAll {
 			route.Match.Headers = append(route.Match.Headers, oneLabelAuthority(vh.Host))
 		}
 		switch {
@@ -44,7 +45,11 @@ func virtualHost(vh *VirtualHost, redirect bool) *envoy_config_route_v3.VirtualH
 			// stay as they were, as ingress-nginx redirects.
 			route.Action = &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
 				SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
-				ResponseCode:           envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
+				// The port clients use for HTTPS (443 behind a load
+				// balancer, the NodePort otherwise), never the port of the
+				// plain HTTP request.
+				PortRedirect: httpsPort,
+				ResponseCode: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
 			}}
 		case r.DirectStatus != 0:
 			route.Action = &envoy_config_route_v3.Route_DirectResponse{

@@ -38,16 +38,20 @@ type Options struct {
 	HTTPPort uint32
 	// HTTPSPort is the port of Envoy's TLS listener.
 	HTTPSPort uint32
+	// HTTPSRedirectPort is the port that redirects from plain HTTP to
+	// HTTPS name: the port clients reach Envoy's TLS listener on.
+	HTTPSRedirectPort uint32
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is given.
 func DefaultOptions() Options {
 	return Options{
-		IngressClass:   "rukou",
-		ControllerName: "rukou.io/ingress-controller",
-		ListenAddress:  "0.0.0.0",
-		HTTPPort:       8080,
-		HTTPSPort:      8443,
+		IngressClass:      "rukou",
+		ControllerName:    "rukou.io/ingress-controller",
+		ListenAddress:     "0.0.0.0",
+		HTTPPort:          8080,
+		HTTPSPort:         8443,
+		HTTPSRedirectPort: 443,
 	}
 }
 

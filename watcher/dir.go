@@ -77,7 +77,8 @@ func (d *Dir) Run(ctx context.Context) {
 func (d *Dir) Scan() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.files == nil {
+	first := d.files == nil
+	if first {
 		d.files = map[string]*dirFile{}
 		d.errors = map[string]error{}
 	}
@@ -134,7 +135,10 @@ func (d *Dir) Scan() error {
 			changed = true
 		}
 	}
-	if changed || len(d.files) == 0 {
+	// The first scan sets the source even when there is nothing to read;
+	// later scans signal only changes, or an empty directory would cause
+	// a rebuild every interval.
+	if changed || first {
 		d.Store.Replace(DirSource, d.objects())
 	}
 	return nil

@@ -31,11 +31,33 @@ type Kube struct {
 // Start starts the informers and returns once their caches have synced, so
 // that the first translation sees everything rather than an empty cluster.
 // The informers run until ctx is done.
+//
+// When the API server goes away, client-go's reflectors retry with a backoff
+// that grows to 30 s and more, so after an outage changes could wait a
+// minute. A watchdog asks the API server's /readyz every second, and after an
+// outage restarts the watches as soon as it answers again. The store keeps
+// the last objects meanwhile, so Envoy keeps its configuration.
 func (k *Kube) Start(ctx context.Context) error {
-	log := k.Log
-	if log == nil {
-		log = slog.Default()
+	if k.Log == nil {
+		k.Log = slog.Default()
 	}
+	gen, err := k.startInformers(ctx)
+	if err != nil {
+		return err
+	}
+	go k.watchdog(ctx, gen)
+	return nil
+}
+
+// generation is one set of running informers.
+type generation struct {
+	cancel    context.CancelFunc
+	informers []cache.SharedIndexInformer
+}
+
+func (k *Kube) startInformers(parent context.Context) (*generation, error) {
+	ctx, cancel := context.WithCancel(parent)
+	gen := &generation{cancel: cancel}
 	opts := []informers.SharedInformerOption{informers.WithTransform(stripObject)}
 	if k.Namespace != "" {
 		opts = append(opts, informers.WithNamespace(k.Namespace))
@@ -58,33 +80,102 @@ func (k *Kube) Start(ctx context.Context) error {
 			k.delete(obj)
 		},
 	}
-	for _, inf := range []cache.SharedIndexInformer{
+	var handled []cache.DoneChecker
+	gen.informers = []cache.SharedIndexInformer{
 		factory.Networking().V1().Ingresses().Informer(),
 		factory.Networking().V1().IngressClasses().Informer(),
 		factory.Core().V1().Services().Informer(),
 		factory.Discovery().V1().EndpointSlices().Informer(),
 		secrets.Core().V1().Secrets().Informer(),
-	} {
-		if _, err := inf.AddEventHandler(handler); err != nil {
-			return fmt.Errorf("adding informer handler: %w", err)
+	}
+	for _, inf := range gen.informers {
+		reg, err := inf.AddEventHandler(handler)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("adding informer handler: %w", err)
 		}
+		handled = append(handled, reg.HasSyncedChecker())
 	}
 	factory.Start(ctx.Done())
 	secrets.Start(ctx.Done())
 
 	start := time.Now()
-	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("cache of %v did not sync", typ)
+	for _, f := range []informers.SharedInformerFactory{factory, secrets} {
+		for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+			if !ok {
+				cancel()
+				return nil, fmt.Errorf("cache of %v did not sync", typ)
+			}
 		}
 	}
-	for typ, ok := range secrets.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("cache of %v did not sync", typ)
-		}
+	// A synced cache does not mean that the handlers, which run on their
+	// own goroutines, have put every object in the store yet.
+	if !cache.WaitFor(ctx, "", handled...) {
+		cancel()
+		return nil, fmt.Errorf("informer handlers did not sync: %w", context.Cause(ctx))
 	}
-	log.Info("informer caches synced", "elapsed", time.Since(start).Round(time.Millisecond), "namespace", k.Namespace)
-	return nil
+	k.Log.Info("informer caches synced", "elapsed", time.Since(start).Round(time.Millisecond), "namespace", k.Namespace)
+	return gen, nil
+}
+
+// watchdog restarts the informers when the API server comes back from an
+// outage.
+func (k *Kube) watchdog(ctx context.Context, gen *generation) {
+	defer func() { gen.cancel() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		outage := false
+		for !k.reachable(ctx) {
+			if !outage {
+				k.Log.Warn("API server unreachable; serving the last configuration until it returns")
+				outage = true
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+		if !outage {
+			continue
+		}
+		k.Log.Info("API server is back; restarting watches")
+		gen.cancel()
+		for {
+			next, err := k.startInformers(ctx)
+			if err == nil {
+				gen = next
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			k.Log.Error("restarting watches failed; retrying", "error", err)
+			time.Sleep(time.Second)
+		}
+		// The new informers listed everything afresh: objects deleted
+		// during the outage go from the store too.
+		var objs []runtime.Object
+		for _, inf := range gen.informers {
+			for _, o := range inf.GetStore().List() {
+				if ro, ok := toRuntime(o); ok {
+					objs = append(objs, ro)
+				}
+			}
+		}
+		k.Store.Replace(KubeSource, objs)
+	}
+}
+
+// reachable reports whether the API server answers /readyz.
+func (k *Kube) reachable(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return k.Client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).Error() == nil
 }
 
 func (k *Kube) upsert(obj any) {

@@ -136,6 +136,12 @@ func decodeDocument(text []byte) ([]runtime.Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", gvk.Kind, err)
 	}
+	// An older version of a watched kind (networking.k8s.io/v1beta1
+	// Ingress, say) decodes to a type the store does not hold: refuse it
+	// rather than let it vanish without a word.
+	if _, ok := KeyOf(obj); !ok {
+		return nil, fmt.Errorf("%s %s is not supported; use its v1 API", gvk.GroupVersion(), gvk.Kind)
+	}
 	if secret, ok := obj.(*corev1.Secret); ok && len(secret.StringData) > 0 {
 		// The API server folds stringData into data; files get the same.
 		if secret.Data == nil {

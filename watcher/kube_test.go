@@ -1,0 +1,62 @@
+package watcher_test
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/rukou/rukou/watcher"
+)
+
+func TestKube(t *testing.T) {
+	svc := svcObject("shop", "web")
+	svc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	svc.Annotations = map[string]string{
+		corev1.LastAppliedConfigAnnotation: `{"a": "large copy of the object"}`,
+		"keep":                             "me",
+	}
+	client := fake.NewClientset(
+		svc,
+		&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}},
+		&networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "rukou"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "tls"}, Type: corev1.SecretTypeTLS},
+	)
+	store := watcher.NewStore()
+	k := &watcher.Kube{Client: client, Store: store, Log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := k.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+
+	// Start returns with the caches synced: everything is in the store.
+	in := store.Input()
+	equalKeys(t, "after Start", inputKeys(in), []string{"Ingress shop/web", "IngressClass rukou", "Service shop/web", "Secret shop/tls"})
+	if got := in.Services[0]; got.ManagedFields != nil || got.Annotations[corev1.LastAppliedConfigAnnotation] != "" || got.Annotations["keep"] != "me" {
+		t.Errorf("Service not stripped of managed fields and last-applied alone: %+v", got.ObjectMeta)
+	}
+
+	// Changes reach the store.
+	services := client.CoreV1().Services("shop")
+	if _, err := services.Create(ctx, svcObject("shop", "api"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := services.Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Ingress shop/web", "IngressClass rukou", "Service shop/api", "Secret shop/tls"}
+	deadline := time.Now().Add(patience)
+	for got := inputKeys(store.Input()); !slices.Equal(got, want); got = inputKeys(store.Input()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("store after a create and a delete: %q, want %q", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
