@@ -68,6 +68,7 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 		Namespace: namespace,
 		Service:   svc.Name,
 		Port:      port.Port,
+		PortName:  port.Name,
 		Endpoints: ix.endpoints(namespace, svc.Name, port.Name),
 	}, nil
 }

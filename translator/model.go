@@ -73,8 +73,10 @@ type Backend struct {
 	Name      string
 	Namespace string
 	Service   string
-	// Port is the Service port number.
+	// Port is the Service port number; PortName its name, which selects
+	// the EndpointSlice port.
 	Port      int32
+	PortName  string
 	Endpoints []Endpoint
 }
 

@@ -45,6 +45,8 @@ type Store struct {
 	mu      sync.RWMutex
 	sources map[string]map[Key]runtime.Object
 	changes chan struct{}
+	// dirty holds the kinds changed since the last Snapshot.
+	dirty map[string]bool
 }
 
 // NewStore returns an empty store.
@@ -75,8 +77,17 @@ func (s *Store) Upsert(source string, obj runtime.Object) {
 		s.sources[source] = objs
 	}
 	objs[key] = obj
+	s.markDirty(key.Kind)
 	s.mu.Unlock()
 	s.notify()
+}
+
+// markDirty records a changed kind; s.mu must be held.
+func (s *Store) markDirty(kind string) {
+	if s.dirty == nil {
+		s.dirty = map[string]bool{}
+	}
+	s.dirty[kind] = true
 }
 
 // Delete removes obj as seen by source.
@@ -87,6 +98,7 @@ func (s *Store) Delete(source string, obj runtime.Object) {
 	}
 	s.mu.Lock()
 	delete(s.sources[source], key)
+	s.markDirty(key.Kind)
 	s.mu.Unlock()
 	s.notify()
 }
@@ -100,6 +112,17 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 		}
 	}
 	s.mu.Lock()
+	prev := s.sources[source]
+	for key, obj := range next {
+		if prev[key] != obj {
+			s.markDirty(key.Kind)
+		}
+	}
+	for key := range prev {
+		if _, ok := next[key]; !ok {
+			s.markDirty(key.Kind)
+		}
+	}
 	s.sources[source] = next
 	s.mu.Unlock()
 	s.notify()
@@ -116,6 +139,24 @@ func (s *Store) Counts() map[string]int {
 		}
 	}
 	return out
+}
+
+// Snapshot returns the current objects, like Input, and the kinds that
+// changed since the previous Snapshot.
+func (s *Store) Snapshot() (translator.Input, map[string]bool) {
+	s.mu.Lock()
+	dirty := s.dirty
+	s.dirty = nil
+	s.mu.Unlock()
+	// A change that lands between here and Input is both in this input and
+	// marked dirty for the next snapshot: the next rebuild repeats it, which
+	// is harmless; nothing is ever missed.
+	return s.Input(), dirty
+}
+
+// OnlyEndpoints reports whether the changed kinds are EndpointSlices alone.
+func OnlyEndpoints(changed map[string]bool) bool {
+	return len(changed) == 1 && changed["EndpointSlice"]
 }
 
 // Input returns the current objects for translation, in a stable order.

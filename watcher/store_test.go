@@ -195,3 +195,24 @@ func TestStoreChangesCoalesce(t *testing.T) {
 		t.Error("an object of an unwatched kind signalled a change")
 	}
 }
+
+func TestSnapshotReportsChangedKinds(t *testing.T) {
+	s := watcher.NewStore()
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}}
+	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-1"}}
+	s.Replace(watcher.DirSource, []runtime.Object{svc, slice})
+	if _, changed := s.Snapshot(); !changed["Service"] || !changed["EndpointSlice"] {
+		t.Errorf("first snapshot: changed %v, want Service and EndpointSlice", changed)
+	}
+	if _, changed := s.Snapshot(); len(changed) != 0 {
+		t.Errorf("nothing changed, but %v reported", changed)
+	}
+	s.Replace(watcher.DirSource, []runtime.Object{svc, slice.DeepCopy()})
+	if _, changed := s.Snapshot(); !watcher.OnlyEndpoints(changed) {
+		t.Errorf("only the slice was replaced, but %v reported", changed)
+	}
+	s.Delete(watcher.DirSource, svc)
+	if _, changed := s.Snapshot(); watcher.OnlyEndpoints(changed) || !changed["Service"] {
+		t.Errorf("a deleted Service: changed %v", changed)
+	}
+}

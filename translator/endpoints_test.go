@@ -1,0 +1,59 @@
+package translator_test
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/watcher"
+)
+
+// TestUpdateEndpointsMatchesFullTranslation: the endpoint fast path gives the
+// same resources as a full translation, and keeps every other resource.
+func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
+	objs, err := watcher.ReadPaths([]string{"testdata/in/endpoints_ready_terminating.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := watcher.NewStore()
+	store.Replace(watcher.DirSource, objs)
+	opts := translator.DefaultOptions()
+	before, err := translator.Translate(store.Input(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Take every EndpointSlice away: every backend loses its endpoints.
+	in := store.Input()
+	in.EndpointSlices = nil
+	fast, err := translator.UpdateEndpoints(before, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := translator.Translate(in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fast.Resources.Endpoints) != len(full.Resources.Endpoints) || len(full.Resources.Endpoints) == 0 {
+		t.Fatalf("fast path has %d endpoint assignments, full translation %d", len(fast.Resources.Endpoints), len(full.Resources.Endpoints))
+	}
+	for i := range full.Resources.Endpoints {
+		if !proto.Equal(fast.Resources.Endpoints[i], full.Resources.Endpoints[i]) {
+			t.Errorf("endpoints of %s differ:\nfast: %v\nfull: %v", full.Resources.Endpoints[i].ClusterName, fast.Resources.Endpoints[i], full.Resources.Endpoints[i])
+		}
+		if len(fast.Resources.Endpoints[i].Endpoints) != 0 {
+			t.Errorf("%s still has endpoints after every slice went", fast.Resources.Endpoints[i].ClusterName)
+		}
+	}
+	if &fast.Resources.Listeners[0] != &before.Resources.Listeners[0] || fast.Resources.Routes[0] != before.Resources.Routes[0] {
+		t.Error("the fast path rebuilt listeners or routes")
+	}
+	had := 0
+	for _, be := range before.Model.Backends {
+		had += len(be.Endpoints)
+	}
+	if had == 0 {
+		t.Error("the fast path changed the previous result's model (or the input has no endpoints)")
+	}
+}
