@@ -26,8 +26,11 @@ test-unit: ## run the unit tests only (no tools needed)
 test-e2e: tools ## run the end-to-end tests only
 	$(GO) test -count=1 -v ./test/...
 
-bench: ## run the benchmarks (results go in docs/benchmarks.md)
+bench: tools ## run the benchmarks, real Envoys included (results and commands: docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/
+	$(GO) test -run '^$$' -bench 'TranslateAndSnapshot' -benchmem -benchtime 5x -timeout 10m ./test/bench/
+	$(GO) test -run '^$$' -bench 'Serve10k|Push10k' -benchtime 10x -timeout 15m ./test/bench/
+	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 20m ./test/bench/
 
 run: build ## the demo: two backends, rukou on examples/, and Envoy on 127.0.0.1:8080
 	bash examples/run.sh

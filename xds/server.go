@@ -1,135 +1,121 @@
-// Package xds serves rukou's Envoy resources over gRPC ADS, both delta and
-// state-of-the-world, with go-control-plane's snapshot cache.
+// Package xds serves rukou's Envoy resources over gRPC ADS, delta and
+// state-of-the-world, with go-control-plane's snapshot cache. It versions
+// resources by content, orders changes make-before-break (cache.go), keeps
+// per-node books of what each Envoy acknowledged or rejected (nodes.go,
+// callbacks.go) and counts what it sends (metrics.go).
 package xds
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
-	"sync/atomic"
+	"strings"
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_service_discovery_v3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/rukou/rukou/translator"
 )
 
-// fleet is the one snapshot key every Envoy shares: all Envoys of a rukou
-// installation serve the same configuration.
-const fleet = "rukou"
+// DefaultHold bounds each make-before-break wait: how long new routes wait
+// for Envoys to warm their clusters, and how long a cluster that routes no
+// longer use stays for Envoys that have not acknowledged those routes.
+// It matches Envoy's default initial_fetch_timeout.
+const DefaultHold = 15 * time.Second
 
-type fleetHash struct{}
+// Options tune a Server.
+type Options struct {
+	// Hold bounds each make-before-break wait; DefaultHold when zero.
+	Hold time.Duration
+}
 
-func (fleetHash) ID(*envoy_config_core_v3.Node) string { return fleet }
-
-// Server holds the current snapshot and serves it to Envoys.
+// Server holds the configuration Envoys should have and serves it to them.
 type Server struct {
-	cache   cachev3.SnapshotCache
 	log     *slog.Logger
-	streams atomic.Int64
-	ready   atomic.Bool
-	version atomic.Uint64
+	book    *book
+	metrics *metrics
+	cache   *cache
+	// wakeup asks the settle loop to look whether a make-before-break
+	// step can be taken.
+	wakeup chan struct{}
 }
 
-// New returns a server with no snapshot yet; Envoys that connect before the
-// first Update wait for it.
-func New(log *slog.Logger) *Server {
-	return &Server{cache: cachev3.NewSnapshotCache(true, fleetHash{}, cacheLogger{log}), log: log}
+// New returns a server with no configuration yet; Envoys that connect before
+// the first Update wait for it.
+func New(log *slog.Logger, opts Options) *Server {
+	if opts.Hold == 0 {
+		opts.Hold = DefaultHold
+	}
+	s := &Server{log: log, book: newBook(), metrics: newMetrics(), wakeup: make(chan struct{}, 1)}
+	s.cache = newCache(s.book, s.metrics, log, opts.Hold)
+	return s
 }
 
-// Ready reports whether a snapshot has been set.
-func (s *Server) Ready() bool { return s.ready.Load() }
+// Ready reports whether a full configuration, routes included, has been
+// handed to Envoys.
+func (s *Server) Ready() bool { return s.cache.ready.Load() }
 
-// Streams reports how many xDS streams are open.
-func (s *Server) Streams() int64 { return s.streams.Load() }
+// Status returns what /debug/xds shows.
+func (s *Server) Status() Status { return s.cache.status() }
 
-// Update replaces the served configuration with res. Each resource type is
-// versioned by its content, so state-of-the-world clients get only the types
-// that changed, and delta clients only the resources that changed.
+// Update makes res the configuration Envoys should have. What does not
+// depend on Envoys is served at once; steps that wait for Envoys to
+// acknowledge (make-before-break) follow as they do.
 func (s *Server) Update(ctx context.Context, res *translator.Resources) error {
-	snap := &cachev3.Snapshot{}
-	set := func(typ types.ResponseType, items []types.Resource) error {
-		v, err := contentVersion(items)
-		if err != nil {
-			return err
-		}
-		snap.Resources[typ] = cachev3.NewResources(v, items)
-		return nil
-	}
-	for _, t := range []struct {
-		typ   types.ResponseType
-		items []types.Resource
-	}{
-		{types.Listener, asResources(res.Listeners)},
-		{types.Route, asResources(res.Routes)},
-		{types.Cluster, asResources(res.Clusters)},
-		{types.Endpoint, asResources(res.Endpoints)},
-		{types.Secret, asResources(res.Secrets)},
-	} {
-		if err := set(t.typ, t.items); err != nil {
-			return err
-		}
-	}
-	if err := snap.Consistent(); err != nil {
-		return fmt.Errorf("snapshot is inconsistent: %w", err)
-	}
-	if err := s.cache.SetSnapshot(ctx, fleet, snap); err != nil {
-		return fmt.Errorf("setting snapshot: %w", err)
-	}
-	s.version.Add(1)
-	s.ready.Store(true)
-	return nil
+	return s.cache.update(ctx, res)
 }
 
-func asResources[T types.Resource](items []T) []types.Resource {
-	out := make([]types.Resource, len(items))
-	for i, item := range items {
-		out[i] = item
+func (s *Server) wake() {
+	select {
+	case s.wakeup <- struct{}{}:
+	default:
 	}
-	return out
 }
 
-// contentVersion hashes the deterministic encoding of items.
-func contentVersion(items []types.Resource) (string, error) {
-	h := sha256.New()
-	opts := proto.MarshalOptions{Deterministic: true}
-	for _, item := range items {
-		b, err := opts.Marshal(item)
-		if err != nil {
-			return "", fmt.Errorf("hashing %s: %w", cachev3.GetResourceName(item), err)
+// settle takes make-before-break steps when Envoys acknowledge, and when a
+// wait runs out of time, until ctx is done.
+func (s *Server) settle(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wakeup:
+		case <-tick.C:
 		}
-		fmt.Fprintf(h, "%d:", len(b))
-		h.Write(b)
+		if err := s.cache.settle(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("make-before-break step not served", "error", err)
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-// Serve serves ADS on lis until ctx is done.
+// Serve serves ADS on lis until ctx is done. opts add to rukou's gRPC
+// settings, for example TLS credentials.
 func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.ServerOption) error {
 	opts = append([]grpc.ServerOption{
 		// Envoy pings every 30 s (see the bootstrap); grpc-go's default
 		// enforcement would answer those pings with too_many_pings.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		// Large snapshots: Envoy may send big requests (resource name lists)
-		// and receives whole types in state-of-the-world mode.
+		// Big fleets: Envoy's requests list every resource name it wants
+		// (state of the world) or holds (delta, on reconnect), and one
+		// state-of-the-world response carries a whole type.
 		grpc.MaxRecvMsgSize(64 << 20),
+		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(1 << 20),
 	}, opts...)
 	gs := grpc.NewServer(opts...)
-	xs := serverv3.NewServer(ctx, s.cache, s.callbacks())
+	xs := serverv3.NewServer(ctx, s.cache.snapshots, callbacks{s})
 	envoy_service_discovery_v3.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 
+	go s.settle(ctx)
 	go func() {
 		<-ctx.Done()
 		// Stop, not GracefulStop: ADS streams never end on their own, so a
@@ -137,54 +123,38 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.Serve
 		gs.Stop()
 	}()
 	if err := gs.Serve(lis); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("serving xDS: %w", err)
+		return fmt.Errorf("serving xDS on %s: %w", lis.Addr(), err)
 	}
 	return nil
 }
 
-func (s *Server) callbacks() serverv3.Callbacks {
-	nack := func(node *envoy_config_core_v3.Node, typeURL, version string, detail string) {
-		s.log.Error("Envoy rejected configuration (NACK)", "node", node.GetId(), "type", typeURL, "version", version, "error", detail)
-	}
-	return serverv3.CallbackFuncs{
-		StreamOpenFunc: func(_ context.Context, id int64, typ string) error {
-			s.streams.Add(1)
-			s.log.Debug("xDS stream opened", "stream", id, "mode", "sotw")
-			return nil
-		},
-		StreamClosedFunc: func(id int64, node *envoy_config_core_v3.Node) {
-			s.streams.Add(-1)
-			s.log.Debug("xDS stream closed", "stream", id, "node", node.GetId())
-		},
-		DeltaStreamOpenFunc: func(_ context.Context, id int64, typ string) error {
-			s.streams.Add(1)
-			s.log.Debug("xDS stream opened", "stream", id, "mode", "delta")
-			return nil
-		},
-		DeltaStreamClosedFunc: func(id int64, node *envoy_config_core_v3.Node) {
-			s.streams.Add(-1)
-			s.log.Debug("xDS stream closed", "stream", id, "node", node.GetId())
-		},
-		StreamRequestFunc: func(_ int64, req *envoy_service_discovery_v3.DiscoveryRequest) error {
-			if req.ErrorDetail != nil {
-				nack(req.Node, req.TypeUrl, req.VersionInfo, req.ErrorDetail.Message)
-			}
-			return nil
-		},
-		StreamDeltaRequestFunc: func(_ int64, req *envoy_service_discovery_v3.DeltaDiscoveryRequest) error {
-			if req.ErrorDetail != nil {
-				nack(req.Node, req.TypeUrl, req.ResponseNonce, req.ErrorDetail.Message)
-			}
-			return nil
-		},
+type fleetHash struct{}
+
+func (fleetHash) ID(*envoy_config_core_v3.Node) string { return fleet }
+
+// cacheLogger adapts slog to go-control-plane's logger. The cache's chatter
+// is debug-level, and formatted only when debug is on: at 10,000 clusters
+// one line lists every resource name.
+type cacheLogger struct{ l *slog.Logger }
+
+func (c cacheLogger) logf(level slog.Level, f string, a []any) {
+	if c.l.Enabled(context.Background(), level) {
+		c.l.Log(context.Background(), level, fmt.Sprintf(f, a...))
 	}
 }
 
-// cacheLogger adapts slog to go-control-plane's logger; the cache's chatter
-// is debug-level.
-type cacheLogger struct{ l *slog.Logger }
+func (c cacheLogger) Debugf(f string, a ...any) { c.logf(slog.LevelDebug, f, a) }
+func (c cacheLogger) Infof(f string, a ...any)  { c.logf(slog.LevelDebug, f, a) }
+func (c cacheLogger) Errorf(f string, a ...any) { c.logf(slog.LevelError, f, a) }
 
-func (c cacheLogger) Debugf(f string, a ...any) { c.l.Debug(fmt.Sprintf(f, a...)) }
-func (c cacheLogger) Infof(f string, a ...any)  { c.l.Debug(fmt.Sprintf(f, a...)) }
-func (c cacheLogger) Warnf(f string, a ...any)  { c.l.Warn(fmt.Sprintf(f, a...)) }
-func (c cacheLogger) Errorf(f string, a ...any) { c.l.Error(fmt.Sprintf(f, a...)) }
+// Warnf is debug-level for "ADS mode: not responding": state-of-the-world
+// Envoys ask for the endpoints of new clusters only once they have the
+// clusters, so the cache holds an endpoints answer back on every change that
+// adds a cluster, as designed.
+func (c cacheLogger) Warnf(f string, a ...any) {
+	if strings.HasPrefix(f, "ADS mode: not responding") {
+		c.logf(slog.LevelDebug, f, a)
+		return
+	}
+	c.logf(slog.LevelWarn, f, a)
+}

@@ -31,7 +31,7 @@ func newOps(st *state, xs *xds.Server, store *watcher.Store) *ops {
 	o := &ops{state: st, xds: xs, store: store, registry: prometheus.NewRegistry()}
 	o.rebuilds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "rukou_rebuild_duration_seconds",
-		Help:    "Time to translate the watched objects into Envoy resources, by result.",
+		Help:    "Time to translate the watched objects into Envoy resources and hand them to the xDS server, by result.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"result"})
 	o.registry.MustRegister(
@@ -42,12 +42,10 @@ func newOps(st *state, xs *xds.Server, store *watcher.Store) *ops {
 			Name: "rukou_build_info", Help: "Always 1; the version label says which rukou runs.",
 			ConstLabels: prometheus.Labels{"version": version},
 		}, func() float64 { return 1 }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "rukou_xds_streams", Help: "Open xDS streams from Envoys.",
-		}, func() float64 { return float64(xs.Streams()) }),
 		&objectsCollector{store: store, desc: prometheus.NewDesc("rukou_objects", "Watched objects by kind.", []string{"kind"}, nil)},
 		&diagnosticsCollector{state: st, desc: prometheus.NewDesc("rukou_diagnostics", "Current diagnostics by reason.", []string{"reason"}, nil)},
 	)
+	o.registry.MustRegister(xs.Collectors()...)
 	return o
 }
 
@@ -71,6 +69,7 @@ func (o *ops) handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /debug/config", o.debugConfig)
+	mux.HandleFunc("GET /debug/xds", o.debugXDS)
 	mux.HandleFunc("GET /debug/ingresses", o.debugIngresses)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -123,6 +122,19 @@ func (o *ops) debugIngresses(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	b, err := json.MarshalIndent(res.Ingresses, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// debugXDS shows the snapshot served, what make-before-break holds back,
+// and each connected Envoy with the versions it acknowledged and its last
+// NACK.
+func (o *ops) debugXDS(w http.ResponseWriter, _ *http.Request) {
+	b, err := json.MarshalIndent(o.xds.Status(), "", "  ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -30,6 +31,7 @@ func translationFlags(fs *flag.FlagSet, opts *translator.Options) {
 	fs.StringVar(&opts.ListenAddress, "envoy-listen-address", defaultListenAddress, "address Envoy's listeners bind to")
 	fs.Func("envoy-http-port", fmt.Sprintf("port of Envoy's HTTP listener (default %d)", defaultHTTPPort), portFlag(&opts.HTTPPort))
 	fs.Func("envoy-https-port", fmt.Sprintf("port of Envoy's HTTPS listener (default %d)", defaultHTTPSPort), portFlag(&opts.HTTPSPort))
+	fs.Func("https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener (default 443)", portFlag(&opts.HTTPSRedirectPort))
 }
 
 func portFlag(dst *uint32) func(string) error {
@@ -47,8 +49,37 @@ type serveConfig struct {
 	xdsAddress, opsAddress string
 	kubeconfig, watchDir   string
 	namespace              string
+	kubeQPS                float64
+	kubeBurst              int
 	logLevel, logFormat    string
 	opts                   translator.Options
+	cluster                clusterConfig
+	xdsTLS                 xdsTLSConfig
+}
+
+// xdsTLSConfig are the files that put the xDS server behind TLS.
+type xdsTLSConfig struct{ cert, key, ca string }
+
+func xdsTLSFlags(fs *flag.FlagSet, cfg *xdsTLSConfig) {
+	fs.StringVar(&cfg.cert, "xds-tls-cert", "", "certificate file of the xDS server (serves xDS over TLS; with --xds-tls-key)")
+	fs.StringVar(&cfg.key, "xds-tls-key", "", "private key file of --xds-tls-cert")
+	fs.StringVar(&cfg.ca, "xds-tls-ca", "", "CA file; Envoys must present a client certificate it signed (mutual TLS)")
+}
+
+// serverOptions returns the gRPC options for the xDS server's TLS, none
+// without a certificate.
+func (c xdsTLSConfig) serverOptions() ([]grpc.ServerOption, error) {
+	switch {
+	case c.cert == "" && c.key == "" && c.ca == "":
+		return nil, nil
+	case c.cert == "" || c.key == "":
+		return nil, fmt.Errorf("--xds-tls-cert and --xds-tls-key go together (--xds-tls-ca needs both)")
+	}
+	opt, err := xds.TLS(c.cert, c.key, c.ca)
+	if err != nil {
+		return nil, err
+	}
+	return []grpc.ServerOption{opt}, nil
 }
 
 func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -59,9 +90,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
 	fs.StringVar(&cfg.watchDir, "watch-dir", "", "serve the manifests in this directory instead of a cluster, and follow its changes")
 	fs.StringVar(&cfg.namespace, "watch-namespace", "", "watch only this namespace (default: all)")
+	fs.Float64Var(&cfg.kubeQPS, "kube-api-qps", 50, "requests per second rukou may send to the API server (status, Events)")
+	fs.IntVar(&cfg.kubeBurst, "kube-api-burst", 100, "bursts of requests to the API server")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	translationFlags(fs, &cfg.opts)
+	clusterFlags(fs, &cfg.cluster)
+	xdsTLSFlags(fs, &cfg.xdsTLS)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -79,6 +114,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	xdsOpts, err := cfg.xdsTLS.serverOptions()
+	if err != nil {
+		return err
+	}
 	// Listen first, so that a busy port fails at once rather than after the
 	// caches have synced.
 	xdsLis, err := net.Listen("tcp", cfg.xdsAddress)
@@ -92,15 +131,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 
 	store := watcher.NewStore()
-	xdsServer := xds.New(log)
+	xdsServer := xds.New(log, xds.Options{})
 	state := &state{log: log}
 	ops := newOps(state, xdsServer, store)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	wg.Go(func() { errs <- ops.serve(ctx, opsLis) })
-	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis) })
+	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis, xdsOpts...) })
 
 	if cfg.watchDir != "" {
 		dir := &watcher.Dir{Path: cfg.watchDir, Store: store, Log: log}
@@ -115,6 +154,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		rc.QPS, rc.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
 		client, err := kubernetes.NewForConfig(rc)
 		if err != nil {
 			return fmt.Errorf("kubernetes client: %w", err)
@@ -124,22 +164,48 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			return err
 		}
 		log.Info("watching cluster", "host", rc.Host, "namespace", cfg.namespace)
+		if _, err := cfg.cluster.addresses(client); err != nil {
+			return err
+		}
+		wg.Go(func() {
+			if err := runClusterWriter(ctx, client, cfg.cluster, store, state, ops.registry, log); err != nil {
+				errs <- err
+			}
+		})
 	}
 
+	// failed is set while the last rebuild was not served: its changes are
+	// then not in the previous result, and the next rebuild must be full.
+	failed := true
 	rebuild := func() {
 		start := time.Now()
-		res, err := translator.Translate(store.Input(), cfg.opts)
-		ops.observeRebuild(time.Since(start), err)
+		in, changed := store.Snapshot()
+		prev := state.result()
+		var res *translator.Result
+		var err error
+		if prev != nil && !failed && watcher.OnlyEndpoints(changed) {
+			// Only EndpointSlices changed: listeners, routes and clusters
+			// cannot have, so only endpoints are recomputed.
+			res, err = translator.UpdateEndpoints(prev, in)
+		} else {
+			res, err = translator.Translate(in, cfg.opts)
+		}
 		if err != nil {
+			failed = true
+			ops.observeRebuild(time.Since(start), err)
 			log.Error("translation failed; still serving the previous configuration", "error", err)
 			return
 		}
-		if err := xdsServer.Update(ctx, res.Resources); err != nil {
+		err = xdsServer.Update(ctx, res.Resources)
+		ops.observeRebuild(time.Since(start), err)
+		if err != nil {
+			failed = true
 			log.Error("snapshot not served; still serving the previous configuration", "error", err)
 			return
 		}
+		failed = false
 		state.set(res)
-		log.Debug("configuration updated", "elapsed", time.Since(start), "clusters", len(res.Resources.Clusters))
+		log.Debug("configuration updated", "elapsed", time.Since(start), "clusters", len(res.Resources.Clusters), "endpointsOnly", watcher.OnlyEndpoints(changed))
 	}
 	rebuild()
 	log.Info("serving", "xds", xdsLis.Addr().String(), "ops", opsLis.Addr().String())
@@ -175,12 +241,24 @@ func restConfig(path string) (*rest.Config, error) {
 	return rc, nil
 }
 
-// state is the outcome of the last translation, for logs and /debug.
+// state is the outcome of the last translation, for logs, /debug and the
+// status writer.
 type state struct {
 	log          *slog.Logger
 	mu           sync.Mutex
 	last         *translator.Result
 	sourceErrors func() []error
+	kick         chan struct{}
+}
+
+// kicks signals after each translation; signals coalesce.
+func (s *state) kicks() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kick == nil {
+		s.kick = make(chan struct{}, 1)
+	}
+	return s.kick
 }
 
 // set records res and logs the diagnostics that are new since the last
@@ -198,6 +276,12 @@ func (s *state) set(res *translator.Result) {
 		}
 	}
 	s.last = res
+	if s.kick != nil {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (s *state) result() *translator.Result {

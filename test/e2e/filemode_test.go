@@ -58,18 +58,7 @@ endpoints:
 `, host, service, port)
 }
 
-func writeManifest(t *testing.T, path, content string) {
-	t.Helper()
-	// Write then rename, as editors and kubectl do, so rukou never reads a
-	// half-written file.
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeManifest(t *testing.T, path, content string) { harness.WriteManifest(t, path, content) }
 
 // TestFileMode follows one manifest file through its life: served, edited to
 // point elsewhere, broken by a bad save, and removed.

@@ -25,6 +25,9 @@ import (
 // ServiceAccounts themselves.
 type Cluster struct {
 	Etcd, APIServer *Process
+	t               testing.TB
+	apiBin          string
+	apiArgs         []string
 	// Kubeconfig is a kubeconfig file for a cluster admin.
 	Kubeconfig string
 	Client     kubernetes.Interface
@@ -74,7 +77,8 @@ func StartCluster(t testing.TB) *Cluster {
 	writeFile(t, tokens, []byte(adminToken+",admin,admin,system:masters\n"))
 
 	port := FreePort(t)
-	c.APIServer = Start(t, "kube-apiserver", exec.Command(apiBin,
+	c.t, c.apiBin = t, apiBin
+	c.apiArgs = []string{
 		"--etcd-servers", clientURL,
 		"--bind-address", "127.0.0.1",
 		"--advertise-address", "127.0.0.1",
@@ -89,7 +93,8 @@ func StartCluster(t testing.TB) *Cluster {
 		// No kube-controller-manager or nodes here: nothing would keep the
 		// "kubernetes" Service's endpoints, and loopback is refused there.
 		"--endpoint-reconciler-type", "none",
-	), 20*time.Second) // kube-apiserver can take more than 10 s to exit on SIGTERM
+	}
+	c.StartAPIServer()
 
 	server := "https://127.0.0.1:" + strconv.Itoa(port)
 	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
@@ -106,6 +111,25 @@ func StartCluster(t testing.TB) *Cluster {
 		t.Fatal(err)
 	}
 	c.Client = kubernetes.NewForConfigOrDie(c.Config)
+	c.WaitReady()
+	return c
+}
+
+// StartAPIServer starts kube-apiserver (again, after StopAPIServer) on the
+// same port and etcd.
+func (c *Cluster) StartAPIServer() {
+	// kube-apiserver can take more than 10 s to exit on SIGTERM.
+	c.APIServer = Start(c.t, "kube-apiserver", exec.Command(c.apiBin, c.apiArgs...), 20*time.Second)
+}
+
+// StopAPIServer stops kube-apiserver, as an outage would.
+func (c *Cluster) StopAPIServer() {
+	c.APIServer.Stop(20 * time.Second)
+}
+
+// WaitReady waits until kube-apiserver answers /readyz.
+func (c *Cluster) WaitReady() {
+	t := c.t
 	Eventually(t, 90*time.Second, "kube-apiserver is ready", func() error {
 		if c.APIServer.Exited() {
 			t.Fatalf("kube-apiserver exited:\n%s", c.APIServer.Log())
@@ -116,7 +140,6 @@ func StartCluster(t testing.TB) *Cluster {
 		}
 		return nil
 	})
-	return c
 }
 
 func writeFile(t testing.TB, path string, data []byte) {

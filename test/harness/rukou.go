@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +37,7 @@ func StartRukou(t testing.TB, args ...string) *Rukou {
 		"--envoy-listen-address", "127.0.0.1",
 		"--envoy-http-port", strconv.Itoa(r.HTTPPort),
 		"--envoy-https-port", strconv.Itoa(r.HTTPSPort),
+		"--https-redirect-port", strconv.Itoa(r.HTTPSPort),
 		"--log-level", "debug",
 	}, args...)...)
 	r.Process = Start(t, "rukou", cmd, 5*time.Second)
@@ -79,27 +79,7 @@ type Envoy struct {
 // until Envoy is LIVE.
 func StartEnvoy(t testing.TB, xdsAddress, mode string) *Envoy {
 	t.Helper()
-	bin := Tool(t, "envoy")
-	admin := Addr(t)
-	bootstrap := filepath.Join(t.TempDir(), "bootstrap.yaml")
-	out, err := exec.Command(filepath.Join(Root(t), "bin", "rukou"), "bootstrap",
-		"--xds-address", xdsAddress, "--admin-address", admin, "--xds-mode", mode,
-		"--node-id", "e2e-"+strings.ReplaceAll(t.Name(), "/", "-"), "-o", bootstrap).CombinedOutput()
-	if err != nil {
-		t.Fatalf("rukou bootstrap: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-c", bootstrap, "--disable-hot-restart", "--log-level", "info")
-	e := &Envoy{Process: Start(t, "envoy", cmd, 10*time.Second), Admin: &envoy.Admin{Address: admin}}
-	Eventually(t, 30*time.Second, "envoy is LIVE", func() error {
-		if e.Exited() {
-			t.Fatalf("envoy exited:\n%s", e.Log())
-		}
-		if !e.Admin.Live(Context(t)) {
-			return fmt.Errorf("envoy admin %s not LIVE yet", admin)
-		}
-		return nil
-	})
-	return e
+	return StartEnvoyWith(t, xdsAddress, EnvoyOptions{Mode: mode})
 }
 
 // Response is what a request through Envoy got back.

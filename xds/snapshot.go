@@ -1,0 +1,177 @@
+package xds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// Versions are content hashes: a resource's version hashes its deterministic
+// encoding, and a type's version hashes its resources' names and versions.
+// The same resources always get the same versions, across translations and
+// restarts, so delta ADS never sends an unchanged resource again and
+// state-of-the-world ADS never sends an unchanged type.
+
+// kindSnapshot is one resource type as served: its resources, their
+// versions, and the type's version.
+type kindSnapshot struct {
+	items []types.Resource
+	// hashes are the versions by resource; translations never modify a
+	// resource they returned, so a resource seen before keeps its hash.
+	hashes  map[types.Resource]string
+	perName map[string]string
+	version string
+}
+
+// set versions what compose chose to serve (clusterNames in order) and hands
+// it to the go-control-plane cache when any type's version changed. Call
+// with c.mu held.
+func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) error {
+	start := time.Now()
+	var items [numKinds][]types.Resource
+	if f := c.front; f != nil {
+		items[listeners] = asResources(f.Listeners)
+		items[routes] = asResources(f.Routes)
+		items[secrets] = asResources(f.Secrets)
+	}
+	items[clusters] = make([]types.Resource, len(clusterNames))
+	items[endpoints] = make([]types.Resource, 0, len(clusterNames))
+	for i, name := range clusterNames {
+		sc := c.served[name]
+		items[clusters][i] = sc.cluster
+		if sc.cla != nil {
+			items[endpoints] = append(items[endpoints], sc.cla)
+		}
+	}
+
+	first := c.gen.Load() == 0
+	changed := first
+	// References run from listeners to routes and from clusters to
+	// endpoints; while those three hold the same resources, and so the same
+	// names, the snapshot stays consistent whatever the endpoints hold.
+	references := first
+	var kinds [numKinds]kindSnapshot
+	for k := range numKinds {
+		if !first && slices.Equal(items[k], c.kinds[k].items) {
+			kinds[k] = c.kinds[k]
+			continue
+		}
+		references = references || k == listeners || k == routes || k == clusters
+		ks, err := version(items[k], c.kinds[k].hashes)
+		if err != nil {
+			return err
+		}
+		kinds[k] = ks
+		changed = changed || ks.version != c.kinds[k].version
+	}
+	c.book.setWarming(c.warming)
+	if !changed {
+		c.kinds = kinds
+		return nil
+	}
+
+	snap := &cachev3.Snapshot{VersionMap: make(map[string]map[string]string, numKinds)}
+	var versions [numKinds]string
+	for k := range numKinds {
+		versions[k] = kinds[k].version
+		snap.Resources[k.responseType()] = cachev3.NewResources(kinds[k].version, kinds[k].items)
+		// Set here, go-control-plane does not encode every resource
+		// again to version it for delta.
+		snap.VersionMap[k.url()] = kinds[k].perName
+	}
+	if references {
+		if err := snap.Consistent(); err != nil {
+			return fmt.Errorf("snapshot %d is inconsistent: %w", next, err)
+		}
+	}
+	c.book.served(next, versions)
+	if err := c.snapshots.SetSnapshot(ctx, fleet, snap); err != nil {
+		return fmt.Errorf("setting snapshot %d: %w", next, err)
+	}
+	c.kinds = kinds
+	for k := range numKinds {
+		c.counts[k].Store(int64(len(items[k])))
+	}
+	c.gen.Store(next)
+	if c.front == c.target {
+		c.ready.Store(true)
+	}
+	c.metrics.snapshotSecond.Observe(time.Since(start).Seconds())
+	c.log.Debug("snapshot set", "generation", next, "routes_current", c.front == c.target,
+		"warming", len(c.warming), "retained", len(c.retained), "clusters", len(clusterNames))
+	return nil
+}
+
+// version versions one type's resources, reusing the hashes in known.
+// Encoding is most of the cost of a snapshot, so new resources are encoded
+// on every CPU.
+func version(items []types.Resource, known map[types.Resource]string) (kindSnapshot, error) {
+	ks := kindSnapshot{
+		items:   items,
+		hashes:  make(map[types.Resource]string, len(items)),
+		perName: make(map[string]string, len(items)),
+	}
+	sums := make([]string, len(items))
+	var todo []int
+	for i, r := range items {
+		if v, ok := known[r]; ok {
+			sums[i] = v
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(todo)+255)/256)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			var buf []byte
+			for j := w; j < len(todo); j += workers {
+				i := todo[j]
+				var err error
+				buf, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], items[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("versioning %s: %w", cachev3.GetResourceName(items[i]), err)
+					return
+				}
+				sum := sha256.Sum256(buf)
+				sums[i] = hex.EncodeToString(sum[:8])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return kindSnapshot{}, err
+	}
+	h := sha256.New()
+	for i, r := range items {
+		name := cachev3.GetResourceName(r)
+		ks.hashes[r] = sums[i]
+		ks.perName[name] = sums[i]
+		_, _ = io.WriteString(h, name)
+		_, _ = io.WriteString(h, "=")
+		_, _ = io.WriteString(h, sums[i])
+		_, _ = io.WriteString(h, ";")
+	}
+	ks.version = hex.EncodeToString(h.Sum(nil))[:16]
+	return ks, nil
+}
+
+func asResources[T types.Resource](items []T) []types.Resource {
+	out := make([]types.Resource, len(items))
+	for i, item := range items {
+		out[i] = item
+	}
+	return out
+}
