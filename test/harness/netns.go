@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -19,8 +22,10 @@ type Netns struct {
 	HostIP, IP string
 }
 
-// StartNetns creates a namespace with addresses from 10.213.0.0/30 and
-// removes it when the test ends. It needs root and iproute2.
+// StartNetns creates a namespace on a /30 of 10.213.0.0/16 and removes it
+// when the test ends. It needs root and iproute2. Names and addresses come
+// from the process id, so test runs side by side (two checkouts, say) do not
+// collide; namespaces left behind by killed runs are removed first.
 func StartNetns(t testing.TB) *Netns {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -29,11 +34,16 @@ func StartNetns(t testing.TB) *Netns {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Fatal("cluster-mode tests need `ip` from iproute2: apt-get install iproute2")
 	}
-	n := &Netns{Name: "rukou-e2e", HostIP: "10.213.0.1", IP: "10.213.0.2"}
-	hostIf, nsIf := "rke2e0", "rke2e1"
-	// A namespace left over from a killed run would make every step fail.
-	_ = exec.Command("ip", "netns", "del", n.Name).Run()
-	_ = exec.Command("ip", "link", "del", hostIf).Run()
+	removeStaleNetns()
+	pid := os.Getpid()
+	slot := netnsSlot.Add(1) - 1
+	block := (pid*4 + int(slot)) % 16384 // a /30 of 10.213.0.0/16
+	n := &Netns{
+		Name:   fmt.Sprintf("rukou-e2e-%d-%d", pid, slot),
+		HostIP: fmt.Sprintf("10.213.%d.%d", block/64, block%64*4+1),
+		IP:     fmt.Sprintf("10.213.%d.%d", block/64, block%64*4+2),
+	}
+	hostIf, nsIf := fmt.Sprintf("rk%dx%d", pid, slot), fmt.Sprintf("rk%dy%d", pid, slot)
 	t.Cleanup(func() {
 		_ = exec.Command("ip", "link", "del", hostIf).Run()
 		_ = exec.Command("ip", "netns", "del", n.Name).Run()
@@ -53,6 +63,32 @@ func StartNetns(t testing.TB) *Netns {
 		}
 	}
 	return n
+}
+
+// netnsSlot numbers the namespaces of one test process.
+var netnsSlot atomic.Int32
+
+// removeStaleNetns deletes namespaces of test processes that no longer run
+// (a run killed before its cleanup). Deleting a namespace removes its end of
+// the veth pair, which takes the host's end with it.
+func removeStaleNetns() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		rest, ok := strings.CutPrefix(name, "rukou-e2e-")
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || syscall.Kill(pid, 0) == nil {
+			continue // not ours, or its process still runs
+		}
+		_ = exec.Command("ip", "netns", "del", name).Run()
+	}
 }
 
 // Command returns a command that runs inside the namespace.
