@@ -39,19 +39,24 @@ func statName(be *Backend) string {
 func endpoints(m *Model) []*envoy_config_endpoint_v3.ClusterLoadAssignment {
 	out := make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(m.Backends))
 	for _, be := range m.Backends {
-		cla := &envoy_config_endpoint_v3.ClusterLoadAssignment{ClusterName: be.Name}
-		if len(be.Endpoints) > 0 {
-			lb := &envoy_config_endpoint_v3.LocalityLbEndpoints{}
-			for _, ep := range be.Endpoints {
-				lb.LbEndpoints = append(lb.LbEndpoints, &envoy_config_endpoint_v3.LbEndpoint{
-					HostIdentifier: &envoy_config_endpoint_v3.LbEndpoint_Endpoint{Endpoint: &envoy_config_endpoint_v3.Endpoint{
-						Address: socketAddress(ep.Address, uint32(ep.Port)),
-					}},
-				})
-			}
-			cla.Endpoints = []*envoy_config_endpoint_v3.LocalityLbEndpoints{lb}
-		}
-		out = append(out, cla)
+		out = append(out, loadAssignment(be))
 	}
 	return out
+}
+
+// loadAssignment is the ClusterLoadAssignment of one backend.
+func loadAssignment(be *Backend) *envoy_config_endpoint_v3.ClusterLoadAssignment {
+	cla := &envoy_config_endpoint_v3.ClusterLoadAssignment{ClusterName: be.Name}
+	if len(be.Endpoints) > 0 {
+		lb := &envoy_config_endpoint_v3.LocalityLbEndpoints{}
+		for _, ep := range be.Endpoints {
+			lb.LbEndpoints = append(lb.LbEndpoints, &envoy_config_endpoint_v3.LbEndpoint{
+				HostIdentifier: &envoy_config_endpoint_v3.LbEndpoint_Endpoint{Endpoint: &envoy_config_endpoint_v3.Endpoint{
+					Address: socketAddress(ep.Address, uint32(ep.Port)),
+				}},
+			})
+		}
+		cla.Endpoints = []*envoy_config_endpoint_v3.LocalityLbEndpoints{lb}
+	}
+	return cla
 }

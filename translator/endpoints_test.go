@@ -57,3 +57,28 @@ func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
 		t.Error("the fast path changed the previous result's model (or the input has no endpoints)")
 	}
 }
+
+// TestUpdateEndpointsKeepsUnchangedAssignments: a backend whose endpoints
+// did not change keeps its assignment object, so the xDS server need not
+// encode it again.
+func TestUpdateEndpointsKeepsUnchangedAssignments(t *testing.T) {
+	objs, err := watcher.ReadPaths([]string{"testdata/in/endpoints_ready_terminating.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := watcher.NewStore()
+	store.Replace(watcher.DirSource, objs)
+	before, err := translator.Translate(store.Input(), translator.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := translator.UpdateEndpoints(before, store.Input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range before.Resources.Endpoints {
+		if after.Resources.Endpoints[i] != before.Resources.Endpoints[i] {
+			t.Errorf("assignment of %s was rebuilt though its endpoints did not change", before.Resources.Endpoints[i].ClusterName)
+		}
+	}
+}
