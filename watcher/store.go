@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/rukou/rukou/translator"
@@ -114,7 +115,9 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 	s.mu.Lock()
 	prev := s.sources[source]
 	for key, obj := range next {
-		if prev[key] != obj {
+		// A file read again yields new objects for unchanged content:
+		// only a real difference marks the kind changed.
+		if old, ok := prev[key]; !ok || (old != obj && !equality.Semantic.DeepEqual(old, obj)) {
 			s.markDirty(key.Kind)
 		}
 	}

@@ -207,9 +207,15 @@ func TestSnapshotReportsChangedKinds(t *testing.T) {
 	if _, changed := s.Snapshot(); len(changed) != 0 {
 		t.Errorf("nothing changed, but %v reported", changed)
 	}
-	s.Replace(watcher.DirSource, []runtime.Object{svc, slice.DeepCopy()})
+	s.Replace(watcher.DirSource, []runtime.Object{svc.DeepCopy(), slice.DeepCopy()})
+	if _, changed := s.Snapshot(); len(changed) != 0 {
+		t.Errorf("objects read again with the same content, but %v reported", changed)
+	}
+	moved := slice.DeepCopy()
+	moved.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.9"}}}
+	s.Replace(watcher.DirSource, []runtime.Object{svc.DeepCopy(), moved})
 	if _, changed := s.Snapshot(); !watcher.OnlyEndpoints(changed) {
-		t.Errorf("only the slice was replaced, but %v reported", changed)
+		t.Errorf("only the slice changed, but %v reported", changed)
 	}
 	s.Delete(watcher.DirSource, svc)
 	if _, changed := s.Snapshot(); watcher.OnlyEndpoints(changed) || !changed["Service"] {
