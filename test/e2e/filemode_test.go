@@ -12,50 +12,10 @@ import (
 	"github.com/rukou/rukou/test/harness"
 )
 
-// manifest is an Ingress for host and path "/" with its Service and an
-// EndpointSlice on 127.0.0.1:port (file mode allows loopback endpoints).
+// manifest is an Ingress "web" for host and path "/" with its Service and
+// an EndpointSlice on 127.0.0.1:port (file mode allows loopback endpoints).
 func manifest(host, service string, port int) string {
-	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  annotations:
-    kubernetes.io/ingress.class: rukou
-spec:
-  rules:
-  - host: %[1]s
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service:
-            name: %[2]s
-            port:
-              number: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: %[2]s
-spec:
-  ports:
-  - name: http
-    port: 80
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: %[2]s-x1
-  labels:
-    kubernetes.io/service-name: %[2]s
-addressType: IPv4
-ports:
-- name: http
-  port: %[3]d
-endpoints:
-- addresses: ["127.0.0.1"]
-`, host, service, port)
+	return ingressManifest("web", host, service) + "---\n" + serviceManifest(service, port)
 }
 
 func writeManifest(t *testing.T, path, content string) { harness.WriteManifest(t, path, content) }
