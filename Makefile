@@ -3,8 +3,12 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# The image deploy/rukou.yaml runs (a test keeps the two equal).
+IMAGE   ?= ghcr.io/rukou/rukou:v0.1.0
+DOCKER  ?= docker
+KUBECTL ?= kubectl
 
-.PHONY: help build tools test test-unit test-e2e bench run lint fmt clean
+.PHONY: help build tools test test-unit test-e2e bench run lint fmt clean image deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,3 +48,10 @@ fmt: ## format the code
 
 clean: ## remove built binaries (keeps the pinned tools)
 	rm -f bin/rukou bin/backend
+
+image: ## build the rukou image with Docker (IMAGE=ghcr.io/rukou/rukou:TAG to name it otherwise); push it yourself
+	@command -v $(DOCKER) >/dev/null || { echo 'image: $(DOCKER) not found: install Docker (or set DOCKER=podman)'; exit 1; }
+	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+deploy: ## install rukou into the cluster of the current kubeconfig: kubectl apply -f deploy/rukou.yaml
+	$(KUBECTL) apply -f deploy/rukou.yaml

@@ -50,6 +50,10 @@ type BootstrapConfig struct {
 	XDSCA, XDSCert, XDSKey string
 	// MaxConnections caps Envoy's downstream connections overall.
 	MaxConnections int64
+	// ReadyAddress, when set, is host:port of a static listener that
+	// serves GET /ready from the admin API, for probes that cannot reach
+	// the admin API on loopback (the kubelet's).
+	ReadyAddress string
 }
 
 // Bootstrap returns the Envoy bootstrap for cfg: a node identity, the admin
@@ -74,6 +78,16 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 	}
 	if (cfg.XDSCert == "") != (cfg.XDSKey == "") {
 		return nil, fmt.Errorf("xds client certificate and key must be given together")
+	}
+	var readyHost string
+	var readyPort uint32
+	if cfg.ReadyAddress != "" {
+		if readyHost, readyPort, err = splitHostPort(cfg.ReadyAddress); err != nil {
+			return nil, fmt.Errorf("ready address: %w", err)
+		}
+		if readyHost == adminHost && readyPort == adminPort {
+			return nil, fmt.Errorf("ready address %s is the admin address", cfg.ReadyAddress)
+		}
 	}
 	maxConns := cfg.MaxConnections
 	if maxConns == 0 {
@@ -116,6 +130,11 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 			}},
 		},
 	}
+	if cfg.ReadyAddress != "" {
+		l, c := readyResources(adminHost, adminPort, readyHost, readyPort)
+		b.StaticResources.Listeners = append(b.StaticResources.Listeners, l)
+		b.StaticResources.Clusters = append(b.StaticResources.Clusters, c)
+	}
 	if err := b.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap is invalid: %w", err)
 	}
@@ -129,16 +148,7 @@ func xdsCluster(cfg BootstrapConfig, host string, port uint32) *envoy_config_clu
 		// and follows the name to every rukou replica.
 		ClusterDiscoveryType: &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_STRICT_DNS},
 		ConnectTimeout:       durationpb.New(5 * time.Second),
-		LoadAssignment: &envoy_config_endpoint_v3.ClusterLoadAssignment{
-			ClusterName: XDSClusterName,
-			Endpoints: []*envoy_config_endpoint_v3.LocalityLbEndpoints{{
-				LbEndpoints: []*envoy_config_endpoint_v3.LbEndpoint{{
-					HostIdentifier: &envoy_config_endpoint_v3.LbEndpoint_Endpoint{Endpoint: &envoy_config_endpoint_v3.Endpoint{
-						Address: socketAddress(host, port),
-					}},
-				}},
-			}},
-		},
+		LoadAssignment:       oneEndpoint(XDSClusterName, host, port),
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{
 			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(&envoy_extensions_upstreams_http_v3.HttpProtocolOptions{
 				UpstreamProtocolOptions: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_{
@@ -209,6 +219,21 @@ func splitHostPort(addr string) (string, uint32, error) {
 		host = "127.0.0.1"
 	}
 	return host, uint32(port), nil
+}
+
+// oneEndpoint is the load assignment of a cluster of one address (an IP, or
+// a DNS name for a STRICT_DNS cluster).
+func oneEndpoint(cluster, host string, port uint32) *envoy_config_endpoint_v3.ClusterLoadAssignment {
+	return &envoy_config_endpoint_v3.ClusterLoadAssignment{
+		ClusterName: cluster,
+		Endpoints: []*envoy_config_endpoint_v3.LocalityLbEndpoints{{
+			LbEndpoints: []*envoy_config_endpoint_v3.LbEndpoint{{
+				HostIdentifier: &envoy_config_endpoint_v3.LbEndpoint_Endpoint{Endpoint: &envoy_config_endpoint_v3.Endpoint{
+					Address: socketAddress(host, port),
+				}},
+			}},
+		}},
+	}
 }
 
 func socketAddress(host string, port uint32) *envoy_config_core_v3.Address {

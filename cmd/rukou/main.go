@@ -3,6 +3,8 @@
 //	rukou serve       run the control plane
 //	rukou bootstrap   write the Envoy bootstrap that connects to it
 //	rukou translate   print the Envoy resources for a set of manifests
+//	rukou certgen     create the Secrets for mTLS between Envoy and rukou
+//	rukou drain       take Envoy out of service (its preStop hook)
 //	rukou version     print the version
 package main
 
@@ -47,6 +49,8 @@ func commands() []command {
 		{"serve", "run the control plane", runServe},
 		{"bootstrap", "write an Envoy bootstrap that connects to rukou over ADS", runBootstrap},
 		{"translate", "print the Envoy resources and diagnostics for manifests", runTranslate},
+		{"certgen", "create the CA and the certificates for mTLS between Envoy and rukou, as Secrets, when missing", runCertgen},
+		{"drain", "take Envoy out of service and wait for its connections to close (a preStop hook)", runDrain},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "rukou %s\n", version)
 			return nil
