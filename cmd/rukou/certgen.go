@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,10 +44,7 @@ func runCertgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("certgen", stderr)
 	cfg := certgenConfig{}
 	var kubeconfig string
-	ns := os.Getenv("POD_NAMESPACE")
-	if ns == "" {
-		ns = "rukou-system"
-	}
+	ns := ownNamespace()
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
 	fs.StringVar(&cfg.namespace, "namespace", ns, "namespace of the Secrets ($POD_NAMESPACE when set)")
 	fs.StringVar(&cfg.caSecret, "ca-secret", "rukou-xds-ca", "Secret (Opaque) that holds the CA's certificate and key, ca.crt and ca.key")

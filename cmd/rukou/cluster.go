@@ -29,10 +29,7 @@ type clusterConfig struct {
 }
 
 func clusterFlags(fs *flag.FlagSet, cfg *clusterConfig) {
-	ns := os.Getenv("POD_NAMESPACE")
-	if ns == "" {
-		ns = "rukou-system"
-	}
+	ns := ownNamespace()
 	host, _ := os.Hostname()
 	fs.StringVar(&cfg.publishService, "publish-service", "", "NAMESPACE/NAME of the Service that exposes Envoy; its addresses go into Ingress status")
 	fs.StringVar(&cfg.publishAddress, "publish-status-address", "", "comma-separated addresses to put into Ingress status (overrides --publish-service)")
@@ -99,4 +96,13 @@ func runClusterWriter(ctx context.Context, client kubernetes.Interface, cfg clus
 	})
 	<-ctx.Done()
 	return nil
+}
+
+// ownNamespace is the namespace rukou runs in: $POD_NAMESPACE (set from the
+// downward API in deploy/rukou.yaml), else rukou-system.
+func ownNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "rukou-system"
 }
