@@ -18,8 +18,12 @@ type builder struct {
 	diags    []Diagnostic
 	backends map[string]*Backend
 
-	// claimed remembers which Ingress took each host, match and path first.
-	claimed map[routeKey]string
+	// claimed holds the route that took each host, match and path first;
+	// canaries join these routes.
+	claimed map[routeKey]*Route
+	// kinds holds the upstream settings of each route's backend, which a
+	// canary backend shares.
+	kinds map[*Route]upstreamKind
 	// hosts holds each named host's own routes; hostless holds rules
 	// without a host.
 	hosts    map[string][]*Route
@@ -29,12 +33,26 @@ type builder struct {
 	hostDefaults map[string]*Route
 	catchAll     *Route
 	tls          *tlsState
+	// regex holds the hosts in regex mode ("" for rules without a host).
+	regex map[string]bool
+	// appRoots and aliases hold app-root and from-to-www-redirect by host.
+	appRoots map[string]hostSetting
+	aliases  map[string]hostSetting
 }
 
 type routeKey struct {
 	host  string
 	match PathMatch
 	path  string
+}
+
+// ingressRef is an Ingress this controller serves, with its annotations.
+type ingressRef struct {
+	*networkingv1.Ingress
+	// source is namespace/name.
+	source string
+	ann    *annotations
+	issues []annotationIssue
 }
 
 // Build computes the routing model for in. Every rule it cannot honour is
@@ -45,27 +63,45 @@ func Build(in Input, opts Options) (*Model, []Diagnostic) {
 		opts:         opts,
 		index:        newIndex(in),
 		backends:     map[string]*Backend{},
-		claimed:      map[routeKey]string{},
+		claimed:      map[routeKey]*Route{},
+		kinds:        map[*Route]upstreamKind{},
 		hosts:        map[string][]*Route{},
 		hostDefaults: map[string]*Route{},
 		tls:          newTLSState(in.Secrets),
+		appRoots:     map[string]hostSetting{},
+		aliases:      map[string]hostSetting{},
 	}
-	for _, ing := range b.owned(in.Ingresses) {
-		b.addIngress(ing)
+	ings := b.owned(in.Ingresses)
+	// Regex mode is a property of a host across all its Ingresses, so
+	// every Ingress's annotations are read before any path is added.
+	b.regex = regexHosts(ings)
+	for _, ing := range ings {
+		b.reportAnnotations(ing)
+		b.addTLS(ing.Ingress)
+		if ing.ann.canary == nil {
+			b.addIngress(ing)
+		}
+	}
+	for _, ing := range ings {
+		if ing.ann.canary != nil {
+			b.addCanary(ing)
+		}
 	}
 	return b.model(), b.diags
 }
 
 // owned returns the Ingresses this controller serves, oldest first, so that
-// every "the older one wins" decision falls out of iteration order.
-func (b *builder) owned(all []*networkingv1.Ingress) []*networkingv1.Ingress {
-	var out []*networkingv1.Ingress
+// every "the older one wins" decision falls out of iteration order, with
+// their annotations read.
+func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
+	var out []*ingressRef
 	for _, ing := range all {
 		if owns(ing, b.index.classes, b.opts) {
-			out = append(out, ing)
+			ann, issues := readAnnotations(ing)
+			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}
-	slices.SortFunc(out, func(x, y *networkingv1.Ingress) int {
+	slices.SortFunc(out, func(x, y *ingressRef) int {
 		if c := x.CreationTimestamp.Compare(y.CreationTimestamp.Time); c != 0 {
 			return c
 		}
@@ -85,37 +121,53 @@ func (b *builder) reportField(ing *networkingv1.Ingress, field string, reason Re
 	})
 }
 
-func (b *builder) addIngress(ing *networkingv1.Ingress) {
-	source := ing.Namespace + "/" + ing.Name
+// reportAnnotations reports what an Ingress's annotations could not honour,
+// once per annotation.
+func (b *builder) reportAnnotations(ing *ingressRef) {
+	for _, is := range ing.issues {
+		b.reportField(ing.Ingress, "metadata.annotations["+annotationPrefix+is.name+"]", is.reason, "%s", is.msg)
+	}
+	if u := ing.ann.unservable; u != nil {
+		b.reportField(ing.Ingress, "metadata.annotations["+annotationPrefix+u.name+"]", u.reason, "%s", u.msg)
+	}
+}
+
+func (b *builder) addIngress(ing *ingressRef) {
 	var ownHosts []string
-	b.addTLS(ing)
-	redirect := b.sslRedirect(ing)
 	for i, rule := range ing.Spec.Rules {
 		host := strings.ToLower(rule.Host)
 		if host != "" && !validHost(host) {
-			b.reportField(ing, fmt.Sprintf("spec.rules[%d].host", i), ReasonInvalidHost, "host %q is not a valid DNS name or one-label wildcard", rule.Host)
+			b.reportField(ing.Ingress, fmt.Sprintf("spec.rules[%d].host", i), ReasonInvalidHost, "host %q is not a valid DNS name or one-label wildcard", rule.Host)
 			continue
 		}
 		if host != "" && !slices.Contains(ownHosts, host) {
 			ownHosts = append(ownHosts, host)
 		}
-		if rule.HTTP == nil {
+		if rule.HTTP == nil || ing.ann.badRewrite {
 			continue
 		}
 		for j, p := range rule.HTTP.Paths {
-			b.addPath(ing, fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j), host, p, source, redirect)
+			b.addPath(ing, fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j), host, p)
 		}
 	}
+	// An Ingress whose rules have no host acts on the virtual host of
+	// hostless rules: its defaultBackend serves their unmatched paths.
+	hostsOrWildcard := ownHosts
+	if len(ownHosts) == 0 && len(ing.Spec.Rules) > 0 {
+		hostsOrWildcard = []string{WildcardHost}
+	}
+	b.addHostRedirects(ing, hostsOrWildcard)
 
 	if ing.Spec.DefaultBackend == nil {
 		return
 	}
 	// The backend is resolved only once the defaultBackend is known to be
 	// used, so that a losing one adds neither a cluster nor diagnostics.
-	route := &Route{Match: PathPrefix, Path: "/", Source: source, Default: true, NoSSLRedirect: !redirect}
+	route := b.newRoute(ing, PathPrefix, "/")
+	route.Default = true
 	if len(ing.Spec.Rules) == 0 {
 		if b.catchAll != nil {
-			b.reportField(ing, "spec.defaultBackend", ReasonConflict, "defaultBackend ignored: Ingress %s is older and already serves as the default backend", b.catchAll.Source)
+			b.reportField(ing.Ingress, "spec.defaultBackend", ReasonConflict, "defaultBackend ignored: Ingress %s is older and already serves as the default backend", b.catchAll.Source)
 			return
 		}
 		b.resolve(ing, "spec.defaultBackend", *ing.Spec.DefaultBackend, route)
@@ -123,15 +175,10 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		b.catchAll = route
 		return
 	}
-	if len(ownHosts) == 0 {
-		// Only rules without a host: the defaultBackend serves their
-		// unmatched paths, on the virtual host of hostless rules.
-		ownHosts = []string{WildcardHost}
-	}
 	var hosts []string
-	for _, host := range ownHosts {
+	for _, host := range hostsOrWildcard {
 		if prev, ok := b.hostDefaults[host]; ok {
-			b.reportField(ing, "spec.defaultBackend", ReasonConflict, "defaultBackend ignored for host %q: Ingress %s is older and already sets one", host, prev.Source)
+			b.reportField(ing.Ingress, "spec.defaultBackend", ReasonConflict, "defaultBackend ignored for host %q: Ingress %s is older and already sets one", host, prev.Source)
 			continue
 		}
 		hosts = append(hosts, host)
@@ -145,53 +192,36 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	}
 }
 
-func (b *builder) addPath(ing *networkingv1.Ingress, field, host string, p networkingv1.HTTPIngressPath, source string, redirect bool) {
-	match, path, err := pathMatch(p)
+// newRoute makes a route of an Ingress with what its annotations ask.
+func (b *builder) newRoute(ing *ingressRef, match PathMatch, path string) *Route {
+	a := ing.ann
+	return &Route{
+		Match: match, Path: path, Source: ing.source,
+		NoSSLRedirect: !a.sslRedirect, ForceSSLRedirect: a.forceSSLRedirect,
+		Redirect: a.redirect, Rewrite: rewriteFor(a, path), Policy: a.policy,
+	}
+}
+
+func (b *builder) addPath(ing *ingressRef, field, host string, p networkingv1.HTTPIngressPath) {
+	match, path, err := pathMatch(p, b.regex[host])
 	if err != nil {
-		b.reportField(ing, field+".path", ReasonInvalidPath, "host %q: %v", host, err)
+		b.reportField(ing.Ingress, field+".path", ReasonInvalidPath, "host %q: %v", host, err)
 		return
 	}
 	key := routeKey{host: host, match: match, path: path}
 	if owner, ok := b.claimed[key]; ok {
-		b.reportField(ing, field, ReasonConflict, "host %q path %q (%s) is already served by the older Ingress %s", host, p.Path, match, owner)
+		b.reportField(ing.Ingress, field, ReasonConflict, "host %q path %q (%s) is already served by the older Ingress %s", host, p.Path, match, owner.Source)
 		return
 	}
-	b.claimed[key] = source
-
-	route := &Route{Match: match, Path: path, Source: source, FromHostless: host == "", NoSSLRedirect: !redirect}
+	route := b.newRoute(ing, match, path)
+	route.FromHostless = host == ""
+	b.claimed[key] = route
 	b.resolve(ing, field+".backend", p.Backend, route)
 	if host == "" {
 		b.hostless = append(b.hostless, route)
 		return
 	}
 	b.hosts[host] = append(b.hosts[host], route)
-}
-
-// pathMatch maps an Ingress path to a model match. ImplementationSpecific
-// behaves as Prefix.
-func pathMatch(p networkingv1.HTTPIngressPath) (PathMatch, string, error) {
-	path := p.Path
-	if path == "" {
-		path = "/"
-	}
-	if !strings.HasPrefix(path, "/") {
-		return "", "", fmt.Errorf("path %q must start with /", p.Path)
-	}
-	// Envoy matches paths without the query string, and refuses a
-	// path_separated_prefix that holds "?" or "#".
-	if strings.ContainsAny(path, "?#") {
-		return "", "", fmt.Errorf("path %q must not contain ? or #", p.Path)
-	}
-	if p.PathType != nil && *p.PathType == networkingv1.PathTypeExact {
-		return PathExact, path, nil
-	}
-	// A trailing slash in a Prefix rule is ignored: "/foo/" matches as "/foo".
-	if trimmed := strings.TrimRight(path, "/"); trimmed != "" {
-		path = trimmed
-	} else {
-		path = "/"
-	}
-	return PathPrefix, path, nil
 }
 
 func validHost(host string) bool {
@@ -203,27 +233,47 @@ func validHost(host string) bool {
 
 // resolve points route at the Backend for an Ingress backend, or makes it
 // answer 503 when that backend cannot be used.
-func (b *builder) resolve(ing *networkingv1.Ingress, field string, backend networkingv1.IngressBackend, route *Route) {
-	if backend.Resource != nil {
-		b.reportField(ing, field+".resource", ReasonResourceBackend, "resource backend %s %q is not supported; the path answers 503", backend.Resource.Kind, backend.Resource.Name)
+func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.IngressBackend, route *Route) {
+	if route.Redirect != nil {
+		return // it never reaches a backend
+	}
+	if ing.ann.unservable != nil {
+		route.DirectStatus = 503 // reported once with the annotations
+		return
+	}
+	kind := ing.ann.kind()
+	name, ok := b.backendFor(ing.Ingress, field, backend, kind, "the path answers 503")
+	if !ok {
 		route.DirectStatus = 503
 		return
 	}
+	route.Backend = name
+	b.kinds[route] = kind
+}
+
+// backendFor returns the name of the Backend of an Ingress backend with the
+// given upstream settings, adding it to the model, or reports why there is
+// none and, in the report, what follows.
+func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend networkingv1.IngressBackend, kind upstreamKind, otherwise string) (string, bool) {
+	if backend.Resource != nil {
+		b.reportField(ing, field+".resource", ReasonResourceBackend, "resource backend %s %q is not supported; %s", backend.Resource.Kind, backend.Resource.Name, otherwise)
+		return "", false
+	}
 	if backend.Service == nil {
-		b.reportField(ing, field, ReasonNoBackend, "backend names no Service; the path answers 503")
-		route.DirectStatus = 503
-		return
+		b.reportField(ing, field, ReasonNoBackend, "backend names no Service; %s", otherwise)
+		return "", false
 	}
 	be, err := b.index.backend(ing.Namespace, *backend.Service)
 	if err != nil {
-		b.reportField(ing, field+".service", err.reason, "%s; the path answers 503", err.msg)
-		route.DirectStatus = 503
-		return
+		b.reportField(ing, field+".service", err.reason, "%s; %s", err.msg, otherwise)
+		return "", false
 	}
+	be.Protocol, be.Affinity, be.ConnectTimeout = kind.protocol, kind.affinity, kind.connectTimeout
+	be.Name = backendName(be.Namespace, be.Service, be.Port, kind)
 	if _, ok := b.backends[be.Name]; !ok {
 		b.backends[be.Name] = be
 	}
-	route.Backend = be.Name
+	return be.Name, true
 }
 
 // model assembles the virtual hosts. Envoy picks one virtual host per request
@@ -255,6 +305,21 @@ func (b *builder) model() *Model {
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: routes})
 	}
 
+	for _, vh := range m.VirtualHosts {
+		if r, ok := b.appRoots[vh.Host]; ok {
+			vh.AppRoot, vh.Source = r.value, r.source
+		}
+	}
+	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
+	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {
+		if (x.Host == WildcardHost) != (y.Host == WildcardHost) {
+			if x.Host == WildcardHost {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(x.Host, y.Host)
+	})
 	for _, be := range b.backends {
 		m.Backends = append(m.Backends, be)
 	}

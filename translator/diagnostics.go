@@ -18,6 +18,21 @@ const (
 	ReasonSecretNotFound      Reason = "SecretNotFound"
 	ReasonInvalidSecret       Reason = "InvalidSecret"
 	ReasonInvalidAnnotation   Reason = "InvalidAnnotation"
+	// ReasonSnippetRefused: a snippet annotation, which carries nginx
+	// configuration text, is never honoured.
+	ReasonSnippetRefused Reason = "SnippetRefused"
+	// ReasonAnnotationIgnored: an annotation rukou does not support (yet),
+	// or one that does not apply where it is set.
+	ReasonAnnotationIgnored Reason = "AnnotationIgnored"
+	// ReasonBackendProtocol: a backend-protocol rukou cannot speak (FCGI,
+	// AJP); the Ingress's paths answer 503.
+	ReasonBackendProtocol Reason = "BackendProtocolUnsupported"
+	// ReasonAuthUnsupported: an authentication annotation rukou does not
+	// enforce yet; the Ingress's paths answer 503 rather than serve
+	// without it.
+	ReasonAuthUnsupported Reason = "AuthenticationUnsupported"
+	// ReasonCanaryUnused: a canary rule has no primary route to join.
+	ReasonCanaryUnused Reason = "CanaryUnused"
 )
 
 // Diagnostic reports one thing the translator could not honour, on the object

@@ -260,7 +260,14 @@ func input(objs ...runtime.Object) translator.Input {
 func modelLines(m *translator.Model) []string {
 	var out []string
 	for _, vh := range m.VirtualHosts {
-		out = append(out, vh.Host)
+		switch {
+		case vh.RedirectTo != "":
+			out = append(out, fmt.Sprintf("%s -> 308 %s (%s)", vh.Host, vh.RedirectTo, vh.Source))
+		case vh.AppRoot != "":
+			out = append(out, fmt.Sprintf("%s app-root %s (%s)", vh.Host, vh.AppRoot, vh.Source))
+		default:
+			out = append(out, vh.Host)
+		}
 		for _, r := range vh.Routes {
 			target := r.Backend
 			if r.DirectStatus != 0 {
@@ -273,10 +280,47 @@ func modelLines(m *translator.Model) []string {
 			if r.Default {
 				line += " default"
 			}
-			out = append(out, line)
+			out = append(out, line+annotationNotes(r))
 		}
 	}
 	return out
+}
+
+// annotationNotes renders what annotations add to a route, in a fixed
+// order: " rewrite /$2", " redirect 301 https://example.org/",
+// " canary default/b/80 header=x cookie=c weight=20/100", " force-https",
+// " no-https-redirect", " policy".
+func annotationNotes(r *translator.Route) string {
+	var b strings.Builder
+	if rw := r.Rewrite; rw != nil {
+		fmt.Fprintf(&b, " rewrite %s", rw.Target)
+	}
+	if rd := r.Redirect; rd != nil {
+		port := ""
+		if rd.Port != 0 {
+			port = fmt.Sprintf(":%d", rd.Port)
+		}
+		fmt.Fprintf(&b, " redirect %d %s://%s%s%s", rd.Code, rd.Scheme, rd.Host, port, rd.PathAndQuery)
+	}
+	if c := r.Canary; c != nil {
+		fmt.Fprintf(&b, " canary %s", c.Backend)
+		for _, kv := range [][2]string{{"header", c.Header}, {"value", c.HeaderValue}, {"pattern", c.HeaderPattern}, {"cookie", c.Cookie}} {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])
+			}
+		}
+		fmt.Fprintf(&b, " weight=%d/%d (%s)", c.Weight, c.WeightTotal, c.Source)
+	}
+	if r.ForceSSLRedirect {
+		b.WriteString(" force-https")
+	}
+	if r.NoSSLRedirect {
+		b.WriteString(" no-https-redirect")
+	}
+	if r.Policy != nil {
+		b.WriteString(" policy")
+	}
+	return b.String()
 }
 
 // backendLines renders each backend as "name -> address:port ...", with
@@ -387,7 +431,7 @@ func checkModel(t *testing.T, m *translator.Model) {
 	backends := map[string]bool{}
 	for i, be := range m.Backends {
 		backends[be.Name] = false
-		if want := fmt.Sprintf("%s/%s/%d", be.Namespace, be.Service, be.Port); be.Name != want {
+		if want := fmt.Sprintf("%s/%s/%d", be.Namespace, be.Service, be.Port); be.Name != want && !strings.HasPrefix(be.Name, want+"/") {
 			t.Errorf("backend %q is named for %q", be.Name, want)
 		}
 		if i > 0 && m.Backends[i-1].Name >= be.Name {
@@ -405,11 +449,17 @@ func checkModel(t *testing.T, m *translator.Model) {
 			switch {
 			case r.DirectStatus != 0 && r.Backend != "":
 				t.Errorf("host %q route %s %s has both a backend and a direct status", vh.Host, r.Match, r.Path)
-			case r.DirectStatus == 0:
+			case r.DirectStatus == 0 && r.Redirect == nil:
 				if _, ok := backends[r.Backend]; !ok {
 					t.Errorf("host %q route %s %s points at %q, which is not a backend of the model", vh.Host, r.Match, r.Path, r.Backend)
 				}
 				backends[r.Backend] = true
+			}
+			if c := r.Canary; c != nil {
+				if _, ok := backends[c.Backend]; !ok {
+					t.Errorf("host %q route %s %s has canary %q, which is not a backend of the model", vh.Host, r.Match, r.Path, c.Backend)
+				}
+				backends[c.Backend] = true
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	envoy_extensions_filters_http_router_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	envoy_extensions_filters_listener_tls_inspector_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -128,10 +127,7 @@ func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filte
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{{
-			Name:       "envoy.filters.http.router",
-			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_http_router_v3.Router{})},
-		}},
+		HttpFilters: httpFilters(),
 		// Envoy is the edge: the client's address is the peer's address, and
 		// X-Forwarded-For gets it appended, as ingress-nginx does.
 		UseRemoteAddress: wrapperspb.Bool(true),

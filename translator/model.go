@@ -1,5 +1,7 @@
 package translator
 
+import "time"
+
 // The routing model sits between Kubernetes objects and Envoy protos. It holds
 // the Ingress semantics (which Ingress owns which host and path, in which
 // order routes are tried, which endpoints a backend has) as plain values, so
@@ -14,6 +16,10 @@ const (
 	// PathPrefix matches the path element by element ("/foo" matches "/foo"
 	// and "/foo/bar", never "/foobar").
 	PathPrefix PathMatch = "Prefix"
+	// PathRegex matches when the path, from its start, matches the rule's
+	// path read as a case-insensitive regular expression: ingress-nginx's
+	// regex mode, which use-regex or rewrite-target turns on for a host.
+	PathRegex PathMatch = "Regex"
 )
 
 // WildcardHost is the virtual host that serves rules without a host and
@@ -38,6 +44,15 @@ type VirtualHost struct {
 	// TLS is set when the host has a certificate: plain HTTP requests are
 	// redirected to HTTPS, except on routes with NoSSLRedirect.
 	TLS bool
+	// AppRoot, when set, is the path that a request for "/" is redirected
+	// to with 302 (app-root), before any route is tried.
+	AppRoot string
+	// RedirectTo, when set, makes the host answer every request with a 308
+	// to the same URL on that host instead (from-to-www-redirect); such a
+	// host has no routes.
+	RedirectTo string
+	// Source is the Ingress that set AppRoot or RedirectTo.
+	Source string
 }
 
 // Route is one path rule, in the order Envoy must try it.
@@ -65,19 +80,44 @@ type Route struct {
 	// NoSSLRedirect keeps plain HTTP on a TLS host (ssl-redirect: "false"
 	// on the route's Ingress).
 	NoSSLRedirect bool
+	// ForceSSLRedirect redirects plain HTTP to HTTPS even when the host has
+	// no certificate (force-ssl-redirect).
+	ForceSSLRedirect bool
+	// Redirect, when set, answers every request with a redirect instead of
+	// proxying (permanent-redirect, temporal-redirect).
+	Redirect *Redirect
+	// Rewrite, when set, replaces the path before it reaches the backend
+	// (rewrite-target).
+	Rewrite *Rewrite
+	// Canary, when set, sends some requests to another backend (the canary
+	// Ingress of the same host and path).
+	Canary *Canary
+	// Policy holds what the route's Ingress asks of each request; nil when
+	// it asks nothing. Routes of one Ingress share it.
+	Policy *Policy
 }
 
 // Backend is one Service port that routes send traffic to: an Envoy cluster.
 type Backend struct {
-	// Name is the cluster name: namespace/service/port.
+	// Name is the cluster name: namespace/service/port, followed by
+	// "/" and the settings that differ from plain HTTP with rukou's
+	// defaults, such as "/grpc+affinity" (see backendName).
 	Name      string
 	Namespace string
 	Service   string
 	// Port is the Service port number; PortName its name, which selects
 	// the EndpointSlice port.
-	Port      int32
-	PortName  string
-	Endpoints []Endpoint
+	Port     int32
+	PortName string
+	// Protocol is how Envoy speaks to the endpoints (backend-protocol).
+	Protocol BackendProtocol
+	// Affinity is set when routes to this backend keep a client on one
+	// endpoint with a cookie: the cluster balances by consistent hashing.
+	Affinity bool
+	// ConnectTimeout bounds connecting to an endpoint; zero means rukou's
+	// default (proxy-connect-timeout).
+	ConnectTimeout time.Duration
+	Endpoints      []Endpoint
 }
 
 // Endpoint is one address that a backend's traffic goes to.

@@ -7,6 +7,7 @@ import (
 
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -23,47 +24,208 @@ func routeConfiguration(name string, m *Model, plain bool, httpsPort uint32) *en
 		IgnorePortInHostMatching: true,
 	}
 	for _, vh := range m.VirtualHosts {
-		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh, plain && vh.TLS, httpsPort))
+		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh, plain, httpsPort))
 	}
 	return rc
 }
 
-func virtualHost(vh *VirtualHost, redirect bool, httpsPort uint32) *envoy_config_route_v3.VirtualHost {
+func virtualHost(vh *VirtualHost, plain bool, httpsPort uint32) *envoy_config_route_v3.VirtualHost {
 	out := &envoy_config_route_v3.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
+	if vh.RedirectTo != "" {
+		// from-to-www-redirect: the same URL on the other name, with 308
+		// as ingress-nginx answers. The scheme is kept; the port is not.
+		out.Routes = []*envoy_config_route_v3.Route{{
+			Match: &envoy_config_route_v3.RouteMatch{PathSpecifier: &envoy_config_route_v3.RouteMatch_Prefix{Prefix: "/"}},
+			Action: &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+				HostRedirect: vh.RedirectTo,
+				ResponseCode: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
+			}},
+		}}
+		return out
+	}
+	if vh.AppRoot != "" {
+		// app-root answers "/" before any rule, as ingress-nginx's server
+		// block does, without the query.
+		match := &envoy_config_route_v3.RouteMatch{PathSpecifier: &envoy_config_route_v3.RouteMatch_Path{Path: "/"}}
+		if strings.HasPrefix(vh.Host, "*.") {
+			match.Headers = append(match.Headers, oneLabelAuthority(vh.Host))
+		}
+		out.Routes = append(out.Routes, &envoy_config_route_v3.Route{
+			Match: match,
+			Action: &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+				PathRewriteSpecifier: &envoy_config_route_v3.RedirectAction_PathRedirect{PathRedirect: vh.AppRoot},
+				StripQuery:           true,
+				ResponseCode:         envoy_config_route_v3.RedirectAction_FOUND,
+			}},
+		})
+	}
 	for _, r := range vh.Routes {
-		route := &envoy_config_route_v3.Route{Match: routeMatch(r)}
+		match := routeMatch(r)
 		// Envoy's "*.foo.com" also matches "a.b.foo.com", but an Ingress
 		// wildcard covers exactly one label, so the host's own rules (and
 		// its own default backend) also check the authority. Hostless rules
 		// and the catch-all apply to any host.
 		if strings.HasPrefix(vh.Host, "*.") && !r.FromHostless && !r.CatchAll {
-			route.Match.Headers = append(route.Match.Headers, oneLabelAuthority(vh.Host))
+			match.Headers = append(match.Headers, oneLabelAuthority(vh.Host))
 		}
-		switch {
-		case redirect && !r.NoSSLRedirect:
-			// 308 keeps the method and body, and the path and query
-			// stay as they were, as ingress-nginx redirects.
-			route.Action = &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
-				SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
-				// The port clients use for HTTPS (443 behind a load
-				// balancer, the NodePort otherwise), never the port of the
-				// plain HTTP request.
-				PortRedirect: httpsPort,
-				ResponseCode: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
-			}}
-		case r.DirectStatus != 0:
-			route.Action = &envoy_config_route_v3.Route_DirectResponse{
-				DirectResponse: &envoy_config_route_v3.DirectResponseAction{Status: r.DirectStatus},
-			}
-		default:
-			route.Action = &envoy_config_route_v3.Route_Route{Route: &envoy_config_route_v3.RouteAction{
-				ClusterSpecifier: &envoy_config_route_v3.RouteAction_Cluster{Cluster: r.Backend},
-				Timeout:          durationpb.New(upstreamTimeout),
-			}}
-		}
-		out.Routes = append(out.Routes, route)
+		out.Routes = append(out.Routes, routes(r, match, plain && (vh.TLS && !r.NoSSLRedirect || r.ForceSSLRedirect), httpsPort)...)
 	}
 	return out
+}
+
+// routes renders one model route: a single redirect or direct answer, or
+// the routes that proxy it (a CORS preflight answer, canary choices, and
+// the route itself), which all share its match.
+func routes(r *Route, match *envoy_config_route_v3.RouteMatch, toHTTPS bool, httpsPort uint32) []*envoy_config_route_v3.Route {
+	switch {
+	case r.Redirect != nil:
+		// A fixed redirect answers before the HTTPS redirect, as
+		// ingress-nginx's return comes before its TLS redirect.
+		return []*envoy_config_route_v3.Route{{Match: match, Action: fixedRedirect(r.Redirect)}}
+	case toHTTPS:
+		// 308 keeps the method and body, and the path and query stay as
+		// they were, as ingress-nginx redirects.
+		return []*envoy_config_route_v3.Route{{Match: match, Action: &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+			SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
+			// The port clients use for HTTPS (443 behind a load balancer,
+			// the NodePort otherwise), never the port of the plain HTTP
+			// request.
+			PortRedirect: httpsPort,
+			ResponseCode: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
+		}}}}
+	case r.DirectStatus != 0:
+		return []*envoy_config_route_v3.Route{{Match: match, Action: &envoy_config_route_v3.Route_DirectResponse{
+			DirectResponse: &envoy_config_route_v3.DirectResponseAction{Status: r.DirectStatus},
+		}}}
+	}
+	var out []*envoy_config_route_v3.Route
+	if r.Policy != nil && r.Policy.CORS != nil {
+		out = append(out, corsPreflight(r.Policy.CORS, match))
+	}
+	if c := r.Canary; c != nil {
+		for _, choice := range canaryChoices(r.Backend, c) {
+			m := cloneMatch(match)
+			m.Headers = append(m.Headers, choice.when)
+			out = append(out, proxyRoute(r, m, choice.cluster))
+		}
+	}
+	return append(out, proxyRoute(r, match, nil))
+}
+
+// proxyRoute renders a route that proxies to cluster, or, when cluster is
+// nil, to the route's backend and any canary by weight.
+func proxyRoute(r *Route, match *envoy_config_route_v3.RouteMatch, cluster *string) *envoy_config_route_v3.Route {
+	action := &envoy_config_route_v3.RouteAction{
+		ClusterSpecifier: &envoy_config_route_v3.RouteAction_Cluster{Cluster: r.Backend},
+		Timeout:          durationpb.New(upstreamTimeout),
+	}
+	switch {
+	case cluster != nil:
+		action.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: *cluster}
+	case r.Canary != nil:
+		setClusters(action, r.Backend, r.Canary)
+	}
+	if rw := r.Rewrite; rw != nil {
+		action.RegexRewrite = &envoy_type_matcher_v3.RegexMatchAndSubstitute{
+			Pattern:      &envoy_type_matcher_v3.RegexMatcher{Regex: `(?i)^(?:` + rw.Pattern + `).*`},
+			Substitution: substitution(rw),
+		}
+	}
+	route := &envoy_config_route_v3.Route{Match: match, Action: &envoy_config_route_v3.Route_Route{Route: action}}
+	if p := r.Policy; p != nil {
+		applyPolicy(route, action, p, r)
+	}
+	return route
+}
+
+// applyPolicy renders what a Policy asks of a proxied route.
+func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_v3.RouteAction, p *Policy, r *Route) {
+	if p.ReadTimeout != 0 {
+		action.Timeout = durationpb.New(p.ReadTimeout)
+	}
+	if p.SendTimeout != 0 {
+		// Envoy's closest setting is the stream idle timeout, which also
+		// runs while the backend thinks; it is never shorter than the read
+		// timeout, so that a response arriving in time is never cut.
+		action.IdleTimeout = durationpb.New(max(p.SendTimeout, action.Timeout.AsDuration()))
+	}
+	if p.UpstreamHost != "" {
+		action.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: p.UpstreamHost}
+	}
+	if aff := p.Affinity; aff != nil {
+		path := aff.CookiePath
+		if path == "" {
+			path = cookiePath(r)
+		}
+		action.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{{
+			PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{
+				Name: aff.CookieName,
+				// A TTL makes Envoy set the cookie when the request has
+				// none; zero makes it a session cookie.
+				Ttl:  durationpb.New(aff.MaxAge),
+				Path: path,
+			}},
+		}}
+	}
+	if p.ForwardedPrefix != "" {
+		// Envoy reads the values of headers it adds as format strings, in
+		// which "%%" is a literal "%" (of a %-escape in the path).
+		route.RequestHeadersToAdd = append(route.RequestHeadersToAdd,
+			header("X-Forwarded-Prefix", strings.ReplaceAll(p.ForwardedPrefix, "%", "%%")))
+	}
+	route.TypedPerFilterConfig = filterConfigs(p)
+	if p.CORS != nil && allOrigins(p.CORS) {
+		route.ResponseHeadersToAdd = append(route.ResponseHeadersToAdd, corsHeaders(p.CORS, "*")...)
+	}
+}
+
+// cookiePath is the default Path of a session cookie: the rule's path, as
+// ingress-nginx sets it, or "/" for a regular expression.
+func cookiePath(r *Route) string {
+	if r.Match == PathRegex {
+		return "/"
+	}
+	return r.Path
+}
+
+// substitution turns a rewrite target into RE2's substitution syntax: $n
+// becomes \n, and a group the pattern does not have becomes nothing, as an
+// unset capture does in nginx. The target holds no backslash.
+func substitution(rw *Rewrite) string {
+	var b strings.Builder
+	t := rw.Target
+	for i := 0; i < len(t); i++ {
+		if t[i] == '$' && i+1 < len(t) && '1' <= t[i+1] && t[i+1] <= '9' {
+			if int(t[i+1]-'0') <= rw.Groups {
+				b.WriteByte('\\')
+				b.WriteByte(t[i+1])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(t[i])
+	}
+	return b.String()
+}
+
+// fixedRedirect renders permanent-redirect or temporal-redirect: the URL as
+// given, without the request's path or query.
+func fixedRedirect(rd *Redirect) *envoy_config_route_v3.Route_Redirect {
+	codes := map[uint32]envoy_config_route_v3.RedirectAction_RedirectResponseCode{
+		301: envoy_config_route_v3.RedirectAction_MOVED_PERMANENTLY,
+		302: envoy_config_route_v3.RedirectAction_FOUND,
+		303: envoy_config_route_v3.RedirectAction_SEE_OTHER,
+		307: envoy_config_route_v3.RedirectAction_TEMPORARY_REDIRECT,
+		308: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
+	}
+	return &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+		SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_SchemeRedirect{SchemeRedirect: rd.Scheme},
+		HostRedirect:           rd.Host,
+		PortRedirect:           rd.Port,
+		PathRewriteSpecifier:   &envoy_config_route_v3.RedirectAction_PathRedirect{PathRedirect: rd.PathAndQuery},
+		StripQuery:             true,
+		ResponseCode:           codes[rd.Code],
+	}}
 }
 
 func routeMatch(r *Route) *envoy_config_route_v3.RouteMatch {
@@ -71,6 +233,12 @@ func routeMatch(r *Route) *envoy_config_route_v3.RouteMatch {
 	switch {
 	case r.Match == PathExact:
 		m.PathSpecifier = &envoy_config_route_v3.RouteMatch_Path{Path: r.Path}
+	case r.Match == PathRegex:
+		// ingress-nginx's location ~* "^path": case-insensitive, from the
+		// start of the path; Envoy matches the whole path (without query).
+		m.PathSpecifier = &envoy_config_route_v3.RouteMatch_SafeRegex{SafeRegex: &envoy_type_matcher_v3.RegexMatcher{
+			Regex: `(?i)(?:` + r.Path + `).*`,
+		}}
 	case r.Path == "/":
 		// path_separated_prefix must not end with "/"; "/" matches everything.
 		m.PathSpecifier = &envoy_config_route_v3.RouteMatch_Prefix{Prefix: "/"}
@@ -84,12 +252,29 @@ func routeMatch(r *Route) *envoy_config_route_v3.RouteMatch {
 // of the wildcard's suffix, with or without a port, in any letter case.
 func oneLabelAuthority(wildcard string) *envoy_config_route_v3.HeaderMatcher {
 	suffix := regexp.QuoteMeta(strings.TrimPrefix(wildcard, "*"))
+	return regexHeader(":authority", `(?i)[^.:]+`+suffix+`(:[0-9]+)?`)
+}
+
+func cloneMatch(m *envoy_config_route_v3.RouteMatch) *envoy_config_route_v3.RouteMatch {
+	return proto.Clone(m).(*envoy_config_route_v3.RouteMatch)
+}
+
+// regexHeader matches a header whose whole value matches re.
+func regexHeader(name, re string) *envoy_config_route_v3.HeaderMatcher {
 	return &envoy_config_route_v3.HeaderMatcher{
-		Name: ":authority",
+		Name: name,
 		HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: &envoy_type_matcher_v3.StringMatcher{
-			MatchPattern: &envoy_type_matcher_v3.StringMatcher_SafeRegex{SafeRegex: &envoy_type_matcher_v3.RegexMatcher{
-				Regex: `(?i)[^.:]+` + suffix + `(:[0-9]+)?`,
-			}},
+			MatchPattern: &envoy_type_matcher_v3.StringMatcher_SafeRegex{SafeRegex: &envoy_type_matcher_v3.RegexMatcher{Regex: re}},
+		}},
+	}
+}
+
+// exactHeader matches a header whose value is exactly v.
+func exactHeader(name, v string) *envoy_config_route_v3.HeaderMatcher {
+	return &envoy_config_route_v3.HeaderMatcher{
+		Name: name,
+		HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: &envoy_type_matcher_v3.StringMatcher{
+			MatchPattern: &envoy_type_matcher_v3.StringMatcher_Exact{Exact: v},
 		}},
 	}
 }

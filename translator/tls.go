@@ -3,18 +3,14 @@ package translator
 import (
 	"cmp"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 )
-
-// annotationSSLRedirect turns off the HTTP-to-HTTPS redirect of a TLS host
-// for the rules of one Ingress, as in ingress-nginx.
-const annotationSSLRedirect = "nginx.ingress.kubernetes.io/ssl-redirect"
 
 // Certificate is one TLS certificate served over SDS, and the hosts whose
 // SNI selects it.
@@ -28,6 +24,9 @@ type Certificate struct {
 	Chain, Key []byte
 	// Source is the Ingress the certificate came from first.
 	Source string
+	// leaf is the parsed certificate, which says what names it is valid
+	// for (from-to-www-redirect uses it).
+	leaf *x509.Certificate
 }
 
 // tlsState collects certificates while Ingresses are added, oldest first.
@@ -105,10 +104,11 @@ func (st *tlsState) certificate(name string, ing *networkingv1.Ingress) (*Certif
 	}
 	// Envoy would refuse a pair that does not parse or does not match, and
 	// with it every other certificate in the same update.
-	if _, err := tls.X509KeyPair(chain, key); err != nil {
+	pair, err := tls.X509KeyPair(chain, key)
+	if err != nil {
 		return nil, &backendError{ReasonInvalidSecret, fmt.Sprintf("Secret %q does not hold a valid certificate and key: %v", name, err)}
 	}
-	c := &Certificate{Secret: name, Chain: chain, Key: key, Source: ing.Namespace + "/" + ing.Name}
+	c := &Certificate{Secret: name, Chain: chain, Key: key, Source: ing.Namespace + "/" + ing.Name, leaf: certificateLeaf(pair.Certificate)}
 	st.byName[name] = c
 	return c, nil
 }
@@ -137,29 +137,19 @@ func (st *tlsState) certificates() []*Certificate {
 	return out
 }
 
-// sslRedirect reads the ssl-redirect annotation (true unless "false").
-func (b *builder) sslRedirect(ing *networkingv1.Ingress) bool {
-	v, ok := ing.Annotations[annotationSSLRedirect]
-	if !ok {
-		return true
-	}
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		b.reportField(ing, "metadata.annotations["+annotationSSLRedirect+"]", ReasonInvalidAnnotation, "%q is not true or false; using true", v)
-		return true
-	}
-	return on
-}
-
 // covers reports whether a rule host has a certificate: its own, or that of
 // the one-label wildcard above it.
 func (st *tlsState) covers(host string) bool {
-	if _, ok := st.byHost[host]; ok {
-		return true
+	return st.certificateOf(host) != nil
+}
+
+// certificateOf returns the certificate a rule host is served with, or nil.
+func (st *tlsState) certificateOf(host string) *Certificate {
+	if c, ok := st.byHost[host]; ok {
+		return c
 	}
 	if _, parent, ok := strings.Cut(host, "."); ok && !strings.HasPrefix(host, "*.") {
-		_, ok := st.byHost["*."+parent]
-		return ok
+		return st.byHost["*."+parent]
 	}
-	return false
+	return nil
 }

@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// TestAnnotationCanary: a canary Ingress (same host and path as its
+// primary) takes the requests its header says, then those its cookie says,
+// then its weight's share; it is not reported as a path conflict.
+func TestAnnotationCanary(t *testing.T) {
+	s := startStack(t, "delta")
+	canary := func(name string, annotations map[string]string, host string) *networkingv1.Ingress {
+		annotations["canary"] = "true"
+		return annotated(name, annotations, rule(host, path(prefix, "/", "canary")))
+	}
+	s.apply(t, "canary", join(backend(t, "stable"), backend(t, "canary"), objs(
+		ingress("main", rule("canary.test", path(prefix, "/", "stable"))),
+		canary("main-canary", map[string]string{"canary-by-header": "X-Canary", "canary-by-cookie": "use_canary", "canary-weight": "30"}, "canary.test"),
+		ingress("versioned", rule("value.test", path(prefix, "/", "stable"))),
+		canary("versioned-canary", map[string]string{"canary-by-header": "X-Version", "canary-by-header-value": "v2"}, "value.test"),
+		ingress("patterned", rule("pattern.test", path(prefix, "/", "stable"))),
+		canary("patterned-canary", map[string]string{"canary-by-header": "X-Group", "canary-by-header-pattern": "^(beta|gamma)-[0-9]+$"}, "pattern.test"),
+		ingress("half", rule("half.test", path(prefix, "/", "stable"))),
+		canary("half-canary", map[string]string{"canary-weight": "1", "canary-weight-total": "2"}, "half.test"),
+		canary("orphan", map[string]string{"canary-weight": "100"}, "orphan.test"),
+	))...)
+	s.await(t, call{host: "canary.test", path: "/", header: headers("X-Canary", "always")}, http.StatusOK, "canary")
+
+	for _, c := range []struct {
+		name, host string
+		header     []string
+		want       string
+	}{
+		{"header_always_goes_to_canary", "canary.test", []string{"X-Canary", "always"}, "canary"},
+		{"header_never_stays_on_primary_even_with_cookie", "canary.test", []string{"X-Canary", "never", "Cookie", "use_canary=always"}, "stable"},
+		{"header_always_wins_over_cookie_never", "canary.test", []string{"X-Canary", "always", "Cookie", "use_canary=never"}, "canary"},
+		{"other_header_value_falls_to_cookie", "canary.test", []string{"X-Canary", "maybe", "Cookie", "use_canary=always"}, "canary"},
+		{"cookie_always_goes_to_canary", "canary.test", []string{"Cookie", "theme=dark; use_canary=always; lang=en"}, "canary"},
+		{"cookie_never_stays_on_primary", "canary.test", []string{"Cookie", "use_canary=never"}, "stable"},
+		{"header_value_goes_to_canary", "value.test", []string{"X-Version", "v2"}, "canary"},
+		{"other_value_stays_on_primary", "value.test", []string{"X-Version", "v1"}, "stable"},
+		{"always_means_nothing_with_a_header_value", "value.test", []string{"X-Version", "always"}, "stable"},
+		{"header_pattern_goes_to_canary", "pattern.test", []string{"X-Group", "gamma-7"}, "canary"},
+		{"header_not_matching_pattern_stays", "pattern.test", []string{"X-Group", "alpha-7"}, "stable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for range 5 {
+				r := s.must(t, call{host: c.host, path: "/", header: headers(c.header...)})
+				if r.backend != c.want {
+					t.Fatalf("%s with %v: answered by %q (%d), want %q", c.host, c.header, r.backend, r.status, c.want)
+				}
+			}
+		})
+	}
+	share := func(host string, n int) float64 {
+		canaries := 0
+		for range n {
+			if s.must(t, call{host: host, path: "/"}).backend == "canary" {
+				canaries++
+			}
+		}
+		return float64(canaries) / float64(n)
+	}
+	t.Run("weight_sends_its_share", func(t *testing.T) {
+		if got := share("canary.test", 300); got < 0.2 || got > 0.4 {
+			t.Errorf("canary-weight 30: %.0f%% of requests went to the canary, want about 30%%", got*100)
+		}
+	})
+	t.Run("weight_total_changes_the_share", func(t *testing.T) {
+		if got := share("half.test", 300); got < 0.4 || got > 0.6 {
+			t.Errorf("canary-weight 1 of 2: %.0f%% of requests went to the canary, want about 50%%", got*100)
+		}
+	})
+	t.Run("canary_without_primary_is_reported_not_served", func(t *testing.T) {
+		waitDiagnostic(t, s, "default/orphan", "CanaryUnused", "orphan.test")
+		s.await(t, call{host: "orphan.test", path: "/"}, http.StatusNotFound, "")
+	})
+	t.Run("canary_is_no_path_conflict", func(t *testing.T) {
+		body, err := s.rukou.Ops("/debug/config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(body, "PathConflict") {
+			t.Errorf("a canary was reported as a path conflict:\n%s", body)
+		}
+	})
+	expectNoRejection(t, s)
+}
+
+// TestAnnotationAffinity: with affinity: cookie, Envoy sets the session
+// cookie (INGRESSCOOKIE unless session-cookie-name says otherwise) on a
+// first request, and a client that sends it back stays on one endpoint;
+// without affinity the same Service spreads requests over its endpoints.
+func TestAnnotationAffinity(t *testing.T) {
+	s := startStack(t, "delta")
+	sticky := serviceWith("pool", endpoint(harnessBackend(t, "pool-a"), true, nil), endpoint(harnessBackend(t, "pool-b"), true, nil))
+	s.apply(t, "affinity", join(sticky, objs(
+		annotated("sticky", map[string]string{"affinity": "cookie", "session-cookie-name": "route", "session-cookie-max-age": "3600"},
+			rule("sticky.test", path(prefix, "/app", "pool"))),
+		annotated("default-cookie", map[string]string{"affinity": "cookie"}, rule("session.test", path(prefix, "/", "pool"))),
+		ingress("spread", rule("spread.test", path(prefix, "/", "pool"))),
+	))...)
+	r := s.await(t, call{host: "sticky.test", path: "/app/start"}, http.StatusOK, "")
+	cookie := r.header.Get("Set-Cookie")
+	name, rest, _ := strings.Cut(cookie, "=")
+	if name != "route" || !strings.Contains(rest, "Max-Age=3600") || !strings.Contains(rest, "Path=/app") {
+		t.Fatalf("Set-Cookie = %q, want the cookie route with Max-Age=3600 and Path=/app", cookie)
+	}
+	value := strings.SplitN(rest, ";", 2)[0]
+	first := r.backend
+	for range 30 {
+		got := s.must(t, call{host: "sticky.test", path: "/app/next", header: headers("Cookie", "route="+value)}).backend
+		if got != first {
+			t.Fatalf("with the session cookie a request went to %q after %q", got, first)
+		}
+	}
+	t.Run("default_cookie_name_is_INGRESSCOOKIE", func(t *testing.T) {
+		r := s.await(t, call{host: "session.test", path: "/"}, http.StatusOK, "")
+		if c := r.header.Get("Set-Cookie"); !strings.HasPrefix(c, "INGRESSCOOKIE=") || strings.Contains(c, "Max-Age") {
+			t.Errorf("Set-Cookie = %q, want a session cookie INGRESSCOOKIE", c)
+		}
+	})
+	t.Run("without_affinity_requests_spread", func(t *testing.T) {
+		seen := map[string]int{}
+		for range 20 {
+			seen[s.must(t, call{host: "spread.test", path: "/"}).backend]++
+		}
+		if seen["pool-a"] == 0 || seen["pool-b"] == 0 {
+			t.Errorf("requests without affinity: %v, want both endpoints", seen)
+		}
+	})
+	expectNoRejection(t, s)
+}

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// TestAnnotationSSLRedirect: a TLS host redirects plain HTTP with 308
+// unless ssl-redirect is "false"; force-ssl-redirect redirects a host that
+// has no certificate too.
+func TestAnnotationSSLRedirect(t *testing.T) {
+	ca := newTestCA(t)
+	s := startStack(t, "delta")
+	withTLS := func(ing *networkingv1.Ingress, host string) *networkingv1.Ingress {
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: "certs"}}
+		return ing
+	}
+	s.apply(t, "ssl", join(backend(t, "secure"), backend(t, "relaxed"), backend(t, "forced"), objs(
+		ca.secret(t, "certs", 7, "secure.test", "relaxed.test"),
+		withTLS(ingress("secure", rule("secure.test", path(prefix, "/", "secure"))), "secure.test"),
+		withTLS(annotated("relaxed", map[string]string{"ssl-redirect": "false"}, rule("relaxed.test", path(prefix, "/", "relaxed"))), "relaxed.test"),
+		annotated("forced", map[string]string{"force-ssl-redirect": "true", "ssl-redirect": "false"}, rule("forced.test", path(prefix, "/", "forced"))),
+	))...)
+
+	for _, c := range []struct {
+		name, host string
+		status     int
+		backend    string
+	}{
+		{"tls_host_redirects_by_default", "secure.test", http.StatusPermanentRedirect, ""},
+		{"ssl_redirect_false_serves_plain_http", "relaxed.test", http.StatusOK, "relaxed"},
+		{"force_ssl_redirect_without_tls_redirects", "forced.test", http.StatusPermanentRedirect, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.await(t, call{host: c.host, path: "/a/b?c=d"}, c.status, c.backend)
+			if c.status == http.StatusPermanentRedirect {
+				want := fmt.Sprintf("https://%s:%d/a/b?c=d", c.host, s.rukou.HTTPSPort)
+				if got := r.header.Get("Location"); got != want {
+					t.Errorf("Location = %q, want %q", got, want)
+				}
+			}
+		})
+	}
+	t.Run("tls_host_is_served_over_https", func(t *testing.T) {
+		s.await(t, call{host: "secure.test", path: "/", https: true}, http.StatusOK, "secure")
+	})
+	expectNoRejection(t, s)
+}
+
+// TestAnnotationRedirects: permanent-redirect answers 301 (or its code)
+// with the URL as given, temporal-redirect 302 (or its code), and the
+// temporal one wins when both are set. The request's path and query are
+// not carried over.
+func TestAnnotationRedirects(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "redirects", join(backend(t, "unused"), objs(
+		annotated("permanent", map[string]string{"permanent-redirect": "https://new.example.org/landing"},
+			rule("permanent.test", path(prefix, "/", "unused"))),
+		annotated("permanent-308", map[string]string{"permanent-redirect": "http://new.example.org:8080/x?from=old", "permanent-redirect-code": "308"},
+			rule("permanent308.test", path(prefix, "/", "unused"))),
+		annotated("temporal", map[string]string{"temporal-redirect": "https://maintenance.example.org/"},
+			rule("temporal.test", path(prefix, "/", "unused"))),
+		annotated("both", map[string]string{
+			"temporal-redirect": "https://temporal.example.org/", "temporal-redirect-code": "307",
+			"permanent-redirect": "https://permanent.example.org/",
+		}, rule("both.test", path(prefix, "/", "unused"))),
+		annotated("bad-code", map[string]string{"permanent-redirect": "https://new.example.org/", "permanent-redirect-code": "399"},
+			rule("badcode.test", path(prefix, "/", "unused"))),
+	))...)
+
+	for _, c := range []struct {
+		name, host string
+		status     int
+		location   string
+	}{
+		{"permanent_redirect_answers_301", "permanent.test", http.StatusMovedPermanently, "https://new.example.org/landing"},
+		{"permanent_redirect_code_308", "permanent308.test", http.StatusPermanentRedirect, "http://new.example.org:8080/x?from=old"},
+		{"temporal_redirect_answers_302", "temporal.test", http.StatusFound, "https://maintenance.example.org/"},
+		{"temporal_wins_with_its_code", "both.test", http.StatusTemporaryRedirect, "https://temporal.example.org/"},
+		{"invalid_code_falls_back_to_301", "badcode.test", http.StatusMovedPermanently, "https://new.example.org/"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.await(t, call{host: c.host, path: "/some/page?q=1"}, c.status, "")
+			if got := r.header.Get("Location"); got != c.location {
+				t.Errorf("Location = %q, want %q", got, c.location)
+			}
+		})
+	}
+	waitDiagnostic(t, s, "default/both", "AnnotationIgnored", "temporal-redirect")
+	waitDiagnostic(t, s, "default/bad-code", "InvalidAnnotation", "399")
+	expectNoRejection(t, s)
+}
+
+// TestAnnotationAppRoot: a request for "/" alone is redirected with 302 to
+// the app root on the same host; every other path is served.
+func TestAnnotationAppRoot(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "approot", join(backend(t, "app"), objs(
+		annotated("app", map[string]string{"app-root": "/app1"}, rule("approot.test", path(prefix, "/", "app"))),
+	))...)
+	r := s.await(t, call{host: "approot.test:8080", path: "/"}, http.StatusFound, "")
+	if got, want := r.header.Get("Location"), "http://approot.test:8080/app1"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	r = s.must(t, call{host: "approot.test", path: "/?q=1"})
+	if got, want := r.header.Get("Location"), "http://approot.test/app1"; r.status != http.StatusFound || got != want {
+		t.Errorf("/?q=1: %d to %q, want 302 to %q", r.status, got, want)
+	}
+	for _, p := range []string{"/app1", "/app1/page", "/other"} {
+		s.await(t, call{host: "approot.test", path: p}, http.StatusOK, "app")
+	}
+}
+
+// TestAnnotationFromToWWW: with from-to-www-redirect, the other name of a
+// host (www. added or removed) answers 308 to the same path and query on
+// the host, over HTTP and, when the certificate covers it, over HTTPS; a
+// name that a rule serves itself is left alone.
+func TestAnnotationFromToWWW(t *testing.T) {
+	ca := newTestCA(t)
+	s := startStack(t, "delta")
+	www := annotated("www", map[string]string{"from-to-www-redirect": "true"}, rule("www.shop.test", path(prefix, "/", "shop")))
+	www.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"www.shop.test"}, SecretName: "shop"}}
+	s.apply(t, "www", join(backend(t, "shop"), backend(t, "blog"), backend(t, "bare"), objs(
+		ca.secret(t, "shop", 9, "www.shop.test", "shop.test"),
+		www,
+		annotated("blog", map[string]string{"from-to-www-redirect": "true"}, rule("blog.test", path(prefix, "/", "blog"))),
+		// www.bare.test has its own rule: no redirect for it.
+		annotated("bare", map[string]string{"from-to-www-redirect": "true"}, rule("bare.test", path(prefix, "/", "bare"))),
+		ingress("bare-www", rule("www.bare.test", path(prefix, "/", "bare"))),
+	))...)
+
+	r := s.await(t, call{host: "shop.test", path: "/cart?item=3"}, http.StatusPermanentRedirect, "")
+	if got, want := r.header.Get("Location"), "http://www.shop.test/cart?item=3"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	r = s.await(t, call{host: "www.blog.test", path: "/post/1"}, http.StatusPermanentRedirect, "")
+	if got, want := r.header.Get("Location"), "http://blog.test/post/1"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	r = s.await(t, call{host: "shop.test", path: "/cart", https: true}, http.StatusPermanentRedirect, "")
+	if got, want := r.header.Get("Location"), "https://www.shop.test/cart"; got != want {
+		t.Errorf("over HTTPS: Location = %q, want %q", got, want)
+	}
+	s.await(t, call{host: "www.bare.test", path: "/"}, http.StatusOK, "bare")
+	s.await(t, call{host: "blog.test", path: "/"}, http.StatusOK, "blog")
+	expectNoRejection(t, s)
+}
