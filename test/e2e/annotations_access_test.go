@@ -47,5 +47,5 @@ func TestAnnotationSourceRanges(t *testing.T) {
 		})
 	}
 	waitDiagnostic(t, s, "default/broken", "InvalidAnnotation", "not-an-address")
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

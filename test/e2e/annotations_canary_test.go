@@ -88,7 +88,7 @@ func TestAnnotationCanary(t *testing.T) {
 			t.Errorf("a canary was reported as a path conflict:\n%s", body)
 		}
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // TestAnnotationAffinity: with affinity: cookie, Envoy sets the session
@@ -133,5 +133,5 @@ func TestAnnotationAffinity(t *testing.T) {
 			t.Errorf("requests without affinity: %v, want both endpoints", seen)
 		}
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

@@ -86,7 +86,7 @@ func TestAnnotationCORS(t *testing.T) {
 			t.Errorf("actual request: Access-Control-Allow-Origin = %q, want *", got)
 		}
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // expectHeaders checks response headers; "" means absent.

@@ -62,5 +62,5 @@ func TestAnnotationFramework(t *testing.T) {
 			t.Errorf("diagnostics by Ingress and field: %v", seen)
 		}
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

@@ -192,9 +192,9 @@ func echoService(t *testing.T, name string, handler http.Handler, cert *tls.Cert
 }
 
 // expectNoRejection fails the test when Envoy rejected any configuration.
-func expectNoRejection(t *testing.T, s *stack) {
+func expectNoRejection(t *testing.T, e *harness.Envoy) {
 	t.Helper()
-	stats, err := s.envoy.Admin.Stats(t.Context(), "update_rejected")
+	stats, err := e.Admin.Stats(t.Context(), "update_rejected")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestAnnotationLimitRPS(t *testing.T) {
 			t.Errorf("%d requests served in 3 s after the burst, want about 6", served)
 		}
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // TestAnnotationLimitRPM: limit-rpm with limit-burst-multiplier: a client
@@ -99,5 +99,5 @@ func TestAnnotationLimitRPM(t *testing.T) {
 	if counts[http.StatusOK] != 7 || counts[http.StatusServiceUnavailable] != 5 {
 		t.Errorf("12 requests at once with 3 per minute and a multiplier of 2: %v, want 7 served and 5 answered 503", counts)
 	}
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

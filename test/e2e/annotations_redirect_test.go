@@ -47,7 +47,7 @@ func TestAnnotationSSLRedirect(t *testing.T) {
 	t.Run("tls_host_is_served_over_https", func(t *testing.T) {
 		s.await(t, call{host: "secure.test", path: "/", https: true}, http.StatusOK, "secure")
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // TestAnnotationRedirects: permanent-redirect answers 301 (or its code)
@@ -91,7 +91,7 @@ func TestAnnotationRedirects(t *testing.T) {
 	}
 	waitDiagnostic(t, s, "default/both", "AnnotationIgnored", "temporal-redirect")
 	waitDiagnostic(t, s, "default/bad-code", "InvalidAnnotation", "399")
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // TestAnnotationAppRoot: a request for "/" alone is redirected with 302 to
@@ -146,5 +146,5 @@ func TestAnnotationFromToWWW(t *testing.T) {
 	}
 	s.await(t, call{host: "www.bare.test", path: "/"}, http.StatusOK, "bare")
 	s.await(t, call{host: "blog.test", path: "/"}, http.StatusOK, "blog")
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

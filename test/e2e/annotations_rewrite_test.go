@@ -65,5 +65,5 @@ func TestAnnotationRewriteTarget(t *testing.T) {
 		s.await(t, call{host: "broken.test", path: "/fine42"}, http.StatusOK, "other")
 		s.await(t, call{host: "broken.test", path: "/xlookbehind"}, http.StatusNotFound, "")
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

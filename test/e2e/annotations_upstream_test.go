@@ -98,7 +98,7 @@ func TestAnnotationBackendProtocol(t *testing.T) {
 		waitDiagnostic(t, s, "default/fcgi", "BackendProtocolUnsupported", "FCGI")
 		s.await(t, call{host: "fcgi.test", path: "/"}, http.StatusServiceUnavailable, "")
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // grpcServer serves the gRPC health service on 127.0.0.1, over TLS when
@@ -175,7 +175,7 @@ func TestAnnotationProxyTimeouts(t *testing.T) {
 	t.Run("connect_timeout_keeps_the_backend_reachable", func(t *testing.T) {
 		s.await(t, call{host: "connect.test", path: "/"}, http.StatusOK, "slow")
 	})
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }
 
 // TestAnnotationProxyBodySize: a body over proxy-body-size gets 413, with a
@@ -218,5 +218,5 @@ func TestAnnotationProxyBodySize(t *testing.T) {
 			}
 		})
 	}
-	expectNoRejection(t, s)
+	expectNoRejection(t, s.envoy)
 }

@@ -73,15 +73,7 @@ func TestFileMode(t *testing.T) {
 			}
 			harness.ExpectRoute(t, port, "web.example", "/", http.StatusNotFound, "")
 
-			stats, err := envoy.Admin.Stats(harness.Context(t), "update_rejected")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, n := range stats {
-				if n != 0 {
-					t.Errorf("Envoy rejected configuration: %s = %d", name, n)
-				}
-			}
+			expectNoRejection(t, envoy)
 		})
 	}
 }

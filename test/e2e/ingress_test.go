@@ -264,15 +264,7 @@ func TestBrokenIngressBesideWorkingOnes(t *testing.T) {
 	} {
 		waitDiagnostic(t, s, d.ingress, d.reason, d.mention)
 	}
-	stats, err := s.envoy.Admin.Stats(t.Context(), "update_rejected")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, n := range stats {
-		if n != 0 {
-			t.Errorf("Envoy rejected configuration: %s = %d", name, n)
-		}
-	}
+	expectNoRejection(t, s.envoy)
 }
 
 // TestRequestsArriveUnchanged: method, path, query, Host, headers and body

@@ -222,13 +222,5 @@ func testTLS(t *testing.T, mode string) {
 		))...)
 		expectTLS(t, s, ca, "a.tls.test", "site-a", 201)
 	})
-	stats, err := s.envoy.Admin.Stats(t.Context(), "update_rejected")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, n := range stats {
-		if n != 0 {
-			t.Errorf("Envoy rejected configuration: %s = %d", name, n)
-		}
-	}
+	expectNoRejection(t, s.envoy)
 }
