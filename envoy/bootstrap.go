@@ -6,6 +6,7 @@ package envoy
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	envoy_extensions_resource_monitors_downstream_connections_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -48,6 +50,9 @@ type BootstrapConfig struct {
 	// XDSCA, XDSCert and XDSKey, when set, are file paths (as Envoy sees
 	// them) for mutual TLS to rukou.
 	XDSCA, XDSCert, XDSKey string
+	// XDSServerName is the name rukou's certificate must carry (and the
+	// SNI); the host of XDSAddress when empty.
+	XDSServerName string
 	// MaxConnections caps Envoy's downstream connections overall.
 	MaxConnections int64
 	// ReadyAddress, when set, is host:port of a static listener that
@@ -179,9 +184,26 @@ func xdsCluster(cfg BootstrapConfig, host string, port uint32) *envoy_config_clu
 			}}
 		}
 		if cfg.XDSCA != "" {
+			// Trusting the CA is not enough: any certificate it signed
+			// (Envoy's own client certificate, say) would pass. rukou's
+			// certificate must also carry the name Envoy dials.
+			name := cfg.XDSServerName
+			if name == "" {
+				name = host
+			}
+			san := &envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher{
+				SanType: envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher_DNS,
+				Matcher: &envoy_type_matcher_v3.StringMatcher{MatchPattern: &envoy_type_matcher_v3.StringMatcher_Exact{Exact: name}},
+			}
+			if _, err := netip.ParseAddr(name); err == nil {
+				san.SanType = envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher_IP_ADDRESS
+			} else {
+				tls.Sni = name
+			}
 			tls.CommonTlsContext.ValidationContextType = &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext_ValidationContext{
 				ValidationContext: &envoy_extensions_transport_sockets_tls_v3.CertificateValidationContext{
-					TrustedCa: fileSource(cfg.XDSCA),
+					TrustedCa:                 fileSource(cfg.XDSCA),
+					MatchTypedSubjectAltNames: []*envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher{san},
 				},
 			}
 		}

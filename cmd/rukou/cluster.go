@@ -34,7 +34,7 @@ func clusterFlags(fs *flag.FlagSet, cfg *clusterConfig) {
 	fs.StringVar(&cfg.publishService, "publish-service", "", "NAMESPACE/NAME of the Service that exposes Envoy; its addresses go into Ingress status")
 	fs.StringVar(&cfg.publishAddress, "publish-status-address", "", "comma-separated addresses to put into Ingress status (overrides --publish-service)")
 	fs.BoolVar(&cfg.leader.enabled, "leader-elect", false, "elect one replica to write Ingress status and Events (every replica serves xDS)")
-	fs.StringVar(&cfg.leader.namespace, "leader-elect-namespace", ns, "namespace of the leader election Lease (default $POD_NAMESPACE, else rukou-system)")
+	fs.StringVar(&cfg.leader.namespace, "leader-elect-namespace", ns, "namespace of the leader election Lease ($POD_NAMESPACE when set)")
 	fs.StringVar(&cfg.leader.identity, "leader-elect-identity", host+"_"+rand.String(5), "this replica's name in the Lease")
 	fs.DurationVar(&cfg.leader.lease, "leader-elect-lease-duration", 15*time.Second, "how long a lease lasts without renewal")
 	fs.DurationVar(&cfg.leader.renew, "leader-elect-renew-deadline", 10*time.Second, "how long the leader retries renewing before it steps down")

@@ -111,6 +111,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
+	// Deferred calls run last first: cancel stops every goroutine below,
+	// then wg.Wait waits for them. The other order would hang on any early
+	// return once the servers run.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -135,8 +140,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	state := &state{log: log}
 	ops := newOps(state, xdsServer, store)
 
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	errs := make(chan error, 3)
 	wg.Go(func() { errs <- ops.serve(ctx, opsLis) })
 	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis, xdsOpts...) })
@@ -272,7 +275,7 @@ func (s *state) set(res *translator.Result) {
 	}
 	for _, d := range res.Diagnostics {
 		if !slices.Contains(prev, d) {
-			s.log.Warn("rule not served as written", "kind", d.Kind, "namespace", d.Namespace, "name", d.Name, "reason", d.Reason, "message", d.Message)
+			s.log.Warn("rule not served as written", "kind", d.Kind, "namespace", d.Namespace, "name", d.Name, "field", d.Field, "reason", d.Reason, "message", d.Message)
 		}
 	}
 	s.last = res

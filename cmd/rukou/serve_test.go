@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServeRefusesHalfATLSConfiguration(t *testing.T) {
@@ -19,6 +21,33 @@ func TestServeRefusesHalfATLSConfiguration(t *testing.T) {
 			code := run(context.Background(), append([]string{"serve", "--watch-dir", t.TempDir(), "--xds-address", "127.0.0.1:0", "--ops-address", "127.0.0.1:0"}, args...), &bytes.Buffer{}, &stderr)
 			if code != 1 || !strings.Contains(stderr.String(), "--xds-tls-cert and --xds-tls-key go together") {
 				t.Errorf("exit %d, stderr %q; want 1 and a message naming both flags", code, stderr.String())
+			}
+		})
+	}
+}
+
+// TestServeExitsOnStartupErrors: a startup error after the ports are open
+// ends the process with the error; it must not keep serving /healthz as if
+// all were well.
+func TestServeExitsOnStartupErrors(t *testing.T) {
+	for _, c := range []struct{ name, flag, value, want string }{
+		{"missing_watch_dir", "--watch-dir", "/nonexistent/manifests", "watch dir"},
+		{"missing_kubeconfig", "--kubeconfig", "/nonexistent/kubeconfig", "kubeconfig"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			done := make(chan int, 1)
+			var stderr bytes.Buffer
+			go func() {
+				done <- run(context.Background(), []string{"serve", c.flag, c.value,
+					"--xds-address", "127.0.0.1:0", "--ops-address", "127.0.0.1:0"}, io.Discard, &stderr)
+			}()
+			select {
+			case code := <-done:
+				if code != 1 || !strings.Contains(stderr.String(), c.want) {
+					t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr.String(), c.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("rukou serve still runs 10 s after a startup error")
 			}
 		})
 	}
