@@ -61,7 +61,10 @@ func WriteCerts(t testing.TB, dir string) Certs {
 			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 		}
 		if usage == x509.ExtKeyUsageServerAuth {
+			// The address tests dial, and the name deploy/rukou.yaml's
+			// bootstrap expects (--xds-server-name), as certgen makes it.
 			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+			tmpl.DNSNames = []string{"rukou.rukou-system.svc"}
 		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 		if err != nil {
