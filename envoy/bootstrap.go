@@ -1,6 +1,6 @@
 // Package envoy holds what is Envoy-specific outside translation: the
-// bootstrap that points Envoy at rukou, and helpers that run an Envoy process
-// and read its admin API.
+// bootstrap that points Envoy at rukou, and helpers that read an Envoy's
+// admin API (readiness, stats, drain).
 package envoy
 
 import (

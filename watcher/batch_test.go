@@ -19,8 +19,8 @@ const patience = 5 * time.Second
 type batchRun struct {
 	in    chan struct{}
 	calls chan time.Time
-	fn    func()
-	stop  func()
+
+	stop func()
 }
 
 // startBatch runs Batch on a signal channel like the Store's (one buffered

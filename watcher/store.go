@@ -144,17 +144,16 @@ func (s *Store) Counts() map[string]int {
 	return out
 }
 
-// Snapshot returns the current objects, like Input, and the kinds that
-// changed since the previous Snapshot.
-func (s *Store) Snapshot() (translator.Input, map[string]bool) {
+// TakeChanges returns the kinds changed since the previous call. Call it
+// before Input: a change that lands in between is both in that input and
+// reported by the next call, so the next rebuild repeats it, which is
+// harmless; nothing is ever missed.
+func (s *Store) TakeChanges() map[string]bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	dirty := s.dirty
 	s.dirty = nil
-	s.mu.Unlock()
-	// A change that lands between here and Input is both in this input and
-	// marked dirty for the next snapshot: the next rebuild repeats it, which
-	// is harmless; nothing is ever missed.
-	return s.Input(), dirty
+	return dirty
 }
 
 // OnlyEndpoints reports whether the changed kinds are EndpointSlices alone.
@@ -162,8 +161,9 @@ func OnlyEndpoints(changed map[string]bool) bool {
 	return len(changed) == 1 && changed["EndpointSlice"]
 }
 
-// Input returns the current objects for translation, in a stable order.
-func (s *Store) Input() translator.Input {
+// Input returns the current objects for translation, in a stable order:
+// every kind, or only the kinds named.
+func (s *Store) Input(kinds ...string) translator.Input {
 	s.mu.RLock()
 	keys := make([]Key, 0)
 	merged := map[Key]runtime.Object{}
@@ -174,6 +174,9 @@ func (s *Store) Input() translator.Input {
 	slices.Sort(sources) // when two sources hold one object, the last name wins
 	for _, name := range sources {
 		for key, obj := range s.sources[name] {
+			if len(kinds) > 0 && !slices.Contains(kinds, key.Kind) {
+				continue
+			}
 			if _, dup := merged[key]; !dup {
 				keys = append(keys, key)
 			}

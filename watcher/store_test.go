@@ -201,24 +201,24 @@ func TestSnapshotReportsChangedKinds(t *testing.T) {
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}}
 	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-1"}}
 	s.Replace(watcher.DirSource, []runtime.Object{svc, slice})
-	if _, changed := s.Snapshot(); !changed["Service"] || !changed["EndpointSlice"] {
+	if changed := s.TakeChanges(); !changed["Service"] || !changed["EndpointSlice"] {
 		t.Errorf("first snapshot: changed %v, want Service and EndpointSlice", changed)
 	}
-	if _, changed := s.Snapshot(); len(changed) != 0 {
+	if changed := s.TakeChanges(); len(changed) != 0 {
 		t.Errorf("nothing changed, but %v reported", changed)
 	}
 	s.Replace(watcher.DirSource, []runtime.Object{svc.DeepCopy(), slice.DeepCopy()})
-	if _, changed := s.Snapshot(); len(changed) != 0 {
+	if changed := s.TakeChanges(); len(changed) != 0 {
 		t.Errorf("objects read again with the same content, but %v reported", changed)
 	}
 	moved := slice.DeepCopy()
 	moved.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.9"}}}
 	s.Replace(watcher.DirSource, []runtime.Object{svc.DeepCopy(), moved})
-	if _, changed := s.Snapshot(); !watcher.OnlyEndpoints(changed) {
+	if changed := s.TakeChanges(); !watcher.OnlyEndpoints(changed) {
 		t.Errorf("only the slice changed, but %v reported", changed)
 	}
 	s.Delete(watcher.DirSource, svc)
-	if _, changed := s.Snapshot(); watcher.OnlyEndpoints(changed) || !changed["Service"] {
+	if changed := s.TakeChanges(); watcher.OnlyEndpoints(changed) || !changed["Service"] {
 		t.Errorf("a deleted Service: changed %v", changed)
 	}
 }

@@ -86,7 +86,7 @@ func runClusterWriter(ctx context.Context, client kubernetes.Interface, cfg clus
 			if res == nil {
 				return nil
 			}
-			ingresses := store.Input().Ingresses
+			ingresses := store.Input("Ingress").Ingresses
 			events.Record(ingresses, res.Ingresses)
 			if writer == nil {
 				return nil

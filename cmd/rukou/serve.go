@@ -182,16 +182,16 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	failed := true
 	rebuild := func() {
 		start := time.Now()
-		in, changed := store.Snapshot()
+		changed := store.TakeChanges()
 		prev := state.result()
 		var res *translator.Result
 		var err error
 		if prev != nil && !failed && watcher.OnlyEndpoints(changed) {
 			// Only EndpointSlices changed: listeners, routes and clusters
-			// cannot have, so only endpoints are recomputed.
-			res, err = translator.UpdateEndpoints(prev, in)
+			// cannot have, so only endpoints are read and recomputed.
+			res, err = translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
 		} else {
-			res, err = translator.Translate(in, cfg.opts)
+			res, err = translator.Translate(store.Input(), cfg.opts)
 		}
 		if err != nil {
 			failed = true
