@@ -107,7 +107,10 @@ func (b *builder) addCanary(ing *ingressRef) {
 				continue
 			}
 			kind := b.kinds[primary]
-			kind.affinity = ing.ann.policy != nil && ing.ann.policy.Affinity != nil
+			// The route's session cookie, the primary's or else the
+			// canary's, keeps clients on one endpoint on either side, and
+			// Envoy sets it from either.
+			kind.affinity = kind.affinity || ing.ann.policy != nil && ing.ann.policy.Affinity != nil
 			name, ok := b.backendFor(ing.Ingress, field+".backend", p.Backend, kind, "the canary is not used")
 			if !ok {
 				continue

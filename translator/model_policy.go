@@ -140,4 +140,16 @@ type Affinity struct {
 	CookiePath string
 	// MaxAge is the cookie's lifetime; zero makes a session cookie.
 	MaxAge time.Duration
+	// Domain and SameSite are the cookie's attributes of those names;
+	// empty leaves them out.
+	Domain, SameSite string
+	// Secure marks the cookie Secure on plain HTTP too; over TLS it always
+	// is.
+	Secure bool
+	// Partitioned adds the attribute of that name (CHIPS).
+	Partitioned bool
+	// LegacyCanary picks between a canary and its primary by weight on
+	// every request. By default the session cookie picks, so a client
+	// stays on the side it was sent to.
+	LegacyCanary bool
 }

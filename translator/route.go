@@ -9,6 +9,7 @@ import (
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // upstreamTimeout bounds a whole request to a backend. It matches
@@ -68,15 +69,16 @@ func virtualHost(vh *VirtualHost, plain bool, httpsPort uint32) *envoy_config_ro
 		if strings.HasPrefix(vh.Host, "*.") && !r.FromHostless && !r.CatchAll {
 			match.Headers = append(match.Headers, oneLabelAuthority(vh.Host))
 		}
-		out.Routes = append(out.Routes, routes(r, match, plain && (vh.TLS && !r.NoSSLRedirect || r.ForceSSLRedirect), httpsPort)...)
+		out.Routes = append(out.Routes, routes(r, match, plain && (vh.TLS && !r.NoSSLRedirect || r.ForceSSLRedirect), !plain, httpsPort)...)
 	}
 	return out
 }
 
 // routes renders one model route: a single redirect or direct answer, or
 // the routes that proxy it (a CORS preflight answer, canary choices, and
-// the route itself), which all share its match.
-func routes(r *Route, match *envoy_config_route_v3.RouteMatch, toHTTPS bool, httpsPort uint32) []*envoy_config_route_v3.Route {
+// the route itself), which all share its match. overTLS is set for the
+// routes of the HTTPS listener.
+func routes(r *Route, match *envoy_config_route_v3.RouteMatch, toHTTPS, overTLS bool, httpsPort uint32) []*envoy_config_route_v3.Route {
 	switch {
 	case r.Redirect != nil:
 		// A fixed redirect answers before the HTTPS redirect, as
@@ -106,15 +108,15 @@ func routes(r *Route, match *envoy_config_route_v3.RouteMatch, toHTTPS bool, htt
 		for _, choice := range canaryChoices(r.Backend, c) {
 			m := cloneMatch(match)
 			m.Headers = append(m.Headers, choice.when)
-			out = append(out, proxyRoute(r, m, choice.cluster))
+			out = append(out, proxyRoute(r, m, choice.cluster, overTLS))
 		}
 	}
-	return append(out, proxyRoute(r, match, nil))
+	return append(out, proxyRoute(r, match, nil, overTLS))
 }
 
 // proxyRoute renders a route that proxies to cluster, or, when cluster is
 // nil, to the route's backend and any canary by weight.
-func proxyRoute(r *Route, match *envoy_config_route_v3.RouteMatch, cluster *string) *envoy_config_route_v3.Route {
+func proxyRoute(r *Route, match *envoy_config_route_v3.RouteMatch, cluster *string, overTLS bool) *envoy_config_route_v3.Route {
 	action := &envoy_config_route_v3.RouteAction{
 		ClusterSpecifier: &envoy_config_route_v3.RouteAction_Cluster{Cluster: r.Backend},
 		Timeout:          durationpb.New(upstreamTimeout),
@@ -133,13 +135,13 @@ func proxyRoute(r *Route, match *envoy_config_route_v3.RouteMatch, cluster *stri
 	}
 	route := &envoy_config_route_v3.Route{Match: match, Action: &envoy_config_route_v3.Route_Route{Route: action}}
 	if p := r.Policy; p != nil {
-		applyPolicy(route, action, p, r)
+		applyPolicy(route, action, p, r, overTLS)
 	}
 	return route
 }
 
 // applyPolicy renders what a Policy asks of a proxied route.
-func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_v3.RouteAction, p *Policy, r *Route) {
+func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_v3.RouteAction, p *Policy, r *Route, overTLS bool) {
 	if p.ReadTimeout != 0 {
 		action.Timeout = durationpb.New(p.ReadTimeout)
 	}
@@ -153,19 +155,12 @@ func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_
 		action.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: p.UpstreamHost}
 	}
 	if aff := p.Affinity; aff != nil {
-		path := aff.CookiePath
-		if path == "" {
-			path = cookiePath(r)
+		action.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(aff, r, overTLS)}
+		if wc := action.GetWeightedClusters(); wc != nil && !aff.LegacyCanary {
+			// The cookie, not chance, picks between the canary and the
+			// primary, so a client that has it stays on one side.
+			wc.RandomValueSpecifier = &envoy_config_route_v3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}
 		}
-		action.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{{
-			PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{
-				Name: aff.CookieName,
-				// A TTL makes Envoy set the cookie when the request has
-				// none; zero makes it a session cookie.
-				Ttl:  durationpb.New(aff.MaxAge),
-				Path: path,
-			}},
-		}}
 	}
 	if p.ForwardedPrefix != "" {
 		// Envoy reads the values of headers it adds as format strings, in
@@ -176,6 +171,41 @@ func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_
 	route.TypedPerFilterConfig = filterConfigs(p)
 	if p.CORS != nil && allOrigins(p.CORS) {
 		route.ResponseHeadersToAdd = append(route.ResponseHeadersToAdd, corsHeaders(p.CORS, "*")...)
+	}
+}
+
+// sessionCookie is the hash policy of session affinity: Envoy hashes the
+// cookie to pick an endpoint, and sets it on the response when the request
+// has none. Over TLS the cookie is always Secure, as ingress-nginx makes it.
+func sessionCookie(aff *Affinity, r *Route, overTLS bool) *envoy_config_route_v3.RouteAction_HashPolicy {
+	path := aff.CookiePath
+	if path == "" {
+		path = cookiePath(r)
+	}
+	cookie := &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{
+		Name: aff.CookieName,
+		// A TTL makes Envoy set the cookie when the request has none; zero
+		// makes it a session cookie.
+		Ttl:  durationpb.New(aff.MaxAge),
+		Path: path,
+	}
+	attribute := func(name, value string) {
+		cookie.Attributes = append(cookie.Attributes, &envoy_config_route_v3.RouteAction_HashPolicy_CookieAttribute{Name: name, Value: value})
+	}
+	if aff.Domain != "" {
+		attribute("Domain", aff.Domain)
+	}
+	if aff.SameSite != "" {
+		attribute("SameSite", aff.SameSite)
+	}
+	if aff.Secure || overTLS {
+		attribute("Secure", "")
+	}
+	if aff.Partitioned {
+		attribute("Partitioned", "")
+	}
+	return &envoy_config_route_v3.RouteAction_HashPolicy{
+		PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: cookie},
 	}
 }
 

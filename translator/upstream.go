@@ -9,7 +9,10 @@ import (
 // affinityAnnotations are the session affinity annotations, read on primary
 // and canary Ingresses alike.
 var affinityAnnotations = []string{
-	"affinity", "affinity-mode", "session-cookie-expires", "session-cookie-max-age", "session-cookie-name", "session-cookie-path",
+	"affinity", "affinity-canary-behavior", "affinity-mode", "session-cookie-change-on-failure",
+	"session-cookie-conditional-samesite-none", "session-cookie-domain", "session-cookie-expires",
+	"session-cookie-max-age", "session-cookie-name", "session-cookie-partitioned", "session-cookie-path",
+	"session-cookie-samesite", "session-cookie-secure",
 }
 
 // upstreamAnnotations are the annotations that shape the connection to a
@@ -74,6 +77,44 @@ func (r *annotationReader) affinity() *Affinity {
 	for _, name := range []string{"session-cookie-expires", "session-cookie-max-age"} {
 		if n, ok := r.number(name, 0, maxSeconds); ok {
 			aff.MaxAge = time.Duration(n) * time.Second
+		}
+	}
+	if d, ok := r.get("session-cookie-domain"); ok {
+		if d = strings.TrimPrefix(strings.ToLower(d), "."); validHost(d) && !strings.HasPrefix(d, "*.") {
+			aff.Domain = d
+		} else {
+			r.invalid("session-cookie-domain", "is not a domain name", "the cookie has no Domain")
+		}
+	}
+	if v, ok := r.get("session-cookie-samesite"); ok {
+		switch strings.ToLower(v) {
+		case "none":
+			aff.SameSite = "None"
+		case "lax":
+			aff.SameSite = "Lax"
+		case "strict":
+			aff.SameSite = "Strict"
+		default:
+			r.invalid("session-cookie-samesite", "is not None, Lax or Strict", "the cookie has no SameSite")
+		}
+	}
+	if r.boolean("session-cookie-conditional-samesite-none", false) && aff.SameSite == "None" {
+		r.issue("session-cookie-conditional-samesite-none", ReasonAnnotationIgnored,
+			"Envoy does not look at the User-Agent; SameSite=None is sent to every client")
+	}
+	aff.Secure = r.boolean("session-cookie-secure", false)
+	aff.Partitioned = r.boolean("session-cookie-partitioned", false)
+	if r.boolean("session-cookie-change-on-failure", false) {
+		r.issue("session-cookie-change-on-failure", ReasonAnnotationIgnored,
+			"Envoy keeps the cookie; while its endpoint is gone, the ring sends it to another one")
+	}
+	if v, ok := r.get("affinity-canary-behavior"); ok {
+		switch v {
+		case "sticky":
+		case "legacy":
+			aff.LegacyCanary = true
+		default:
+			r.invalid("affinity-canary-behavior", `is not "sticky" or "legacy"`, "sticky applies")
 		}
 	}
 	return aff

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -131,6 +132,87 @@ func TestAnnotationAffinity(t *testing.T) {
 		}
 		if seen["pool-a"] == 0 || seen["pool-b"] == 0 {
 			t.Errorf("requests without affinity: %v, want both endpoints", seen)
+		}
+	})
+	expectNoRejection(t, s.envoy)
+}
+
+// TestAnnotationAffinityCookieAndCanary: the session cookie carries the
+// Domain, SameSite, Secure and Partitioned that the annotations ask for; with a canary,
+// the cookie keeps a client on the side it was sent to (sticky, the
+// default), while affinity-canary-behavior: legacy chooses by weight on
+// every request.
+func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
+	s := startStack(t, "delta")
+	sticky := func(name, host string, extra map[string]string) *networkingv1.Ingress {
+		a := map[string]string{"affinity": "cookie", "session-cookie-name": "side"}
+		for k, v := range extra {
+			a[k] = v
+		}
+		return annotated(name, a, rule(host, path(prefix, "/", "stable")))
+	}
+	half := func(name, host string) *networkingv1.Ingress {
+		return annotated(name, map[string]string{"canary": "true", "canary-weight": "50"}, rule(host, path(prefix, "/", "canary")))
+	}
+	s.apply(t, "affinity-canary", join(backend(t, "stable"), backend(t, "canary"), objs(
+		sticky("attrs", "attrs.test", map[string]string{
+			"session-cookie-domain": "attrs.test", "session-cookie-samesite": "lax", "session-cookie-secure": "true",
+			"session-cookie-partitioned": "true",
+		}),
+		sticky("sticky", "sticky.test", nil),
+		half("sticky-canary", "sticky.test"),
+		sticky("legacy", "legacy.test", map[string]string{"affinity-canary-behavior": "legacy"}),
+		half("legacy-canary", "legacy.test"),
+	))...)
+
+	t.Run("cookie_has_the_attributes_asked_for", func(t *testing.T) {
+		c := s.await(t, call{host: "attrs.test", path: "/"}, http.StatusOK, "stable").header.Get("Set-Cookie")
+		for _, want := range []string{"Domain=attrs.test", "SameSite=Lax", "Secure", "Partitioned", "HttpOnly"} {
+			if !strings.Contains(c, want) {
+				t.Errorf("Set-Cookie = %q, want %s in it", c, want)
+			}
+		}
+	})
+	// sides sends n requests with the cookie side=value and counts who
+	// answered.
+	sides := func(host, value string, n int) map[string]int {
+		seen := map[string]int{}
+		for range n {
+			seen[s.must(t, call{host: host, path: "/", header: headers("Cookie", "side="+value)}).backend]++
+		}
+		return seen
+	}
+	s.await(t, call{host: "sticky.test", path: "/", header: headers("Cookie", "side=probe")}, http.StatusOK, "")
+	t.Run("sticky_canary_keeps_each_client_on_one_side", func(t *testing.T) {
+		total := map[string]int{}
+		for i := range 12 {
+			seen := sides("sticky.test", fmt.Sprintf("client-%d", i), 10)
+			if len(seen) != 1 {
+				t.Errorf("client-%d with its cookie was answered by %v, want one side only", i, seen)
+			}
+			for k := range seen {
+				total[k]++
+			}
+		}
+		if total["stable"] == 0 || total["canary"] == 0 {
+			t.Errorf("12 clients landed on %v; with canary-weight 50 both sides should get some", total)
+		}
+	})
+	t.Run("first_cookie_keeps_the_client", func(t *testing.T) {
+		r := s.must(t, call{host: "sticky.test", path: "/"})
+		name, rest, _ := strings.Cut(r.header.Get("Set-Cookie"), "=")
+		if name != "side" {
+			t.Fatalf("Set-Cookie = %q, want the session cookie side", r.header.Get("Set-Cookie"))
+		}
+		value := strings.Trim(strings.SplitN(rest, ";", 2)[0], `"`)
+		if seen := sides("sticky.test", value, 10); len(seen) != 1 {
+			t.Errorf("with the cookie Envoy set, requests were answered by %v, want one side only", seen)
+		}
+	})
+	t.Run("legacy_chooses_the_canary_per_request", func(t *testing.T) {
+		s.await(t, call{host: "legacy.test", path: "/", header: headers("Cookie", "side=probe")}, http.StatusOK, "")
+		if seen := sides("legacy.test", "one-client", 40); seen["stable"] == 0 || seen["canary"] == 0 {
+			t.Errorf("one client's cookie was answered by %v; legacy picks by weight each time, so both sides should answer", seen)
 		}
 	})
 	expectNoRejection(t, s.envoy)
