@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,6 +177,83 @@ func TestAnnotationProxyTimeouts(t *testing.T) {
 		s.await(t, call{host: "connect.test", path: "/"}, http.StatusOK, "slow")
 	})
 	expectNoRejection(t, s.envoy)
+}
+
+// TestAnnotationProxyConnectTimeout: a backend that never completes the
+// TCP handshake gets 503 once proxy-connect-timeout has passed, and Envoy
+// counts it as a connect timeout.
+func TestAnnotationProxyConnectTimeout(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "connect", join(serviceWith("silent", endpoint(unansweredPort(t), true, nil)), backend(t, "ready"), objs(
+		annotated("one", map[string]string{"proxy-connect-timeout": "1"},
+			rule("one.test", path(prefix, "/", "silent"), path(prefix, "/ready", "ready"))),
+		annotated("three", map[string]string{"proxy-connect-timeout": "3"},
+			rule("three.test", path(prefix, "/", "silent"), path(prefix, "/ready", "ready"))),
+	))...)
+	// Envoy has a route's clusters before the route, so once /ready is
+	// served, so is /.
+	s.await(t, call{host: "one.test", path: "/ready"}, http.StatusOK, "ready")
+	s.await(t, call{host: "three.test", path: "/ready"}, http.StatusOK, "ready")
+	for _, c := range []struct {
+		host     string
+		min, max time.Duration
+	}{
+		{"one.test", 800 * time.Millisecond, 2500 * time.Millisecond},
+		{"three.test", 2800 * time.Millisecond, 4500 * time.Millisecond},
+	} {
+		start := time.Now()
+		r := s.must(t, call{host: c.host, path: "/"})
+		if took := time.Since(start); r.status != http.StatusServiceUnavailable || took < c.min || took > c.max {
+			t.Errorf("%s: %d after %v, want 503 after %v to %v", c.host, r.status, took.Round(time.Millisecond), c.min, c.max)
+		}
+	}
+	stats, err := s.envoy.Admin.Stats(t.Context(), "upstream_cx_connect_timeout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cluster := range []string{"default_silent_80_connect-1s", "default_silent_80_connect-3s"} { // stat names of the clusters
+		if n := stats["cluster."+cluster+".upstream_cx_connect_timeout"]; n == 0 {
+			t.Errorf("Envoy counted no connect timeout for %s: %v", cluster, stats)
+		}
+	}
+	expectNoRejection(t, s.envoy)
+}
+
+// unansweredPort is a port on 127.0.0.1 whose accept queue is full and
+// never drained: the kernel drops every further SYN, so a connection to it
+// neither succeeds nor fails until the client gives up, as with a backend
+// behind a dead network path.
+func unansweredPort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// A backlog of 0 holds one connection.
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*syscall.SockaddrInet4).Port
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+		if err != nil {
+			break // full: this SYN was dropped
+		}
+		t.Cleanup(func() { c.Close() })
+		if i == 8 {
+			t.Fatalf("127.0.0.1:%d still accepts connections after %d; cannot make a port that never answers", port, i+1)
+		}
+	}
+	return port
 }
 
 // TestAnnotationProxyBodySize: a body over proxy-body-size gets 413, with a
