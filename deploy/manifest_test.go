@@ -222,6 +222,19 @@ func TestManifestEnvoy(t *testing.T) {
 	if minWait < time.Duration(rp.PeriodSeconds*rp.FailureThreshold)*time.Second {
 		t.Errorf("--min-wait %v is shorter than the readiness probe takes to notice (%ds × %d)", minWait, rp.PeriodSeconds, rp.FailureThreshold)
 	}
+	// limit-connections: Envoy asks the limiter beside it, on loopback; a
+	// native sidecar, so that it outlives Envoy's drain.
+	lim := harness.Container(t, spec, "limiter")
+	if lim.Image != rukouImage(t) || len(lim.Args) == 0 || lim.Args[0] != "limiter" {
+		t.Errorf("limiter container: %s", harness.CommandLine(lim))
+	}
+	if lim.RestartPolicy == nil || *lim.RestartPolicy != corev1.ContainerRestartPolicyAlways || !slices.ContainsFunc(spec.InitContainers, func(c corev1.Container) bool { return c.Name == "limiter" }) {
+		t.Error("the limiter is not a native sidecar (an init container with restartPolicy: Always)")
+	}
+	want, _ := harness.Flag(lim.Args, "--address")
+	if v, _ := harness.Flag(initC.Args, "--limiter-address"); v != want || !strings.HasPrefix(v, "127.0.0.1:") {
+		t.Errorf("bootstrap --limiter-address %q, limiter --address %q: want the same address on loopback", v, want)
+	}
 	if s := ds.Spec.UpdateStrategy.RollingUpdate; s == nil || s.MaxSurge.String() != "1" || s.MaxUnavailable.String() != "0" {
 		t.Errorf("updateStrategy %+v: a node's new Envoy should be ready before the old one drains (maxSurge 1, maxUnavailable 0)", ds.Spec.UpdateStrategy)
 	}

@@ -5,6 +5,7 @@ package envoy
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -23,7 +24,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rukou/rukou/translator"
 )
 
 // XDSClusterName is the static cluster through which Envoy reaches rukou.
@@ -55,6 +59,10 @@ type BootstrapConfig struct {
 	XDSServerName string
 	// MaxConnections caps Envoy's downstream connections overall.
 	MaxConnections int64
+	// LimiterAddress, when set, is host:port of a plain-text limiter for
+	// limit-connections beside Envoy (`rukou limiter`); by default Envoy
+	// asks rukou at XDSAddress, as it asks for its configuration.
+	LimiterAddress string
 	// ReadyAddress, when set, is host:port of a static listener that
 	// serves GET /ready from the admin API, for probes that cannot reach
 	// the admin API on loopback (the kubelet's).
@@ -94,6 +102,10 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 			return nil, fmt.Errorf("ready address %s is the admin address", cfg.ReadyAddress)
 		}
 	}
+	limiter, err := limiterCluster(cfg, xdsHost, xdsPort)
+	if err != nil {
+		return nil, err
+	}
 	maxConns := cfg.MaxConnections
 	if maxConns == 0 {
 		maxConns = 50000
@@ -123,7 +135,7 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 			CdsConfig: ads,
 		},
 		StaticResources: &envoy_config_bootstrap_v3.Bootstrap_StaticResources{
-			Clusters: []*envoy_config_cluster_v3.Cluster{xdsCluster(cfg, xdsHost, xdsPort)},
+			Clusters: []*envoy_config_cluster_v3.Cluster{xdsCluster(cfg, xdsHost, xdsPort), limiter},
 		},
 		// A cap on downstream connections keeps one flood from exhausting
 		// file descriptors and memory (Envoy warns at start without one).
@@ -213,6 +225,29 @@ func xdsCluster(cfg BootstrapConfig, host string, port uint32) *envoy_config_clu
 		}
 	}
 	return c
+}
+
+// limiterCluster is the cluster of the limiter that Envoy's external
+// processing filter asks about requests of routes with limit-connections
+// (translator.LimiterCluster): the one at cfg.LimiterAddress, else rukou
+// itself. Each request in flight holds one stream, so the cluster admits
+// as many as Envoy may have connections.
+func limiterCluster(cfg BootstrapConfig, xdsHost string, xdsPort uint32) (*envoy_config_cluster_v3.Cluster, error) {
+	c := xdsCluster(cfg, xdsHost, xdsPort)
+	if cfg.LimiterAddress != "" {
+		host, port, err := splitHostPort(cfg.LimiterAddress)
+		if err != nil {
+			return nil, fmt.Errorf("limiter address: %w", err)
+		}
+		c = xdsCluster(BootstrapConfig{}, host, port)
+	}
+	c.Name = translator.LimiterCluster
+	c.LoadAssignment.ClusterName = translator.LimiterCluster
+	many := wrapperspb.UInt32(math.MaxUint32)
+	c.CircuitBreakers = &envoy_config_cluster_v3.CircuitBreakers{Thresholds: []*envoy_config_cluster_v3.CircuitBreakers_Thresholds{{
+		MaxConnections: many, MaxPendingRequests: many, MaxRequests: many,
+	}}}
+	return c, nil
 }
 
 // MarshalYAML renders a bootstrap as YAML, the form `envoy -c` reads.

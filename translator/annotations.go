@@ -25,12 +25,6 @@ var snippetAnnotations = []string{
 	"stream-snippet",
 }
 
-// unsupportedWhy explains, for some annotations rukou does not honour, why
-// not; every other unsupported annotation is reported as not supported yet.
-var unsupportedWhy = map[string]string{
-	"limit-connections": "Envoy has no limit of concurrent requests per client address",
-}
-
 // annotations are the nginx.ingress.kubernetes.io annotations of one
 // Ingress, read into checked values. Unset annotations leave the defaults
 // that ingress-nginx documents.
@@ -84,13 +78,15 @@ type annotationIssue struct {
 type annotationReader struct {
 	values map[string]string
 	issues []annotationIssue
+	// ingress is the Ingress's namespace/name.
+	ingress string
 }
 
 // readAnnotations parses the nginx.ingress.kubernetes.io annotations of ing.
 // Snippets are refused, and annotations rukou does not honour are reported
 // once each, in the order of their names.
 func readAnnotations(ing *networkingv1.Ingress) (*annotations, []annotationIssue) {
-	r := &annotationReader{values: map[string]string{}}
+	r := &annotationReader{values: map[string]string{}, ingress: ing.Namespace + "/" + ing.Name}
 	for key, value := range ing.Annotations {
 		if name, ok := strings.CutPrefix(key, annotationPrefix); ok {
 			r.values[name] = strings.TrimSpace(value)
@@ -128,8 +124,6 @@ func readAnnotations(ing *networkingv1.Ingress) (*annotations, []annotationIssue
 			r.issue(name, ReasonAnnotationIgnored, "ignored: the Ingress is not a canary (canary is not \"true\")")
 		case a.canary != nil && slices.Contains(slices.Concat(routingAnnotations, upstreamAnnotations, policyAnnotations), name):
 			r.issue(name, ReasonAnnotationIgnored, "ignored on a canary Ingress: its paths follow the primary Ingress")
-		case unsupportedWhy[name] != "":
-			r.issue(name, ReasonAnnotationIgnored, "not supported: %s; ignored", unsupportedWhy[name])
 		default:
 			r.issue(name, ReasonAnnotationIgnored, "not supported yet; ignored (see docs/annotations.md)")
 		}

@@ -80,8 +80,8 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		},
 		{
 			name:   "unsupported_annotations_are_reported_once_each_by_name",
-			values: map[string]string{"proxy-buffering": "on", "limit-connections": "3", "made-up-annotation": "1", "ssl-redirect": "true"},
-			issues: []string{"limit-connections AnnotationIgnored", "made-up-annotation AnnotationIgnored", "proxy-buffering AnnotationIgnored"},
+			values: map[string]string{"proxy-buffering": "on", "made-up-annotation": "1", "ssl-redirect": "true"},
+			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-buffering AnnotationIgnored"},
 		},
 		{
 			name:   "unsupported_authentication_makes_the_ingress_unservable",

@@ -21,6 +21,7 @@ const (
 	corsFilter      = "envoy.filters.http.cors"
 	rateLimitFilter = "envoy.filters.http.local_ratelimit"
 	rbacFilter      = "envoy.filters.http.rbac"
+	connLimitFilter = "envoy.filters.http.ext_proc"
 	bufferFilter    = "envoy.filters.http.buffer"
 	routerFilter    = "envoy.filters.http.router"
 )
@@ -44,6 +45,9 @@ func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.
 		filter(rateLimitFilter, false, &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{StatPrefix: rateLimitStatPrefix}),
+		// Disabled unless a route configures it: it asks rukou's limiter
+		// about each request.
+		filter(connLimitFilter, true, connectionLimiter()),
 		// Without rules the filter enforces nothing.
 		filter(rbacFilter, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		// Disabled unless a route configures it: it buffers the body.
@@ -59,8 +63,11 @@ func filterConfigs(p *Policy) map[string]*anypb.Any {
 	if p.CORS != nil && !allOrigins(p.CORS) {
 		out[corsFilter] = mustAny(corsPolicy(p.CORS))
 	}
-	if p.RateLimit != nil {
-		out[rateLimitFilter] = mustAny(localRateLimit(p.RateLimit))
+	if rl := p.RateLimit; rl != nil && (rl.RPS != 0 || rl.RPM != 0) {
+		out[rateLimitFilter] = mustAny(localRateLimit(rl))
+	}
+	if rl := p.RateLimit; rl != nil && rl.Connections != 0 {
+		out[connLimitFilter] = mustAny(connectionLimit(rl))
 	}
 	if p.Access != nil {
 		out[rbacFilter] = mustAny(&envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: accessRules(p.Access)}})

@@ -97,12 +97,18 @@ type Policy struct {
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with
-// a burst of the rate times BurstMultiplier; requests over it get 503.
+// a burst of the rate times BurstMultiplier, and the requests a client may
+// have in flight at once; requests over a limit get 503.
 type RateLimit struct {
 	// RPS and RPM are requests per second and per minute; zero means no
 	// limit of that kind.
 	RPS, RPM        uint32
 	BurstMultiplier uint32
+	// Connections bounds the requests of one client in flight at once on
+	// one Envoy, across the routes of Scope (the Ingress's namespace/name);
+	// zero means no bound.
+	Connections uint32
+	Scope       string
 	// Exempt are client addresses that are never limited.
 	Exempt []netip.Prefix
 }

@@ -15,7 +15,7 @@ import (
 var policyAnnotations = []string{
 	"allowlist-source-range", "cors-allow-credentials", "cors-allow-headers", "cors-allow-methods",
 	"cors-allow-origin", "cors-expose-headers", "cors-max-age", "denylist-source-range", "enable-cors",
-	"limit-allowlist", "limit-burst-multiplier", "limit-rpm", "limit-rps", "limit-whitelist",
+	"limit-allowlist", "limit-burst-multiplier", "limit-connections", "limit-rpm", "limit-rps", "limit-whitelist",
 	"proxy-body-size", "proxy-read-timeout", "proxy-send-timeout", "upstream-vhost",
 	"whitelist-source-range", "x-forwarded-prefix",
 }
@@ -106,8 +106,8 @@ func (r *annotationReader) bodySize() uint64 {
 	return n << shift
 }
 
-// rateLimit reads limit-rps, limit-rpm, limit-burst-multiplier and the
-// addresses exempt from them.
+// rateLimit reads limit-rps, limit-rpm, limit-burst-multiplier,
+// limit-connections and the addresses exempt from them.
 func (r *annotationReader) rateLimit() *RateLimit {
 	// Bounds keep the burst (rate times multiplier, plus one) within
 	// Envoy's 32-bit token counts.
@@ -122,10 +122,14 @@ func (r *annotationReader) rateLimit() *RateLimit {
 	if n, ok := r.number("limit-burst-multiplier", 1, maxMultiplier); ok {
 		rl.BurstMultiplier = uint32(n)
 	}
+	if n, ok := r.number("limit-connections", 1, maxRate); ok {
+		rl.Connections = uint32(n)
+		rl.Scope = r.ingress
+	}
 	// An exemption that cannot be read exempts nobody: the limit still
 	// holds for everyone.
 	rl.Exempt, _ = r.aliased("limit-allowlist", "limit-whitelist", "nobody is exempt")
-	if rl.RPS == 0 && rl.RPM == 0 {
+	if rl.RPS == 0 && rl.RPM == 0 && rl.Connections == 0 {
 		return nil
 	}
 	return rl

@@ -33,14 +33,23 @@ const DefaultHold = 15 * time.Second
 type Options struct {
 	// Hold bounds each make-before-break wait; DefaultHold when zero.
 	Hold time.Duration
+	// Services are served beside ADS on the same gRPC server, such as
+	// the connection limiter.
+	Services []Service
+}
+
+// Service is a gRPC service served beside ADS.
+type Service interface {
+	Register(grpc.ServiceRegistrar)
 }
 
 // Server holds the configuration Envoys should have and serves it to them.
 type Server struct {
-	log     *slog.Logger
-	book    *book
-	metrics *metrics
-	cache   *cache
+	log      *slog.Logger
+	services []Service
+	book     *book
+	metrics  *metrics
+	cache    *cache
 	// wakeup asks the settle loop to look whether a make-before-break
 	// step can be taken.
 	wakeup chan struct{}
@@ -52,7 +61,7 @@ func New(log *slog.Logger, opts Options) *Server {
 	if opts.Hold == 0 {
 		opts.Hold = DefaultHold
 	}
-	s := &Server{log: log, book: newBook(), metrics: newMetrics(), wakeup: make(chan struct{}, 1)}
+	s := &Server{log: log, services: opts.Services, book: newBook(), metrics: newMetrics(), wakeup: make(chan struct{}, 1)}
 	s.cache = newCache(s.book, s.metrics, log, opts.Hold)
 	return s
 }
@@ -114,6 +123,9 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.Serve
 	gs := grpc.NewServer(opts...)
 	xs := serverv3.NewServer(ctx, s.cache.snapshots, callbacks{s})
 	envoy_service_discovery_v3.RegisterAggregatedDiscoveryServiceServer(gs, xs)
+	for _, svc := range s.services {
+		svc.Register(gs)
+	}
 
 	go s.settle(ctx)
 	go func() {

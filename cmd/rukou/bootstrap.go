@@ -21,6 +21,7 @@ func runBootstrap(_ context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.XDSCert, "xds-cert", "", "client certificate file for mutual TLS to rukou")
 	fs.StringVar(&cfg.XDSKey, "xds-key", "", "client key file for mutual TLS to rukou")
 	fs.StringVar(&cfg.XDSServerName, "xds-server-name", "", "name rukou's xDS certificate must carry, sent as SNI (default: the host of --xds-address)")
+	fs.StringVar(&cfg.LimiterAddress, "limiter-address", "", "HOST:PORT of a \"rukou limiter\" beside Envoy, which counts requests for limit-connections (default: ask rukou at --xds-address)")
 	fs.StringVar(&cfg.ReadyAddress, "ready-address", "", "HOST:PORT of a listener that serves only GET /ready from the admin API, for probes that cannot reach the admin address (default: none)")
 	fs.StringVar(&copyTo, "copy-binary", "", "also copy this rukou binary to this path, so that a container without rukou (Envoy's) can run \"rukou drain\"")
 	fs.StringVar(&mode, "xds-mode", string(envoy.Delta), "ADS flavour: delta or sotw (state of the world)")

@@ -5,6 +5,7 @@
 //	rukou translate   print the Envoy resources for a set of manifests
 //	rukou certgen     create the Secrets for mTLS between Envoy and rukou
 //	rukou drain       take Envoy out of service (its preStop hook)
+//	rukou limiter     count requests in flight for limit-connections, beside Envoy
 //	rukou version     print the version
 package main
 
@@ -51,6 +52,7 @@ func commands() []command {
 		{"translate", "print the Envoy resources and diagnostics for manifests", runTranslate},
 		{"certgen", "create the CA and the certificates for mTLS between Envoy and rukou, as Secrets, when missing", runCertgen},
 		{"drain", "take Envoy out of service and wait for its connections to close (a preStop hook)", runDrain},
+		{"limiter", "count each client's requests in flight for limit-connections, beside one Envoy", runLimiter},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "rukou %s\n", version)
 			return nil

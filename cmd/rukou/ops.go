@@ -144,7 +144,12 @@ func (o *ops) debugXDS(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (o *ops) serve(ctx context.Context, lis net.Listener) error {
-	srv := &http.Server{Handler: o.handler(), ReadHeaderTimeout: 10 * time.Second}
+	return serveHTTP(ctx, lis, o.handler())
+}
+
+// serveHTTP serves h on lis until ctx is done.
+func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)

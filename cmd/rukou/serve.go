@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/rukou/rukou/limiter"
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
 	"github.com/rukou/rukou/xds"
@@ -136,9 +137,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 
 	store := watcher.NewStore()
-	xdsServer := xds.New(log, xds.Options{})
+	// Envoys whose bootstrap names no limiter of their own ask rukou.
+	lim := limiter.New(log)
+	xdsServer := xds.New(log, xds.Options{Services: []xds.Service{lim}})
 	state := &state{log: log}
 	ops := newOps(state, xdsServer, store)
+	ops.registry.MustRegister(lim.Collectors()...)
 
 	errs := make(chan error, 3)
 	wg.Go(func() { errs <- ops.serve(ctx, opsLis) })

@@ -191,6 +191,17 @@ func echoService(t *testing.T, name string, handler http.Handler, cert *tls.Cert
 	return serviceWith(name, endpoint(serve(t, handler, cert), true, nil))
 }
 
+// sleepy is the echo backend name that first sleeps for the query's
+// sleep duration (at most 5 s).
+func sleepy(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil && d <= 5*time.Second {
+			time.Sleep(d)
+		}
+		echo.Handler(name).ServeHTTP(w, r)
+	})
+}
+
 // expectNoRejection fails the test when Envoy rejected any configuration.
 func expectNoRejection(t *testing.T, e *harness.Envoy) {
 	t.Helper()

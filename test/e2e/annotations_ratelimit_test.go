@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rukou/rukou/test/harness"
 )
 
 // burst sends n requests at once from the client address from and counts
@@ -99,5 +103,101 @@ func TestAnnotationLimitRPM(t *testing.T) {
 	if counts[http.StatusOK] != 7 || counts[http.StatusServiceUnavailable] != 5 {
 		t.Errorf("12 requests at once with 3 per minute and a multiplier of 2: %v, want 7 served and 5 answered 503", counts)
 	}
+	expectNoRejection(t, s.envoy)
+}
+
+// TestAnnotationLimitConnections: with limit-connections "2", a client may
+// have 2 requests in flight at once; more at the same time get 503, while
+// another client address, or one in limit-allowlist, is unaffected. Once
+// its requests are done, the client may send 2 again. Envoy asks rukou by
+// default, or a `rukou limiter` beside it when its bootstrap names one.
+func TestAnnotationLimitConnections(t *testing.T) {
+	t.Run("rukou_counts", func(t *testing.T) {
+		s := startStack(t, "delta")
+		checkConnectionLimit(t, s, s.rukou.Ops)
+	})
+	t.Run("limiter_beside_envoy_counts", func(t *testing.T) {
+		address, ops := harness.Addr(t), harness.Addr(t)
+		lim := harness.Start(t, "limiter", exec.Command(filepath.Join(harness.Root(t), "bin", "rukou"), "limiter",
+			"--address", address, "--ops-address", ops), 5*time.Second)
+		get := func(path string) (string, error) { return harness.GetOK("http://" + ops + path) }
+		harness.Eventually(t, 10*time.Second, "rukou limiter is healthy", func() error {
+			if lim.Exited() {
+				t.Fatalf("rukou limiter exited:\n%s", lim.Log())
+			}
+			_, err := get("/healthz")
+			return err
+		})
+		s := &stack{dir: t.TempDir()}
+		s.rukou = harness.StartRukou(t, "--watch-dir", s.dir)
+		s.envoy = harness.StartEnvoyWith(t, s.rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", address}})
+		checkConnectionLimit(t, s, get)
+		if m, err := s.rukou.Metrics(); err != nil || m.Sum("rukou_limit_connections_requests_total") != 0 {
+			t.Errorf("rukou serve decided requests although Envoy has its own limiter (metrics error %v)", err)
+		}
+		t.Run("without_its_limiter_envoy_lets_requests_through", func(t *testing.T) {
+			lim.Stop(5 * time.Second)
+			if counts := s.burst(t, 4, call{host: "conn.test", path: "/?sleep=500ms", from: "127.0.0.5"}); counts[http.StatusOK] != 4 {
+				t.Errorf("4 requests at once with the limiter stopped: %v, want all served (the limit fails open)", counts)
+			}
+		})
+	})
+}
+
+// checkConnectionLimit runs the limit-connections checks on s; ops reads
+// the /metrics of the limiter that Envoy asks.
+func checkConnectionLimit(t *testing.T, s *stack, ops func(path string) (string, error)) {
+	s.apply(t, "connections", join(echoService(t, "held", sleepy("held"), nil), objs(
+		annotated("conn", map[string]string{"limit-connections": "2", "limit-allowlist": "127.0.0.9"},
+			rule("conn.test", path(prefix, "/", "held"))),
+		ingress("probe", rule("probe.test", path(prefix, "/", "held"))),
+	))...)
+	s.await(t, call{host: "probe.test", path: "/"}, http.StatusOK, "held")
+	s.await(t, call{host: "conn.test", path: "/", from: "127.0.0.8"}, http.StatusOK, "held")
+
+	slow := func(from string) call { return call{host: "conn.test", path: "/?sleep=1500ms", from: from} }
+	var other map[int]int
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Sent while the first client is at its limit.
+		time.Sleep(300 * time.Millisecond)
+		other = s.burst(t, 2, slow("127.0.0.6"))
+	})
+	counts := s.burst(t, 5, slow("127.0.0.5"))
+	wg.Wait()
+	if counts[http.StatusOK] != 2 || counts[http.StatusServiceUnavailable] != 3 {
+		t.Fatalf("5 slow requests at once from one client: %v, want 2 served and 3 answered 503", counts)
+	}
+	t.Run("another_client_address_is_unaffected", func(t *testing.T) {
+		if other[http.StatusOK] != 2 {
+			t.Errorf("2 requests from a second client meanwhile: %v, want both served", other)
+		}
+	})
+	t.Run("done_requests_no_longer_count", func(t *testing.T) {
+		if counts := s.burst(t, 2, slow("127.0.0.5")); counts[http.StatusOK] != 2 {
+			t.Errorf("2 requests after the first ones ended: %v, want both served", counts)
+		}
+	})
+	t.Run("allowlisted_address_is_never_limited", func(t *testing.T) {
+		if counts := s.burst(t, 6, slow("127.0.0.9")); counts[http.StatusOK] != 6 {
+			t.Errorf("6 slow requests at once from an allowlisted address: %v, want all served", counts)
+		}
+	})
+	t.Run("rejections_are_counted", func(t *testing.T) {
+		body, err := ops("/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := harness.ParseMetrics(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Sum("rukou_limit_connections_requests_total", "result", "rejected"); got != 3 {
+			t.Errorf("rukou_limit_connections_requests_total{result=rejected} = %v, want 3", got)
+		}
+		if got := m.Sum("rukou_limit_connections_in_flight"); got != 0 {
+			t.Errorf("rukou_limit_connections_in_flight = %v after every request ended, want 0", got)
+		}
+	})
 	expectNoRejection(t, s.envoy)
 }

@@ -146,14 +146,8 @@ func grpcHealth(s *stack, host string) error {
 // backend's response (504 after it); proxy-send-timeout alone never cuts a
 // response that arrives within the read timeout.
 func TestAnnotationProxyTimeouts(t *testing.T) {
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil && d <= 5*time.Second {
-			time.Sleep(d)
-		}
-		echo.Handler("slow").ServeHTTP(w, r)
-	})
 	s := startStack(t, "delta")
-	s.apply(t, "timeouts", join(echoService(t, "slow", slow, nil), objs(
+	s.apply(t, "timeouts", join(echoService(t, "slow", sleepy("slow"), nil), objs(
 		annotated("read", map[string]string{"proxy-read-timeout": "1"}, rule("read.test", path(prefix, "/", "slow"))),
 		annotated("send", map[string]string{"proxy-send-timeout": "1"}, rule("send.test", path(prefix, "/", "slow"))),
 		annotated("connect", map[string]string{"proxy-connect-timeout": "2"}, rule("connect.test", path(prefix, "/", "slow"))),

@@ -413,6 +413,34 @@ func TestDeployServe(t *testing.T) {
 		harness.ExpectRoute(t, r.HTTPPort, "web.example", "/", http.StatusOK, "web")
 		harness.ExpectRoute(t, r.HTTPPort, "secure.example", "/", http.StatusPermanentRedirect, "")
 	})
+	t.Run("limit_connections_counts_beside_envoy", func(t *testing.T) {
+		k := newKube(t, cluster)
+		k.create("Ingress limited", func() error {
+			ing := &networkingv1.Ingress{
+				ObjectMeta: metav1.ObjectMeta{Name: "limited", Namespace: "shop", Annotations: map[string]string{
+					"nginx.ingress.kubernetes.io/limit-connections": "5",
+				}},
+				Spec: networkingv1.IngressSpec{
+					IngressClassName: ptr("rukou"),
+					Rules:            []networkingv1.IngressRule{rule("limited.example", path(prefix, "/", "web"))},
+				},
+			}
+			_, err := k.c.NetworkingV1().Ingresses("shop").Create(k.cx, ing, metav1.CreateOptions{})
+			return err
+		})
+		harness.ExpectRoute(t, r.HTTPPort, "limited.example", "/", http.StatusOK, "web")
+		body, err := harness.GetOK("http://" + envoy.LimiterOps + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := harness.ParseMetrics(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := m.Sum("rukou_limit_connections_requests_total", "result", "counted"); n < 1 {
+			t.Errorf("the limiter sidecar counted %v requests; Envoy should ask it about limited.example", n)
+		}
+	})
 	t.Run("envoy_is_connected_as_its_pod", func(t *testing.T) {
 		st, err := r.XDSStatus()
 		if err != nil {
@@ -487,27 +515,41 @@ func TestDeployServe(t *testing.T) {
 // envoyPod is the Envoy pod of deploy/rukou.yaml's DaemonSet, run here.
 type envoyPod struct {
 	*harness.LocalPod
-	Envoy *harness.Process
+	Envoy, Limiter *harness.Process
 	// ReadyURL is where the kubelet's readiness probe asks.
 	ReadyURL string
+	// LimiterOps is the address of the limiter's /healthz and /metrics.
+	LimiterOps string
 }
 
 // startEnvoyPod runs the DaemonSet's pod here: its init container (`rukou
-// bootstrap`), then Envoy, connected to rukou at xdsAddress, with the admin
-// API and the readiness listener on free ports and flags overriding more
-// of the manifest's values. It returns once the readiness probe's URL
-// answers 200.
+// bootstrap`), the limiter sidecar, then Envoy, connected to rukou at
+// xdsAddress, with the admin API, the readiness listener and the limiter
+// on free ports and flags overriding more of the manifest's values. It
+// returns once the readiness probe's URL answers 200.
 func startEnvoyPod(t *testing.T, name string, spec *corev1.PodSpec, secrets map[string]map[string][]byte, xdsAddress string, flags map[string]string) *envoyPod {
 	t.Helper()
 	pod := harness.NewLocalPod(t, name, spec, secrets)
-	ready := harness.Addr(t)
-	pod.Flags = map[string]string{"--xds-address": xdsAddress, "--admin-address": harness.Addr(t), "--ready-address": ready}
+	ready, limiter, limiterOps := harness.Addr(t), harness.Addr(t), harness.Addr(t)
+	pod.Flags = map[string]string{
+		"--xds-address": xdsAddress, "--admin-address": harness.Addr(t), "--ready-address": ready,
+		"--limiter-address": limiter, "--address": limiter, "--ops-address": limiterOps,
+	}
 	for k, v := range flags {
 		pod.Flags[k] = v
 	}
 	pod.Run(harness.Container(t, spec, "bootstrap"))
+	limiterC := harness.Container(t, spec, "limiter")
+	p := &envoyPod{LocalPod: pod, Limiter: pod.Start(limiterC), LimiterOps: limiterOps}
+	// The kubelet starts Envoy once the sidecar's startup probe passes.
+	harness.Eventually(t, 10*time.Second, name+"'s limiter passes its startup probe", func() error {
+		if p.Limiter.Exited() {
+			t.Fatalf("limiter exited:\n%s", p.Limiter.Log())
+		}
+		return expectStatusCode("http://"+limiterOps+limiterC.StartupProbe.HTTPGet.Path, http.StatusOK)
+	})
 	envoyC := harness.Container(t, spec, "envoy")
-	p := &envoyPod{LocalPod: pod, Envoy: pod.Start(envoyC), ReadyURL: "http://" + ready + envoyC.ReadinessProbe.HTTPGet.Path}
+	p.Envoy, p.ReadyURL = pod.Start(envoyC), "http://"+ready+envoyC.ReadinessProbe.HTTPGet.Path
 	harness.Eventually(t, 30*time.Second, name+"'s readiness endpoint answers 200", func() error {
 		if p.Envoy.Exited() {
 			t.Fatalf("envoy exited:\n%s", p.Envoy.Log())

@@ -53,7 +53,13 @@ func StartRukou(t testing.TB, args ...string) *Rukou {
 
 // Ops GETs a path of rukou's ops address and returns the body of a 200.
 func (r *Rukou) Ops(path string) (string, error) {
-	resp, err := http.Get("http://" + r.OpsAddress + path)
+	return GetOK("http://" + r.OpsAddress + path)
+}
+
+// GetOK GETs url and returns the body of a 200; any other status is an
+// error that carries the body.
+func GetOK(url string) (string, error) {
+	resp, err := http.Get(url)
 	if err != nil {
 		return "", err
 	}
@@ -63,7 +69,7 @@ func (r *Rukou) Ops(path string) (string, error) {
 		return "", err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return string(b), fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+		return string(b), fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
 	}
 	return string(b), nil
 }
