@@ -2,12 +2,15 @@
 // has in flight through an Envoy, and refuses those over a route's limit.
 //
 // Envoy's external processing filter opens one gRPC stream per request of a
-// limited route and keeps it open until the request is done. The stream's
-// metadata carries the route's limit (see translator.LimitConnectionsKey);
-// its first message carries the client address. The limiter counts a
-// request from its first message to the end of its stream, per Envoy (the
-// stream's peer address), Ingress and client address, as nginx's
-// limit_conn counts per nginx, zone and client address.
+// limited route. It sends the request headers, then the response headers,
+// and ends the stream once it has nothing more to send: Envoy 1.40 closes it
+// after the answer to the response headers (its runtime feature
+// ext_proc_stream_close_optimization, on by default), or when the request
+// is reset. The stream's metadata carries the route's limit (see
+// translator.LimitConnectionsKey); its first message carries the client
+// address. The limiter counts a request from its first message to the end
+// of its stream, per Envoy (the stream's peer address), Ingress and client
+// address, as nginx's limit_conn counts per nginx, zone and client address.
 package limiter
 
 import (

@@ -25,8 +25,12 @@ type request struct {
 	ctx   context.Context
 	first *envoy_service_ext_proc_v3.ProcessingRequest
 	sent  chan *envoy_service_ext_proc_v3.ProcessingResponse
+	more  chan *envoy_service_ext_proc_v3.ProcessingRequest
 	end   chan struct{}
-	done  chan struct{}
+	// endErr is what Recv returns once end is closed: io.EOF for a request
+	// that is done, another error for one that was reset.
+	endErr error
+	done   chan struct{}
 }
 
 func newRequest(envoy, client string, md ...string) *request {
@@ -39,9 +43,11 @@ func newRequest(envoy, client string, md ...string) *request {
 			Request:    &envoy_service_ext_proc_v3.ProcessingRequest_RequestHeaders{RequestHeaders: &envoy_service_ext_proc_v3.HttpHeaders{}},
 			Attributes: map[string]*structpb.Struct{filterName: attrs},
 		},
-		sent: make(chan *envoy_service_ext_proc_v3.ProcessingResponse, 4),
-		end:  make(chan struct{}),
-		done: make(chan struct{}),
+		sent:   make(chan *envoy_service_ext_proc_v3.ProcessingResponse, 4),
+		more:   make(chan *envoy_service_ext_proc_v3.ProcessingRequest),
+		end:    make(chan struct{}),
+		endErr: io.EOF,
+		done:   make(chan struct{}),
 	}
 }
 
@@ -56,8 +62,12 @@ func (r *request) Recv() (*envoy_service_ext_proc_v3.ProcessingRequest, error) {
 		r.first = nil
 		return m, nil
 	}
-	<-r.end
-	return nil, io.EOF
+	select {
+	case m := <-r.more:
+		return m, nil
+	case <-r.end:
+		return nil, r.endErr
+	}
 }
 
 // start runs the request through l and returns whether it may go on.
@@ -154,5 +164,34 @@ func TestLimiterLetsUncountedRequestsThrough(t *testing.T) {
 				t.Errorf("%d requests counted", n)
 			}
 		})
+	}
+}
+
+// TestLimiterAnswersResponseHeadersAndReleasesOnReset: Envoy's response
+// headers get the answer of their own type (any other would be a protocol
+// error that Envoy lets through unseen), and a request that is reset no
+// longer counts.
+func TestLimiterAnswersResponseHeadersAndReleasesOnReset(t *testing.T) {
+	l := New(slog.New(slog.DiscardHandler))
+	r := newRequest("10.0.0.1", "192.0.2.7", limited("1", "shop/web")...)
+	if !r.start(t, l) {
+		t.Fatal("the first request was refused")
+	}
+	r.more <- &envoy_service_ext_proc_v3.ProcessingRequest{
+		Request: &envoy_service_ext_proc_v3.ProcessingRequest_ResponseHeaders{ResponseHeaders: &envoy_service_ext_proc_v3.HttpHeaders{}},
+	}
+	if m := <-r.sent; m.GetResponseHeaders() == nil {
+		t.Errorf("answer to the response headers: %v, want a response headers answer", m)
+	}
+	if n := l.InFlight(); n != 1 {
+		t.Errorf("%d requests in flight while the response is on its way, want 1", n)
+	}
+	r.endErr = context.Canceled
+	r.finish()
+	if n := l.InFlight(); n != 0 {
+		t.Errorf("%d requests in flight after a reset, want 0", n)
+	}
+	if !newRequest("10.0.0.1", "192.0.2.7", limited("1", "shop/web")...).start(t, l) {
+		t.Error("the client was refused after its only request was reset")
 	}
 }

@@ -122,7 +122,8 @@ func (r *annotationReader) rateLimit() *RateLimit {
 	if n, ok := r.number("limit-burst-multiplier", 1, maxMultiplier); ok {
 		rl.BurstMultiplier = uint32(n)
 	}
-	if n, ok := r.number("limit-connections", 1, maxRate); ok {
+	// 0, as in ingress-nginx, means no limit.
+	if n, ok := r.number("limit-connections", 0, maxRate); ok && n > 0 {
 		rl.Connections = uint32(n)
 		rl.Scope = r.ingress
 	}

@@ -7,6 +7,7 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_extensions_filters_http_ext_proc_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
 // limit-connections needs what Envoy's filters lack: a count, per client
@@ -46,6 +47,14 @@ func connectionLimiter() *envoy_extensions_filters_http_ext_proc_v3.ExternalProc
 			ResponseTrailerMode: envoy_extensions_filters_http_ext_proc_v3.ProcessingMode_SKIP,
 		},
 		RequestAttributes: []string{ClientAddressAttribute},
+		// The limiter needs no header: the client address comes as an
+		// attribute. Only :method goes, so that cookies and credentials
+		// never leave Envoy.
+		ForwardRules: &envoy_extensions_filters_http_ext_proc_v3.HeaderForwardingRules{
+			AllowedHeaders: &envoy_type_matcher_v3.ListStringMatcher{Patterns: []*envoy_type_matcher_v3.StringMatcher{
+				{MatchPattern: &envoy_type_matcher_v3.StringMatcher_Exact{Exact: ":method"}},
+			}},
+		},
 	}
 }
 

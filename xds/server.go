@@ -108,11 +108,8 @@ func (s *Server) settle(ctx context.Context) {
 // Serve serves ADS on lis until ctx is done. opts add to rukou's gRPC
 // settings, for example TLS credentials.
 func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.ServerOption) error {
+	opts = append(KeepaliveOptions(), opts...)
 	opts = append([]grpc.ServerOption{
-		// Envoy pings every 30 s (see the bootstrap); grpc-go's default
-		// enforcement would answer those pings with too_many_pings.
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// Big fleets: Envoy's requests list every resource name it wants
 		// (state of the world) or holds (delta, on reconnect), and one
 		// state-of-the-world response carries a whole type.
@@ -138,6 +135,17 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.Serve
 		return fmt.Errorf("serving xDS on %s: %w", lis.Addr(), err)
 	}
 	return nil
+}
+
+// KeepaliveOptions are the keepalive settings of every gRPC server Envoy
+// talks to: Envoy pings every 30 s (see the bootstrap), and grpc-go's
+// default enforcement would answer those pings with too_many_pings and
+// close the connection, streams and all.
+func KeepaliveOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	}
 }
 
 type fleetHash struct{}

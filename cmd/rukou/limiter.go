@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/rukou/rukou/limiter"
+	"github.com/rukou/rukou/xds"
 )
 
 // defaultLimiterAddress is where `rukou limiter` listens beside Envoy: on
@@ -44,7 +45,7 @@ func runLimiter(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("address: %w", err)
 	}
 	lim := limiter.New(log)
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(xds.KeepaliveOptions()...)
 	lim.Register(gs)
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,6 +198,21 @@ func checkConnectionLimit(t *testing.T, s *stack, ops func(path string) (string,
 		}
 		if got := m.Sum("rukou_limit_connections_in_flight"); got != 0 {
 			t.Errorf("rukou_limit_connections_in_flight = %v after every request ended, want 0", got)
+		}
+	})
+	t.Run("envoy_and_limiter_agree", func(t *testing.T) {
+		// Envoy lets a request through when the limiter's answer is
+		// wrong or missing; none may have been.
+		stats, err := s.envoy.Admin.Stats(t.Context(), "ext_proc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, n := range stats {
+			for _, bad := range []string{"spurious_msgs_received", "streams_failed", "failure_mode_allowed", "message_timeouts"} {
+				if strings.HasSuffix(name, "ext_proc."+bad) && n != 0 {
+					t.Errorf("Envoy: %s = %d", name, n)
+				}
+			}
 		}
 	})
 	expectNoRejection(t, s.envoy)

@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rukou/rukou/test/harness"
+)
+
+// BenchmarkLimitConnections measures what limit-connections costs a
+// request: one iteration sends one request through a real Envoy to a host
+// with limit-connections (Envoy asks a `rukou limiter` beside it, as in the
+// install) and one to a host without, to the same echo backend on
+// 127.0.0.1, and reports the median and 99th percentile latency of each.
+func BenchmarkLimitConnections(b *testing.B) {
+	binaries(b)
+	backend := harness.StartBackend(b, "echo")
+	dir := b.TempDir()
+	ingress := func(name, host, annotation string) string {
+		return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: %s
+  annotations:
+    kubernetes.io/ingress.class: rukou
+    %s
+spec:
+  rules:
+  - host: %s
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: echo, port: {number: 80}}
+---
+`, name, annotation, host)
+	}
+	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"),
+		ingress("limited", "limited.bench", `nginx.ingress.kubernetes.io/limit-connections: "100"`)+
+			ingress("plain", "plain.bench", `nginx.ingress.kubernetes.io/proxy-read-timeout: "60"`)+
+			fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+spec:
+  ports:
+  - {name: http, port: 80}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: echo-1
+  labels:
+    kubernetes.io/service-name: echo
+addressType: IPv4
+ports:
+- {name: http, port: %d}
+endpoints:
+- addresses: ["127.0.0.1"]
+`, backend))
+	limiter := harness.Addr(b)
+	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
+	rukou := harness.StartRukou(b, "--watch-dir", dir)
+	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}})
+	for _, host := range []string{"limited.bench", "plain.bench"} {
+		harness.Eventually(b, 30*time.Second, host+" is served", func() error {
+			if lim.Exited() {
+				b.Fatalf("rukou limiter exited:\n%s", lim.Log())
+			}
+			r, err := harness.Get(rukou.HTTPPort, host, "/")
+			if err == nil && r.Status != http.StatusOK {
+				err = fmt.Errorf("status %d", r.Status)
+			}
+			return err
+		})
+	}
+
+	took := map[string][]time.Duration{}
+	b.ResetTimer()
+	for range b.N {
+		for _, host := range []string{"limited.bench", "plain.bench"} {
+			start := time.Now()
+			r, err := harness.Get(rukou.HTTPPort, host, "/")
+			if err != nil || r.Status != http.StatusOK {
+				b.Fatalf("%s: %v %v", host, r.Status, err)
+			}
+			took[host] = append(took[host], time.Since(start))
+		}
+	}
+	b.StopTimer()
+	for host, name := range map[string]string{"limited.bench": "limited", "plain.bench": "plain"} {
+		d := took[host]
+		slices.Sort(d)
+		b.ReportMetric(float64(d[len(d)/2].Microseconds()), name+"-p50-µs")
+		b.ReportMetric(float64(d[len(d)*99/100].Microseconds()), name+"-p99-µs")
+	}
+}
