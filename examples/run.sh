@@ -20,7 +20,8 @@ cleanup() {
 	rm -rf "$run"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Ctrl-C is how the demo is meant to end: a stop, not an error.
+trap 'exit 0' INT TERM
 
 bin/backend --name hello --listen 127.0.0.1:9081 & pids+=($!)
 bin/backend --name api --listen 127.0.0.1:9082 & pids+=($!)
@@ -52,7 +53,12 @@ rukou's view:      http://127.0.0.1:18001/debug/config   and /metrics
 Press Ctrl-C to stop.
 MSG
 
-# Stop as soon as any of them exits (a busy port, say), or on Ctrl-C.
-wait -n "${pids[@]}"
-echo "run: a process exited; see its output above" >&2
+# Stop as soon as any of them exits (a busy port, say), or on Ctrl-C. Ctrl-C
+# reaches every process of the group, and one that stops cleanly makes bash
+# take the interrupt as handled: a clean exit is a stop, not a failure.
+wait -n "${pids[@]}" && status=0 || status=$?
+if ((status == 0)); then
+	exit 0
+fi
+echo "run: a process exited with status $status; see its output above" >&2
 exit 1

@@ -99,6 +99,23 @@ func TestTranslate(t *testing.T) {
 			t.Errorf("stderr does not name %s and its line:\n%s", malformed, errOut)
 		}
 	})
+	t.Run("ingress_class_of_the_install_is_assumed_and_others_are_named", func(t *testing.T) {
+		byName := filepath.Join(dir, "by-name.yaml")
+		text := strings.Replace(goodManifest, "  annotations:\n    kubernetes.io/ingress.class: rukou\nspec:\n", "spec:\n  ingressClassName: rukou\n", 1) +
+			"---\n" + strings.Replace(strings.Replace(goodManifest, "name: web\n  annotations", "name: theirs\n  annotations", 1), "ingress.class: rukou", "ingress.class: nginx", 1)
+		if err := os.WriteFile(byName, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runCmd(t, "translate", "-f", byName)
+		if code != 0 || !strings.Contains(out, `cluster: default/web/80`) {
+			t.Errorf("an Ingress naming the class rukou, without the IngressClass in the files: exit %d, not routed:\n%s\n%s", code, errOut, out)
+		}
+		for _, want := range []string{"assuming the install's: rukou", "ignored Ingress default/theirs"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, errOut)
+			}
+		}
+	})
 	t.Run("no_files_is_an_error", func(t *testing.T) {
 		if code, _, _ := runCmd(t, "translate"); code == 0 {
 			t.Error("exit 0 without manifests")

@@ -4,6 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
@@ -31,6 +36,16 @@ func runTranslate(_ context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	objs, readErr := watcher.ReadPaths(files)
+	if !slices.ContainsFunc(objs, func(o runtime.Object) bool { _, ok := o.(*networkingv1.IngressClass); return ok }) {
+		// Users apply Ingresses, not the IngressClass the install made;
+		// without it every Ingress naming the class would be ignored.
+		objs = append(objs, &networkingv1.IngressClass{
+			ObjectMeta: metav1.ObjectMeta{Name: opts.IngressClass},
+			Spec:       networkingv1.IngressClassSpec{Controller: opts.ControllerName},
+		})
+		fmt.Fprintf(stderr, "rukou translate: no IngressClass in the manifests; assuming the install's: %s (controller %s, not the default class)\n",
+			opts.IngressClass, opts.ControllerName)
+	}
 	store := watcher.NewStore()
 	store.Replace(watcher.DirSource, objs)
 	res, err := translator.Translate(store.Input(), opts)
@@ -55,6 +70,11 @@ func runTranslate(_ context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if readErr != nil {
 		fmt.Fprintf(stderr, "rukou translate: %v\n", readErr)
+	}
+	for _, ing := range res.Ingresses {
+		if !ing.Owned {
+			fmt.Fprintf(stderr, "rukou translate: ignored Ingress %s/%s: its class is not rukou's (docs/ingress.md)\n", ing.Namespace, ing.Name)
+		}
 	}
 	for _, d := range res.Diagnostics {
 		fmt.Fprintf(stderr, "rukou translate: %s\n", d)
