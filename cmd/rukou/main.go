@@ -50,7 +50,7 @@ func commands() []command {
 		{"serve", "run the control plane", runServe},
 		{"bootstrap", "write an Envoy bootstrap that connects to rukou over ADS", runBootstrap},
 		{"translate", "print the Envoy resources and diagnostics for manifests", runTranslate},
-		{"certgen", "create the CA and the certificates for mTLS between Envoy and rukou, as Secrets, when missing", runCertgen},
+		{"certgen", "create the CA and the certificates for mTLS between Envoy and rukou, as Secrets, when missing or near expiry", runCertgen},
 		{"drain", "take Envoy out of service and wait for its connections to close (a preStop hook)", runDrain},
 		{"limiter", "count each client's requests in flight for limit-connections, beside one Envoy", runLimiter},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
