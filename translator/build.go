@@ -82,6 +82,11 @@ func Build(in Input, opts Options) (*Model, []Diagnostic) {
 			b.addIngress(ing)
 		}
 	}
+	// After every Ingress's named TLS hosts, so that a name always wins
+	// over a certificate that merely covers the host.
+	for _, ing := range ings {
+		b.inferTLS(ing.Ingress)
+	}
 	for _, ing := range ings {
 		if ing.ann.canary != nil {
 			b.addCanary(ing)

@@ -89,6 +89,34 @@ func (b *builder) addTLS(ing *networkingv1.Ingress) {
 	}
 }
 
+// inferTLS gives a rule host of an Ingress with spec.tls, when no entry of
+// any Ingress names it, the certificate of one of the Ingress's own entries
+// that is valid for it, as ingress-nginx matches rule hosts against its
+// certificates' names (an entry without hosts, for example). The host is
+// then served over TLS and redirected from plain HTTP. A host that no
+// certificate covers stays plain: rukou never redirects to an HTTPS it has
+// no valid certificate for.
+func (b *builder) inferTLS(ing *networkingv1.Ingress) {
+	var certs []*Certificate
+	for _, entry := range ing.Spec.TLS {
+		if c := b.tls.byName[ing.Namespace+"/"+entry.SecretName]; entry.SecretName != "" && c != nil && c.leaf != nil {
+			certs = append(certs, c)
+		}
+	}
+	for _, rule := range ing.Spec.Rules {
+		h := strings.ToLower(rule.Host)
+		if h == "" || !validHost(h) || b.tls.covers(h) {
+			continue
+		}
+		for _, c := range certs {
+			if c.leaf.VerifyHostname(h) == nil {
+				b.tls.byHost[h] = c
+				break
+			}
+		}
+	}
+}
+
 // certificate returns the Certificate of a Secret, reading it the first time.
 func (st *tlsState) certificate(name string, ing *networkingv1.Ingress) (*Certificate, *backendError) {
 	if c, ok := st.byName[name]; ok {
