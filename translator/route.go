@@ -12,9 +12,11 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// upstreamTimeout bounds a whole request to a backend. It matches
-// ingress-nginx's default proxy-read-timeout of 60 seconds.
-const upstreamTimeout = 60 * time.Second
+// readTimeout is ingress-nginx's default proxy-read-timeout: how long the
+// backend may stay silent, before its response starts or between two of
+// its reads. It bounds no whole request: a download or a stream that keeps
+// sending runs as long as it does.
+const readTimeout = 60 * time.Second
 
 // routeConfiguration renders the virtual hosts. On the plain HTTP listener
 // (plain set) the routes of TLS hosts redirect to HTTPS.
@@ -119,7 +121,10 @@ func routes(r *Route, match *envoy_config_route_v3.RouteMatch, toHTTPS, overTLS 
 func proxyRoute(r *Route, match *envoy_config_route_v3.RouteMatch, cluster *string, overTLS bool) *envoy_config_route_v3.Route {
 	action := &envoy_config_route_v3.RouteAction{
 		ClusterSpecifier: &envoy_config_route_v3.RouteAction_Cluster{Cluster: r.Backend},
-		Timeout:          durationpb.New(upstreamTimeout),
+		// No bound on the whole request, as nginx has none; the read
+		// timeout bounds each silence of the backend instead.
+		Timeout:     durationpb.New(0),
+		RetryPolicy: readTimeoutPolicy(readTimeout),
 	}
 	switch {
 	case cluster != nil:
@@ -142,14 +147,16 @@ func proxyRoute(r *Route, match *envoy_config_route_v3.RouteMatch, cluster *stri
 
 // applyPolicy renders what a Policy asks of a proxied route.
 func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_v3.RouteAction, p *Policy, r *Route, overTLS bool) {
+	read := readTimeout
 	if p.ReadTimeout != 0 {
-		action.Timeout = durationpb.New(p.ReadTimeout)
+		read = p.ReadTimeout
+		action.RetryPolicy = readTimeoutPolicy(read)
 	}
 	if p.SendTimeout != 0 {
 		// Envoy's closest setting is the stream idle timeout, which also
 		// runs while the backend thinks; it is never shorter than the read
 		// timeout, so that a response arriving in time is never cut.
-		action.IdleTimeout = durationpb.New(max(p.SendTimeout, action.Timeout.AsDuration()))
+		action.IdleTimeout = durationpb.New(max(p.SendTimeout, read))
 	}
 	if p.UpstreamHost != "" {
 		action.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: p.UpstreamHost}
@@ -307,4 +314,12 @@ func exactHeader(name, v string) *envoy_config_route_v3.HeaderMatcher {
 			MatchPattern: &envoy_type_matcher_v3.StringMatcher_Exact{Exact: v},
 		}},
 	}
+}
+
+// readTimeoutPolicy is nginx's proxy_read_timeout in Envoy's terms: the
+// router's per-try idle timeout, which runs from the request's last byte
+// sent upstream to the response's first, and between any two bytes, and
+// answers 504 when the response has not started. It retries nothing.
+func readTimeoutPolicy(d time.Duration) *envoy_config_route_v3.RetryPolicy {
+	return &envoy_config_route_v3.RetryPolicy{PerTryIdleTimeout: durationpb.New(d), NumRetries: wrapperspb.UInt32(0)}
 }

@@ -192,9 +192,18 @@ func echoService(t *testing.T, name string, handler http.Handler, cert *tls.Cert
 }
 
 // sleepy is the echo backend name that first sleeps for the query's
-// sleep duration (at most 5 s).
+// sleep duration (at most 5 s). With trickle=N it instead streams N lines,
+// one every 300 ms, after its headers.
 func sleepy(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, err := strconv.Atoi(r.URL.Query().Get("trickle")); err == nil && n <= 20 {
+			for i := range n {
+				fmt.Fprintf(w, "line %d\n", i)
+				w.(http.Flusher).Flush()
+				time.Sleep(300 * time.Millisecond)
+			}
+			return
+		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil && d <= 5*time.Second {
 			time.Sleep(d)
 		}

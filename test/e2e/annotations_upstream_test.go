@@ -142,9 +142,11 @@ func grpcHealth(s *stack, host string) error {
 	return nil
 }
 
-// TestAnnotationProxyTimeouts: proxy-read-timeout bounds the wait for the
-// backend's response (504 after it); proxy-send-timeout alone never cuts a
-// response that arrives within the read timeout.
+// TestAnnotationProxyTimeouts: proxy-read-timeout bounds each silence of
+// the backend, as nginx's does: 504 when the response has not started in
+// time, while a response that keeps coming runs longer than the timeout;
+// proxy-send-timeout alone never cuts a response that arrives within the
+// read timeout.
 func TestAnnotationProxyTimeouts(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "timeouts", join(echoService(t, "slow", sleepy("slow"), nil), objs(
@@ -159,6 +161,13 @@ func TestAnnotationProxyTimeouts(t *testing.T) {
 		r := s.must(t, call{host: "read.test", path: "/?sleep=3s"})
 		if took := time.Since(start); r.status != http.StatusGatewayTimeout || took > 2500*time.Millisecond {
 			t.Errorf("a 3 s backend behind a 1 s read timeout: %d after %v, want 504 after about 1 s", r.status, took)
+		}
+	})
+	t.Run("streaming_response_outlives_read_timeout", func(t *testing.T) {
+		// 8 lines, 300 ms apart: 2.4 s in all, behind a 1 s read timeout.
+		r, err := s.do(call{host: "read.test", path: "/?trickle=8"})
+		if err != nil || r.status != http.StatusOK || strings.Count(r.body, "line ") != 8 {
+			t.Errorf("a response streaming for 2.4 s behind a 1 s read timeout: %d with %d of 8 lines (%v)", r.status, strings.Count(r.body, "line "), err)
 		}
 	})
 	t.Run("response_within_read_timeout_is_served", func(t *testing.T) {
