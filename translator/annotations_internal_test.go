@@ -296,9 +296,19 @@ func TestReadPolicyAnnotations(t *testing.T) {
 	runAnnotationCases(t, []annotationCase{
 		{
 			name:   "upstream_vhost_and_forwarded_prefix",
-			values: map[string]string{"upstream-vhost": "api.internal:8080", "x-forwarded-prefix": "/api"},
+			values: map[string]string{"upstream-vhost": "api.internal:8080", "x-forwarded-prefix": "/api", "rewrite-target": "/"},
 			check: func(t *testing.T, a *annotations) {
 				equal(t, "policy", *a.policy, Policy{UpstreamHost: "api.internal:8080", ForwardedPrefix: "/api"})
+			},
+		},
+		{
+			name:   "forwarded_prefix_only_with_a_rewrite",
+			values: map[string]string{"x-forwarded-prefix": "/api"},
+			issues: []string{"x-forwarded-prefix AnnotationIgnored"},
+			check: func(t *testing.T, a *annotations) {
+				if a.policy != nil {
+					t.Errorf("policy = %+v, want none", *a.policy)
+				}
 			},
 		},
 		{

@@ -47,6 +47,11 @@ func (r *annotationReader) policy(a *annotations) {
 	}
 	p.UpstreamHost = r.upstreamHost()
 	p.ForwardedPrefix = r.pathValue("x-forwarded-prefix", "/", "no X-Forwarded-Prefix header")
+	if p.ForwardedPrefix != "" && a.rewriteTarget == "" {
+		// ingress-nginx sets the header only where it rewrites the path.
+		r.issue("x-forwarded-prefix", ReasonAnnotationIgnored, "applies only with rewrite-target, as in ingress-nginx; no X-Forwarded-Prefix header")
+		p.ForwardedPrefix = ""
+	}
 	p.ReadTimeout = r.seconds("proxy-read-timeout")
 	p.SendTimeout = r.seconds("proxy-send-timeout")
 	p.MaxBodyBytes = r.bodySize()

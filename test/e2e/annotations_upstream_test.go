@@ -25,20 +25,28 @@ import (
 
 // TestAnnotationUpstreamVhostAndForwardedPrefix: upstream-vhost replaces
 // the Host header the backend sees; x-forwarded-prefix adds the
-// X-Forwarded-Prefix header (replacing one the client sent).
+// X-Forwarded-Prefix header (replacing one the client sent) where
+// rewrite-target rewrites the path, and only there, as in ingress-nginx.
 func TestAnnotationUpstreamVhostAndForwardedPrefix(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "upstream", join(backend(t, "internal"), objs(
 		annotated("vhost", map[string]string{"upstream-vhost": "internal.svc.local", "x-forwarded-prefix": "/public"},
 			rule("vhost.test", path(prefix, "/", "internal"))),
+		annotated("prefixed", map[string]string{"use-regex": "true", "rewrite-target": "/$2", "x-forwarded-prefix": "/public"},
+			rule("prefixed.test", path(implSp, "/public(/|$)(.*)", "internal"))),
 		ingress("plain", rule("plain.test", path(prefix, "/", "internal"))),
 	))...)
 	r := s.await(t, call{host: "vhost.test", path: "/x", header: headers("X-Forwarded-Prefix", "/spoofed")}, http.StatusOK, "internal")
 	if r.echo.Host != "internal.svc.local" {
 		t.Errorf("backend saw Host %q, want internal.svc.local", r.echo.Host)
 	}
-	if got := r.echo.Headers["X-Forwarded-Prefix"]; len(got) != 1 || got[0] != "/public" {
-		t.Errorf("X-Forwarded-Prefix = %q, want [/public]", got)
+	if got := r.echo.Headers["X-Forwarded-Prefix"]; len(got) != 1 || got[0] != "/spoofed" {
+		t.Errorf("without rewrite-target, X-Forwarded-Prefix = %q, want the client's [/spoofed] untouched", got)
+	}
+	waitDiagnostic(t, s, "default/vhost", "AnnotationIgnored", "rewrite-target")
+	r = s.await(t, call{host: "prefixed.test", path: "/public/x", header: headers("X-Forwarded-Prefix", "/spoofed")}, http.StatusOK, "internal")
+	if got := r.echo.Headers["X-Forwarded-Prefix"]; len(got) != 1 || got[0] != "/public" || r.echo.Path != "/x" {
+		t.Errorf("rewritten to %q with X-Forwarded-Prefix = %q, want /x with [/public]", r.echo.Path, got)
 	}
 	r = s.await(t, call{host: "plain.test", path: "/x"}, http.StatusOK, "internal")
 	if r.echo.Host != "plain.test" || r.echo.Headers["X-Forwarded-Prefix"] != nil {
