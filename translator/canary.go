@@ -10,7 +10,7 @@ import (
 // canaryAnnotations are the annotations of a canary Ingress, which joins the
 // routes of the primary Ingress with the same host and path.
 var canaryAnnotations = []string{
-	"canary", "canary-by-cookie", "canary-by-header", "canary-by-header-pattern",
+	"affinity-canary-behavior", "canary", "canary-by-cookie", "canary-by-header", "canary-by-header-pattern",
 	"canary-by-header-value", "canary-weight", "canary-weight-total",
 }
 
@@ -18,6 +18,7 @@ var canaryAnnotations = []string{
 type canarySpec struct {
 	header, headerValue, headerPattern, cookie string
 	weight, weightTotal                        uint32
+	legacy                                     bool
 }
 
 // canary reads the canary-* annotations of an Ingress marked as a canary.
@@ -49,6 +50,17 @@ func (r *annotationReader) canary() *canarySpec {
 			c.cookie = v
 		} else {
 			r.invalid("canary-by-cookie", "is not a cookie name", "no routing by cookie")
+		}
+	}
+	// Read on the canary, as ingress-nginx reads it; it matters only
+	// when the route has session affinity.
+	if v, ok := r.get("affinity-canary-behavior"); ok {
+		switch v {
+		case "sticky":
+		case "legacy":
+			c.legacy = true
+		default:
+			r.invalid("affinity-canary-behavior", `is not "sticky" or "legacy"`, "sticky applies")
 		}
 	}
 	if n, ok := r.number("canary-weight-total", 1, math.MaxInt32); ok {
@@ -118,7 +130,7 @@ func (b *builder) addCanary(ing *ingressRef) {
 			c := ing.ann.canary
 			primary.Canary = &Canary{
 				Backend: name, Header: c.header, HeaderValue: c.headerValue, HeaderPattern: c.headerPattern,
-				Cookie: c.cookie, Weight: c.weight, WeightTotal: c.weightTotal, Source: ing.source,
+				Cookie: c.cookie, Weight: c.weight, WeightTotal: c.weightTotal, Legacy: c.legacy, Source: ing.source,
 			}
 			if ing.ann.policy != nil && (primary.Policy == nil || primary.Policy.Affinity == nil) {
 				// The canary's session affinity applies when the primary

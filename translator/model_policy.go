@@ -71,6 +71,10 @@ type Canary struct {
 	// header and the cookie left undecided.
 	Weight      uint32
 	WeightTotal uint32
+	// Legacy picks by weight on every request, even with session
+	// affinity. By default the route's session cookie picks, so a client
+	// stays on the side it was sent to.
+	Legacy bool
 	// Source is the canary Ingress, as namespace/name.
 	Source string
 }
@@ -154,8 +158,4 @@ type Affinity struct {
 	Secure bool
 	// Partitioned adds the attribute of that name (CHIPS).
 	Partitioned bool
-	// LegacyCanary picks between a canary and its primary by weight on
-	// every request. By default the session cookie picks, so a client
-	// stays on the side it was sent to.
-	LegacyCanary bool
 }

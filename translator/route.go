@@ -163,7 +163,7 @@ func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_
 	}
 	if aff := p.Affinity; aff != nil {
 		action.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(aff, r, overTLS)}
-		if wc := action.GetWeightedClusters(); wc != nil && !aff.LegacyCanary {
+		if wc := action.GetWeightedClusters(); wc != nil && r.Canary != nil && !r.Canary.Legacy {
 			// The cookie, not chance, picks between the canary and the
 			// primary, so a client that has it stays on one side.
 			wc.RandomValueSpecifier = &envoy_config_route_v3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}

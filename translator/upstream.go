@@ -9,7 +9,7 @@ import (
 // affinityAnnotations are the session affinity annotations, read on primary
 // and canary Ingresses alike.
 var affinityAnnotations = []string{
-	"affinity", "affinity-canary-behavior", "affinity-mode", "session-cookie-change-on-failure",
+	"affinity", "affinity-mode", "session-cookie-change-on-failure",
 	"session-cookie-conditional-samesite-none", "session-cookie-domain", "session-cookie-expires",
 	"session-cookie-max-age", "session-cookie-name", "session-cookie-partitioned", "session-cookie-path",
 	"session-cookie-samesite", "session-cookie-secure",
@@ -107,15 +107,6 @@ func (r *annotationReader) affinity() *Affinity {
 	if r.boolean("session-cookie-change-on-failure", false) {
 		r.issue("session-cookie-change-on-failure", ReasonAnnotationIgnored,
 			"Envoy keeps the cookie; while its endpoint is gone, the ring sends it to another one")
-	}
-	if v, ok := r.get("affinity-canary-behavior"); ok {
-		switch v {
-		case "sticky":
-		case "legacy":
-			aff.LegacyCanary = true
-		default:
-			r.invalid("affinity-canary-behavior", `is not "sticky" or "legacy"`, "sticky applies")
-		}
 	}
 	return aff
 }

@@ -151,8 +151,12 @@ func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
 		}
 		return annotated(name, a, rule(host, path(prefix, "/", "stable")))
 	}
-	half := func(name, host string) *networkingv1.Ingress {
-		return annotated(name, map[string]string{"canary": "true", "canary-weight": "50"}, rule(host, path(prefix, "/", "canary")))
+	half := func(name, host string, extra ...string) *networkingv1.Ingress {
+		a := map[string]string{"canary": "true", "canary-weight": "50"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			a[extra[i]] = extra[i+1]
+		}
+		return annotated(name, a, rule(host, path(prefix, "/", "canary")))
 	}
 	s.apply(t, "affinity-canary", join(backend(t, "stable"), backend(t, "canary"), objs(
 		sticky("attrs", "attrs.test", map[string]string{
@@ -161,8 +165,9 @@ func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
 		}),
 		sticky("sticky", "sticky.test", nil),
 		half("sticky-canary", "sticky.test"),
-		sticky("legacy", "legacy.test", map[string]string{"affinity-canary-behavior": "legacy"}),
-		half("legacy-canary", "legacy.test"),
+		// Set on the canary, as ingress-nginx reads it.
+		sticky("legacy", "legacy.test", nil),
+		half("legacy-canary", "legacy.test", "affinity-canary-behavior", "legacy"),
 	))...)
 
 	t.Run("cookie_has_the_attributes_asked_for", func(t *testing.T) {
