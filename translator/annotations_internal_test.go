@@ -187,6 +187,28 @@ func TestReadRoutingAnnotations(t *testing.T) {
 			issues: []string{"permanent-redirect AnnotationIgnored"},
 		},
 		{
+			name:   "redirect_keeps_the_request_uri",
+			values: map[string]string{"permanent-redirect": "https://new.example$request_uri"},
+			check: func(t *testing.T, a *annotations) {
+				equal(t, "redirect", *a.redirect, Redirect{Code: 301, Scheme: "https", Host: "new.example"})
+			},
+		},
+		{
+			name:   "other_nginx_variables_are_refused",
+			values: map[string]string{"permanent-redirect": "https://$host/x", "temporal-redirect": "https://new.example/a?from=$host"},
+			check: func(t *testing.T, a *annotations) {
+				if a.redirect != nil {
+					t.Errorf("redirect = %+v, want none", *a.redirect)
+				}
+			},
+			issues: []string{"permanent-redirect InvalidAnnotation", "temporal-redirect InvalidAnnotation"},
+		},
+		{
+			name:   "request_uri_after_a_path_is_refused",
+			values: map[string]string{"permanent-redirect": "https://new.example/base$request_uri"},
+			issues: []string{"permanent-redirect InvalidAnnotation"},
+		},
+		{
 			name:   "redirect_to_ipv6_address",
 			values: map[string]string{"temporal-redirect": "http://[2001:db8::1]:81/x"},
 			check: func(t *testing.T, a *annotations) {

@@ -35,7 +35,8 @@ type Redirect struct {
 	Host   string
 	Port   uint32
 	// PathAndQuery is the URL's path ("/" when it has none) and its query,
-	// if any.
+	// if any; empty when the redirect keeps the request's own path and
+	// query (nginx's $request_uri).
 	PathAndQuery string
 }
 

@@ -71,9 +71,17 @@ func (r *annotationReader) redirectTo(name, codeName string, def uint32) *Redire
 	return rd
 }
 
+// requestURI is the one nginx variable a redirect URL may use, at its end
+// and after the host: the request's own path and query.
+const requestURI = "$request_uri"
+
 // parseRedirectURL checks an absolute http or https URL and splits it.
 func parseRedirectURL(v string) (*Redirect, error) {
-	u, err := url.Parse(v)
+	base, keep := strings.CutSuffix(v, requestURI)
+	if strings.Contains(base, "$") {
+		return nil, fmt.Errorf("uses an nginx variable; rukou knows only %s, at the end, after the host", requestURI)
+	}
+	u, err := url.Parse(base)
 	if err != nil || u.Opaque != "" {
 		return nil, fmt.Errorf("is not a URL")
 	}
@@ -91,6 +99,9 @@ func parseRedirectURL(v string) (*Redirect, error) {
 	} else if !validHost(host) || strings.HasPrefix(host, "*.") {
 		return nil, fmt.Errorf("has no valid host")
 	}
+	if keep && (u.EscapedPath() != "" || u.RawQuery != "" || u.ForceQuery) {
+		return nil, fmt.Errorf("has a path or query before %s; it must follow the host", requestURI)
+	}
 	rd := &Redirect{Scheme: u.Scheme, Host: host, PathAndQuery: u.EscapedPath()}
 	if p := u.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
@@ -98,6 +109,9 @@ func parseRedirectURL(v string) (*Redirect, error) {
 			return nil, fmt.Errorf("has an invalid port")
 		}
 		rd.Port = uint32(n)
+	}
+	if keep {
+		return rd, nil
 	}
 	if rd.PathAndQuery == "" {
 		rd.PathAndQuery = "/"

@@ -255,14 +255,17 @@ func fixedRedirect(rd *Redirect) *envoy_config_route_v3.Route_Redirect {
 		307: envoy_config_route_v3.RedirectAction_TEMPORARY_REDIRECT,
 		308: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
 	}
-	return &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+	action := &envoy_config_route_v3.RedirectAction{
 		SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_SchemeRedirect{SchemeRedirect: rd.Scheme},
 		HostRedirect:           rd.Host,
 		PortRedirect:           rd.Port,
-		PathRewriteSpecifier:   &envoy_config_route_v3.RedirectAction_PathRedirect{PathRedirect: rd.PathAndQuery},
-		StripQuery:             true,
 		ResponseCode:           codes[rd.Code],
-	}}
+	}
+	if rd.PathAndQuery != "" {
+		action.PathRewriteSpecifier = &envoy_config_route_v3.RedirectAction_PathRedirect{PathRedirect: rd.PathAndQuery}
+		action.StripQuery = true
+	}
+	return &envoy_config_route_v3.Route_Redirect{Redirect: action}
 }
 
 func routeMatch(r *Route) *envoy_config_route_v3.RouteMatch {

@@ -53,7 +53,7 @@ func TestAnnotationSSLRedirect(t *testing.T) {
 // TestAnnotationRedirects: permanent-redirect answers 301 (or its code)
 // with the URL as given, temporal-redirect 302 (or its code), and the
 // temporal one wins when both are set. The request's path and query are
-// not carried over.
+// not carried over, unless the URL ends in nginx's $request_uri.
 func TestAnnotationRedirects(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "redirects", join(backend(t, "unused"), objs(
@@ -69,6 +69,8 @@ func TestAnnotationRedirects(t *testing.T) {
 		}, rule("both.test", path(prefix, "/", "unused"))),
 		annotated("bad-code", map[string]string{"permanent-redirect": "https://new.example.org/", "permanent-redirect-code": "399"},
 			rule("badcode.test", path(prefix, "/", "unused"))),
+		annotated("moved", map[string]string{"permanent-redirect": "https://new.example.org$request_uri"},
+			rule("moved.test", path(prefix, "/", "unused"))),
 	))...)
 
 	for _, c := range []struct {
@@ -81,6 +83,7 @@ func TestAnnotationRedirects(t *testing.T) {
 		{"temporal_redirect_answers_302", "temporal.test", http.StatusFound, "https://maintenance.example.org/"},
 		{"temporal_wins_with_its_code", "both.test", http.StatusTemporaryRedirect, "https://temporal.example.org/"},
 		{"invalid_code_falls_back_to_301", "badcode.test", http.StatusMovedPermanently, "https://new.example.org/"},
+		{"request_uri_keeps_path_and_query", "moved.test", http.StatusMovedPermanently, "https://new.example.org/some/page?q=1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := s.await(t, call{host: c.host, path: "/some/page?q=1"}, c.status, "")
