@@ -187,6 +187,15 @@ func TestReadRoutingAnnotations(t *testing.T) {
 			issues: []string{"permanent-redirect AnnotationIgnored"},
 		},
 		{
+			name:   "zero_limits_mean_none",
+			values: map[string]string{"limit-rps": "0", "limit-rpm": "0", "limit-connections": "0"},
+			check: func(t *testing.T, a *annotations) {
+				if a.policy != nil {
+					t.Errorf("policy = %+v, want none", *a.policy)
+				}
+			},
+		},
+		{
 			name:   "redirect_keeps_the_request_uri",
 			values: map[string]string{"permanent-redirect": "https://new.example$request_uri"},
 			check: func(t *testing.T, a *annotations) {

@@ -118,10 +118,11 @@ func (r *annotationReader) rateLimit() *RateLimit {
 	// Envoy's 32-bit token counts.
 	const maxRate, maxMultiplier = 1 << 20, 1 << 10
 	rl := &RateLimit{BurstMultiplier: 5}
-	if n, ok := r.number("limit-rps", 1, maxRate); ok {
+	// 0, as in ingress-nginx, means no limit.
+	if n, ok := r.number("limit-rps", 0, maxRate); ok {
 		rl.RPS = uint32(n)
 	}
-	if n, ok := r.number("limit-rpm", 1, maxRate); ok {
+	if n, ok := r.number("limit-rpm", 0, maxRate); ok {
 		rl.RPM = uint32(n)
 	}
 	if n, ok := r.number("limit-burst-multiplier", 1, maxMultiplier); ok {

@@ -29,6 +29,8 @@ func (r *annotationReader) upstream(a *annotations) {
 		switch p := BackendProtocol(strings.ToUpper(v)); p {
 		case ProtocolHTTP, ProtocolHTTPS, ProtocolGRPC, ProtocolGRPCS:
 			a.protocol = p
+		case "AUTO_HTTP":
+			r.issue("backend-protocol", ReasonAnnotationIgnored, "AUTO_HTTP (the client's scheme) is not supported; using HTTP")
 		case "FCGI", "AJP":
 			a.unservable = &unservable{"backend-protocol", ReasonBackendProtocol,
 				fmt.Sprintf("backend-protocol %s is not supported; the Ingress's paths answer 503", p)}

@@ -103,6 +103,8 @@ func TestAnnotationAffinity(t *testing.T) {
 		annotated("sticky", map[string]string{"affinity": "cookie", "session-cookie-name": "route", "session-cookie-max-age": "3600"},
 			rule("sticky.test", path(prefix, "/app", "pool"))),
 		annotated("default-cookie", map[string]string{"affinity": "cookie"}, rule("session.test", path(prefix, "/", "pool"))),
+		annotated("expires", map[string]string{"affinity": "cookie", "session-cookie-expires": "120", "session-cookie-path": "/shop"},
+			rule("expires.test", path(prefix, "/", "pool"))),
 		ingress("spread", rule("spread.test", path(prefix, "/", "pool"))),
 	))...)
 	r := s.await(t, call{host: "sticky.test", path: "/app/start"}, http.StatusOK, "")
@@ -123,6 +125,12 @@ func TestAnnotationAffinity(t *testing.T) {
 		r := s.await(t, call{host: "session.test", path: "/"}, http.StatusOK, "")
 		if c := r.header.Get("Set-Cookie"); !strings.HasPrefix(c, "INGRESSCOOKIE=") || strings.Contains(c, "Max-Age") {
 			t.Errorf("Set-Cookie = %q, want a session cookie INGRESSCOOKIE", c)
+		}
+	})
+	t.Run("expires_and_path_annotations", func(t *testing.T) {
+		r := s.await(t, call{host: "expires.test", path: "/"}, http.StatusOK, "")
+		if c := r.header.Get("Set-Cookie"); !strings.Contains(c, "Max-Age=120") || !strings.Contains(c, "Path=/shop") {
+			t.Errorf("Set-Cookie = %q, want Max-Age=120 (from session-cookie-expires) and Path=/shop", c)
 		}
 	})
 	t.Run("without_affinity_requests_spread", func(t *testing.T) {

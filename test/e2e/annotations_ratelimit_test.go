@@ -95,7 +95,7 @@ func TestAnnotationLimitRPS(t *testing.T) {
 func TestAnnotationLimitRPM(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "rpm", join(backend(t, "limited"), objs(
-		annotated("rpm", map[string]string{"limit-rpm": "3", "limit-burst-multiplier": "2"},
+		annotated("rpm", map[string]string{"limit-rpm": "3", "limit-burst-multiplier": "2", "limit-whitelist": "127.0.0.7"},
 			rule("rpm.test", path(prefix, "/", "limited"))),
 		ingress("probe", rule("probe.test", path(prefix, "/", "limited"))),
 	))...)
@@ -103,6 +103,9 @@ func TestAnnotationLimitRPM(t *testing.T) {
 	counts := s.burst(t, 12, call{host: "rpm.test", path: "/", from: "127.0.0.4"})
 	if counts[http.StatusOK] != 7 || counts[http.StatusServiceUnavailable] != 5 {
 		t.Errorf("12 requests at once with 3 per minute and a multiplier of 2: %v, want 7 served and 5 answered 503", counts)
+	}
+	if counts := s.burst(t, 12, call{host: "rpm.test", path: "/", from: "127.0.0.7"}); counts[http.StatusOK] != 12 {
+		t.Errorf("12 requests at once from an address in limit-whitelist (the former name): %v, want all served", counts)
 	}
 	expectNoRejection(t, s.envoy)
 }
