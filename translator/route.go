@@ -81,30 +81,32 @@ func virtualHost(vh *VirtualHost, plain bool, httpsPort uint32) *envoy_config_ro
 // the route itself), which all share its match. overTLS is set for the
 // routes of the HTTPS listener.
 func routes(r *Route, match *envoy_config_route_v3.RouteMatch, toHTTPS, overTLS bool, httpsPort uint32) []*envoy_config_route_v3.Route {
+	var out []*envoy_config_route_v3.Route
+	if r.Policy != nil && r.Policy.CORS != nil && r.DirectStatus == 0 {
+		// A preflight is answered before any redirect, as ingress-nginx's
+		// CORS block returns before its redirects do.
+		out = append(out, corsPreflight(r.Policy.CORS, match))
+	}
 	switch {
 	case r.Redirect != nil:
 		// A fixed redirect answers before the HTTPS redirect, as
 		// ingress-nginx's return comes before its TLS redirect.
-		return []*envoy_config_route_v3.Route{{Match: match, Action: fixedRedirect(r.Redirect)}}
+		return append(out, &envoy_config_route_v3.Route{Match: match, Action: fixedRedirect(r.Redirect)})
 	case toHTTPS:
 		// 308 keeps the method and body, and the path and query stay as
 		// they were, as ingress-nginx redirects.
-		return []*envoy_config_route_v3.Route{{Match: match, Action: &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
+		return append(out, &envoy_config_route_v3.Route{Match: match, Action: &envoy_config_route_v3.Route_Redirect{Redirect: &envoy_config_route_v3.RedirectAction{
 			SchemeRewriteSpecifier: &envoy_config_route_v3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
 			// The port clients use for HTTPS (443 behind a load balancer,
 			// the NodePort otherwise), never the port of the plain HTTP
 			// request.
 			PortRedirect: httpsPort,
 			ResponseCode: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
-		}}}}
+		}}})
 	case r.DirectStatus != 0:
 		return []*envoy_config_route_v3.Route{{Match: match, Action: &envoy_config_route_v3.Route_DirectResponse{
 			DirectResponse: &envoy_config_route_v3.DirectResponseAction{Status: r.DirectStatus},
 		}}}
-	}
-	var out []*envoy_config_route_v3.Route
-	if r.Policy != nil && r.Policy.CORS != nil {
-		out = append(out, corsPreflight(r.Policy.CORS, match))
 	}
 	if c := r.Canary; c != nil {
 		for _, choice := range canaryChoices(r.Backend, c) {

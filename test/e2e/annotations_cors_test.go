@@ -22,6 +22,8 @@ func TestAnnotationCORS(t *testing.T) {
 			"cors-max-age":           "600",
 		}, rule("listed.test", path(prefix, "/", "api"))),
 		annotated("any", map[string]string{"enable-cors": "true"}, rule("any.test", path(prefix, "/", "api"))),
+		annotated("secure-only", map[string]string{"enable-cors": "true", "force-ssl-redirect": "true"},
+			rule("redirected.test", path(prefix, "/", "api"))),
 	))...)
 	preflight := func(host, origin string) call {
 		return call{method: http.MethodOptions, host: host, path: "/resource",
@@ -40,6 +42,14 @@ func TestAnnotationCORS(t *testing.T) {
 		})
 		if r.backend != "" {
 			t.Errorf("the preflight reached backend %q", r.backend)
+		}
+	})
+	t.Run("preflight_is_answered_before_a_redirect", func(t *testing.T) {
+		// As in ingress-nginx, whose CORS block returns before its
+		// redirects; other requests are redirected.
+		s.await(t, preflight("redirected.test", "https://app.example.com"), http.StatusNoContent, "")
+		if r := s.must(t, call{host: "redirected.test", path: "/resource"}); r.status != http.StatusPermanentRedirect {
+			t.Errorf("GET over plain HTTP with force-ssl-redirect: %d, want 308", r.status)
 		}
 	})
 	t.Run("wildcard_origin_matches_one_label", func(t *testing.T) {
