@@ -74,7 +74,8 @@ type Canary struct {
 	WeightTotal uint32
 	// Legacy picks by weight on every request, even with session
 	// affinity. By default the route's session cookie picks, so a client
-	// stays on the side it was sent to.
+	// that sends it stays on one side (the request that got the cookie
+	// was placed by chance).
 	Legacy bool
 	// Source is the canary Ingress, as namespace/name.
 	Source string

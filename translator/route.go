@@ -18,6 +18,11 @@ import (
 // sending runs as long as it does.
 const readTimeout = 60 * time.Second
 
+// streamIdleTimeout is the connection manager's stream idle timeout, which
+// rukou leaves at Envoy's default: a stream with no bytes in either
+// direction for this long is closed, unless its route says otherwise.
+const streamIdleTimeout = 5 * time.Minute
+
 // routeConfiguration renders the virtual hosts. On the plain HTTP listener
 // (plain set) the routes of TLS hosts redirect to HTTPS.
 func routeConfiguration(name string, m *Model, plain bool, httpsPort uint32) *envoy_config_route_v3.RouteConfiguration {
@@ -154,10 +159,14 @@ func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_
 		read = p.ReadTimeout
 		action.RetryPolicy = readTimeoutPolicy(read)
 	}
-	if p.SendTimeout != 0 {
-		// Envoy's closest setting is the stream idle timeout, which also
-		// runs while the backend thinks; it is never shorter than the read
-		// timeout, so that a response arriving in time is never cut.
+	if p.SendTimeout != 0 || read > streamIdleTimeout {
+		// Envoy's closest setting to the send timeout is the stream idle
+		// timeout, which also runs while the backend thinks; it is never
+		// shorter than the read timeout, so that a response arriving in
+		// time is never cut. A read timeout longer than the connection
+		// manager's stream idle timeout raises it too: the per-try idle
+		// timer stops at a WebSocket upgrade, and long-lived streams are
+		// then bounded by the idle timeout alone.
 		action.IdleTimeout = durationpb.New(max(p.SendTimeout, read))
 	}
 	if p.UpstreamHost != "" {
@@ -171,7 +180,7 @@ func applyPolicy(route *envoy_config_route_v3.Route, action *envoy_config_route_
 			wc.RandomValueSpecifier = &envoy_config_route_v3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}
 		}
 	}
-	if p.ForwardedPrefix != "" {
+	if p.ForwardedPrefix != "" && r.Rewrite != nil {
 		// Envoy reads the values of headers it adds as format strings, in
 		// which "%%" is a literal "%" (of a %-escape in the path).
 		route.RequestHeadersToAdd = append(route.RequestHeadersToAdd,

@@ -35,10 +35,13 @@ type tlsState struct {
 	byName  map[string]*Certificate // by Secret
 	deflt   *Certificate
 	secrets map[string]*corev1.Secret
+	// failed are hosts that a TLS entry names but cannot serve (no Secret,
+	// or a bad one).
+	failed map[string]bool
 }
 
 func newTLSState(secrets []*corev1.Secret) *tlsState {
-	st := &tlsState{byHost: map[string]*Certificate{}, byName: map[string]*Certificate{}, secrets: map[string]*corev1.Secret{}}
+	st := &tlsState{byHost: map[string]*Certificate{}, byName: map[string]*Certificate{}, secrets: map[string]*corev1.Secret{}, failed: map[string]bool{}}
 	for _, s := range secrets {
 		st.secrets[s.Namespace+"/"+s.Name] = s
 	}
@@ -61,12 +64,14 @@ func (b *builder) addTLS(ing *networkingv1.Ingress) {
 		}
 		if entry.SecretName == "" {
 			b.reportField(ing, field+".secretName", ReasonInvalidSecret, "no secretName: hosts %v are served without TLS", hosts)
+			b.tls.unserved(hosts)
 			continue
 		}
 		name := ing.Namespace + "/" + entry.SecretName
 		cert, err := b.tls.certificate(name, ing)
 		if err != nil {
 			b.reportField(ing, field+".secretName", err.reason, "%s: hosts %v are served without TLS", err.msg, hosts)
+			b.tls.unserved(hosts)
 			continue
 		}
 		if len(entry.Hosts) == 0 {
@@ -105,7 +110,7 @@ func (b *builder) inferTLS(ing *networkingv1.Ingress) {
 	}
 	for _, rule := range ing.Spec.Rules {
 		h := strings.ToLower(rule.Host)
-		if h == "" || !validHost(h) || b.tls.covers(h) {
+		if h == "" || !validHost(h) || b.tls.covers(h) || b.tls.failed[h] {
 			continue
 		}
 		for _, c := range certs {
@@ -114,6 +119,15 @@ func (b *builder) inferTLS(ing *networkingv1.Ingress) {
 				break
 			}
 		}
+	}
+}
+
+// unserved records hosts that a TLS entry names but cannot serve: they stay
+// without TLS, as their diagnostic says, rather than take a certificate by
+// inference.
+func (st *tlsState) unserved(hosts []string) {
+	for _, h := range hosts {
+		st.failed[h] = true
 	}
 }
 

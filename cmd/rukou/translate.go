@@ -36,14 +36,17 @@ func runTranslate(_ context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	objs, readErr := watcher.ReadPaths(files)
-	if !slices.ContainsFunc(objs, func(o runtime.Object) bool { _, ok := o.(*networkingv1.IngressClass); return ok }) {
+	if !slices.ContainsFunc(objs, func(o runtime.Object) bool {
+		c, ok := o.(*networkingv1.IngressClass)
+		return ok && c.Name == opts.IngressClass
+	}) {
 		// Users apply Ingresses, not the IngressClass the install made;
 		// without it every Ingress naming the class would be ignored.
 		objs = append(objs, &networkingv1.IngressClass{
 			ObjectMeta: metav1.ObjectMeta{Name: opts.IngressClass},
 			Spec:       networkingv1.IngressClassSpec{Controller: opts.ControllerName},
 		})
-		fmt.Fprintf(stderr, "rukou translate: no IngressClass in the manifests; assuming the install's: %s (controller %s, not the default class)\n",
+		fmt.Fprintf(stderr, "rukou translate: no IngressClass %[1]s in the manifests; assuming the install's: %[1]s (controller %[2]s, not the default class)\n",
 			opts.IngressClass, opts.ControllerName)
 	}
 	store := watcher.NewStore()
