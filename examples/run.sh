@@ -45,8 +45,10 @@ rukou is serving examples/*.yaml through Envoy on 127.0.0.1:8080. Try:
   curl -H 'Host: hello.local' http://127.0.0.1:8080/api/users # backend "api"
   curl -H 'Host: hello.local' http://127.0.0.1:8080/apiary    # "hello": prefixes match whole path elements
   curl -i -H 'Host: nowhere.local' http://127.0.0.1:8080/     # 404: no Ingress for that host
+  curl -H 'Host: rewrite.local' http://127.0.0.1:8080/something/new  # "hello" sees /new (rewrite-target /$2)
+  for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' -H 'Host: limited.local' http://127.0.0.1:8080/; done  # about 6 x 200, then 503
 
-Edit examples/hello.yaml and the routes follow within a second.
+Edit examples/hello.yaml or examples/rewrite.yaml and the routes follow within a second.
 Envoy's admin UI:  http://127.0.0.1:9901/   (config_dump, clusters, stats)
 rukou's view:      http://127.0.0.1:18001/debug/config   and /metrics
 

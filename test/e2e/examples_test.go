@@ -42,6 +42,27 @@ func TestExamples(t *testing.T) {
 			harness.ExpectRoute(t, port, c.host, c.path, c.status, c.backend)
 		})
 	}
+	t.Run("rewrite_target_with_capture_groups", func(t *testing.T) {
+		r := harness.ExpectRoute(t, port, "rewrite.local", "/something/new", http.StatusOK, "hello")
+		if r.Echo.Path != "/new" {
+			t.Errorf("rewrite.local/something/new reached the backend as %q, want /new", r.Echo.Path)
+		}
+	})
+	t.Run("limit_rps_answers_503_after_the_burst", func(t *testing.T) {
+		// The README's loop: 8 requests at once-ish; limit-rps 1 with the
+		// default multiplier 5 lets 6 through.
+		var codes []int
+		for range 8 {
+			r, err := harness.Get(port, "limited.local", "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes = append(codes, r.Status)
+		}
+		if codes[0] != http.StatusOK || codes[7] != http.StatusServiceUnavailable {
+			t.Errorf("8 requests to limited.local: %v, want 200s first and 503 at the end", codes)
+		}
+	})
 	if _, err := rukou.Ops("/readyz"); err != nil {
 		t.Errorf("rukou not ready while serving: %v", err)
 	}
