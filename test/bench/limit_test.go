@@ -21,49 +21,10 @@ func BenchmarkLimitConnections(b *testing.B) {
 	binaries(b)
 	backend := harness.StartBackend(b, "echo")
 	dir := b.TempDir()
-	ingress := func(name, host, annotation string) string {
-		return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: %s
-  annotations:
-    kubernetes.io/ingress.class: rukou
-    %s
-spec:
-  rules:
-  - host: %s
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service: {name: echo, port: {number: 80}}
----
-`, name, annotation, host)
-	}
 	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"),
-		ingress("limited", "limited.bench", `nginx.ingress.kubernetes.io/limit-connections: "100"`)+
-			ingress("plain", "plain.bench", `nginx.ingress.kubernetes.io/proxy-read-timeout: "60"`)+
-			fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata:
-  name: echo
-spec:
-  ports:
-  - {name: http, port: 80}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: echo-1
-  labels:
-    kubernetes.io/service-name: echo
-addressType: IPv4
-ports:
-- {name: http, port: %d}
-endpoints:
-- addresses: ["127.0.0.1"]
-`, backend))
+		harness.IngressYAML("limited", "limited.bench", "echo", map[string]string{"nginx.ingress.kubernetes.io/limit-connections": "100"})+"---\n"+
+			harness.IngressYAML("plain", "plain.bench", "echo", nil)+"---\n"+
+			harness.ServiceYAML("echo", backend))
 	limiter := harness.Addr(b)
 	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
 	rukou := harness.StartRukou(b, "--watch-dir", dir)

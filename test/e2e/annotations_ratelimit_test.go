@@ -132,9 +132,7 @@ func TestAnnotationLimitConnections(t *testing.T) {
 			_, err := get("/healthz")
 			return err
 		})
-		s := &stack{dir: t.TempDir()}
-		s.rukou = harness.StartRukou(t, "--watch-dir", s.dir)
-		s.envoy = harness.StartEnvoyWith(t, s.rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", address}})
+		s := startStackWith(t, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", address}})
 		checkConnectionLimit(t, s, get)
 		if m, err := s.rukou.Metrics(); err != nil || m.Sum("rukou_limit_connections_requests_total") != 0 {
 			t.Errorf("rukou serve decided requests although Envoy has its own limiter (metrics error %v)", err)

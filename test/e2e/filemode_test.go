@@ -15,7 +15,7 @@ import (
 // manifest is an Ingress "web" for host and path "/" with its Service and
 // an EndpointSlice on 127.0.0.1:port (file mode allows loopback endpoints).
 func manifest(host, service string, port int) string {
-	return ingressManifest("web", host, service) + "---\n" + serviceManifest(service, port)
+	return harness.IngressYAML("web", host, service, nil) + "---\n" + harness.ServiceYAML(service, port)
 }
 
 func writeManifest(t *testing.T, path, content string) { harness.WriteManifest(t, path, content) }

@@ -30,9 +30,15 @@ type stack struct {
 
 func startStack(t *testing.T, mode string) *stack {
 	t.Helper()
+	return startStackWith(t, harness.EnvoyOptions{Mode: mode})
+}
+
+// startStackWith is startStack with Envoy's options (more bootstrap flags).
+func startStackWith(t *testing.T, o harness.EnvoyOptions) *stack {
+	t.Helper()
 	s := &stack{dir: t.TempDir()}
 	s.rukou = harness.StartRukou(t, "--watch-dir", s.dir)
-	s.envoy = harness.StartEnvoy(t, s.rukou.XDSAddress, mode)
+	s.envoy = harness.StartEnvoyWith(t, s.rukou.XDSAddress, o)
 	return s
 }
 

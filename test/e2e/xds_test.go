@@ -16,56 +16,6 @@ import (
 	"github.com/rukou/rukou/test/harness"
 )
 
-// serviceManifest is a Service "name" (port 80) whose EndpointSlice points at
-// 127.0.0.1:port (file mode allows loopback endpoints).
-func serviceManifest(name string, port int) string {
-	return fmt.Sprintf(`apiVersion: v1
-kind: Service
-metadata:
-  name: %[1]s
-spec:
-  ports:
-  - name: http
-    port: 80
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: %[1]s-x1
-  labels:
-    kubernetes.io/service-name: %[1]s
-addressType: IPv4
-ports:
-- name: http
-  port: %[2]d
-endpoints:
-- addresses: ["127.0.0.1"]
-`, name, port)
-}
-
-// ingressManifest is an Ingress "name" that sends host to Service service.
-func ingressManifest(name, host, service string) string {
-	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: %s
-  annotations:
-    kubernetes.io/ingress.class: rukou
-spec:
-  rules:
-  - host: %s
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service:
-            name: %s
-            port:
-              number: 80
-`, name, host, service)
-}
-
 // envoyStats reads every Envoy counter and gauge.
 func envoyStats(t *testing.T, e *harness.Envoy) map[string]int64 {
 	t.Helper()
@@ -111,10 +61,10 @@ func TestXDSEndpointChangeSendsOnlyEndpoints(t *testing.T) {
 			blue, blue2 := harness.StartBackend(t, "blue"), harness.StartBackend(t, "blue2")
 			green := harness.StartBackend(t, "green")
 			dir := t.TempDir()
-			harness.WriteManifest(t, filepath.Join(dir, "green.yaml"), serviceManifest("green", green))
-			harness.WriteManifest(t, filepath.Join(dir, "blue.yaml"), serviceManifest("blue", blue))
+			harness.WriteManifest(t, filepath.Join(dir, "green.yaml"), harness.ServiceYAML("green", green))
+			harness.WriteManifest(t, filepath.Join(dir, "blue.yaml"), harness.ServiceYAML("blue", blue))
 			harness.WriteManifest(t, filepath.Join(dir, "ingresses.yaml"),
-				ingressManifest("blue", "blue.example", "blue")+"---\n"+ingressManifest("green", "green.example", "green"))
+				harness.IngressYAML("blue", "blue.example", "blue", nil)+"---\n"+harness.IngressYAML("green", "green.example", "green", nil))
 
 			rukou := harness.StartRukou(t, "--watch-dir", dir)
 			envoy := harness.StartEnvoy(t, rukou.XDSAddress, mode)
@@ -126,7 +76,7 @@ func TestXDSEndpointChangeSendsOnlyEndpoints(t *testing.T) {
 			if before["cluster.default_blue_80.update_success"] == 0 {
 				t.Fatalf("Envoy has no EDS counters for default_blue_80; stats changed names?")
 			}
-			harness.WriteManifest(t, filepath.Join(dir, "blue.yaml"), serviceManifest("blue", blue2))
+			harness.WriteManifest(t, filepath.Join(dir, "blue.yaml"), harness.ServiceYAML("blue", blue2))
 			harness.ExpectRoute(t, rukou.HTTPPort, "blue.example", "/", http.StatusOK, "blue2")
 			// Give a stray update the time to arrive, so that its absence means something.
 			time.Sleep(time.Second)
@@ -191,9 +141,9 @@ func TestXDSMakeBeforeBreak(t *testing.T) {
 			ports := map[string]int{"blue": harness.StartBackend(t, "blue"), "green": harness.StartBackend(t, "green")}
 			dir := t.TempDir()
 			harness.WriteManifest(t, filepath.Join(dir, "services.yaml"),
-				serviceManifest("blue", ports["blue"])+"---\n"+serviceManifest("green", ports["green"]))
+				harness.ServiceYAML("blue", ports["blue"])+"---\n"+harness.ServiceYAML("green", ports["green"]))
 			ingress := filepath.Join(dir, "ingress.yaml")
-			harness.WriteManifest(t, ingress, ingressManifest("web", "web.example", "blue"))
+			harness.WriteManifest(t, ingress, harness.IngressYAML("web", "web.example", "blue", nil))
 
 			rukou := harness.StartRukou(t, "--watch-dir", dir)
 			envoy := harness.StartEnvoy(t, rukou.XDSAddress, mode)
@@ -215,7 +165,7 @@ func TestXDSMakeBeforeBreak(t *testing.T) {
 					to = "blue"
 				}
 				base := load.Now().ByBackend[to]
-				harness.WriteManifest(t, ingress, ingressManifest("web", "web.example", to))
+				harness.WriteManifest(t, ingress, harness.IngressYAML("web", "web.example", to, nil))
 				start := time.Now()
 				harness.Eventually(t, 10*time.Second, fmt.Sprintf("repoint %d: load reaches %s", i+1, to), func() error {
 					now := load.Now()
