@@ -27,7 +27,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	"sigs.k8s.io/yaml"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/limiter/wire"
 )
 
 // XDSClusterName is the static cluster through which Envoy reaches rukou.
@@ -229,7 +229,7 @@ func xdsCluster(cfg BootstrapConfig, host string, port uint32) *envoy_config_clu
 
 // limiterCluster is the cluster of the limiter that Envoy's external
 // processing filter asks about requests of routes with limit-connections
-// (translator.LimiterCluster): the one at cfg.LimiterAddress, else rukou
+// (wire.LimiterCluster): the one at cfg.LimiterAddress, else rukou
 // itself. Each request in flight holds one stream, so the cluster admits
 // as many as Envoy may have connections.
 func limiterCluster(cfg BootstrapConfig, xdsHost string, xdsPort uint32) (*envoy_config_cluster_v3.Cluster, error) {
@@ -241,8 +241,8 @@ func limiterCluster(cfg BootstrapConfig, xdsHost string, xdsPort uint32) (*envoy
 		}
 		c = xdsCluster(BootstrapConfig{}, host, port)
 	}
-	c.Name = translator.LimiterCluster
-	c.LoadAssignment.ClusterName = translator.LimiterCluster
+	c.Name = wire.LimiterCluster
+	c.LoadAssignment.ClusterName = wire.LimiterCluster
 	many := wrapperspb.UInt32(math.MaxUint32)
 	c.CircuitBreakers = &envoy_config_cluster_v3.CircuitBreakers{Thresholds: []*envoy_config_cluster_v3.CircuitBreakers_Thresholds{{
 		MaxConnections: many, MaxPendingRequests: many, MaxRequests: many,

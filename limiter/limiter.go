@@ -7,7 +7,7 @@
 // after the answer to the response headers (its runtime feature
 // ext_proc_stream_close_optimization, on by default), or when the request
 // is reset. The stream's metadata carries the route's limit (see
-// translator.LimitConnectionsKey); its first message carries the client
+// wire.LimitConnectionsKey); its first message carries the client
 // address. The limiter counts a request from its first message to the end
 // of its stream, per Envoy (the stream's peer address), Ingress and client
 // address, as nginx's limit_conn counts per nginx, zone and client address.
@@ -27,7 +27,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/limiter/wire"
 )
 
 // filterName is the key of the attributes Envoy's filter sends.
@@ -145,19 +145,19 @@ func (l *Limiter) place(stream grpc.ServerStream, first *envoy_service_ext_proc_
 		}
 		return ""
 	}
-	n, err := strconv.ParseUint(one(translator.LimitConnectionsKey), 10, 32)
+	n, err := strconv.ParseUint(one(wire.LimitConnectionsKey), 10, 32)
 	if err != nil || n == 0 {
 		return key{}, 0, false
 	}
-	k.scope = one(translator.LimitScopeKey)
-	client := first.GetAttributes()[filterName].GetFields()[translator.ClientAddressAttribute].GetStringValue()
+	k.scope = one(wire.LimitScopeKey)
+	client := first.GetAttributes()[filterName].GetFields()[wire.ClientAddressAttribute].GetStringValue()
 	if k.client, ok = hostOf(client); !ok {
 		return key{}, 0, false
 	}
 	if p, found := peer.FromContext(stream.Context()); found && p.Addr != nil {
 		k.envoy, _ = hostOf(p.Addr.String())
 	}
-	exempt, err := translator.ParsePrefixes(one(translator.LimitExemptKey))
+	exempt, err := wire.ParsePrefixes(one(wire.LimitExemptKey))
 	if err != nil {
 		l.log.Warn("limit-connections: exempt ranges unreadable; counting the client", "scope", k.scope, "error", err)
 	}

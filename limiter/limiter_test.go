@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/limiter/wire"
 )
 
 // request is one HTTP request as Envoy's filter presents it: a stream whose
@@ -36,7 +36,7 @@ type request struct {
 func newRequest(envoy, client string, md ...string) *request {
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(md...))
 	ctx = peer.NewContext(ctx, &peer.Peer{Addr: &net.TCPAddr{IP: net.ParseIP(envoy), Port: 40000}})
-	attrs, _ := structpb.NewStruct(map[string]any{translator.ClientAddressAttribute: client + ":51234"})
+	attrs, _ := structpb.NewStruct(map[string]any{wire.ClientAddressAttribute: client + ":51234"})
 	return &request{
 		ctx: ctx,
 		first: &envoy_service_ext_proc_v3.ProcessingRequest{
@@ -108,7 +108,7 @@ func (r *request) finish() {
 }
 
 func limited(n, scope string, extra ...string) []string {
-	return append([]string{translator.LimitConnectionsKey, n, translator.LimitScopeKey, scope}, extra...)
+	return append([]string{wire.LimitConnectionsKey, n, wire.LimitScopeKey, scope}, extra...)
 }
 
 func TestLimiterCountsRequestsInFlight(t *testing.T) {
@@ -150,8 +150,8 @@ func TestLimiterCountsRequestsInFlight(t *testing.T) {
 func TestLimiterLetsUncountedRequestsThrough(t *testing.T) {
 	l := New(slog.New(slog.DiscardHandler))
 	for name, md := range map[string][]string{
-		"exempt_client":    limited("1", "shop/web", translator.LimitExemptKey, "192.0.2.0/24,2001:db8::/32"),
-		"no_limit_given":   {translator.LimitScopeKey, "shop/web"},
+		"exempt_client":    limited("1", "shop/web", wire.LimitExemptKey, "192.0.2.0/24,2001:db8::/32"),
+		"no_limit_given":   {wire.LimitScopeKey, "shop/web"},
 		"unreadable_limit": limited("many", "shop/web"),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,9 +1,8 @@
 package translator
 
 import (
-	"net/netip"
+	"github.com/rukou/rukou/limiter/wire"
 	"strconv"
-	"strings"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_extensions_filters_http_ext_proc_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -15,20 +14,6 @@ import (
 // asks rukou's limiter (see package limiter) about each request of a
 // limited route, on a gRPC stream that lasts as long as the request; the
 // limiter counts the streams and answers 503 over the limit.
-const (
-	// LimiterCluster is the Envoy cluster of rukou's limiter, which
-	// `rukou bootstrap` defines.
-	LimiterCluster = "rukou-limiter"
-	// The gRPC metadata that tells the limiter a route's limit: the number
-	// of requests, the scope they are counted in, and the client ranges
-	// that are never counted (comma-separated prefixes).
-	LimitConnectionsKey = "rukou-limit-connections"
-	LimitScopeKey       = "rukou-limit-scope"
-	LimitExemptKey      = "rukou-limit-exempt"
-	// ClientAddressAttribute is the Envoy attribute that carries the client
-	// address to the limiter.
-	ClientAddressAttribute = "source.address"
-)
 
 // connectionLimiter is the listeners' external processing filter: it sends
 // the request headers, which start a count, and the response headers, since
@@ -37,7 +22,7 @@ const (
 func connectionLimiter() *envoy_extensions_filters_http_ext_proc_v3.ExternalProcessor {
 	return &envoy_extensions_filters_http_ext_proc_v3.ExternalProcessor{
 		GrpcService: &envoy_config_core_v3.GrpcService{
-			TargetSpecifier: &envoy_config_core_v3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &envoy_config_core_v3.GrpcService_EnvoyGrpc{ClusterName: LimiterCluster}},
+			TargetSpecifier: &envoy_config_core_v3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &envoy_config_core_v3.GrpcService_EnvoyGrpc{ClusterName: wire.LimiterCluster}},
 		},
 		FailureModeAllow: true,
 		ProcessingMode: &envoy_extensions_filters_http_ext_proc_v3.ProcessingMode{
@@ -46,7 +31,7 @@ func connectionLimiter() *envoy_extensions_filters_http_ext_proc_v3.ExternalProc
 			RequestTrailerMode:  envoy_extensions_filters_http_ext_proc_v3.ProcessingMode_SKIP,
 			ResponseTrailerMode: envoy_extensions_filters_http_ext_proc_v3.ProcessingMode_SKIP,
 		},
-		RequestAttributes: []string{ClientAddressAttribute},
+		RequestAttributes: []string{wire.ClientAddressAttribute},
 		// The limiter needs no header: the client address comes as an
 		// attribute. Only :method goes, so that cookies and credentials
 		// never leave Envoy.
@@ -62,40 +47,15 @@ func connectionLimiter() *envoy_extensions_filters_http_ext_proc_v3.ExternalProc
 // built from typed values.
 func connectionLimit(rl *RateLimit) *envoy_extensions_filters_http_ext_proc_v3.ExtProcPerRoute {
 	md := []*envoy_config_core_v3.HeaderValue{
-		{Key: LimitConnectionsKey, Value: strconv.FormatUint(uint64(rl.Connections), 10)},
-		{Key: LimitScopeKey, Value: rl.Scope},
+		{Key: wire.LimitConnectionsKey, Value: strconv.FormatUint(uint64(rl.Connections), 10)},
+		{Key: wire.LimitScopeKey, Value: rl.Scope},
 	}
 	if len(rl.Exempt) > 0 {
-		md = append(md, &envoy_config_core_v3.HeaderValue{Key: LimitExemptKey, Value: FormatPrefixes(rl.Exempt)})
+		md = append(md, &envoy_config_core_v3.HeaderValue{Key: wire.LimitExemptKey, Value: wire.FormatPrefixes(rl.Exempt)})
 	}
 	return &envoy_extensions_filters_http_ext_proc_v3.ExtProcPerRoute{
 		Override: &envoy_extensions_filters_http_ext_proc_v3.ExtProcPerRoute_Overrides{
 			Overrides: &envoy_extensions_filters_http_ext_proc_v3.ExtProcOverrides{GrpcInitialMetadata: md},
 		},
 	}
-}
-
-// FormatPrefixes joins prefixes with commas; ParsePrefixes reads them back.
-func FormatPrefixes(ps []netip.Prefix) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ",")
-}
-
-// ParsePrefixes reads what FormatPrefixes wrote.
-func ParsePrefixes(s string) ([]netip.Prefix, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
