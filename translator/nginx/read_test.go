@@ -1,4 +1,4 @@
-package translator
+package nginx
 
 import (
 	"fmt"
@@ -8,16 +8,15 @@ import (
 	"testing"
 	"time"
 
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"github.com/rukou/rukou/translator/ir"
 )
 
 // annotationCase reads one set of annotations (short names) and checks the
-// parsed values and the issues ("name Reason", in order).
+// parsed values and the issues ("name ir.Reason", in order).
 type annotationCase struct {
 	name   string
 	values map[string]string
-	check  func(t *testing.T, a *annotations)
+	check  func(t *testing.T, a *Annotations)
 	issues []string
 }
 
@@ -25,15 +24,14 @@ func runAnnotationCases(t *testing.T, cases []annotationCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "default", Annotations: map[string]string{}}}
+			all := map[string]string{"kubernetes.io/ingress.class": "rukou"} // not ours to read
 			for k, v := range c.values {
-				ing.Annotations[annotationPrefix+k] = v
+				all[Prefix+k] = v
 			}
-			ing.Annotations["kubernetes.io/ingress.class"] = "rukou" // not ours to read
-			a, issues := readAnnotations(ing)
+			a, issues := Read(all, "default/x")
 			var got []string
 			for _, is := range issues {
-				got = append(got, fmt.Sprintf("%s %s", is.name, is.reason))
+				got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
 			}
 			if !slices.Equal(got, c.issues) {
 				t.Errorf("issues %q, want %q\n%+v", got, c.issues, issues)
@@ -56,16 +54,16 @@ func TestReadAnnotationsFramework(t *testing.T) {
 	runAnnotationCases(t, []annotationCase{
 		{
 			name: "no_annotations_give_ingress_nginx_defaults",
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "annotations", *a, annotations{sslRedirect: true, protocol: ProtocolHTTP})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "annotations", *a, Annotations{SSLRedirect: true, Protocol: ProtocolHTTP})
 			},
 		},
 		{
 			name:   "values_are_trimmed",
 			values: map[string]string{"ssl-redirect": " false\n", "use-regex": "True"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "sslRedirect", a.sslRedirect, false)
-				equal(t, "useRegex", a.useRegex, true)
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "sslRedirect", a.SSLRedirect, false)
+				equal(t, "useRegex", a.UseRegex, true)
 			},
 		},
 		{
@@ -86,8 +84,8 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		{
 			name:   "unsupported_authentication_makes_the_ingress_unservable",
 			values: map[string]string{"auth-url": "http://auth/check", "auth-type": "basic", "auth-secret": "users"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "unservable", *a.unservable, unservable{"auth-type", ReasonAuthUnsupported, a.unservable.msg})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "unservable", *a.Unservable, Issue{"auth-type", ir.ReasonAuthUnsupported, a.Unservable.Msg})
 			},
 			issues: []string{"auth-secret AnnotationIgnored"},
 		},
@@ -111,19 +109,19 @@ func TestReadAnnotationsFramework(t *testing.T) {
 				"canary": "true", "canary-weight": "10", "affinity": "cookie",
 				"rewrite-target": "/", "limit-rps": "3", "server-snippet": "x",
 			},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "canary", *a.canary, canarySpec{weight: 10, weightTotal: 100})
-				equal(t, "affinity", *a.policy, Policy{Affinity: &Affinity{CookieName: "INGRESSCOOKIE"}})
-				equal(t, "rewriteTarget", a.rewriteTarget, "")
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "canary", *a.Canary, Canary{Weight: 10, WeightTotal: 100})
+				equal(t, "affinity", *a.Policy, Policy{Affinity: &Affinity{CookieName: "INGRESSCOOKIE"}})
+				equal(t, "rewriteTarget", a.RewriteTarget, "")
 			},
 			issues: []string{"limit-rps AnnotationIgnored", "rewrite-target AnnotationIgnored", "server-snippet SnippetRefused"},
 		},
 		{
 			name:   "invalid_boolean_falls_back_to_the_default",
 			values: map[string]string{"ssl-redirect": "nope", "force-ssl-redirect": "yes"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "sslRedirect", a.sslRedirect, true)
-				equal(t, "forceSSLRedirect", a.forceSSLRedirect, false)
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "sslRedirect", a.SSLRedirect, true)
+				equal(t, "forceSSLRedirect", a.ForceSSLRedirect, false)
 			},
 			issues: []string{"force-ssl-redirect InvalidAnnotation", "ssl-redirect InvalidAnnotation"},
 		},
@@ -135,79 +133,79 @@ func TestReadRoutingAnnotations(t *testing.T) {
 		{
 			name:   "rewrite_target_with_groups",
 			values: map[string]string{"rewrite-target": "/$2/x/$1"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "rewriteTarget", a.rewriteTarget, "/$2/x/$1")
-				equal(t, "badRewrite", a.badRewrite, false)
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "rewriteTarget", a.RewriteTarget, "/$2/x/$1")
+				equal(t, "badRewrite", a.BadRewrite, false)
 			},
 		},
 		{
 			name:   "rewrite_target_with_an_nginx_variable_is_invalid",
 			values: map[string]string{"rewrite-target": "/$host/$1"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "badRewrite", a.badRewrite, true) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "badRewrite", a.BadRewrite, true) },
 			issues: []string{"rewrite-target InvalidAnnotation"},
 		},
 		{
 			name:   "rewrite_target_with_a_query_is_invalid",
 			values: map[string]string{"rewrite-target": "/x?a=1"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "badRewrite", a.badRewrite, true) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "badRewrite", a.BadRewrite, true) },
 			issues: []string{"rewrite-target InvalidAnnotation"},
 		},
 		{
 			name:   "rewrite_target_must_be_a_path",
 			values: map[string]string{"rewrite-target": "http://elsewhere/"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "badRewrite", a.badRewrite, true) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "badRewrite", a.BadRewrite, true) },
 			issues: []string{"rewrite-target InvalidAnnotation"},
 		},
 		{
 			name:   "permanent_redirect_defaults_to_301",
 			values: map[string]string{"permanent-redirect": "https://Example.org/a%20b?x=1"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "redirect", *a.redirect, Redirect{Code: 301, Scheme: "https", Host: "example.org", PathAndQuery: "/a%20b?x=1"})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 301, Scheme: "https", Host: "example.org", PathAndQuery: "/a%20b?x=1"})
 			},
 		},
 		{
 			name:   "permanent_redirect_code_and_port",
 			values: map[string]string{"permanent-redirect": "http://example.org:8080", "permanent-redirect-code": "308"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "redirect", *a.redirect, Redirect{Code: 308, Scheme: "http", Host: "example.org", Port: 8080, PathAndQuery: "/"})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 308, Scheme: "http", Host: "example.org", Port: 8080, PathAndQuery: "/"})
 			},
 		},
 		{
 			name:   "redirect_code_envoy_cannot_send_falls_back",
 			values: map[string]string{"permanent-redirect": "https://example.org/", "permanent-redirect-code": "300"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "code", a.redirect.Code, uint32(301)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "code", a.Redirect.Code, uint32(301)) },
 			issues: []string{"permanent-redirect-code InvalidAnnotation"},
 		},
 		{
 			name:   "temporal_redirect_wins_with_its_code",
 			values: map[string]string{"permanent-redirect": "https://p.example/", "temporal-redirect": "https://t.example/", "temporal-redirect-code": "307"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "redirect", *a.redirect, Redirect{Code: 307, Scheme: "https", Host: "t.example", PathAndQuery: "/"})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 307, Scheme: "https", Host: "t.example", PathAndQuery: "/"})
 			},
 			issues: []string{"permanent-redirect AnnotationIgnored"},
 		},
 		{
 			name:   "zero_limits_mean_none",
 			values: map[string]string{"limit-rps": "0", "limit-rpm": "0", "limit-connections": "0"},
-			check: func(t *testing.T, a *annotations) {
-				if a.policy != nil {
-					t.Errorf("policy = %+v, want none", *a.policy)
+			check: func(t *testing.T, a *Annotations) {
+				if a.Policy != nil {
+					t.Errorf("policy = %+v, want none", *a.Policy)
 				}
 			},
 		},
 		{
 			name:   "redirect_keeps_the_request_uri",
 			values: map[string]string{"permanent-redirect": "https://new.example$request_uri"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "redirect", *a.redirect, Redirect{Code: 301, Scheme: "https", Host: "new.example"})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 301, Scheme: "https", Host: "new.example"})
 			},
 		},
 		{
 			name:   "other_nginx_variables_are_refused",
 			values: map[string]string{"permanent-redirect": "https://$host/x", "temporal-redirect": "https://new.example/a?from=$host"},
-			check: func(t *testing.T, a *annotations) {
-				if a.redirect != nil {
-					t.Errorf("redirect = %+v, want none", *a.redirect)
+			check: func(t *testing.T, a *Annotations) {
+				if a.Redirect != nil {
+					t.Errorf("redirect = %+v, want none", *a.Redirect)
 				}
 			},
 			issues: []string{"permanent-redirect InvalidAnnotation", "temporal-redirect InvalidAnnotation"},
@@ -220,8 +218,8 @@ func TestReadRoutingAnnotations(t *testing.T) {
 		{
 			name:   "redirect_to_ipv6_address",
 			values: map[string]string{"temporal-redirect": "http://[2001:db8::1]:81/x"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "redirect", *a.redirect, Redirect{Code: 302, Scheme: "http", Host: "[2001:db8::1]", Port: 81, PathAndQuery: "/x"})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 302, Scheme: "http", Host: "[2001:db8::1]", Port: 81, PathAndQuery: "/x"})
 			},
 		},
 		{
@@ -229,18 +227,18 @@ func TestReadRoutingAnnotations(t *testing.T) {
 			values: map[string]string{
 				"permanent-redirect": "ftp://example.org/", "temporal-redirect": "https://user:pw@example.org/",
 			},
-			check:  func(t *testing.T, a *annotations) { equal(t, "redirect", a.redirect, (*Redirect)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "redirect", a.Redirect, (*Redirect)(nil)) },
 			issues: []string{"permanent-redirect InvalidAnnotation", "temporal-redirect InvalidAnnotation"},
 		},
 		{
 			name:   "app_root_is_a_path",
 			values: map[string]string{"app-root": "/app?tab=1"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "appRoot", a.appRoot, "/app?tab=1") },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "appRoot", a.AppRoot, "/app?tab=1") },
 		},
 		{
 			name:   "app_root_without_slash_is_invalid",
 			values: map[string]string{"app-root": "app"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "appRoot", a.appRoot, "") },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "appRoot", a.AppRoot, "") },
 			issues: []string{"app-root InvalidAnnotation"},
 		},
 	})
@@ -251,36 +249,36 @@ func TestReadUpstreamAnnotations(t *testing.T) {
 		{
 			name:   "backend_protocol_is_case_insensitive",
 			values: map[string]string{"backend-protocol": "grpcs"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "protocol", a.protocol, ProtocolGRPCS) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "protocol", a.Protocol, ProtocolGRPCS) },
 		},
 		{
 			name:   "fcgi_is_unsupported",
 			values: map[string]string{"backend-protocol": "FCGI"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "unservable", a.unservable.reason, ReasonBackendProtocol)
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "unservable", a.Unservable.Reason, ir.ReasonBackendProtocol)
 			},
 		},
 		{
 			name:   "unknown_protocol_falls_back_to_http",
 			values: map[string]string{"backend-protocol": "SPDY"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "protocol", a.protocol, ProtocolHTTP) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "protocol", a.Protocol, ProtocolHTTP) },
 			issues: []string{"backend-protocol InvalidAnnotation"},
 		},
 		{
 			name:   "timeouts_are_seconds",
 			values: map[string]string{"proxy-connect-timeout": "3", "proxy-read-timeout": "120", "proxy-send-timeout": "30"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "connectTimeout", a.connectTimeout, 3*time.Second)
-				equal(t, "read", a.policy.ReadTimeout, 120*time.Second)
-				equal(t, "send", a.policy.SendTimeout, 30*time.Second)
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "connectTimeout", a.ConnectTimeout, 3*time.Second)
+				equal(t, "read", a.Policy.ReadTimeout, 120*time.Second)
+				equal(t, "send", a.Policy.SendTimeout, 30*time.Second)
 			},
 		},
 		{
 			name:   "timeouts_must_be_positive_whole_seconds",
 			values: map[string]string{"proxy-connect-timeout": "0", "proxy-read-timeout": "60s", "proxy-send-timeout": "-1"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "connectTimeout", a.connectTimeout, time.Duration(0))
-				equal(t, "policy", a.policy, (*Policy)(nil))
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "connectTimeout", a.ConnectTimeout, time.Duration(0))
+				equal(t, "policy", a.Policy, (*Policy)(nil))
 			},
 			issues: []string{"proxy-connect-timeout InvalidAnnotation", "proxy-read-timeout InvalidAnnotation", "proxy-send-timeout InvalidAnnotation"},
 		},
@@ -289,28 +287,27 @@ func TestReadUpstreamAnnotations(t *testing.T) {
 			values: map[string]string{
 				"affinity": "cookie", "session-cookie-name": "route", "session-cookie-path": "/shop", "session-cookie-max-age": "3600",
 			},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "affinity", *a.policy.Affinity, Affinity{CookieName: "route", CookiePath: "/shop", MaxAge: time.Hour})
-				equal(t, "kind", a.kind(), upstreamKind{protocol: ProtocolHTTP, affinity: true})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "route", CookiePath: "/shop", MaxAge: time.Hour})
 			},
 		},
 		{
 			name:   "session_cookie_expires_gives_the_max_age",
 			values: map[string]string{"affinity": "cookie", "session-cookie-expires": "60"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "affinity", *a.policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: time.Minute})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: time.Minute})
 			},
 		},
 		{
 			name:   "only_cookie_affinity_exists",
 			values: map[string]string{"affinity": "ip", "session-cookie-name": "bad name"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "policy", a.policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 			issues: []string{"affinity InvalidAnnotation"},
 		},
 		{
 			name:   "invalid_cookie_name_falls_back",
 			values: map[string]string{"affinity": "cookie", "session-cookie-name": "bad name"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "name", a.policy.Affinity.CookieName, "INGRESSCOOKIE") },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "name", a.Policy.Affinity.CookieName, "INGRESSCOOKIE") },
 			issues: []string{"session-cookie-name InvalidAnnotation"},
 		},
 	})
@@ -328,88 +325,88 @@ func TestReadPolicyAnnotations(t *testing.T) {
 		{
 			name:   "upstream_vhost_and_forwarded_prefix",
 			values: map[string]string{"upstream-vhost": "api.internal:8080", "x-forwarded-prefix": "/api", "rewrite-target": "/"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "policy", *a.policy, Policy{UpstreamHost: "api.internal:8080", ForwardedPrefix: "/api"})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "policy", *a.Policy, Policy{UpstreamHost: "api.internal:8080", ForwardedPrefix: "/api"})
 			},
 		},
 		{
 			name:   "forwarded_prefix_only_with_a_rewrite",
 			values: map[string]string{"x-forwarded-prefix": "/api"},
 			issues: []string{"x-forwarded-prefix AnnotationIgnored"},
-			check: func(t *testing.T, a *annotations) {
-				if a.policy != nil {
-					t.Errorf("policy = %+v, want none", *a.policy)
+			check: func(t *testing.T, a *Annotations) {
+				if a.Policy != nil {
+					t.Errorf("policy = %+v, want none", *a.Policy)
 				}
 			},
 		},
 		{
 			name:   "upstream_vhost_and_prefix_refuse_nginx_variables",
 			values: map[string]string{"upstream-vhost": "$host", "x-forwarded-prefix": "/$1"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "policy", a.policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 			issues: []string{"upstream-vhost InvalidAnnotation", "x-forwarded-prefix InvalidAnnotation"},
 		},
 		{
 			name:   "body_size_units",
 			values: map[string]string{"proxy-body-size": "8m"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "max", a.policy.MaxBodyBytes, uint64(8<<20)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", a.Policy.MaxBodyBytes, uint64(8<<20)) },
 		},
 		{
 			name:   "body_size_kilobytes_upper_case",
 			values: map[string]string{"proxy-body-size": "64K"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "max", a.policy.MaxBodyBytes, uint64(64<<10)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", a.Policy.MaxBodyBytes, uint64(64<<10)) },
 		},
 		{
 			name:   "body_size_zero_is_no_limit",
 			values: map[string]string{"proxy-body-size": "0"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "policy", a.policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 		},
 		{
 			name:   "body_size_in_other_units_is_invalid",
 			values: map[string]string{"proxy-body-size": "1.5m"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "policy", a.policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 			issues: []string{"proxy-body-size InvalidAnnotation"},
 		},
 		{
 			name:   "rate_limits_with_default_multiplier",
 			values: map[string]string{"limit-rps": "2", "limit-rpm": "30"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "rateLimit", *a.policy.RateLimit, RateLimit{RPS: 2, RPM: 30, BurstMultiplier: 5})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "rateLimit", *a.Policy.RateLimit, RateLimit{RPS: 2, RPM: 30, BurstMultiplier: 5})
 			},
 		},
 		{
 			name:   "limit_allowlist_wins_over_whitelist",
 			values: map[string]string{"limit-rps": "1", "limit-allowlist": "10.0.0.0/8, 192.168.1.7", "limit-whitelist": "172.16.0.0/12"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "exempt", a.policy.RateLimit.Exempt, prefixes("10.0.0.0/8", "192.168.1.7/32"))
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "exempt", a.Policy.RateLimit.Exempt, prefixes("10.0.0.0/8", "192.168.1.7/32"))
 			},
 			issues: []string{"limit-whitelist AnnotationIgnored"},
 		},
 		{
 			name:   "unreadable_exemption_exempts_nobody",
 			values: map[string]string{"limit-rps": "1", "limit-whitelist": "10.0.0.0/8, nope", "limit-burst-multiplier": "0"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "rateLimit", *a.policy.RateLimit, RateLimit{RPS: 1, BurstMultiplier: 5})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "rateLimit", *a.Policy.RateLimit, RateLimit{RPS: 1, BurstMultiplier: 5})
 			},
 			issues: []string{"limit-burst-multiplier InvalidAnnotation", "limit-whitelist InvalidAnnotation"},
 		},
 		{
 			name:   "source_ranges_are_masked",
 			values: map[string]string{"whitelist-source-range": "10.1.2.3/8", "denylist-source-range": "2001:db8::1/32"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "access", *a.policy.Access, Access{Allow: prefixes("10.0.0.0/8"), Deny: prefixes("2001:db8::/32")})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "access", *a.Policy.Access, ir.Access{Allow: prefixes("10.0.0.0/8"), Deny: prefixes("2001:db8::/32")})
 			},
 		},
 		{
 			name:   "unreadable_source_range_denies_all",
 			values: map[string]string{"denylist-source-range": "10.0.0.0/33"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "access", *a.policy.Access, Access{DenyAll: true}) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "access", *a.Policy.Access, ir.Access{DenyAll: true}) },
 			issues: []string{"denylist-source-range InvalidAnnotation"},
 		},
 		{
 			name:   "cors_defaults",
 			values: map[string]string{"enable-cors": "true"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "cors", *a.policy.CORS, CORS{
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "cors", *a.Policy.CORS, CORS{
 					AllowOrigins: []string{"*"}, AllowMethods: defaultCORSMethods, AllowHeaders: defaultCORSHeaders,
 					AllowCredentials: true, MaxAge: defaultCORSMaxAge,
 				})
@@ -422,8 +419,8 @@ func TestReadPolicyAnnotations(t *testing.T) {
 				"cors-allow-methods": "GET,POST", "cors-allow-headers": "X-A", "cors-expose-headers": "*, X-B",
 				"cors-allow-credentials": "false", "cors-max-age": "60",
 			},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "cors", *a.policy.CORS, CORS{
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "cors", *a.Policy.CORS, CORS{
 					AllowOrigins: []string{"https://a.example", "http://*.b.example:8080"}, AllowMethods: "GET,POST", AllowHeaders: "X-A",
 					ExposeHeaders: "*, X-B", MaxAge: 60,
 				})
@@ -433,27 +430,27 @@ func TestReadPolicyAnnotations(t *testing.T) {
 		{
 			name:   "cors_star_among_origins_allows_all",
 			values: map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example, *"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "origins", a.policy.CORS.AllowOrigins, []string{"*"}) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "origins", a.Policy.CORS.AllowOrigins, []string{"*"}) },
 		},
 		{
 			name:   "cors_values_with_other_characters_fall_back",
 			values: map[string]string{"enable-cors": "true", "cors-allow-methods": "GET; rm", "cors-allow-headers": "X-%s"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "methods", a.policy.CORS.AllowMethods, defaultCORSMethods)
-				equal(t, "headers", a.policy.CORS.AllowHeaders, defaultCORSHeaders)
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "methods", a.Policy.CORS.AllowMethods, defaultCORSMethods)
+				equal(t, "headers", a.Policy.CORS.AllowHeaders, defaultCORSHeaders)
 			},
 			issues: []string{"cors-allow-headers InvalidAnnotation", "cors-allow-methods InvalidAnnotation"},
 		},
 		{
 			name:   "cors_without_any_valid_origin_is_off",
 			values: map[string]string{"enable-cors": "true", "cors-allow-origin": "example.com"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "policy", a.policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 			issues: []string{"cors-allow-origin InvalidAnnotation", "cors-allow-origin InvalidAnnotation"},
 		},
 		{
 			name:   "cors_annotations_without_enable_do_nothing",
 			values: map[string]string{"cors-allow-origin": "https://a.example"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "policy", a.policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 		},
 	})
 }
@@ -465,30 +462,30 @@ func TestReadCanaryAnnotations(t *testing.T) {
 			values: map[string]string{
 				"canary": "true", "canary-by-header": "X-Canary", "canary-by-header-value": "yes", "canary-by-header-pattern": "^y",
 			},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "canary", *a.canary, canarySpec{header: "x-canary", headerValue: "yes", weightTotal: 100})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "canary", *a.Canary, Canary{Header: "x-canary", HeaderValue: "yes", WeightTotal: 100})
 			},
 		},
 		{
 			name:   "header_pattern_must_be_re2",
 			values: map[string]string{"canary": "true", "canary-by-header": "X-Canary", "canary-by-header-pattern": "(?!x)"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "canary", *a.canary, canarySpec{header: "x-canary", weightTotal: 100})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "canary", *a.Canary, Canary{Header: "x-canary", WeightTotal: 100})
 			},
 			issues: []string{"canary-by-header-pattern InvalidAnnotation"},
 		},
 		{
 			name:   "weight_above_total_is_clamped",
 			values: map[string]string{"canary": "true", "canary-weight": "30", "canary-weight-total": "20", "canary-by-cookie": "beta"},
-			check: func(t *testing.T, a *annotations) {
-				equal(t, "canary", *a.canary, canarySpec{cookie: "beta", weight: 20, weightTotal: 20})
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "canary", *a.Canary, Canary{Cookie: "beta", Weight: 20, WeightTotal: 20})
 			},
 			issues: []string{"canary-weight InvalidAnnotation"},
 		},
 		{
 			name:   "invalid_names_are_reported",
 			values: map[string]string{"canary": "true", "canary-by-header": "X Canary", "canary-by-cookie": "a=b"},
-			check:  func(t *testing.T, a *annotations) { equal(t, "canary", *a.canary, canarySpec{weightTotal: 100}) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "canary", *a.Canary, Canary{WeightTotal: 100}) },
 			issues: []string{"canary-by-cookie InvalidAnnotation", "canary-by-header InvalidAnnotation"},
 		},
 	})

@@ -1,0 +1,58 @@
+package ir
+
+import "fmt"
+
+// Reason is a short, stable word for why an object or rule was not served as
+// written. Reasons label metrics and Events, so they never change meaning.
+type Reason string
+
+// Reasons reported by the frontends.
+const (
+	ReasonServiceNotFound     Reason = "ServiceNotFound"
+	ReasonServicePortNotFound Reason = "ServicePortNotFound"
+	ReasonResourceBackend     Reason = "ResourceBackendUnsupported"
+	ReasonNoBackend           Reason = "NoBackend"
+	ReasonConflict            Reason = "PathConflict"
+	ReasonInvalidPath         Reason = "InvalidPath"
+	ReasonInvalidHost         Reason = "InvalidHost"
+	ReasonSecretNotFound      Reason = "SecretNotFound"
+	ReasonInvalidSecret       Reason = "InvalidSecret"
+	ReasonInvalidAnnotation   Reason = "InvalidAnnotation"
+	// ReasonSnippetRefused: a snippet annotation, which carries nginx
+	// configuration text, is never honoured.
+	ReasonSnippetRefused Reason = "SnippetRefused"
+	// ReasonAnnotationIgnored: an annotation rukou does not support (yet),
+	// or one that does not apply where it is set.
+	ReasonAnnotationIgnored Reason = "AnnotationIgnored"
+	// ReasonBackendProtocol: a backend-protocol rukou cannot speak (FCGI,
+	// AJP); the Ingress's paths answer 503.
+	ReasonBackendProtocol Reason = "BackendProtocolUnsupported"
+	// ReasonAuthUnsupported: an authentication annotation rukou does not
+	// enforce yet; the Ingress's paths answer 503 rather than serve
+	// without it.
+	ReasonAuthUnsupported Reason = "AuthenticationUnsupported"
+	// ReasonCanaryUnused: a canary rule has no primary route to join.
+	ReasonCanaryUnused Reason = "CanaryUnused"
+)
+
+// Diagnostic reports one thing a frontend could not honour, on the object
+// it belongs to.
+type Diagnostic struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Field is the path of the field at fault, as kubectl explain spells
+	// it: spec.rules[0].http.paths[1].backend.service.
+	Field   string `json:"field,omitempty"`
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
+}
+
+// String renders the diagnostic the way logs and the translate command show it:
+// "ingress default/web: ServiceNotFound: service "api" not found".
+func (d Diagnostic) String() string {
+	if d.Field == "" {
+		return fmt.Sprintf("%s %s/%s: %s: %s", d.Kind, d.Namespace, d.Name, d.Reason, d.Message)
+	}
+	return fmt.Sprintf("%s %s/%s: %s: %s: %s", d.Kind, d.Namespace, d.Name, d.Field, d.Reason, d.Message)
+}

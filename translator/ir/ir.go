@@ -1,0 +1,306 @@
+// Package ir is rukou's routing model: what Envoy must do, in plain Go
+// values, between the frontends that read Kubernetes objects and the Envoy
+// backend that renders xDS resources. It knows neither Kubernetes nor
+// nginx nor Envoy's protos: a frontend lowers its own semantics (canaries,
+// ssl-redirect, one-label wildcards, CORS preflights) into the generic
+// matches, forwards, redirects and direct responses here, and the backend
+// renders them one to one.
+//
+// It may import only the standard library (a test enforces it). Fields are
+// added when a frontend needs them, not before.
+package ir
+
+import "net/netip"
+
+// Config is the routing configuration of one translation, with what the
+// frontend could not honour.
+type Config struct {
+	// Listeners by port: the plain HTTP listener first.
+	Listeners []*Listener `json:"listeners"`
+	// Clusters sorted by name; every cluster a route names is here.
+	Clusters []*Cluster `json:"clusters"`
+	// Secrets sorted by name: the certificates the listeners' TLS chains
+	// name.
+	Secrets     []*Secret    `json:"secrets,omitempty"`
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// Listener is one address Envoy accepts HTTP on, with its route table.
+type Listener struct {
+	// Name names the listener and its route table.
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Port    uint32 `json:"port"`
+	// TLS, when not empty, terminates TLS with the chain whose server
+	// names the client's SNI matches, or else with the default chain.
+	TLS []*FilterChain `json:"tls,omitempty"`
+	// VirtualHosts in the order Envoy must try them; a request goes to the
+	// first whose domains match its authority.
+	VirtualHosts []*VirtualHost `json:"virtualHosts"`
+}
+
+// FilterChain is one certificate of a TLS listener.
+type FilterChain struct {
+	Name string `json:"name"`
+	// ServerNames select the chain by SNI; empty makes it the default
+	// chain, for clients whose SNI matches no other chain or who send none.
+	ServerNames []string `json:"serverNames,omitempty"`
+	// Secret names the certificate.
+	Secret string `json:"secret"`
+}
+
+// VirtualHost is the routes of a set of authorities.
+type VirtualHost struct {
+	Name string `json:"name"`
+	// Domains are host names, "*.suffix" (any number of labels, as Envoy
+	// matches it) or "*"; the port of the authority is ignored.
+	Domains []string `json:"domains"`
+	// Routes in the order they are tried; the first whose match holds
+	// answers.
+	Routes []*Route `json:"routes"`
+}
+
+// Route is one match and what answers it: exactly one of Forward, Redirect
+// and Direct is set.
+type Route struct {
+	Match    Match     `json:"match"`
+	Forward  *Forward  `json:"forward,omitempty"`
+	Redirect *Redirect `json:"redirect,omitempty"`
+	Direct   *Direct   `json:"direct,omitempty"`
+	// Policy is what the route's filters check before it answers; nil
+	// checks nothing.
+	Policy *Policy `json:"policy,omitempty"`
+	// RequestHeaders are set on the request to the backend, replacing a
+	// header of the same name; ResponseHeaders on the response.
+	RequestHeaders  []Header `json:"requestHeaders,omitempty"`
+	ResponseHeaders []Header `json:"responseHeaders,omitempty"`
+	// Source names the object the route comes from (namespace/name), for
+	// readers of the model; it changes nothing that Envoy does.
+	Source string `json:"source,omitempty"`
+}
+
+// PathKind is how a route compares the request path (without its query).
+type PathKind string
+
+const (
+	// PathExact matches the path exactly and case-sensitively.
+	PathExact PathKind = "Exact"
+	// PathPrefix matches the path element by element: "/foo" matches
+	// "/foo" and "/foo/bar", never "/foobar"; "/" matches every path.
+	PathPrefix PathKind = "Prefix"
+	// PathRegex matches when the whole path matches the RE2 expression.
+	PathRegex PathKind = "Regex"
+)
+
+// Match is what a request must have for a route to answer it.
+type Match struct {
+	Path PathMatch `json:"path"`
+	// Headers must all match; ":authority" and ":method" are headers.
+	Headers []HeaderMatch `json:"headers,omitempty"`
+}
+
+// PathMatch compares the request path.
+type PathMatch struct {
+	Kind  PathKind `json:"kind"`
+	Value string   `json:"value"`
+}
+
+// HeaderMatch holds when the request has the header with a value that is
+// Exact, or that the RE2 expression Regex matches as a whole.
+type HeaderMatch struct {
+	Name  string `json:"name"`
+	Exact string `json:"exact,omitempty"`
+	Regex string `json:"regex,omitempty"`
+}
+
+// Header is a header to set: the literal Value, or the value of the
+// request header FromRequest.
+type Header struct {
+	Name        string `json:"name"`
+	Value       string `json:"value,omitempty"`
+	FromRequest string `json:"fromRequest,omitempty"`
+}
+
+// Forward proxies the request to one of its backends.
+type Forward struct {
+	// Backends by weight; a single backend takes every request.
+	Backends []WeightedCluster `json:"backends"`
+	// HashPicksBackend picks among the weighted backends with the hash
+	// policy's hash rather than by chance, so that a client keeps its side.
+	HashPicksBackend bool `json:"hashPicksBackend,omitempty"`
+	// PathRewrite, when set, replaces the path before it is sent.
+	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
+	// HostRewrite, when set, replaces the Host header.
+	HostRewrite string `json:"hostRewrite,omitempty"`
+	// IdleTimeout bounds the time the backend may stay silent, before its
+	// response starts and between two reads; a silent start answers 504.
+	// Zero means none.
+	IdleTimeout Duration `json:"idleTimeout,omitempty"`
+	// StreamIdleTimeout, when not zero, bounds a stream with no bytes in
+	// either direction, instead of the listener's default.
+	StreamIdleTimeout Duration `json:"streamIdleTimeout,omitempty"`
+	// SessionCookie, when set, keeps a client on one endpoint (the cluster
+	// must balance by hash) with a cookie set when the request has none.
+	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+}
+
+// WeightedCluster is one backend of a Forward.
+type WeightedCluster struct {
+	Cluster string `json:"cluster"`
+	Weight  uint32 `json:"weight,omitempty"`
+}
+
+// RegexRewrite replaces what Pattern matches in the path with Substitution,
+// in which \1 to \9 stand for the pattern's groups.
+type RegexRewrite struct {
+	Pattern      string `json:"pattern"`
+	Substitution string `json:"substitution"`
+}
+
+// SessionCookie is a cookie whose hash picks the endpoint.
+type SessionCookie struct {
+	Name string `json:"name"`
+	// TTL is the cookie's Max-Age; zero makes a session cookie.
+	TTL  Duration `json:"ttl,omitempty"`
+	Path string   `json:"path"`
+	// Attributes such as Domain, SameSite, Secure (with no value).
+	Attributes []CookieAttribute `json:"attributes,omitempty"`
+}
+
+// CookieAttribute is one attribute of a cookie.
+type CookieAttribute struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+}
+
+// Redirect answers with a redirect to the request's URL with the set parts
+// replaced.
+type Redirect struct {
+	// Code is 301, 302, 303, 307 or 308.
+	Code   uint32 `json:"code"`
+	Scheme string `json:"scheme,omitempty"`
+	Host   string `json:"host,omitempty"`
+	Port   uint32 `json:"port,omitempty"`
+	// Path, when set, replaces the path; with StripQuery the query goes
+	// (Path may then hold a query of its own).
+	Path       string `json:"path,omitempty"`
+	StripQuery bool   `json:"stripQuery,omitempty"`
+}
+
+// Direct answers with a status of its own.
+type Direct struct {
+	Status uint32 `json:"status"`
+	Body   string `json:"body,omitempty"`
+}
+
+// Policy is what a route's filters check or count; zero fields do nothing.
+type Policy struct {
+	CORS            *CORS            `json:"cors,omitempty"`
+	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
+	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
+	Access          *Access          `json:"access,omitempty"`
+	// MaxBodyBytes, when not zero, answers 413 to a larger request body.
+	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
+}
+
+// CORS answers the actual cross-origin requests from AllowOrigins with
+// their origin and these headers; other origins get no CORS header.
+type CORS struct {
+	AllowOrigins     []StringMatch `json:"allowOrigins"`
+	AllowMethods     string        `json:"allowMethods"`
+	AllowHeaders     string        `json:"allowHeaders"`
+	ExposeHeaders    string        `json:"exposeHeaders,omitempty"`
+	AllowCredentials bool          `json:"allowCredentials,omitempty"`
+	// MaxAge is in seconds.
+	MaxAge uint32 `json:"maxAge"`
+}
+
+// StringMatch matches a string that is Exact (in any letter case with
+// IgnoreCase), or that the RE2 expression Regex matches as a whole.
+type StringMatch struct {
+	Exact      string `json:"exact,omitempty"`
+	IgnoreCase bool   `json:"ignoreCase,omitempty"`
+	Regex      string `json:"regex,omitempty"`
+}
+
+// RateLimit limits the requests of each client address on each Envoy: a
+// client may send the rate times BurstMultiplier, plus one, at once, then
+// the rate; requests over it get 503.
+type RateLimit struct {
+	// PerSecond and PerMinute are rates; zero means none of that kind.
+	PerSecond       uint32 `json:"perSecond,omitempty"`
+	PerMinute       uint32 `json:"perMinute,omitempty"`
+	BurstMultiplier uint32 `json:"burstMultiplier"`
+	// Exempt are client addresses that are never limited.
+	Exempt []netip.Prefix `json:"exempt,omitempty"`
+}
+
+// ConnectionLimit bounds the requests of one client address in flight at
+// once on one Envoy, across the routes that share Scope; one more gets 503.
+type ConnectionLimit struct {
+	Max    uint32         `json:"max"`
+	Scope  string         `json:"scope"`
+	Exempt []netip.Prefix `json:"exempt,omitempty"`
+}
+
+// Access admits requests by client address; the others get 403. Deny is
+// checked first; a non-empty Allow then admits only its ranges; DenyAll
+// admits nothing.
+type Access struct {
+	Allow   []netip.Prefix `json:"allow,omitempty"`
+	Deny    []netip.Prefix `json:"deny,omitempty"`
+	DenyAll bool           `json:"denyAll,omitempty"`
+}
+
+// Protocol is how Envoy speaks HTTP to a cluster's endpoints.
+type Protocol string
+
+const (
+	// HTTP1 is HTTP/1.1.
+	HTTP1 Protocol = "HTTP/1.1"
+	// HTTP2 is HTTP/2 (h2c in clear text, h2 over TLS).
+	HTTP2 Protocol = "HTTP/2"
+)
+
+// LoadBalancer is how a cluster picks an endpoint.
+type LoadBalancer string
+
+const (
+	// RoundRobin takes the endpoints in turn.
+	RoundRobin LoadBalancer = "RoundRobin"
+	// RingHash picks by the route's hash policy, so that equal hashes keep
+	// their endpoint while the endpoints stay.
+	RingHash LoadBalancer = "RingHash"
+)
+
+// Cluster is a set of endpoints that routes forward to.
+type Cluster struct {
+	Name     string   `json:"name"`
+	Protocol Protocol `json:"protocol"`
+	// TLS, when set, speaks TLS to the endpoints.
+	TLS            *UpstreamTLS `json:"tls,omitempty"`
+	ConnectTimeout Duration     `json:"connectTimeout"`
+	LoadBalancer   LoadBalancer `json:"loadBalancer"`
+	// Endpoints arrive over EDS, apart from the cluster, so that an
+	// endpoint change never rebuilds the cluster.
+	Endpoints []Endpoint `json:"endpoints"`
+}
+
+// UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not
+// verified and no SNI is sent.
+type UpstreamTLS struct {
+	ALPN []string `json:"alpn,omitempty"`
+}
+
+// Endpoint is one address of a cluster.
+type Endpoint struct {
+	Address string `json:"address"`
+	Port    int32  `json:"port"`
+}
+
+// Secret is a TLS certificate with its key. Dumps show its name only.
+type Secret struct {
+	Name  string `json:"name"`
+	Chain []byte `json:"-"`
+	Key   []byte `json:"-"`
+}

@@ -1,0 +1,250 @@
+package nginx
+
+import (
+	"math"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rukou/rukou/translator/internal/valid"
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// Policy is what one Ingress asks of each request its routes serve. Zero
+// fields ask nothing.
+type Policy struct {
+	// UpstreamHost replaces the Host header sent to the backend
+	// (upstream-vhost).
+	UpstreamHost string
+	// ForwardedPrefix is sent to the backend as X-Forwarded-Prefix.
+	ForwardedPrefix string
+	// ReadTimeout bounds each silence of the backend; SendTimeout bounds a
+	// stream that stays idle (see docs/annotations.md).
+	ReadTimeout time.Duration
+	SendTimeout time.Duration
+	// MaxBodyBytes, when not zero, answers 413 to a larger request body
+	// (proxy-body-size).
+	MaxBodyBytes uint64
+	RateLimit    *RateLimit
+	Access       *ir.Access
+	CORS         *CORS
+	Affinity     *Affinity
+}
+
+// RateLimit limits the requests of each client address on each Envoy, with
+// a burst of the rate times BurstMultiplier, and the requests a client may
+// have in flight at once; requests over a limit get 503.
+type RateLimit struct {
+	// RPS and RPM are requests per second and per minute; zero means no
+	// limit of that kind.
+	RPS, RPM        uint32
+	BurstMultiplier uint32
+	// Connections bounds the requests of one client in flight at once on
+	// one Envoy, across the routes of Scope (the Ingress's namespace/name);
+	// zero means no bound.
+	Connections uint32
+	Scope       string
+	// Exempt are client addresses that are never limited.
+	Exempt []netip.Prefix
+}
+
+// CORS answers cross-origin requests as ingress-nginx's enable-cors does.
+type CORS struct {
+	// AllowOrigins are "*" alone, or origins such as
+	// "https://example.com:8443", where the host may start with "*." for
+	// exactly one label.
+	AllowOrigins     []string
+	AllowMethods     string
+	AllowHeaders     string
+	ExposeHeaders    string
+	AllowCredentials bool
+	// MaxAge is in seconds.
+	MaxAge uint32
+}
+
+// AllOrigins reports whether CORS allows every origin ("*").
+func (c *CORS) AllOrigins() bool {
+	return len(c.AllowOrigins) == 1 && c.AllowOrigins[0] == "*"
+}
+
+// ingress-nginx's CORS defaults.
+const (
+	defaultCORSMethods = "GET, PUT, POST, DELETE, PATCH, OPTIONS"
+	defaultCORSHeaders = "DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"
+	defaultCORSMaxAge  = 1728000
+)
+
+// The forms ingress-nginx accepts for CORS values. Values that pass reach
+// response headers as they are, so none may hold anything but these
+// characters.
+var (
+	corsOrigin        = regexp.MustCompile(`^https?://(\*\.)?[A-Za-z0-9\-.]+(:[0-9]+)?$`)
+	corsMethods       = regexp.MustCompile(`^([A-Za-z]+,?\s?)+$`)
+	corsHeaderList    = regexp.MustCompile(`^([A-Za-z0-9\-_]+,?\s?)+$`)
+	corsExposeHeaders = regexp.MustCompile(`^(([A-Za-z0-9\-_]+|\*),?\s?)+$`)
+	bodySize          = regexp.MustCompile(`^([0-9]+)([kKmMgG]?)$`)
+)
+
+// readUpstreamHost reads upstream-vhost: a host name or address,
+// optionally with a port.
+func readUpstreamHost(r *reader, a *Annotations) {
+	v, ok := r.get("upstream-vhost")
+	if !ok {
+		return
+	}
+	host, port := v, ""
+	if h, p, found := strings.Cut(v, ":"); found && !strings.Contains(p, ":") {
+		host, port = h, p
+	}
+	_, addrErr := netip.ParseAddr(strings.Trim(host, "[]"))
+	okHost := addrErr == nil || (valid.Host(strings.ToLower(host)) && !strings.HasPrefix(host, "*."))
+	if n, err := strconv.ParseUint(port, 10, 16); port != "" && (err != nil || n == 0) {
+		okHost = false
+	}
+	if !okHost {
+		r.invalid("upstream-vhost", "is not a host name with an optional port", "the Host header is kept")
+		return
+	}
+	a.policy().UpstreamHost = v
+}
+
+// readForwardedPrefix reads x-forwarded-prefix, which ingress-nginx sets
+// only where it rewrites the path.
+func readForwardedPrefix(r *reader, a *Annotations) {
+	v := r.pathValue("x-forwarded-prefix", "/", "no X-Forwarded-Prefix header")
+	if v != "" && a.RewriteTarget == "" {
+		r.issue("x-forwarded-prefix", ir.ReasonAnnotationIgnored, "applies only with rewrite-target, as in ingress-nginx; no X-Forwarded-Prefix header")
+		return
+	}
+	if v != "" {
+		a.policy().ForwardedPrefix = v
+	}
+}
+
+func readReadTimeout(r *reader, a *Annotations) {
+	if d := r.seconds("proxy-read-timeout"); d != 0 {
+		a.policy().ReadTimeout = d
+	}
+}
+
+func readSendTimeout(r *reader, a *Annotations) {
+	if d := r.seconds("proxy-send-timeout"); d != 0 {
+		a.policy().SendTimeout = d
+	}
+}
+
+// readBodySize reads proxy-body-size in nginx's units (k, m, g: powers of
+// 1024). Zero means no limit.
+func readBodySize(r *reader, a *Annotations) {
+	v, ok := r.get("proxy-body-size")
+	if !ok {
+		return
+	}
+	m := bodySize.FindStringSubmatch(v)
+	if m == nil {
+		r.invalid("proxy-body-size", "is not a size such as 8m (k, m and g units)", "no limit")
+		return
+	}
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	if err != nil {
+		return // more digits than any body has bytes: no limit
+	}
+	shift := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30}[strings.ToLower(m[2])]
+	if n > math.MaxUint64>>shift || n == 0 {
+		return // larger than any body, or 0: no limit
+	}
+	a.policy().MaxBodyBytes = n << shift
+}
+
+// readRateLimit reads limit-rps, limit-rpm, limit-burst-multiplier,
+// limit-connections and the addresses exempt from them.
+func readRateLimit(r *reader, a *Annotations) {
+	// Bounds keep the burst (rate times multiplier, plus one) within
+	// Envoy's 32-bit token counts.
+	const maxRate, maxMultiplier = 1 << 20, 1 << 10
+	rl := &RateLimit{BurstMultiplier: 5}
+	// 0, as in ingress-nginx, means no limit.
+	if n, ok := r.number("limit-rps", 0, maxRate); ok {
+		rl.RPS = uint32(n)
+	}
+	if n, ok := r.number("limit-rpm", 0, maxRate); ok {
+		rl.RPM = uint32(n)
+	}
+	if n, ok := r.number("limit-burst-multiplier", 1, maxMultiplier); ok {
+		rl.BurstMultiplier = uint32(n)
+	}
+	if n, ok := r.number("limit-connections", 0, maxRate); ok && n > 0 {
+		rl.Connections = uint32(n)
+		rl.Scope = r.ingress
+	}
+	// An exemption that cannot be read exempts nobody: the limit still
+	// holds for everyone.
+	rl.Exempt, _ = r.aliased("limit-allowlist", "limit-whitelist", "nobody is exempt")
+	if rl.RPS == 0 && rl.RPM == 0 && rl.Connections == 0 {
+		return
+	}
+	a.policy().RateLimit = rl
+}
+
+// readAccess reads the client address ranges. A range that cannot be read
+// makes every request of the Ingress answer 403, rather than let through
+// clients the annotation meant to keep out.
+func readAccess(r *reader, a *Annotations) {
+	const fallback = "every request of the Ingress answers 403"
+	allow, allowOK := r.aliased("allowlist-source-range", "whitelist-source-range", fallback)
+	deny, _, denyOK := r.addresses("denylist-source-range", fallback)
+	switch {
+	case !allowOK || !denyOK:
+		a.policy().Access = &ir.Access{DenyAll: true}
+	case len(allow) > 0 || len(deny) > 0:
+		a.policy().Access = &ir.Access{Allow: allow, Deny: deny}
+	}
+}
+
+// readCORS reads enable-cors and the cors-* annotations, with
+// ingress-nginx's defaults. Values that do not have the documented form
+// fall back to the default, and origins that do not are left out.
+func readCORS(r *reader, a *Annotations) {
+	if !r.boolean("enable-cors", false) {
+		return
+	}
+	c := &CORS{
+		AllowOrigins:     []string{"*"},
+		AllowMethods:     r.pattern("cors-allow-methods", corsMethods, defaultCORSMethods),
+		AllowHeaders:     r.pattern("cors-allow-headers", corsHeaderList, defaultCORSHeaders),
+		ExposeHeaders:    r.pattern("cors-expose-headers", corsExposeHeaders, ""),
+		AllowCredentials: r.boolean("cors-allow-credentials", true),
+		MaxAge:           defaultCORSMaxAge,
+	}
+	if n, ok := r.number("cors-max-age", 0, math.MaxInt32); ok {
+		c.MaxAge = uint32(n)
+	}
+	if v, ok := r.get("cors-allow-origin"); ok {
+		c.AllowOrigins = r.origins(v)
+	}
+	if len(c.AllowOrigins) == 0 {
+		r.issue("cors-allow-origin", ir.ReasonInvalidAnnotation, "no valid origin; CORS is off")
+		return
+	}
+	a.policy().CORS = c
+}
+
+// origins reads cors-allow-origin's comma-separated list.
+func (r *reader) origins(v string) []string {
+	var out []string
+	for _, origin := range strings.Split(v, ",") {
+		origin = strings.TrimSpace(origin)
+		switch {
+		case origin == "*":
+			return []string{"*"}
+		case origin == "":
+		case corsOrigin.MatchString(origin):
+			out = append(out, strings.ToLower(origin))
+		default:
+			r.issue("cors-allow-origin", ir.ReasonInvalidAnnotation, "origin %q is not http(s)://host[:port] (the host may start with *.); left out", origin)
+		}
+	}
+	return out
+}

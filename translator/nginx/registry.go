@@ -1,0 +1,227 @@
+package nginx
+
+import "slices"
+
+// Status is what rukou does with an annotation.
+type Status string
+
+const (
+	// Supported annotations behave as in ingress-nginx.
+	Supported Status = "supported"
+	// Differs marks annotations that behave as in ingress-nginx except
+	// where the entry's note says.
+	Differs Status = "supported with differences"
+	// Refused annotations are never honoured, on purpose, and reported.
+	Refused Status = "refused"
+	// NotYet annotations are not honoured yet, and reported.
+	NotYet Status = "not yet"
+)
+
+// On is the kind of Ingress an annotation is read on.
+type On int
+
+const (
+	// OnPrimary annotations are read on Ingresses that are not canaries;
+	// on a canary they are reported, since its paths follow the primary.
+	OnPrimary On = iota
+	// OnCanary annotations are read on canary Ingresses only.
+	OnCanary
+	// OnBoth annotations are read on either.
+	OnBoth
+)
+
+// Entry is one annotation of ingress-nginx.
+type Entry struct {
+	// Name is the annotation's name without Prefix.
+	Name string
+	// Former is the name it had before, still read when Name is not set.
+	Former string
+	Status Status
+	// Note says, for the docs' table, what differs or what happens.
+	Note string
+	On   On
+	// read reads the annotation into Annotations, with those that
+	// readWith names it; nil when another entry's reader reads it, or
+	// when nothing does.
+	read func(*reader, *Annotations)
+	// readWith names the entry whose reader reads this one too.
+	readWith string
+}
+
+func (e Entry) appliesTo(canary bool) bool {
+	switch e.On {
+	case OnCanary:
+		return canary
+	case OnPrimary:
+		return !canary
+	}
+	return true
+}
+
+// Lookup returns the entry of an annotation, by its name or by its former
+// name.
+func Lookup(name string) (Entry, bool) {
+	i := slices.IndexFunc(Registry, func(e Entry) bool { return e.Name == name || e.Former == name })
+	if i < 0 {
+		return Entry{}, false
+	}
+	return Registry[i], true
+}
+
+// Registry lists every annotation of ingress-nginx's reference (its
+// annotations page and its annotation risk table, which holds the newer
+// names), sorted by name. The readers run in this order, so an annotation
+// that another depends on comes first by name (rewrite-target before
+// x-forwarded-prefix).
+var Registry = []Entry{
+	{Name: "affinity", Status: Supported, Note: "`cookie`, the only type", On: OnBoth, read: readAffinity},
+	{Name: "affinity-canary-behavior", Status: Supported, Note: "`sticky`, `legacy`", On: OnCanary, readWith: "canary"},
+	{Name: "affinity-mode", Status: Differs, Note: "`balanced` only", On: OnBoth, readWith: "affinity"},
+	{Name: "allowlist-source-range", Former: "whitelist-source-range", Status: Supported, read: readAccess},
+	{Name: "app-root", Status: Supported, read: readAppRoot},
+	{Name: "auth-always-set-cookie", Status: NotYet},
+	{Name: "auth-cache-duration", Status: NotYet},
+	{Name: "auth-cache-key", Status: NotYet},
+	{Name: "auth-keepalive", Status: NotYet},
+	{Name: "auth-keepalive-requests", Status: NotYet},
+	{Name: "auth-keepalive-share-vars", Status: NotYet},
+	{Name: "auth-keepalive-timeout", Status: NotYet},
+	{Name: "auth-method", Status: NotYet},
+	{Name: "auth-proxy-set-headers", Status: NotYet},
+	{Name: "auth-realm", Status: NotYet},
+	{Name: "auth-request-redirect", Status: NotYet},
+	{Name: "auth-response-headers", Status: NotYet},
+	{Name: "auth-secret", Status: NotYet},
+	{Name: "auth-secret-type", Status: NotYet},
+	{Name: "auth-signin", Status: NotYet},
+	{Name: "auth-signin-redirect-param", Status: NotYet},
+	{Name: "auth-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "auth-tls-error-page", Status: NotYet},
+	{Name: "auth-tls-match-cn", Status: NotYet},
+	{Name: "auth-tls-pass-certificate-to-upstream", Status: NotYet},
+	{Name: "auth-tls-secret", Status: NotYet, Note: authNote, read: readAuthentication},
+	{Name: "auth-tls-verify-client", Status: NotYet},
+	{Name: "auth-tls-verify-depth", Status: NotYet},
+	{Name: "auth-type", Status: NotYet, Note: authNote, readWith: "auth-tls-secret"},
+	{Name: "auth-url", Status: NotYet, Note: authNote, readWith: "auth-tls-secret"},
+	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` is reported and HTTP applies", read: readProtocol},
+	{Name: "canary", Status: Supported, On: OnBoth, read: readCanary},
+	{Name: "canary-by-cookie", Status: Supported, On: OnCanary, readWith: "canary"},
+	{Name: "canary-by-header", Status: Supported, On: OnCanary, readWith: "canary"},
+	{Name: "canary-by-header-pattern", Status: Differs, Note: "RE2", On: OnCanary, readWith: "canary"},
+	{Name: "canary-by-header-value", Status: Supported, On: OnCanary, readWith: "canary"},
+	{Name: "canary-weight", Status: Supported, On: OnCanary, readWith: "canary"},
+	{Name: "canary-weight-total", Status: Differs, Note: "totals below 100 honoured", On: OnCanary, readWith: "canary"},
+	{Name: "client-body-buffer-size", Status: NotYet},
+	{Name: "configuration-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "connection-proxy-header", Status: NotYet},
+	{Name: "cors-allow-credentials", Status: Supported, readWith: "enable-cors"},
+	{Name: "cors-allow-headers", Status: Supported, readWith: "enable-cors"},
+	{Name: "cors-allow-methods", Status: Supported, readWith: "enable-cors"},
+	{Name: "cors-allow-origin", Status: Differs, Note: "matched completely", readWith: "enable-cors"},
+	{Name: "cors-expose-headers", Status: Supported, readWith: "enable-cors"},
+	{Name: "cors-max-age", Status: Supported, readWith: "enable-cors"},
+	{Name: "custom-headers", Status: NotYet},
+	{Name: "custom-http-errors", Status: NotYet},
+	{Name: "default-backend", Status: NotYet},
+	{Name: "denylist-source-range", Status: Supported, readWith: "allowlist-source-range"},
+	{Name: "disable-proxy-intercept-errors", Status: NotYet},
+	{Name: "enable-access-log", Status: NotYet},
+	{Name: "enable-cors", Status: Differs, Note: "see CORS", read: readCORS},
+	{Name: "enable-global-auth", Status: NotYet, Note: "rukou has no global authentication"},
+	{Name: "enable-influxdb", Status: NotYet},
+	{Name: "enable-modsecurity", Status: NotYet},
+	{Name: "enable-opentelemetry", Status: NotYet},
+	{Name: "enable-opentracing", Status: NotYet},
+	{Name: "enable-owasp-core-rules", Status: NotYet},
+	{Name: "enable-rewrite-log", Status: NotYet},
+	{Name: "fastcgi-index", Status: NotYet},
+	{Name: "fastcgi-params-configmap", Status: NotYet},
+	{Name: "force-ssl-redirect", Status: Differs, Note: "`X-Forwarded-Proto` is not trusted", read: readForceSSLRedirect},
+	{Name: "from-to-www-redirect", Status: Differs, Note: "the path keeps its trailing slash", read: readFromToWWW},
+	{Name: "global-rate-limit", Status: NotYet},
+	{Name: "global-rate-limit-ignored-cidrs", Status: NotYet},
+	{Name: "global-rate-limit-key", Status: NotYet},
+	{Name: "global-rate-limit-window", Status: NotYet},
+	{Name: "http2-push-preload", Status: NotYet},
+	{Name: "influxdb-host", Status: NotYet},
+	{Name: "influxdb-measurement", Status: NotYet},
+	{Name: "influxdb-port", Status: NotYet},
+	{Name: "influxdb-server-name", Status: NotYet},
+	{Name: "limit-allowlist", Former: "limit-whitelist", Status: Supported, readWith: "limit-rps"},
+	{Name: "limit-burst-multiplier", Status: Supported, readWith: "limit-rps"},
+	{Name: "limit-connections", Status: Differs, Note: "counted until the response headers", readWith: "limit-rps"},
+	{Name: "limit-rate", Status: NotYet},
+	{Name: "limit-rate-after", Status: NotYet},
+	{Name: "limit-rpm", Status: Differs, Note: "see Rate limits", readWith: "limit-rps"},
+	{Name: "limit-rps", Status: Differs, Note: "see Rate limits", read: readRateLimit},
+	{Name: "load-balance", Status: NotYet},
+	{Name: "mirror-host", Status: NotYet},
+	{Name: "mirror-request-body", Status: NotYet},
+	{Name: "mirror-target", Status: NotYet},
+	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
+	{Name: "modsecurity-transaction-id", Status: NotYet},
+	{Name: "opentelemetry-operation-name", Status: NotYet},
+	{Name: "opentelemetry-trust-incoming-span", Status: NotYet},
+	{Name: "opentracing-trust-incoming-span", Status: NotYet},
+	{Name: "permanent-redirect", Status: Differs, Note: "of nginx's variables, only a trailing `$request_uri`", read: readRedirect},
+	{Name: "permanent-redirect-code", Status: Differs, Note: "301, 302, 303, 307, 308", readWith: "permanent-redirect"},
+	{Name: "preserve-trailing-slash", Status: Supported, Note: "rukou always preserves the path", read: readPreserveTrailingSlash},
+	{Name: "proxy-body-size", Status: Differs, Note: "no limit by default, body held in memory", read: readBodySize},
+	{Name: "proxy-buffer-size", Status: NotYet},
+	{Name: "proxy-buffering", Status: NotYet},
+	{Name: "proxy-buffers-number", Status: NotYet},
+	{Name: "proxy-connect-timeout", Status: Supported, read: readConnectTimeout},
+	{Name: "proxy-cookie-domain", Status: NotYet},
+	{Name: "proxy-cookie-path", Status: NotYet},
+	{Name: "proxy-http-version", Status: NotYet},
+	{Name: "proxy-max-temp-file-size", Status: NotYet},
+	{Name: "proxy-next-upstream", Status: NotYet},
+	{Name: "proxy-next-upstream-timeout", Status: NotYet},
+	{Name: "proxy-next-upstream-tries", Status: NotYet},
+	{Name: "proxy-read-timeout", Status: Supported, read: readReadTimeout},
+	{Name: "proxy-redirect-from", Status: NotYet},
+	{Name: "proxy-redirect-to", Status: NotYet},
+	{Name: "proxy-request-buffering", Status: NotYet},
+	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout", read: readSendTimeout},
+	{Name: "proxy-ssl-ciphers", Status: NotYet},
+	{Name: "proxy-ssl-name", Status: NotYet},
+	{Name: "proxy-ssl-protocols", Status: NotYet},
+	{Name: "proxy-ssl-secret", Status: NotYet},
+	{Name: "proxy-ssl-server-name", Status: NotYet},
+	{Name: "proxy-ssl-verify", Status: NotYet, Note: "backends over TLS are never verified"},
+	{Name: "proxy-ssl-verify-depth", Status: NotYet},
+	{Name: "relative-redirects", Status: NotYet},
+	{Name: "rewrite-target", Status: Differs, Note: "RE2, `$1` … `$9` only", read: readRewriteTarget},
+	{Name: "satisfy", Status: NotYet},
+	{Name: "server-alias", Status: NotYet},
+	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "service-upstream", Status: NotYet},
+	{Name: "session-cookie-change-on-failure", Status: Differs, Note: "`false` only (Envoy keeps the cookie; the ring picks another endpoint while its own is gone)", On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-conditional-samesite-none", Status: Differs, Note: "reported and ignored: Envoy does not look at the User-Agent", On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-domain", Status: Supported, On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-expires", Status: Differs, Note: "sets `Max-Age`", On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-max-age", Status: Supported, On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-name", Status: Supported, On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-partitioned", Status: Supported, On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-path", Status: Supported, On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-samesite", Status: Supported, On: OnBoth, readWith: "affinity"},
+	{Name: "session-cookie-secure", Status: Supported, Note: "over TLS the cookie is always `Secure`", On: OnBoth, readWith: "affinity"},
+	{Name: "ssl-ciphers", Status: NotYet},
+	{Name: "ssl-passthrough", Status: NotYet},
+	{Name: "ssl-prefer-server-ciphers", Status: NotYet},
+	{Name: "ssl-redirect", Status: Supported, read: readSSLRedirect},
+	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "temporal-redirect", Status: Differs, Note: "of nginx's variables, only a trailing `$request_uri`", readWith: "permanent-redirect"},
+	{Name: "temporal-redirect-code", Status: Differs, Note: "301, 302, 303, 307, 308", readWith: "permanent-redirect"},
+	{Name: "upstream-hash-by", Status: NotYet},
+	{Name: "upstream-hash-by-subset", Status: NotYet},
+	{Name: "upstream-hash-by-subset-size", Status: NotYet},
+	{Name: "upstream-vhost", Status: Supported, read: readUpstreamHost},
+	{Name: "use-port-in-redirects", Status: NotYet},
+	{Name: "use-regex", Status: Differs, Note: "RE2", read: readUseRegex},
+	{Name: "x-forwarded-prefix", Status: Supported, read: readForwardedPrefix},
+}
+
+// authNote is the note of the authentications rukou does not enforce yet.
+const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
