@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/ir"
 )
 
 func ingress(name string, addrs ...string) *networkingv1.Ingress {
@@ -99,7 +100,7 @@ func TestEventsOncePerChange(t *testing.T) {
 	e := &Events{Recorder: rec}
 	broken := ingress("broken")
 	good := ingress("good")
-	diag := translator.Diagnostic{Kind: "Ingress", Namespace: "default", Name: "broken", Field: "spec.rules[0]", Reason: translator.ReasonServiceNotFound, Message: `service "api" not found`}
+	diag := translator.Diagnostic{Kind: "Ingress", Namespace: "default", Name: "broken", Field: "spec.rules[0]", Reason: ir.ReasonServiceNotFound, Message: `service "api" not found`}
 	ingresses := []*networkingv1.Ingress{broken, good}
 	statuses := []translator.IngressStatus{statusOf("broken", true, diag), statusOf("good", true)}
 	for range 3 {

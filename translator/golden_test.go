@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
 )
 
@@ -57,7 +58,14 @@ func goldenDump(t *testing.T, file string) []byte {
 	}
 	store := watcher.NewStore()
 	store.Replace(watcher.DirSource, objs)
-	dump := translateDump(t, store.Input())
+	res, err := translator.Translate(store.Input(), translator.DefaultOptions())
+	if err != nil {
+		t.Fatalf("Translate: %v", err)
+	}
+	dump, err := translator.NewDump(res.Resources, res.Diagnostics)
+	if err != nil {
+		t.Fatalf("NewDump: %v", err)
+	}
 	out, err := dump.YAML()
 	if err != nil {
 		t.Fatalf("Dump.YAML: %v", err)

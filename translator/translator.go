@@ -2,62 +2,55 @@
 // resources and diagnostics. It is a pure function of its input: no I/O, no
 // clocks, no globals, and the same input always gives the same output.
 //
-// Translation runs in two stages: Build makes the routing model (model.go)
-// that holds the Ingress semantics, and Envoy turns that model into protos.
+// It is the one entry point of translation for cmd, xds and status, and a
+// thin one: the Ingress frontend (package ingress, with the annotations of
+// package nginx) builds the routing model of package ir, and the Envoy
+// backend (package envoy) renders that model. docs/architecture.md shows
+// the steps.
 package translator
 
 import (
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
+	"github.com/rukou/rukou/translator/envoy"
+	"github.com/rukou/rukou/translator/ingress"
+	"github.com/rukou/rukou/translator/ir"
 )
 
 // Input is the set of objects one translation reads.
-type Input struct {
-	Ingresses      []*networkingv1.Ingress
-	IngressClasses []*networkingv1.IngressClass
-	Services       []*corev1.Service
-	EndpointSlices []*discoveryv1.EndpointSlice
-	Secrets        []*corev1.Secret
-}
+type Input = ingress.Input
 
 // Options are the settings that shape translation, from rukou serve's flags.
-type Options struct {
-	// IngressClass is the value of the legacy kubernetes.io/ingress.class
-	// annotation that marks an Ingress as ours.
-	IngressClass string
-	// ControllerName is the spec.controller of IngressClasses that are ours.
-	ControllerName string
-	// WatchIngressWithoutClass makes Ingresses without any class ours.
-	WatchIngressWithoutClass bool
-	// ListenAddress is the address Envoy's listeners bind to.
-	ListenAddress string
-	// HTTPPort is the port of Envoy's plain HTTP listener.
-	HTTPPort uint32
-	// HTTPSPort is the port of Envoy's TLS listener.
-	HTTPSPort uint32
-	// HTTPSRedirectPort is the port that redirects from plain HTTP to
-	// HTTPS name: the port clients reach Envoy's TLS listener on.
-	HTTPSRedirectPort uint32
-}
+type Options = ingress.Options
+
+// Resources are the Envoy resources of one translation.
+type Resources = envoy.Resources
+
+// Dump is the printable form of a translation.
+type Dump = envoy.Dump
+
+// Diagnostic reports one thing the translator could not honour.
+type Diagnostic = ir.Diagnostic
+
+// Reason is a short, stable word for why something was not served as
+// written.
+type Reason = ir.Reason
+
+// IngressStatus is what rukou made of one Ingress.
+type IngressStatus = ingress.Status
 
 // DefaultOptions returns the options rukou serve uses when no flag is given.
-func DefaultOptions() Options {
-	return Options{
-		IngressClass:      "rukou",
-		ControllerName:    "rukou.io/ingress-controller",
-		ListenAddress:     "0.0.0.0",
-		HTTPPort:          8080,
-		HTTPSPort:         8443,
-		HTTPSRedirectPort: 443,
-	}
-}
+func DefaultOptions() Options { return ingress.DefaultOptions() }
+
+// NewDump renders resources and diagnostics; private keys never appear.
+func NewDump(res *Resources, diags []Diagnostic) (*Dump, error) { return envoy.NewDump(res, diags) }
 
 // Result is the outcome of one translation.
 type Result struct {
-	Model       *Model
+	// Model is the Ingress frontend's model, which endpoint updates reuse.
+	Model *ingress.Model
+	// Config is the routing model that Resources render.
+	Config      *ir.Config
 	Resources   *Resources
 	Diagnostics []Diagnostic
 	// Ingresses reports on every Ingress of the input, owned or not.
@@ -69,10 +62,11 @@ type Result struct {
 // non-nil only when the generated Envoy configuration fails Envoy's own
 // validation, which is a bug in rukou; callers then keep serving what they had.
 func Translate(in Input, opts Options) (*Result, error) {
-	model, diags := Build(in, opts)
-	res := Envoy(model, opts)
+	model, diags := ingress.Build(in, opts)
+	cfg := ingress.Lower(model, diags, opts)
+	res := envoy.Render(cfg)
 	if err := res.Validate(); err != nil {
 		return nil, fmt.Errorf("generated Envoy configuration is invalid: %w", err)
 	}
-	return &Result{Model: model, Resources: res, Diagnostics: diags, Ingresses: ingressStatuses(in, opts, diags)}, nil
+	return &Result{Model: model, Config: cfg, Resources: res, Diagnostics: diags, Ingresses: ingress.Statuses(in, opts, diags)}, nil
 }

@@ -1,0 +1,46 @@
+package translator
+
+import (
+	"fmt"
+	"slices"
+
+	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
+	"github.com/rukou/rukou/translator/envoy"
+	"github.com/rukou/rukou/translator/ingress"
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// UpdateEndpoints is the fast path for a change that touched only
+// EndpointSlices: it recomputes the endpoints of prev's backends from in and
+// reuses everything else. Listeners, routes, clusters, diagnostics and
+// Ingress statuses cannot depend on endpoints, so they stay as they were.
+// A backend whose endpoints did not change keeps its very assignment object,
+// which the xDS server recognises without encoding it again.
+func UpdateEndpoints(prev *Result, in Input) (*Result, error) {
+	ix := ingress.NewEndpointIndex(in.EndpointSlices)
+	model, cfg, res := *prev.Model, *prev.Config, *prev.Resources
+	n := len(prev.Model.Backends)
+	model.Backends = make([]*ingress.Backend, n)
+	cfg.Clusters = make([]*ir.Cluster, n)
+	res.Endpoints = make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, n)
+	// The model's backends, the clusters and the assignments share one
+	// order: by name.
+	for i, be := range prev.Model.Backends {
+		eps := ix.Endpoints(be)
+		if slices.Equal(eps, be.Endpoints) {
+			model.Backends[i], cfg.Clusters[i], res.Endpoints[i] = be, prev.Config.Clusters[i], prev.Resources.Endpoints[i]
+			continue
+		}
+		nextBackend, nextCluster := *be, *prev.Config.Clusters[i]
+		nextBackend.Endpoints, nextCluster.Endpoints = eps, eps
+		cla := envoy.LoadAssignment(&nextCluster)
+		if err := cla.ValidateAll(); err != nil {
+			return nil, fmt.Errorf("generated Envoy configuration is invalid: cluster load assignment %q: %w", cla.ClusterName, err)
+		}
+		model.Backends[i], cfg.Clusters[i], res.Endpoints[i] = &nextBackend, &nextCluster, cla
+	}
+	out := *prev
+	out.Model, out.Config, out.Resources = &model, &cfg, &res
+	return &out, nil
+}

@@ -1,0 +1,88 @@
+package envoy
+
+import (
+	"math"
+
+	envoy_extensions_filters_http_buffer_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
+	envoy_extensions_filters_http_cors_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	envoy_extensions_filters_http_local_ratelimit_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	envoy_extensions_filters_http_rbac_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	envoy_extensions_filters_http_router_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/rukou/rukou/translator/ir"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// The HTTP filters of every listener. Each does nothing on a route without
+// its per-route configuration, so the filter list never changes and a
+// route's policy never touches a listener.
+const (
+	corsFilter      = "envoy.filters.http.cors"
+	rateLimitFilter = "envoy.filters.http.local_ratelimit"
+	rbacFilter      = "envoy.filters.http.rbac"
+	connLimitFilter = "envoy.filters.http.ext_proc"
+	bufferFilter    = "envoy.filters.http.buffer"
+	routerFilter    = "envoy.filters.http.router"
+)
+
+// rateLimitStatPrefix names the local rate limit's statistics.
+const rateLimitStatPrefix = "rukou_rate_limit"
+
+// httpFilters is the filter chain of every HTTP connection manager, in
+// ingress-nginx's order: CORS, rate limits (nginx's preaccess phase), client
+// address ranges (its access phase), the body size limit, then the router.
+func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+			Name:       name,
+			Disabled:   disabled,
+			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
+		}
+	}
+	return []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
+		// Without a token bucket the filter limits nothing; routes bring
+		// their own.
+		filter(rateLimitFilter, false, &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{StatPrefix: rateLimitStatPrefix}),
+		// Disabled unless a route configures it: it asks rukou's limiter
+		// about each request.
+		filter(connLimitFilter, true, connectionLimiter()),
+		// Without rules the filter enforces nothing.
+		filter(rbacFilter, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
+		// Disabled unless a route configures it: it buffers the body.
+		filter(bufferFilter, true, &envoy_extensions_filters_http_buffer_v3.Buffer{MaxRequestBytes: wrapperspb.UInt32(math.MaxUint32)}),
+		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
+	}
+}
+
+// filterConfigs returns the per-route filter configurations of a policy,
+// or nil when it needs none.
+func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
+	out := map[string]*anypb.Any{}
+	if p.CORS != nil {
+		out[corsFilter] = mustAny(corsPolicy(p.CORS))
+	}
+	if p.RateLimit != nil {
+		out[rateLimitFilter] = mustAny(localRateLimit(p.RateLimit))
+	}
+	if p.ConnectionLimit != nil {
+		out[connLimitFilter] = mustAny(connectionLimit(p.ConnectionLimit))
+	}
+	if p.Access != nil {
+		out[rbacFilter] = mustAny(&envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: accessRules(p.Access)}})
+	}
+	// The buffer filter counts in 32 bits; a larger limit is no limit.
+	if p.MaxBodyBytes != 0 && p.MaxBodyBytes <= math.MaxUint32 {
+		out[bufferFilter] = mustAny(&envoy_extensions_filters_http_buffer_v3.BufferPerRoute{
+			Override: &envoy_extensions_filters_http_buffer_v3.BufferPerRoute_Buffer{Buffer: &envoy_extensions_filters_http_buffer_v3.Buffer{
+				MaxRequestBytes: wrapperspb.UInt32(uint32(p.MaxBodyBytes)),
+			}},
+		})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

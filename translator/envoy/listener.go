@@ -1,0 +1,141 @@
+package envoy
+
+import (
+	"time"
+
+	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	envoy_extensions_filters_listener_tls_inspector_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
+	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/rukou/rukou/translator/ir"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// listener renders a listener that reads its routes over RDS, from the
+// route configuration of its name. Any change to a listener makes Envoy
+// drain its connections, so routes arrive over RDS and certificates over
+// SDS, and the listener itself depends only on its address and on which
+// certificates exist. A TLS listener has a filter chain per certificate;
+// Envoy updates filter chains in place, so adding a TLS host drains no
+// connection of another.
+func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
+	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
+	hcm := mustAny(httpConnectionManager(l.Name, l.Name))
+	filters := func() []*envoy_config_listener_v3.Filter {
+		return []*envoy_config_listener_v3.Filter{{
+			Name:       "envoy.filters.network.http_connection_manager",
+			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcm},
+		}}
+	}
+	if len(l.TLS) == 0 {
+		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
+		return out
+	}
+	// The TLS inspector reads the SNI that picks a filter chain.
+	out.ListenerFilters = []*envoy_config_listener_v3.ListenerFilter{{
+		Name:       "envoy.filters.listener.tls_inspector",
+		ConfigType: &envoy_config_listener_v3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_listener_tls_inspector_v3.TlsInspector{})},
+	}}
+	for _, c := range l.TLS {
+		fc := &envoy_config_listener_v3.FilterChain{
+			Name:    c.Name,
+			Filters: filters(),
+			TransportSocket: &envoy_config_core_v3.TransportSocket{
+				Name:       "envoy.transport_sockets.tls",
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret))},
+			},
+		}
+		if len(c.ServerNames) == 0 {
+			out.DefaultFilterChain = fc
+			continue
+		}
+		fc.FilterChainMatch = &envoy_config_listener_v3.FilterChainMatch{ServerNames: c.ServerNames}
+		out.FilterChains = append(out.FilterChains, fc)
+	}
+	return out
+}
+
+func downstreamTLS(secret string) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
+		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
+			TlsParams: &envoy_extensions_transport_sockets_tls_v3.TlsParameters{
+				TlsMinimumProtocolVersion: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
+			},
+			AlpnProtocols: []string{"h2", "http/1.1"},
+			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
+				Name:      secret,
+				SdsConfig: adsConfigSource(),
+			}},
+		},
+	}
+}
+
+// secret renders a certificate for SDS.
+func secret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.Secret {
+	return &envoy_extensions_transport_sockets_tls_v3.Secret{
+		Name: s.Name,
+		Type: &envoy_extensions_transport_sockets_tls_v3.Secret_TlsCertificate{TlsCertificate: &envoy_extensions_transport_sockets_tls_v3.TlsCertificate{
+			CertificateChain: &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: s.Chain}},
+			PrivateKey:       &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: s.Key}},
+		}},
+	}
+}
+
+// httpConnectionManager is the edge configuration every listener shares.
+// docs/edge.md explains each choice.
+func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager {
+	return &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
+		StatPrefix: statPrefix,
+		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
+			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
+				RouteConfigName: routeName,
+				ConfigSource:    adsConfigSource(),
+			},
+		},
+		HttpFilters: httpFilters(),
+		// Envoy is the edge: the client's address is the peer's address, and
+		// X-Forwarded-For gets it appended, as ingress-nginx does.
+		UseRemoteAddress: wrapperspb.Bool(true),
+		// RFC 3986 normalisation (dot segments) protects path-based routing
+		// from "/public/../admin"; slashes are kept as sent, because merging
+		// them would change what reaches the backend.
+		NormalizePath:                wrapperspb.Bool(true),
+		MergeSlashes:                 false,
+		PathWithEscapedSlashesAction: envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_KEEP_UNCHANGED,
+		CommonHttpProtocolOptions: &envoy_config_core_v3.HttpProtocolOptions{
+			IdleTimeout:                  durationpb.New(5 * time.Minute),
+			HeadersWithUnderscoresAction: envoy_config_core_v3.HttpProtocolOptions_ALLOW,
+		},
+		RequestHeadersTimeout: durationpb.New(60 * time.Second),
+	}
+}
+
+func adsConfigSource() *envoy_config_core_v3.ConfigSource {
+	return &envoy_config_core_v3.ConfigSource{
+		ResourceApiVersion:    envoy_config_core_v3.ApiVersion_V3,
+		ConfigSourceSpecifier: &envoy_config_core_v3.ConfigSource_Ads{Ads: &envoy_config_core_v3.AggregatedConfigSource{}},
+	}
+}
+
+func socketAddress(host string, port uint32) *envoy_config_core_v3.Address {
+	return &envoy_config_core_v3.Address{
+		Address: &envoy_config_core_v3.Address_SocketAddress{SocketAddress: &envoy_config_core_v3.SocketAddress{
+			Address:       host,
+			PortSpecifier: &envoy_config_core_v3.SocketAddress_PortValue{PortValue: port},
+		}},
+	}
+}
+
+// mustAny packs a message into an Any. Marshalling a generated message into
+// memory cannot fail, so a failure is a programming error.
+func mustAny(m proto.Message) *anypb.Any {
+	a, err := anypb.New(m)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}

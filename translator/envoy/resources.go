@@ -1,0 +1,86 @@
+package envoy
+
+import (
+	"fmt"
+
+	envoy_config_cluster_v3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// Resources are the Envoy resources of one translation, each list sorted by
+// name. Every route configuration is referenced by a listener, every cluster
+// by a route and every endpoint assignment belongs to a cluster, so a
+// snapshot of them is consistent for state-of-the-world ADS.
+type Resources struct {
+	Listeners []*envoy_config_listener_v3.Listener
+	Routes    []*envoy_config_route_v3.RouteConfiguration
+	Clusters  []*envoy_config_cluster_v3.Cluster
+	Endpoints []*envoy_config_endpoint_v3.ClusterLoadAssignment
+	Secrets   []*envoy_extensions_transport_sockets_tls_v3.Secret
+}
+
+// validator is what every generated Envoy proto implements (protoc-gen-validate).
+type validator interface{ ValidateAll() error }
+
+// Validate checks every resource with the Envoy API's own validation rules,
+// so that Envoy never has to reject what rukou sends.
+func (r *Resources) Validate() error {
+	check := func(kind, name string, v validator) error {
+		if err := v.ValidateAll(); err != nil {
+			return fmt.Errorf("%s %q: %w", kind, name, err)
+		}
+		return nil
+	}
+	for _, l := range r.Listeners {
+		if err := check("listener", l.Name, l); err != nil {
+			return err
+		}
+	}
+	for _, rc := range r.Routes {
+		if err := check("route configuration", rc.Name, rc); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.Clusters {
+		if err := check("cluster", c.Name, c); err != nil {
+			return err
+		}
+	}
+	for _, e := range r.Endpoints {
+		if err := check("cluster load assignment", e.ClusterName, e); err != nil {
+			return err
+		}
+	}
+	for _, s := range r.Secrets {
+		if err := check("secret", s.Name, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Render turns a routing model into Envoy resources, one to one.
+func Render(cfg *ir.Config) *Resources {
+	r := &Resources{
+		Listeners: make([]*envoy_config_listener_v3.Listener, 0, len(cfg.Listeners)),
+		Routes:    make([]*envoy_config_route_v3.RouteConfiguration, 0, len(cfg.Listeners)),
+		Clusters:  make([]*envoy_config_cluster_v3.Cluster, 0, len(cfg.Clusters)),
+		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
+	}
+	for _, l := range cfg.Listeners {
+		r.Listeners = append(r.Listeners, listener(l))
+		r.Routes = append(r.Routes, routeConfiguration(l))
+	}
+	for _, c := range cfg.Clusters {
+		r.Clusters = append(r.Clusters, cluster(c))
+		r.Endpoints = append(r.Endpoints, LoadAssignment(c))
+	}
+	for _, s := range cfg.Secrets {
+		r.Secrets = append(r.Secrets, secret(s))
+	}
+	return r
+}

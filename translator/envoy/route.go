@@ -1,0 +1,187 @@
+package envoy
+
+import (
+	"strings"
+	"time"
+
+	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// routeConfiguration renders a listener's virtual hosts as the route
+// configuration of the listener's name, which it reads over RDS.
+func routeConfiguration(l *ir.Listener) *envoy_config_route_v3.RouteConfiguration {
+	rc := &envoy_config_route_v3.RouteConfiguration{
+		Name: l.Name,
+		// Hosts match without the port of the Host header.
+		IgnorePortInHostMatching: true,
+		VirtualHosts:             make([]*envoy_config_route_v3.VirtualHost, 0, len(l.VirtualHosts)),
+	}
+	for _, vh := range l.VirtualHosts {
+		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
+		for _, r := range vh.Routes {
+			out.Routes = append(out.Routes, route(r))
+		}
+		rc.VirtualHosts = append(rc.VirtualHosts, out)
+	}
+	return rc
+}
+
+func route(r *ir.Route) *envoy_config_route_v3.Route {
+	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match)}
+	switch {
+	case r.Forward != nil:
+		out.Action = &envoy_config_route_v3.Route_Route{Route: routeAction(r.Forward)}
+	case r.Redirect != nil:
+		out.Action = redirect(r.Redirect)
+	case r.Direct != nil:
+		d := &envoy_config_route_v3.DirectResponseAction{Status: r.Direct.Status}
+		if r.Direct.Body != "" {
+			d.Body = &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: r.Direct.Body}}
+		}
+		out.Action = &envoy_config_route_v3.Route_DirectResponse{DirectResponse: d}
+	}
+	for _, h := range r.RequestHeaders {
+		out.RequestHeadersToAdd = append(out.RequestHeadersToAdd, header(h))
+	}
+	for _, h := range r.ResponseHeaders {
+		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, header(h))
+	}
+	if r.Policy != nil {
+		out.TypedPerFilterConfig = filterConfigs(r.Policy)
+	}
+	return out
+}
+
+func routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
+	out := &envoy_config_route_v3.RouteMatch{}
+	switch p := m.Path; {
+	case p.Kind == ir.PathExact:
+		out.PathSpecifier = &envoy_config_route_v3.RouteMatch_Path{Path: p.Value}
+	case p.Kind == ir.PathRegex:
+		out.PathSpecifier = &envoy_config_route_v3.RouteMatch_SafeRegex{SafeRegex: &envoy_type_matcher_v3.RegexMatcher{Regex: p.Value}}
+	case p.Value == "/":
+		// path_separated_prefix must not end with "/"; "/" matches everything.
+		out.PathSpecifier = &envoy_config_route_v3.RouteMatch_Prefix{Prefix: "/"}
+	default:
+		out.PathSpecifier = &envoy_config_route_v3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: p.Value}
+	}
+	for _, h := range m.Headers {
+		out.Headers = append(out.Headers, headerMatcher(h))
+	}
+	return out
+}
+
+func headerMatcher(h ir.HeaderMatch) *envoy_config_route_v3.HeaderMatcher {
+	sm := &envoy_type_matcher_v3.StringMatcher{MatchPattern: &envoy_type_matcher_v3.StringMatcher_Exact{Exact: h.Exact}}
+	if h.Regex != "" {
+		sm.MatchPattern = &envoy_type_matcher_v3.StringMatcher_SafeRegex{SafeRegex: &envoy_type_matcher_v3.RegexMatcher{Regex: h.Regex}}
+	}
+	return &envoy_config_route_v3.HeaderMatcher{
+		Name:                 h.Name,
+		HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: sm},
+	}
+}
+
+// routeAction renders a forward. A request has no overall timeout, as
+// nginx has none; the idle timeout bounds each silence of the backend
+// instead.
+func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
+	a := &envoy_config_route_v3.RouteAction{Timeout: durationpb.New(0)}
+	if len(f.Backends) == 1 {
+		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: f.Backends[0].Cluster}
+	} else {
+		wc := &envoy_config_route_v3.WeightedCluster{}
+		for _, b := range f.Backends {
+			wc.Clusters = append(wc.Clusters, &envoy_config_route_v3.WeightedCluster_ClusterWeight{Name: b.Cluster, Weight: wrapperspb.UInt32(b.Weight)})
+		}
+		if f.HashPicksBackend {
+			wc.RandomValueSpecifier = &envoy_config_route_v3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}
+		}
+		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
+	}
+	if f.IdleTimeout != 0 {
+		a.RetryPolicy = idleTimeoutPolicy(time.Duration(f.IdleTimeout))
+	}
+	if f.StreamIdleTimeout != 0 {
+		a.IdleTimeout = durationpb.New(time.Duration(f.StreamIdleTimeout))
+	}
+	if rw := f.PathRewrite; rw != nil {
+		a.RegexRewrite = &envoy_type_matcher_v3.RegexMatchAndSubstitute{
+			Pattern:      &envoy_type_matcher_v3.RegexMatcher{Regex: rw.Pattern},
+			Substitution: rw.Substitution,
+		}
+	}
+	if f.HostRewrite != "" {
+		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: f.HostRewrite}
+	}
+	if c := f.SessionCookie; c != nil {
+		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}
+	}
+	return a
+}
+
+// idleTimeoutPolicy is a silence bound in Envoy's terms: the router's
+// per-try idle timeout, which runs from the request's last byte sent
+// upstream to the response's first, and between any two bytes, and
+// answers 504 when the response has not started. It retries nothing.
+func idleTimeoutPolicy(d time.Duration) *envoy_config_route_v3.RetryPolicy {
+	return &envoy_config_route_v3.RetryPolicy{PerTryIdleTimeout: durationpb.New(d), NumRetries: wrapperspb.UInt32(0)}
+}
+
+// sessionCookie is a cookie hash policy: Envoy hashes the cookie to pick
+// an endpoint and, since the TTL is set (zero makes a session cookie),
+// sets it on the response when the request has none.
+func sessionCookie(c *ir.SessionCookie) *envoy_config_route_v3.RouteAction_HashPolicy {
+	cookie := &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{
+		Name: c.Name,
+		Ttl:  durationpb.New(time.Duration(c.TTL)),
+		Path: c.Path,
+	}
+	for _, at := range c.Attributes {
+		cookie.Attributes = append(cookie.Attributes, &envoy_config_route_v3.RouteAction_HashPolicy_CookieAttribute{Name: at.Name, Value: at.Value})
+	}
+	return &envoy_config_route_v3.RouteAction_HashPolicy{
+		PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: cookie},
+	}
+}
+
+// redirectCodes are the codes Envoy can redirect with.
+var redirectCodes = map[uint32]envoy_config_route_v3.RedirectAction_RedirectResponseCode{
+	301: envoy_config_route_v3.RedirectAction_MOVED_PERMANENTLY,
+	302: envoy_config_route_v3.RedirectAction_FOUND,
+	303: envoy_config_route_v3.RedirectAction_SEE_OTHER,
+	307: envoy_config_route_v3.RedirectAction_TEMPORARY_REDIRECT,
+	308: envoy_config_route_v3.RedirectAction_PERMANENT_REDIRECT,
+}
+
+func redirect(rd *ir.Redirect) *envoy_config_route_v3.Route_Redirect {
+	a := &envoy_config_route_v3.RedirectAction{HostRedirect: rd.Host, PortRedirect: rd.Port, ResponseCode: redirectCodes[rd.Code]}
+	if rd.Scheme != "" {
+		a.SchemeRewriteSpecifier = &envoy_config_route_v3.RedirectAction_SchemeRedirect{SchemeRedirect: rd.Scheme}
+	}
+	if rd.Path != "" {
+		a.PathRewriteSpecifier = &envoy_config_route_v3.RedirectAction_PathRedirect{PathRedirect: rd.Path}
+	}
+	a.StripQuery = rd.StripQuery
+	return &envoy_config_route_v3.Route_Redirect{Redirect: a}
+}
+
+// header renders a header to set. Envoy reads the values of headers it
+// adds as format strings, in which "%%" is a literal "%"; a value from the
+// request is the formatter's %REQ(name)%.
+func header(h ir.Header) *envoy_config_core_v3.HeaderValueOption {
+	v := strings.ReplaceAll(h.Value, "%", "%%")
+	if h.FromRequest != "" {
+		v = "%REQ(" + h.FromRequest + ")%"
+	}
+	return &envoy_config_core_v3.HeaderValueOption{
+		Header:       &envoy_config_core_v3.HeaderValue{Key: h.Name, Value: v},
+		AppendAction: envoy_config_core_v3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}
+}

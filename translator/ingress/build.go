@@ -1,0 +1,369 @@
+package ingress
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rukou/rukou/translator/internal/valid"
+	"github.com/rukou/rukou/translator/ir"
+	"github.com/rukou/rukou/translator/nginx"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// builder turns one Input into the routing model. It lives for one call of
+// Build and is not safe for concurrent use.
+type builder struct {
+	opts     Options
+	index    *index
+	diags    []ir.Diagnostic
+	backends map[string]*Backend
+
+	// claimed holds the route that took each host, match and path first;
+	// canaries join these routes.
+	claimed map[routeKey]*Route
+	// kinds holds the upstream settings of each route's backend, which a
+	// canary backend shares.
+	kinds map[*Route]upstreamKind
+	// hosts holds each named host's own routes; hostless holds rules
+	// without a host.
+	hosts    map[string][]*Route
+	hostless []*Route
+	// hostDefaults holds the defaultBackend an Ingress with rules gives to
+	// its own hosts; catchAll is the oldest rule-less defaultBackend.
+	hostDefaults map[string]*Route
+	catchAll     *Route
+	tls          *tlsState
+	// regex holds the hosts in regex mode ("" for rules without a host).
+	regex map[string]bool
+	// appRoots and aliases hold app-root and from-to-www-redirect by host.
+	appRoots map[string]hostSetting
+	aliases  map[string]hostSetting
+}
+
+type routeKey struct {
+	host  string
+	match PathMatch
+	path  string
+}
+
+// ingressRef is an Ingress this controller serves, with its annotations.
+type ingressRef struct {
+	*networkingv1.Ingress
+	// source is namespace/name.
+	source string
+	ann    *nginx.Annotations
+	issues []nginx.Issue
+}
+
+// Build computes the routing model for in. Every rule it cannot honour is
+// reported in the returned diagnostics and left out, or answered with a
+// direct status, without affecting any other rule.
+func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
+	b := &builder{
+		opts:         opts,
+		index:        newIndex(in),
+		backends:     map[string]*Backend{},
+		claimed:      map[routeKey]*Route{},
+		kinds:        map[*Route]upstreamKind{},
+		hosts:        map[string][]*Route{},
+		hostDefaults: map[string]*Route{},
+		tls:          newTLSState(in.Secrets),
+		appRoots:     map[string]hostSetting{},
+		aliases:      map[string]hostSetting{},
+	}
+	ings := b.owned(in.Ingresses)
+	// Regex mode is a property of a host across all its Ingresses, so
+	// every Ingress's annotations are read before any path is added.
+	b.regex = regexHosts(ings)
+	for _, ing := range ings {
+		b.reportAnnotations(ing)
+		b.addTLS(ing.Ingress)
+		if ing.ann.Canary == nil {
+			b.addIngress(ing)
+		}
+	}
+	// After every Ingress's named TLS hosts, so that a name always wins
+	// over a certificate that merely covers the host.
+	for _, ing := range ings {
+		b.inferTLS(ing.Ingress)
+	}
+	for _, ing := range ings {
+		if ing.ann.Canary != nil {
+			b.addCanary(ing)
+		}
+	}
+	return b.model(), b.diags
+}
+
+// owned returns the Ingresses this controller serves, oldest first, so that
+// every "the older one wins" decision falls out of iteration order, with
+// their annotations read.
+func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
+	var out []*ingressRef
+	for _, ing := range all {
+		if owns(ing, b.index.classes, b.opts) {
+			ann, issues := nginx.Read(ing.Annotations, ing.Namespace+"/"+ing.Name)
+			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
+		}
+	}
+	slices.SortFunc(out, func(x, y *ingressRef) int {
+		if c := x.CreationTimestamp.Compare(y.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
+	})
+	return out
+}
+
+func (b *builder) reportField(ing *networkingv1.Ingress, field string, reason ir.Reason, format string, args ...any) {
+	b.diags = append(b.diags, ir.Diagnostic{
+		Kind:      "Ingress",
+		Namespace: ing.Namespace,
+		Name:      ing.Name,
+		Field:     field,
+		Reason:    reason,
+		Message:   fmt.Sprintf(format, args...),
+	})
+}
+
+// reportAnnotations reports what an Ingress's annotations could not honour,
+// once per annotation.
+func (b *builder) reportAnnotations(ing *ingressRef) {
+	for _, is := range ing.issues {
+		b.reportField(ing.Ingress, nginx.Field(is.Name), is.Reason, "%s", is.Msg)
+	}
+	if u := ing.ann.Unservable; u != nil {
+		b.reportField(ing.Ingress, nginx.Field(u.Name), u.Reason, "%s", u.Msg)
+	}
+}
+
+func (b *builder) addIngress(ing *ingressRef) {
+	var ownHosts []string
+	for i, rule := range ing.Spec.Rules {
+		host := strings.ToLower(rule.Host)
+		if host != "" && !valid.Host(host) {
+			b.reportField(ing.Ingress, fmt.Sprintf("spec.rules[%d].host", i), ir.ReasonInvalidHost, "host %q is not a valid DNS name or one-label wildcard", rule.Host)
+			continue
+		}
+		if host != "" && !slices.Contains(ownHosts, host) {
+			ownHosts = append(ownHosts, host)
+		}
+		if rule.HTTP == nil || ing.ann.BadRewrite {
+			continue
+		}
+		for j, p := range rule.HTTP.Paths {
+			b.addPath(ing, fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j), host, p)
+		}
+	}
+	// An Ingress whose rules have no host acts on the virtual host of
+	// hostless rules: its defaultBackend serves their unmatched paths.
+	hostsOrWildcard := ownHosts
+	if len(ownHosts) == 0 && len(ing.Spec.Rules) > 0 {
+		hostsOrWildcard = []string{WildcardHost}
+	}
+	b.addHostRedirects(ing, hostsOrWildcard)
+
+	if ing.Spec.DefaultBackend == nil {
+		return
+	}
+	// The backend is resolved only once the defaultBackend is known to be
+	// used, so that a losing one adds neither a cluster nor diagnostics.
+	route := b.newRoute(ing, PathPrefix, "/")
+	route.Default = true
+	if len(ing.Spec.Rules) == 0 {
+		if b.catchAll != nil {
+			b.reportField(ing.Ingress, "spec.defaultBackend", ir.ReasonConflict, "defaultBackend ignored: Ingress %s is older and already serves as the default backend", b.catchAll.Source)
+			return
+		}
+		b.resolve(ing, "spec.defaultBackend", *ing.Spec.DefaultBackend, route)
+		route.CatchAll = true
+		b.catchAll = route
+		return
+	}
+	var hosts []string
+	for _, host := range hostsOrWildcard {
+		if prev, ok := b.hostDefaults[host]; ok {
+			b.reportField(ing.Ingress, "spec.defaultBackend", ir.ReasonConflict, "defaultBackend ignored for host %q: Ingress %s is older and already sets one", host, prev.Source)
+			continue
+		}
+		hosts = append(hosts, host)
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	b.resolve(ing, "spec.defaultBackend", *ing.Spec.DefaultBackend, route)
+	for _, host := range hosts {
+		b.hostDefaults[host] = route
+	}
+}
+
+// newRoute makes a route of an Ingress with what its annotations ask.
+func (b *builder) newRoute(ing *ingressRef, match PathMatch, path string) *Route {
+	a := ing.ann
+	return &Route{
+		Match: match, Path: path, Source: ing.source,
+		NoSSLRedirect: !a.SSLRedirect, ForceSSLRedirect: a.ForceSSLRedirect,
+		Redirect: a.Redirect, Rewrite: rewriteFor(a, path), Policy: a.Policy,
+	}
+}
+
+func (b *builder) addPath(ing *ingressRef, field, host string, p networkingv1.HTTPIngressPath) {
+	match, path, err := pathMatch(p, b.regex[host])
+	if err != nil {
+		b.reportField(ing.Ingress, field+".path", ir.ReasonInvalidPath, "host %q: %v", host, err)
+		return
+	}
+	key := routeKey{host: host, match: match, path: path}
+	if owner, ok := b.claimed[key]; ok {
+		b.reportField(ing.Ingress, field, ir.ReasonConflict, "host %q path %q (%s) is already served by the older Ingress %s", host, p.Path, match, owner.Source)
+		return
+	}
+	route := b.newRoute(ing, match, path)
+	route.FromHostless = host == ""
+	b.claimed[key] = route
+	b.resolve(ing, field+".backend", p.Backend, route)
+	if host == "" {
+		b.hostless = append(b.hostless, route)
+		return
+	}
+	b.hosts[host] = append(b.hosts[host], route)
+}
+
+// resolve points route at the Backend for an Ingress backend, or makes it
+// answer 503 when that backend cannot be used.
+func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.IngressBackend, route *Route) {
+	if route.Redirect != nil {
+		return // it never reaches a backend
+	}
+	if ing.ann.Unservable != nil {
+		route.DirectStatus = 503 // reported once with the annotations
+		return
+	}
+	kind := kindOf(ing.ann)
+	name, ok := b.backendFor(ing.Ingress, field, backend, kind, "the path answers 503")
+	if !ok {
+		route.DirectStatus = 503
+		return
+	}
+	route.Backend = name
+	b.kinds[route] = kind
+}
+
+// backendFor returns the name of the Backend of an Ingress backend with the
+// given upstream settings, adding it to the model, or reports why there is
+// none and, in the report, what follows.
+func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend networkingv1.IngressBackend, kind upstreamKind, otherwise string) (string, bool) {
+	if backend.Resource != nil {
+		b.reportField(ing, field+".resource", ir.ReasonResourceBackend, "resource backend %s %q is not supported; %s", backend.Resource.Kind, backend.Resource.Name, otherwise)
+		return "", false
+	}
+	if backend.Service == nil {
+		b.reportField(ing, field, ir.ReasonNoBackend, "backend names no Service; %s", otherwise)
+		return "", false
+	}
+	be, err := b.index.backend(ing.Namespace, *backend.Service)
+	if err != nil {
+		b.reportField(ing, field+".service", err.reason, "%s; %s", err.msg, otherwise)
+		return "", false
+	}
+	be.Protocol, be.Affinity, be.ConnectTimeout = kind.protocol, kind.affinity, kind.connectTimeout
+	be.Name = backendName(be.Namespace, be.Service, be.Port, kind)
+	if _, ok := b.backends[be.Name]; !ok {
+		b.backends[be.Name] = be
+	}
+	return be.Name, true
+}
+
+// model assembles the virtual hosts. Envoy picks one virtual host per request
+// and then tries its routes in order, so every named host carries the
+// hostless rules and the default backends after its own rules.
+func (b *builder) model() *Model {
+	m := &Model{}
+	names := make([]string, 0, len(b.hosts)+len(b.hostDefaults))
+	for host := range b.hosts {
+		names = append(names, host)
+	}
+	for host := range b.hostDefaults {
+		if _, ok := b.hosts[host]; !ok && host != WildcardHost {
+			names = append(names, host)
+		}
+	}
+	slices.Sort(names)
+
+	for _, host := range names {
+		routes := slices.Concat(b.hosts[host], b.hostless)
+		sortRoutes(routes)
+		routes = appendDefaults(routes, strings.HasPrefix(host, "*."), b.hostDefaults[host], b.catchAll)
+		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
+	}
+	if len(b.hostless) > 0 || b.catchAll != nil || b.hostDefaults[WildcardHost] != nil {
+		routes := slices.Clone(b.hostless)
+		sortRoutes(routes)
+		routes = appendDefaults(routes, false, b.hostDefaults[WildcardHost], b.catchAll)
+		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: routes})
+	}
+
+	for _, vh := range m.VirtualHosts {
+		if r, ok := b.appRoots[vh.Host]; ok {
+			vh.AppRoot, vh.Source = r.value, r.source
+		}
+	}
+	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
+	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {
+		if (x.Host == WildcardHost) != (y.Host == WildcardHost) {
+			if x.Host == WildcardHost {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(x.Host, y.Host)
+	})
+	for _, be := range b.backends {
+		m.Backends = append(m.Backends, be)
+	}
+	slices.SortFunc(m.Backends, func(x, y *Backend) int { return cmp.Compare(x.Name, y.Name) })
+	m.Certificates = b.tls.certificates()
+	return m
+}
+
+// appendDefaults appends the first default that is set: the host's own
+// default backend, else the catch-all. A wildcard host gets both, because
+// its own default matches only one-label names and deeper names fall
+// through to the catch-all.
+func appendDefaults(routes []*Route, wildcard bool, defaults ...*Route) []*Route {
+	for _, d := range defaults {
+		if d != nil {
+			routes = append(routes, d)
+			if !wildcard {
+				break
+			}
+		}
+	}
+	return routes
+}
+
+// sortRoutes orders routes the way Ingress wants them tried: the longest path
+// first; on a tie Exact before Prefix, then a host's own rule before a
+// hostless one. The sort is stable, so older Ingresses stay first otherwise.
+func sortRoutes(routes []*Route) {
+	slices.SortStableFunc(routes, func(x, y *Route) int {
+		if c := cmp.Compare(len(y.Path), len(x.Path)); c != 0 {
+			return c
+		}
+		if x.Match != y.Match {
+			if x.Match == PathExact {
+				return -1
+			}
+			return 1
+		}
+		if x.FromHostless != y.FromHostless {
+			if !x.FromHostless {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+}

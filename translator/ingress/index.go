@@ -1,0 +1,157 @@
+package ingress
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/rukou/rukou/translator/ir"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// index gives the builder lookups by name over one Input.
+type index struct {
+	classes  map[string]*networkingv1.IngressClass
+	services map[string]*corev1.Service              // namespace/name
+	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
+}
+
+func newIndex(in Input) *index {
+	ix := &index{
+		classes:  make(map[string]*networkingv1.IngressClass, len(in.IngressClasses)),
+		services: make(map[string]*corev1.Service, len(in.Services)),
+		slices:   make(map[string][]*discoveryv1.EndpointSlice, len(in.EndpointSlices)),
+	}
+	for _, c := range in.IngressClasses {
+		ix.classes[c.Name] = c
+	}
+	for _, s := range in.Services {
+		ix.services[s.Namespace+"/"+s.Name] = s
+	}
+	for _, es := range in.EndpointSlices {
+		svc := es.Labels[discoveryv1.LabelServiceName]
+		if svc == "" {
+			continue
+		}
+		key := es.Namespace + "/" + svc
+		ix.slices[key] = append(ix.slices[key], es)
+	}
+	return ix
+}
+
+// backendError is why an Ingress backend cannot be used.
+type backendError struct {
+	reason ir.Reason
+	msg    string
+}
+
+// backend resolves an Ingress's Service backend to a model Backend with its
+// endpoints.
+func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBackend) (*Backend, *backendError) {
+	svc, ok := ix.services[namespace+"/"+ref.Name]
+	if !ok {
+		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %q not found", ref.Name)}
+	}
+	port, ok := servicePort(svc, ref.Port)
+	if !ok {
+		want := ref.Port.Name
+		if want == "" {
+			want = strconv.Itoa(int(ref.Port.Number))
+		}
+		return nil, &backendError{ir.ReasonServicePortNotFound, fmt.Sprintf("service %q has no port %q", ref.Name, want)}
+	}
+	return &Backend{
+		Name:      fmt.Sprintf("%s/%s/%d", namespace, svc.Name, port.Port),
+		Namespace: namespace,
+		Service:   svc.Name,
+		Port:      port.Port,
+		PortName:  port.Name,
+		Endpoints: ix.endpoints(namespace, svc.Name, port.Name),
+	}, nil
+}
+
+func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {
+	for _, p := range svc.Spec.Ports {
+		if (ref.Name != "" && p.Name == ref.Name) || (ref.Name == "" && p.Port == ref.Number) {
+			return p, true
+		}
+	}
+	return corev1.ServicePort{}, false
+}
+
+// endpoints lists the addresses behind a Service port. The EndpointSlice port
+// with the Service port's name gives the target port. Ready endpoints are
+// used; when none is ready, serving endpoints that are terminating are used
+// instead, as kube-proxy does, so a rollout's last pods still get traffic.
+func (ix *index) endpoints(namespace, service, portName string) []ir.Endpoint {
+	var ready, terminating []ir.Endpoint
+	for _, es := range ix.slices[namespace+"/"+service] {
+		if es.AddressType == discoveryv1.AddressTypeFQDN {
+			continue
+		}
+		// Slices read from files are not checked by an API server, and
+		// one endpoint Envoy would refuse must not fail the translation.
+		target, ok := slicePort(es, portName)
+		if !ok || target < 1 || target > 65535 {
+			continue
+		}
+		for _, ep := range es.Endpoints {
+			c := ep.Conditions
+			isReady := c.Ready == nil || *c.Ready
+			isServing := (c.Serving == nil && isReady) || (c.Serving != nil && *c.Serving)
+			isTerminating := c.Terminating != nil && *c.Terminating
+			for _, addr := range ep.Addresses {
+				if _, err := netip.ParseAddr(addr); err != nil {
+					continue
+				}
+				e := ir.Endpoint{Address: addr, Port: target}
+				switch {
+				case isReady:
+					ready = append(ready, e)
+				case isServing && isTerminating:
+					terminating = append(terminating, e)
+				}
+			}
+		}
+	}
+	out := ready
+	if len(out) == 0 {
+		out = terminating
+	}
+	slices.SortFunc(out, func(x, y ir.Endpoint) int {
+		return cmp.Or(cmp.Compare(x.Address, y.Address), cmp.Compare(x.Port, y.Port))
+	})
+	return slices.Compact(out)
+}
+
+func slicePort(es *discoveryv1.EndpointSlice, name string) (int32, bool) {
+	for _, p := range es.Ports {
+		pname := ""
+		if p.Name != nil {
+			pname = *p.Name
+		}
+		if pname == name && p.Port != nil {
+			return *p.Port, true
+		}
+	}
+	return 0, false
+}
+
+// EndpointIndex finds the endpoints of backends in a set of EndpointSlices,
+// for updates that touched only EndpointSlices.
+type EndpointIndex struct{ ix *index }
+
+// NewEndpointIndex indexes slices by Service.
+func NewEndpointIndex(slices []*discoveryv1.EndpointSlice) EndpointIndex {
+	return EndpointIndex{newIndex(Input{EndpointSlices: slices})}
+}
+
+// Endpoints lists the addresses behind a backend's Service port, as Build
+// finds them.
+func (e EndpointIndex) Endpoints(be *Backend) []ir.Endpoint {
+	return e.ix.endpoints(be.Namespace, be.Service, be.PortName)
+}

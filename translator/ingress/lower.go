@@ -1,0 +1,150 @@
+package ingress
+
+import (
+	"time"
+
+	"github.com/rukou/rukou/translator/ir"
+	"github.com/rukou/rukou/translator/nginx"
+)
+
+// The names of the listeners, which are also the names of their route
+// tables.
+const (
+	// HTTPListener is the plain HTTP listener.
+	HTTPListener = "http"
+	// HTTPSListener is the TLS listener, present while any host has TLS.
+	HTTPSListener = "https"
+)
+
+// ingress-nginx's defaults that the lowering writes out.
+const (
+	// readTimeout is the default proxy-read-timeout: how long the backend
+	// may stay silent, before its response starts or between two of its
+	// reads. It bounds no whole request.
+	readTimeout = 60 * time.Second
+	// connectTimeout is the default proxy-connect-timeout.
+	connectTimeout = 5 * time.Second
+)
+
+// streamIdleTimeout is the listeners' stream idle timeout, which rukou
+// leaves at Envoy's default: a stream with no bytes in either direction
+// for this long is closed, unless its route says otherwise.
+const streamIdleTimeout = 5 * time.Minute
+
+// Lower turns the frontend's model into the generic routing model: the
+// plain HTTP listener, where the routes of TLS hosts redirect; the TLS
+// listener with a filter chain per certificate, while any host has TLS;
+// one cluster per backend and the certificates in use.
+func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
+	cfg := &ir.Config{Diagnostics: diags}
+	cfg.Listeners = []*ir.Listener{{
+		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
+		VirtualHosts: lowerHosts(m, true, opts.HTTPSRedirectPort),
+	}}
+	if len(m.Certificates) > 0 {
+		cfg.Listeners = append(cfg.Listeners, &ir.Listener{
+			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
+			TLS:          filterChains(m),
+			VirtualHosts: lowerHosts(m, false, opts.HTTPSRedirectPort),
+		})
+	}
+	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
+	for _, be := range m.Backends {
+		cfg.Clusters = append(cfg.Clusters, lowerBackend(be))
+	}
+	for _, c := range m.Certificates {
+		if n := len(cfg.Secrets); n > 0 && cfg.Secrets[n-1].Name == c.Secret {
+			continue // certificates are sorted by Secret
+		}
+		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
+	}
+	return cfg
+}
+
+// filterChains gives each certificate its chain, chosen by the SNI of its
+// hosts; the default certificate's chain takes the other clients.
+func filterChains(m *Model) []*ir.FilterChain {
+	var out []*ir.FilterChain
+	for _, c := range m.Certificates {
+		fc := &ir.FilterChain{Name: c.Secret, ServerNames: c.Hosts, Secret: c.Secret}
+		if len(c.Hosts) == 0 {
+			fc.Name = "default/" + c.Secret
+		}
+		out = append(out, fc)
+	}
+	return out
+}
+
+// lowerBackend is the cluster of a Service port: backend-protocol picks
+// HTTP/2 for gRPC and TLS (not verified, as ingress-nginx does by default)
+// for HTTPS and GRPCS; session affinity balances by the cookie's hash.
+func lowerBackend(be *Backend) *ir.Cluster {
+	c := &ir.Cluster{
+		Name: be.Name, Protocol: ir.HTTP1, ConnectTimeout: ir.Duration(connectTimeout),
+		LoadBalancer: ir.RoundRobin, Endpoints: be.Endpoints,
+	}
+	if be.ConnectTimeout != 0 {
+		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
+	}
+	if be.Affinity {
+		c.LoadBalancer = ir.RingHash
+	}
+	switch be.Protocol {
+	case nginx.ProtocolHTTPS:
+		c.TLS = &ir.UpstreamTLS{}
+	case nginx.ProtocolGRPC:
+		c.Protocol = ir.HTTP2
+	case nginx.ProtocolGRPCS:
+		c.Protocol, c.TLS = ir.HTTP2, &ir.UpstreamTLS{ALPN: []string{"h2"}}
+	}
+	return c
+}
+
+// lowerHosts lowers the virtual hosts for the plain listener (plain set),
+// where the routes of TLS hosts redirect to HTTPS, or for the TLS one.
+func lowerHosts(m *Model, plain bool, httpsPort uint32) []*ir.VirtualHost {
+	out := make([]*ir.VirtualHost, 0, len(m.VirtualHosts))
+	for _, vh := range m.VirtualHosts {
+		out = append(out, lowerHost(vh, plain, httpsPort))
+	}
+	return out
+}
+
+func lowerHost(vh *VirtualHost, plain bool, httpsPort uint32) *ir.VirtualHost {
+	out := &ir.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
+	if vh.RedirectTo != "" {
+		// from-to-www-redirect: the same URL on the other name, with 308
+		// as ingress-nginx answers. The scheme is kept; the port is not.
+		out.Routes = []*ir.Route{{
+			Match:    ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
+			Redirect: &ir.Redirect{Host: vh.RedirectTo, Code: 308},
+			Source:   vh.Source,
+		}}
+		return out
+	}
+	wildcard := len(vh.Host) > 2 && vh.Host[:2] == "*."
+	if vh.AppRoot != "" {
+		// app-root answers "/" before any rule, as ingress-nginx's server
+		// block does, without the query.
+		match := ir.Match{Path: ir.PathMatch{Kind: ir.PathExact, Value: "/"}}
+		if wildcard {
+			match.Headers = append(match.Headers, oneLabelAuthority(vh.Host))
+		}
+		out.Routes = append(out.Routes, &ir.Route{
+			Match: match, Redirect: &ir.Redirect{Path: vh.AppRoot, StripQuery: true, Code: 302}, Source: vh.Source,
+		})
+	}
+	for _, r := range vh.Routes {
+		match := routeMatch(r)
+		// An Ingress wildcard covers exactly one label, and the domain
+		// "*.foo.com" matches any number, so the host's own rules (and its
+		// own default backend) also check the authority. Hostless rules
+		// and the catch-all apply to any host.
+		if wildcard && !r.FromHostless && !r.CatchAll {
+			match.Headers = append(match.Headers, oneLabelAuthority(vh.Host))
+		}
+		toHTTPS := plain && (vh.TLS && !r.NoSSLRedirect || r.ForceSSLRedirect)
+		out.Routes = append(out.Routes, lowerRoute(r, match, toHTTPS, !plain, httpsPort)...)
+	}
+	return out
+}

@@ -1,0 +1,199 @@
+package ingress
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/rukou/rukou/translator/ir"
+	"github.com/rukou/rukou/translator/nginx"
+)
+
+// lowerRoute lowers one route of the model: a single redirect or direct
+// answer, or the routes that proxy it (a CORS preflight answer, the canary
+// choices, and the route itself), which all share its match. overTLS is
+// set for the routes of the TLS listener.
+func lowerRoute(r *Route, match ir.Match, toHTTPS, overTLS bool, httpsPort uint32) []*ir.Route {
+	var out []*ir.Route
+	if r.Policy != nil && r.Policy.CORS != nil && r.DirectStatus == 0 {
+		// A preflight is answered before any redirect, as ingress-nginx's
+		// CORS block returns before its redirects do.
+		out = append(out, corsPreflight(r.Policy.CORS, match, r.Source))
+	}
+	switch {
+	case r.Redirect != nil:
+		// A fixed redirect answers before the HTTPS redirect, as
+		// ingress-nginx's return comes before its TLS redirect.
+		return append(out, &ir.Route{Match: match, Redirect: fixedRedirect(r.Redirect), Source: r.Source})
+	case toHTTPS:
+		// 308 keeps the method and body, and the path and query stay as
+		// they were, as ingress-nginx redirects. The port is the one
+		// clients use for HTTPS (443 behind a load balancer, the NodePort
+		// otherwise), never the port of the plain request.
+		return append(out, &ir.Route{Match: match, Redirect: &ir.Redirect{Scheme: "https", Port: httpsPort, Code: 308}, Source: r.Source})
+	case r.DirectStatus != 0:
+		return []*ir.Route{{Match: match, Direct: &ir.Direct{Status: r.DirectStatus}, Source: r.Source}}
+	}
+	if c := r.Canary; c != nil {
+		for _, choice := range canaryChoices(r.Backend, c) {
+			m := cloneMatch(match)
+			m.Headers = append(m.Headers, choice.when)
+			out = append(out, proxyRoute(r, m, choice.cluster, overTLS))
+		}
+	}
+	return append(out, proxyRoute(r, match, "", overTLS))
+}
+
+// routeMatch is the path match of a route. In regex mode the rule's path
+// matches case-insensitively from the start of the path, as ingress-nginx's
+// location ~* "^path" does; a route match holds the whole path.
+func routeMatch(r *Route) ir.Match {
+	switch r.Match {
+	case PathExact:
+		return ir.Match{Path: ir.PathMatch{Kind: ir.PathExact, Value: r.Path}}
+	case PathRegex:
+		return ir.Match{Path: ir.PathMatch{Kind: ir.PathRegex, Value: `(?i)(?:` + r.Path + `).*`}}
+	}
+	return ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: r.Path}}
+}
+
+// oneLabelAuthority matches an authority that is exactly one label in front
+// of the wildcard's suffix, with or without a port, in any letter case.
+func oneLabelAuthority(wildcard string) ir.HeaderMatch {
+	suffix := regexp.QuoteMeta(strings.TrimPrefix(wildcard, "*"))
+	return ir.HeaderMatch{Name: ":authority", Regex: `(?i)[^.:]+` + suffix + `(:[0-9]+)?`}
+}
+
+func cloneMatch(m ir.Match) ir.Match {
+	m.Headers = slices.Clone(m.Headers)
+	return m
+}
+
+// fixedRedirect lowers permanent-redirect or temporal-redirect: the URL as
+// given, and the request's path and query unless it keeps them.
+func fixedRedirect(rd *nginx.Redirect) *ir.Redirect {
+	out := &ir.Redirect{Scheme: rd.Scheme, Host: rd.Host, Port: rd.Port, Code: rd.Code}
+	if rd.PathAndQuery != "" {
+		out.Path, out.StripQuery = rd.PathAndQuery, true
+	}
+	return out
+}
+
+// proxyRoute lowers a route that proxies to cluster, or, when cluster is
+// empty, to the route's backend and any canary by weight.
+func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool) *ir.Route {
+	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}, IdleTimeout: ir.Duration(readTimeout)}
+	switch {
+	case cluster != "":
+		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}
+	case r.Canary != nil:
+		fw.Backends = canaryWeights(r.Backend, r.Canary)
+	}
+	if rw := r.Rewrite; rw != nil {
+		fw.PathRewrite = &ir.RegexRewrite{Pattern: `(?i)^(?:` + rw.Pattern + `).*`, Substitution: substitution(rw)}
+	}
+	route := &ir.Route{Match: match, Forward: fw, Source: r.Source}
+	if p := r.Policy; p != nil {
+		applyPolicy(route, p, r, overTLS)
+	}
+	return route
+}
+
+// applyPolicy lowers what an Ingress's annotations ask of a proxied route.
+func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool) {
+	fw := route.Forward
+	read := readTimeout
+	if p.ReadTimeout != 0 {
+		read = p.ReadTimeout
+		fw.IdleTimeout = ir.Duration(read)
+	}
+	if p.SendTimeout != 0 || read > streamIdleTimeout {
+		// Envoy's closest setting to the send timeout is the stream idle
+		// timeout, which also runs while the backend thinks; it is never
+		// shorter than the read timeout, so that a response arriving in
+		// time is never cut. A read timeout longer than the listener's
+		// stream idle timeout raises it too: the read timeout stops at a
+		// WebSocket upgrade, and long-lived streams are then bounded by
+		// the idle timeout alone.
+		fw.StreamIdleTimeout = ir.Duration(max(p.SendTimeout, read))
+	}
+	fw.HostRewrite = p.UpstreamHost
+	if aff := p.Affinity; aff != nil {
+		fw.SessionCookie = sessionCookie(aff, r, overTLS)
+		// The cookie, not chance, picks between the canary and the
+		// primary, so a client that has it stays on one side.
+		fw.HashPicksBackend = len(fw.Backends) > 1 && !r.Canary.Legacy
+	}
+	if p.ForwardedPrefix != "" && r.Rewrite != nil {
+		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})
+	}
+	route.Policy = routePolicy(p)
+	if p.CORS != nil && p.CORS.AllOrigins() {
+		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)
+	}
+}
+
+// routePolicy is what a route's filters check, or nil when nothing.
+func routePolicy(p *nginx.Policy) *ir.Policy {
+	out := &ir.Policy{Access: p.Access, MaxBodyBytes: p.MaxBodyBytes}
+	if p.CORS != nil && !p.CORS.AllOrigins() {
+		out.CORS = corsPolicy(p.CORS)
+	}
+	if rl := p.RateLimit; rl != nil && (rl.RPS != 0 || rl.RPM != 0) {
+		out.RateLimit = &ir.RateLimit{PerSecond: rl.RPS, PerMinute: rl.RPM, BurstMultiplier: rl.BurstMultiplier, Exempt: rl.Exempt}
+	}
+	if rl := p.RateLimit; rl != nil && rl.Connections != 0 {
+		out.ConnectionLimit = &ir.ConnectionLimit{Max: rl.Connections, Scope: rl.Scope, Exempt: rl.Exempt}
+	}
+	if *out == (ir.Policy{}) {
+		return nil
+	}
+	return out
+}
+
+// sessionCookie keeps a client on one endpoint with a cookie. Over TLS the
+// cookie is always Secure, as ingress-nginx makes it.
+func sessionCookie(aff *nginx.Affinity, r *Route, overTLS bool) *ir.SessionCookie {
+	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath}
+	if c.Path == "" {
+		// The rule's path, as ingress-nginx sets it, or "/" for a
+		// regular expression.
+		c.Path = r.Path
+		if r.Match == PathRegex {
+			c.Path = "/"
+		}
+	}
+	if aff.Domain != "" {
+		c.Attributes = append(c.Attributes, ir.CookieAttribute{Name: "Domain", Value: aff.Domain})
+	}
+	if aff.SameSite != "" {
+		c.Attributes = append(c.Attributes, ir.CookieAttribute{Name: "SameSite", Value: aff.SameSite})
+	}
+	if aff.Secure || overTLS {
+		c.Attributes = append(c.Attributes, ir.CookieAttribute{Name: "Secure"})
+	}
+	if aff.Partitioned {
+		c.Attributes = append(c.Attributes, ir.CookieAttribute{Name: "Partitioned"})
+	}
+	return c
+}
+
+// substitution turns a rewrite target into RE2's substitution syntax: $n
+// becomes \n, and a group the pattern does not have becomes nothing, as an
+// unset capture does in nginx. The target holds no backslash.
+func substitution(rw *Rewrite) string {
+	var b strings.Builder
+	t := rw.Target
+	for i := 0; i < len(t); i++ {
+		if t[i] == '$' && i+1 < len(t) && '1' <= t[i+1] && t[i+1] <= '9' {
+			if int(t[i+1]-'0') <= rw.Groups {
+				b.WriteByte('\\')
+				b.WriteByte(t[i+1])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(t[i])
+	}
+	return b.String()
+}
