@@ -35,7 +35,9 @@ func readForceSSLRedirect(r *reader, a *Annotations) {
 
 // readPreserveTrailingSlash only checks the value: rukou's HTTPS redirect
 // always keeps the path as sent, which is what "true" asks.
-func readPreserveTrailingSlash(r *reader, _ *Annotations) { r.boolean("preserve-trailing-slash", false) }
+func readPreserveTrailingSlash(r *reader, _ *Annotations) {
+	r.boolean("preserve-trailing-slash", false)
+}
 
 func readUseRegex(r *reader, a *Annotations) { a.UseRegex = r.boolean("use-regex", false) }
 
