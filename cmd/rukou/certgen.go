@@ -16,6 +16,8 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,13 +42,31 @@ type certgenConfig struct {
 	validity, renewBefore  time.Duration
 }
 
-func runCertgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("certgen", stderr)
+func newCertgenCmd() *cobra.Command {
 	cfg := certgenConfig{}
 	var kubeconfig string
-	ns := ownNamespace()
-	fs.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
-	fs.StringVar(&cfg.namespace, "namespace", ns, "namespace of the Secrets ($POD_NAMESPACE when set)")
+	cmd := &cobra.Command{
+		Use:   "certgen",
+		Short: "Create the Secrets for mTLS between Envoy and rukou, when missing or near expiry",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.renewBefore >= cfg.validity {
+				return fmt.Errorf("--renew-before %v must be shorter than --validity %v", cfg.renewBefore, cfg.validity)
+			}
+			rc, err := restConfig(kubeconfig)
+			if err != nil {
+				return err
+			}
+			client, err := kubernetes.NewForConfig(rc)
+			if err != nil {
+				return fmt.Errorf("kubernetes client: %w", err)
+			}
+			return certgen(cmd.Context(), client, cfg, time.Now, cmd.OutOrStdout())
+		},
+	}
+	fs := cmd.Flags()
+	kubeconfigFlag(fs, &kubeconfig)
+	fs.StringVar(&cfg.namespace, "namespace", ownNamespace(), "namespace of the Secrets ($POD_NAMESPACE when set)")
 	fs.StringVar(&cfg.caSecret, "ca-secret", "rukou-xds-ca", "Secret (Opaque) that holds the CA's certificate and key, ca.crt and ca.key")
 	fs.StringVar(&cfg.serverSecret, "server-secret", "rukou-xds-server", "kubernetes.io/tls Secret of rukou's xDS server certificate (tls.crt, tls.key, ca.crt)")
 	fs.StringVar(&cfg.clientSecret, "client-secret", "rukou-xds-client", "kubernetes.io/tls Secret of Envoy's client certificate (tls.crt, tls.key, ca.crt)")
@@ -54,24 +74,7 @@ func runCertgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.DurationVar(&cfg.validity, "validity", 5*365*24*time.Hour, "how long new certificates are valid")
 	fs.DurationVar(&cfg.renewBefore, "renew-before", 90*24*time.Hour, "replace a certificate that expires within this time")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if cfg.renewBefore >= cfg.validity {
-		return fmt.Errorf("--renew-before %v must be shorter than --validity %v", cfg.renewBefore, cfg.validity)
-	}
-	rc, err := restConfig(kubeconfig)
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	return certgen(ctx, client, cfg, time.Now, stdout)
+	return cmd
 }
 
 // certgen makes the Secrets agree with cfg, writing only what is missing or

@@ -3,15 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -24,26 +24,16 @@ import (
 )
 
 // translationFlags registers the flags that shape translation; serve and
-// translate share them so that both see the same routing.
-func translationFlags(fs *flag.FlagSet, opts *translator.Options) {
-	fs.StringVar(&opts.IngressClass, "ingress-class", defaultIngressClass, "value of the legacy kubernetes.io/ingress.class annotation that selects rukou")
-	fs.StringVar(&opts.ControllerName, "controller-name", defaultControllerName, "spec.controller of the IngressClasses rukou serves")
-	fs.BoolVar(&opts.WatchIngressWithoutClass, "watch-ingress-without-class", false, "also serve Ingresses that name no class")
-	fs.StringVar(&opts.ListenAddress, "envoy-listen-address", defaultListenAddress, "address Envoy's listeners bind to")
-	fs.Func("envoy-http-port", fmt.Sprintf("port of Envoy's HTTP listener (default %d)", defaultHTTPPort), portFlag(&opts.HTTPPort))
-	fs.Func("envoy-https-port", fmt.Sprintf("port of Envoy's HTTPS listener (default %d)", defaultHTTPSPort), portFlag(&opts.HTTPSPort))
-	fs.Func("https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener (default 443)", portFlag(&opts.HTTPSRedirectPort))
-}
-
-func portFlag(dst *uint32) func(string) error {
-	return func(s string) error {
-		var p uint32
-		if _, err := fmt.Sscan(s, &p); err != nil || p == 0 || p > 65535 {
-			return fmt.Errorf("%q is not a port number", s)
-		}
-		*dst = p
-		return nil
-	}
+// translate share them so that both see the same routing. Their defaults
+// are those already in opts (translator.DefaultOptions).
+func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
+	fs.StringVar(&opts.IngressClass, "ingress-class", opts.IngressClass, "value of the legacy kubernetes.io/ingress.class annotation that selects rukou")
+	fs.StringVar(&opts.ControllerName, "controller-name", opts.ControllerName, "spec.controller of the IngressClasses rukou serves")
+	fs.BoolVar(&opts.WatchIngressWithoutClass, "watch-ingress-without-class", opts.WatchIngressWithoutClass, "also serve Ingresses that name no class")
+	fs.StringVar(&opts.ListenAddress, "envoy-listen-address", opts.ListenAddress, "address Envoy's listeners bind to")
+	fs.Var(portValue{&opts.HTTPPort}, "envoy-http-port", "port of Envoy's HTTP listener")
+	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
+	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
 }
 
 type serveConfig struct {
@@ -61,7 +51,7 @@ type serveConfig struct {
 // xdsTLSConfig are the files that put the xDS server behind TLS.
 type xdsTLSConfig struct{ cert, key, ca string }
 
-func xdsTLSFlags(fs *flag.FlagSet, cfg *xdsTLSConfig) {
+func xdsTLSFlags(fs *pflag.FlagSet, cfg *xdsTLSConfig) {
 	fs.StringVar(&cfg.cert, "xds-tls-cert", "", "certificate file of the xDS server (serves xDS over TLS; with --xds-tls-key)")
 	fs.StringVar(&cfg.key, "xds-tls-key", "", "private key file of --xds-tls-cert")
 	fs.StringVar(&cfg.ca, "xds-tls-ca", "", "CA file; Envoys must present a client certificate it signed (mutual TLS)")
@@ -83,32 +73,39 @@ func (c xdsTLSConfig) serverOptions() ([]grpc.ServerOption, error) {
 	return []grpc.ServerOption{opt}, nil
 }
 
-func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
+func newServeCmd() *cobra.Command {
 	cfg := serveConfig{opts: translator.DefaultOptions()}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the control plane",
+		Long: `Run the control plane: watch the cluster (--kubeconfig, else the in-cluster
+config, else $KUBECONFIG) or a directory of manifests (--watch-dir), and serve
+the Envoy configuration over xDS.`,
+		Example: `  rukou serve --watch-dir examples
+  rukou serve --kubeconfig ~/.kube/config --watch-namespace shop`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(cmd.ErrOrStderr(), cfg.logLevel, cfg.logFormat)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, log)
+		},
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&cfg.xdsAddress, "xds-address", defaultXDSAddress, "address of the xDS (gRPC ADS) server")
 	fs.StringVar(&cfg.opsAddress, "ops-address", defaultOpsAddress, "address of /metrics, /healthz, /readyz and /debug/")
-	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
+	kubeconfigFlag(fs, &cfg.kubeconfig)
 	fs.StringVar(&cfg.watchDir, "watch-dir", "", "serve the manifests in this directory instead of a cluster, and follow its changes")
 	fs.StringVar(&cfg.namespace, "watch-namespace", "", "watch only this namespace (default: all)")
 	fs.Float64Var(&cfg.kubeQPS, "kube-api-qps", 50, "requests per second rukou may send to the API server (status, Events)")
 	fs.IntVar(&cfg.kubeBurst, "kube-api-burst", 100, "bursts of requests to the API server")
-	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	logLevelFlag(fs, &cfg.logLevel)
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	translationFlags(fs, &cfg.opts)
 	clusterFlags(fs, &cfg.cluster)
 	xdsTLSFlags(fs, &cfg.xdsTLS)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	log, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg, log)
+	return cmd
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
