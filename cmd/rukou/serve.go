@@ -8,7 +8,6 @@ import (
 	"net"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -121,16 +120,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// Listen first, so that a busy port fails at once rather than after the
-	// caches have synced.
-	xdsLis, err := net.Listen("tcp", cfg.xdsAddress)
+	xdsLis, opsLis, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("xds address: %w", err)
-	}
-	opsLis, err := net.Listen("tcp", cfg.opsAddress)
-	if err != nil {
-		xdsLis.Close()
-		return fmt.Errorf("ops address: %w", err)
+		return err
 	}
 
 	store := watcher.NewStore()
@@ -146,75 +138,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis, xdsOpts...) })
 
 	if cfg.watchDir != "" {
-		dir := &watcher.Dir{Path: cfg.watchDir, Store: store, Log: log}
-		if err := dir.Scan(); err != nil {
-			return fmt.Errorf("watch dir: %w", err)
-		}
-		state.sourceErrors = dir.Errors
-		wg.Go(func() { dir.Run(ctx) })
-		log.Info("watching manifests", "dir", cfg.watchDir)
+		err = watchDir(ctx, &wg, cfg.watchDir, store, state, log)
 	} else {
-		rc, err := restConfig(cfg.kubeconfig)
-		if err != nil {
-			return err
-		}
-		rc.QPS, rc.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
-		client, err := kubernetes.NewForConfig(rc)
-		if err != nil {
-			return fmt.Errorf("kubernetes client: %w", err)
-		}
-		kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, Store: store, Log: log}
-		if err := kube.Start(ctx); err != nil {
-			return err
-		}
-		log.Info("watching cluster", "host", rc.Host, "namespace", cfg.namespace)
-		if _, err := cfg.cluster.addresses(client); err != nil {
-			return err
-		}
-		wg.Go(func() {
-			if err := runClusterWriter(ctx, client, cfg.cluster, store, state, ops.registry, log); err != nil {
-				errs <- err
-			}
-		})
+		err = watchCluster(ctx, &wg, cfg, store, state, ops, log, errs)
+	}
+	if err != nil {
+		return err
 	}
 
-	// failed is set while the last rebuild was not served: its changes are
-	// then not in the previous result, and the next rebuild must be full.
-	failed := true
-	rebuild := func() {
-		start := time.Now()
-		changed := store.TakeChanges()
-		prev := state.result()
-		var res *translator.Result
-		var err error
-		if prev != nil && !failed && watcher.OnlyEndpoints(changed) {
-			// Only EndpointSlices changed: listeners, routes and clusters
-			// cannot have, so only endpoints are read and recomputed.
-			res, err = translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
-		} else {
-			res, err = translator.Translate(store.Input(), cfg.opts)
-		}
-		if err != nil {
-			failed = true
-			ops.observeRebuild(time.Since(start), err)
-			log.Error("translation failed; still serving the previous configuration", "error", err)
+	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error { return xdsServer.Update(ctx, res.Resources) })
+	rb.done = func(r rebuild) {
+		ops.observeRebuild(r.elapsed, r.err)
+		if r.err != nil {
+			log.Error("configuration not served; still serving the previous one", "error", r.err)
 			return
 		}
-		err = xdsServer.Update(ctx, res.Resources)
-		ops.observeRebuild(time.Since(start), err)
-		if err != nil {
-			failed = true
-			log.Error("snapshot not served; still serving the previous configuration", "error", err)
-			return
-		}
-		failed = false
-		state.set(res)
-		log.Debug("configuration updated", "elapsed", time.Since(start), "clusters", len(res.Resources.Clusters), "endpointsOnly", watcher.OnlyEndpoints(changed))
+		state.set(r.res)
+		log.Debug("configuration updated", "elapsed", r.elapsed, "clusters", len(r.res.Resources.Clusters), "endpointsOnly", r.endpointsOnly)
 	}
-	rebuild()
+	rb.rebuild()
 	log.Info("serving", "xds", xdsLis.Addr().String(), "ops", opsLis.Addr().String())
-	// A burst of changes makes one rebuild: 100 ms of quiet, or 1 s at most.
-	wg.Go(func() { watcher.Batch(ctx, store.Changes(), 100*time.Millisecond, time.Second, rebuild) })
+	wg.Go(func() { rb.run(ctx, store.Changes()) })
 
 	select {
 	case <-ctx.Done():
@@ -224,6 +168,61 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		cancel()
 		return err
 	}
+}
+
+// listen opens the xDS and ops ports first, so that a busy port fails at
+// once rather than after the caches have synced.
+func listen(cfg serveConfig) (xdsLis, opsLis net.Listener, err error) {
+	xdsLis, err = net.Listen("tcp", cfg.xdsAddress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("xds address: %w", err)
+	}
+	opsLis, err = net.Listen("tcp", cfg.opsAddress)
+	if err != nil {
+		xdsLis.Close()
+		return nil, nil, fmt.Errorf("ops address: %w", err)
+	}
+	return xdsLis, opsLis, nil
+}
+
+// watchDir fills store from the manifests in dir and follows their changes.
+func watchDir(ctx context.Context, wg *sync.WaitGroup, dir string, store *watcher.Store, st *state, log *slog.Logger) error {
+	d := &watcher.Dir{Path: dir, Store: store, Log: log}
+	if err := d.Scan(); err != nil {
+		return fmt.Errorf("watch dir: %w", err)
+	}
+	st.sourceErrors = d.Errors
+	wg.Go(func() { d.Run(ctx) })
+	log.Info("watching manifests", "dir", dir)
+	return nil
+}
+
+// watchCluster fills store from the cluster's informers, and writes Ingress
+// status and Events back while this replica leads.
+func watchCluster(ctx context.Context, wg *sync.WaitGroup, cfg serveConfig, store *watcher.Store, st *state, ops *ops, log *slog.Logger, errs chan<- error) error {
+	rc, err := restConfig(cfg.kubeconfig)
+	if err != nil {
+		return err
+	}
+	rc.QPS, rc.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, Store: store, Log: log}
+	if err := kube.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("watching cluster", "host", rc.Host, "namespace", cfg.namespace)
+	if _, err := cfg.cluster.addresses(client); err != nil {
+		return err
+	}
+	wg.Go(func() {
+		if err := runClusterWriter(ctx, client, cfg.cluster, store, st, ops.registry, log); err != nil {
+			errs <- err
+		}
+	})
+	return nil
 }
 
 // restConfig finds the cluster: --kubeconfig, else the in-cluster config,
