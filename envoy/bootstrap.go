@@ -73,82 +73,34 @@ type BootstrapConfig struct {
 // API, and one static cluster to rukou over which everything else arrives
 // by ADS.
 func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error) {
-	xdsHost, xdsPort, err := splitHostPort(cfg.XDSAddress)
+	addrs, err := bootstrapAddresses(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("xds address: %w", err)
+		return nil, err
 	}
-	adminHost, adminPort, err := splitHostPort(cfg.AdminAddress)
+	apiType, err := adsAPIType(cfg.Mode)
 	if err != nil {
-		return nil, fmt.Errorf("admin address: %w", err)
-	}
-	apiType := envoy_config_core_v3.ApiConfigSource_DELTA_GRPC
-	switch cfg.Mode {
-	case Delta, "":
-	case SotW:
-		apiType = envoy_config_core_v3.ApiConfigSource_GRPC
-	default:
-		return nil, fmt.Errorf("xds mode %q: want %q or %q", cfg.Mode, Delta, SotW)
+		return nil, err
 	}
 	if (cfg.XDSCert == "") != (cfg.XDSKey == "") {
 		return nil, fmt.Errorf("xds client certificate and key must be given together")
 	}
-	var readyHost string
-	var readyPort uint32
-	if cfg.ReadyAddress != "" {
-		if readyHost, readyPort, err = splitHostPort(cfg.ReadyAddress); err != nil {
-			return nil, fmt.Errorf("ready address: %w", err)
-		}
-		if readyHost == adminHost && readyPort == adminPort {
-			return nil, fmt.Errorf("ready address %s is the admin address", cfg.ReadyAddress)
-		}
-	}
-	limiter, err := limiterCluster(cfg, xdsHost, xdsPort)
+	limiter, err := limiterCluster(cfg, addrs.xds.host, addrs.xds.port)
 	if err != nil {
 		return nil, err
-	}
-	maxConns := cfg.MaxConnections
-	if maxConns == 0 {
-		maxConns = 50000
-	}
-
-	ads := &envoy_config_core_v3.ConfigSource{
-		ResourceApiVersion:    envoy_config_core_v3.ApiVersion_V3,
-		ConfigSourceSpecifier: &envoy_config_core_v3.ConfigSource_Ads{Ads: &envoy_config_core_v3.AggregatedConfigSource{}},
 	}
 	b := &envoy_config_bootstrap_v3.Bootstrap{
 		Node: &envoy_config_core_v3.Node{Id: cfg.NodeID, Cluster: "rukou"},
 		Admin: &envoy_config_bootstrap_v3.Admin{
-			Address: socketAddress(adminHost, adminPort),
+			Address: socketAddress(addrs.admin.host, addrs.admin.port),
 		},
-		DynamicResources: &envoy_config_bootstrap_v3.Bootstrap_DynamicResources{
-			AdsConfig: &envoy_config_core_v3.ApiConfigSource{
-				ApiType:                   apiType,
-				TransportApiVersion:       envoy_config_core_v3.ApiVersion_V3,
-				SetNodeOnFirstMessageOnly: true,
-				GrpcServices: []*envoy_config_core_v3.GrpcService{{
-					TargetSpecifier: &envoy_config_core_v3.GrpcService_EnvoyGrpc_{
-						EnvoyGrpc: &envoy_config_core_v3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
-					},
-				}},
-			},
-			LdsConfig: ads,
-			CdsConfig: ads,
-		},
+		DynamicResources: adsResources(apiType),
 		StaticResources: &envoy_config_bootstrap_v3.Bootstrap_StaticResources{
-			Clusters: []*envoy_config_cluster_v3.Cluster{xdsCluster(cfg, xdsHost, xdsPort), limiter},
+			Clusters: []*envoy_config_cluster_v3.Cluster{xdsCluster(cfg, addrs.xds.host, addrs.xds.port), limiter},
 		},
-		// A cap on downstream connections keeps one flood from exhausting
-		// file descriptors and memory (Envoy warns at start without one).
-		OverloadManager: &envoy_config_overload_v3.OverloadManager{
-			ResourceMonitors: []*envoy_config_overload_v3.ResourceMonitor{{
-				Name: "envoy.resource_monitors.global_downstream_max_connections",
-				ConfigType: &envoy_config_overload_v3.ResourceMonitor_TypedConfig{TypedConfig: mustAny(
-					&envoy_extensions_resource_monitors_downstream_connections_v3.DownstreamConnectionsConfig{MaxActiveDownstreamConnections: maxConns})},
-			}},
-		},
+		OverloadManager: overloadManager(cfg.MaxConnections),
 	}
 	if cfg.ReadyAddress != "" {
-		l, c := readyResources(adminHost, adminPort, readyHost, readyPort)
+		l, c := readyResources(addrs.admin.host, addrs.admin.port, addrs.ready.host, addrs.ready.port)
 		b.StaticResources.Listeners = append(b.StaticResources.Listeners, l)
 		b.StaticResources.Clusters = append(b.StaticResources.Clusters, c)
 	}
@@ -156,6 +108,89 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 		return nil, fmt.Errorf("bootstrap is invalid: %w", err)
 	}
 	return b, nil
+}
+
+// hostPort is an address split into its host and port.
+type hostPort struct {
+	host string
+	port uint32
+}
+
+// addresses are the addresses of a bootstrap; ready is zero without
+// BootstrapConfig.ReadyAddress.
+type addresses struct{ xds, admin, ready hostPort }
+
+// bootstrapAddresses splits the addresses of cfg and says which one is
+// wrong.
+func bootstrapAddresses(cfg BootstrapConfig) (addresses, error) {
+	var a addresses
+	var err error
+	if a.xds.host, a.xds.port, err = splitHostPort(cfg.XDSAddress); err != nil {
+		return a, fmt.Errorf("xds address: %w", err)
+	}
+	if a.admin.host, a.admin.port, err = splitHostPort(cfg.AdminAddress); err != nil {
+		return a, fmt.Errorf("admin address: %w", err)
+	}
+	if cfg.ReadyAddress == "" {
+		return a, nil
+	}
+	if a.ready.host, a.ready.port, err = splitHostPort(cfg.ReadyAddress); err != nil {
+		return a, fmt.Errorf("ready address: %w", err)
+	}
+	if a.ready == a.admin {
+		return a, fmt.Errorf("ready address %s is the admin address", cfg.ReadyAddress)
+	}
+	return a, nil
+}
+
+// adsAPIType is the ADS API type of mode; delta when mode is empty.
+func adsAPIType(mode Mode) (envoy_config_core_v3.ApiConfigSource_ApiType, error) {
+	switch mode {
+	case Delta, "":
+		return envoy_config_core_v3.ApiConfigSource_DELTA_GRPC, nil
+	case SotW:
+		return envoy_config_core_v3.ApiConfigSource_GRPC, nil
+	}
+	return 0, fmt.Errorf("xds mode %q: want %q or %q", mode, Delta, SotW)
+}
+
+// adsResources has Envoy take listeners and clusters, and through them
+// everything else, over one ADS stream to the xDS cluster.
+func adsResources(apiType envoy_config_core_v3.ApiConfigSource_ApiType) *envoy_config_bootstrap_v3.Bootstrap_DynamicResources {
+	ads := &envoy_config_core_v3.ConfigSource{
+		ResourceApiVersion:    envoy_config_core_v3.ApiVersion_V3,
+		ConfigSourceSpecifier: &envoy_config_core_v3.ConfigSource_Ads{Ads: &envoy_config_core_v3.AggregatedConfigSource{}},
+	}
+	return &envoy_config_bootstrap_v3.Bootstrap_DynamicResources{
+		AdsConfig: &envoy_config_core_v3.ApiConfigSource{
+			ApiType:                   apiType,
+			TransportApiVersion:       envoy_config_core_v3.ApiVersion_V3,
+			SetNodeOnFirstMessageOnly: true,
+			GrpcServices: []*envoy_config_core_v3.GrpcService{{
+				TargetSpecifier: &envoy_config_core_v3.GrpcService_EnvoyGrpc_{
+					EnvoyGrpc: &envoy_config_core_v3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
+				},
+			}},
+		},
+		LdsConfig: ads,
+		CdsConfig: ads,
+	}
+}
+
+// overloadManager caps downstream connections at maxConns (50,000 when
+// zero). A cap keeps one flood from exhausting file descriptors and memory
+// (Envoy warns at start without one).
+func overloadManager(maxConns int64) *envoy_config_overload_v3.OverloadManager {
+	if maxConns == 0 {
+		maxConns = 50000
+	}
+	return &envoy_config_overload_v3.OverloadManager{
+		ResourceMonitors: []*envoy_config_overload_v3.ResourceMonitor{{
+			Name: "envoy.resource_monitors.global_downstream_max_connections",
+			ConfigType: &envoy_config_overload_v3.ResourceMonitor_TypedConfig{TypedConfig: mustAny(
+				&envoy_extensions_resource_monitors_downstream_connections_v3.DownstreamConnectionsConfig{MaxActiveDownstreamConnections: maxConns})},
+		}},
+	}
 }
 
 func xdsCluster(cfg BootstrapConfig, host string, port uint32) *envoy_config_cluster_v3.Cluster {

@@ -1,19 +1,32 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/rukou/rukou/envoy"
 )
 
-func runBootstrap(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bootstrap", stderr)
+func newBootstrapCmd() *cobra.Command {
 	var cfg envoy.BootstrapConfig
-	var mode, out, copyTo string
+	var out, copyTo string
+	mode := newChoice(string(envoy.Delta), string(envoy.Delta), string(envoy.SotW))
+	cmd := &cobra.Command{
+		Use:   "bootstrap -o FILE",
+		Short: "Write an Envoy bootstrap that connects to rukou over ADS",
+		Example: `  rukou bootstrap --xds-address 127.0.0.1:18000 -o bootstrap.yaml
+  rukou bootstrap --xds-address=rukou.rukou-system.svc:18000 --xds-ca=ca.crt -o -`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Mode = envoy.Mode(mode.value)
+			return bootstrap(cmd.OutOrStdout(), cfg, out, copyTo)
+		},
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&cfg.XDSAddress, "xds-address", defaultBootstrapXDS, "rukou's xDS address, HOST:PORT (HOST may be a DNS name)")
 	fs.StringVar(&cfg.AdminAddress, "admin-address", defaultAdminAddress, "address of Envoy's admin API")
 	fs.StringVar(&cfg.NodeID, "node-id", defaultNodeID, "Envoy node id, as shown on rukou's /debug pages")
@@ -24,15 +37,14 @@ func runBootstrap(_ context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.LimiterAddress, "limiter-address", "", "HOST:PORT of a \"rukou limiter\" beside Envoy, which counts requests for limit-connections (default: ask rukou at --xds-address)")
 	fs.StringVar(&cfg.ReadyAddress, "ready-address", "", "HOST:PORT of a listener that serves only GET /ready from the admin API, for probes that cannot reach the admin address (default: none)")
 	fs.StringVar(&copyTo, "copy-binary", "", "also copy this rukou binary to this path, so that a container without rukou (Envoy's) can run \"rukou drain\"")
-	fs.StringVar(&mode, "xds-mode", string(envoy.Delta), "ADS flavour: delta or sotw (state of the world)")
-	fs.StringVar(&out, "o", "-", "output file; - for stdout")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	cfg.Mode = envoy.Mode(mode)
+	fs.Var(mode, "xds-mode", "ADS flavour: delta or sotw (state of the world)")
+	fs.StringVarP(&out, "output", "o", "-", "output file; - for stdout")
+	return cmd
+}
+
+// bootstrap writes the bootstrap for cfg to the file out (stdout for "-"),
+// and copies this binary to copyTo when it is set.
+func bootstrap(stdout io.Writer, cfg envoy.BootstrapConfig, out, copyTo string) error {
 	b, err := envoy.Bootstrap(cfg)
 	if err != nil {
 		return err

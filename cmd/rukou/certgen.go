@@ -16,10 +16,13 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
 // Keys of the certgen Secrets. The server and client Secrets have the
@@ -40,13 +43,31 @@ type certgenConfig struct {
 	validity, renewBefore  time.Duration
 }
 
-func runCertgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("certgen", stderr)
+func newCertgenCmd() *cobra.Command {
 	cfg := certgenConfig{}
 	var kubeconfig string
-	ns := ownNamespace()
-	fs.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
-	fs.StringVar(&cfg.namespace, "namespace", ns, "namespace of the Secrets ($POD_NAMESPACE when set)")
+	cmd := &cobra.Command{
+		Use:   "certgen",
+		Short: "Create the Secrets for mTLS between Envoy and rukou, when missing or near expiry",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.renewBefore >= cfg.validity {
+				return fmt.Errorf("--renew-before %v must be shorter than --validity %v", cfg.renewBefore, cfg.validity)
+			}
+			rc, err := restConfig(kubeconfig)
+			if err != nil {
+				return err
+			}
+			client, err := kubernetes.NewForConfig(rc)
+			if err != nil {
+				return fmt.Errorf("kubernetes client: %w", err)
+			}
+			return certgen(cmd.Context(), client, cfg, time.Now, cmd.OutOrStdout())
+		},
+	}
+	fs := cmd.Flags()
+	kubeconfigFlag(fs, &kubeconfig)
+	fs.StringVar(&cfg.namespace, "namespace", ownNamespace(), "namespace of the Secrets ($POD_NAMESPACE when set)")
 	fs.StringVar(&cfg.caSecret, "ca-secret", "rukou-xds-ca", "Secret (Opaque) that holds the CA's certificate and key, ca.crt and ca.key")
 	fs.StringVar(&cfg.serverSecret, "server-secret", "rukou-xds-server", "kubernetes.io/tls Secret of rukou's xDS server certificate (tls.crt, tls.key, ca.crt)")
 	fs.StringVar(&cfg.clientSecret, "client-secret", "rukou-xds-client", "kubernetes.io/tls Secret of Envoy's client certificate (tls.crt, tls.key, ca.crt)")
@@ -54,24 +75,7 @@ func runCertgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.DurationVar(&cfg.validity, "validity", 5*365*24*time.Hour, "how long new certificates are valid")
 	fs.DurationVar(&cfg.renewBefore, "renew-before", 90*24*time.Hour, "replace a certificate that expires within this time")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if cfg.renewBefore >= cfg.validity {
-		return fmt.Errorf("--renew-before %v must be shorter than --validity %v", cfg.renewBefore, cfg.validity)
-	}
-	rc, err := restConfig(kubeconfig)
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
-	}
-	return certgen(ctx, client, cfg, time.Now, stdout)
+	return cmd
 }
 
 // certgen makes the Secrets agree with cfg, writing only what is missing or
@@ -89,89 +93,127 @@ func certgen(ctx context.Context, client kubernetes.Interface, cfg certgenConfig
 }
 
 func certgenOnce(ctx context.Context, client kubernetes.Interface, cfg certgenConfig, now time.Time, out io.Writer) error {
-	secrets := client.CoreV1().Secrets(cfg.namespace)
-	get := func(name string) (*corev1.Secret, error) {
-		s, err := secrets.Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("secret %s/%s: %w", cfg.namespace, name, err)
-		}
-		return s, nil
-	}
-	write := func(current *corev1.Secret, name string, typ corev1.SecretType, data map[string][]byte) error {
-		if current == nil {
-			s := &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: cfg.namespace, Labels: map[string]string{
-					"app.kubernetes.io/name":       "rukou",
-					"app.kubernetes.io/managed-by": "rukou-certgen",
-				}},
-				Type: typ,
-				Data: data,
-			}
-			if _, err := secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: "rukou-certgen"}); err != nil {
-				return fmt.Errorf("secret %s/%s: creating: %w", cfg.namespace, name, err)
-			}
-			fmt.Fprintf(out, "secret %s/%s created\n", cfg.namespace, name)
-			return nil
-		}
-		if current.Type != typ {
-			// The type of a Secret cannot change; certgen may not delete.
-			return fmt.Errorf("secret %s/%s has type %q, want %q: delete it and run certgen again", cfg.namespace, name, current.Type, typ)
-		}
-		s := current.DeepCopy()
-		s.Data = data
-		if _, err := secrets.Update(ctx, s, metav1.UpdateOptions{FieldManager: "rukou-certgen"}); err != nil {
-			return fmt.Errorf("secret %s/%s: updating: %w", cfg.namespace, name, err)
-		}
-		fmt.Fprintf(out, "secret %s/%s updated\n", cfg.namespace, name)
-		return nil
-	}
-
-	caSecret, err := get(cfg.caSecret)
+	secrets := &secretWriter{client: client.CoreV1().Secrets(cfg.namespace), namespace: cfg.namespace, out: out}
+	ca, err := ensureCA(ctx, secrets, cfg, now)
 	if err != nil {
 		return err
 	}
-	ca, err := loadCA(caSecret, now, cfg.renewBefore)
-	if err != nil {
-		if caSecret != nil {
-			fmt.Fprintf(out, "secret %s/%s: replacing the CA: %v\n", cfg.namespace, cfg.caSecret, err)
-		}
-		if ca, err = newCA(now, cfg.validity); err != nil {
-			return err
-		}
-		if err := write(caSecret, cfg.caSecret, corev1.SecretTypeOpaque, map[string][]byte{keyCACert: ca.certPEM, keyCAKey: ca.keyPEM}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(out, "secret %s/%s unchanged\n", cfg.namespace, cfg.caSecret)
-	}
-
 	for _, leaf := range []leafSpec{
 		{secret: cfg.serverSecret, commonName: cfg.service, usage: x509.ExtKeyUsageServerAuth, dnsNames: cfg.serverNames()},
 		{secret: cfg.clientSecret, commonName: "rukou-envoy", usage: x509.ExtKeyUsageClientAuth},
 	} {
-		current, err := get(leaf.secret)
-		if err != nil {
-			return err
-		}
-		if err := ca.checkLeaf(current, leaf, now, cfg.renewBefore); err == nil {
-			fmt.Fprintf(out, "secret %s/%s unchanged\n", cfg.namespace, leaf.secret)
-			continue
-		} else if current != nil {
-			fmt.Fprintf(out, "secret %s/%s: replacing the certificate: %v\n", cfg.namespace, leaf.secret, err)
-		}
-		certPEM, keyPEM, err := ca.issue(leaf, now, cfg.validity)
-		if err != nil {
-			return err
-		}
-		if err := write(current, leaf.secret, corev1.SecretTypeTLS, map[string][]byte{
-			corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM, keyCACert: ca.certPEM,
-		}); err != nil {
+		if err := ensureLeaf(ctx, secrets, ca, leaf, cfg, now); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// ensureCA returns the CA of cfg.caSecret, made anew and written when it is
+// missing, broken or near expiry.
+func ensureCA(ctx context.Context, secrets *secretWriter, cfg certgenConfig, now time.Time) (*authority, error) {
+	current, err := secrets.get(ctx, cfg.caSecret)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := loadCA(current, now, cfg.renewBefore)
+	if err == nil {
+		secrets.say(cfg.caSecret, "unchanged")
+		return ca, nil
+	}
+	if current != nil {
+		secrets.replacing(cfg.caSecret, "CA", err)
+	}
+	if ca, err = newCA(now, cfg.validity); err != nil {
+		return nil, err
+	}
+	data := map[string][]byte{keyCACert: ca.certPEM, keyCAKey: ca.keyPEM}
+	if err := secrets.write(ctx, current, cfg.caSecret, corev1.SecretTypeOpaque, data); err != nil {
+		return nil, err
+	}
+	return ca, nil
+}
+
+// ensureLeaf issues the certificate of leaf with ca and writes it, unless
+// its Secret already holds one that is good enough.
+func ensureLeaf(ctx context.Context, secrets *secretWriter, ca *authority, leaf leafSpec, cfg certgenConfig, now time.Time) error {
+	current, err := secrets.get(ctx, leaf.secret)
+	if err != nil {
+		return err
+	}
+	if err := ca.checkLeaf(current, leaf, now, cfg.renewBefore); err == nil {
+		secrets.say(leaf.secret, "unchanged")
+		return nil
+	} else if current != nil {
+		secrets.replacing(leaf.secret, "certificate", err)
+	}
+	certPEM, keyPEM, err := ca.issue(leaf, now, cfg.validity)
+	if err != nil {
+		return err
+	}
+	return secrets.write(ctx, current, leaf.secret, corev1.SecretTypeTLS, map[string][]byte{
+		corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM, keyCACert: ca.certPEM,
+	})
+}
+
+// secretWriter reads and writes certgen's Secrets in one namespace, and
+// says on out what it did to each.
+type secretWriter struct {
+	client    typedcorev1.SecretInterface
+	namespace string
+	out       io.Writer
+}
+
+// say prints what became of the Secret name: unchanged, created, updated.
+func (w *secretWriter) say(name, what string) {
+	fmt.Fprintf(w.out, "secret %s/%s %s\n", w.namespace, name, what)
+}
+
+// replacing prints why the Secret name is being replaced.
+func (w *secretWriter) replacing(name, what string, why error) {
+	fmt.Fprintf(w.out, "secret %s/%s: replacing the %s: %v\n", w.namespace, name, what, why)
+}
+
+// get returns the Secret name, nil when there is none.
+func (w *secretWriter) get(ctx context.Context, name string) (*corev1.Secret, error) {
+	s, err := w.client.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret %s/%s: %w", w.namespace, name, err)
+	}
+	return s, nil
+}
+
+// write creates the Secret name with data, or replaces the data of
+// current, which must have type typ.
+func (w *secretWriter) write(ctx context.Context, current *corev1.Secret, name string, typ corev1.SecretType, data map[string][]byte) error {
+	if current == nil {
+		s := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.namespace, Labels: map[string]string{
+				"app.kubernetes.io/name":       "rukou",
+				"app.kubernetes.io/managed-by": "rukou-certgen",
+			}},
+			Type: typ,
+			Data: data,
+		}
+		if _, err := w.client.Create(ctx, s, metav1.CreateOptions{FieldManager: "rukou-certgen"}); err != nil {
+			return fmt.Errorf("secret %s/%s: creating: %w", w.namespace, name, err)
+		}
+		w.say(name, "created")
+		return nil
+	}
+	if current.Type != typ {
+		// The type of a Secret cannot change; certgen may not delete.
+		return fmt.Errorf("secret %s/%s has type %q, want %q: delete it and run certgen again", w.namespace, name, current.Type, typ)
+	}
+	s := current.DeepCopy()
+	s.Data = data
+	if _, err := w.client.Update(ctx, s, metav1.UpdateOptions{FieldManager: "rukou-certgen"}); err != nil {
+		return fmt.Errorf("secret %s/%s: updating: %w", w.namespace, name, err)
+	}
+	w.say(name, "updated")
 	return nil
 }
 

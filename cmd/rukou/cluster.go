@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
@@ -28,7 +28,7 @@ type clusterConfig struct {
 	leader         leaderConfig
 }
 
-func clusterFlags(fs *flag.FlagSet, cfg *clusterConfig) {
+func clusterFlags(fs *pflag.FlagSet, cfg *clusterConfig) {
 	ns := ownNamespace()
 	host, _ := os.Hostname()
 	fs.StringVar(&cfg.publishService, "publish-service", "", "NAMESPACE/NAME of the Service that exposes Envoy; its addresses go into Ingress status")

@@ -11,31 +11,37 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
 	"github.com/rukou/rukou/limiter"
 	"github.com/rukou/rukou/xds"
 )
 
-// defaultLimiterAddress is where `rukou limiter` listens beside Envoy: on
-// loopback only, since only the Envoy of its own pod asks it.
-const defaultLimiterAddress = "127.0.0.1:9903"
-
-// runLimiter serves the limit-connections limiter on its own, for one Envoy
-// (a container in Envoy's pod, named by `rukou bootstrap --limiter-address`),
-// so that each Envoy counts its own clients exactly, as each nginx does.
-func runLimiter(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlagSet("limiter", stderr)
+// newLimiterCmd serves the limit-connections limiter on its own, for one
+// Envoy (a container in Envoy's pod, named by `rukou bootstrap
+// --limiter-address`), so that each Envoy counts its own clients exactly, as
+// each nginx does.
+func newLimiterCmd() *cobra.Command {
 	var address, opsAddress, logLevel string
+	cmd := &cobra.Command{
+		Use:   "limiter",
+		Short: "Count each client's requests in flight for limit-connections, beside one Envoy",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLimiter(cmd.Context(), cmd.ErrOrStderr(), address, opsAddress, logLevel)
+		},
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&address, "address", defaultLimiterAddress, "address of the limiter's gRPC service (plain text: keep it on loopback)")
 	fs.StringVar(&opsAddress, "ops-address", "", "address of /healthz and /metrics (default: none)")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
+	logLevelFlag(fs, &logLevel)
+	return cmd
+}
+
+// runLimiter serves the limiter on address, and /healthz and /metrics on
+// opsAddress when it is set, until ctx is done.
+func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logLevel string) error {
 	log, err := newLogger(stderr, logLevel, "text")
 	if err != nil {
 		return err

@@ -7,12 +7,15 @@
 //	rukou drain       take Envoy out of service (its preStop hook)
 //	rukou limiter     count requests in flight for limit-connections, beside Envoy
 //	rukou version     print the version
+//
+// The command line follows kubectl's conventions (spf13/cobra and pflag):
+// flags go anywhere, before or after arguments, as --flag=value or
+// --flag value, and every command answers -h and --help.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,45 +23,29 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Defaults from DESIGN.md's command-line contract, defined once.
+// Defaults from DESIGN.md's command-line contract that translation does not
+// own (those come from translator.DefaultOptions), defined once.
 const (
-	defaultXDSAddress     = ":18000"
-	defaultOpsAddress     = ":18001"
-	defaultBootstrapXDS   = "127.0.0.1:18000"
-	defaultAdminAddress   = "127.0.0.1:9901"
-	defaultHTTPPort       = 8080
-	defaultHTTPSPort      = 8443
-	defaultIngressClass   = "rukou"
-	defaultControllerName = "rukou.io/ingress-controller"
-	defaultListenAddress  = "0.0.0.0"
+	defaultXDSAddress = ":18000"
+	defaultOpsAddress = ":18001"
+	// defaultBootstrapXDS is serve's xDS address, as an Envoy on the same
+	// host dials it.
+	defaultBootstrapXDS = "127.0.0.1" + defaultXDSAddress
+	// defaultAdminAddress is Envoy's admin API: bootstrap binds it there,
+	// drain asks it there.
+	defaultAdminAddress = "127.0.0.1:9901"
+	// defaultLimiterAddress is where `rukou limiter` listens beside Envoy:
+	// on loopback only, since only the Envoy of its own pod asks it.
+	defaultLimiterAddress = "127.0.0.1:9903"
 	defaultNodeID         = "rukou-envoy"
 )
-
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-func commands() []command {
-	return []command{
-		{"serve", "run the control plane", runServe},
-		{"bootstrap", "write an Envoy bootstrap that connects to rukou over ADS", runBootstrap},
-		{"translate", "print the Envoy resources and diagnostics for manifests", runTranslate},
-		{"certgen", "create the CA and the certificates for mTLS between Envoy and rukou, as Secrets, when missing or near expiry", runCertgen},
-		{"drain", "take Envoy out of service and wait for its connections to close (a preStop hook)", runDrain},
-		{"limiter", "count each client's requests in flight for limit-connections, beside one Envoy", runLimiter},
-		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
-			fmt.Fprintf(stdout, "rukou %s\n", version)
-			return nil
-		}},
-	}
-}
 
 // errRejected makes the process exit with status 1 without printing more:
 // the command has already said what was rejected.
@@ -70,63 +57,76 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run runs the command line args and returns the exit status: 0 on
+// success and for help, 1 when the command failed or rejected input, 2 when
+// the command line itself is wrong.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	var usage *usageError
+	switch {
+	case err == nil:
 		return 0
-	}
-	for _, c := range commands() {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, args[1:], stdout, stderr)
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.Is(err, errRejected):
-			return 1
-		case errors.Is(err, errUsage):
-			return 2
-		}
-		fmt.Fprintf(stderr, "rukou %s: %v\n", c.name, err)
+	case errors.Is(err, errRejected):
 		return 1
+	case errors.Is(err, errUsageShown):
+		return 2
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "%s: %v\nSee '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
+		return 2
 	}
-	fmt.Fprintf(stderr, "rukou: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
+	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
+	return 1
 }
 
-var errUsage = errors.New("usage")
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: rukou COMMAND [flags]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+// newRootCmd returns the rukou command with every subcommand.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rukou",
+		Short: "rukou is a Kubernetes Ingress controller whose data plane is Envoy",
+		// Unknown commands are usage errors (exit 2); cobra's own check
+		// returns an untyped error.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				msg := fmt.Sprintf("unknown command %q", args[0])
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+				}
+				return &usageError{errors.New(msg)}
+			}
+			return nil
+		},
+		// Without a command: the usage, on stderr, and exit 2.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			_ = cmd.Usage()
+			return errUsageShown
+		},
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
-	fmt.Fprintln(w, "\nRun 'rukou COMMAND -h' for a command's flags.")
-}
-
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rukou "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parse parses args; a bad flag has already been reported by the flag set.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	return nil
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(
+		newServeCmd(),
+		newBootstrapCmd(),
+		newTranslateCmd(),
+		newCertgenCmd(),
+		newDrainCmd(),
+		newLimiterCmd(),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the version",
+			Args:  noArgs,
+			Run: func(cmd *cobra.Command, _ []string) {
+				fmt.Fprintf(cmd.OutOrStdout(), "rukou %s\n", version)
+			},
+		},
+	)
+	return root
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

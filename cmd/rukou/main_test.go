@@ -157,8 +157,78 @@ func TestBootstrap(t *testing.T) {
 	})
 }
 
-func TestUnknownCommand(t *testing.T) {
-	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+// TestCommandLine: kubectl's conventions. Flags go before or after file
+// names, as --flag=value or --flag value; -f repeats, takes comma-separated
+// lists, and arguments after it are more files; a wrong command line exits 2.
+func TestCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	web := filepath.Join(dir, "web.yaml")
+	api := filepath.Join(dir, "api.yaml")
+	if err := os.WriteFile(web, []byte(goodManifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(api, []byte(strings.NewReplacer("web", "api").Replace(goodManifest)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	both := []string{`"cluster": "default/web/80"`, `"cluster": "default/api/80"`}
+	cases := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout []string
+		wantStderr string
+	}{
+		{"output_flag_after_file_names", []string{"translate", "-f", web, api, "-o", "json"}, 0, both, ""},
+		{"output_flag_before_file_flag", []string{"translate", "-o", "json", "-f", web}, 0, both[:1], ""},
+		{"file_flag_repeated", []string{"translate", "-f", web, "-f", api, "-o", "json"}, 0, both, ""},
+		{"file_flag_comma_separated", []string{"translate", "-f", web + "," + api, "-o", "json"}, 0, both, ""},
+		{"long_flags_with_equals", []string{"translate", "--filename=" + web, "--output=json", api}, 0, both, ""},
+		{"short_flag_with_equals", []string{"translate", "-o=json", "-f=" + web}, 0, both[:1], ""},
+		{"translation_flag_after_file", []string{"translate", "-f", web, "--envoy-http-port", "9080", "-o", "json"}, 0, []string{`"port_value": 9080`}, ""},
+		{"bootstrap_output_to_stdout", []string{"bootstrap", "--xds-address=127.0.0.1:18000", "-o", "-"}, 0, []string{"port_value: 18000"}, ""},
+		{"version", []string{"version"}, 0, []string{"rukou dev"}, ""},
+		{"help_flag_on_rukou", []string{"--help"}, 0, []string{"Available Commands:", "translate"}, ""},
+		{"help_command", []string{"help", "translate"}, 0, []string{"-f, --filename"}, ""},
+		{"no_command_prints_usage_and_exits_2", nil, 2, nil, "Available Commands:"},
+		{"unknown_command_exits_2", []string{"frobnicate"}, 2, nil, `unknown command "frobnicate"`},
+		{"misspelt_command_is_suggested", []string{"serv"}, 2, nil, `did you mean "serve"?`},
+		{"unknown_flag_exits_2", []string{"serve", "--frobnicate"}, 2, nil, "unknown flag: --frobnicate"},
+		{"single_dash_long_flag_exits_2", []string{"serve", "-kubeconfig", "x"}, 2, nil, "unknown shorthand flag: 'k'"},
+		{"bad_output_format_exits_2", []string{"translate", "-f", web, "-o", "xml"}, 2, nil, "want yaml or json"},
+		{"bad_port_exits_2", []string{"serve", "--envoy-http-port", "70000"}, 2, nil, `"70000" is not a port number`},
+		{"bad_xds_mode_exits_2", []string{"bootstrap", "--xds-mode", "rest"}, 2, nil, "want delta or sotw"},
+		{"no_manifests_exits_2", []string{"translate", "-o", "json"}, 2, nil, "no manifests: give -f PATH"},
+		{"extra_argument_exits_2", []string{"version", "extra"}, 2, nil, `unexpected arguments ["extra"]`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.wantCode, errOut)
+			}
+			for _, want := range tc.wantStdout {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(errOut, tc.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantStderr, errOut)
+			}
+		})
+	}
+}
+
+// TestHelpOnEveryCommand: -h and --help print the command's usage on stdout
+// and exit 0, on every command.
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range newRootCmd().Commands() {
+		for _, flag := range []string{"-h", "--help"} {
+			t.Run(c.Name()+"_"+flag, func(t *testing.T) {
+				code, out, errOut := runCmd(t, c.Name(), flag)
+				if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "rukou "+c.Name()) {
+					t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+				}
+			})
+		}
 	}
 }

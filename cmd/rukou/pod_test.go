@@ -53,7 +53,7 @@ func TestDrainWithoutEnvoy(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nothing to drain") {
 		t.Errorf("exit %d: %s%s", code, out, errOut)
 	}
-	if code, _, _ := runCmd(t, "drain", "extra"); code != 1 {
-		t.Errorf("drain with an argument: exit %d, want 1", code)
+	if code, _, _ := runCmd(t, "drain", "extra"); code != 2 {
+		t.Errorf("drain with an argument: exit %d, want 2 (a usage error)", code)
 	}
 }

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
 	"sync"
-	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -24,26 +23,16 @@ import (
 )
 
 // translationFlags registers the flags that shape translation; serve and
-// translate share them so that both see the same routing.
-func translationFlags(fs *flag.FlagSet, opts *translator.Options) {
-	fs.StringVar(&opts.IngressClass, "ingress-class", defaultIngressClass, "value of the legacy kubernetes.io/ingress.class annotation that selects rukou")
-	fs.StringVar(&opts.ControllerName, "controller-name", defaultControllerName, "spec.controller of the IngressClasses rukou serves")
-	fs.BoolVar(&opts.WatchIngressWithoutClass, "watch-ingress-without-class", false, "also serve Ingresses that name no class")
-	fs.StringVar(&opts.ListenAddress, "envoy-listen-address", defaultListenAddress, "address Envoy's listeners bind to")
-	fs.Func("envoy-http-port", fmt.Sprintf("port of Envoy's HTTP listener (default %d)", defaultHTTPPort), portFlag(&opts.HTTPPort))
-	fs.Func("envoy-https-port", fmt.Sprintf("port of Envoy's HTTPS listener (default %d)", defaultHTTPSPort), portFlag(&opts.HTTPSPort))
-	fs.Func("https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener (default 443)", portFlag(&opts.HTTPSRedirectPort))
-}
-
-func portFlag(dst *uint32) func(string) error {
-	return func(s string) error {
-		var p uint32
-		if _, err := fmt.Sscan(s, &p); err != nil || p == 0 || p > 65535 {
-			return fmt.Errorf("%q is not a port number", s)
-		}
-		*dst = p
-		return nil
-	}
+// translate share them so that both see the same routing. Their defaults
+// are those already in opts (translator.DefaultOptions).
+func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
+	fs.StringVar(&opts.IngressClass, "ingress-class", opts.IngressClass, "value of the legacy kubernetes.io/ingress.class annotation that selects rukou")
+	fs.StringVar(&opts.ControllerName, "controller-name", opts.ControllerName, "spec.controller of the IngressClasses rukou serves")
+	fs.BoolVar(&opts.WatchIngressWithoutClass, "watch-ingress-without-class", opts.WatchIngressWithoutClass, "also serve Ingresses that name no class")
+	fs.StringVar(&opts.ListenAddress, "envoy-listen-address", opts.ListenAddress, "address Envoy's listeners bind to")
+	fs.Var(portValue{&opts.HTTPPort}, "envoy-http-port", "port of Envoy's HTTP listener")
+	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
+	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
 }
 
 type serveConfig struct {
@@ -61,7 +50,7 @@ type serveConfig struct {
 // xdsTLSConfig are the files that put the xDS server behind TLS.
 type xdsTLSConfig struct{ cert, key, ca string }
 
-func xdsTLSFlags(fs *flag.FlagSet, cfg *xdsTLSConfig) {
+func xdsTLSFlags(fs *pflag.FlagSet, cfg *xdsTLSConfig) {
 	fs.StringVar(&cfg.cert, "xds-tls-cert", "", "certificate file of the xDS server (serves xDS over TLS; with --xds-tls-key)")
 	fs.StringVar(&cfg.key, "xds-tls-key", "", "private key file of --xds-tls-cert")
 	fs.StringVar(&cfg.ca, "xds-tls-ca", "", "CA file; Envoys must present a client certificate it signed (mutual TLS)")
@@ -83,32 +72,39 @@ func (c xdsTLSConfig) serverOptions() ([]grpc.ServerOption, error) {
 	return []grpc.ServerOption{opt}, nil
 }
 
-func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
+func newServeCmd() *cobra.Command {
 	cfg := serveConfig{opts: translator.DefaultOptions()}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the control plane",
+		Long: `Run the control plane: watch the cluster (--kubeconfig, else the in-cluster
+config, else $KUBECONFIG) or a directory of manifests (--watch-dir), and serve
+the Envoy configuration over xDS.`,
+		Example: `  rukou serve --watch-dir examples
+  rukou serve --kubeconfig ~/.kube/config --watch-namespace shop`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(cmd.ErrOrStderr(), cfg.logLevel, cfg.logFormat)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, log)
+		},
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&cfg.xdsAddress, "xds-address", defaultXDSAddress, "address of the xDS (gRPC ADS) server")
 	fs.StringVar(&cfg.opsAddress, "ops-address", defaultOpsAddress, "address of /metrics, /healthz, /readyz and /debug/")
-	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG)")
+	kubeconfigFlag(fs, &cfg.kubeconfig)
 	fs.StringVar(&cfg.watchDir, "watch-dir", "", "serve the manifests in this directory instead of a cluster, and follow its changes")
 	fs.StringVar(&cfg.namespace, "watch-namespace", "", "watch only this namespace (default: all)")
 	fs.Float64Var(&cfg.kubeQPS, "kube-api-qps", 50, "requests per second rukou may send to the API server (status, Events)")
 	fs.IntVar(&cfg.kubeBurst, "kube-api-burst", 100, "bursts of requests to the API server")
-	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	logLevelFlag(fs, &cfg.logLevel)
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	translationFlags(fs, &cfg.opts)
 	clusterFlags(fs, &cfg.cluster)
 	xdsTLSFlags(fs, &cfg.xdsTLS)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	log, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg, log)
+	return cmd
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
@@ -124,16 +120,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// Listen first, so that a busy port fails at once rather than after the
-	// caches have synced.
-	xdsLis, err := net.Listen("tcp", cfg.xdsAddress)
+	xdsLis, opsLis, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("xds address: %w", err)
-	}
-	opsLis, err := net.Listen("tcp", cfg.opsAddress)
-	if err != nil {
-		xdsLis.Close()
-		return fmt.Errorf("ops address: %w", err)
+		return err
 	}
 
 	store := watcher.NewStore()
@@ -149,75 +138,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis, xdsOpts...) })
 
 	if cfg.watchDir != "" {
-		dir := &watcher.Dir{Path: cfg.watchDir, Store: store, Log: log}
-		if err := dir.Scan(); err != nil {
-			return fmt.Errorf("watch dir: %w", err)
-		}
-		state.sourceErrors = dir.Errors
-		wg.Go(func() { dir.Run(ctx) })
-		log.Info("watching manifests", "dir", cfg.watchDir)
+		err = watchDir(ctx, &wg, cfg.watchDir, store, state, log)
 	} else {
-		rc, err := restConfig(cfg.kubeconfig)
-		if err != nil {
-			return err
-		}
-		rc.QPS, rc.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
-		client, err := kubernetes.NewForConfig(rc)
-		if err != nil {
-			return fmt.Errorf("kubernetes client: %w", err)
-		}
-		kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, Store: store, Log: log}
-		if err := kube.Start(ctx); err != nil {
-			return err
-		}
-		log.Info("watching cluster", "host", rc.Host, "namespace", cfg.namespace)
-		if _, err := cfg.cluster.addresses(client); err != nil {
-			return err
-		}
-		wg.Go(func() {
-			if err := runClusterWriter(ctx, client, cfg.cluster, store, state, ops.registry, log); err != nil {
-				errs <- err
-			}
-		})
+		err = watchCluster(ctx, &wg, cfg, store, state, ops, log, errs)
+	}
+	if err != nil {
+		return err
 	}
 
-	// failed is set while the last rebuild was not served: its changes are
-	// then not in the previous result, and the next rebuild must be full.
-	failed := true
-	rebuild := func() {
-		start := time.Now()
-		changed := store.TakeChanges()
-		prev := state.result()
-		var res *translator.Result
-		var err error
-		if prev != nil && !failed && watcher.OnlyEndpoints(changed) {
-			// Only EndpointSlices changed: listeners, routes and clusters
-			// cannot have, so only endpoints are read and recomputed.
-			res, err = translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
-		} else {
-			res, err = translator.Translate(store.Input(), cfg.opts)
-		}
-		if err != nil {
-			failed = true
-			ops.observeRebuild(time.Since(start), err)
-			log.Error("translation failed; still serving the previous configuration", "error", err)
+	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error { return xdsServer.Update(ctx, res.Resources) })
+	rb.done = func(r rebuild) {
+		ops.observeRebuild(r.elapsed, r.err)
+		if r.err != nil {
+			log.Error("configuration not served; still serving the previous one", "error", r.err)
 			return
 		}
-		err = xdsServer.Update(ctx, res.Resources)
-		ops.observeRebuild(time.Since(start), err)
-		if err != nil {
-			failed = true
-			log.Error("snapshot not served; still serving the previous configuration", "error", err)
-			return
-		}
-		failed = false
-		state.set(res)
-		log.Debug("configuration updated", "elapsed", time.Since(start), "clusters", len(res.Resources.Clusters), "endpointsOnly", watcher.OnlyEndpoints(changed))
+		state.set(r.res)
+		log.Debug("configuration updated", "elapsed", r.elapsed, "clusters", len(r.res.Resources.Clusters), "endpointsOnly", r.endpointsOnly)
 	}
-	rebuild()
+	rb.rebuild()
 	log.Info("serving", "xds", xdsLis.Addr().String(), "ops", opsLis.Addr().String())
-	// A burst of changes makes one rebuild: 100 ms of quiet, or 1 s at most.
-	wg.Go(func() { watcher.Batch(ctx, store.Changes(), 100*time.Millisecond, time.Second, rebuild) })
+	wg.Go(func() { rb.run(ctx, store.Changes()) })
 
 	select {
 	case <-ctx.Done():
@@ -227,6 +168,61 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		cancel()
 		return err
 	}
+}
+
+// listen opens the xDS and ops ports first, so that a busy port fails at
+// once rather than after the caches have synced.
+func listen(cfg serveConfig) (xdsLis, opsLis net.Listener, err error) {
+	xdsLis, err = net.Listen("tcp", cfg.xdsAddress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("xds address: %w", err)
+	}
+	opsLis, err = net.Listen("tcp", cfg.opsAddress)
+	if err != nil {
+		xdsLis.Close()
+		return nil, nil, fmt.Errorf("ops address: %w", err)
+	}
+	return xdsLis, opsLis, nil
+}
+
+// watchDir fills store from the manifests in dir and follows their changes.
+func watchDir(ctx context.Context, wg *sync.WaitGroup, dir string, store *watcher.Store, st *state, log *slog.Logger) error {
+	d := &watcher.Dir{Path: dir, Store: store, Log: log}
+	if err := d.Scan(); err != nil {
+		return fmt.Errorf("watch dir: %w", err)
+	}
+	st.sourceErrors = d.Errors
+	wg.Go(func() { d.Run(ctx) })
+	log.Info("watching manifests", "dir", dir)
+	return nil
+}
+
+// watchCluster fills store from the cluster's informers, and writes Ingress
+// status and Events back while this replica leads.
+func watchCluster(ctx context.Context, wg *sync.WaitGroup, cfg serveConfig, store *watcher.Store, st *state, ops *ops, log *slog.Logger, errs chan<- error) error {
+	rc, err := restConfig(cfg.kubeconfig)
+	if err != nil {
+		return err
+	}
+	rc.QPS, rc.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, Store: store, Log: log}
+	if err := kube.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("watching cluster", "host", rc.Host, "namespace", cfg.namespace)
+	if _, err := cfg.cluster.addresses(client); err != nil {
+		return err
+	}
+	wg.Go(func() {
+		if err := runClusterWriter(ctx, client, cfg.cluster, store, st, ops.registry, log); err != nil {
+			errs <- err
+		}
+	})
+	return nil
 }
 
 // restConfig finds the cluster: --kubeconfig, else the in-cluster config,

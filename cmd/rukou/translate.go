@@ -1,10 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/spf13/cobra"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,27 +15,38 @@ import (
 	"github.com/rukou/rukou/watcher"
 )
 
-func runTranslate(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("translate", stderr)
+func newTranslateCmd() *cobra.Command {
 	var files []string
-	fs.Func("f", "manifest file or directory (repeatable; more paths may follow the flags)", func(s string) error {
-		files = append(files, s)
-		return nil
-	})
-	output := fs.String("o", "yaml", "output format: yaml or json")
+	output := newChoice("yaml", "yaml", "json")
 	opts := translator.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "translate -f PATH... [PATH...]",
+		Short: "Print the Envoy resources and diagnostics for manifests",
+		Long: `Read manifests (files or directories) and print the Envoy resources rukou
+serve would make of them, and the diagnostics on stderr. No cluster is needed.
+Exits 1 when any object was rejected or a file could not be read.`,
+		Example: `  rukou translate -f ingress.yaml -f service.yaml -o json
+  rukou translate -f ingress.yaml,service.yaml
+  rukou translate -f manifests/ more.yaml -o yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Arguments after the flags are more files, as in -f a.yaml b.yaml.
+			files = append(files, args...)
+			if len(files) == 0 {
+				return usageErrorf("no manifests: give -f PATH")
+			}
+			return translate(cmd.OutOrStdout(), cmd.ErrOrStderr(), files, output.value, opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringSliceVarP(&files, "filename", "f", nil, "manifest file or directory (repeatable, or comma-separated; more paths may follow as arguments)")
+	fs.VarP(output, "output", "o", "output format: yaml or json")
 	translationFlags(fs, &opts)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	files = append(files, fs.Args()...)
-	if len(files) == 0 {
-		return fmt.Errorf("no manifests: give -f PATH")
-	}
-	if *output != "yaml" && *output != "json" {
-		return fmt.Errorf("-o %q: want yaml or json", *output)
-	}
+	return cmd
+}
 
+// translate prints the Envoy resources for the manifests in files, in
+// format output (yaml or json), and what was rejected on stderr.
+func translate(stdout, stderr io.Writer, files []string, output string, opts translator.Options) error {
 	objs, readErr := watcher.ReadPaths(files)
 	if !slices.ContainsFunc(objs, func(o runtime.Object) bool {
 		c, ok := o.(*networkingv1.IngressClass)
@@ -60,7 +72,7 @@ func runTranslate(_ context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var b []byte
-	if *output == "json" {
+	if output == "json" {
 		b, err = dump.JSON()
 	} else {
 		b, err = dump.YAML()

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/watcher"
+)
+
+// Debounce of rukou serve: a burst of changes makes one rebuild, after
+// 100 ms without another change, or 1 s after the burst began at most.
+const (
+	rebuildQuiet = 100 * time.Millisecond
+	rebuildMax   = time.Second
+)
+
+// rebuilder is serve's rebuild policy. It coalesces a burst of changes into
+// one rebuild; it takes the endpoints-only fast path when nothing but
+// EndpointSlices changed since a result that was served, and translates
+// everything otherwise; and when a rebuild fails, Envoy keeps the last
+// good result and the next rebuild is a full one.
+type rebuilder struct {
+	// changes takes the kinds changed since it was last called.
+	changes func() map[string]bool
+	// translate translates every watched object.
+	translate func() (*translator.Result, error)
+	// updateEndpoints recomputes only the endpoints of prev.
+	updateEndpoints func(prev *translator.Result) (*translator.Result, error)
+	// publish hands a result to the xDS server; an error means Envoy was
+	// not given it.
+	publish func(*translator.Result) error
+	// done, when set, hears the outcome of each rebuild.
+	done func(rebuild)
+	// now is the clock that times rebuilds.
+	now func() time.Time
+	// quiet and max bound a burst (watcher.Batch).
+	quiet, max time.Duration
+
+	// last is the last result published, nil before the first.
+	last *translator.Result
+	// stale is set while changes are missing from last (a rebuild failed),
+	// so that the next rebuild is full.
+	stale bool
+}
+
+// rebuild is the outcome of one rebuild.
+type rebuild struct {
+	// res is the result published; nil when err is set.
+	res *translator.Result
+	// endpointsOnly says the fast path made res.
+	endpointsOnly bool
+	elapsed       time.Duration
+	err           error
+}
+
+// newRebuilder returns the rebuilder of serve: it translates store with
+// opts and publishes with publish.
+func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*translator.Result) error) *rebuilder {
+	return &rebuilder{
+		changes:   store.TakeChanges,
+		translate: func() (*translator.Result, error) { return translator.Translate(store.Input(), opts) },
+		updateEndpoints: func(prev *translator.Result) (*translator.Result, error) {
+			// Listeners, routes and clusters cannot have changed: only
+			// EndpointSlices are read.
+			return translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
+		},
+		publish: publish,
+		now:     time.Now,
+		quiet:   rebuildQuiet,
+		max:     rebuildMax,
+	}
+}
+
+// run rebuilds once per burst of signals on changed until ctx is done.
+func (r *rebuilder) run(ctx context.Context, changed <-chan struct{}) {
+	watcher.Batch(ctx, changed, r.quiet, r.max, r.rebuild)
+}
+
+// rebuild takes the pending changes, makes a result and publishes it.
+func (r *rebuilder) rebuild() {
+	start := r.now()
+	out := r.build(watcher.OnlyEndpoints(r.changes()))
+	out.elapsed = r.now().Sub(start)
+	if r.done != nil {
+		r.done(out)
+	}
+}
+
+func (r *rebuilder) build(onlyEndpoints bool) rebuild {
+	out := rebuild{endpointsOnly: onlyEndpoints && r.last != nil && !r.stale}
+	var res *translator.Result
+	var err error
+	if out.endpointsOnly {
+		res, err = r.updateEndpoints(r.last)
+	} else {
+		res, err = r.translate()
+	}
+	if err != nil {
+		r.stale = true
+		out.err = fmt.Errorf("translation failed: %w", err)
+		return out
+	}
+	if err := r.publish(res); err != nil {
+		r.stale = true
+		out.err = fmt.Errorf("snapshot not served: %w", err)
+		return out
+	}
+	r.last, r.stale, out.res = res, false, res
+	return out
+}

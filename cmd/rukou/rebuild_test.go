@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/watcher"
+)
+
+// fakeRebuilder is a rebuilder whose translation and publishing are
+// recorded and may be made to fail.
+type fakeRebuilder struct {
+	*rebuilder
+	pending map[string]bool
+	// calls are "translate", "endpoints" and "publish", in order.
+	calls []string
+	// prevs are the results updateEndpoints was given.
+	prevs                                 []*translator.Result
+	failTranslate, failEndpoints, failPub bool
+}
+
+func newFakeRebuilder() *fakeRebuilder {
+	f := &fakeRebuilder{}
+	f.rebuilder = &rebuilder{
+		changes: func() map[string]bool {
+			c := f.pending
+			f.pending = nil
+			return c
+		},
+		translate: func() (*translator.Result, error) {
+			f.calls = append(f.calls, "translate")
+			if f.failTranslate {
+				return nil, errors.New("invalid")
+			}
+			return &translator.Result{}, nil
+		},
+		updateEndpoints: func(prev *translator.Result) (*translator.Result, error) {
+			f.calls = append(f.calls, "endpoints")
+			f.prevs = append(f.prevs, prev)
+			if f.failEndpoints {
+				return nil, errors.New("invalid")
+			}
+			return &translator.Result{}, nil
+		},
+		publish: func(*translator.Result) error {
+			f.calls = append(f.calls, "publish")
+			if f.failPub {
+				return errors.New("snapshot inconsistent")
+			}
+			return nil
+		},
+		now:   time.Now,
+		quiet: rebuildQuiet,
+		max:   rebuildMax,
+	}
+	return f
+}
+
+func TestRebuilderChoosesThePath(t *testing.T) {
+	type step struct {
+		changed                               []string
+		failTranslate, failEndpoints, failPub bool
+		// want is the calls of this rebuild.
+		want string
+	}
+	endpoints := []string{"EndpointSlice"}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"first_rebuild_is_full_even_for_endpoints", []step{
+			{changed: endpoints, want: "[translate publish]"},
+		}},
+		{"endpoints_alone_take_the_fast_path", []step{
+			{changed: []string{"Ingress"}, want: "[translate publish]"},
+			{changed: endpoints, want: "[endpoints publish]"},
+			{changed: endpoints, want: "[endpoints publish]"},
+		}},
+		{"endpoints_with_another_kind_are_full", []step{
+			{want: "[translate publish]"},
+			{changed: []string{"EndpointSlice", "Service"}, want: "[translate publish]"},
+		}},
+		{"no_recorded_change_is_full", []step{
+			{want: "[translate publish]"},
+			{want: "[translate publish]"},
+		}},
+		{"failed_translation_publishes_nothing_and_next_is_full", []step{
+			{want: "[translate publish]"},
+			{changed: []string{"Ingress"}, failTranslate: true, want: "[translate]"},
+			{changed: endpoints, want: "[translate publish]"},
+			{changed: endpoints, want: "[endpoints publish]"},
+		}},
+		{"failed_endpoints_update_makes_next_full", []step{
+			{want: "[translate publish]"},
+			{changed: endpoints, failEndpoints: true, want: "[endpoints]"},
+			{changed: endpoints, want: "[translate publish]"},
+		}},
+		{"failed_publish_makes_next_full", []step{
+			{want: "[translate publish]"},
+			{changed: endpoints, failPub: true, want: "[endpoints publish]"},
+			{changed: endpoints, want: "[translate publish]"},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeRebuilder()
+			var outcomes []rebuild
+			f.done = func(r rebuild) { outcomes = append(outcomes, r) }
+			var good *translator.Result // the last result published
+			for i, s := range tc.steps {
+				f.calls = nil
+				f.pending = map[string]bool{}
+				for _, k := range s.changed {
+					f.pending[k] = true
+				}
+				f.failTranslate, f.failEndpoints, f.failPub = s.failTranslate, s.failEndpoints, s.failPub
+				f.rebuild()
+				if got := fmt.Sprint(f.calls); got != s.want {
+					t.Errorf("step %d: calls %s, want %s", i, got, s.want)
+				}
+				out := outcomes[len(outcomes)-1]
+				failed := s.failTranslate || s.failEndpoints || s.failPub
+				if (out.err != nil) != failed || (out.res == nil) != failed {
+					t.Errorf("step %d: outcome %+v, want failed=%v", i, out, failed)
+				}
+				if !failed {
+					good = out.res
+				}
+				if f.last != good {
+					t.Errorf("step %d: the last good result was not kept", i)
+				}
+			}
+			for _, prev := range f.prevs {
+				if prev == nil {
+					t.Error("the fast path was given no previous result")
+				}
+			}
+		})
+	}
+}
+
+// TestRebuilderCoalescesBursts: a burst of changes makes one rebuild once
+// the store has been quiet, and the kinds of the whole burst choose its path.
+func TestRebuilderCoalescesBursts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := watcher.NewStore()
+		f := newFakeRebuilder()
+		f.changes = store.TakeChanges
+		outcomes := make(chan rebuild, 10)
+		f.done = func(r rebuild) { outcomes <- r }
+		f.rebuild()
+		<-outcomes
+
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go f.run(ctx, store.Changes())
+
+		slice := func(i int) *discoveryv1.EndpointSlice {
+			return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("web-%d", i)}}
+		}
+		// A Service among endpoint changes, 10 ms apart: one full rebuild.
+		store.Upsert(watcher.DirSource, slice(0))
+		time.Sleep(10 * time.Millisecond)
+		store.Upsert(watcher.DirSource, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}})
+		for i := 1; i < 5; i++ {
+			time.Sleep(10 * time.Millisecond)
+			store.Upsert(watcher.DirSource, slice(i))
+		}
+		synctest.Wait()
+		if len(outcomes) != 0 {
+			t.Fatalf("%d rebuilds before the store was quiet for %v", len(outcomes), rebuildQuiet)
+		}
+		time.Sleep(rebuildQuiet)
+		synctest.Wait()
+		if n := len(outcomes); n != 1 {
+			t.Fatalf("%d rebuilds after a burst, want 1", n)
+		}
+		if r := <-outcomes; r.endpointsOnly || r.err != nil {
+			t.Errorf("a burst with a Service: %+v, want a full rebuild", r)
+		}
+
+		// Then endpoints alone: one fast rebuild.
+		for i := range 3 {
+			store.Upsert(watcher.DirSource, slice(10+i))
+		}
+		time.Sleep(rebuildQuiet)
+		synctest.Wait()
+		if n := len(outcomes); n != 1 {
+			t.Fatalf("%d rebuilds after a burst of endpoints, want 1", n)
+		}
+		if r := <-outcomes; !r.endpointsOnly || r.err != nil {
+			t.Errorf("a burst of EndpointSlices: %+v, want the endpoints-only path", r)
+		}
+	})
+}
