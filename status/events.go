@@ -5,11 +5,11 @@ import (
 	"strings"
 	"sync"
 
+	frontend "github.com/rukou/rukou/translator/ingress"
+	"github.com/rukou/rukou/translator/ir"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/tools/record"
-
-	"github.com/rukou/rukou/translator"
 )
 
 // Events turns diagnostics into Kubernetes Events on their Ingress: a Warning
@@ -24,12 +24,12 @@ type Events struct {
 
 type ingressEvents struct {
 	generation int64
-	warned     map[translator.Diagnostic]bool
+	warned     map[ir.Diagnostic]bool
 	accepted   bool
 }
 
 // Record emits the Events that are new since the last call.
-func (e *Events) Record(ingresses []*networkingv1.Ingress, statuses []translator.IngressStatus) {
+func (e *Events) Record(ingresses []*networkingv1.Ingress, statuses []frontend.Status) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.seen == nil {
@@ -50,10 +50,10 @@ func (e *Events) Record(ingresses []*networkingv1.Ingress, statuses []translator
 		prev := e.seen[key]
 		if prev == nil || prev.generation != ing.Generation {
 			// A new spec: what was said about the old one no longer holds.
-			prev = &ingressEvents{generation: ing.Generation, warned: map[translator.Diagnostic]bool{}}
+			prev = &ingressEvents{generation: ing.Generation, warned: map[ir.Diagnostic]bool{}}
 			e.seen[key] = prev
 		}
-		current := map[translator.Diagnostic]bool{}
+		current := map[ir.Diagnostic]bool{}
 		for _, d := range st.Diagnostics {
 			current[d] = true
 			if !prev.warned[d] {
@@ -73,7 +73,7 @@ func (e *Events) Record(ingresses []*networkingv1.Ingress, statuses []translator
 	}
 }
 
-func message(d translator.Diagnostic) string {
+func message(d ir.Diagnostic) string {
 	if d.Field == "" {
 		return d.Message
 	}

@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/record"
 
-	"github.com/rukou/rukou/translator"
+	frontend "github.com/rukou/rukou/translator/ingress"
 	"github.com/rukou/rukou/translator/ir"
 )
 
@@ -23,8 +23,8 @@ func ingress(name string, addrs ...string) *networkingv1.Ingress {
 	return ing
 }
 
-func statusOf(name string, owned bool, diags ...translator.Diagnostic) translator.IngressStatus {
-	return translator.IngressStatus{Namespace: "default", Name: name, Owned: owned, Accepted: owned && len(diags) == 0, Diagnostics: diags, Hosts: []string{name + ".example"}}
+func statusOf(name string, owned bool, diags ...ir.Diagnostic) frontend.Status {
+	return frontend.Status{Namespace: "default", Name: name, Owned: owned, Accepted: owned && len(diags) == 0, Diagnostics: diags, Hosts: []string{name + ".example"}}
 }
 
 func TestWriterSync(t *testing.T) {
@@ -35,7 +35,7 @@ func TestWriterSync(t *testing.T) {
 	written := 0
 	w := &Writer{Client: client, Addresses: Static{"lb.example.com", "192.0.2.1"}, Log: discard(), Written: func() { written++ }}
 	ingresses := []*networkingv1.Ingress{ours, theirs, stale, current}
-	statuses := []translator.IngressStatus{statusOf("ours", true), statusOf("theirs", false), statusOf("stale", false), statusOf("current", true)}
+	statuses := []frontend.Status{statusOf("ours", true), statusOf("theirs", false), statusOf("stale", false), statusOf("current", true)}
 	if err := w.Sync(context.Background(), ingresses, statuses); err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +100,9 @@ func TestEventsOncePerChange(t *testing.T) {
 	e := &Events{Recorder: rec}
 	broken := ingress("broken")
 	good := ingress("good")
-	diag := translator.Diagnostic{Kind: "Ingress", Namespace: "default", Name: "broken", Field: "spec.rules[0]", Reason: ir.ReasonServiceNotFound, Message: `service "api" not found`}
+	diag := ir.Diagnostic{Kind: "Ingress", Namespace: "default", Name: "broken", Field: "spec.rules[0]", Reason: ir.ReasonServiceNotFound, Message: `service "api" not found`}
 	ingresses := []*networkingv1.Ingress{broken, good}
-	statuses := []translator.IngressStatus{statusOf("broken", true, diag), statusOf("good", true)}
+	statuses := []frontend.Status{statusOf("broken", true, diag), statusOf("good", true)}
 	for range 3 {
 		e.Record(ingresses, statuses)
 	}
@@ -121,7 +121,7 @@ func TestEventsOncePerChange(t *testing.T) {
 		t.Errorf("after a spec change: %d Events, want 1: %v", len(got), got)
 	}
 	t.Log("Ingresses that are not rukou's get no Events")
-	e.Record([]*networkingv1.Ingress{ingress("theirs")}, []translator.IngressStatus{statusOf("theirs", false)})
+	e.Record([]*networkingv1.Ingress{ingress("theirs")}, []frontend.Status{statusOf("theirs", false)})
 	if got := drain(rec); len(got) != 0 {
 		t.Errorf("an Ingress of another class got Events: %v", got)
 	}

@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"time"
 
+	frontend "github.com/rukou/rukou/translator/ingress"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/flowcontrol"
-
-	"github.com/rukou/rukou/translator"
 )
 
 // FieldManager names rukou's writes in managedFields.
@@ -33,7 +32,7 @@ type Writer struct {
 // Sync brings the status of every Ingress in view in line with the
 // statuses of the last translation. It writes only what differs, and
 // returns the first error after trying every Ingress.
-func (w *Writer) Sync(ctx context.Context, ingresses []*networkingv1.Ingress, statuses []translator.IngressStatus) error {
+func (w *Writer) Sync(ctx context.Context, ingresses []*networkingv1.Ingress, statuses []frontend.Status) error {
 	if w.Limiter == nil {
 		w.Limiter = flowcontrol.NewTokenBucketRateLimiter(10, 20)
 	}

@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/ingress"
 	"github.com/rukou/rukou/watcher"
 )
 
@@ -40,7 +40,7 @@ func keyStrings[T runtime.Object](objs []T) []string {
 }
 
 // inputKeys lists what a translation of in would read, kind by kind.
-func inputKeys(in translator.Input) []string {
+func inputKeys(in ingress.Input) []string {
 	return slices.Concat(
 		keyStrings(in.Ingresses),
 		keyStrings(in.IngressClasses),

@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/ingress"
 )
 
 // Key identifies one object in the store.
@@ -163,7 +163,7 @@ func OnlyEndpoints(changed map[string]bool) bool {
 
 // Input returns the current objects for translation, in a stable order:
 // every kind, or only the kinds named.
-func (s *Store) Input(kinds ...string) translator.Input {
+func (s *Store) Input(kinds ...string) ingress.Input {
 	s.mu.RLock()
 	keys := make([]Key, 0)
 	merged := map[Key]runtime.Object{}
@@ -188,7 +188,7 @@ func (s *Store) Input(kinds ...string) translator.Input {
 	slices.SortFunc(keys, func(a, b Key) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	var in translator.Input
+	var in ingress.Input
 	for _, key := range keys {
 		switch o := merged[key].(type) {
 		case *networkingv1.Ingress:
