@@ -1,6 +1,9 @@
 // Package envoy holds what is Envoy-specific outside translation: the
 // bootstrap that points Envoy at rukou, and helpers that read an Envoy's
 // admin API (readiness, stats, drain).
+//
+// It may import the Envoy protos, protobuf, sigs.k8s.io/yaml and limiter/wire; never
+// the translator, whose resources it does not need.
 package envoy
 
 import (

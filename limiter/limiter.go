@@ -11,6 +11,9 @@
 // address. The limiter counts a request from its first message to the end
 // of its stream, per Envoy (the stream's peer address), Ingress and client
 // address, as nginx's limit_conn counts per nginx, zone and client address.
+//
+// It may import gRPC, the Envoy ext_proc protos, Prometheus and limiter/wire; never
+// the translator.
 package limiter
 
 import (

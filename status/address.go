@@ -1,6 +1,9 @@
 // Package status writes what rukou decided back to the cluster: the address
 // of each owned Ingress (status.loadBalancer.ingress) and Events that explain
 // what was or was not served. Only the leader runs it.
+//
+// It may import client-go, the Kubernetes API types and the translator's diagnostics
+// and Ingress statuses (packages ir and ingress); never the Envoy protos.
 package status
 
 import (

@@ -7,6 +7,9 @@
 // package nginx) builds the routing model of package ir, and the Envoy
 // backend (package envoy) renders that model. docs/architecture.md shows
 // the steps.
+//
+// It may import its own steps (ingress, ir, envoy); the packages around it import
+// this facade, or only the types of the step they use.
 package translator
 
 import (

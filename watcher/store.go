@@ -1,5 +1,8 @@
 // Package watcher holds the sources of Kubernetes objects (the API server
 // through informers, or a directory of manifests) and the store they feed.
+//
+// It may import client-go, the Kubernetes API types, sigs.k8s.io/yaml and the Ingress
+// frontend's Input type; never the Envoy protos.
 package watcher
 
 import (

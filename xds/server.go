@@ -3,6 +3,9 @@
 // resources by content, orders changes make-before-break (cache.go), keeps
 // per-node books of what each Envoy acknowledged or rejected (nodes.go,
 // callbacks.go) and counts what it sends (metrics.go).
+//
+// It may import go-control-plane, gRPC, Prometheus and the translator's facade (for
+// its Resources); never the Kubernetes API.
 package xds
 
 import (

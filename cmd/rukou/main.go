@@ -11,6 +11,9 @@
 // The command line follows kubectl's conventions (spf13/cobra and pflag):
 // flags go anywhere, before or after arguments, as --flag=value or
 // --flag value, and every command answers -h and --help.
+//
+// It parses flags and wires the other packages together, holding no translation or
+// xDS logic of its own; it may import any package of rukou.
 package main
 
 import (

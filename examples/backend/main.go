@@ -1,6 +1,8 @@
 // Command backend is the demo backend of `make run` and of the end-to-end
 // tests that need a backend in another network namespace: it answers every
 // request with a JSON description of it.
+//
+// It may import only the standard library and its echo package.
 package main
 
 import (

@@ -2,6 +2,8 @@
 // memory of a `rukou serve`, how fast an endpoint change reaches a real
 // Envoy, and how many bytes it costs. `make bench` runs it; the results and
 // the commands are in docs/benchmarks.md.
+//
+// It may import any package of rukou and the test harness.
 package bench
 
 import (

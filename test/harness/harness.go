@@ -3,6 +3,9 @@
 // network namespaces that stand in for other hosts. Everything a test starts
 // is stopped when the test ends; when the test fails, each program's log is
 // printed.
+//
+// It may import the Kubernetes client, rukou's envoy and xds packages and the demo
+// backend; never the translator's internals, so that tests drive rukou as users do.
 package harness
 
 import (

@@ -1,6 +1,8 @@
 // Package echo is a small HTTP backend that answers every request with what
 // it received, so that a person or a test can see where a request went and
 // how it arrived.
+//
+// It may import only the standard library.
 package echo
 
 import (

@@ -2,6 +2,8 @@
 // one folder of translator/testdata gives the file of the same name in
 // another, compared byte for byte, or rewritten with -update for review as
 // a diff. Tests only.
+//
+// It may import only the standard library.
 package golden
 
 import (
