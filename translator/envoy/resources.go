@@ -71,9 +71,10 @@ func Render(cfg *ir.Config) *Resources {
 		Clusters:  make([]*envoy_config_cluster_v3.Cluster, 0, len(cfg.Clusters)),
 		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
 	}
+	cache := routeCache{}
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l))
-		r.Routes = append(r.Routes, routeConfiguration(l))
+		r.Routes = append(r.Routes, routeConfiguration(l, cache))
 	}
 	for _, c := range cfg.Clusters {
 		r.Clusters = append(r.Clusters, cluster(c))

@@ -13,9 +13,23 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
+// routeCache holds the rendered form of each model route, which the model
+// may share between virtual hosts and listeners; rendered once, the proto
+// is shared too (resources are never modified once rendered).
+type routeCache map[*ir.Route]*envoy_config_route_v3.Route
+
+func (c routeCache) route(r *ir.Route) *envoy_config_route_v3.Route {
+	out, ok := c[r]
+	if !ok {
+		out = route(r)
+		c[r] = out
+	}
+	return out
+}
+
 // routeConfiguration renders a listener's virtual hosts as the route
 // configuration of the listener's name, which it reads over RDS.
-func routeConfiguration(l *ir.Listener) *envoy_config_route_v3.RouteConfiguration {
+func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3.RouteConfiguration {
 	rc := &envoy_config_route_v3.RouteConfiguration{
 		Name: l.Name,
 		// Hosts match without the port of the Host header.
@@ -25,7 +39,7 @@ func routeConfiguration(l *ir.Listener) *envoy_config_route_v3.RouteConfiguratio
 	for _, vh := range l.VirtualHosts {
 		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
 		for _, r := range vh.Routes {
-			out.Routes = append(out.Routes, route(r))
+			out.Routes = append(out.Routes, cache.route(r))
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, out)
 	}

@@ -39,13 +39,14 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
 	cfg.Listeners = []*ir.Listener{{
 		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
-		VirtualHosts: lowerHosts(m, true, opts.HTTPSRedirectPort),
 	}}
+	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, done: map[loweredKey][]*ir.Route{}}
+	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		cfg.Listeners = append(cfg.Listeners, &ir.Listener{
 			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
 			TLS:          filterChains(m),
-			VirtualHosts: lowerHosts(m, false, opts.HTTPSRedirectPort),
+			VirtualHosts: lw.hosts(m, false),
 		})
 	}
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
@@ -100,17 +101,38 @@ func lowerBackend(be *Backend) *ir.Cluster {
 	return c
 }
 
-// lowerHosts lowers the virtual hosts for the plain listener (plain set),
-// where the routes of TLS hosts redirect to HTTPS, or for the TLS one.
-func lowerHosts(m *Model, plain bool, httpsPort uint32) []*ir.VirtualHost {
+// lowering lowers the virtual hosts of both listeners. A model route
+// appears in several places (a hostless rule in every named host, a route
+// on both listeners); where it lowers to the same routes, they are lowered
+// once and shared, and the backend renders them once.
+type lowering struct {
+	httpsPort uint32
+	done      map[loweredKey][]*ir.Route
+}
+
+// loweredKey is what the lowered routes of a model route depend on.
+type loweredKey struct {
+	route *Route
+	// authority is the wildcard host whose one label the routes check,
+	// or "".
+	authority string
+	toHTTPS   bool
+	// secure is set when the session cookie must be Secure because the
+	// listener is TLS (and not already because the annotation says so).
+	secure bool
+}
+
+// hosts lowers the virtual hosts for the plain listener (plain set), where
+// the routes of TLS hosts redirect to HTTPS, or for the TLS one.
+func (lw *lowering) hosts(m *Model, plain bool) []*ir.VirtualHost {
 	out := make([]*ir.VirtualHost, 0, len(m.VirtualHosts))
 	for _, vh := range m.VirtualHosts {
-		out = append(out, lowerHost(vh, plain, httpsPort))
+		out = append(out, lw.host(vh, plain))
 	}
 	return out
 }
 
-func lowerHost(vh *VirtualHost, plain bool, httpsPort uint32) *ir.VirtualHost {
+func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 	out := &ir.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
 	if vh.RedirectTo != "" {
 		// from-to-www-redirect: the same URL on the other name, with 308
@@ -135,16 +157,34 @@ func lowerHost(vh *VirtualHost, plain bool, httpsPort uint32) *ir.VirtualHost {
 		})
 	}
 	for _, r := range vh.Routes {
-		match := routeMatch(r)
+		key := loweredKey{route: r, toHTTPS: plain && (vh.TLS && !r.NoSSLRedirect || r.ForceSSLRedirect)}
 		// An Ingress wildcard covers exactly one label, and the domain
 		// "*.foo.com" matches any number, so the host's own rules (and its
 		// own default backend) also check the authority. Hostless rules
 		// and the catch-all apply to any host.
 		if wildcard && !r.FromHostless && !r.CatchAll {
-			match.Headers = append(match.Headers, oneLabelAuthority(vh.Host))
+			key.authority = vh.Host
 		}
-		toHTTPS := plain && (vh.TLS && !r.NoSSLRedirect || r.ForceSSLRedirect)
-		out.Routes = append(out.Routes, lowerRoute(r, match, toHTTPS, !plain, httpsPort)...)
+		if aff := affinityOf(r); !plain && aff != nil && !aff.Secure {
+			key.secure = true
+		}
+		routes, ok := lw.done[key]
+		if !ok {
+			match := routeMatch(r)
+			if key.authority != "" {
+				match.Headers = append(match.Headers, oneLabelAuthority(key.authority))
+			}
+			routes = lowerRoute(r, match, key.toHTTPS, !plain, lw.httpsPort)
+			lw.done[key] = routes
+		}
+		out.Routes = append(out.Routes, routes...)
 	}
 	return out
+}
+
+func affinityOf(r *Route) *nginx.Affinity {
+	if r.Policy == nil {
+		return nil
+	}
+	return r.Policy.Affinity
 }
