@@ -8,7 +8,7 @@ IMAGE   ?= ghcr.io/rukou/rukou:v0.1.0
 DOCKER  ?= docker
 KUBECTL ?= kubectl
 
-.PHONY: help build tools test test-unit test-e2e bench run lint fmt clean image deploy
+.PHONY: help build tools test test-unit test-e2e bench run lint fmt clean image deploy golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,11 @@ test-unit: ## run the unit tests only (no tools needed)
 
 test-e2e: tools ## run the end-to-end tests only
 	$(GO) test -count=1 -v ./test/...
+
+golden: ## rewrite the golden files (routing model, Envoy resources) and the annotations table; review the diff
+	$(GO) test -count=1 ./translator/ingress -run TestGolden -update
+	$(GO) test -count=1 ./translator/envoy -run TestGolden -update
+	$(GO) test -count=1 ./translator/nginx -run TestDocsTable -update
 
 bench: tools ## run the benchmarks, real Envoys included (results and commands: docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/
