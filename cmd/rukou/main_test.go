@@ -184,6 +184,7 @@ func TestCommandLine(t *testing.T) {
 		{"file_flag_comma_separated", []string{"translate", "-f", web + "," + api, "-o", "json"}, 0, both, ""},
 		{"long_flags_with_equals", []string{"translate", "--filename=" + web, "--output=json", api}, 0, both, ""},
 		{"short_flag_with_equals", []string{"translate", "-o=json", "-f=" + web}, 0, both[:1], ""},
+		{"output_model_prints_the_routing_model", []string{"translate", "-f", web, "-o", "model"}, 0, []string{"virtualHosts:", "kind: Prefix"}, ""},
 		{"translation_flag_after_file", []string{"translate", "-f", web, "--envoy-http-port", "9080", "-o", "json"}, 0, []string{`"port_value": 9080`}, ""},
 		{"bootstrap_output_to_stdout", []string{"bootstrap", "--xds-address=127.0.0.1:18000", "-o", "-"}, 0, []string{"port_value: 18000"}, ""},
 		{"version", []string{"version"}, 0, []string{"rukou dev"}, ""},

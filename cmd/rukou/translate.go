@@ -11,13 +11,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
 )
 
 func newTranslateCmd() *cobra.Command {
 	var files []string
-	output := newChoice("yaml", "yaml", "json")
+	output := newChoice("yaml", "yaml", "json", "model")
 	opts := translator.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "translate -f PATH... [PATH...]",
@@ -27,7 +29,8 @@ serve would make of them, and the diagnostics on stderr. No cluster is needed.
 Exits 1 when any object was rejected or a file could not be read.`,
 		Example: `  rukou translate -f ingress.yaml -f service.yaml -o json
   rukou translate -f ingress.yaml,service.yaml
-  rukou translate -f manifests/ more.yaml -o yaml`,
+  rukou translate -f manifests/ more.yaml -o yaml
+  rukou translate -f ingress.yaml -o model   # the routing model between Ingress and Envoy`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Arguments after the flags are more files, as in -f a.yaml b.yaml.
 			files = append(files, args...)
@@ -39,9 +42,25 @@ Exits 1 when any object was rejected or a file could not be read.`,
 	}
 	fs := cmd.Flags()
 	fs.StringSliceVarP(&files, "filename", "f", nil, "manifest file or directory (repeatable, or comma-separated; more paths may follow as arguments)")
-	fs.VarP(output, "output", "o", "output format: yaml or json")
+	fs.VarP(output, "output", "o", "output format: yaml or json (Envoy resources), or model (the routing model, as YAML)")
 	translationFlags(fs, &opts)
 	return cmd
+}
+
+// render prints a translation in format output: the Envoy resources as
+// YAML or JSON, or the routing model they render.
+func render(res *translator.Result, output string) ([]byte, error) {
+	if output == "model" {
+		return yaml.Marshal(res.Config)
+	}
+	dump, err := translator.NewDump(res.Resources, res.Diagnostics)
+	if err != nil {
+		return nil, err
+	}
+	if output == "json" {
+		return dump.JSON()
+	}
+	return dump.YAML()
 }
 
 // translate prints the Envoy resources for the manifests in files, in
@@ -67,16 +86,7 @@ func translate(stdout, stderr io.Writer, files []string, output string, opts tra
 	if err != nil {
 		return err
 	}
-	dump, err := translator.NewDump(res.Resources, res.Diagnostics)
-	if err != nil {
-		return err
-	}
-	var b []byte
-	if output == "json" {
-		b, err = dump.JSON()
-	} else {
-		b, err = dump.YAML()
-	}
+	b, err := render(res, output)
 	if err != nil {
 		return err
 	}
