@@ -5,30 +5,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // TestAnnotationCanary: a canary Ingress (same host and path as its
 // primary) takes the requests its header says, then those its cookie says,
-// then its weight's share; it is not reported as a path conflict.
+// then its weight's share; it is not reported as a path conflict. The
+// Ingresses are translator/testdata/in/e2e_canary.yaml.
 func TestAnnotationCanary(t *testing.T) {
 	s := startStack(t, "delta")
-	canary := func(name string, annotations map[string]string, host string) *networkingv1.Ingress {
-		annotations["canary"] = "true"
-		return annotated(name, annotations, rule(host, path(prefix, "/", "canary")))
-	}
-	s.apply(t, "canary", join(backend(t, "stable"), backend(t, "canary"), objs(
-		ingress("main", rule("canary.test", path(prefix, "/", "stable"))),
-		canary("main-canary", map[string]string{"canary-by-header": "X-Canary", "canary-by-cookie": "use_canary", "canary-weight": "30"}, "canary.test"),
-		ingress("versioned", rule("value.test", path(prefix, "/", "stable"))),
-		canary("versioned-canary", map[string]string{"canary-by-header": "X-Version", "canary-by-header-value": "v2"}, "value.test"),
-		ingress("patterned", rule("pattern.test", path(prefix, "/", "stable"))),
-		canary("patterned-canary", map[string]string{"canary-by-header": "X-Group", "canary-by-header-pattern": "^(beta|gamma)-[0-9]+$"}, "pattern.test"),
-		ingress("half", rule("half.test", path(prefix, "/", "stable"))),
-		canary("half-canary", map[string]string{"canary-weight": "1", "canary-weight-total": "2"}, "half.test"),
-		canary("orphan", map[string]string{"canary-weight": "100"}, "orphan.test"),
-	))...)
+	s.applyCase(t, "e2e_canary.yaml", backend(t, "stable"), backend(t, "canary"))
 	s.await(t, call{host: "canary.test", path: "/", header: headers("X-Canary", "always")}, http.StatusOK, "canary")
 
 	for _, c := range []struct {
@@ -96,17 +81,10 @@ func TestAnnotationCanary(t *testing.T) {
 // cookie (INGRESSCOOKIE unless session-cookie-name says otherwise) on a
 // first request, and a client that sends it back stays on one endpoint;
 // without affinity the same Service spreads requests over its endpoints.
+// The Ingresses are translator/testdata/in/e2e_affinity.yaml.
 func TestAnnotationAffinity(t *testing.T) {
 	s := startStack(t, "delta")
-	sticky := serviceWith("pool", endpoint(harnessBackend(t, "pool-a"), true, nil), endpoint(harnessBackend(t, "pool-b"), true, nil))
-	s.apply(t, "affinity", join(sticky, objs(
-		annotated("sticky", map[string]string{"affinity": "cookie", "session-cookie-name": "route", "session-cookie-max-age": "3600"},
-			rule("sticky.test", path(prefix, "/app", "pool"))),
-		annotated("default-cookie", map[string]string{"affinity": "cookie"}, rule("session.test", path(prefix, "/", "pool"))),
-		annotated("expires", map[string]string{"affinity": "cookie", "session-cookie-expires": "120", "session-cookie-path": "/shop"},
-			rule("expires.test", path(prefix, "/", "pool"))),
-		ingress("spread", rule("spread.test", path(prefix, "/", "pool"))),
-	))...)
+	s.applyCase(t, "e2e_affinity.yaml", serviceWith("pool", endpoint(harnessBackend(t, "pool-a"), true, nil), endpoint(harnessBackend(t, "pool-b"), true, nil)))
 	r := s.await(t, call{host: "sticky.test", path: "/app/start"}, http.StatusOK, "")
 	cookie := r.header.Get("Set-Cookie")
 	name, rest, _ := strings.Cut(cookie, "=")
@@ -149,34 +127,11 @@ func TestAnnotationAffinity(t *testing.T) {
 // Domain, SameSite, Secure and Partitioned that the annotations ask for; with a canary,
 // the cookie keeps a client on the side it was sent to (sticky, the
 // default), while affinity-canary-behavior: legacy chooses by weight on
-// every request.
+// every request. The Ingresses are
+// translator/testdata/in/e2e_affinity_canary.yaml.
 func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
 	s := startStack(t, "delta")
-	sticky := func(name, host string, extra map[string]string) *networkingv1.Ingress {
-		a := map[string]string{"affinity": "cookie", "session-cookie-name": "side"}
-		for k, v := range extra {
-			a[k] = v
-		}
-		return annotated(name, a, rule(host, path(prefix, "/", "stable")))
-	}
-	half := func(name, host string, extra ...string) *networkingv1.Ingress {
-		a := map[string]string{"canary": "true", "canary-weight": "50"}
-		for i := 0; i+1 < len(extra); i += 2 {
-			a[extra[i]] = extra[i+1]
-		}
-		return annotated(name, a, rule(host, path(prefix, "/", "canary")))
-	}
-	s.apply(t, "affinity-canary", join(backend(t, "stable"), backend(t, "canary"), objs(
-		sticky("attrs", "attrs.test", map[string]string{
-			"session-cookie-domain": "attrs.test", "session-cookie-samesite": "lax", "session-cookie-secure": "true",
-			"session-cookie-partitioned": "true",
-		}),
-		sticky("sticky", "sticky.test", nil),
-		half("sticky-canary", "sticky.test"),
-		// Set on the canary, as ingress-nginx reads it.
-		sticky("legacy", "legacy.test", nil),
-		half("legacy-canary", "legacy.test", "affinity-canary-behavior", "legacy"),
-	))...)
+	s.applyCase(t, "e2e_affinity_canary.yaml", backend(t, "stable"), backend(t, "canary"))
 
 	t.Run("cookie_has_the_attributes_asked_for", func(t *testing.T) {
 		c := s.await(t, call{host: "attrs.test", path: "/"}, http.StatusOK, "stable").header.Get("Set-Cookie")

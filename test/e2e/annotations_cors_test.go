@@ -9,22 +9,10 @@ import (
 // is answered by rukou with 204 and the CORS headers; an actual request
 // from it gets its origin back; an origin that does not match gets no CORS
 // header, and its preflight reaches the backend. "*." matches one label.
+// The Ingresses are translator/testdata/in/e2e_cors.yaml.
 func TestAnnotationCORS(t *testing.T) {
 	s := startStack(t, "delta")
-	s.apply(t, "cors", join(backend(t, "api"), objs(
-		annotated("listed", map[string]string{
-			"enable-cors":            "true",
-			"cors-allow-origin":      "https://app.example.com, https://*.partner.example:8443",
-			"cors-allow-methods":     "GET, PUT",
-			"cors-allow-headers":     "X-Token, Content-Type",
-			"cors-expose-headers":    "X-Request-Id",
-			"cors-allow-credentials": "false",
-			"cors-max-age":           "600",
-		}, rule("listed.test", path(prefix, "/", "api"))),
-		annotated("any", map[string]string{"enable-cors": "true"}, rule("any.test", path(prefix, "/", "api"))),
-		annotated("secure-only", map[string]string{"enable-cors": "true", "force-ssl-redirect": "true"},
-			rule("redirected.test", path(prefix, "/", "api"))),
-	))...)
+	s.applyCase(t, "e2e_cors.yaml", backend(t, "api"))
 	preflight := func(host, origin string) call {
 		return call{method: http.MethodOptions, host: host, path: "/resource",
 			header: headers("Origin", origin, "Access-Control-Request-Method", "PUT")}

@@ -4,26 +4,15 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-
-	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // TestAnnotationSSLRedirect: a TLS host redirects plain HTTP with 308
 // unless ssl-redirect is "false"; force-ssl-redirect redirects a host that
-// has no certificate too.
+// has no certificate too. The Ingresses are
+// translator/testdata/in/e2e_ssl_redirect.yaml.
 func TestAnnotationSSLRedirect(t *testing.T) {
-	ca := newTestCA(t)
 	s := startStack(t, "delta")
-	withTLS := func(ing *networkingv1.Ingress, host string) *networkingv1.Ingress {
-		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: "certs"}}
-		return ing
-	}
-	s.apply(t, "ssl", join(backend(t, "secure"), backend(t, "relaxed"), backend(t, "forced"), objs(
-		ca.secret(t, "certs", 7, "secure.test", "relaxed.test"),
-		withTLS(ingress("secure", rule("secure.test", path(prefix, "/", "secure"))), "secure.test"),
-		withTLS(annotated("relaxed", map[string]string{"ssl-redirect": "false"}, rule("relaxed.test", path(prefix, "/", "relaxed"))), "relaxed.test"),
-		annotated("forced", map[string]string{"force-ssl-redirect": "true", "ssl-redirect": "false"}, rule("forced.test", path(prefix, "/", "forced"))),
-	))...)
+	s.applyCase(t, "e2e_ssl_redirect.yaml", backend(t, "secure"), backend(t, "relaxed"), backend(t, "forced"))
 
 	for _, c := range []struct {
 		name, host string
@@ -53,25 +42,11 @@ func TestAnnotationSSLRedirect(t *testing.T) {
 // TestAnnotationRedirects: permanent-redirect answers 301 (or its code)
 // with the URL as given, temporal-redirect 302 (or its code), and the
 // temporal one wins when both are set. The request's path and query are
-// not carried over, unless the URL ends in nginx's $request_uri.
+// not carried over, unless the URL ends in nginx's $request_uri. The
+// Ingresses are translator/testdata/in/e2e_redirects.yaml.
 func TestAnnotationRedirects(t *testing.T) {
 	s := startStack(t, "delta")
-	s.apply(t, "redirects", join(backend(t, "unused"), objs(
-		annotated("permanent", map[string]string{"permanent-redirect": "https://new.example.org/landing"},
-			rule("permanent.test", path(prefix, "/", "unused"))),
-		annotated("permanent-308", map[string]string{"permanent-redirect": "http://new.example.org:8080/x?from=old", "permanent-redirect-code": "308"},
-			rule("permanent308.test", path(prefix, "/", "unused"))),
-		annotated("temporal", map[string]string{"temporal-redirect": "https://maintenance.example.org/"},
-			rule("temporal.test", path(prefix, "/", "unused"))),
-		annotated("both", map[string]string{
-			"temporal-redirect": "https://temporal.example.org/", "temporal-redirect-code": "307",
-			"permanent-redirect": "https://permanent.example.org/",
-		}, rule("both.test", path(prefix, "/", "unused"))),
-		annotated("bad-code", map[string]string{"permanent-redirect": "https://new.example.org/", "permanent-redirect-code": "399"},
-			rule("badcode.test", path(prefix, "/", "unused"))),
-		annotated("moved", map[string]string{"permanent-redirect": "https://new.example.org$request_uri"},
-			rule("moved.test", path(prefix, "/", "unused"))),
-	))...)
+	s.applyCase(t, "e2e_redirects.yaml", backend(t, "unused"))
 
 	for _, c := range []struct {
 		name, host string
@@ -98,12 +73,11 @@ func TestAnnotationRedirects(t *testing.T) {
 }
 
 // TestAnnotationAppRoot: a request for "/" alone is redirected with 302 to
-// the app root on the same host; every other path is served.
+// the app root on the same host; every other path is served. The Ingress
+// is translator/testdata/in/e2e_app_root.yaml.
 func TestAnnotationAppRoot(t *testing.T) {
 	s := startStack(t, "delta")
-	s.apply(t, "approot", join(backend(t, "app"), objs(
-		annotated("app", map[string]string{"app-root": "/app1"}, rule("approot.test", path(prefix, "/", "app"))),
-	))...)
+	s.applyCase(t, "e2e_app_root.yaml", backend(t, "app"))
 	r := s.await(t, call{host: "approot.test:8080", path: "/"}, http.StatusFound, "")
 	if got, want := r.header.Get("Location"), "http://approot.test:8080/app1"; got != want {
 		t.Errorf("Location = %q, want %q", got, want)
@@ -120,20 +94,11 @@ func TestAnnotationAppRoot(t *testing.T) {
 // TestAnnotationFromToWWW: with from-to-www-redirect, the other name of a
 // host (www. added or removed) answers 308 to the same path and query on
 // the host, over HTTP and, when the certificate covers it, over HTTPS; a
-// name that a rule serves itself is left alone.
+// name that a rule serves itself is left alone. The Ingresses are
+// translator/testdata/in/e2e_from_to_www.yaml.
 func TestAnnotationFromToWWW(t *testing.T) {
-	ca := newTestCA(t)
 	s := startStack(t, "delta")
-	www := annotated("www", map[string]string{"from-to-www-redirect": "true"}, rule("www.shop.test", path(prefix, "/", "shop")))
-	www.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"www.shop.test"}, SecretName: "shop"}}
-	s.apply(t, "www", join(backend(t, "shop"), backend(t, "blog"), backend(t, "bare"), objs(
-		ca.secret(t, "shop", 9, "www.shop.test", "shop.test"),
-		www,
-		annotated("blog", map[string]string{"from-to-www-redirect": "true"}, rule("blog.test", path(prefix, "/", "blog"))),
-		// www.bare.test has its own rule: no redirect for it.
-		annotated("bare", map[string]string{"from-to-www-redirect": "true"}, rule("bare.test", path(prefix, "/", "bare"))),
-		ingress("bare-www", rule("www.bare.test", path(prefix, "/", "bare"))),
-	))...)
+	s.applyCase(t, "e2e_from_to_www.yaml", backend(t, "shop"), backend(t, "blog"), backend(t, "bare"))
 
 	r := s.await(t, call{host: "shop.test", path: "/cart?item=3"}, http.StatusPermanentRedirect, "")
 	if got, want := r.header.Get("Location"), "http://www.shop.test/cart?item=3"; got != want {

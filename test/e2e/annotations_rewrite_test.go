@@ -10,21 +10,11 @@ import (
 // reaches the backend as /, /something/new as /new, the query is kept, and
 // every path of the host (on every Ingress) matches as a case-insensitive
 // regular expression. An invalid regular expression is reported and only
-// its rule is skipped.
+// its rule is skipped. The Ingresses are
+// translator/testdata/in/e2e_rewrite.yaml.
 func TestAnnotationRewriteTarget(t *testing.T) {
 	s := startStack(t, "delta")
-	s.apply(t, "rewrite", join(backend(t, "rewritten"), backend(t, "static"), backend(t, "other"), objs(
-		annotated("rewrite", map[string]string{"use-regex": "true", "rewrite-target": "/$2"},
-			rule("rewrite.test", path(implSp, "/something(/|$)(.*)", "rewritten"))),
-		// Another Ingress of the same host, without annotations: its
-		// Prefix path becomes a case-insensitive regular expression too.
-		ingress("static", rule("rewrite.test", path(prefix, "/static", "static"))),
-		// A rewrite-target that is the path itself is no rewrite.
-		annotated("other", map[string]string{"rewrite-target": "/other"},
-			rule("other.test", path(prefix, "/other", "other"))),
-		annotated("broken", map[string]string{"use-regex": "true"},
-			rule("broken.test", path(implSp, "/(?<=x)lookbehind", "other"), path(implSp, "/fine[0-9]+", "other"))),
-	))...)
+	s.applyCase(t, "e2e_rewrite.yaml", backend(t, "rewritten"), backend(t, "static"), backend(t, "other"))
 
 	for _, c := range []struct {
 		name, path, wantPath, wantQuery string

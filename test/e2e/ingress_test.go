@@ -81,20 +81,11 @@ func TestPathTypeExamples(t *testing.T) {
 }
 
 // TestHostnameWildcards is the hostname wildcard table from the Kubernetes
-// Ingress documentation, plus the host rules every user relies on.
+// Ingress documentation, plus the host rules every user relies on. The
+// Ingresses are translator/testdata/in/e2e_hostname_wildcards.yaml.
 func TestHostnameWildcards(t *testing.T) {
 	s := startStack(t, "delta")
-	s.apply(t, "hosts", join(
-		backend(t, "wild"), backend(t, "exact"), backend(t, "any"), backend(t, "own"),
-		objs(
-			ingress("wild", rule("*.foo.com", path(prefix, "/", "wild"))),
-			ingress("exact", rule("exact.example", path(prefix, "/", "exact"))),
-			// A rule without a host applies to every host, after the host's
-			// own rules.
-			ingress("any", rule("", path(prefix, "/shared", "any"))),
-			ingress("own", rule("own.example", path(prefix, "/shared", "own"), path(prefix, "/mine", "own"))),
-		),
-	)...)
+	s.applyCase(t, "e2e_hostname_wildcards.yaml", backend(t, "wild"), backend(t, "exact"), backend(t, "any"), backend(t, "own"))
 	for _, c := range []struct {
 		name, host, path string
 		status           int
@@ -232,26 +223,11 @@ func TestBackends(t *testing.T) {
 }
 
 // TestBrokenIngressBesideWorkingOnes: every kind of broken Ingress at once,
-// and the working one keeps serving; each broken one is reported.
+// and the working one keeps serving; each broken one is reported. The
+// Ingresses are translator/testdata/in/e2e_broken_ingresses.yaml.
 func TestBrokenIngressBesideWorkingOnes(t *testing.T) {
 	s := startStack(t, "delta")
-	resource := ingress("resource", rule("resource.example", networkingv1.HTTPIngressPath{
-		Path: "/", PathType: ptr(prefix),
-		Backend: networkingv1.IngressBackend{Resource: &corev1TypedRef},
-	}))
-	badPort := ingress("bad-port", rule("port.example", networkingv1.HTTPIngressPath{
-		Path: "/", PathType: ptr(prefix),
-		Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-			Name: "good", Port: networkingv1.ServiceBackendPort{Name: "grpc"},
-		}},
-	}))
-	s.apply(t, "mixed", join(backend(t, "good"), objs(
-		ingress("good", rule("good.example", path(prefix, "/", "good"))),
-		ingress("bad-host", rule("bad_host!.example", path(prefix, "/", "good"))),
-		ingress("bad-path", rule("path.example", path(prefix, "no-slash", "good"))),
-		ingress("missing-service", rule("missing.example", path(prefix, "/", "nope"))),
-		resource, badPort,
-	))...)
+	s.applyCase(t, "e2e_broken_ingresses.yaml", backend(t, "good"))
 	s.expect(t, "good.example", "/", http.StatusOK, "good")
 	s.expect(t, "resource.example", "/", http.StatusServiceUnavailable, "")
 	s.expect(t, "port.example", "/", http.StatusServiceUnavailable, "")

@@ -175,9 +175,6 @@ func objs(o ...runtime.Object) []runtime.Object { return o }
 // harnessBackend starts an echo backend and returns its port.
 func harnessBackend(t *testing.T, name string) int { return harness.StartBackend(t, name) }
 
-// corev1TypedRef is a resource backend, which rukou does not support.
-var corev1TypedRef = corev1.TypedLocalObjectReference{APIGroup: ptr("storage.example.com"), Kind: "Bucket", Name: "assets"}
-
 // getOnce sends one request through the stack's Envoy and returns the name
 // of the backend that answered.
 func getOnce(s *stack, host, path string) (string, error) {
