@@ -82,7 +82,7 @@ type step struct {
 
 func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache {
 	return &cache{
-		snapshots: cachev3.NewSnapshotCache(true, fleetHash{}, cacheLogger{log}),
+		snapshots: nackCache{cachev3.NewSnapshotCache(true, fleetHash{}, cacheLogger{log})},
 		book:      b,
 		metrics:   m,
 		log:       log,

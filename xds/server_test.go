@@ -335,7 +335,9 @@ func TestEndpointChangeIsServedAtOnceAndAlone(t *testing.T) {
 	}
 }
 
-func TestNACKIsRecordedAndNotResent(t *testing.T) {
+// TestNACKIsRecorded checks the book and the metrics; nack_test.go checks
+// that a NACK is not answered with the rejected configuration.
+func TestNACKIsRecorded(t *testing.T) {
 	s := newTestServer(time.Hour)
 	ctx := context.Background()
 	update(t, s, "blue", map[string]int{"blue": 1})
@@ -355,9 +357,6 @@ func TestNACKIsRecordedAndNotResent(t *testing.T) {
 	}
 	if err := cb.OnStreamRequest(7, nack); err != nil {
 		t.Fatal(err)
-	}
-	if nack.VersionInfo != version {
-		t.Errorf("the NACK reaches the cache with version %q; want the rejected %q, so that the cache does not send it again", nack.VersionInfo, version)
 	}
 	if n := counter(t, s, "rukou_xds_nacks_total", "listeners"); n != 1 {
 		t.Errorf("listener NACKs counted: %v", n)
