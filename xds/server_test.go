@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	envoy_config_cluster_v3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -282,23 +283,38 @@ func TestMakeBeforeBreakWaitsForEveryNode(t *testing.T) {
 	}
 }
 
+// TestMakeBeforeBreakIsBoundedInTime runs the server's settle loop on a
+// fake clock (a synctest bubble): an Envoy that acknowledges nothing more
+// holds each step for DefaultHold, and no longer.
 func TestMakeBeforeBreakIsBoundedInTime(t *testing.T) {
-	s, _ := repointing(t, 50*time.Millisecond) // the Envoy acknowledges nothing more
-	time.Sleep(60 * time.Millisecond)
-	settle(t, s)
-	if got := routedTo(t, s); got != "green" {
-		t.Fatalf("routes still go to %q after the hold ran out", got)
-	}
-	time.Sleep(60 * time.Millisecond)
-	settle(t, s)
-	if got := served(t, s, clusters); !slices.Equal(got, []string{"green"}) {
-		t.Fatalf("clusters served %v after the hold ran out", got)
-	}
-	for _, step := range []string{"routes", "clusters"} {
-		if n := counter(t, s, "rukou_xds_hold_timeouts_total", step); n != 1 {
-			t.Errorf("hold timeouts for %s: %v, want 1", step, n)
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := repointing(t, DefaultHold) // the Envoy acknowledges nothing more
+		go s.settle(t.Context())
+		time.Sleep(DefaultHold - time.Second)
+		synctest.Wait()
+		if got := routedTo(t, s); got != "blue" {
+			t.Fatalf("routes switched to %q before the hold ran out", got)
 		}
-	}
+		// The loop looks every second, so the step follows within one.
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := routedTo(t, s); got != "green" {
+			t.Fatalf("routes still go to %q after the hold ran out", got)
+		}
+		if got := served(t, s, clusters); !slices.Equal(got, []string{"blue", "green"}) {
+			t.Fatalf("clusters served %v: blue went with the routes that used it", got)
+		}
+		time.Sleep(DefaultHold + time.Second)
+		synctest.Wait()
+		if got := served(t, s, clusters); !slices.Equal(got, []string{"green"}) {
+			t.Fatalf("clusters served %v after the hold ran out", got)
+		}
+		for _, step := range []string{"routes", "clusters"} {
+			if n := counter(t, s, "rukou_xds_hold_timeouts_total", step); n != 1 {
+				t.Errorf("hold timeouts for %s: %v, want 1", step, n)
+			}
+		}
+	})
 }
 
 func TestEndpointChangeIsServedAtOnceAndAlone(t *testing.T) {
