@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rukou/rukou/envoy"
 	"github.com/rukou/rukou/test/harness"
 )
 
@@ -51,6 +52,54 @@ func waitSettled(t *testing.T, r *harness.Rukou) {
 	})
 }
 
+// xdsConnections is the Envoy counter of its connections to rukou.
+var xdsConnections = "cluster." + envoy.XDSClusterName + ".upstream_cx_total"
+
+// waitAcked waits until every Envoy connected to r has acknowledged the
+// version rukou serves of every type that has resources: all rukou sent for
+// its configuration has reached Envoy.
+func waitAcked(t *testing.T, r *harness.Rukou) {
+	t.Helper()
+	harness.Eventually(t, 20*time.Second, "Envoy acknowledged what rukou serves", func() error {
+		st, err := r.XDSStatus()
+		if err != nil {
+			return err
+		}
+		if len(st.Nodes) == 0 {
+			return fmt.Errorf("no Envoy connected")
+		}
+		for _, n := range st.Nodes {
+			for typ, ts := range st.Types {
+				if ts.Resources > 0 && n.Acked[typ] != ts.Version {
+					return fmt.Errorf("node %s acknowledged %s %q, rukou serves %q", n.ID, typ, n.Acked[typ], ts.Version)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// waitAckedType waits until rukou has made a snapshot after the one that
+// the metrics before saw, and every Envoy has acknowledged its version of typ.
+func waitAckedType(t *testing.T, r *harness.Rukou, typ string, before harness.Metrics) {
+	t.Helper()
+	harness.Eventually(t, 20*time.Second, "Envoy acknowledged the new "+typ, func() error {
+		if gen, was := rukouMetrics(t, r).Sum("rukou_xds_snapshot_generation"), before.Sum("rukou_xds_snapshot_generation"); gen <= was {
+			return fmt.Errorf("snapshot generation %v, no new snapshot since %v", gen, was)
+		}
+		st, err := r.XDSStatus()
+		if err != nil {
+			return err
+		}
+		for _, n := range st.Nodes {
+			if n.Acked[typ] != st.Types[typ].Version {
+				return fmt.Errorf("node %s acknowledged %s %q, rukou serves %q", n.ID, typ, n.Acked[typ], st.Types[typ].Version)
+			}
+		}
+		return nil
+	})
+}
+
 // TestXDSEndpointChangeSendsOnlyEndpoints changes one EndpointSlice and
 // checks, with Envoy's own counters, that no listener, route or cluster
 // update reached Envoy; in delta mode, that only the one changed
@@ -78,8 +127,9 @@ func TestXDSEndpointChangeSendsOnlyEndpoints(t *testing.T) {
 			}
 			harness.WriteManifest(t, filepath.Join(dir, "blue.yaml"), harness.ServiceYAML("blue", blue2))
 			harness.ExpectRoute(t, rukou.HTTPPort, "blue.example", "/", http.StatusOK, "blue2")
-			// Give a stray update the time to arrive, so that its absence means something.
-			time.Sleep(time.Second)
+			// Once Envoy has acknowledged all that rukou serves, a stray
+			// update would have arrived: its absence means something.
+			waitAcked(t, rukou)
 			after, rAfter := envoyStats(t, envoy), rukouMetrics(t, rukou)
 
 			for _, name := range []string{
@@ -239,11 +289,15 @@ func TestXDSNACK(t *testing.T) {
 				return nil
 			})
 			first := rukouMetrics(t, rukou)
-			time.Sleep(3 * time.Second)
+			// A later change goes out on the same stream, after any resend
+			// of the rejected listeners: once Envoy has acknowledged it, a
+			// resend loop would show.
+			harness.WriteManifest(t, filepath.Join(dir, "web.yaml"), manifest("web.example", "web", harness.StartBackend(t, "web")))
+			waitAckedType(t, rukou, "endpoints", first)
 			later := rukouMetrics(t, rukou)
 			nacks := later.Sum("rukou_xds_nacks_total", "type", "listeners")
 			if nacks > 2 || nacks != first.Sum("rukou_xds_nacks_total", "type", "listeners") {
-				t.Errorf("listener NACKs went from %v to %v in 3 s: a resend loop", first.Sum("rukou_xds_nacks_total", "type", "listeners"), nacks)
+				t.Errorf("listener NACKs went from %v to %v: a resend loop", first.Sum("rukou_xds_nacks_total", "type", "listeners"), nacks)
 			}
 			if a, b := first.Sum("rukou_xds_pushes_total", "type", "listeners"), later.Sum("rukou_xds_pushes_total", "type", "listeners"); a != b || b > 2 {
 				t.Errorf("listener pushes went from %v to %v: the rejected listener is being resent", a, b)
@@ -314,9 +368,14 @@ func TestXDSMutualTLS(t *testing.T) {
 	harness.ExpectRoute(t, rukou.HTTPPort, "web.example", "/", http.StatusOK, "web")
 	expectNoRejection(t, envoy)
 
-	// The stranger had as long as the trusted Envoy, and keeps trying.
-	time.Sleep(2 * time.Second)
 	for who, e := range map[string]*harness.Envoy{"without a client certificate": stranger, "expecting another server name": misled} {
+		// It tried, was refused, and tried again.
+		harness.Eventually(t, 20*time.Second, "Envoy "+who+" tries twice", func() error {
+			if n := envoyStats(t, e)[xdsConnections]; n < 2 {
+				return fmt.Errorf("%d connections to rukou", n)
+			}
+			return nil
+		})
 		stats := envoyStats(t, e)
 		for _, name := range []string{"cluster_manager.cds.update_success", "listener_manager.lds.update_success", "control_plane.connected_state"} {
 			if v, ok := stats[name]; !ok || v != 0 {
