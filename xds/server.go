@@ -2,7 +2,8 @@
 // state-of-the-world, with go-control-plane's snapshot cache. It versions
 // resources by content, orders changes make-before-break (cache.go), keeps
 // per-node books of what each Envoy acknowledged or rejected (nodes.go,
-// callbacks.go) and counts what it sends (metrics.go).
+// callbacks.go), does not send a rejected configuration again (nack.go) and
+// counts what it sends (metrics.go).
 package xds
 
 import (

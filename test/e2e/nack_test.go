@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rukou/rukou/test/harness"
+	"github.com/rukou/rukou/xds"
 )
 
 // envoyListenersVersion is the version of the last listeners update Envoy
@@ -38,6 +39,28 @@ func envoyListenersVersion(t *testing.T, e *harness.Envoy) string {
 	return ""
 }
 
+// holdPort listens on a free port of 127.0.0.1 until the test ends, so that
+// an Envoy listener rukou puts there cannot bind.
+func holdPort(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// rukouStatus reads rukou's /debug/xds.
+func rukouStatus(t *testing.T, r *harness.Rukou) xds.Status {
+	t.Helper()
+	st, err := r.XDSStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestXDSNACKKeepsServing makes Envoy reject a configuration after it has a
 // working one: a TLS Ingress brings an HTTPS listener on a port the test
 // holds, as another program could on a node. Envoy must keep serving what
@@ -46,11 +69,7 @@ func envoyListenersVersion(t *testing.T, e *harness.Envoy) string {
 func TestXDSNACKKeepsServing(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			busy, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer busy.Close()
+			busy := holdPort(t)
 			httpsPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
 			s := &stack{dir: t.TempDir()}
 			s.rukou = harness.StartRukou(t, "--watch-dir", s.dir, "--envoy-https-port", httpsPort, "--https-redirect-port", httpsPort)
@@ -84,11 +103,7 @@ func TestXDSNACKKeepsServing(t *testing.T) {
 			expectTLS(t, s, ca, "secure.example", "secure", 1)
 			s.expect(t, "web.example", "/", http.StatusOK, "web")
 			harness.Eventually(t, 10*time.Second, "Envoy holds the listeners rukou serves", func() error {
-				st, err := s.rukou.XDSStatus()
-				if err != nil {
-					return err
-				}
-				if v, want := envoyListenersVersion(t, s.envoy), st.Types["listeners"].Version; v != want {
+				if v, want := envoyListenersVersion(t, s.envoy), rukouStatus(t, s.rukou).Types["listeners"].Version; v != want {
 					return fmt.Errorf("Envoy has listeners %q, rukou serves %q", v, want)
 				}
 				return nil

@@ -55,45 +55,26 @@ func waitSettled(t *testing.T, r *harness.Rukou) {
 // xdsConnections is the Envoy counter of its connections to rukou.
 var xdsConnections = "cluster." + envoy.XDSClusterName + ".upstream_cx_total"
 
-// waitAcked waits until every Envoy connected to r has acknowledged the
-// version rukou serves of every type that has resources: all rukou sent for
-// its configuration has reached Envoy.
-func waitAcked(t *testing.T, r *harness.Rukou) {
+// waitAcked waits until rukou serves a snapshot of a generation after
+// after, and every Envoy has acknowledged the version rukou serves of each
+// of types (of every type that has resources when none is given): all rukou
+// sent for it has reached Envoy.
+func waitAcked(t *testing.T, r *harness.Rukou, after uint64, types ...string) {
 	t.Helper()
-	harness.Eventually(t, 20*time.Second, "Envoy acknowledged what rukou serves", func() error {
+	harness.Eventually(t, 20*time.Second, fmt.Sprintf("Envoy acknowledged what rukou serves of %v", types), func() error {
 		st, err := r.XDSStatus()
 		if err != nil {
 			return err
 		}
-		if len(st.Nodes) == 0 {
-			return fmt.Errorf("no Envoy connected")
+		if st.Generation <= after || len(st.Nodes) == 0 {
+			return fmt.Errorf("generation %d (waiting for one after %d), %d Envoys", st.Generation, after, len(st.Nodes))
 		}
 		for _, n := range st.Nodes {
 			for typ, ts := range st.Types {
-				if ts.Resources > 0 && n.Acked[typ] != ts.Version {
+				want := slices.Contains(types, typ) || len(types) == 0 && ts.Resources > 0
+				if want && n.Acked[typ] != ts.Version {
 					return fmt.Errorf("node %s acknowledged %s %q, rukou serves %q", n.ID, typ, n.Acked[typ], ts.Version)
 				}
-			}
-		}
-		return nil
-	})
-}
-
-// waitAckedType waits until rukou has made a snapshot after the one that
-// the metrics before saw, and every Envoy has acknowledged its version of typ.
-func waitAckedType(t *testing.T, r *harness.Rukou, typ string, before harness.Metrics) {
-	t.Helper()
-	harness.Eventually(t, 20*time.Second, "Envoy acknowledged the new "+typ, func() error {
-		if gen, was := rukouMetrics(t, r).Sum("rukou_xds_snapshot_generation"), before.Sum("rukou_xds_snapshot_generation"); gen <= was {
-			return fmt.Errorf("snapshot generation %v, no new snapshot since %v", gen, was)
-		}
-		st, err := r.XDSStatus()
-		if err != nil {
-			return err
-		}
-		for _, n := range st.Nodes {
-			if n.Acked[typ] != st.Types[typ].Version {
-				return fmt.Errorf("node %s acknowledged %s %q, rukou serves %q", n.ID, typ, n.Acked[typ], st.Types[typ].Version)
 			}
 		}
 		return nil
@@ -129,7 +110,7 @@ func TestXDSEndpointChangeSendsOnlyEndpoints(t *testing.T) {
 			harness.ExpectRoute(t, rukou.HTTPPort, "blue.example", "/", http.StatusOK, "blue2")
 			// Once Envoy has acknowledged all that rukou serves, a stray
 			// update would have arrived: its absence means something.
-			waitAcked(t, rukou)
+			waitAcked(t, rukou, 0)
 			after, rAfter := envoyStats(t, envoy), rukouMetrics(t, rukou)
 
 			for _, name := range []string{
@@ -269,12 +250,7 @@ func TestXDSMakeBeforeBreak(t *testing.T) {
 func TestXDSNACK(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			busy, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer busy.Close()
-			busyPort := busy.Addr().(*net.TCPAddr).Port
+			busyPort := holdPort(t).Addr().(*net.TCPAddr).Port
 			backend := harness.StartBackend(t, "web")
 			dir := t.TempDir()
 			harness.WriteManifest(t, filepath.Join(dir, "web.yaml"), manifest("web.example", "web", backend))
@@ -288,12 +264,12 @@ func TestXDSNACK(t *testing.T) {
 				}
 				return nil
 			})
-			first := rukouMetrics(t, rukou)
+			first, before := rukouMetrics(t, rukou), rukouStatus(t, rukou)
 			// A later change goes out on the same stream, after any resend
 			// of the rejected listeners: once Envoy has acknowledged it, a
 			// resend loop would show.
 			harness.WriteManifest(t, filepath.Join(dir, "web.yaml"), manifest("web.example", "web", harness.StartBackend(t, "web")))
-			waitAckedType(t, rukou, "endpoints", first)
+			waitAcked(t, rukou, before.Generation, "endpoints")
 			later := rukouMetrics(t, rukou)
 			nacks := later.Sum("rukou_xds_nacks_total", "type", "listeners")
 			if nacks > 2 || nacks != first.Sum("rukou_xds_nacks_total", "type", "listeners") {
@@ -303,10 +279,7 @@ func TestXDSNACK(t *testing.T) {
 				t.Errorf("listener pushes went from %v to %v: the rejected listener is being resent", a, b)
 			}
 
-			st, err := rukou.XDSStatus()
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := rukouStatus(t, rukou)
 			if len(st.Nodes) != 1 {
 				t.Fatalf("/debug/xds shows %d nodes, want 1: %+v", len(st.Nodes), st.Nodes)
 			}
