@@ -24,6 +24,7 @@ func TestLayers(t *testing.T) {
 		{"envoy", []string{mod + "translator"}},
 		{"watcher", []string{"github.com/envoyproxy/", mod + "translator/envoy"}},
 		{"status", []string{"github.com/envoyproxy/", mod + "translator/envoy"}},
+		{"xds", []string{"k8s.io/api/", mod + "translator/ingress", mod + "translator/nginx"}},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.pkg, "/", "_"), func(t *testing.T) {

@@ -3,16 +3,18 @@ package watcher_test
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rukou/rukou/watcher"
 )
 
-// The timings below are chosen so that a loaded machine makes the tests
-// slower, never wrong: timers never fire early, so lower bounds are exact,
-// and upper bounds are waits of seconds for what should take milliseconds.
+// The Batch tests run in a synctest bubble: its clock is fake and moves only
+// when every goroutine in the bubble is blocked, so the times below are
+// exact whatever the machine's load, and waiting an hour costs nothing.
 
-// patience bounds every wait for something that should happen soon.
+// patience bounds every wait for something that should happen soon (in the
+// tests outside a bubble).
 const patience = 5 * time.Second
 
 // batchRun is Batch running in the background, with its calls recorded.
@@ -24,7 +26,8 @@ type batchRun struct {
 }
 
 // startBatch runs Batch on a signal channel like the Store's (one buffered
-// signal). before, if not nil, runs at the start of each call.
+// signal). before, if not nil, runs at the start of each call. Call it
+// inside a bubble.
 func startBatch(t *testing.T, quiet, max time.Duration, before func()) *batchRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,11 +44,9 @@ func startBatch(t *testing.T, quiet, max time.Duration, before func()) *batchRun
 	}()
 	r.stop = func() {
 		cancel()
-		select {
-		case <-done:
-		case <-time.After(patience):
-			t.Fatal("Batch did not return after its context was cancelled")
-		}
+		// In a bubble, a Batch that ignores its context deadlocks the
+		// bubble, and synctest fails the test.
+		<-done
 	}
 	t.Cleanup(r.stop)
 	return r
@@ -59,13 +60,14 @@ func (r *batchRun) signal() {
 	}
 }
 
-// wait returns the time of the next call, failing the test when none comes.
+// wait returns the time of the next call, failing the test when none comes
+// however long the fake clock runs.
 func (r *batchRun) wait(t *testing.T) time.Time {
 	t.Helper()
 	select {
 	case at := <-r.calls:
 		return at
-	case <-time.After(patience):
+	case <-time.After(24 * time.Hour):
 		t.Fatal("no call")
 		return time.Time{}
 	}
@@ -74,104 +76,129 @@ func (r *batchRun) wait(t *testing.T) time.Time {
 // none checks that no call comes within d.
 func (r *batchRun) none(t *testing.T, d time.Duration) {
 	t.Helper()
-	select {
-	case <-r.calls:
-		t.Fatal("unexpected call")
-	case <-time.After(d):
+	time.Sleep(d)
+	synctest.Wait()
+	if n := len(r.calls); n != 0 {
+		t.Fatalf("%d unexpected calls", n)
 	}
 }
 
 func TestBatchCallsOnceAfterQuiet(t *testing.T) {
-	const quiet = 20 * time.Millisecond
-	r := startBatch(t, quiet, time.Hour, nil)
-	start := time.Now()
-	r.signal()
-	if at := r.wait(t); at.Sub(start) < quiet {
-		t.Errorf("called %v after the signal, before the quiet period of %v", at.Sub(start), quiet)
-	}
-	r.none(t, 5*quiet)
+	synctest.Test(t, func(t *testing.T) {
+		const quiet = 20 * time.Millisecond
+		r := startBatch(t, quiet, time.Hour, nil)
+		start := time.Now()
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != quiet {
+			t.Errorf("called %v after the signal, want after the quiet period of %v", at.Sub(start), quiet)
+		}
+		r.none(t, time.Hour)
+	})
 }
 
 func TestBatchBurstGivesOneCall(t *testing.T) {
-	// The quiet period is long next to the gaps between signals, so that
-	// a descheduled test goroutine does not split the burst.
-	const quiet = 100 * time.Millisecond
-	r := startBatch(t, quiet, time.Hour, nil)
-	for range 50 {
-		r.signal()
-		time.Sleep(time.Millisecond)
-	}
-	r.wait(t)
-	r.none(t, 2*quiet)
+	synctest.Test(t, func(t *testing.T) {
+		const quiet = 100 * time.Millisecond
+		r := startBatch(t, quiet, time.Hour, nil)
+		for range 50 {
+			r.signal()
+			time.Sleep(quiet / 2) // a gap shorter than the quiet period
+		}
+		last := time.Now().Add(-quiet / 2)
+		if at := r.wait(t); at.Sub(last) != quiet {
+			t.Errorf("called %v after the last signal, want %v", at.Sub(last), quiet)
+		}
+		r.none(t, time.Hour)
+	})
 }
 
 func TestBatchSeparateBurstsGiveSeparateCalls(t *testing.T) {
-	r := startBatch(t, 20*time.Millisecond, time.Hour, nil)
-	for range 3 {
-		r.signal()
-		r.signal()
-		r.wait(t)
-	}
-	r.none(t, 60*time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		r := startBatch(t, 20*time.Millisecond, time.Hour, nil)
+		for range 3 {
+			r.signal()
+			r.signal()
+			r.wait(t)
+		}
+		r.none(t, time.Hour)
+	})
 }
 
 func TestBatchMaxBoundsAContinuousStream(t *testing.T) {
-	// Signals every 5ms never leave the 250ms of quiet, so every call in
-	// the stream comes from the 50ms bound: about ten in half a second.
-	const quiet, max = 250 * time.Millisecond, 50 * time.Millisecond
-	r := startBatch(t, quiet, max, nil)
-	start := time.Now()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for time.Since(start) < 500*time.Millisecond {
-		r.signal()
-		<-tick.C
-	}
-	var calls []time.Time
-	for len(r.calls) > 0 {
-		calls = append(calls, <-r.calls)
-	}
-	if len(calls) < 3 {
-		t.Fatalf("%d calls during 500ms of signals with a bound of %v, want several", len(calls), max)
-	}
-	if first := calls[0].Sub(start); first < max {
-		t.Errorf("first call %v after the stream began, before the bound of %v", first, max)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// Signals every 5ms never leave the 250ms of quiet, so every call
+		// in the stream comes from the 50ms bound.
+		const quiet, max = 250 * time.Millisecond, 50 * time.Millisecond
+		r := startBatch(t, quiet, max, nil)
+		start := time.Now()
+		for time.Since(start) < 500*time.Millisecond {
+			r.signal()
+			time.Sleep(5 * time.Millisecond)
+		}
+		synctest.Wait()
+		var calls []time.Time
+		for len(r.calls) > 0 {
+			calls = append(calls, <-r.calls)
+		}
+		// A burst begins with the first signal after a call, at most 5ms
+		// after it, and is called max later: 9 or 10 calls in 500ms.
+		if len(calls) < 9 || len(calls) > 10 {
+			t.Fatalf("%d calls during 500ms of signals with a bound of %v, want 9 or 10", len(calls), max)
+		}
+		if first := calls[0].Sub(start); first != max {
+			t.Errorf("first call %v after the stream began, want at the bound of %v", first, max)
+		}
+		for i := 1; i < len(calls); i++ {
+			if gap := calls[i].Sub(calls[i-1]); gap < max || gap > max+5*time.Millisecond {
+				t.Errorf("call %d came %v after the one before, want the bound of %v (and at most one signal's gap more)", i, gap, max)
+			}
+		}
+	})
 }
 
 func TestBatchSignalDuringACallGivesAnotherCall(t *testing.T) {
-	inCall, release := make(chan struct{}), make(chan struct{})
-	first := true
-	r := startBatch(t, 10*time.Millisecond, time.Hour, func() {
-		if first {
-			first = false
-			close(inCall)
-			<-release
-		}
+	synctest.Test(t, func(t *testing.T) {
+		inCall, release := make(chan struct{}), make(chan struct{})
+		first := true
+		r := startBatch(t, 10*time.Millisecond, time.Hour, func() {
+			if first {
+				first = false
+				close(inCall)
+				<-release
+			}
+		})
+		r.signal()
+		<-inCall
+		r.signal() // arrives while the first call runs
+		close(release)
+		r.wait(t)
+		r.wait(t)
+		r.none(t, time.Hour)
 	})
-	r.signal()
-	<-inCall
-	r.signal() // arrives while the first call runs
-	close(release)
-	r.wait(t)
-	r.wait(t)
 }
 
 func TestBatchReturnsWhenCancelled(t *testing.T) {
 	t.Run("while_idle", func(t *testing.T) {
-		r := startBatch(t, time.Millisecond, time.Millisecond, nil)
-		r.stop()
-		if len(r.calls) != 0 {
-			t.Error("called without a signal")
-		}
+		synctest.Test(t, func(t *testing.T) {
+			r := startBatch(t, time.Millisecond, time.Millisecond, nil)
+			r.stop()
+			if len(r.calls) != 0 {
+				t.Error("called without a signal")
+			}
+		})
 	})
 	t.Run("during_a_burst_without_calling", func(t *testing.T) {
-		r := startBatch(t, time.Hour, time.Hour, nil)
-		r.signal()
-		time.Sleep(10 * time.Millisecond) // let Batch take the signal
-		r.stop()
-		if len(r.calls) != 0 {
-			t.Error("called for a burst cut short by cancellation")
-		}
+		synctest.Test(t, func(t *testing.T) {
+			r := startBatch(t, time.Hour, time.Hour, nil)
+			r.signal()
+			synctest.Wait() // Batch has taken the signal and waits for quiet
+			if len(r.in) != 0 {
+				t.Fatal("Batch did not take the signal")
+			}
+			r.stop()
+			if len(r.calls) != 0 {
+				t.Error("called for a burst cut short by cancellation")
+			}
+		})
 	})
 }

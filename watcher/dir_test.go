@@ -272,12 +272,14 @@ func TestDirRun(t *testing.T) {
 	}()
 
 	f.write("web.yaml", serviceDoc("web", 80))
-	deadline := time.Now().Add(patience)
+	timeout := time.After(patience)
 	for len(f.store.Input().Services) == 0 {
-		if time.Now().After(deadline) {
+		// The store signals every change it takes.
+		select {
+		case <-f.store.Changes():
+		case <-timeout:
 			t.Fatal("Run did not pick up a new file")
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -52,11 +52,13 @@ func TestKube(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"Ingress shop/web", "IngressClass rukou", "Service shop/api", "Secret shop/tls"}
-	deadline := time.Now().Add(patience)
+	timeout := time.After(patience)
 	for got := inputKeys(store.Input()); !slices.Equal(got, want); got = inputKeys(store.Input()) {
-		if time.Now().After(deadline) {
+		// The store signals every change it takes.
+		select {
+		case <-store.Changes():
+		case <-timeout:
 			t.Fatalf("store after a create and a delete: %q, want %q", got, want)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

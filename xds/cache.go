@@ -13,7 +13,7 @@ import (
 	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/envoy"
 )
 
 // fleet is the one snapshot key every Envoy shares: all Envoys of a rukou
@@ -49,7 +49,7 @@ type cache struct {
 	mu sync.Mutex
 	// target is the latest translation; front is the one whose listeners,
 	// routes and secrets are served, frontClusters the clusters it uses.
-	target, front *translator.Resources
+	target, front *envoy.Resources
 	frontClusters map[string]bool
 	// served are the clusters of the snapshot served now.
 	served map[string]servedCluster
@@ -82,7 +82,7 @@ type step struct {
 
 func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache {
 	return &cache{
-		snapshots: cachev3.NewSnapshotCache(true, fleetHash{}, cacheLogger{log}),
+		snapshots: nackCache{cachev3.NewSnapshotCache(true, fleetHash{}, cacheLogger{log})},
 		book:      b,
 		metrics:   m,
 		log:       log,
@@ -94,7 +94,7 @@ func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache 
 }
 
 // update makes res the target and serves what may be served of it now.
-func (c *cache) update(ctx context.Context, res *translator.Resources) error {
+func (c *cache) update(ctx context.Context, res *envoy.Resources) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.target = res
@@ -117,13 +117,43 @@ func (c *cache) settle(ctx context.Context) error {
 func (c *cache) compose(ctx context.Context, now time.Time) error {
 	t := c.target
 	next := c.gen.Load() + 1
-	targetCLAs := assignments(t.Endpoints)
 	inTarget := make(map[string]*envoy_config_cluster_v3.Cluster, len(t.Clusters))
 	for _, cl := range t.Clusters {
 		inTarget[cl.Name] = cl
 	}
+	c.makeStep(next, now, inTarget)
+	if c.front != t && len(c.warming) == 0 {
+		c.front = t
+		c.frontClusters = make(map[string]bool, len(t.Clusters))
+		for _, cl := range t.Clusters {
+			c.frontClusters[cl.Name] = true
+		}
+	}
+	c.served = c.breakStep(next, now, inTarget)
+	names := c.servedNames(inTarget)
+	c.nWarm.Store(int64(len(c.warming)))
+	c.nRetained.Store(int64(len(c.retained)))
 
-	// Make: the target's new clusters are served before routes use them.
+	if err := c.set(ctx, next, names); err != nil {
+		return err
+	}
+	if c.gen.Load() < next {
+		// Nothing changed, so no snapshot next: clusters that began to wait
+		// for it wait for the routes served now, which do not use them.
+		for name, r := range c.retained {
+			if r.gen == next {
+				c.retained[name] = step{gen: next - 1, since: r.since}
+			}
+		}
+	}
+	return nil
+}
+
+// makeStep is the make step: the target's new clusters are served before routes
+// use them, and wait in warming until every Envoy has their endpoints or
+// the hold runs out. Call with c.mu held.
+func (c *cache) makeStep(next uint64, now time.Time, inTarget map[string]*envoy_config_cluster_v3.Cluster) {
+	t := c.target
 	if c.front != t && c.front != nil {
 		for _, cl := range t.Clusters {
 			if _, ok := c.served[cl.Name]; !ok {
@@ -148,16 +178,15 @@ func (c *cache) compose(ctx context.Context, now time.Time) error {
 		c.log.Warn("sending new routes before every Envoy acknowledged the endpoints of their new clusters", "waited", now.Sub(oldest).Round(time.Millisecond), "clusters", sortedKeys(c.warming))
 		clear(c.warming)
 	}
-	if c.front != t && len(c.warming) == 0 {
-		c.front = t
-		c.frontClusters = make(map[string]bool, len(t.Clusters))
-		for _, cl := range t.Clusters {
-			c.frontClusters[cl.Name] = true
-		}
-	}
+}
 
-	// Break: clusters that served routes used stay until every Envoy has
-	// acknowledged routes without them.
+// breakStep is the break step: it returns the clusters to serve, the
+// target's and those that served routes used, which stay until every Envoy
+// has acknowledged routes without them or the hold runs out. Call with c.mu
+// held.
+func (c *cache) breakStep(next uint64, now time.Time, inTarget map[string]*envoy_config_cluster_v3.Cluster) map[string]servedCluster {
+	t := c.target
+	targetCLAs := assignments(t.Endpoints)
 	served := make(map[string]servedCluster, len(t.Clusters)+len(c.retained))
 	for _, cl := range t.Clusters {
 		served[cl.Name] = servedCluster{cl, targetCLAs[edsName(cl)]}
@@ -186,18 +215,23 @@ func (c *cache) compose(ctx context.Context, now time.Time) error {
 			served[name] = sc
 		}
 	}
-	// The target's clusters come sorted; the few that stay for old routes
-	// join them.
-	names := make([]string, 0, len(served))
-	for _, cl := range t.Clusters {
-		names = append(names, cl.Name)
-	}
 	for name := range c.retained {
 		if _, ok := served[name]; !ok || inTarget[name] != nil {
 			delete(c.retained, name)
 		}
 	}
-	for name := range served {
+	return served
+}
+
+// servedNames lists the clusters in c.served, sorted. Call with c.mu held.
+func (c *cache) servedNames(inTarget map[string]*envoy_config_cluster_v3.Cluster) []string {
+	// The target's clusters come sorted; the few that stay for old routes
+	// join them.
+	names := make([]string, 0, len(c.served))
+	for _, cl := range c.target.Clusters {
+		names = append(names, cl.Name)
+	}
+	for name := range c.served {
 		if inTarget[name] == nil {
 			names = append(names, name)
 		}
@@ -205,23 +239,7 @@ func (c *cache) compose(ctx context.Context, now time.Time) error {
 	if !slices.IsSorted(names) {
 		slices.Sort(names)
 	}
-	c.served = served
-	c.nWarm.Store(int64(len(c.warming)))
-	c.nRetained.Store(int64(len(c.retained)))
-
-	if err := c.set(ctx, next, names); err != nil {
-		return err
-	}
-	if c.gen.Load() < next {
-		// Nothing changed, so no snapshot next: clusters that began to wait
-		// for it wait for the routes served now, which do not use them.
-		for name, r := range c.retained {
-			if r.gen == next {
-				c.retained[name] = step{gen: next - 1, since: r.since}
-			}
-		}
-	}
-	return nil
+	return names
 }
 
 // assignments indexes endpoint assignments by cluster name.

@@ -53,19 +53,12 @@ func (c callbacks) OnStreamRequest(id int64, req *envoy_service_discovery_v3.Dis
 		return nil
 	}
 	a := c.s.book.request(key, req.GetNode().GetId(), k, req.GetVersionInfo(), req.GetResponseNonce(), nackMessage(req.GetErrorDetail()), time.Now())
-	if a.nack != nil {
+	// A NACK is only recorded here: nackCache keeps the cache from
+	// answering it with the configuration just rejected.
+	switch {
+	case a.nack != nil:
 		c.nack(key, a, req.GetVersionInfo())
-		// The NACK names the version Envoy still holds, which differs from
-		// the snapshot's, so the cache would answer it at once with the very
-		// configuration just rejected, for ever. Claiming the rejected
-		// version makes the cache wait for a new one instead. (A NACK of an
-		// older response is ignored by the server as stale anyway.)
-		if a.latest && a.nack.Version != "" {
-			req.VersionInfo = a.nack.Version
-		}
-		return nil
-	}
-	if a.ack {
+	case a.ack:
 		c.s.wake()
 	}
 	return nil
@@ -77,8 +70,7 @@ func (c callbacks) OnStreamDeltaRequest(id int64, req *envoy_service_discovery_v
 	if !ok {
 		return nil
 	}
-	// Delta needs no rewrite on a NACK: the cache already counts the
-	// rejected resources as delivered and sends them again only changed.
+	// Delta needs nothing more on a NACK (see nackCache).
 	a := c.s.book.request(key, req.GetNode().GetId(), k, "", req.GetResponseNonce(), nackMessage(req.GetErrorDetail()), time.Now())
 	switch {
 	case a.nack != nil:

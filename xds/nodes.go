@@ -152,8 +152,6 @@ func (b *book) counts() (streams, nodes int) {
 type answer struct {
 	ack  bool
 	nack *NACK
-	// latest is set when the request answers the last response sent.
-	latest bool
 	// node is the stream's node id.
 	node string
 }
@@ -195,7 +193,7 @@ func (b *book) request(key streamKey, nodeID string, k kind, version, nonce, err
 			rec.nacks++
 			rec.lastNACK = n
 		}
-		return answer{nack: n, node: st.node, latest: answered != nil && len(sk.inflight) == 0}
+		return answer{nack: n, node: st.node}
 	}
 	switch {
 	case !key.delta && version != "":

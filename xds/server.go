@@ -2,10 +2,11 @@
 // state-of-the-world, with go-control-plane's snapshot cache. It versions
 // resources by content, orders changes make-before-break (cache.go), keeps
 // per-node books of what each Envoy acknowledged or rejected (nodes.go,
-// callbacks.go) and counts what it sends (metrics.go).
+// callbacks.go), does not send a rejected configuration again (nack.go) and
+// counts what it sends (metrics.go).
 //
-// It may import go-control-plane, gRPC, Prometheus and the translator's facade (for
-// its Resources); never the Kubernetes API.
+// It may import go-control-plane, gRPC, Prometheus and the Envoy backend's
+// Resources (translator/envoy); never the Kubernetes API nor a frontend.
 package xds
 
 import (
@@ -23,7 +24,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/envoy"
 )
 
 // DefaultHold bounds each make-before-break wait: how long new routes wait
@@ -79,7 +80,7 @@ func (s *Server) Status() Status { return s.cache.status() }
 // Update makes res the configuration Envoys should have. What does not
 // depend on Envoys is served at once; steps that wait for Envoys to
 // acknowledge (make-before-break) follow as they do.
-func (s *Server) Update(ctx context.Context, res *translator.Resources) error {
+func (s *Server) Update(ctx context.Context, res *envoy.Resources) error {
 	return s.cache.update(ctx, res)
 }
 

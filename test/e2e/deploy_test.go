@@ -23,6 +23,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rukou/rukou/envoy"
 	"github.com/rukou/rukou/test/harness"
 )
 
@@ -559,6 +560,24 @@ func startEnvoyPod(t *testing.T, name string, spec *corev1.PodSpec, secrets map[
 	return p
 }
 
+// waitInFlight waits until the pod's Envoy has a request open to the slow
+// backend, as a drain must find it.
+func (p *envoyPod) waitInFlight(t *testing.T) {
+	t.Helper()
+	admin := &envoy.Admin{Address: p.Flags["--admin-address"]}
+	const active = "cluster.default_slow_80.upstream_rq_active"
+	harness.Eventually(t, 2*time.Second, "the request reaches the backend", func() error {
+		stats, err := admin.Stats(t.Context(), active)
+		if err != nil {
+			return err
+		}
+		if stats[active] < 1 {
+			return fmt.Errorf("%s = %d", active, stats[active])
+		}
+		return nil
+	})
+}
+
 func expectStatusCode(url string, want int) error {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -620,7 +639,7 @@ func TestEnvoyDrain(t *testing.T) {
 		idle := openIdleConnection(t, r.HTTPPort, "slow.example")
 		inFlight := make(chan slowResult, 1)
 		go func() { inFlight <- slowGet(r.HTTPPort, "slow.example", 3*time.Second) }()
-		time.Sleep(300 * time.Millisecond) // the request reaches the backend
+		pod.waitInFlight(t)
 
 		hook := pod.PreStop(envoyC)
 		var hookOut strings.Builder
@@ -661,7 +680,7 @@ func TestEnvoyDrain(t *testing.T) {
 		defer pod.Envoy.Stop(10 * time.Second)
 		inFlight := make(chan slowResult, 1)
 		go func() { inFlight <- slowGet(r.HTTPPort, "slow.example", 3500*time.Millisecond) }()
-		time.Sleep(300 * time.Millisecond)
+		pod.waitInFlight(t)
 		begun := time.Now()
 		out, err := pod.PreStop(envoyC).CombinedOutput()
 		took := time.Since(begun)

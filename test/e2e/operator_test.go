@@ -206,7 +206,7 @@ func TestIngressStatus(t *testing.T) {
 	k.expectStatus("default", "later", "10.1.0.2", "203.0.113.1")
 
 	t.Run("other_classes_never_get_status", func(t *testing.T) {
-		time.Sleep(time.Second) // several rebuilds and syncs have passed
+		// "later" got its status from a sync that saw "theirs" too.
 		if got := k.statusOf("default", "theirs"); len(got) != 0 {
 			t.Errorf("an Ingress of another class got status %v", got)
 		}
@@ -221,11 +221,13 @@ func TestIngressStatus(t *testing.T) {
 	})
 	t.Run("nothing_is_written_when_nothing_changed", func(t *testing.T) {
 		before := metric(t, r, "rukou_status_writes_total")
-		// An unrelated change makes a rebuild and a status sync.
+		// An unrelated change makes a rebuild and a status sync; a new
+		// Ingress then makes one more, which writes its status alone.
 		k.service("default", "unrelated", "10.213.0.2")
-		time.Sleep(2 * time.Second)
-		if after := metric(t, r, "rukou_status_writes_total"); after != before {
-			t.Errorf("status writes went from %v to %v with no address change", before, after)
+		k.ingress("default", "fence", "rukou", "fence.example", "web")
+		k.expectStatus("default", "fence", "10.1.0.2", "203.0.113.1")
+		if after := metric(t, r, "rukou_status_writes_total"); after != before+1 {
+			t.Errorf("status writes went from %v to %v with one new Ingress and no address change, want one more", before, after)
 		}
 	})
 	t.Run("publish_status_address_overrides", func(t *testing.T) {
@@ -258,7 +260,7 @@ func TestEvents(t *testing.T) {
 	k.service("default", "web", "10.213.0.2")
 	k.ingress("default", "good", "rukou", "good.example", "web")
 	k.ingress("default", "broken", "rukou", "broken.example", "no-such-service")
-	harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig)
+	r := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig)
 
 	find := func(name, typ, reason string) (corev1.Event, error) {
 		for _, e := range k.events("default", name) {
@@ -287,10 +289,22 @@ func TestEvents(t *testing.T) {
 
 	t.Log("more rebuilds make no more Events")
 	for i := range 3 {
+		rebuilds := rukouMetrics(t, r).Sum("rukou_rebuild_duration_seconds_count")
 		k.service("default", fmt.Sprintf("churn-%d", i), "10.213.0.2")
-		time.Sleep(300 * time.Millisecond)
+		harness.Eventually(t, 10*time.Second, fmt.Sprintf("a rebuild for churn-%d", i), func() error {
+			if n := rukouMetrics(t, r).Sum("rukou_rebuild_duration_seconds_count"); n <= rebuilds {
+				return fmt.Errorf("%v rebuilds", n)
+			}
+			return nil
+		})
 	}
-	time.Sleep(time.Second)
+	// Events go out in order: once a new broken Ingress has its Event, any
+	// the churn made for "broken" would be there.
+	k.ingress("default", "fence", "rukou", "fence.example", "no-such-service")
+	harness.Eventually(t, 20*time.Second, "Warning Event on the fence Ingress", func() error {
+		_, err := find("fence", corev1.EventTypeWarning, "ServiceNotFound")
+		return err
+	})
 	warning, _ = find("broken", corev1.EventTypeWarning, "ServiceNotFound")
 	if n := len(k.events("default", "broken")); n != 1 || warning.Count > 1 {
 		t.Errorf("the broken Ingress has %d Events (count %d), want exactly one", n, warning.Count)

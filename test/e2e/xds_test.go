@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rukou/rukou/envoy"
 	"github.com/rukou/rukou/test/harness"
 )
 
@@ -51,6 +52,35 @@ func waitSettled(t *testing.T, r *harness.Rukou) {
 	})
 }
 
+// xdsConnections is the Envoy counter of its connections to rukou.
+var xdsConnections = "cluster." + envoy.XDSClusterName + ".upstream_cx_total"
+
+// waitAcked waits until rukou serves a snapshot of a generation after
+// after, and every Envoy has acknowledged the version rukou serves of each
+// of types (of every type that has resources when none is given): all rukou
+// sent for it has reached Envoy.
+func waitAcked(t *testing.T, r *harness.Rukou, after uint64, types ...string) {
+	t.Helper()
+	harness.Eventually(t, 20*time.Second, fmt.Sprintf("Envoy acknowledged what rukou serves of %v", types), func() error {
+		st, err := r.XDSStatus()
+		if err != nil {
+			return err
+		}
+		if st.Generation <= after || len(st.Nodes) == 0 {
+			return fmt.Errorf("generation %d (waiting for one after %d), %d Envoys", st.Generation, after, len(st.Nodes))
+		}
+		for _, n := range st.Nodes {
+			for typ, ts := range st.Types {
+				want := slices.Contains(types, typ) || len(types) == 0 && ts.Resources > 0
+				if want && n.Acked[typ] != ts.Version {
+					return fmt.Errorf("node %s acknowledged %s %q, rukou serves %q", n.ID, typ, n.Acked[typ], ts.Version)
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // TestXDSEndpointChangeSendsOnlyEndpoints changes one EndpointSlice and
 // checks, with Envoy's own counters, that no listener, route or cluster
 // update reached Envoy; in delta mode, that only the one changed
@@ -78,8 +108,9 @@ func TestXDSEndpointChangeSendsOnlyEndpoints(t *testing.T) {
 			}
 			harness.WriteManifest(t, filepath.Join(dir, "blue.yaml"), harness.ServiceYAML("blue", blue2))
 			harness.ExpectRoute(t, rukou.HTTPPort, "blue.example", "/", http.StatusOK, "blue2")
-			// Give a stray update the time to arrive, so that its absence means something.
-			time.Sleep(time.Second)
+			// Once Envoy has acknowledged all that rukou serves, a stray
+			// update would have arrived: its absence means something.
+			waitAcked(t, rukou, 0)
 			after, rAfter := envoyStats(t, envoy), rukouMetrics(t, rukou)
 
 			for _, name := range []string{
@@ -219,12 +250,7 @@ func TestXDSMakeBeforeBreak(t *testing.T) {
 func TestXDSNACK(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			busy, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer busy.Close()
-			busyPort := busy.Addr().(*net.TCPAddr).Port
+			busyPort := holdPort(t).Addr().(*net.TCPAddr).Port
 			backend := harness.StartBackend(t, "web")
 			dir := t.TempDir()
 			harness.WriteManifest(t, filepath.Join(dir, "web.yaml"), manifest("web.example", "web", backend))
@@ -238,21 +264,22 @@ func TestXDSNACK(t *testing.T) {
 				}
 				return nil
 			})
-			first := rukouMetrics(t, rukou)
-			time.Sleep(3 * time.Second)
+			first, before := rukouMetrics(t, rukou), rukouStatus(t, rukou)
+			// A later change goes out on the same stream, after any resend
+			// of the rejected listeners: once Envoy has acknowledged it, a
+			// resend loop would show.
+			harness.WriteManifest(t, filepath.Join(dir, "web.yaml"), manifest("web.example", "web", harness.StartBackend(t, "web")))
+			waitAcked(t, rukou, before.Generation, "endpoints")
 			later := rukouMetrics(t, rukou)
 			nacks := later.Sum("rukou_xds_nacks_total", "type", "listeners")
 			if nacks > 2 || nacks != first.Sum("rukou_xds_nacks_total", "type", "listeners") {
-				t.Errorf("listener NACKs went from %v to %v in 3 s: a resend loop", first.Sum("rukou_xds_nacks_total", "type", "listeners"), nacks)
+				t.Errorf("listener NACKs went from %v to %v: a resend loop", first.Sum("rukou_xds_nacks_total", "type", "listeners"), nacks)
 			}
 			if a, b := first.Sum("rukou_xds_pushes_total", "type", "listeners"), later.Sum("rukou_xds_pushes_total", "type", "listeners"); a != b || b > 2 {
 				t.Errorf("listener pushes went from %v to %v: the rejected listener is being resent", a, b)
 			}
 
-			st, err := rukou.XDSStatus()
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := rukouStatus(t, rukou)
 			if len(st.Nodes) != 1 {
 				t.Fatalf("/debug/xds shows %d nodes, want 1: %+v", len(st.Nodes), st.Nodes)
 			}
@@ -314,9 +341,14 @@ func TestXDSMutualTLS(t *testing.T) {
 	harness.ExpectRoute(t, rukou.HTTPPort, "web.example", "/", http.StatusOK, "web")
 	expectNoRejection(t, envoy)
 
-	// The stranger had as long as the trusted Envoy, and keeps trying.
-	time.Sleep(2 * time.Second)
 	for who, e := range map[string]*harness.Envoy{"without a client certificate": stranger, "expecting another server name": misled} {
+		// It tried, was refused, and tried again.
+		harness.Eventually(t, 20*time.Second, "Envoy "+who+" tries twice", func() error {
+			if n := envoyStats(t, e)[xdsConnections]; n < 2 {
+				return fmt.Errorf("%d connections to rukou", n)
+			}
+			return nil
+		})
 		stats := envoyStats(t, e)
 		for _, name := range []string{"cluster_manager.cds.update_success", "listener_manager.lds.update_success", "control_plane.connected_state"} {
 			if v, ok := stats[name]; !ok || v != 0 {

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rukou/rukou/test/harness"
+	"github.com/rukou/rukou/xds"
+)
+
+// envoyListenersVersion is the version of the last listeners update Envoy
+// accepted, from its config dump.
+func envoyListenersVersion(t *testing.T, e *harness.Envoy) string {
+	t.Helper()
+	body, err := harness.GetOK("http://" + e.Admin.Address + "/config_dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump struct {
+		Configs []struct {
+			Type        string `json:"@type"`
+			VersionInfo string `json:"version_info"`
+		} `json:"configs"`
+	}
+	if err := json.Unmarshal([]byte(body), &dump); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range dump.Configs {
+		if c.Type == "type.googleapis.com/envoy.admin.v3.ListenersConfigDump" {
+			return c.VersionInfo
+		}
+	}
+	t.Fatal("Envoy's config dump has no listeners")
+	return ""
+}
+
+// holdPort listens on a free port of 127.0.0.1 until the test ends, so that
+// an Envoy listener rukou puts there cannot bind.
+func holdPort(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// rukouStatus reads rukou's /debug/xds.
+func rukouStatus(t *testing.T, r *harness.Rukou) xds.Status {
+	t.Helper()
+	st, err := r.XDSStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestXDSNACKKeepsServing makes Envoy reject a configuration after it has a
+// working one: a TLS Ingress brings an HTTPS listener on a port the test
+// holds, as another program could on a node. Envoy must keep serving what
+// it had, rukou must not send the rejected listeners again and again, and
+// once the port is free the next change must go through.
+func TestXDSNACKKeepsServing(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			busy := holdPort(t)
+			httpsPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+			s := &stack{dir: t.TempDir()}
+			s.rukou = harness.StartRukou(t, "--watch-dir", s.dir, "--envoy-https-port", httpsPort, "--https-redirect-port", httpsPort)
+			s.rukou.HTTPSPort = busy.Addr().(*net.TCPAddr).Port
+			s.envoy = harness.StartEnvoy(t, s.rukou.XDSAddress, mode)
+			ca := newTestCA(t)
+
+			s.apply(t, "web", join(backend(t, "web"), objs(ingress("web", rule("web.example", path(prefix, "/", "web")))))...)
+			s.expect(t, "web.example", "/", http.StatusOK, "web")
+			good := envoyListenersVersion(t, s.envoy)
+
+			t.Log("a TLS Ingress: its HTTPS listener cannot bind, and Envoy rejects it")
+			s.apply(t, "secure", join(backend(t, "secure"), objs(tlsIngress("secure", "secure.example", "secure"), ca.secret(t, "secure", 1, "secure.example")))...)
+			harness.Eventually(t, 20*time.Second, "Envoy rejects the listeners", func() error {
+				if n := envoyStats(t, s.envoy)["listener_manager.lds.update_rejected"]; n < 1 {
+					return fmt.Errorf("%d LDS updates rejected", n)
+				}
+				return nil
+			})
+			if r, err := harness.Get(s.rukou.HTTPPort, "web.example", "/"); err != nil || r.Status != http.StatusOK || r.Backend != "web" {
+				t.Errorf("after the NACK web.example answers %d from %q (%v); want the last good configuration, 200 from web", r.Status, r.Backend, err)
+			}
+			if v := envoyListenersVersion(t, s.envoy); v != good {
+				t.Errorf("Envoy's listeners are version %q after the NACK, want the last good %q", v, good)
+			}
+
+			t.Log("the port is freed, and the next change is accepted")
+			busy.Close()
+			s.apply(t, "secure2", join(backend(t, "secure2"), objs(tlsIngress("secure2", "secure2.example", "secure2"), ca.secret(t, "secure2", 2, "secure2.example")))...)
+			expectTLS(t, s, ca, "secure2.example", "secure2", 2)
+			expectTLS(t, s, ca, "secure.example", "secure", 1)
+			s.expect(t, "web.example", "/", http.StatusOK, "web")
+			harness.Eventually(t, 10*time.Second, "Envoy holds the listeners rukou serves", func() error {
+				if v, want := envoyListenersVersion(t, s.envoy), rukouStatus(t, s.rukou).Types["listeners"].Version; v != want {
+					return fmt.Errorf("Envoy has listeners %q, rukou serves %q", v, want)
+				}
+				return nil
+			})
+
+			// A resend loop answers each NACK at once with the same
+			// listeners: by now Envoy would have rejected them many times.
+			if n := envoyStats(t, s.envoy)["listener_manager.lds.update_rejected"]; n > 2 {
+				t.Errorf("Envoy rejected %d LDS updates: the rejected listeners were sent again and again", n)
+			}
+			if n := rukouMetrics(t, s.rukou).Sum("rukou_xds_nacks_total", "type", "listeners"); n < 1 || n > 2 {
+				t.Errorf("rukou counted %v listener NACKs, want 1 (2 at most)", n)
+			}
+		})
+	}
+}
