@@ -100,12 +100,16 @@ func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filte
 		// Envoy is the edge: the client's address is the peer's address, and
 		// X-Forwarded-For gets it appended, as ingress-nginx does.
 		UseRemoteAddress: wrapperspb.Bool(true),
-		// RFC 3986 normalisation (dot segments) protects path-based routing
-		// from "/public/../admin"; slashes are kept as sent, because merging
-		// them would change what reaches the backend.
+		// Routes match the path as nginx matches its locations: dot
+		// segments resolved ("/public/../admin" is "/admin"), slashes
+		// merged ("//admin" is "/admin"), and escaped slashes decoded, so
+		// that no policy of a path can be bypassed by how the path is
+		// spelled. Envoy forwards the path it routed on; a request whose
+		// path held %2F or %5C is redirected to the decoded path instead,
+		// so that the client, Envoy and the backend agree on it.
 		NormalizePath:                wrapperspb.Bool(true),
-		MergeSlashes:                 false,
-		PathWithEscapedSlashesAction: envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_KEEP_UNCHANGED,
+		MergeSlashes:                 true,
+		PathWithEscapedSlashesAction: envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions: &envoy_config_core_v3.HttpProtocolOptions{
 			IdleTimeout:                  durationpb.New(5 * time.Minute),
 			HeadersWithUnderscoresAction: envoy_config_core_v3.HttpProtocolOptions_ALLOW,
