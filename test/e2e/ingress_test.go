@@ -101,7 +101,7 @@ func TestHostnameWildcards(t *testing.T) {
 		{"exact_host_ignores_port", "exact.example:31234", "/", http.StatusOK, "exact"},
 		{"exact_host_is_not_a_suffix", "notexact.example", "/", http.StatusNotFound, ""},
 		{"hostless_rule_applies_to_unknown_host", "whatever.test", "/shared", http.StatusOK, "any"},
-		{"longer_hostless_rule_beats_host_root", "exact.example", "/shared", http.StatusOK, "any"},
+		{"hostless_rule_does_not_serve_a_named_host", "exact.example", "/shared", http.StatusOK, "exact"},
 		{"own_rule_beats_hostless_on_same_path", "own.example", "/shared", http.StatusOK, "own"},
 		{"hostless_rule_applies_to_other_named_host", "own.example", "/mine", http.StatusOK, "own"},
 		{"unknown_host_and_path_is_404", "whatever.test", "/", http.StatusNotFound, ""},
@@ -112,9 +112,10 @@ func TestHostnameWildcards(t *testing.T) {
 	}
 }
 
-// TestDefaultBackends: a rule-less Ingress with a defaultBackend catches what
-// nothing else matches (the oldest one wins); an Ingress with rules and a
-// defaultBackend uses it for its own hosts' unmatched paths.
+// TestDefaultBackends: a rule-less Ingress with a defaultBackend catches the
+// hosts no rule names (the oldest one wins); an Ingress with rules and a
+// defaultBackend uses it for its own hosts' unmatched paths; a named host's
+// other unmatched paths get 404.
 func TestDefaultBackends(t *testing.T) {
 	s := startStack(t, "delta")
 	services := join(backend(t, "catch-old"), backend(t, "catch-new"), backend(t, "app"), backend(t, "site-default"), backend(t, "other"))
@@ -131,7 +132,9 @@ func TestDefaultBackends(t *testing.T) {
 	s.expect(t, "site.example", "/app/x", http.StatusOK, "app")
 	s.expect(t, "site.example", "/elsewhere", http.StatusOK, "site-default")
 	s.expect(t, "other.example", "/only", http.StatusOK, "other")
-	s.expect(t, "other.example", "/not-only", http.StatusOK, "catch-old")
+	// A named host's unmatched path is not the catch-all's: ingress-nginx
+	// answers it from the controller's default backend, 404.
+	s.expect(t, "other.example", "/not-only", http.StatusNotFound, "")
 	waitDiagnostic(t, s, "default/catch-new", "PathConflict", "default/catch-old")
 
 	t.Log("once the oldest catch-all has rules instead, the next oldest takes over")

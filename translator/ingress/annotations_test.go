@@ -52,7 +52,6 @@ func TestBuildRegexMode(t *testing.T) {
 				ing("named", rule("example.com", path(prefix, "/y", svc("b", 80))))),
 			model: []string{
 				"example.com",
-				"  Regex /x.* -> default/a/80 (default/hostless) hostless",
 				"  Prefix /y -> default/b/80 (default/named)",
 				"*",
 				"  Regex /x.* -> default/a/80 (default/hostless) hostless",
@@ -70,6 +69,7 @@ func TestBuildRegexMode(t *testing.T) {
 		{
 			name:     "invalid_rewrite_target_skips_the_ingress_rules",
 			objs:     objects(services("a"), ing("x", an("rewrite-target", "/$host"), rule("example.com", path(prefix, "/a", svc("a", 80))))),
+			model:    []string{"example.com"},
 			diags:    []string{"InvalidAnnotation default/x"},
 			messages: []string{"the Ingress's rules are not served"},
 		},

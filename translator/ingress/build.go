@@ -30,8 +30,12 @@ type builder struct {
 	// without a host.
 	hosts    map[string][]*Route
 	hostless []*Route
+	// firstNamer holds the Ingress that names each host first, whose
+	// defaultBackend (if any) serves the host's unmatched paths.
+	firstNamer map[string]string
 	// hostDefaults holds the defaultBackend an Ingress with rules gives to
-	// its own hosts; catchAll is the oldest rule-less defaultBackend.
+	// the hosts it names first; catchAll is the oldest rule-less
+	// defaultBackend.
 	hostDefaults map[string]*Route
 	catchAll     *Route
 	tls          *tlsState
@@ -69,6 +73,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		kinds:        map[*Route]upstreamKind{},
 		hosts:        map[string][]*Route{},
 		hostDefaults: map[string]*Route{},
+		firstNamer:   map[string]string{},
 		tls:          newTLSState(in.Secrets),
 		appRoots:     map[string]hostSetting{},
 		aliases:      map[string]hostSetting{},
@@ -149,6 +154,9 @@ func (b *builder) addIngress(ing *ingressRef) {
 		}
 		if host != "" && !slices.Contains(ownHosts, host) {
 			ownHosts = append(ownHosts, host)
+			if _, ok := b.firstNamer[host]; !ok {
+				b.firstNamer[host] = ing.source
+			}
 		}
 		if rule.HTTP == nil || ing.ann.BadRewrite {
 			continue
@@ -157,17 +165,22 @@ func (b *builder) addIngress(ing *ingressRef) {
 			b.addPath(ing, fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j), host, p)
 		}
 	}
-	// An Ingress whose rules have no host acts on the virtual host of
-	// hostless rules: its defaultBackend serves their unmatched paths.
 	hostsOrWildcard := ownHosts
 	if len(ownHosts) == 0 && len(ing.Spec.Rules) > 0 {
 		hostsOrWildcard = []string{WildcardHost}
 	}
 	b.addHostRedirects(ing, hostsOrWildcard)
-
-	if ing.Spec.DefaultBackend == nil {
-		return
+	if ing.Spec.DefaultBackend != nil {
+		b.addDefaultBackend(ing, ownHosts)
 	}
+}
+
+// addDefaultBackend places an Ingress's defaultBackend as ingress-nginx
+// builds its servers: a rule-less Ingress's is the catch-all, which serves
+// the hosts no rule names (the oldest wins); otherwise it serves the
+// unmatched paths of the hosts that this Ingress names first. Rules
+// without a host join the catch-all's server, so it does not serve theirs.
+func (b *builder) addDefaultBackend(ing *ingressRef, ownHosts []string) {
 	// The backend is resolved only once the defaultBackend is known to be
 	// used, so that a losing one adds neither a cluster nor diagnostics.
 	route := b.newRoute(ing, PathPrefix, "/")
@@ -182,10 +195,16 @@ func (b *builder) addIngress(ing *ingressRef) {
 		b.catchAll = route
 		return
 	}
+	if len(ownHosts) == 0 {
+		b.reportField(ing.Ingress, "spec.defaultBackend", ir.ReasonDefaultBackendUnused,
+			"defaultBackend not used: rules without a host serve the hosts no rule names, whose unmatched paths go to the catch-all (a rule-less Ingress's defaultBackend) or get 404, as in ingress-nginx")
+		return
+	}
 	var hosts []string
-	for _, host := range hostsOrWildcard {
-		if prev, ok := b.hostDefaults[host]; ok {
-			b.reportField(ing.Ingress, "spec.defaultBackend", ir.ReasonConflict, "defaultBackend ignored for host %q: Ingress %s is older and already sets one", host, prev.Source)
+	for _, host := range ownHosts {
+		if first := b.firstNamer[host]; first != ing.source {
+			b.reportField(ing.Ingress, "spec.defaultBackend", ir.ReasonConflict,
+				"defaultBackend not used for host %q: Ingress %s is older and names the host first, so its own defaultBackend (or 404) serves the host's unmatched paths", host, first)
 			continue
 		}
 		hosts = append(hosts, host)
@@ -276,33 +295,43 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 	return be.Name, true
 }
 
-// model assembles the virtual hosts. Envoy picks one virtual host per request
-// and then tries its routes in order, so every named host carries the
-// hostless rules and the default backends after its own rules.
+// model assembles the virtual hosts, as ingress-nginx builds its servers:
+// a named host serves its own rules, then the defaultBackend of the Ingress
+// that names it first, else 404; rules without a host and the catch-all
+// serve the hosts that no rule names (WildcardHost). Envoy picks one
+// virtual host per request and tries its routes in order.
 func (b *builder) model() *Model {
 	m := &Model{}
-	names := make([]string, 0, len(b.hosts)+len(b.hostDefaults))
-	for host := range b.hosts {
+	names := make([]string, 0, len(b.firstNamer))
+	for host := range b.firstNamer {
 		names = append(names, host)
 	}
-	for host := range b.hostDefaults {
-		if _, ok := b.hosts[host]; !ok && host != WildcardHost {
-			names = append(names, host)
-		}
-	}
 	slices.Sort(names)
-
+	hostless := slices.Clone(b.hostless)
+	sortRoutes(hostless)
+	if b.catchAll != nil {
+		hostless = append(hostless, b.catchAll)
+	}
 	for _, host := range names {
-		routes := slices.Concat(b.hosts[host], b.hostless)
+		routes := slices.Clone(b.hosts[host])
 		sortRoutes(routes)
-		routes = appendDefaults(routes, strings.HasPrefix(host, "*."), b.hostDefaults[host], b.catchAll)
+		if d := b.hostDefaults[host]; d != nil {
+			routes = append(routes, d)
+		}
+		if strings.HasPrefix(host, "*.") && len(hostless) > 0 {
+			// Envoy's "*.example.com" also takes deeper names, which no
+			// rule names: they go on to the hostless rules and the
+			// catch-all. The wildcard's own names stop at its default,
+			// or at 404.
+			if b.hostDefaults[host] == nil && !slices.ContainsFunc(routes, isRoot) {
+				routes = append(routes, &Route{Match: PathPrefix, Path: "/", DirectStatus: 404, Default: true, Source: b.firstNamer[host]})
+			}
+			routes = append(routes, hostless...)
+		}
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
 	}
-	if len(b.hostless) > 0 || b.catchAll != nil || b.hostDefaults[WildcardHost] != nil {
-		routes := slices.Clone(b.hostless)
-		sortRoutes(routes)
-		routes = appendDefaults(routes, false, b.hostDefaults[WildcardHost], b.catchAll)
-		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: routes})
+	if len(hostless) > 0 {
+		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: hostless})
 	}
 
 	for _, vh := range m.VirtualHosts {
@@ -328,25 +357,12 @@ func (b *builder) model() *Model {
 	return m
 }
 
-// appendDefaults appends the first default that is set: the host's own
-// default backend, else the catch-all. A wildcard host gets both, because
-// its own default matches only one-label names and deeper names fall
-// through to the catch-all.
-func appendDefaults(routes []*Route, wildcard bool, defaults ...*Route) []*Route {
-	for _, d := range defaults {
-		if d != nil {
-			routes = append(routes, d)
-			if !wildcard {
-				break
-			}
-		}
-	}
-	return routes
-}
+// isRoot reports whether r takes every path.
+func isRoot(r *Route) bool { return r.Match == PathPrefix && r.Path == "/" }
 
 // sortRoutes orders routes the way Ingress wants them tried: the longest path
-// first; on a tie Exact before Prefix, then a host's own rule before a
-// hostless one. The sort is stable, so older Ingresses stay first otherwise.
+// first, and on a tie Exact before Prefix. The sort is stable, so older
+// Ingresses stay first otherwise.
 func sortRoutes(routes []*Route) {
 	slices.SortStableFunc(routes, func(x, y *Route) int {
 		if c := cmp.Compare(len(y.Path), len(x.Path)); c != 0 {
@@ -354,12 +370,6 @@ func sortRoutes(routes []*Route) {
 		}
 		if x.Match != y.Match {
 			if x.Match == PathExact {
-				return -1
-			}
-			return 1
-		}
-		if x.FromHostless != y.FromHostless {
-			if !x.FromHostless {
 				return -1
 			}
 			return 1

@@ -56,10 +56,7 @@ func (b *builder) addHostRedirects(ing *ingressRef, hosts []string) {
 func (b *builder) aliasHosts() []*VirtualHost {
 	var out []*VirtualHost
 	for alias, set := range b.aliases {
-		if _, served := b.hosts[alias]; served {
-			continue
-		}
-		if _, served := b.hostDefaults[alias]; served {
+		if _, served := b.firstNamer[alias]; served {
 			continue
 		}
 		if c := b.tls.certificateOf(set.value); c != nil && c.leaf != nil && !b.tls.covers(alias) && c.leaf.VerifyHostname(alias) == nil {

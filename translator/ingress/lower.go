@@ -133,7 +133,7 @@ func (lw *lowering) hosts(m *Model, plain bool) []*ir.VirtualHost {
 }
 
 func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
-	out := &ir.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}}
+	out := &ir.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}, Routes: make([]*ir.Route, 0, len(vh.Routes))}
 	if vh.RedirectTo != "" {
 		// from-to-www-redirect: the same URL on the other name, with 308
 		// as ingress-nginx answers. The scheme is kept; the port is not.

@@ -106,42 +106,18 @@ func TestBuildRouteOrder(t *testing.T) {
 			},
 		},
 		{
-			name: "host_rule_before_hostless_rule_on_the_same_path",
+			// ingress-nginx puts rules without a host in its default
+			// server, which serves only the hosts no rule names.
+			name: "hostless_rule_serves_only_hosts_no_rule_names",
 			objs: objects(services("a", "b"),
-				ing("hostless", createdAt(0), rule("", path(prefix, "/api", svc("a", 80)))),
-				ing("hosted", createdAt(1), rule("example.com", path(prefix, "/api", svc("b", 80))))),
+				ing("hostless", createdAt(0), rule("", path(prefix, "/api", svc("a", 80)), path(exact, "/health", svc("a", 80)))),
+				ing("hosted", createdAt(1), rule("example.com", path(prefix, "/", svc("b", 80))))),
 			model: []string{
 				"example.com",
-				"  Prefix /api -> default/b/80 (default/hosted)",
-				"  Prefix /api -> default/a/80 (default/hostless) hostless",
-				"*",
-				"  Prefix /api -> default/a/80 (default/hostless) hostless",
-			},
-		},
-		{
-			name: "longer_hostless_rule_before_shorter_host_rule",
-			objs: objects(services("a", "b"),
-				ing("hosted", rule("example.com", path(prefix, "/", svc("b", 80)))),
-				ing("hostless", rule("", path(prefix, "/api", svc("a", 80))))),
-			model: []string{
-				"example.com",
-				"  Prefix /api -> default/a/80 (default/hostless) hostless",
 				"  Prefix / -> default/b/80 (default/hosted)",
 				"*",
+				"  Exact /health -> default/a/80 (default/hostless) hostless",
 				"  Prefix /api -> default/a/80 (default/hostless) hostless",
-			},
-		},
-		{
-			name: "exact_hostless_rule_before_prefix_host_rule_on_the_same_path",
-			objs: objects(services("a", "b"),
-				ing("hosted", rule("example.com", path(prefix, "/api", svc("b", 80)))),
-				ing("hostless", rule("", path(exact, "/api", svc("a", 80))))),
-			model: []string{
-				"example.com",
-				"  Exact /api -> default/a/80 (default/hostless) hostless",
-				"  Prefix /api -> default/b/80 (default/hosted)",
-				"*",
-				"  Exact /api -> default/a/80 (default/hostless) hostless",
 			},
 		},
 	})
@@ -177,32 +153,10 @@ func TestBuildHosts(t *testing.T) {
 				"  Prefix / -> default/a/80 (default/y) hostless",
 				"a.example.com",
 				"  Prefix / -> default/a/80 (default/z)",
-				"  Prefix / -> default/a/80 (default/y) hostless",
 				"b.example.com",
 				"  Prefix / -> default/a/80 (default/x)",
-				"  Prefix / -> default/a/80 (default/y) hostless",
 				"*",
 				"  Prefix / -> default/a/80 (default/y) hostless",
-			},
-		},
-		{
-			name: "hostless_rules_are_copied_into_every_named_host_after_its_own",
-			objs: objects(services("a", "b", "c"),
-				ing("one", rule("one.example.com", path(prefix, "/app", svc("a", 80)))),
-				ing("two", rule("two.example.com", path(prefix, "/app", svc("b", 80)))),
-				ing("all", rule("", path(prefix, "/app", svc("c", 80)), path(exact, "/healthz", svc("c", 80))))),
-			model: []string{
-				"one.example.com",
-				"  Exact /healthz -> default/c/80 (default/all) hostless",
-				"  Prefix /app -> default/a/80 (default/one)",
-				"  Prefix /app -> default/c/80 (default/all) hostless",
-				"two.example.com",
-				"  Exact /healthz -> default/c/80 (default/all) hostless",
-				"  Prefix /app -> default/b/80 (default/two)",
-				"  Prefix /app -> default/c/80 (default/all) hostless",
-				"*",
-				"  Exact /healthz -> default/c/80 (default/all) hostless",
-				"  Prefix /app -> default/c/80 (default/all) hostless",
 			},
 		},
 		{
@@ -222,8 +176,11 @@ func TestBuildHosts(t *testing.T) {
 			messages: []string{`host "bad_host.example.com"`, `host "*"`, `host "a.*.example.com"`},
 		},
 		{
-			name: "host_rule_without_paths_serves_nothing",
-			objs: objects(services("a"), ing("x", rule("example.com"))),
+			// Its virtual host answers 404; the hostless rules and the
+			// catch-all serve only hosts no rule names.
+			name:  "host_rule_without_paths_serves_nothing",
+			objs:  objects(services("a"), ing("x", rule("example.com"))),
+			model: []string{"example.com"},
 		},
 	})
 }
@@ -236,16 +193,14 @@ func TestBuildDefaultBackends(t *testing.T) {
 			model: []string{"*", "  Prefix / -> default/fallback/80 (default/catch-all) default"},
 		},
 		{
-			name: "catch_all_comes_after_every_hosts_rules",
+			name: "catch_all_serves_only_hosts_no_rule_names_after_hostless_rules",
 			objs: objects(services("a", "b", "fallback"),
 				ing("catch-all", defaultBackend(svc("fallback", 80))),
 				ing("hosted", rule("example.com", path(prefix, "/", svc("a", 80)))),
 				ing("hostless", rule("", path(prefix, "/api", svc("b", 80))))),
 			model: []string{
 				"example.com",
-				"  Prefix /api -> default/b/80 (default/hostless) hostless",
 				"  Prefix / -> default/a/80 (default/hosted)",
-				"  Prefix / -> default/fallback/80 (default/catch-all) default",
 				"*",
 				"  Prefix /api -> default/b/80 (default/hostless) hostless",
 				"  Prefix / -> default/fallback/80 (default/catch-all) default",
@@ -309,14 +264,16 @@ func TestBuildDefaultBackends(t *testing.T) {
 			},
 		},
 		{
-			name: "default_backend_of_hostless_rules_serves_their_unmatched_paths",
+			// As in ingress-nginx, whose default server already exists
+			// when the Ingress's hostless rules join it.
+			name: "default_backend_of_hostless_rules_is_not_used_and_reported",
 			objs: objects(services("a", "fallback"),
 				ing("x", rule("", path(prefix, "/a", svc("a", 80))), defaultBackend(svc("fallback", 80)))),
 			model: []string{
 				"*",
 				"  Prefix /a -> default/a/80 (default/x) hostless",
-				"  Prefix / -> default/fallback/80 (default/x) default",
 			},
+			diags: []string{"DefaultBackendUnused default/x"},
 		},
 		{
 			name: "default_backend_serves_a_host_rule_without_paths",
@@ -445,7 +402,6 @@ func TestBuildConflicts(t *testing.T) {
 			model: []string{
 				"example.com",
 				"  Prefix / -> default/b/80 (default/newer)",
-				"  Prefix / -> default/a/80 (default/older) hostless",
 				"*",
 				"  Prefix / -> default/a/80 (default/older) hostless",
 			},

@@ -33,6 +33,9 @@ const (
 	ReasonAuthUnsupported Reason = "AuthenticationUnsupported"
 	// ReasonCanaryUnused: a canary rule has no primary route to join.
 	ReasonCanaryUnused Reason = "CanaryUnused"
+	// ReasonDefaultBackendUnused: the defaultBackend of an Ingress whose
+	// rules all lack a host serves nothing, as in ingress-nginx.
+	ReasonDefaultBackendUnused Reason = "DefaultBackendUnused"
 )
 
 // Diagnostic reports one thing a frontend could not honour, on the object
