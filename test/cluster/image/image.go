@@ -111,7 +111,7 @@ func WriteArchive(file string, s Spec) error {
 	err = p.AppendImage(img,
 		layout.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}),
 		layout.WithAnnotations(map[string]string{
-			"io.containerd.image.name":         ref.Name(),
+			"io.containerd.image.name":          ref.Name(),
 			"org.opencontainers.image.ref.name": ref.TagStr(),
 		}))
 	if err != nil {
