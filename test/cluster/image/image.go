@@ -111,13 +111,13 @@ func WriteArchive(file string, s Spec) error {
 	err = p.AppendImage(img,
 		layout.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}),
 		layout.WithAnnotations(map[string]string{
-			"io.containerd.image.name":          ref.Name(),
+			"io.containerd.image.name":          s.Name,
 			"org.opencontainers.image.ref.name": ref.TagStr(),
 		}))
 	if err != nil {
 		return fmt.Errorf("image %s: %w", s.Name, err)
 	}
-	manifest, err := dockerManifest(img, ref.Name())
+	manifest, err := dockerManifest(img, s.Name)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", s.Name, err)
 	}
