@@ -331,6 +331,9 @@ iptables_clean() {
 }
 
 down() {
+	# Best effort throughout: a step with nothing to undo is no failure,
+	# and one that fails must not keep the others from running.
+	set +e +o pipefail
 	local t0=$SECONDS
 	mkdir -p "$state/pids"
 	stop kube-controller-manager
@@ -362,7 +365,7 @@ down() {
 	stop containerd
 	# Mounts left under the cluster's directories (secret and
 	# service-account volumes, overlay rootfs, shm, netns).
-	grep -oE " ($state|$run|/run/netns/cni-)[^ ]*" /proc/mounts | sort -r | while read -r m; do
+	{ grep -oE " ($state|$run|/run/netns/cni-)[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 	local n
