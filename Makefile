@@ -8,10 +8,10 @@ IMAGE   ?= ghcr.io/rukou/rukou:v0.1.0
 DOCKER  ?= docker
 KUBECTL ?= kubectl
 
-.PHONY: help build tools test test-unit test-e2e bench run lint fmt clean image deploy golden
+.PHONY: help build tools cluster-tools cluster-up cluster-down test test-unit test-e2e test-cluster bench run lint fmt clean image image-archives deploy golden
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/rukou and the demo backend bin/backend
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/rukou ./cmd/rukou
@@ -20,9 +20,24 @@ build: ## build bin/rukou and the demo backend bin/backend
 tools: ## install the pinned Envoy, kube-apiserver, kubectl and etcd into bin/ (skips what is there)
 	bash test/tools/install.sh all
 
-test: tools ## run every test, unit and end-to-end
+cluster-tools: ## install what the one-node cluster runs: kubelet & co., CoreDNS, containerd, runc, CNI (needs root)
+	bash test/tools/install.sh cluster
+
+cluster-up: cluster-tools ## start a one-node Kubernetes cluster on this machine (root); prints its kubeconfig
+	bash test/cluster/cluster.sh up
+
+cluster-down: ## stop the one-node cluster and undo its changes to the host
+	bash test/cluster/cluster.sh down
+
+# The cluster's tutorial test runs alone, after the others: it starts the
+# cluster itself when none is up (and stops it after).
+test: tools cluster-tools ## run every test: unit, end-to-end, and the tutorial on a one-node cluster
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/cluster)
+	$(GO) test -count=1 -timeout 20m ./test/cluster/...
+
+test-cluster: cluster-tools ## run the tutorial test on the one-node cluster (starts one when none is up)
+	$(GO) test -count=1 -timeout 20m -v ./test/cluster/...
 
 test-unit: ## run the unit tests only (no tools needed)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/)
@@ -55,9 +70,18 @@ fmt: ## format the code
 clean: ## remove built binaries (keeps the pinned tools)
 	rm -f bin/rukou bin/backend
 
-image: ## build the rukou image with Docker (IMAGE=ghcr.io/rukou/rukou:TAG to name it otherwise); push it yourself
-	@command -v $(DOCKER) >/dev/null || { echo 'image: $(DOCKER) not found: install Docker (or set DOCKER=podman)'; exit 1; }
-	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+image: ## build the rukou image: with Docker when its daemon answers, else as archives in bin/image/ (image-archives)
+	@if $(DOCKER) info >/dev/null 2>&1; then \
+		echo '$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .'; \
+		$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .; \
+	else \
+		echo 'image: no Docker daemon; writing bin/image/rukou.tar and bin/image/envoy.tar instead'; \
+		$(MAKE) --no-print-directory image-archives; \
+	fi
+
+image-archives: ## write bin/image/rukou.tar (named IMAGE) and bin/image/envoy.tar without Docker, for ctr images import or docker load
+	@test -x bin/envoy || bash test/tools/install.sh envoy
+	VERSION=$(VERSION) bash test/cluster/cluster.sh archives bin/image $(IMAGE)
 
 deploy: ## install rukou into the cluster of the current kubeconfig: kubectl apply -f deploy/rukou.yaml
 	$(KUBECTL) apply -f deploy/rukou.yaml

@@ -3,14 +3,17 @@ package deploy_test
 import (
 	"bufio"
 	"debug/elf"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rukou/rukou/test/cluster/image"
 	"github.com/rukou/rukou/test/harness"
 )
 
@@ -21,6 +24,7 @@ type dockerfile struct {
 	copyTo     string   // where the final stage puts /out/rukou
 	user       string
 	entrypoint string
+	cmd        []string
 }
 
 func readDockerfile(t *testing.T) dockerfile {
@@ -57,6 +61,10 @@ func readDockerfile(t *testing.T) dockerfile {
 			d.user = fields[1]
 		case "ENTRYPOINT":
 			d.entrypoint = strings.Trim(strings.Join(fields[1:], " "), `[]"`)
+		case "CMD":
+			if err := json.Unmarshal([]byte(strings.TrimSpace(strings.TrimPrefix(sc.Text(), "CMD"))), &d.cmd); err != nil {
+				t.Fatalf("CMD in the Dockerfile is not a JSON list: %v", err)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -163,5 +171,40 @@ func TestDockerignore(t *testing.T) {
 				t.Errorf("package %s is left out of the image's build context by .dockerignore's %q", rel, ig)
 			}
 		}
+	}
+}
+
+// TestImageWithoutDocker: the image `make image` writes without Docker (and
+// `make cluster-up` imports) starts as the Dockerfile's does: the same
+// entrypoint, arguments and user, under the name the manifest runs; and
+// the Envoy image under the manifest's name, fully qualified.
+func TestImageWithoutDocker(t *testing.T) {
+	d := readDockerfile(t)
+	bin := filepath.Join(t.TempDir(), "rukou")
+	if err := os.WriteFile(bin, []byte("not a real binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img, err := image.Build(image.Rukou(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Config.Entrypoint, " "); got != d.entrypoint {
+		t.Errorf("Go-built image's entrypoint %q, the Dockerfile's %q", got, d.entrypoint)
+	}
+	if !slices.Equal(cfg.Config.Cmd, d.cmd) {
+		t.Errorf("Go-built image's cmd %q, the Dockerfile's %q", cfg.Config.Cmd, d.cmd)
+	}
+	if cfg.Config.User != d.user {
+		t.Errorf("Go-built image's user %q, the Dockerfile's %q", cfg.Config.User, d.user)
+	}
+	if image.RukouName != rukouImage(t) {
+		t.Errorf("Go-built image is named %s, the Makefile's IMAGE (and the manifest's) is %s", image.RukouName, rukouImage(t))
+	}
+	if image.EnvoyName != "docker.io/"+envoyImage {
+		t.Errorf("Go-built Envoy image is named %s, want docker.io/%s as the manifest runs it", image.EnvoyName, envoyImage)
 	}
 }

@@ -4,12 +4,19 @@
 #   kube-apiserver  built from k8s.io/kubernetes in this nested module
 #   kubectl         built from k8s.io/kubernetes in this nested module
 #   etcd            built from go.etcd.io/etcd/server/v3 in ./etcd
-# Each is skipped when bin/ already holds it at the pinned version.
+# and, for the one-node cluster (`install.sh cluster`, make cluster-tools):
+#   kubelet, kube-proxy, kube-controller-manager, kube-scheduler
+#                   built from k8s.io/kubernetes in this nested module
+#   coredns         go install github.com/coredns/coredns from the module proxy
+#   containerd, runc, CNI plugins, iptables, conntrack
+#                   Debian's packages (apt-get; needs root)
+# Each is skipped when bin/ (or the system) already holds it.
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
 K8S_VERSION=v1.37.2
 ETCD_VERSION=3.6.16
+COREDNS_VERSION=1.15.0
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/bin"
@@ -46,21 +53,76 @@ install_envoy() {
 	}
 }
 
+k8s_ldflags() {
+	local minor="${K8S_VERSION#v1.}"
+	minor="${minor%%.*}"
+	# Without these stamps the binaries report v0.0.0-master+$Format:%H$,
+	# which clients fail to parse.
+	local v=k8s.io/component-base/version
+	echo "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
+}
+
 install_kube() {
 	if has_version "$bin/kube-apiserver" --version "$K8S_VERSION" &&
 		has_version "$bin/kubectl" "version --client" "$K8S_VERSION"; then
 		log "kube-apiserver and kubectl $K8S_VERSION present"
 		return
 	fi
-	local minor="${K8S_VERSION#v1.}"
-	minor="${minor%%.*}"
-	# Without these stamps the binaries report v0.0.0-master+$Format:%H$,
-	# which clients fail to parse.
-	local v=k8s.io/component-base/version
-	local ldflags="-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
 	log "building kube-apiserver and kubectl $K8S_VERSION (about 5 minutes on a cold cache)"
-	(cd "$tools" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/" \
+	(cd "$tools" && CGO_ENABLED=0 go build -trimpath -ldflags "$(k8s_ldflags)" -o "$bin/" \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+}
+
+# The node's and the control plane's other components, for the one-node
+# cluster (test/cluster/cluster.sh).
+install_node() {
+	local c missing=()
+	for c in kubelet kube-proxy kube-controller-manager kube-scheduler; do
+		has_version "$bin/$c" --version "$K8S_VERSION" || missing+=("k8s.io/kubernetes/cmd/$c")
+	done
+	if ((${#missing[@]} == 0)); then
+		log "kubelet, kube-proxy, kube-controller-manager and kube-scheduler $K8S_VERSION present"
+		return
+	fi
+	log "building ${missing[*]##*/} $K8S_VERSION (about 3 minutes after kube-apiserver)"
+	(cd "$tools" && CGO_ENABLED=0 go build -trimpath -ldflags "$(k8s_ldflags)" -o "$bin/" "${missing[@]}")
+}
+
+install_coredns() {
+	if has_version "$bin/coredns" -version "CoreDNS-$COREDNS_VERSION"; then
+		log "coredns $COREDNS_VERSION present"
+		return
+	fi
+	log "building coredns $COREDNS_VERSION from the Go module proxy (about 3 minutes on a cold cache)"
+	CGO_ENABLED=0 GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@v$COREDNS_VERSION"
+}
+
+# Debian's containerd (1.6; Kubernetes 1.38 will need 2.x), runc, CNI
+# plugins, iptables and conntrack.
+install_debs() {
+	local missing=()
+	command -v containerd >/dev/null && command -v ctr >/dev/null || missing+=(containerd)
+	command -v runc >/dev/null || missing+=(runc)
+	[[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/portmap && -x /usr/lib/cni/loopback ]] ||
+		missing+=(containernetworking-plugins)
+	command -v iptables >/dev/null && command -v ip6tables >/dev/null || missing+=(iptables)
+	command -v conntrack >/dev/null || missing+=(conntrack)
+	if ((${#missing[@]} == 0)); then
+		log "containerd, runc, CNI plugins, iptables and conntrack present"
+		return
+	fi
+	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+		log "missing ${missing[*]}: install them (Debian: apt-get install -y ${missing[*]}) as root"
+		exit 1
+	fi
+	log "apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } ||
+		{
+			log "apt-get install ${missing[*]} failed"
+			exit 1
+		}
 }
 
 install_etcd() {
@@ -77,13 +139,21 @@ case "${1:-all}" in
 envoy) install_envoy ;;
 kube) install_kube ;;
 etcd) install_etcd ;;
+cluster)
+	install_envoy
+	install_etcd
+	install_kube
+	install_node
+	install_coredns
+	install_debs
+	;;
 all)
 	install_envoy
 	install_etcd
 	install_kube
 	;;
 *)
-	log "usage: $0 [envoy|kube|etcd|all]"
+	log "usage: $0 [envoy|kube|etcd|cluster|all]"
 	exit 2
 	;;
 esac
