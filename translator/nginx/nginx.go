@@ -74,8 +74,11 @@ func Read(all map[string]string, ingress string) (*Annotations, []Issue) {
 	if canary {
 		a.Canary = &Canary{}
 	}
-	for _, e := range Registry {
-		if e.read != nil && e.appliesTo(canary) {
+	if len(r.values) == 0 {
+		return a, nil // the defaults: nothing to read, nothing to report
+	}
+	for _, e := range readers {
+		if e.appliesTo(canary) {
 			e.read(r, a)
 		}
 	}

@@ -61,11 +61,30 @@ func (e Entry) appliesTo(canary bool) bool {
 // Lookup returns the entry of an annotation, by its name or by its former
 // name.
 func Lookup(name string) (Entry, bool) {
-	i := slices.IndexFunc(Registry, func(e Entry) bool { return e.Name == name || e.Former == name })
-	if i < 0 {
+	i, ok := byName[name]
+	if !ok {
 		return Entry{}, false
 	}
 	return Registry[i], true
+}
+
+// byName indexes Registry by name and former name, and readers lists the
+// entries with a reader, in the registry's order. Both are derived from
+// Registry once and never change.
+var (
+	byName  = indexByName(Registry)
+	readers = slices.DeleteFunc(slices.Clone(Registry), func(e Entry) bool { return e.read == nil })
+)
+
+func indexByName(entries []Entry) map[string]int {
+	out := make(map[string]int, len(entries)+2)
+	for i, e := range entries {
+		out[e.Name] = i
+		if e.Former != "" {
+			out[e.Former] = i
+		}
+	}
+	return out
 }
 
 // Registry lists every annotation of ingress-nginx's reference (its
