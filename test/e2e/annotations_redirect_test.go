@@ -33,8 +33,14 @@ func TestAnnotationSSLRedirect(t *testing.T) {
 			}
 		})
 	}
-	t.Run("tls_host_is_served_over_https", func(t *testing.T) {
-		s.await(t, call{host: "secure.test", path: "/", https: true}, http.StatusOK, "secure")
+	t.Run("tls_host_is_served_over_https_with_hsts", func(t *testing.T) {
+		r := s.await(t, call{host: "secure.test", path: "/", https: true}, http.StatusOK, "secure")
+		if got, want := r.header.Get("Strict-Transport-Security"), "max-age=31536000; includeSubDomains"; got != want {
+			t.Errorf("HTTPS answer: Strict-Transport-Security %q, want %q (ingress-nginx's default)", got, want)
+		}
+		if r := s.must(t, call{host: "relaxed.test", path: "/"}); r.header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("plain HTTP answer has Strict-Transport-Security %q, want none", r.header.Get("Strict-Transport-Security"))
+		}
 	})
 	expectNoRejection(t, s.envoy)
 }
@@ -59,6 +65,8 @@ func TestAnnotationRedirects(t *testing.T) {
 		{"temporal_wins_with_its_code", "both.test", http.StatusTemporaryRedirect, "https://temporal.example.org/"},
 		{"invalid_code_falls_back_to_301", "badcode.test", http.StatusMovedPermanently, "https://new.example.org/"},
 		{"request_uri_keeps_path_and_query", "moved.test", http.StatusMovedPermanently, "https://new.example.org/some/page?q=1"},
+		{"url_without_path_goes_as_written", "nopath.test", http.StatusMovedPermanently, "https://new.example.org"},
+		{"relative_url_goes_as_written", "relative.test", http.StatusFound, "/new-location"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := s.await(t, call{host: c.host, path: "/some/page?q=1"}, c.status, "")

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +60,82 @@ func TestPathSpellingsMeetTheSamePolicy(t *testing.T) {
 			t.Fatalf("GET //api/./v1//items: %d, echo %+v, want /api/v1/items at the backend", r.status, r.echo)
 		}
 	})
+	expectNoRejection(t, s.envoy)
+}
+
+// TestForwardedHeaders: as ingress-nginx by default, the backend sees the
+// client's real address in X-Forwarded-For and X-Real-IP, whatever the
+// client sent there (which goes on as X-Original-Forwarded-For), the Host,
+// port and scheme the client used, and a request ID (the client's own when
+// it sent one); the Proxy header never reaches it.
+func TestForwardedHeaders(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "forwarded", join(backend(t, "echo"), objs(
+		ingress("site", rule("fwd.test", path(prefix, "/", "echo"))),
+	))...)
+	s.await(t, call{host: "fwd.test", path: "/"}, http.StatusOK, "echo")
+
+	r := s.must(t, call{host: "fwd.test:30080", path: "/x", from: "127.0.0.7", header: headers(
+		"X-Forwarded-For", "1.2.3.4", "X-Real-IP", "6.6.6.6", "X-Forwarded-Host", "evil.test",
+		"X-Forwarded-Proto", "https", "Proxy", "http://evil.test:3128"),
+	})
+	if r.echo == nil {
+		t.Fatalf("no echo answer: %d %s", r.status, r.body)
+	}
+	got := func(name string) string { return strings.Join(r.echo.Headers[http.CanonicalHeaderKey(name)], ",") }
+	for name, want := range map[string]string{
+		"X-Forwarded-For":           "127.0.0.7",
+		"X-Real-IP":                 "127.0.0.7",
+		"X-Original-Forwarded-For":  "1.2.3.4",
+		"X-Original-Forwarded-Host": "evil.test",
+		"X-Forwarded-Host":          "fwd.test:30080",
+		"X-Forwarded-Port":          "80",
+		"X-Forwarded-Proto":         "http",
+		"X-Forwarded-Scheme":        "http",
+		"X-Scheme":                  "http",
+		"Proxy":                     "",
+	} {
+		if g := got(name); g != want {
+			t.Errorf("backend saw %s: %q, want %q", name, g, want)
+		}
+	}
+	if got("X-Request-ID") == "" {
+		t.Error("backend saw no X-Request-ID")
+	}
+	r = s.must(t, call{host: "fwd.test", path: "/", header: headers("X-Request-ID", "trace-42")})
+	if r.echo == nil || strings.Join(r.echo.Headers["X-Request-Id"], ",") != "trace-42" {
+		t.Errorf("a client's X-Request-ID is kept: backend saw %v", r.echo)
+	}
+	expectNoRejection(t, s.envoy)
+}
+
+// TestRetriesSkipADeadEndpoint: as with ingress-nginx's default
+// proxy-next-upstream (error, 3 tries), a request whose endpoint refuses the
+// connection is sent to another endpoint, for every method, so a pod that
+// died before its endpoint was removed costs no failed request.
+func TestRetriesSkipADeadEndpoint(t *testing.T) {
+	s := startStack(t, "delta")
+	dead := holdPort(t)
+	deadPort := dead.Addr().(*net.TCPAddr).Port
+	dead.Close() // nothing listens there now: connections are refused
+	s.apply(t, "retries", join(
+		serviceWith("half", endpoint(harnessBackend(t, "alive"), true, nil), endpoint(deadPort, true, nil)),
+		objs(ingress("half", rule("half.test", path(prefix, "/", "half")))),
+	)...)
+	s.await(t, call{host: "half.test", path: "/"}, http.StatusOK, "alive")
+	failed := 0
+	for i := range 20 {
+		method := http.MethodGet
+		if i%2 == 1 {
+			method = http.MethodPost
+		}
+		if r := s.must(t, call{method: method, host: "half.test", path: "/", body: strings.NewReader("x")}); r.status != http.StatusOK {
+			failed++
+			t.Logf("%s: %d", method, r.status)
+		}
+	}
+	if failed != 0 {
+		t.Errorf("%d of 20 requests failed with one of two endpoints dead, want 0", failed)
+	}
 	expectNoRejection(t, s.envoy)
 }

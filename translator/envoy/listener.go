@@ -97,9 +97,14 @@ func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filte
 			},
 		},
 		HttpFilters: httpFilters(),
-		// Envoy is the edge: the client's address is the peer's address, and
-		// X-Forwarded-For gets it appended, as ingress-nginx does.
-		UseRemoteAddress: wrapperspb.Bool(true),
+		// Envoy is the edge: the client's address is the peer's address,
+		// whatever X-Forwarded-For says. The routing model sets the
+		// forwarded headers itself (it replaces X-Forwarded-For, as
+		// ingress-nginx does), so Envoy appends nothing; a request ID the
+		// client sent is kept, as ingress-nginx keeps it.
+		UseRemoteAddress:          wrapperspb.Bool(true),
+		SkipXffAppend:             true,
+		PreserveExternalRequestId: true,
 		// Routes match the path as nginx matches its locations: dot
 		// segments resolved ("/public/../admin" is "/admin"), slashes
 		// merged ("//admin" is "/admin"), and escaped slashes decoded, so

@@ -6,6 +6,7 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_extensions_retry_host_previous_hosts_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -35,6 +36,13 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		// Hosts match without the port of the Host header.
 		IgnorePortInHostMatching: true,
 		VirtualHosts:             make([]*envoy_config_route_v3.VirtualHost, 0, len(l.VirtualHosts)),
+		RequestHeadersToRemove:   l.RemoveRequestHeaders,
+	}
+	for _, h := range l.RequestHeaders {
+		rc.RequestHeadersToAdd = append(rc.RequestHeadersToAdd, header(h))
+	}
+	for _, h := range l.ResponseHeaders {
+		rc.ResponseHeadersToAdd = append(rc.ResponseHeadersToAdd, header(h))
 	}
 	for _, vh := range l.VirtualHosts {
 		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
@@ -119,8 +127,8 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
-	if f.IdleTimeout != 0 {
-		a.RetryPolicy = idleTimeoutPolicy(time.Duration(f.IdleTimeout))
+	if f.IdleTimeout != 0 || f.Retries != 0 {
+		a.RetryPolicy = retryPolicy(f)
 	}
 	if f.StreamIdleTimeout != 0 {
 		a.IdleTimeout = durationpb.New(time.Duration(f.StreamIdleTimeout))
@@ -140,13 +148,33 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 	return a
 }
 
-// idleTimeoutPolicy is a silence bound in Envoy's terms: the router's
-// per-try idle timeout, which runs from the request's last byte sent
-// upstream to the response's first, and between any two bytes, and
-// answers 504 when the response has not started. It retries nothing.
-func idleTimeoutPolicy(d time.Duration) *envoy_config_route_v3.RetryPolicy {
-	return &envoy_config_route_v3.RetryPolicy{PerTryIdleTimeout: durationpb.New(d), NumRetries: wrapperspb.UInt32(0)}
+// retryPolicy holds the forward's idle timeout and retries. The idle
+// timeout is the router's per-try idle timeout, which runs from the
+// request's last byte sent upstream to the response's first, and between
+// any two bytes, and answers 504 when the response has not started. The
+// retries cover only failures before the request reached the endpoint
+// (refused or failed connections, refused streams, resets before the
+// request went out), each on an endpoint not tried yet.
+func retryPolicy(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
+	p := &envoy_config_route_v3.RetryPolicy{NumRetries: wrapperspb.UInt32(f.Retries)}
+	if f.IdleTimeout != 0 {
+		p.PerTryIdleTimeout = durationpb.New(time.Duration(f.IdleTimeout))
+	}
+	if f.Retries != 0 {
+		p.RetryOn = "connect-failure,refused-stream,reset-before-request"
+		p.RetryHostPredicate = []*envoy_config_route_v3.RetryPolicy_RetryHostPredicate{{
+			Name:       "envoy.retry_host_predicates.previous_hosts",
+			ConfigType: &envoy_config_route_v3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: previousHosts},
+		}}
+		// The predicate may pick a tried endpoint again; so many more picks
+		// make that unlikely on any backend of a few endpoints.
+		p.HostSelectionRetryMaxAttempts = 5
+	}
+	return p
 }
+
+// previousHosts is the retry host predicate that skips tried endpoints.
+var previousHosts = mustAny(&envoy_extensions_retry_host_previous_hosts_v3.PreviousHostsPredicate{})
 
 // sessionCookie is a cookie hash policy: Envoy hashes the cookie to pick
 // an endpoint and, since the TTL is set (zero makes a session cookie),
@@ -191,8 +219,11 @@ func redirect(rd *ir.Redirect) *envoy_config_route_v3.Route_Redirect {
 // request is the formatter's %REQ(name)%.
 func header(h ir.Header) *envoy_config_core_v3.HeaderValueOption {
 	v := strings.ReplaceAll(h.Value, "%", "%%")
-	if h.FromRequest != "" {
-		v = "%REQ(" + h.FromRequest + ")%"
+	switch {
+	case h.FromRequest != "":
+		v += "%REQ(" + h.FromRequest + ")%"
+	case h.FromConnection == ir.ClientAddress:
+		v += "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
 	}
 	return &envoy_config_core_v3.HeaderValueOption{
 		Header:       &envoy_config_core_v3.HeaderValue{Key: h.Name, Value: v},

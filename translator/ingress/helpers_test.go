@@ -297,11 +297,7 @@ func annotationNotes(r *ingress.Route) string {
 		fmt.Fprintf(&b, " rewrite %s", rw.Target)
 	}
 	if rd := r.Redirect; rd != nil {
-		port := ""
-		if rd.Port != 0 {
-			port = fmt.Sprintf(":%d", rd.Port)
-		}
-		fmt.Fprintf(&b, " redirect %d %s://%s%s%s", rd.Code, rd.Scheme, rd.Host, port, rd.PathAndQuery)
+		fmt.Fprintf(&b, " redirect %d %s", rd.Code, rd.Location())
 	}
 	if c := r.Canary; c != nil {
 		fmt.Fprintf(&b, " canary %s", c.Backend)

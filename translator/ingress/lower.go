@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -24,6 +25,9 @@ const (
 	readTimeout = 60 * time.Second
 	// connectTimeout is the default proxy-connect-timeout.
 	connectTimeout = 5 * time.Second
+	// retries follows the default proxy-next-upstream-tries, 3: two more
+	// endpoints are tried when one fails the connection.
+	retries = 2
 )
 
 // streamIdleTimeout is the listeners' stream idle timeout, which rukou
@@ -39,14 +43,19 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
 	cfg.Listeners = []*ir.Listener{{
 		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
+		RequestHeaders:       forwardedHeaders("http", publicHTTPPort),
+		RemoveRequestHeaders: []string{"proxy"},
 	}}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, done: map[loweredKey][]*ir.Route{}}
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		cfg.Listeners = append(cfg.Listeners, &ir.Listener{
 			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
-			TLS:          filterChains(m),
-			VirtualHosts: lw.hosts(m, false),
+			TLS:                  filterChains(m),
+			VirtualHosts:         lw.hosts(m, false),
+			RequestHeaders:       forwardedHeaders("https", opts.HTTPSRedirectPort),
+			RemoveRequestHeaders: []string{"proxy"},
+			ResponseHeaders:      []ir.Header{{Name: "Strict-Transport-Security", Value: hsts}},
 		})
 	}
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
@@ -60,6 +69,33 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
 	}
 	return cfg
+}
+
+// publicHTTPPort is the port clients reach the plain listener on, behind
+// the Service's port 80, which X-Forwarded-Port tells backends.
+const publicHTTPPort = 80
+
+// hsts is ingress-nginx's default Strict-Transport-Security, which it
+// sends on every HTTPS response.
+const hsts = "max-age=31536000; includeSubDomains"
+
+// forwardedHeaders are the headers ingress-nginx sets on every proxied
+// request by default: the client's address replaces any X-Forwarded-For
+// the client sent (which goes on as X-Original-Forwarded-For), so that a
+// backend trusting the header gets the real peer; the Host, port and
+// scheme the client used. (The Proxy header is removed, against httpoxy.)
+func forwardedHeaders(scheme string, port uint32) []ir.Header {
+	return []ir.Header{
+		{Name: "X-Original-Forwarded-For", FromRequest: "x-forwarded-for"},
+		{Name: "X-Original-Forwarded-Host", FromRequest: "x-forwarded-host"},
+		{Name: "X-Forwarded-For", FromConnection: ir.ClientAddress},
+		{Name: "X-Real-IP", FromConnection: ir.ClientAddress},
+		{Name: "X-Forwarded-Host", FromRequest: ":authority"},
+		{Name: "X-Forwarded-Port", Value: strconv.FormatUint(uint64(port), 10)},
+		{Name: "X-Forwarded-Proto", Value: scheme},
+		{Name: "X-Forwarded-Scheme", Value: scheme},
+		{Name: "X-Scheme", Value: scheme},
+	}
 }
 
 // filterChains gives each certificate its chain, chosen by the SNI of its
@@ -116,6 +152,9 @@ type loweredKey struct {
 	// authority is the wildcard host whose one label the routes check,
 	// or "".
 	authority string
+	// httpsHost is the host that the redirect to HTTPS names, when the
+	// routes redirect there and the virtual host is one exact name.
+	httpsHost string
 	toHTTPS   bool
 	// secure is set when the session cookie must be Secure because the
 	// listener is TLS (and not already because the annotation says so).
@@ -165,6 +204,9 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 		if wildcard && !r.FromHostless && !r.CatchAll {
 			key.authority = vh.Host
 		}
+		if key.toHTTPS && !wildcard && vh.Host != WildcardHost {
+			key.httpsHost = vh.Host
+		}
 		if aff := affinityOf(r); !plain && aff != nil && !aff.Secure {
 			key.secure = true
 		}
@@ -174,12 +216,28 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 			if key.authority != "" {
 				match.Headers = append(match.Headers, oneLabelAuthority(key.authority))
 			}
-			routes = lowerRoute(r, match, key.toHTTPS, !plain, lw.httpsPort)
+			routes = lowerRoute(r, match, lw.toHTTPS(key), !plain)
 			lw.done[key] = routes
 		}
 		out.Routes = append(out.Routes, routes...)
 	}
 	return out
+}
+
+// toHTTPS is the redirect of the plain listener's routes of a TLS host, or
+// nil: 308, which keeps the method and body, to the same path and query,
+// as ingress-nginx redirects. An exact host is named with the HTTPS port
+// clients use, left out when it is 443; under a wildcard the request's
+// own host stays, with the port always named.
+func (lw *lowering) toHTTPS(key loweredKey) *ir.Redirect {
+	if !key.toHTTPS {
+		return nil
+	}
+	rd := &ir.Redirect{Scheme: "https", Host: key.httpsHost, Port: lw.httpsPort, Code: 308}
+	if rd.Host != "" && rd.Port == 443 {
+		rd.Port = 0
+	}
+	return rd
 }
 
 func affinityOf(r *Route) *nginx.Affinity {

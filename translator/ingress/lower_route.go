@@ -11,9 +11,10 @@ import (
 
 // lowerRoute lowers one route of the model: a single redirect or direct
 // answer, or the routes that proxy it (a CORS preflight answer, the canary
-// choices, and the route itself), which all share its match. overTLS is
-// set for the routes of the TLS listener.
-func lowerRoute(r *Route, match ir.Match, toHTTPS, overTLS bool, httpsPort uint32) []*ir.Route {
+// choices, and the route itself), which all share its match. toHTTPS is
+// the redirect of a TLS host's routes on the plain listener; overTLS is set
+// for the routes of the TLS listener.
+func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool) []*ir.Route {
 	var out []*ir.Route
 	if r.Policy != nil && r.Policy.CORS != nil && r.DirectStatus == 0 {
 		// A preflight is answered before any redirect, as ingress-nginx's
@@ -24,13 +25,9 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS, overTLS bool, httpsPort uint3
 	case r.Redirect != nil:
 		// A fixed redirect answers before the HTTPS redirect, as
 		// ingress-nginx's return comes before its TLS redirect.
-		return append(out, &ir.Route{Match: match, Redirect: fixedRedirect(r.Redirect), Source: r.Source})
-	case toHTTPS:
-		// 308 keeps the method and body, and the path and query stay as
-		// they were, as ingress-nginx redirects. The port is the one
-		// clients use for HTTPS (443 behind a load balancer, the NodePort
-		// otherwise), never the port of the plain request.
-		return append(out, &ir.Route{Match: match, Redirect: &ir.Redirect{Scheme: "https", Port: httpsPort, Code: 308}, Source: r.Source})
+		return append(out, fixedRedirect(r.Redirect, match, r.Source))
+	case toHTTPS != nil:
+		return append(out, &ir.Route{Match: match, Redirect: toHTTPS, Source: r.Source})
 	case r.DirectStatus != 0:
 		return []*ir.Route{{Match: match, Direct: &ir.Direct{Status: r.DirectStatus}, Source: r.Source}}
 	}
@@ -69,20 +66,21 @@ func cloneMatch(m ir.Match) ir.Match {
 	return m
 }
 
-// fixedRedirect lowers permanent-redirect or temporal-redirect: the URL as
-// given, and the request's path and query unless it keeps them.
-func fixedRedirect(rd *nginx.Redirect) *ir.Redirect {
-	out := &ir.Redirect{Scheme: rd.Scheme, Host: rd.Host, Port: rd.Port, Code: rd.Code}
-	if rd.PathAndQuery != "" {
-		out.Path, out.StripQuery = rd.PathAndQuery, true
+// fixedRedirect lowers permanent-redirect or temporal-redirect as nginx's
+// return CODE URL: a direct answer whose Location is the URL as written,
+// followed by the request's path and query where the URL keeps them.
+func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route {
+	location := ir.Header{Name: "Location", Value: rd.Location()}
+	if rd.KeepRequestURI {
+		location.FromRequest = ":path"
 	}
-	return out
+	return &ir.Route{Match: match, Direct: &ir.Direct{Status: rd.Code}, ResponseHeaders: []ir.Header{location}, Source: source}
 }
 
 // proxyRoute lowers a route that proxies to cluster, or, when cluster is
 // empty, to the route's backend and any canary by weight.
 func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool) *ir.Route {
-	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}, IdleTimeout: ir.Duration(readTimeout)}
+	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}, IdleTimeout: ir.Duration(readTimeout), Retries: retries}
 	switch {
 	case cluster != "":
 		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}

@@ -37,6 +37,12 @@ type Listener struct {
 	// VirtualHosts in the order Envoy must try them; a request goes to the
 	// first whose domains match its authority.
 	VirtualHosts []*VirtualHost `json:"virtualHosts"`
+	// RequestHeaders are set, in order, on every request forwarded from
+	// this listener, and RemoveRequestHeaders removed from it;
+	// ResponseHeaders are set on every response it sends.
+	RequestHeaders       []Header `json:"requestHeaders,omitempty"`
+	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
+	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -113,13 +119,22 @@ type HeaderMatch struct {
 	Regex string `json:"regex,omitempty"`
 }
 
-// Header is a header to set: the literal Value, or the value of the
-// request header FromRequest.
+// Header is a header to set: the literal Value, followed by the value of
+// the request header FromRequest or of the connection's FromConnection
+// when set. A header whose value comes out empty is not set.
 type Header struct {
-	Name        string `json:"name"`
-	Value       string `json:"value,omitempty"`
-	FromRequest string `json:"fromRequest,omitempty"`
+	Name           string         `json:"name"`
+	Value          string         `json:"value,omitempty"`
+	FromRequest    string         `json:"fromRequest,omitempty"`
+	FromConnection ConnectionInfo `json:"fromConnection,omitempty"`
 }
+
+// ConnectionInfo is something known of a client's connection.
+type ConnectionInfo string
+
+// ClientAddress is the client's address, without its port: the peer of
+// the connection.
+const ClientAddress ConnectionInfo = "client-address"
 
 // Forward proxies the request to one of its backends.
 type Forward struct {
@@ -132,6 +147,10 @@ type Forward struct {
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
 	HostRewrite string `json:"hostRewrite,omitempty"`
+	// Retries is how many other endpoints are tried, one after the other,
+	// when an endpoint refuses or drops the connection before the request
+	// reached it (so that retrying is safe for every method).
+	Retries uint32 `json:"retries,omitempty"`
 	// IdleTimeout bounds the time the backend may stay silent, before its
 	// response starts and between two reads; a silent start answers 504.
 	// Zero means none.

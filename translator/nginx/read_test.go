@@ -167,7 +167,8 @@ func TestReadRoutingAnnotations(t *testing.T) {
 			name:   "permanent_redirect_code_and_port",
 			values: map[string]string{"permanent-redirect": "http://example.org:8080", "permanent-redirect-code": "308"},
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "redirect", *a.Redirect, Redirect{Code: 308, Scheme: "http", Host: "example.org", Port: 8080, PathAndQuery: "/"})
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 308, Scheme: "http", Host: "example.org", Port: 8080})
+				equal(t, "location", a.Redirect.Location(), "http://example.org:8080")
 			},
 		},
 		{
@@ -197,7 +198,7 @@ func TestReadRoutingAnnotations(t *testing.T) {
 			name:   "redirect_keeps_the_request_uri",
 			values: map[string]string{"permanent-redirect": "https://new.example$request_uri"},
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "redirect", *a.Redirect, Redirect{Code: 301, Scheme: "https", Host: "new.example"})
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 301, Scheme: "https", Host: "new.example", KeepRequestURI: true})
 			},
 		},
 		{
@@ -213,6 +214,19 @@ func TestReadRoutingAnnotations(t *testing.T) {
 		{
 			name:   "request_uri_after_a_path_is_refused",
 			values: map[string]string{"permanent-redirect": "https://new.example/base$request_uri"},
+			issues: []string{"permanent-redirect InvalidAnnotation"},
+		},
+		{
+			name:   "relative_redirect_goes_as_written",
+			values: map[string]string{"permanent-redirect": "/new-location?x=1"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "redirect", *a.Redirect, Redirect{Code: 301, PathAndQuery: "/new-location?x=1"})
+				equal(t, "location", a.Redirect.Location(), "/new-location?x=1")
+			},
+		},
+		{
+			name:   "protocol_relative_redirect_is_refused",
+			values: map[string]string{"permanent-redirect": "//evil.example/"},
 			issues: []string{"permanent-redirect InvalidAnnotation"},
 		},
 		{

@@ -12,19 +12,36 @@ import (
 )
 
 // Redirect is a redirect to a fixed URL (permanent-redirect,
-// temporal-redirect).
+// temporal-redirect), which nginx answers with return CODE URL: the URL
+// goes to Location as written, absolute or relative.
 type Redirect struct {
 	// Code is 301, 302, 303, 307 or 308.
 	Code uint32
 	// Scheme is "http" or "https"; Host a DNS name or an IP address; Port
-	// zero when the URL names none.
+	// zero when the URL names none. Scheme and Host are empty for a
+	// relative URL.
 	Scheme string
 	Host   string
 	Port   uint32
-	// PathAndQuery is the URL's path ("/" when it has none) and its query,
-	// if any; empty when the redirect keeps the request's own path and
-	// query (nginx's $request_uri).
+	// PathAndQuery is the URL's path and query as written: empty when the
+	// URL ends at its host.
 	PathAndQuery string
+	// KeepRequestURI appends the request's own path and query to the URL
+	// (nginx's $request_uri after the host).
+	KeepRequestURI bool
+}
+
+// Location is the URL as it goes to the Location header, without the
+// request's path and query that KeepRequestURI adds.
+func (rd *Redirect) Location() string {
+	if rd.Host == "" {
+		return rd.PathAndQuery
+	}
+	host := rd.Host
+	if rd.Port != 0 {
+		host += ":" + strconv.FormatUint(uint64(rd.Port), 10)
+	}
+	return rd.Scheme + "://" + host + rd.PathAndQuery
 }
 
 func readSSLRedirect(r *reader, a *Annotations) { a.SSLRedirect = r.boolean("ssl-redirect", true) }
@@ -111,11 +128,21 @@ func (r *reader) redirectTo(name, codeName string, def uint32) *Redirect {
 // and after the host: the request's own path and query.
 const requestURI = "$request_uri"
 
-// parseRedirectURL checks an absolute http or https URL and splits it.
+// parseRedirectURL checks an absolute http or https URL, or a path (with
+// a query), and splits it.
 func parseRedirectURL(v string) (*Redirect, error) {
 	base, keep := strings.CutSuffix(v, requestURI)
 	if strings.Contains(base, "$") {
 		return nil, fmt.Errorf("uses an nginx variable; rukou knows only %s, at the end, after the host", requestURI)
+	}
+	if strings.HasPrefix(base, "/") && !strings.HasPrefix(base, "//") {
+		if keep {
+			return nil, fmt.Errorf("has %s after a path; it must follow a host", requestURI)
+		}
+		if !valid.URIChars(base, "/?") {
+			return nil, fmt.Errorf("has characters that are not allowed in a URL")
+		}
+		return &Redirect{PathAndQuery: base}, nil
 	}
 	u, err := url.Parse(base)
 	if err != nil || u.Opaque != "" {
@@ -138,7 +165,7 @@ func parseRedirectURL(v string) (*Redirect, error) {
 	if keep && (u.EscapedPath() != "" || u.RawQuery != "" || u.ForceQuery) {
 		return nil, fmt.Errorf("has a path or query before %s; it must follow the host", requestURI)
 	}
-	rd := &Redirect{Scheme: u.Scheme, Host: host, PathAndQuery: u.EscapedPath()}
+	rd := &Redirect{Scheme: u.Scheme, Host: host, PathAndQuery: u.EscapedPath(), KeepRequestURI: keep}
 	if p := u.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil || n == 0 {
@@ -146,16 +173,10 @@ func parseRedirectURL(v string) (*Redirect, error) {
 		}
 		rd.Port = uint32(n)
 	}
-	if keep {
-		return rd, nil
-	}
-	if rd.PathAndQuery == "" {
-		rd.PathAndQuery = "/"
-	}
 	if u.RawQuery != "" || u.ForceQuery {
 		rd.PathAndQuery += "?" + u.RawQuery
 	}
-	if !valid.URIChars(rd.PathAndQuery, "/?") {
+	if rd.PathAndQuery != "" && !valid.URIChars(rd.PathAndQuery, "/?") {
 		return nil, fmt.Errorf("has characters that are not allowed in a URL")
 	}
 	return rd, nil
