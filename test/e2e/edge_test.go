@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"bufio"
+	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPathSpellingsMeetTheSamePolicy: a policy on /admin holds however the
@@ -138,4 +142,70 @@ func TestRetriesSkipADeadEndpoint(t *testing.T) {
 		t.Errorf("%d of 20 requests failed with one of two endpoints dead, want 0", failed)
 	}
 	expectNoRejection(t, s.envoy)
+}
+
+// TestWebSocketUpgrade: an Upgrade: websocket request reaches the backend
+// with its upgrade headers, the 101 comes back, and bytes then flow both
+// ways through Envoy, as ingress-nginx proxies WebSockets on any path.
+func TestWebSocketUpgrade(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "websocket", join(echoService(t, "ws", upgradeEcho(t), nil), objs(
+		ingress("ws", rule("ws.test", path(prefix, "/", "ws"))),
+	))...)
+	s.await(t, call{host: "ws.test", path: "/"}, http.StatusOK, "")
+
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.rukou.HTTPPort), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(conn, "GET /chat HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the upgrade answer: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols || !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
+		t.Fatalf("upgrade answered %d, Upgrade %q; want 101 websocket", resp.StatusCode, resp.Header.Get("Upgrade"))
+	}
+	for _, msg := range []string{"hello", "second message"} {
+		if _, err := fmt.Fprintln(conn, msg); err != nil {
+			t.Fatal(err)
+		}
+		line, err := br.ReadString('\n')
+		if err != nil || line != "echo: "+msg+"\n" {
+			t.Fatalf("after the upgrade: read %q (%v), want the backend's echo of %q", line, err, msg)
+		}
+	}
+}
+
+// upgradeEcho answers a WebSocket upgrade with 101 and then echoes each
+// line it reads, prefixed with "echo: "; other requests get 200.
+func upgradeEcho(t *testing.T) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijacking the upgrade: %v", err)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(rw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		rw.Flush()
+		for range 10 {
+			line, err := rw.ReadString('\n')
+			if err != nil {
+				return
+			}
+			fmt.Fprint(rw, "echo: "+line)
+			rw.Flush()
+		}
+	})
 }

@@ -120,6 +120,9 @@ func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filte
 			HeadersWithUnderscoresAction: envoy_config_core_v3.HttpProtocolOptions_ALLOW,
 		},
 		RequestHeadersTimeout: durationpb.New(60 * time.Second),
+		// WebSockets upgrade on every route, as nginx proxies them; without
+		// this Envoy answers an upgrade request with 403.
+		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 	}
 }
 
