@@ -39,6 +39,10 @@ var version = "dev"
 const (
 	defaultXDSAddress = ":18000"
 	defaultOpsAddress = ":18001"
+	// defaultDebugAddress serves /debug/ and pprof on loopback only: they
+	// show the configuration and profiles, and reach them through
+	// `kubectl port-forward`.
+	defaultDebugAddress = "127.0.0.1:18002"
 	// defaultBootstrapXDS is serve's xDS address, as an Envoy on the same
 	// host dials it.
 	defaultBootstrapXDS = "127.0.0.1" + defaultXDSAddress

@@ -18,7 +18,8 @@ import (
 	"github.com/rukou/rukou/xds"
 )
 
-// ops serves /healthz, /readyz, /metrics and /debug/ on --ops-address.
+// ops serves /healthz, /readyz and /metrics on --ops-address, and the
+// /debug/ pages and pprof on --debug-address.
 type ops struct {
 	state    *state
 	xds      *xds.Server
@@ -57,6 +58,8 @@ func (o *ops) observeRebuild(d time.Duration, err error) {
 	o.rebuilds.WithLabelValues(result).Observe(d.Seconds())
 }
 
+// handler serves what the kubelet and Prometheus read: health, readiness
+// and metrics. It is reachable from the cluster network.
 func (o *ops) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -68,6 +71,14 @@ func (o *ops) handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// debugHandler serves the /debug/ pages and Go's profiler. They show the
+// whole configuration (hosts, Secrets' names, backends) and profiles, so
+// they listen on loopback unless --debug-address opens them.
+func (o *ops) debugHandler() http.Handler {
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/config", o.debugConfig)
 	mux.HandleFunc("GET /debug/xds", o.debugXDS)
 	mux.HandleFunc("GET /debug/ingresses", o.debugIngresses)
@@ -141,10 +152,6 @@ func (o *ops) debugXDS(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(append(b, '\n'))
-}
-
-func (o *ops) serve(ctx context.Context, lis net.Listener) error {
-	return serveHTTP(ctx, lis, o.handler())
 }
 
 // serveHTTP serves h on lis until ctx is done.
