@@ -35,6 +35,9 @@ func newOps(st *state, xs *xds.Server, store *watcher.Store) *ops {
 		Help:    "Time to translate the watched objects into Envoy resources and hand them to the xDS server, by result.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"result"})
+	for _, result := range []string{"ok", "error"} {
+		o.rebuilds.WithLabelValues(result) // at 0 before the first rebuild
+	}
 	o.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -188,13 +191,16 @@ type diagnosticsCollector struct {
 
 func (c *diagnosticsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *diagnosticsCollector) Collect(ch chan<- prometheus.Metric) {
-	res := c.state.result()
-	if res == nil {
-		return
-	}
+	// Every reason is reported, at 0 when absent, so that alerts see the
+	// series before the first diagnostic of its kind.
 	counts := map[translator.Reason]int{}
-	for _, d := range res.Diagnostics {
-		counts[d.Reason]++
+	for _, r := range translator.Reasons() {
+		counts[r] = 0
+	}
+	if res := c.state.result(); res != nil {
+		for _, d := range res.Diagnostics {
+			counts[d.Reason]++
+		}
 	}
 	for reason, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), string(reason))
