@@ -52,7 +52,7 @@ func (c clusterConfig) addresses(client kubernetes.Interface) (status.Addresses,
 	if !ok || ns == "" || name == "" {
 		return nil, fmt.Errorf("--publish-service %q: want NAMESPACE/NAME", c.publishService)
 	}
-	return &status.PublishService{Client: client, Namespace: ns, Name: name}, nil
+	return status.NewPublishService(client, ns, name), nil
 }
 
 // runClusterWriter writes Ingress status and Events while this replica
@@ -66,6 +66,12 @@ func runClusterWriter(ctx context.Context, client kubernetes.Interface, cfg clus
 	writes := prometheus.NewCounter(prometheus.CounterOpts{Name: "rukou_status_writes_total", Help: "Ingress status updates written."})
 	reg.MustRegister(leading, writes)
 
+	if ps, ok := addrs.(*status.PublishService); ok {
+		// A new node or load balancer address is written at once, not at
+		// the next resync.
+		ps.Changed = st.poke
+		ps.Start(ctx)
+	}
 	var writer *status.Writer
 	if addrs != nil {
 		writer = &status.Writer{Client: client, Addresses: addrs, Log: log, Written: writes.Inc}

@@ -317,6 +317,18 @@ func (s *state) set(res *translator.Result) {
 		}
 	}
 	s.last = res
+	s.pokeLocked()
+}
+
+// poke signals the status writer without a new translation (its
+// addresses changed, say).
+func (s *state) poke() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pokeLocked()
+}
+
+func (s *state) pokeLocked() {
 	if s.kick != nil {
 		select {
 		case s.kick <- struct{}{}:
