@@ -5,6 +5,7 @@ package deploy_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -135,6 +136,18 @@ func TestManifestControlPlane(t *testing.T) {
 		}
 		if p.probe.HTTPGet.Path != p.path || resolvePort(t, c, p.probe.HTTPGet.Port) != 18001 {
 			t.Errorf("%s probe on %s port %s, want %s on the ops port 18001", p.name, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path)
+		}
+	}
+	// The /debug/ pages show the whole configuration and pprof: they stay
+	// on the pod's loopback (the default) unless a user opens them.
+	if v, ok := harness.Flag(c.Args, "--debug-address"); ok {
+		if host, _, err := net.SplitHostPort(v); v != "" && (err != nil || !net.ParseIP(host).IsLoopback()) {
+			t.Errorf("--debug-address=%s puts /debug/ and pprof on the pod network; keep it on loopback", v)
+		}
+	}
+	for _, p := range c.Ports {
+		if p.ContainerPort == 18002 {
+			t.Errorf("container port %s 18002: the debug address is loopback only, reached with kubectl port-forward", p.Name)
 		}
 	}
 	svc := m.Service(t, "rukou")
@@ -334,11 +347,14 @@ func TestManifestRBAC(t *testing.T) {
 		{"ClusterRole/rukou", "", "secrets", "", "list"},
 		{"ClusterRole/rukou", "", "secrets", "", "watch"},
 		{"ClusterRole/rukou", "networking.k8s.io", "ingresses/status", "", "update"},
-		{"ClusterRole/rukou", "", "nodes", "", "get"},
+		{"ClusterRole/rukou", "", "nodes", "", "list"},
+		{"ClusterRole/rukou", "", "nodes", "", "watch"},
 		{"ClusterRole/rukou", "", "events", "", "create"},
 		{"ClusterRole/rukou", "", "events", "", "patch"},
-		{"Role/rukou", "", "services", "rukou-envoy", "get"},
+		{"Role/rukou", "", "services", "rukou-envoy", "list"},
+		{"Role/rukou", "", "services", "rukou-envoy", "watch"},
 		{"Role/rukou", "", "pods", "", "list"},
+		{"Role/rukou", "", "pods", "", "watch"},
 		{"Role/rukou", "coordination.k8s.io", "leases", "", "create"},
 		{"Role/rukou", "coordination.k8s.io", "leases", "rukou-leader", "get"},
 		{"Role/rukou", "coordination.k8s.io", "leases", "rukou-leader", "update"},

@@ -50,7 +50,7 @@ rukou is serving examples/*.yaml through Envoy on 127.0.0.1:8080. Try:
 
 Edit examples/hello.yaml or examples/rewrite.yaml and the routes follow within a second.
 Envoy's admin UI:  http://127.0.0.1:9901/   (config_dump, clusters, stats)
-rukou's view:      http://127.0.0.1:18001/debug/config   and /metrics
+rukou's view:      http://127.0.0.1:18002/debug/config   and http://127.0.0.1:18001/metrics
 
 Press Ctrl-C to stop.
 MSG

@@ -66,6 +66,10 @@ func New(log *slog.Logger) *Limiter {
 			Help: "Requests of routes with limit-connections that the limiter decided, by result (counted, rejected, exempt, unknown).",
 		}, []string{"result"}),
 	}
+	// Every result at 0 from the start, for dashboards and alerts.
+	for _, result := range []string{"counted", "rejected", "exempt", "unknown"} {
+		l.requests.WithLabelValues(result)
+	}
 	l.active = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "rukou_limit_connections_in_flight",
 		Help: "Requests the limiter counts as in flight now, over all Envoys, Ingresses and clients.",

@@ -2,13 +2,20 @@ package status
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
 	frontend "github.com/rukou/rukou/translator/ingress"
@@ -61,22 +68,46 @@ func TestWriterSync(t *testing.T) {
 	}
 }
 
-func TestPublishServiceUsesNodesOfSelectedPods(t *testing.T) {
-	node := func(name string, addrs ...corev1.NodeAddress) *corev1.Node {
-		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Addresses: addrs}}
-	}
-	pod := func(name, nodeName string, labels map[string]string) *corev1.Pod {
-		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: name, Labels: labels}, Spec: corev1.PodSpec{NodeName: nodeName}}
-	}
-	envoy := map[string]string{"app": "envoy"}
-	client := fake.NewClientset(
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: "rukou-envoy"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: envoy}},
+func node(name string, addrs ...corev1.NodeAddress) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Addresses: addrs}}
+}
+
+func pod(name, nodeName string, labels map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: name, Labels: labels}, Spec: corev1.PodSpec{NodeName: nodeName}}
+}
+
+var envoyLabels = map[string]string{"app": "envoy"}
+
+// publishCluster is a Service rukou-envoy whose pods run on nodes a and b,
+// and a pod of another app on c.
+func publishCluster() *fake.Clientset {
+	return fake.NewClientset(
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: "rukou-envoy"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: envoyLabels}},
 		node("a", corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "10.0.0.1"}, corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "203.0.113.1"}),
 		node("b", corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "10.0.0.2"}),
 		node("c", corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "203.0.113.3"}),
-		pod("e1", "a", envoy), pod("e2", "b", envoy), pod("e3", "b", envoy), pod("other", "c", map[string]string{"app": "web"}),
+		pod("e1", "a", envoyLabels), pod("e2", "b", envoyLabels), pod("e3", "b", envoyLabels), pod("other", "c", map[string]string{"app": "web"}),
 	)
-	got, err := (&PublishService{Client: client, Namespace: "rukou-system", Name: "rukou-envoy"}).Addresses(context.Background())
+}
+
+// startPublishService starts p's informers and waits until they have synced.
+func startPublishService(t *testing.T, p *PublishService) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p.Start(ctx)
+	sync, syncCancel := context.WithTimeout(ctx, 10*time.Second)
+	defer syncCancel()
+	if !cache.WaitForCacheSync(sync.Done(), p.HasSynced) {
+		t.Fatal("the publish service informers did not sync within 10 s")
+	}
+}
+
+func TestPublishServiceUsesNodesOfSelectedPods(t *testing.T) {
+	client := publishCluster()
+	p := NewPublishService(client, "rukou-system", "rukou-envoy")
+	startPublishService(t, p)
+	got, err := p.Addresses(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +115,126 @@ func TestPublishServiceUsesNodesOfSelectedPods(t *testing.T) {
 		t.Errorf("addresses %v, want [10.0.0.2 203.0.113.1]: ExternalIP before InternalIP, each node once, only nodes of selected pods", d)
 	}
 
-	lb := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: "lb"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: envoy}}
+	lb := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: "lb"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: envoyLabels}}
 	lb.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: "lb.example.com"}}
 	if _, err := client.CoreV1().Services("rukou-system").Create(context.Background(), lb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = (&PublishService{Client: client, Namespace: "rukou-system", Name: "lb"}).Addresses(context.Background())
+	lbp := NewPublishService(client, "rukou-system", "lb")
+	startPublishService(t, lbp)
+	got, err = lbp.Addresses(context.Background())
 	if err != nil || len(got) != 1 || got[0].Hostname != "lb.example.com" {
 		t.Errorf("a load balancer's own address comes first: got %v, %v", got, err)
+	}
+}
+
+// TestPublishServiceFollowsChanges: a pod on a new node, and a load balancer
+// address, change the addresses and call Changed.
+func TestPublishServiceFollowsChanges(t *testing.T) {
+	client := publishCluster()
+	p := NewPublishService(client, "rukou-system", "rukou-envoy")
+	changed := make(chan struct{}, 1)
+	p.Changed = func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	startPublishService(t, p)
+	ctx := context.Background()
+	expect := func(what string, want ...string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			got, err := p.Addresses(ctx)
+			if err == nil && slices.Equal(describe(got), want) {
+				return
+			}
+			select {
+			case <-changed:
+			case <-deadline:
+				t.Fatalf("%s: addresses %v (%v), want %v", what, describe(got), err, want)
+			}
+		}
+	}
+	expect("at start", "10.0.0.2", "203.0.113.1")
+
+	if _, err := client.CoreV1().Pods("rukou-system").Create(ctx, pod("e4", "c", envoyLabels), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect("after an Envoy pod started on node c", "10.0.0.2", "203.0.113.1", "203.0.113.3")
+
+	svc, err := client.CoreV1().Services("rukou-system").Get(ctx, "rukou-envoy", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "198.51.100.7"}}
+	if _, err := client.CoreV1().Services("rukou-system").UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect("after the Service got a load balancer address", "198.51.100.7")
+}
+
+// TestSyncReadsNothingPerRebuild: after the informers' first list and
+// watch, a status sync per rebuild sends no GET or LIST to the API server;
+// only the writes that change something.
+func TestSyncReadsNothingPerRebuild(t *testing.T) {
+	client := publishCluster()
+	ing := ingress("web")
+	if _, err := client.NetworkingV1().Ingresses("default").Create(context.Background(), ing, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPublishService(client, "rukou-system", "rukou-envoy")
+	startPublishService(t, p)
+	client.ClearActions()
+
+	w := &Writer{Client: client, Addresses: p, Log: discard()}
+	statuses := []frontend.Status{statusOf("web", true)}
+	ingresses := schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+	for range 10 {
+		// What the informer would hold: the Ingress as written so far (the
+		// tracker is read directly, without recording an action).
+		obj, err := client.Tracker().Get(ingresses, "default", "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sync(context.Background(), []*networkingv1.Ingress{obj.(*networkingv1.Ingress)}, statuses); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var calls []string
+	for _, a := range client.Actions() {
+		calls = append(calls, a.GetVerb()+" "+a.GetResource().Resource+"/"+a.GetSubresource())
+	}
+	if !slices.Equal(calls, []string{"update ingresses/status"}) {
+		t.Errorf("10 syncs made API calls %q; want one status update and no reads", calls)
+	}
+}
+
+// TestWriterRetriesOnConflict: a status write that meets a newer Ingress
+// reads it again and retries.
+func TestWriterRetriesOnConflict(t *testing.T) {
+	ing := ingress("web")
+	client := fake.NewClientset(ing)
+	conflicts := 1
+	client.PrependReactor("update", "ingresses", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "status" && conflicts > 0 {
+			conflicts--
+			return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}, "web", errors.New("the object has been modified"))
+		}
+		return false, nil, nil
+	})
+	written := 0
+	w := &Writer{Client: client, Addresses: Static{"192.0.2.1"}, Log: discard(), Written: func() { written++ }}
+	if err := w.Sync(context.Background(), []*networkingv1.Ingress{ing}, []frontend.Status{statusOf("web", true)}); err != nil {
+		t.Fatalf("Sync after one conflict: %v", err)
+	}
+	got, err := client.NetworkingV1().Ingresses("default").Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := describe(got.Status.LoadBalancer.Ingress); !slices.Equal(d, []string{"192.0.2.1"}) || written != 1 {
+		t.Errorf("after a conflict: status %v, %d writes; want [192.0.2.1] written once", d, written)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/client-go/util/retry"
 )
 
 // FieldManager names rukou's writes in managedFields.
@@ -72,15 +73,36 @@ func (w *Writer) write(ctx context.Context, ing *networkingv1.Ingress, addrs []n
 	if err := w.Limiter.Wait(ctx); err != nil {
 		return err
 	}
-	// Objects from the informer cache are shared: write a copy.
-	updated := ing.DeepCopy()
-	updated.Status.LoadBalancer.Ingress = addrs
-	_, err := w.Client.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: FieldManager})
+	ingresses := w.Client.NetworkingV1().Ingresses(ing.Namespace)
+	current := ing
+	unchanged := false
+	// The cached Ingress may be older than the API server's (a change not
+	// yet seen by the informer): on a conflict, read it again and retry.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if current != ing && sameAddresses(current.Status.LoadBalancer.Ingress, addrs) {
+			unchanged = true // another writer got there first
+			return nil
+		}
+		// Objects from the informer cache are shared: write a copy.
+		updated := current.DeepCopy()
+		updated.Status.LoadBalancer.Ingress = addrs
+		_, err := ingresses.UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: FieldManager})
+		if apierrors.IsConflict(err) {
+			fresh, getErr := ingresses.Get(ctx, ing.Name, metav1.GetOptions{})
+			if getErr != nil {
+				return getErr
+			}
+			current = fresh
+		}
+		return err
+	})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil // deleted meanwhile
 	case err != nil:
 		return fmt.Errorf("ingress %s/%s: writing status: %w", ing.Namespace, ing.Name, err)
+	case unchanged:
+		return nil
 	}
 	w.Log.Info("ingress status updated", "namespace", ing.Namespace, "name", ing.Name, "addresses", describe(addrs))
 	if w.Written != nil {

@@ -39,6 +39,9 @@ type Diagnostic = ir.Diagnostic
 // written.
 type Reason = ir.Reason
 
+// Reasons lists every Reason a translation may report.
+func Reasons() []Reason { return ir.Reasons() }
+
 // IngressStatus is what rukou made of one Ingress.
 type IngressStatus = ingress.Status
 

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -26,6 +27,8 @@ type Kube struct {
 	Namespace string
 	Store     *Store
 	Log       *slog.Logger
+	// Probe asks whether the API server answers; nil asks its /readyz.
+	Probe func(context.Context) error
 }
 
 // Start starts the informers and returns once their caches have synced, so
@@ -33,10 +36,12 @@ type Kube struct {
 // The informers run until ctx is done.
 //
 // When the API server goes away, client-go's reflectors retry with a backoff
-// that grows to 30 s and more, so after an outage changes could wait a
-// minute. A watchdog asks the API server's /readyz every second, and after an
-// outage restarts the watches as soon as it answers again. The store keeps
-// the last objects meanwhile, so Envoy keeps its configuration.
+// that grows to 30 s, so after a long outage changes could wait that long.
+// A watchdog asks the API server's /readyz every few seconds (jittered);
+// only a sustained outage (several failed probes in a row, which the
+// reflectors' own retries do not ride out quickly) makes it restart the
+// watches, once the API server answers again. A blip costs no relist. The
+// store keeps the last objects meanwhile, so Envoy keeps its configuration.
 func (k *Kube) Start(ctx context.Context) error {
 	if k.Log == nil {
 		k.Log = slog.Default()
@@ -118,63 +123,121 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 	return gen, nil
 }
 
-// watchdog restarts the informers when the API server comes back from an
-// outage.
+// Watchdog timing: healthy, a probe every probeEvery; outageAfter failed
+// probes in a row make an outage; during one, probes back off from
+// probeEvery to probeMax, so that the API server's return is seen within
+// probeMax. Every wait is jittered (up to +50%) and ends with ctx.
+const (
+	probeEvery   = 2 * time.Second
+	probeMax     = 5 * time.Second
+	probeTimeout = 2 * time.Second
+	outageAfter  = 3
+)
+
+// watchdog restarts the informers when the API server comes back from a
+// sustained outage.
 func (k *Kube) watchdog(ctx context.Context, gen *generation) {
 	defer func() { gen.cancel() }()
 	for {
-		select {
-		case <-ctx.Done():
+		if !k.awaitOutage(ctx) {
 			return
-		case <-time.After(time.Second):
 		}
-		outage := false
-		for !k.reachable(ctx) {
-			if !outage {
-				k.Log.Warn("API server unreachable; serving the last configuration until it returns")
-				outage = true
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-		}
-		if !outage {
-			continue
+		k.Log.Warn("API server unreachable; serving the last configuration until it returns", "failedProbes", outageAfter)
+		if !k.awaitReturn(ctx) {
+			return
 		}
 		k.Log.Info("API server is back; restarting watches")
 		gen.cancel()
-		for {
-			next, err := k.startInformers(ctx)
-			if err == nil {
-				gen = next
-				break
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			k.Log.Error("restarting watches failed; retrying", "error", err)
-			time.Sleep(time.Second)
+		next, ok := k.restart(ctx)
+		if !ok {
+			return
 		}
-		// The new informers listed everything afresh: objects deleted
-		// during the outage go from the store too.
-		var objs []runtime.Object
-		for _, inf := range gen.informers {
-			for _, o := range inf.GetStore().List() {
-				if ro, ok := toRuntime(o); ok {
-					objs = append(objs, ro)
-				}
-			}
-		}
-		k.Store.Replace(KubeSource, objs)
+		gen = next
 	}
 }
 
-// reachable reports whether the API server answers /readyz.
+// awaitOutage probes until outageAfter probes in a row have failed (true)
+// or ctx is done (false).
+func (k *Kube) awaitOutage(ctx context.Context) bool {
+	failed := 0
+	for failed < outageAfter {
+		if !sleep(ctx, probeEvery) {
+			return false
+		}
+		if k.reachable(ctx) {
+			failed = 0
+		} else {
+			failed++
+		}
+	}
+	return true
+}
+
+// awaitReturn probes, backing off, until the API server answers (true) or
+// ctx is done (false).
+func (k *Kube) awaitReturn(ctx context.Context) bool {
+	wait := probeEvery
+	for !k.reachable(ctx) {
+		if !sleep(ctx, wait) {
+			return false
+		}
+		wait = min(2*wait, probeMax)
+	}
+	return true
+}
+
+// restart starts a new generation of informers, retrying with backoff
+// until it syncs; ok is false when ctx ended first.
+func (k *Kube) restart(ctx context.Context) (gen *generation, ok bool) {
+	wait := probeEvery
+	for {
+		next, err := k.startInformers(ctx)
+		if err == nil {
+			gen = next
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		k.Log.Error("restarting watches failed; retrying", "error", err, "retryIn", wait)
+		if !sleep(ctx, wait) {
+			return nil, false
+		}
+		wait = min(2*wait, probeMax)
+	}
+	// The new informers listed everything afresh: objects deleted during
+	// the outage go from the store too.
+	var objs []runtime.Object
+	for _, inf := range gen.informers {
+		for _, o := range inf.GetStore().List() {
+			if ro, ok := toRuntime(o); ok {
+				objs = append(objs, ro)
+			}
+		}
+	}
+	k.Store.Replace(KubeSource, objs)
+	return gen, true
+}
+
+// sleep waits d, jittered up to +50%, and reports false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(wait.Jitter(d, 0.5))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// reachable reports whether the API server answers.
 func (k *Kube) reachable(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
+	if k.Probe != nil {
+		return k.Probe(ctx) == nil
+	}
 	return k.Client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).Error() == nil
 }
 

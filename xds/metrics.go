@@ -16,7 +16,7 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rukou_xds_pushes_total",
 			Help: "xDS responses sent to Envoys, by resource type and ADS flavour (delta or sotw).",
@@ -42,6 +42,24 @@ func newMetrics() *metrics {
 			Help:    "Time to version a new configuration and hand it to the xDS cache.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}),
+	}
+	m.zero()
+	return m
+}
+
+// zero creates every labelled series at 0, so that dashboards and alerts
+// (rate of NACKs, say) see them before their first event.
+func (m *metrics) zero() {
+	for k := range numKinds {
+		for _, mode := range []string{"delta", "sotw"} {
+			m.pushes.WithLabelValues(k.String(), mode)
+			m.pushResources.WithLabelValues(k.String(), mode)
+			m.pushBytes.WithLabelValues(k.String(), mode)
+		}
+		m.nacks.WithLabelValues(k.String())
+	}
+	for _, step := range []string{"routes", "clusters"} {
+		m.holdTimeouts.WithLabelValues(step)
 	}
 }
 

@@ -52,7 +52,7 @@ func (c clusterConfig) addresses(client kubernetes.Interface) (status.Addresses,
 	if !ok || ns == "" || name == "" {
 		return nil, fmt.Errorf("--publish-service %q: want NAMESPACE/NAME", c.publishService)
 	}
-	return &status.PublishService{Client: client, Namespace: ns, Name: name}, nil
+	return status.NewPublishService(client, ns, name), nil
 }
 
 // runClusterWriter writes Ingress status and Events while this replica
@@ -66,6 +66,12 @@ func runClusterWriter(ctx context.Context, client kubernetes.Interface, cfg clus
 	writes := prometheus.NewCounter(prometheus.CounterOpts{Name: "rukou_status_writes_total", Help: "Ingress status updates written."})
 	reg.MustRegister(leading, writes)
 
+	if ps, ok := addrs.(*status.PublishService); ok {
+		// A new node or load balancer address is written at once, not at
+		// the next resync.
+		ps.Changed = st.poke
+		ps.Start(ctx)
+	}
 	var writer *status.Writer
 	if addrs != nil {
 		writer = &status.Writer{Client: client, Addresses: addrs, Log: log, Written: writes.Inc}
@@ -77,26 +83,42 @@ func runClusterWriter(ctx context.Context, client kubernetes.Interface, cfg clus
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 
-	go lead(ctx, client, cfg.leader, log, func(ctx context.Context) {
-		leading.Set(1)
-		defer leading.Set(0)
-		events := &status.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "rukou", Host: cfg.leader.identity})}
-		status.Loop(ctx, st.kicks(), 30*time.Second, func(ctx context.Context) error {
-			res := st.result()
-			if res == nil {
-				return nil
-			}
-			ingresses := store.Input("Ingress").Ingresses
-			events.Record(ingresses, res.Ingresses)
-			if writer == nil {
-				return nil
-			}
-			return writer.Sync(ctx, ingresses, res.Ingresses)
-		}, log)
-	})
+	led := make(chan struct{})
+	go func() {
+		defer close(led)
+		lead(ctx, client, cfg.leader, log, func(ctx context.Context) {
+			leading.Set(1)
+			defer leading.Set(0)
+			events := &status.Events{Recorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "rukou", Host: cfg.leader.identity})}
+			status.Loop(ctx, st.kicks(), 30*time.Second, func(ctx context.Context) error {
+				res := st.result()
+				if res == nil {
+					return nil
+				}
+				ingresses := store.Input("Ingress").Ingresses
+				events.Record(ingresses, res.Ingresses)
+				if writer == nil {
+					return nil
+				}
+				return writer.Sync(ctx, ingresses, res.Ingresses)
+			}, log)
+		})
+	}()
 	<-ctx.Done()
+	// Wait for lead to release the Lease, so that the release reaches the
+	// API server before the process exits; bounded, since the API server
+	// may be gone.
+	select {
+	case <-led:
+	case <-time.After(releaseWait):
+		log.Warn("leader election did not stop in time; the other replica takes over once the lease expires", "waited", releaseWait)
+	}
 	return nil
 }
+
+// releaseWait bounds how long a stopping replica waits for its last status
+// writes and the release of its Lease.
+const releaseWait = 5 * time.Second
 
 // ownNamespace is the namespace rukou runs in: $POD_NAMESPACE (set from the
 // downward API in deploy/rukou.yaml), else rukou-system.

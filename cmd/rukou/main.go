@@ -28,6 +28,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,6 +39,10 @@ var version = "dev"
 const (
 	defaultXDSAddress = ":18000"
 	defaultOpsAddress = ":18001"
+	// defaultDebugAddress serves /debug/ and pprof on loopback only: they
+	// show the configuration and profiles, and reach them through
+	// `kubectl port-forward`.
+	defaultDebugAddress = "127.0.0.1:18002"
 	// defaultBootstrapXDS is serve's xDS address, as an Envoy on the same
 	// host dials it.
 	defaultBootstrapXDS = "127.0.0.1" + defaultXDSAddress
@@ -132,17 +137,27 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
+// newLogger returns the process's logger, writing to w at level in format
+// (text or json). client-go logs through klog (leader election, reflectors,
+// the event broadcaster): klog is pointed at the same handler, so that
+// --log-format json gives one JSON stream. klog's own verbosity stays 0, so
+// only client-go's V(0) lines, warnings and errors come through.
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	log := slog.New(h)
+	klog.SetSlogLogger(log)
+	return log, nil
 }

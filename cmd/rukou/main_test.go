@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -231,5 +236,41 @@ func TestHelpOnEveryCommand(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestKlogIntoSlog: client-go's klog lines (leader election, reflectors)
+// come out through rukou's handler, as JSON with --log-format json.
+func TestKlogIntoSlog(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := newLogger(&buf, "info", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(klog.ClearLogger)
+	log.Info("from rukou")
+	klog.InfoS("Successfully acquired lease", "lock", "rukou-system/rukou-leader")
+	klog.ErrorS(errors.New("connection refused"), "Failed to watch", "reflector", "Ingress")
+	klog.Infof("printf style %d", 7)
+	klog.V(4).InfoS("too verbose to show")
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var msgs []string
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("line %q is not JSON: %v\nwhole output:\n%s", line, err, buf.String())
+		}
+		msgs = append(msgs, fmt.Sprint(rec["level"], " ", rec["msg"]))
+		if rec["msg"] == "Successfully acquired lease" && rec["lock"] != "rukou-system/rukou-leader" {
+			t.Errorf("klog's key/value pairs are lost: %v", rec)
+		}
+		if rec["msg"] == "Failed to watch" && rec["err"] != "connection refused" {
+			t.Errorf("klog's error is lost: %v", rec)
+		}
+	}
+	want := []string{"INFO from rukou", "INFO Successfully acquired lease", "ERROR Failed to watch", "INFO printf style 7"}
+	if !slices.Equal(msgs, want) {
+		t.Errorf("log records %q, want %q", msgs, want)
 	}
 }

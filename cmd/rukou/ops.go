@@ -18,7 +18,8 @@ import (
 	"github.com/rukou/rukou/xds"
 )
 
-// ops serves /healthz, /readyz, /metrics and /debug/ on --ops-address.
+// ops serves /healthz, /readyz and /metrics on --ops-address, and the
+// /debug/ pages and pprof on --debug-address.
 type ops struct {
 	state    *state
 	xds      *xds.Server
@@ -34,6 +35,9 @@ func newOps(st *state, xs *xds.Server, store *watcher.Store) *ops {
 		Help:    "Time to translate the watched objects into Envoy resources and hand them to the xDS server, by result.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"result"})
+	for _, result := range []string{"ok", "error"} {
+		o.rebuilds.WithLabelValues(result) // at 0 before the first rebuild
+	}
 	o.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -57,6 +61,8 @@ func (o *ops) observeRebuild(d time.Duration, err error) {
 	o.rebuilds.WithLabelValues(result).Observe(d.Seconds())
 }
 
+// handler serves what the kubelet and Prometheus read: health, readiness
+// and metrics. It is reachable from the cluster network.
 func (o *ops) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -68,6 +74,14 @@ func (o *ops) handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// debugHandler serves the /debug/ pages and Go's profiler. They show the
+// whole configuration (hosts, Secrets' names, backends) and profiles, so
+// they listen on loopback unless --debug-address opens them.
+func (o *ops) debugHandler() http.Handler {
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/config", o.debugConfig)
 	mux.HandleFunc("GET /debug/xds", o.debugXDS)
 	mux.HandleFunc("GET /debug/ingresses", o.debugIngresses)
@@ -143,10 +157,6 @@ func (o *ops) debugXDS(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-func (o *ops) serve(ctx context.Context, lis net.Listener) error {
-	return serveHTTP(ctx, lis, o.handler())
-}
-
 // serveHTTP serves h on lis until ctx is done.
 func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -181,13 +191,16 @@ type diagnosticsCollector struct {
 
 func (c *diagnosticsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *diagnosticsCollector) Collect(ch chan<- prometheus.Metric) {
-	res := c.state.result()
-	if res == nil {
-		return
-	}
+	// Every reason is reported, at 0 when absent, so that alerts see the
+	// series before the first diagnostic of its kind.
 	counts := map[translator.Reason]int{}
-	for _, d := range res.Diagnostics {
-		counts[d.Reason]++
+	for _, r := range translator.Reasons() {
+		counts[r] = 0
+	}
+	if res := c.state.result(); res != nil {
+		for _, d := range res.Diagnostics {
+			counts[d.Reason]++
+		}
 	}
 	for reason, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), string(reason))

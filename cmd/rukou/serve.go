@@ -37,6 +37,7 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 
 type serveConfig struct {
 	xdsAddress, opsAddress string
+	debugAddress           string
 	kubeconfig, watchDir   string
 	namespace              string
 	kubeQPS                float64
@@ -93,7 +94,8 @@ the Envoy configuration over xDS.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.xdsAddress, "xds-address", defaultXDSAddress, "address of the xDS (gRPC ADS) server")
-	fs.StringVar(&cfg.opsAddress, "ops-address", defaultOpsAddress, "address of /metrics, /healthz, /readyz and /debug/")
+	fs.StringVar(&cfg.opsAddress, "ops-address", defaultOpsAddress, "address of /metrics, /healthz and /readyz")
+	fs.StringVar(&cfg.debugAddress, "debug-address", defaultDebugAddress, "address of /debug/ (configuration, xDS state, pprof); loopback by default, empty turns it off")
 	kubeconfigFlag(fs, &cfg.kubeconfig)
 	fs.StringVar(&cfg.watchDir, "watch-dir", "", "serve the manifests in this directory instead of a cluster, and follow its changes")
 	fs.StringVar(&cfg.namespace, "watch-namespace", "", "watch only this namespace (default: all)")
@@ -120,7 +122,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	xdsLis, opsLis, err := listen(cfg)
+	lis, err := listen(cfg)
 	if err != nil {
 		return err
 	}
@@ -133,9 +135,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	ops := newOps(state, xdsServer, store)
 	ops.registry.MustRegister(lim.Collectors()...)
 
-	errs := make(chan error, 3)
-	wg.Go(func() { errs <- ops.serve(ctx, opsLis) })
-	wg.Go(func() { errs <- xdsServer.Serve(ctx, xdsLis, xdsOpts...) })
+	errs := make(chan error, 4)
+	wg.Go(func() { errs <- serveHTTP(ctx, lis.ops, ops.handler()) })
+	if lis.debug != nil {
+		wg.Go(func() { errs <- serveHTTP(ctx, lis.debug, ops.debugHandler()) })
+	}
+	wg.Go(func() { errs <- xdsServer.Serve(ctx, lis.xds, xdsOpts...) })
 
 	if cfg.watchDir != "" {
 		err = watchDir(ctx, &wg, cfg.watchDir, store, state, log)
@@ -157,7 +162,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		log.Debug("configuration updated", "elapsed", r.elapsed, "clusters", len(r.res.Resources.Clusters), "endpointsOnly", r.endpointsOnly)
 	}
 	rb.rebuild()
-	log.Info("serving", "xds", xdsLis.Addr().String(), "ops", opsLis.Addr().String())
+	log.Info("serving", lis.attrs()...)
 	wg.Go(func() { rb.run(ctx, store.Changes()) })
 
 	select {
@@ -170,19 +175,52 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 }
 
-// listen opens the xDS and ops ports first, so that a busy port fails at
-// once rather than after the caches have synced.
-func listen(cfg serveConfig) (xdsLis, opsLis net.Listener, err error) {
-	xdsLis, err = net.Listen("tcp", cfg.xdsAddress)
-	if err != nil {
-		return nil, nil, fmt.Errorf("xds address: %w", err)
+// listeners are serve's open ports; debug is nil when --debug-address is
+// empty.
+type listeners struct{ xds, ops, debug net.Listener }
+
+// listen opens the xDS, ops and debug ports first, so that a busy port fails
+// at once rather than after the caches have synced.
+func listen(cfg serveConfig) (listeners, error) {
+	var l listeners
+	open := func(flag, addr string) (net.Listener, error) {
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			l.close()
+			return nil, fmt.Errorf("--%s %s: %w", flag, addr, err)
+		}
+		return lis, nil
 	}
-	opsLis, err = net.Listen("tcp", cfg.opsAddress)
-	if err != nil {
-		xdsLis.Close()
-		return nil, nil, fmt.Errorf("ops address: %w", err)
+	var err error
+	if l.xds, err = open("xds-address", cfg.xdsAddress); err != nil {
+		return listeners{}, err
 	}
-	return xdsLis, opsLis, nil
+	if l.ops, err = open("ops-address", cfg.opsAddress); err != nil {
+		return listeners{}, err
+	}
+	if cfg.debugAddress != "" {
+		if l.debug, err = open("debug-address", cfg.debugAddress); err != nil {
+			return listeners{}, err
+		}
+	}
+	return l, nil
+}
+
+func (l listeners) close() {
+	for _, lis := range []net.Listener{l.xds, l.ops, l.debug} {
+		if lis != nil {
+			lis.Close()
+		}
+	}
+}
+
+// attrs names the addresses for the log.
+func (l listeners) attrs() []any {
+	attrs := []any{"xds", l.xds.Addr().String(), "ops", l.ops.Addr().String()}
+	if l.debug != nil {
+		attrs = append(attrs, "debug", l.debug.Addr().String())
+	}
+	return attrs
 }
 
 // watchDir fills store from the manifests in dir and follows their changes.
@@ -279,6 +317,18 @@ func (s *state) set(res *translator.Result) {
 		}
 	}
 	s.last = res
+	s.pokeLocked()
+}
+
+// poke signals the status writer without a new translation (its
+// addresses changed, say).
+func (s *state) poke() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pokeLocked()
+}
+
+func (s *state) pokeLocked() {
 	if s.kick != nil {
 		select {
 		case s.kick <- struct{}{}:

@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rukou/rukou/watcher"
+	"github.com/rukou/rukou/xds"
 )
 
 func TestServeRefusesHalfATLSConfiguration(t *testing.T) {
@@ -39,7 +46,7 @@ func TestServeExitsOnStartupErrors(t *testing.T) {
 			var stderr bytes.Buffer
 			go func() {
 				done <- run(context.Background(), []string{"serve", c.flag, c.value,
-					"--xds-address", "127.0.0.1:0", "--ops-address", "127.0.0.1:0"}, io.Discard, &stderr)
+					"--xds-address", "127.0.0.1:0", "--ops-address", "127.0.0.1:0", "--debug-address", "127.0.0.1:0"}, io.Discard, &stderr)
 			}()
 			select {
 			case code := <-done:
@@ -50,5 +57,41 @@ func TestServeExitsOnStartupErrors(t *testing.T) {
 				t.Fatal("rukou serve still runs 10 s after a startup error")
 			}
 		})
+	}
+}
+
+// TestDebugPagesOffTheOpsAddress: the ops address, which the cluster network
+// reaches, serves health and metrics but neither the configuration nor
+// profiles; those are on the debug address, on loopback by default.
+func TestDebugPagesOffTheOpsAddress(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	o := newOps(&state{log: log}, xds.New(log, xds.Options{}), watcher.NewStore())
+	get := func(h http.Handler, path string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code
+	}
+	for path, want := range map[string][2]int{
+		"/healthz":         {http.StatusOK, http.StatusNotFound},
+		"/metrics":         {http.StatusOK, http.StatusNotFound},
+		"/debug/xds":       {http.StatusNotFound, http.StatusOK},
+		"/debug/config":    {http.StatusNotFound, http.StatusServiceUnavailable}, // nothing built yet
+		"/debug/ingresses": {http.StatusNotFound, http.StatusServiceUnavailable},
+		"/debug/pprof/":    {http.StatusNotFound, http.StatusOK},
+	} {
+		if got := get(o.handler(), path); got != want[0] {
+			t.Errorf("ops address: GET %s = %d, want %d", path, got, want[0])
+		}
+		if got := get(o.debugHandler(), path); got != want[1] {
+			t.Errorf("debug address: GET %s = %d, want %d", path, got, want[1])
+		}
+	}
+
+	host, _, err := net.SplitHostPort(defaultDebugAddress)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		t.Errorf("default --debug-address %q is not on loopback", defaultDebugAddress)
+	}
+	if f := newServeCmd().Flags().Lookup("debug-address"); f == nil || f.DefValue != defaultDebugAddress {
+		t.Errorf("serve's --debug-address flag: %+v, want default %q", f, defaultDebugAddress)
 	}
 }

@@ -66,7 +66,7 @@ func TestAnnotationCanary(t *testing.T) {
 		s.await(t, call{host: "orphan.test", path: "/"}, http.StatusNotFound, "")
 	})
 	t.Run("canary_is_no_path_conflict", func(t *testing.T) {
-		body, err := s.rukou.Ops("/debug/config")
+		body, err := s.rukou.Debug("/debug/config")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func TestAnnotationFramework(t *testing.T) {
 	s.await(t, call{host: "private.test", path: "/"}, http.StatusServiceUnavailable, "")
 
 	t.Run("each_annotation_is_reported_once", func(t *testing.T) {
-		body, err := s.rukou.Ops("/debug/config")
+		body, err := s.rukou.Debug("/debug/config")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func TestFileMode(t *testing.T) {
 			writeManifest(t, file, good+"---\nkind: [unclosed\n")
 			badLine := fmt.Sprintf("web.yaml:%d:", strings.Count(good, "\n")+2)
 			harness.Eventually(t, 5*time.Second, "manifest error on /debug/config", func() error {
-				body, err := rukou.Ops("/debug/config")
+				body, err := rukou.Debug("/debug/config")
 				if err != nil {
 					return err
 				}

@@ -363,7 +363,7 @@ func TestIngressClassOwnership(t *testing.T) {
 		})
 	}
 	t.Run("debug_ingresses_tells_owned_from_ignored", func(t *testing.T) {
-		body, err := s.rukou.Ops("/debug/ingresses")
+		body, err := s.rukou.Debug("/debug/ingresses")
 		if err != nil {
 			t.Fatal(err)
 		}

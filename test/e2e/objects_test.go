@@ -210,7 +210,7 @@ func sendEcho(t *testing.T, req *http.Request) harness.Response {
 func waitDiagnostic(t *testing.T, s *stack, ingress, reason, mention string) {
 	t.Helper()
 	harness.Eventually(t, 10*time.Second, fmt.Sprintf("diagnostic %s on %s", reason, ingress), func() error {
-		body, err := s.rukou.Ops("/debug/config")
+		body, err := s.rukou.Debug("/debug/config")
 		if err != nil {
 			return err
 		}

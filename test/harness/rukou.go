@@ -19,7 +19,10 @@ import (
 type Rukou struct {
 	*Process
 	XDSAddress string
+	// OpsAddress serves /metrics, /healthz and /readyz.
 	OpsAddress string
+	// DebugAddress serves the /debug/ pages and pprof.
+	DebugAddress string
 	// HTTPPort and HTTPSPort are the ports of the Envoy listeners this
 	// rukou configures.
 	HTTPPort, HTTPSPort int
@@ -30,10 +33,11 @@ type Rukou struct {
 // until it is healthy.
 func StartRukou(t testing.TB, args ...string) *Rukou {
 	t.Helper()
-	r := &Rukou{XDSAddress: Addr(t), OpsAddress: Addr(t), HTTPPort: FreePort(t), HTTPSPort: FreePort(t)}
+	r := &Rukou{XDSAddress: Addr(t), OpsAddress: Addr(t), DebugAddress: Addr(t), HTTPPort: FreePort(t), HTTPSPort: FreePort(t)}
 	cmd := exec.Command(filepath.Join(Root(t), "bin", "rukou"), append([]string{"serve",
 		"--xds-address", r.XDSAddress,
 		"--ops-address", r.OpsAddress,
+		"--debug-address", r.DebugAddress,
 		"--envoy-listen-address", "127.0.0.1",
 		"--envoy-http-port", strconv.Itoa(r.HTTPPort),
 		"--envoy-https-port", strconv.Itoa(r.HTTPSPort),
@@ -54,6 +58,12 @@ func StartRukou(t testing.TB, args ...string) *Rukou {
 // Ops GETs a path of rukou's ops address and returns the body of a 200.
 func (r *Rukou) Ops(path string) (string, error) {
 	return GetOK("http://" + r.OpsAddress + path)
+}
+
+// Debug GETs a /debug/ path of rukou's debug address and returns the body
+// of a 200.
+func (r *Rukou) Debug(path string) (string, error) {
+	return GetOK("http://" + r.DebugAddress + path)
 }
 
 // GetOK GETs url and returns the body of a 200; any other status is an

@@ -159,7 +159,7 @@ func (m Metrics) Has(name string) bool {
 // XDSStatus reads rukou's /debug/xds.
 func (r *Rukou) XDSStatus() (xds.Status, error) {
 	var st xds.Status
-	body, err := r.Ops("/debug/xds")
+	body, err := r.Debug("/debug/xds")
 	if err != nil {
 		return st, err
 	}

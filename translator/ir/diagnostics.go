@@ -38,6 +38,17 @@ const (
 	ReasonDefaultBackendUnused Reason = "DefaultBackendUnused"
 )
 
+// Reasons lists every Reason above, so that metrics show each at 0 before
+// it first occurs. A test checks it against the constants.
+func Reasons() []Reason {
+	return []Reason{
+		ReasonServiceNotFound, ReasonServicePortNotFound, ReasonResourceBackend, ReasonNoBackend,
+		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
+		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
+		ReasonAuthUnsupported, ReasonCanaryUnused,
+	}
+}
+
 // Diagnostic reports one thing a frontend could not honour, on the object
 // it belongs to.
 type Diagnostic struct {
