@@ -45,7 +45,7 @@ func Reasons() []Reason {
 		ReasonServiceNotFound, ReasonServicePortNotFound, ReasonResourceBackend, ReasonNoBackend,
 		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
-		ReasonAuthUnsupported, ReasonCanaryUnused,
+		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused,
 	}
 }
 
