@@ -17,6 +17,9 @@
 # (configs), logs/<component>.log, pids/, images/, and the etcd, containerd
 # and kubelet state. Sockets are under /run/rukou-cluster.
 set -euo pipefail
+# Debian installs iptables, runc, conntrack and ip under sbin, which a
+# non-login shell's PATH may lack; the daemons started here inherit it.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/bin"

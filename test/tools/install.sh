@@ -12,6 +12,9 @@
 #                   Debian's packages (apt-get; needs root)
 # Each is skipped when bin/ (or the system) already holds it.
 set -euo pipefail
+# Debian installs iptables, runc, conntrack and ip under sbin, which a
+# non-login shell's PATH may lack; the daemons started here inherit it.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 ENVOY_VERSION=1.40.0
 K8S_VERSION=v1.37.2
