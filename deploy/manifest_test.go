@@ -336,6 +336,7 @@ type rule struct{ role, group, resource, name, verb string }
 // here, in the manifest and in the docs.
 func TestManifestRBAC(t *testing.T) {
 	want := []rule{
+		{"ClusterRole/rukou", "networking.k8s.io", "ingresses", "", "get"},
 		{"ClusterRole/rukou", "networking.k8s.io", "ingresses", "", "list"},
 		{"ClusterRole/rukou", "networking.k8s.io", "ingresses", "", "watch"},
 		{"ClusterRole/rukou", "networking.k8s.io", "ingressclasses", "", "list"},

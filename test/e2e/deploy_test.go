@@ -163,6 +163,7 @@ var canIRukou = canI{
 	yes: [][]string{
 		{"list", "ingresses.networking.k8s.io", "-A"},
 		{"watch", "ingresses.networking.k8s.io", "-A"},
+		{"get", "ingresses.networking.k8s.io", "-n", "shop"},
 		{"list", "ingressclasses.networking.k8s.io"},
 		{"watch", "ingressclasses.networking.k8s.io"},
 		{"list", "services", "-A"},
