@@ -124,8 +124,11 @@ func logOperator(f ir.LogField) string {
 		return "%METADATA(ROUTE:" + metadataNamespace + ":" + upstreamNameKey + ")%"
 	case ir.LogAlternativeUpstreamName:
 		// Empty, not "-", when the cluster has none or nothing answered.
-		key := `xds.cluster_metadata.filter_metadata.` + metadataNamespace + `.` + alternativeNameKey
-		return `%CEL(has(xds.cluster_name) && has(` + key + `) ? ` + key + ` : "")%`
+		// has() fails on a missing map key on the way, so each step is
+		// tested: a cluster without metadata has no "rukou" entry.
+		ns := `xds.cluster_metadata.filter_metadata`
+		key := ns + `.` + metadataNamespace + `.` + alternativeNameKey
+		return `%CEL(has(xds.cluster_name) && has(` + ns + `.` + metadataNamespace + `) && has(` + key + `) ? ` + key + ` : "")%`
 	case ir.LogUpstreamAddress:
 		return "%UPSTREAM_HOST%"
 	case ir.LogUpstreamResponseLength:

@@ -32,7 +32,7 @@ func TestLogOperator(t *testing.T) {
 		{"response_header", ir.LogField{Value: ir.LogResponseHeader, Header: "content-type"}, "%RESP(content-type)%"},
 		{"upstream_name_from_route_metadata", ir.LogField{Value: ir.LogUpstreamName}, "%METADATA(ROUTE:rukou:upstream_name)%"},
 		{"alternative_name_from_cluster_metadata_else_empty", ir.LogField{Value: ir.LogAlternativeUpstreamName},
-			`%CEL(has(xds.cluster_name) && has(` + alt + `) ? ` + alt + ` : "")%`},
+			`%CEL(has(xds.cluster_name) && has(xds.cluster_metadata.filter_metadata.rukou) && has(` + alt + `) ? ` + alt + ` : "")%`},
 		{"upstream_address", ir.LogField{Value: ir.LogUpstreamAddress}, "%UPSTREAM_HOST%"},
 		{"upstream_response_length_only_when_upstream", ir.LogField{Value: ir.LogUpstreamResponseLength}, `%CEL(has(upstream.address) ? response.size : "-")%`},
 		{"upstream_status_only_when_upstream", ir.LogField{Value: ir.LogUpstreamStatus}, `%CEL(has(upstream.address) ? response.code : "-")%`},
