@@ -24,11 +24,13 @@ import (
 // connection of another.
 func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
-	hcm := mustAny(httpConnectionManager(l.Name, l.Name))
+	hcm := httpConnectionManager(l.Name, l.Name)
+	hcm.AccessLog = accessLogs(l.AccessLog)
+	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
 		return []*envoy_config_listener_v3.Filter{{
 			Name:       "envoy.filters.network.http_connection_manager",
-			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcm},
+			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
 	}
 	if len(l.TLS) == 0 {

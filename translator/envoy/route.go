@@ -55,7 +55,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 }
 
 func route(r *ir.Route) *envoy_config_route_v3.Route {
-	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match)}
+	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: logMetadata(upstreamNameKey, r.UpstreamName)}
 	switch {
 	case r.Forward != nil:
 		out.Action = &envoy_config_route_v3.Route_Route{Route: routeAction(r.Forward)}

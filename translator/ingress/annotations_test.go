@@ -176,7 +176,7 @@ func TestBuildCanary(t *testing.T) {
 			model: []string{
 				"example.com",
 				"  Prefix /api -> default/stable/80 (default/main)",
-				"  Prefix / -> default/stable/80 (default/main) canary default/next/80 header=x-canary cookie=beta weight=10/100 (default/main-canary)",
+				"  Prefix / -> default/stable/80 (default/main) canary default/next/80/canary header=x-canary cookie=beta weight=10/100 (default/main-canary)",
 			},
 		},
 		{
@@ -186,7 +186,7 @@ func TestBuildCanary(t *testing.T) {
 				canary("c", an("affinity", "cookie"), an("canary-weight", "50"), rule("example.com", path(prefix, "/", svc("next", 80))))),
 			model: []string{
 				"example.com",
-				"  Prefix / -> default/stable/80/grpc (default/main) canary default/next/80/grpc+affinity weight=50/100 (default/c) policy",
+				"  Prefix / -> default/stable/80/grpc (default/main) canary default/next/80/grpc+affinity+canary weight=50/100 (default/c) policy",
 			},
 		},
 		{
@@ -194,7 +194,7 @@ func TestBuildCanary(t *testing.T) {
 			objs: objects(services("stable", "next"),
 				ing("main", an("use-regex", "true"), rule("example.com", path(implSpec, "/v[12]", svc("stable", 80)))),
 				canary("c", an("canary-weight", "100"), rule("example.com", path(prefix, "/v[12]", svc("next", 80))))),
-			model: []string{"example.com", "  Regex /v[12] -> default/stable/80 (default/main) canary default/next/80 weight=100/100 (default/c)"},
+			model: []string{"example.com", "  Regex /v[12] -> default/stable/80 (default/main) canary default/next/80/canary weight=100/100 (default/c)"},
 		},
 		{
 			name: "canary_without_primary_is_reported",
@@ -210,7 +210,7 @@ func TestBuildCanary(t *testing.T) {
 				ing("main", rule("example.com", path(prefix, "/", svc("stable", 80)))),
 				canary("first", an("canary-weight", "10"), rule("example.com", path(prefix, "/", svc("next", 80)))),
 				canary("second", createdAt(6), an("canary-weight", "10"), rule("example.com", path(prefix, "/", svc("later", 80))))),
-			model: []string{"example.com", "  Prefix / -> default/stable/80 (default/main) canary default/next/80 weight=10/100 (default/first)"},
+			model: []string{"example.com", "  Prefix / -> default/stable/80 (default/main) canary default/next/80/canary weight=10/100 (default/first)"},
 			diags: []string{"PathConflict default/second"},
 		},
 		{

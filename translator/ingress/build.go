@@ -253,6 +253,9 @@ func (b *builder) addPath(ing *ingressRef, field, host string, p networkingv1.HT
 // resolve points route at the Backend for an Ingress backend, or makes it
 // answer 503 when that backend cannot be used.
 func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.IngressBackend, route *Route) {
+	// ingress-nginx sets the upstream's name in the location before it
+	// redirects, so its redirects log it too.
+	route.UpstreamName = upstreamName(ing.Namespace, backend)
 	if route.Redirect != nil {
 		return // it never reaches a backend
 	}
@@ -287,8 +290,11 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		b.reportField(ing, field+".service", err.reason, "%s; %s", err.msg, otherwise)
 		return "", false
 	}
-	be.Protocol, be.Affinity, be.ConnectTimeout = kind.protocol, kind.affinity, kind.connectTimeout
+	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
 	be.Name = backendName(be.Namespace, be.Service, be.Port, kind)
+	if kind.canary {
+		be.AlternativeName = upstreamName(ing.Namespace, backend)
+	}
 	if _, ok := b.backends[be.Name]; !ok {
 		b.backends[be.Name] = be
 	}

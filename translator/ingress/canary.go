@@ -46,6 +46,9 @@ func (b *builder) addCanary(ing *ingressRef) {
 			// canary's, keeps clients on one endpoint on either side, and
 			// Envoy sets it from either.
 			kind.affinity = kind.affinity || ing.ann.Policy != nil && ing.ann.Policy.Affinity != nil
+			// The canary is a cluster of its own, which the access log
+			// names as the alternative upstream when it answers.
+			kind.canary = true
 			name, ok := b.backendFor(ing.Ingress, field+".backend", p.Backend, kind, "the canary is not used")
 			if !ok {
 				continue

@@ -45,6 +45,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
 		RequestHeaders:       forwardedHeaders("http", publicHTTPPort),
 		RemoveRequestHeaders: []string{"proxy"},
+		AccessLog:            accessLog(),
 	}}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, done: map[loweredKey][]*ir.Route{}}
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
@@ -56,6 +57,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			RequestHeaders:       forwardedHeaders("https", opts.HTTPSRedirectPort),
 			RemoveRequestHeaders: []string{"proxy"},
 			ResponseHeaders:      []ir.Header{{Name: "Strict-Transport-Security", Value: hsts}},
+			AccessLog:            accessLog(),
 		})
 	}
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
@@ -98,6 +100,17 @@ func forwardedHeaders(scheme string, port uint32) []ir.Header {
 	}
 }
 
+// accessLog is ingress-nginx's default access log line
+// (log-format-upstream), which it writes for every request.
+func accessLog() *ir.AccessLog {
+	fields, err := nginx.ParseLogFormat(nginx.DefaultLogFormat)
+	if err != nil {
+		// The default is a constant that translator/nginx's tests parse.
+		panic(err)
+	}
+	return &ir.AccessLog{Fields: fields}
+}
+
 // filterChains gives each certificate its chain, chosen by the SNI of its
 // hosts; the default certificate's chain takes the other clients.
 func filterChains(m *Model) []*ir.FilterChain {
@@ -119,6 +132,7 @@ func lowerBackend(be *Backend) *ir.Cluster {
 	c := &ir.Cluster{
 		Name: be.Name, Protocol: ir.HTTP1, ConnectTimeout: ir.Duration(connectTimeout),
 		LoadBalancer: ir.RoundRobin, Endpoints: be.Endpoints,
+		AlternativeName: be.AlternativeName,
 	}
 	if be.ConnectTimeout != 0 {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
@@ -217,6 +231,9 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 				match.Headers = append(match.Headers, oneLabelAuthority(key.authority))
 			}
 			routes = lowerRoute(r, match, lw.toHTTPS(key), !plain)
+			for _, lr := range routes {
+				lr.UpstreamName = r.UpstreamName
+			}
 			lw.done[key] = routes
 		}
 		out.Routes = append(out.Routes, routes...)

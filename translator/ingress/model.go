@@ -75,6 +75,10 @@ type Route struct {
 	DirectStatus uint32
 	// Source is the Ingress the rule comes from, as namespace/name.
 	Source string
+	// UpstreamName is ingress-nginx's name of the rule's Service port
+	// (namespace-service-port), which the access log prints; empty for a
+	// route that names no Service.
+	UpstreamName string
 	// FromHostless is set for rules without a host, which are copied into
 	// every named virtual host after that host's own rules.
 	FromHostless bool
@@ -146,5 +150,10 @@ type Backend struct {
 	// ConnectTimeout bounds connecting to an endpoint; zero means rukou's
 	// default (proxy-connect-timeout).
 	ConnectTimeout time.Duration
-	Endpoints      []ir.Endpoint
+	// Canary is set for the backend of canary Ingresses, which is its own
+	// cluster so that the access log can name it as ingress-nginx's
+	// alternative upstream; AlternativeName is that name.
+	Canary          bool
+	AlternativeName string
+	Endpoints       []ir.Endpoint
 }

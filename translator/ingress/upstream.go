@@ -2,8 +2,11 @@ package ingress
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/rukou/rukou/translator/nginx"
 )
@@ -14,6 +17,8 @@ type upstreamKind struct {
 	protocol       nginx.Protocol
 	affinity       bool
 	connectTimeout time.Duration
+	// canary is set for the backends of canary Ingresses.
+	canary bool
 }
 
 // kindOf returns the upstream settings of an Ingress's backends.
@@ -24,6 +29,21 @@ func kindOf(a *nginx.Annotations) upstreamKind {
 	}
 	k.affinity = a.Policy != nil && a.Policy.Affinity != nil
 	return k
+}
+
+// upstreamName is ingress-nginx's name of an Ingress backend's Service
+// port, with the port as the Ingress names it; empty when it names no
+// Service.
+func upstreamName(namespace string, backend networkingv1.IngressBackend) string {
+	svc := backend.Service
+	if svc == nil {
+		return ""
+	}
+	port := svc.Port.Name
+	if svc.Port.Number != 0 {
+		port = strconv.Itoa(int(svc.Port.Number))
+	}
+	return nginx.UpstreamName(namespace, svc.Name, port)
 }
 
 // backendName names the cluster of a Service port with upstream settings:
@@ -40,6 +60,9 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	}
 	if k.connectTimeout != 0 {
 		parts = append(parts, fmt.Sprintf("connect-%ds", int64(k.connectTimeout/time.Second)))
+	}
+	if k.canary {
+		parts = append(parts, "canary")
 	}
 	if len(parts) > 0 {
 		name += "/" + strings.Join(parts, "+")

@@ -43,6 +43,8 @@ type Listener struct {
 	RequestHeaders       []Header `json:"requestHeaders,omitempty"`
 	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
 	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
+	// AccessLog, when set, is written for every request of the listener.
+	AccessLog *AccessLog `json:"accessLog,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -83,6 +85,10 @@ type Route struct {
 	// Source names the object the route comes from (namespace/name), for
 	// readers of the model; it changes nothing that Envoy does.
 	Source string `json:"source,omitempty"`
+	// UpstreamName is what the access log names the upstream the route
+	// stands for (its main backend), also when the route answers itself;
+	// empty logs "-".
+	UpstreamName string `json:"upstreamName,omitempty"`
 }
 
 // PathKind is how a route compares the request path (without its query).
@@ -294,8 +300,11 @@ const (
 
 // Cluster is a set of endpoints that routes forward to.
 type Cluster struct {
-	Name     string   `json:"name"`
-	Protocol Protocol `json:"protocol"`
+	Name string `json:"name"`
+	// AlternativeName, when set, is what the access log names the cluster
+	// when it answers in place of a route's main upstream (a canary).
+	AlternativeName string   `json:"alternativeName,omitempty"`
+	Protocol        Protocol `json:"protocol"`
 	// TLS, when set, speaks TLS to the endpoints.
 	TLS            *UpstreamTLS `json:"tls,omitempty"`
 	ConnectTimeout Duration     `json:"connectTimeout"`
