@@ -73,49 +73,11 @@ func Write(dir string, n Node) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := newCA(dir, time.Now())
 	if err != nil {
 		return err
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "rukou-cluster-ca"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(1, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	if err := writePair(dir, "ca", caDER, caKey); err != nil {
-		return err
-	}
-	issue := func(file, cn string, orgs []string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) ([]byte, *ecdsa.PrivateKey, error) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, nil, err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: serial(),
-			Subject:      pkix.Name{CommonName: cn, Organization: orgs},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.AddDate(1, 0, 0),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-			DNSNames:     dns,
-			IPAddresses:  ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			return nil, nil, err
-		}
-		return der, key, writePair(dir, file, der, key)
-	}
+	issue := ca.issue
 	apiDNS := []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"}
 	if _, _, err := issue("apiserver", "kube-apiserver", nil, x509.ExtKeyUsageServerAuth, apiDNS, []net.IP{n.IP, n.ServiceIP, net.IPv4(127, 0, 0, 1)}); err != nil {
 		return err
@@ -126,18 +88,7 @@ func Write(dir string, n Node) error {
 	if _, _, err := issue("apiserver-kubelet-client", APIServerKubeletClient, nil, x509.ExtKeyUsageClientAuth, nil, nil); err != nil {
 		return err
 	}
-	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	if err := writeKey(filepath.Join(dir, "sa.key"), saKey); err != nil {
-		return err
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&saKey.PublicKey)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644); err != nil {
+	if err := writeServiceAccountKey(dir); err != nil {
 		return err
 	}
 	server := fmt.Sprintf("https://%s", net.JoinHostPort(n.IP.String(), fmt.Sprint(n.Port)))
@@ -146,12 +97,88 @@ func Write(dir string, n Node) error {
 		if err != nil {
 			return fmt.Errorf("certificate of %s: %w", c.name, err)
 		}
-		if err := writeKubeconfig(filepath.Join(dir, c.name+".kubeconfig"), server, caDER, der, key); err != nil {
+		if err := writeKubeconfig(filepath.Join(dir, c.name+".kubeconfig"), server, ca.der, der, key); err != nil {
 			return fmt.Errorf("kubeconfig of %s: %w", c.name, err)
 		}
 	}
 	// Written last: its presence says the rest is complete.
 	return os.WriteFile(filepath.Join(dir, "node"), []byte(n.Name+" "+n.IP.String()+"\n"), 0o644)
+}
+
+// authority is the cluster's CA, which signs every other certificate.
+type authority struct {
+	dir  string
+	now  time.Time
+	cert *x509.Certificate
+	der  []byte
+	key  *ecdsa.PrivateKey
+}
+
+// newCA makes the CA and writes it to dir as ca.crt and ca.key.
+func newCA(dir string, now time.Time) (*authority, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "rukou-cluster-ca"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(1, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &authority{dir: dir, now: now, cert: cert, der: der, key: key}, writePair(dir, "ca", der, key)
+}
+
+// issue signs a certificate for cn and writes it to dir as file.crt and
+// file.key.
+func (ca *authority) issue(file, cn string, orgs []string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) ([]byte, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: cn, Organization: orgs},
+		NotBefore:    ca.now.Add(-time.Hour),
+		NotAfter:     ca.now.AddDate(1, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		DNSNames:     dns,
+		IPAddresses:  ips,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return der, key, writePair(ca.dir, file, der, key)
+}
+
+// writeServiceAccountKey writes the key that signs ServiceAccount tokens
+// (sa.key) and its public half (sa.pub).
+func writeServiceAccountKey(dir string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	if err := writeKey(filepath.Join(dir, "sa.key"), key); err != nil {
+		return err
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
 }
 
 // current reports whether dir holds a complete set for n whose CA has a
