@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -89,14 +90,36 @@ type fatalTB struct{ testing.TB }
 
 func (fatalTB) Fatal(args ...any) { panic(fmt.Sprint(args...)) }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// The ports FreePort hands out lie below the kernel's ephemeral range
+// (32768 and up here) and below Kubernetes' NodePort range (30000 and up):
+// a port chosen for Envoy or rukou, closed again until the program binds
+// it, can then not be taken meanwhile by a backend listening on port 0 or
+// by an outgoing connection, which the kernel gives ephemeral ports.
+const (
+	firstPort = 20000
+	portCount = 10000
+)
+
+// nextPort counts the ports handed out by this process; it starts at an
+// offset of the process ID, so that test binaries running side by side
+// walk different parts of the range.
+var nextPort atomic.Uint32
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// that this process has not handed out before.
 func FreePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	offset := uint32(os.Getpid()) * 7919
+	for range portCount {
+		port := firstPort + int((offset+nextPort.Add(1))%portCount)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue // taken by someone else: try the next
+		}
+		l.Close()
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port on 127.0.0.1 between 20000 and 29999")
+	return 0
 }
 
 // Addr returns "127.0.0.1:PORT" for a free port.
