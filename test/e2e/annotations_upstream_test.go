@@ -192,9 +192,13 @@ func TestAnnotationProxyTimeouts(t *testing.T) {
 
 // TestAnnotationProxyConnectTimeout: a backend that never completes the
 // TCP handshake gets 503 once proxy-connect-timeout has passed, and Envoy
-// counts it as a connect timeout.
+// counts it as a connect timeout. A connect timeout is an error that
+// ingress-nginx's default proxy-next-upstream retries (3 tries in all,
+// each waiting the timeout out), so the ConfigMap's
+// proxy-next-upstream-tries: "1" leaves one try, whose time is measured.
 func TestAnnotationProxyConnectTimeout(t *testing.T) {
-	s := startStack(t, "delta")
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"proxy-next-upstream-tries": "1"})
 	s.apply(t, "connect", join(serviceWith("silent", endpoint(unansweredPort(t), true, nil)), backend(t, "ready"), objs(
 		annotated("one", map[string]string{"proxy-connect-timeout": "1"},
 			rule("one.test", path(prefix, "/", "silent"), path(prefix, "/ready", "ready"))),

@@ -43,6 +43,10 @@ type Listener struct {
 	RequestHeaders       []Header `json:"requestHeaders,omitempty"`
 	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
 	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
+	// AllowHeadersWithUnderscores keeps request headers whose names hold
+	// an underscore; by default they are dropped, so that X_Forwarded_For
+	// never passes for X-Forwarded-For at a backend that folds the two.
+	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -244,7 +248,7 @@ type StringMatch struct {
 
 // RateLimit limits the requests of each client address on each Envoy: a
 // client may send the rate times BurstMultiplier, plus one, at once, then
-// the rate; requests over it get 503.
+// the rate; requests over it get Status.
 type RateLimit struct {
 	// PerSecond and PerMinute are rates; zero means none of that kind.
 	PerSecond       uint32 `json:"perSecond,omitempty"`
@@ -252,6 +256,8 @@ type RateLimit struct {
 	BurstMultiplier uint32 `json:"burstMultiplier"`
 	// Exempt are client addresses that are never limited.
 	Exempt []netip.Prefix `json:"exempt,omitempty"`
+	// Status answers the requests over the limit; zero means 503.
+	Status uint32 `json:"status,omitempty"`
 }
 
 // ConnectionLimit bounds the requests of one client address in flight at
