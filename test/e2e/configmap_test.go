@@ -175,3 +175,57 @@ func expectConfigMapDiagnostic(t *testing.T, s *stack, field, reason string) {
 		return fmt.Errorf("not among %+v", dump.Diagnostics)
 	})
 }
+
+// TestConfigMapPolicyDefaults: the ConfigMap's whitelist-source-range,
+// proxy-body-size and limit-req-status-code apply to every Ingress, and an
+// Ingress's own allowlist-source-range replaces the ConfigMap's. A
+// WebSocket still upgrades on a route under the ConfigMap's body limit.
+func TestConfigMapPolicyDefaults(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{
+		"whitelist-source-range": "127.0.0.2/32",
+		"proxy-body-size":        "1k",
+		"limit-req-status-code":  "429",
+	})
+	s.apply(t, "policy", join(backend(t, "echo"), echoService(t, "ws", upgradeEcho(t), nil), objs(
+		ingress("site", rule("site.test", path(prefix, "/", "echo"))),
+		annotated("own", map[string]string{"allowlist-source-range": "127.0.0.3/32"}, rule("own.test", path(prefix, "/", "echo"))),
+		annotated("limited", map[string]string{"limit-rps": "1", "limit-burst-multiplier": "1", "allowlist-source-range": "127.0.0.0/8"},
+			rule("limited.test", path(prefix, "/", "echo"))),
+		annotated("ws", map[string]string{"allowlist-source-range": "127.0.0.1/32"}, rule("ws.test", path(prefix, "/", "ws"))),
+	))...)
+	s.await(t, call{host: "site.test", path: "/", from: "127.0.0.2"}, http.StatusOK, "echo")
+	s.await(t, call{host: "own.test", path: "/", from: "127.0.0.3"}, http.StatusOK, "echo")
+
+	t.Run("configmap_allowlist_applies", func(t *testing.T) {
+		if r := s.must(t, call{host: "site.test", path: "/", from: "127.0.0.3"}); r.status != http.StatusForbidden {
+			t.Errorf("site.test from 127.0.0.3, outside the ConfigMap's whitelist: %d, want 403", r.status)
+		}
+	})
+	t.Run("annotation_replaces_the_configmap_allowlist", func(t *testing.T) {
+		if r := s.must(t, call{host: "own.test", path: "/", from: "127.0.0.2"}); r.status != http.StatusForbidden {
+			t.Errorf("own.test from 127.0.0.2, outside its own allowlist: %d, want 403", r.status)
+		}
+	})
+	t.Run("configmap_body_size_applies", func(t *testing.T) {
+		c := call{method: http.MethodPost, host: "site.test", path: "/", from: "127.0.0.2", body: strings.NewReader(strings.Repeat("x", 2048))}
+		if r := s.must(t, c); r.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 2 KiB body under the ConfigMap's 1k: %d, want 413", r.status)
+		}
+		c.body = strings.NewReader(strings.Repeat("x", 512))
+		if r := s.must(t, c); r.status != http.StatusOK {
+			t.Errorf("a 512-byte body under the ConfigMap's 1k: %d, want 200", r.status)
+		}
+	})
+	t.Run("limit_req_status_code", func(t *testing.T) {
+		counts := s.burst(t, 6, call{host: "limited.test", path: "/", from: "127.0.0.4"})
+		if counts[http.StatusTooManyRequests] == 0 || counts[http.StatusServiceUnavailable] != 0 {
+			t.Errorf("a burst of 6 over limit-rps 1 (burst 2): statuses %v, want some 429 and no 503", counts)
+		}
+	})
+	t.Run("websocket_under_the_body_limit", func(t *testing.T) {
+		s.await(t, call{host: "ws.test", path: "/"}, http.StatusOK, "")
+		expectWebSocketEcho(t, s, "ws.test")
+	})
+	expectNoRejection(t, s.envoy)
+}

@@ -128,8 +128,15 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		},
 		RequestHeadersTimeout: durationpb.New(60 * time.Second),
 		// WebSockets upgrade on every route, as nginx proxies them; without
-		// this Envoy answers an upgrade request with 403.
-		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
+		// this Envoy answers an upgrade request with 403. An upgrade has
+		// its own filter chain: the same, without the body size limit,
+		// whose buffer would hold the upgrade request until a body that
+		// never ends (nginx's client_max_body_size counts no upgraded
+		// bytes either).
+		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{
+			UpgradeType: "websocket",
+			Filters:     upgradeFilters(),
+		}},
 	}
 }
 
