@@ -177,7 +177,8 @@ func expectConfigMapDiagnostic(t *testing.T, s *stack, field, reason string) {
 }
 
 // TestConfigMapPolicyDefaults: the ConfigMap's whitelist-source-range,
-// proxy-body-size and limit-req-status-code apply to every Ingress, and an
+// proxy-body-size, limit-req-status-code and limit-conn-status-code apply
+// to every Ingress, and an
 // Ingress's own allowlist-source-range replaces the ConfigMap's. A
 // WebSocket still upgrades on a route under the ConfigMap's body limit.
 func TestConfigMapPolicyDefaults(t *testing.T) {
@@ -186,8 +187,11 @@ func TestConfigMapPolicyDefaults(t *testing.T) {
 		"whitelist-source-range": "127.0.0.2/32",
 		"proxy-body-size":        "1k",
 		"limit-req-status-code":  "429",
+		"limit-conn-status-code": "429",
 	})
-	s.apply(t, "policy", join(backend(t, "echo"), echoService(t, "ws", upgradeEcho(t), nil), objs(
+	s.apply(t, "policy", join(backend(t, "echo"), echoService(t, "ws", upgradeEcho(t), nil), echoService(t, "held", sleepy("held"), nil), objs(
+		annotated("conn", map[string]string{"limit-connections": "1", "allowlist-source-range": "127.0.0.0/8"},
+			rule("conn.test", path(prefix, "/", "held"))),
 		ingress("site", rule("site.test", path(prefix, "/", "echo"))),
 		annotated("own", map[string]string{"allowlist-source-range": "127.0.0.3/32"}, rule("own.test", path(prefix, "/", "echo"))),
 		annotated("limited", map[string]string{"limit-rps": "1", "limit-burst-multiplier": "1", "allowlist-source-range": "127.0.0.0/8"},
@@ -221,6 +225,13 @@ func TestConfigMapPolicyDefaults(t *testing.T) {
 		counts := s.burst(t, 6, call{host: "limited.test", path: "/", from: "127.0.0.4"})
 		if counts[http.StatusTooManyRequests] == 0 || counts[http.StatusServiceUnavailable] != 0 {
 			t.Errorf("a burst of 6 over limit-rps 1 (burst 2): statuses %v, want some 429 and no 503", counts)
+		}
+	})
+	t.Run("limit_conn_status_code", func(t *testing.T) {
+		s.await(t, call{host: "conn.test", path: "/", from: "127.0.0.7"}, http.StatusOK, "held")
+		counts := s.burst(t, 3, call{host: "conn.test", path: "/?sleep=1s", from: "127.0.0.7"})
+		if counts[http.StatusOK] == 0 || counts[http.StatusTooManyRequests] == 0 || counts[http.StatusServiceUnavailable] != 0 {
+			t.Errorf("3 slow requests at once over limit-connections 1: statuses %v, want some served, some 429 and no 503", counts)
 		}
 	})
 	t.Run("websocket_under_the_body_limit", func(t *testing.T) {

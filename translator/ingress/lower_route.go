@@ -150,6 +150,9 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 	}
 	if rl := p.RateLimit; rl != nil && rl.Connections != 0 {
 		out.ConnectionLimit = &ir.ConnectionLimit{Max: rl.Connections, Scope: rl.Scope, Exempt: rl.Exempt}
+		if s.LimitConnStatus != http.StatusServiceUnavailable {
+			out.ConnectionLimit.Status = s.LimitConnStatus
+		}
 	}
 	if *out == (ir.Policy{}) {
 		return nil

@@ -261,11 +261,14 @@ type RateLimit struct {
 }
 
 // ConnectionLimit bounds the requests of one client address in flight at
-// once on one Envoy, across the routes that share Scope; one more gets 503.
+// once on one Envoy, across the routes that share Scope; one more gets
+// Status.
 type ConnectionLimit struct {
 	Max    uint32         `json:"max"`
 	Scope  string         `json:"scope"`
 	Exempt []netip.Prefix `json:"exempt,omitempty"`
+	// Status answers the requests over the limit; zero means 503.
+	Status uint32 `json:"status,omitempty"`
 }
 
 // Access admits requests by client address; the others get 403. Deny is

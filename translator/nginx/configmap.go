@@ -44,8 +44,10 @@ type Settings struct {
 	// denylist-source-range; DenyAll is set when either could not be read.
 	Allow, Deny []netip.Prefix
 	DenyAll     bool
-	// LimitReqStatus is the status of requests over limit-rps or limit-rpm.
-	LimitReqStatus uint32
+	// LimitReqStatus is the status of requests over limit-rps or
+	// limit-rpm; LimitConnStatus of those over limit-connections.
+	LimitReqStatus  uint32
+	LimitConnStatus uint32
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -61,6 +63,7 @@ func DefaultSettings() Settings {
 		ReadTimeout:           60 * time.Second,
 		NextUpstreamTries:     3,
 		LimitReqStatus:        503,
+		LimitConnStatus:       503,
 	}
 }
 
@@ -200,19 +203,21 @@ func readGlobalAccess(r *reader, s *Settings) {
 	s.Allow, s.Deny, s.DenyAll = allow, deny, !allowOK || !denyOK
 }
 
-// readLimitStatus reads limit-req-status-code: a client or server error
-// status that HTTP defines (and Envoy's rate limit can send: not 418, 425
-// or 451).
+// readLimitStatus reads limit-req-status-code and limit-conn-status-code:
+// client or server error statuses that HTTP defines (and Envoy can send:
+// not 418, 425 or 451).
 func readLimitStatus(r *reader, s *Settings) {
-	n, ok := r.number("limit-req-status-code", 400, 599)
-	if !ok {
-		return
+	for name, status := range map[string]*uint32{"limit-req-status-code": &s.LimitReqStatus, "limit-conn-status-code": &s.LimitConnStatus} {
+		n, ok := r.number(name, 400, 599)
+		if !ok {
+			continue
+		}
+		if http.StatusText(int(n)) == "" || n == 418 || n == 425 || n == 451 {
+			r.invalid(name, "is not an HTTP error status Envoy can answer with", "using 503")
+			continue
+		}
+		*status = uint32(n)
 	}
-	if http.StatusText(int(n)) == "" || n == 418 || n == 425 || n == 451 {
-		r.invalid("limit-req-status-code", "is not an HTTP error status Envoy can answer with", "using 503")
-		return
-	}
-	s.LimitReqStatus = uint32(n)
 }
 
 // ConfigTable renders Keys as docs/configmap.md's table of every key.
@@ -322,7 +327,7 @@ var Keys = []Key{
 	{Name: "keep-alive", Status: NotYet},
 	{Name: "keep-alive-requests", Status: NotYet},
 	{Name: "large-client-header-buffers", Status: NotYet},
-	{Name: "limit-conn-status-code", Status: NotYet, Note: "`limit-connections` answers 503"},
+	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
 	{Name: "limit-conn-zone-variable", Status: NotYet},
 	{Name: "limit-rate", Status: NotYet},
 	{Name: "limit-rate-after", Status: NotYet},

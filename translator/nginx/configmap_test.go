@@ -125,6 +125,13 @@ func TestReadConfigMap(t *testing.T) {
 			issues: []string{"whitelist-source-range InvalidConfigValue"},
 		},
 		{name: "limit_status", data: map[string]string{"limit-req-status-code": "429"}, want: with(func(s *Settings) { s.LimitReqStatus = 429 })},
+		{name: "limit_conn_status", data: map[string]string{"limit-conn-status-code": "429"}, want: with(func(s *Settings) { s.LimitConnStatus = 429 })},
+		{
+			name:   "limit_conn_status_out_of_range",
+			data:   map[string]string{"limit-conn-status-code": "302"},
+			want:   defaults,
+			issues: []string{"limit-conn-status-code InvalidConfigValue"},
+		},
 		{
 			name:   "limit_status_envoy_cannot_send",
 			data:   map[string]string{"limit-req-status-code": "418"},
