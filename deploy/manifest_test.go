@@ -51,7 +51,7 @@ func TestManifestObjects(t *testing.T) {
 	want := []string{
 		"*v1.Namespace", "*v1.ServiceAccount", "*v1.ServiceAccount", "*v1.ServiceAccount",
 		"*v1.ClusterRole", "*v1.ClusterRoleBinding", "*v1.Role", "*v1.RoleBinding", "*v1.Role", "*v1.RoleBinding",
-		"*v1.IngressClass", "*v1.Job", "*v1.Service", "*v1.Deployment", "*v1.Service", "*v1.DaemonSet",
+		"*v1.IngressClass", "*v1.ConfigMap", "*v1.Job", "*v1.Service", "*v1.Deployment", "*v1.Service", "*v1.DaemonSet",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("objects in order:\n got %v\nwant %v", got, want)
@@ -118,6 +118,11 @@ func TestManifestControlPlane(t *testing.T) {
 	}
 	if v, _ := harness.Flag(c.Args, "--publish-service"); v != namespace+"/rukou-envoy" {
 		t.Errorf("--publish-service %q, want %s/rukou-envoy", v, namespace)
+	}
+	if v, _ := harness.Flag(c.Args, "--configmap"); v != namespace+"/rukou" {
+		t.Errorf("--configmap %q, want %s/rukou", v, namespace)
+	} else if cm := m.ConfigMap(t, "rukou"); len(cm.Data) != 0 {
+		t.Errorf("ConfigMap rukou ships with data %v, want none: every key has its default", cm.Data)
 	}
 	for flag, key := range map[string]string{"--xds-tls-cert": "tls.crt", "--xds-tls-key": "tls.key", "--xds-tls-ca": "ca.crt"} {
 		v, _ := harness.Flag(c.Args, flag)
@@ -356,6 +361,8 @@ func TestManifestRBAC(t *testing.T) {
 		{"Role/rukou", "", "services", "rukou-envoy", "watch"},
 		{"Role/rukou", "", "pods", "", "list"},
 		{"Role/rukou", "", "pods", "", "watch"},
+		{"Role/rukou", "", "configmaps", "rukou", "list"},
+		{"Role/rukou", "", "configmaps", "rukou", "watch"},
 		{"Role/rukou", "coordination.k8s.io", "leases", "", "create"},
 		{"Role/rukou", "coordination.k8s.io", "leases", "rukou-leader", "get"},
 		{"Role/rukou", "coordination.k8s.io", "leases", "rukou-leader", "update"},

@@ -106,7 +106,7 @@ func (l *Limiter) Process(stream envoy_service_ext_proc_v3.ExternalProcessor_Pro
 	if err != nil {
 		return nil // Envoy gave up on the request before asking
 	}
-	k, limit, ok := l.place(stream, first)
+	k, limit, status, ok := l.place(stream, first)
 	switch {
 	case !ok:
 		l.requests.WithLabelValues("unknown").Inc()
@@ -119,7 +119,7 @@ func (l *Limiter) Process(stream envoy_service_ext_proc_v3.ExternalProcessor_Pro
 		l.requests.WithLabelValues("rejected").Inc()
 		return stream.Send(&envoy_service_ext_proc_v3.ProcessingResponse{
 			Response: &envoy_service_ext_proc_v3.ProcessingResponse_ImmediateResponse{ImmediateResponse: &envoy_service_ext_proc_v3.ImmediateResponse{
-				Status:  &envoy_type_v3.HttpStatus{Code: envoy_type_v3.StatusCode_ServiceUnavailable},
+				Status:  &envoy_type_v3.HttpStatus{Code: status},
 				Details: "rukou_limit_connections",
 			}},
 		})
@@ -142,9 +142,9 @@ func (l *Limiter) Process(stream envoy_service_ext_proc_v3.ExternalProcessor_Pro
 	}
 }
 
-// place reads the count a request belongs to and the route's limit; limit
-// zero means the client is exempt.
-func (l *Limiter) place(stream grpc.ServerStream, first *envoy_service_ext_proc_v3.ProcessingRequest) (k key, limit uint32, ok bool) {
+// place reads the count a request belongs to, the route's limit and the
+// status of requests over it; limit zero means the client is exempt.
+func (l *Limiter) place(stream grpc.ServerStream, first *envoy_service_ext_proc_v3.ProcessingRequest) (k key, limit uint32, status envoy_type_v3.StatusCode, ok bool) {
 	md, _ := metadata.FromIncomingContext(stream.Context())
 	one := func(name string) string {
 		if v := md.Get(name); len(v) == 1 {
@@ -154,12 +154,12 @@ func (l *Limiter) place(stream grpc.ServerStream, first *envoy_service_ext_proc_
 	}
 	n, err := strconv.ParseUint(one(wire.LimitConnectionsKey), 10, 32)
 	if err != nil || n == 0 {
-		return key{}, 0, false
+		return key{}, 0, 0, false
 	}
 	k.scope = one(wire.LimitScopeKey)
 	client := first.GetAttributes()[filterName].GetFields()[wire.ClientAddressAttribute].GetStringValue()
 	if k.client, ok = hostOf(client); !ok {
-		return key{}, 0, false
+		return key{}, 0, 0, false
 	}
 	if p, found := peer.FromContext(stream.Context()); found && p.Addr != nil {
 		k.envoy, _ = hostOf(p.Addr.String())
@@ -170,10 +170,20 @@ func (l *Limiter) place(stream grpc.ServerStream, first *envoy_service_ext_proc_
 	}
 	for _, p := range exempt {
 		if p.Contains(k.client) {
-			return k, 0, true
+			return k, 0, 0, true
 		}
 	}
-	return k, uint32(n), true
+	return k, uint32(n), statusOf(one(wire.LimitStatusKey)), true
+}
+
+// statusOf reads the status of refused requests: an HTTP error status
+// that Envoy's enumeration has, else 503.
+func statusOf(v string) envoy_type_v3.StatusCode {
+	n, err := strconv.ParseInt(v, 10, 32)
+	if _, defined := envoy_type_v3.StatusCode_name[int32(n)]; err != nil || n < 400 || n > 599 || !defined {
+		return envoy_type_v3.StatusCode_ServiceUnavailable
+	}
+	return envoy_type_v3.StatusCode(n)
 }
 
 // hostOf is the address of "host:port", or of a bare address.

@@ -195,3 +195,13 @@ func TestLimiterAnswersResponseHeadersAndReleasesOnReset(t *testing.T) {
 		t.Error("the client was refused after its only request was reset")
 	}
 }
+
+// TestStatusOfRefusals: limit-conn-status-code reaches the limiter as
+// metadata; a status Envoy cannot send, or none, gives 503.
+func TestStatusOfRefusals(t *testing.T) {
+	for v, want := range map[string]int32{"": 503, "429": 429, "503": 503, "599": 503, "302": 503, "418": 503, "x": 503, "404": 404} {
+		if got := int32(statusOf(v)); got != want {
+			t.Errorf("statusOf(%q) = %d, want %d", v, got, want)
+		}
+	}
+}

@@ -47,6 +47,7 @@ func inputKeys(in ingress.Input) []string {
 		keyStrings(in.Services),
 		keyStrings(in.EndpointSlices),
 		keyStrings(in.Secrets),
+		keyStrings(in.ConfigMaps),
 	)
 }
 

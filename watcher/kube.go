@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +26,9 @@ type Kube struct {
 	Client kubernetes.Interface
 	// Namespace limits the namespaced kinds to one namespace; empty is all.
 	Namespace string
+	// ConfigMap, as namespace/name, is the one ConfigMap watched (the
+	// controller's, --configmap); empty watches none.
+	ConfigMap string
 	Store     *Store
 	Log       *slog.Logger
 	// Probe asks whether the API server answers; nil asks its /readyz.
@@ -101,11 +105,32 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 		}
 		handled = append(handled, reg.HasSyncedChecker())
 	}
-	factory.Start(ctx.Done())
-	secrets.Start(ctx.Done())
+	factories := []informers.SharedInformerFactory{factory, secrets}
+	if cmNamespace, cmName, ok := strings.Cut(k.ConfigMap, "/"); ok {
+		// One ConfigMap, by name in its namespace (a field selector on
+		// metadata.name, which RBAC's resourceNames allows), whatever
+		// Namespace says: the controller's settings live beside it.
+		cms := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject),
+			informers.WithNamespace(cmNamespace),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cmName).String()
+			}))
+		inf := cms.Core().V1().ConfigMaps().Informer()
+		reg, err := inf.AddEventHandler(handler)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("adding informer handler: %w", err)
+		}
+		handled = append(handled, reg.HasSyncedChecker())
+		gen.informers = append(gen.informers, inf)
+		factories = append(factories, cms)
+	}
+	for _, f := range factories {
+		f.Start(ctx.Done())
+	}
 
 	start := time.Now()
-	for _, f := range []informers.SharedInformerFactory{factory, secrets} {
+	for _, f := range factories {
 		for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
 			if !ok {
 				cancel()

@@ -10,7 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/rukou/rukou/watcher"
 )
@@ -59,6 +61,44 @@ func TestKube(t *testing.T) {
 		case <-store.Changes():
 		case <-timeout:
 			t.Fatalf("store after a create and a delete: %q, want %q", got, want)
+		}
+	}
+}
+
+// TestKubeWatchesOneConfigMap: with ConfigMap set, the one ConfigMap is
+// listed and watched by name in its namespace (so that RBAC may grant
+// just it), whatever namespace the other kinds are watched in, and its
+// changes reach the store.
+func TestKubeWatchesOneConfigMap(t *testing.T) {
+	cm := func(ns, name, hsts string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string]string{"hsts": hsts}}
+	}
+	client := fake.NewClientset(cm("rukou-system", "rukou", "true"), cm("shop", "rukou", "true"))
+	var asked []string
+	client.PrependReactor("list", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		l := a.(k8stesting.ListAction)
+		asked = append(asked, l.GetNamespace()+" "+l.GetListRestrictions().Fields.String())
+		return false, nil, nil
+	})
+	store := watcher.NewStore()
+	k := &watcher.Kube{Client: client, Namespace: "shop", ConfigMap: "rukou-system/rukou", Store: store, Log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := k.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	equalKeys(t, "lists of ConfigMaps", asked, []string{"rukou-system metadata.name=rukou"})
+	equalKeys(t, "after Start", inputKeys(store.Input()), []string{"ConfigMap rukou-system/rukou"})
+
+	if _, err := client.CoreV1().ConfigMaps("rukou-system").Update(ctx, cm("rukou-system", "rukou", "false"), metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(patience)
+	for in := store.Input(); in.ConfigMaps[0].Data["hsts"] != "false"; in = store.Input() {
+		select {
+		case <-store.Changes():
+		case <-timeout:
+			t.Fatal("the ConfigMap's change did not reach the store")
 		}
 	}
 }

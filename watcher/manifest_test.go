@@ -133,9 +133,16 @@ func TestDecode(t *testing.T) {
 			name: "unwatched_kinds_are_skipped_without_being_read",
 			file: "app.yaml",
 			data: joinDocs(deploymentDoc, serviceDoc("web", 80),
-				"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conf\n",
+				"apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: conf\n",
 				"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"),
 			want: []string{"Service default/web"},
+		},
+		{
+			// Any may be the controller's (--configmap); the frontend picks.
+			name: "config_maps_are_read",
+			file: "app.yaml",
+			data: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conf\ndata:\n  hsts: \"false\"\n",
+			want: []string{"ConfigMap default/conf"},
 		},
 		{
 			name: "missing_namespace_is_default_but_not_for_ingress_class",

@@ -39,6 +39,8 @@ func KeyOf(obj runtime.Object) (Key, bool) {
 		return Key{"EndpointSlice", o.Namespace, o.Name}, true
 	case *corev1.Secret:
 		return Key{"Secret", o.Namespace, o.Name}, true
+	case *corev1.ConfigMap:
+		return Key{"ConfigMap", o.Namespace, o.Name}, true
 	}
 	return Key{}, false
 }
@@ -204,6 +206,8 @@ func (s *Store) Input(kinds ...string) ingress.Input {
 			in.EndpointSlices = append(in.EndpointSlices, o)
 		case *corev1.Secret:
 			in.Secrets = append(in.Secrets, o)
+		case *corev1.ConfigMap:
+			in.ConfigMaps = append(in.ConfigMaps, o)
 		}
 	}
 	return in

@@ -112,7 +112,7 @@ func TestStore(t *testing.T) {
 		{
 			name: "unwatched_kinds_are_ignored",
 			ops: func(s *watcher.Store) {
-				s.Upsert(watcher.KubeSource, &corev1.ConfigMap{ObjectMeta: meta("default", "conf")})
+				s.Upsert(watcher.KubeSource, &corev1.ServiceAccount{ObjectMeta: meta("default", "conf")})
 				s.Replace(watcher.DirSource, []runtime.Object{&corev1.Pod{ObjectMeta: meta("default", "pod")}, svcObject("default", "web")})
 			},
 			want: []string{"Service default/web"},
@@ -190,7 +190,7 @@ func TestStoreChangesCoalesce(t *testing.T) {
 		}
 	}
 
-	s.Upsert(watcher.KubeSource, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "conf"}})
+	s.Upsert(watcher.KubeSource, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "conf"}})
 	if drained(s) {
 		t.Error("an object of an unwatched kind signalled a change")
 	}

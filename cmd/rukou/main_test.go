@@ -176,6 +176,14 @@ func TestCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	both := []string{`"cluster": "default/web/80"`, `"cluster": "default/api/80"`}
+	settings := filepath.Join(dir, "settings.yaml")
+	if err := os.WriteFile(settings, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rukou\ndata:\n  proxy-read-timeout: \"7\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badSettings := filepath.Join(dir, "bad-settings.yaml")
+	if err := os.WriteFile(badSettings, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rukou\ndata:\n  hsts: \"maybe\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name       string
 		args       []string
@@ -201,6 +209,10 @@ func TestCommandLine(t *testing.T) {
 		{"unknown_flag_exits_2", []string{"serve", "--frobnicate"}, 2, nil, "unknown flag: --frobnicate"},
 		{"single_dash_long_flag_exits_2", []string{"serve", "-kubeconfig", "x"}, 2, nil, "unknown shorthand flag: 'k'"},
 		{"bad_output_format_exits_2", []string{"translate", "-f", web, "-o", "xml"}, 2, nil, "want yaml or json"},
+		{"configmap_flag_reads_the_configmap_among_the_manifests", []string{"translate", "-f", web, settings, "--configmap", "default/rukou", "-o", "model"}, 0, []string{"idleTimeout: 7s"}, ""},
+		{"configmap_not_named_is_not_read", []string{"translate", "-f", web, settings, "-o", "model"}, 0, []string{"idleTimeout: 1m0s"}, ""},
+		{"invalid_configmap_value_is_reported_and_exits_1", []string{"translate", "-f", web, badSettings, "--configmap", "default/rukou", "-o", "json"}, 1, both[:1], "ConfigMap default/rukou: data[hsts]: InvalidConfigValue"},
+		{"bad_configmap_flag_exits_2", []string{"serve", "--configmap", "rukou"}, 2, nil, `"rukou" is not NAMESPACE/NAME`},
 		{"bad_port_exits_2", []string{"serve", "--envoy-http-port", "70000"}, 2, nil, `"70000" is not a port number`},
 		{"bad_xds_mode_exits_2", []string{"bootstrap", "--xds-mode", "rest"}, 2, nil, "want delta or sotw"},
 		{"no_manifests_exits_2", []string{"translate", "-o", "json"}, 2, nil, "no manifests: give -f PATH"},

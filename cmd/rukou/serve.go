@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,22 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(portValue{&opts.HTTPPort}, "envoy-http-port", "port of Envoy's HTTP listener")
 	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
 	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
+	fs.Var(configMapValue{&opts.ConfigMap}, "configmap", "NAMESPACE/NAME of the ConfigMap with ingress-nginx's controller settings (docs/configmap.md); in file mode, a ConfigMap of that name among the manifests")
+}
+
+// configMapValue is a flag value that must be NAMESPACE/NAME.
+type configMapValue struct{ p *string }
+
+func (v configMapValue) String() string { return *v.p }
+func (v configMapValue) Type() string   { return "namespace/name" }
+
+func (v configMapValue) Set(s string) error {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("%q is not NAMESPACE/NAME", s)
+	}
+	*v.p = s
+	return nil
 }
 
 type serveConfig struct {
@@ -247,7 +264,7 @@ func watchCluster(ctx context.Context, wg *sync.WaitGroup, cfg serveConfig, stor
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, Store: store, Log: log}
+	kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, ConfigMap: cfg.opts.ConfigMap, Store: store, Log: log}
 	if err := kube.Start(ctx); err != nil {
 		return err
 	}

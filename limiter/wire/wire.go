@@ -23,6 +23,9 @@ const (
 	LimitConnectionsKey = "rukou-limit-connections"
 	LimitScopeKey       = "rukou-limit-scope"
 	LimitExemptKey      = "rukou-limit-exempt"
+	// LimitStatusKey, when sent, is the status of requests over the limit
+	// (limit-conn-status-code); without it they get 503.
+	LimitStatusKey = "rukou-limit-status"
 	// ClientAddressAttribute is the Envoy attribute that carries the client
 	// address to the limiter.
 	ClientAddressAttribute = "source.address"

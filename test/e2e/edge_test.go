@@ -153,7 +153,14 @@ func TestWebSocketUpgrade(t *testing.T) {
 		ingress("ws", rule("ws.test", path(prefix, "/", "ws"))),
 	))...)
 	s.await(t, call{host: "ws.test", path: "/"}, http.StatusOK, "")
+	expectWebSocketEcho(t, s, "ws.test")
+}
 
+// expectWebSocketEcho upgrades GET /chat on host to a WebSocket through
+// Envoy's plain listener and checks that an upgradeEcho backend echoes two
+// lines.
+func expectWebSocketEcho(t *testing.T, s *stack, host string) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.rukou.HTTPPort), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +169,7 @@ func TestWebSocketUpgrade(t *testing.T) {
 	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprint(conn, "GET /chat HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+	fmt.Fprint(conn, "GET /chat HTTP/1.1\r\nHost: "+host+"\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
 		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)

@@ -148,3 +148,8 @@ func HasFlag(args []string, name string) bool {
 func CommandLine(c *corev1.Container) string {
 	return fmt.Sprintf("%s %q %q", c.Name, c.Command, c.Args)
 }
+
+// ConfigMap returns the manifest's ConfigMap name.
+func (m *Manifest) ConfigMap(t testing.TB, name string) *corev1.ConfigMap {
+	return Find[*corev1.ConfigMap](t, m, name)
+}

@@ -52,6 +52,9 @@ func connectionLimit(rl *ir.ConnectionLimit) *envoy_extensions_filters_http_ext_
 		{Key: wire.LimitConnectionsKey, Value: strconv.FormatUint(uint64(rl.Max), 10)},
 		{Key: wire.LimitScopeKey, Value: rl.Scope},
 	}
+	if rl.Status != 0 {
+		md = append(md, &envoy_config_core_v3.HeaderValue{Key: wire.LimitStatusKey, Value: strconv.FormatUint(uint64(rl.Status), 10)})
+	}
 	if len(rl.Exempt) > 0 {
 		md = append(md, &envoy_config_core_v3.HeaderValue{Key: wire.LimitExemptKey, Value: wire.FormatPrefixes(rl.Exempt)})
 	}

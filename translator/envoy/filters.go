@@ -2,6 +2,7 @@ package envoy
 
 import (
 	"math"
+	"slices"
 
 	envoy_extensions_filters_http_buffer_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
 	envoy_extensions_filters_http_cors_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
@@ -55,6 +56,14 @@ func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v
 		filter(bufferFilter, true, &envoy_extensions_filters_http_buffer_v3.Buffer{MaxRequestBytes: wrapperspb.UInt32(math.MaxUint32)}),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
 	}
+}
+
+// upgradeFilters is the filter chain of upgraded (WebSocket) streams:
+// httpFilters without the buffer filter.
+func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	return slices.DeleteFunc(httpFilters(), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+		return f.Name == bufferFilter
+	})
 }
 
 // filterConfigs returns the per-route filter configurations of a policy,

@@ -24,7 +24,7 @@ import (
 // connection of another.
 func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
-	hcm := httpConnectionManager(l.Name, l.Name)
+	hcm := httpConnectionManager(l)
 	hcm.AccessLog = accessLogs(l.AccessLog)
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
@@ -87,14 +87,21 @@ func secret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.Secret {
 	}
 }
 
-// httpConnectionManager is the edge configuration every listener shares.
-// docs/edge.md explains each choice.
-func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager {
+// httpConnectionManager is the edge configuration every listener shares,
+// reading the routes named as the listener. docs/edge.md explains each
+// choice.
+func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager {
+	// As nginx's underscores_in_headers off: a header whose name holds an
+	// underscore is dropped, not refused, unless the listener allows it.
+	underscores := envoy_config_core_v3.HttpProtocolOptions_DROP_HEADER
+	if l.AllowHeadersWithUnderscores {
+		underscores = envoy_config_core_v3.HttpProtocolOptions_ALLOW
+	}
 	return &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
-		StatPrefix: statPrefix,
+		StatPrefix: l.Name,
 		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
 			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
-				RouteConfigName: routeName,
+				RouteConfigName: l.Name,
 				ConfigSource:    adsConfigSource(),
 			},
 		},
@@ -119,12 +126,19 @@ func httpConnectionManager(statPrefix, routeName string) *envoy_extensions_filte
 		PathWithEscapedSlashesAction: envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions: &envoy_config_core_v3.HttpProtocolOptions{
 			IdleTimeout:                  durationpb.New(5 * time.Minute),
-			HeadersWithUnderscoresAction: envoy_config_core_v3.HttpProtocolOptions_ALLOW,
+			HeadersWithUnderscoresAction: underscores,
 		},
 		RequestHeadersTimeout: durationpb.New(60 * time.Second),
 		// WebSockets upgrade on every route, as nginx proxies them; without
-		// this Envoy answers an upgrade request with 403.
-		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
+		// this Envoy answers an upgrade request with 403. An upgrade has
+		// its own filter chain: the same, without the body size limit,
+		// whose buffer would hold the upgrade request until a body that
+		// never ends (nginx's client_max_body_size counts no upgraded
+		// bytes either).
+		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{
+			UpgradeType: "websocket",
+			Filters:     upgradeFilters(),
+		}},
 	}
 }
 

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"cmp"
 	"math"
 	"net/netip"
 	"time"
@@ -28,7 +29,8 @@ const (
 
 // localRateLimit renders limit-rps and limit-rpm as nginx's limit_req with
 // a burst and nodelay: a client may send rate times the multiplier, plus
-// one, requests at once, then rate per second (or minute); the rest get 503.
+// one, requests at once, then rate per second (or minute); the rest get the
+// limit's status (limit-req-status-code), 503 by default.
 func localRateLimit(rl *ir.RateLimit) *envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit {
 	always := func(runtimeKey string) *envoy_config_core_v3.RuntimeFractionalPercent {
 		return &envoy_config_core_v3.RuntimeFractionalPercent{
@@ -38,7 +40,7 @@ func localRateLimit(rl *ir.RateLimit) *envoy_extensions_filters_http_local_ratel
 	}
 	out := &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{
 		StatPrefix: rateLimitStatPrefix,
-		Status:     &envoy_type_v3.HttpStatus{Code: envoy_type_v3.StatusCode_ServiceUnavailable},
+		Status:     &envoy_type_v3.HttpStatus{Code: envoy_type_v3.StatusCode(cmp.Or(rl.Status, 503))},
 		// Requests without a descriptor (clients exempt from the limit)
 		// draw from this bucket, which limits nothing.
 		TokenBucket: &envoy_type_v3.TokenBucket{

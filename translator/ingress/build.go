@@ -9,6 +9,7 @@ import (
 	"github.com/rukou/rukou/translator/internal/valid"
 	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
@@ -16,6 +17,7 @@ import (
 // Build and is not safe for concurrent use.
 type builder struct {
 	opts     Options
+	settings nginx.Settings
 	index    *index
 	diags    []ir.Diagnostic
 	backends map[string]*Backend
@@ -78,6 +80,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		appRoots:     map[string]hostSetting{},
 		aliases:      map[string]hostSetting{},
 	}
+	b.readConfigMap(in.ConfigMaps)
 	ings := b.owned(in.Ingresses)
 	// Regex mode is a property of a host across all its Ingresses, so
 	// every Ingress's annotations are read before any path is added.
@@ -99,7 +102,28 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 			b.addCanary(ing)
 		}
 	}
-	return b.model(), b.diags
+	m := b.model()
+	m.Settings = b.settings
+	return m, b.diags
+}
+
+// readConfigMap reads the controller's ConfigMap (Options.ConfigMap), when
+// it is among cms, and reports each key it cannot honour on it.
+func (b *builder) readConfigMap(cms []*corev1.ConfigMap) {
+	b.settings = nginx.DefaultSettings()
+	i := slices.IndexFunc(cms, func(cm *corev1.ConfigMap) bool { return cm.Namespace+"/"+cm.Name == b.opts.ConfigMap })
+	if b.opts.ConfigMap == "" || i < 0 {
+		return
+	}
+	cm := cms[i]
+	settings, issues := nginx.ReadConfigMap(cm.Data)
+	b.settings = settings
+	for _, is := range issues {
+		b.diags = append(b.diags, ir.Diagnostic{
+			Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name,
+			Field: nginx.KeyField(is.Name), Reason: is.Reason, Message: is.Msg,
+		})
+	}
 }
 
 // owned returns the Ingresses this controller serves, oldest first, so that
@@ -109,7 +133,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 	var out []*ingressRef
 	for _, ing := range all {
 		if owns(ing, b.index.classes, b.opts) {
-			ann, issues := nginx.Read(ing.Annotations, ing.Namespace+"/"+ing.Name)
+			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 // TestGolden is the frontend's step: each Kubernetes manifest in
 // translator/testdata/in gives the routing model in testdata/ir, printed
-// as YAML. `go test ./translator/ingress -update` rewrites the models;
+// as YAML, with --configmap default/rukou. `go test ./translator/ingress -update` rewrites the models;
 // review the diff as code. The Envoy backend's golden test reads them.
 func TestGolden(t *testing.T) {
 	golden.Run(t, filepath.Join("..", "testdata"), "in", "ir", func(t *testing.T, file string) []byte {
@@ -23,7 +23,10 @@ func TestGolden(t *testing.T) {
 		}
 		store := watcher.NewStore()
 		store.Replace(watcher.DirSource, objs)
-		res, err := translator.Translate(store.Input(), translator.DefaultOptions())
+		opts := translator.DefaultOptions()
+		// The controller's ConfigMap, in the cases that have one.
+		opts.ConfigMap = "default/rukou"
+		res, err := translator.Translate(store.Input(), opts)
 		if err != nil {
 			t.Fatalf("Translate: %v", err)
 		}

@@ -23,6 +23,9 @@ type Input struct {
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
+	// ConfigMaps may hold the controller's ConfigMap (Options.ConfigMap);
+	// the others are not read.
+	ConfigMaps []*corev1.ConfigMap
 }
 
 // Options are the settings that shape translation, from rukou serve's flags.
@@ -43,6 +46,9 @@ type Options struct {
 	// HTTPSRedirectPort is the port that redirects from plain HTTP to
 	// HTTPS name: the port clients reach Envoy's TLS listener on.
 	HTTPSRedirectPort uint32
+	// ConfigMap names the ConfigMap (namespace/name) whose data holds
+	// ingress-nginx's controller settings (--configmap); empty reads none.
+	ConfigMap string
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is

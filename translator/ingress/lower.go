@@ -17,19 +17,6 @@ const (
 	HTTPSListener = "https"
 )
 
-// ingress-nginx's defaults that the lowering writes out.
-const (
-	// readTimeout is the default proxy-read-timeout: how long the backend
-	// may stay silent, before its response starts or between two of its
-	// reads. It bounds no whole request.
-	readTimeout = 60 * time.Second
-	// connectTimeout is the default proxy-connect-timeout.
-	connectTimeout = 5 * time.Second
-	// retries follows the default proxy-next-upstream-tries, 3: two more
-	// endpoints are tried when one fails the connection.
-	retries = 2
-)
-
 // streamIdleTimeout is the listeners' stream idle timeout, which rukou
 // leaves at Envoy's default: a stream with no bytes in either direction
 // for this long is closed, unless its route says otherwise.
@@ -41,28 +28,36 @@ const streamIdleTimeout = 5 * time.Minute
 // one cluster per backend and the certificates in use.
 func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
+	s := &m.Settings
 	cfg.Listeners = []*ir.Listener{{
 		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
-		RequestHeaders:       forwardedHeaders("http", publicHTTPPort),
-		RemoveRequestHeaders: []string{"proxy"},
-		AccessLog:            accessLog(),
+		RequestHeaders:              forwardedHeaders("http", publicHTTPPort),
+		RemoveRequestHeaders:        []string{"proxy"},
+		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+		AccessLog:                   accessLog(),
 	}}
-	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, done: map[loweredKey][]*ir.Route{}}
+	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}}
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
-		cfg.Listeners = append(cfg.Listeners, &ir.Listener{
+		https := &ir.Listener{
 			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
-			TLS:                  filterChains(m),
-			VirtualHosts:         lw.hosts(m, false),
-			RequestHeaders:       forwardedHeaders("https", opts.HTTPSRedirectPort),
-			RemoveRequestHeaders: []string{"proxy"},
-			ResponseHeaders:      []ir.Header{{Name: "Strict-Transport-Security", Value: hsts}},
-			AccessLog:            accessLog(),
-		})
+			TLS:                         filterChains(m),
+			VirtualHosts:                lw.hosts(m, false),
+			RequestHeaders:              forwardedHeaders("https", opts.HTTPSRedirectPort),
+			RemoveRequestHeaders:        []string{"proxy"},
+			AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+			AccessLog:                   accessLog(),
+		}
+		// ingress-nginx sends Strict-Transport-Security on every HTTPS
+		// response unless the ConfigMap's hsts is "false".
+		if v := s.HSTSValue(); v != "" {
+			https.ResponseHeaders = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
+		}
+		cfg.Listeners = append(cfg.Listeners, https)
 	}
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
 	for _, be := range m.Backends {
-		cfg.Clusters = append(cfg.Clusters, lowerBackend(be))
+		cfg.Clusters = append(cfg.Clusters, lowerBackend(be, s.ConnectTimeout))
 	}
 	for _, c := range m.Certificates {
 		if n := len(cfg.Secrets); n > 0 && cfg.Secrets[n-1].Name == c.Secret {
@@ -76,10 +71,6 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 // publicHTTPPort is the port clients reach the plain listener on, behind
 // the Service's port 80, which X-Forwarded-Port tells backends.
 const publicHTTPPort = 80
-
-// hsts is ingress-nginx's default Strict-Transport-Security, which it
-// sends on every HTTPS response.
-const hsts = "max-age=31536000; includeSubDomains"
 
 // forwardedHeaders are the headers ingress-nginx sets on every proxied
 // request by default: the client's address replaces any X-Forwarded-For
@@ -128,9 +119,11 @@ func filterChains(m *Model) []*ir.FilterChain {
 // lowerBackend is the cluster of a Service port: backend-protocol picks
 // HTTP/2 for gRPC and TLS (not verified, as ingress-nginx does by default)
 // for HTTPS and GRPCS; session affinity balances by the cookie's hash.
-func lowerBackend(be *Backend) *ir.Cluster {
+// connect is the ConfigMap's proxy-connect-timeout, which the annotation
+// overrides.
+func lowerBackend(be *Backend, connect time.Duration) *ir.Cluster {
 	c := &ir.Cluster{
-		Name: be.Name, Protocol: ir.HTTP1, ConnectTimeout: ir.Duration(connectTimeout),
+		Name: be.Name, Protocol: ir.HTTP1, ConnectTimeout: ir.Duration(connect),
 		LoadBalancer: ir.RoundRobin, Endpoints: be.Endpoints,
 		AlternativeName: be.AlternativeName,
 	}
@@ -157,6 +150,7 @@ func lowerBackend(be *Backend) *ir.Cluster {
 // once and shared, and the backend renders them once.
 type lowering struct {
 	httpsPort uint32
+	settings  *nginx.Settings
 	done      map[loweredKey][]*ir.Route
 }
 
@@ -230,7 +224,7 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 			if key.authority != "" {
 				match.Headers = append(match.Headers, oneLabelAuthority(key.authority))
 			}
-			routes = lowerRoute(r, match, lw.toHTTPS(key), !plain)
+			routes = lowerRoute(r, match, lw.toHTTPS(key), !plain, lw.settings)
 			for _, lr := range routes {
 				lr.UpstreamName = r.UpstreamName
 			}

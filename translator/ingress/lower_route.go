@@ -1,6 +1,8 @@
 package ingress
 
 import (
+	"cmp"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,8 +15,8 @@ import (
 // answer, or the routes that proxy it (a CORS preflight answer, the canary
 // choices, and the route itself), which all share its match. toHTTPS is
 // the redirect of a TLS host's routes on the plain listener; overTLS is set
-// for the routes of the TLS listener.
-func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool) []*ir.Route {
+// for the routes of the TLS listener; s holds the ConfigMap's defaults.
+func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool, s *nginx.Settings) []*ir.Route {
 	var out []*ir.Route
 	if r.Policy != nil && r.Policy.CORS != nil && r.DirectStatus == 0 {
 		// A preflight is answered before any redirect, as ingress-nginx's
@@ -35,10 +37,10 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool) []
 		for _, choice := range canaryChoices(r.Backend, c) {
 			m := cloneMatch(match)
 			m.Headers = append(m.Headers, choice.when)
-			out = append(out, proxyRoute(r, m, choice.cluster, overTLS))
+			out = append(out, proxyRoute(r, m, choice.cluster, overTLS, s))
 		}
 	}
-	return append(out, proxyRoute(r, match, "", overTLS))
+	return append(out, proxyRoute(r, match, "", overTLS, s))
 }
 
 // routeMatch is the path match of a route. In regex mode the rule's path
@@ -78,9 +80,12 @@ func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route 
 }
 
 // proxyRoute lowers a route that proxies to cluster, or, when cluster is
-// empty, to the route's backend and any canary by weight.
-func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool) *ir.Route {
-	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}, IdleTimeout: ir.Duration(readTimeout), Retries: retries}
+// empty, to the route's backend and any canary by weight. The ConfigMap's
+// settings s give the timeouts and retries that annotations do not.
+func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool, s *nginx.Settings) *ir.Route {
+	// proxy-next-upstream-tries counts the first try: the others go to
+	// other endpoints when a connection fails.
+	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}, Retries: s.NextUpstreamTries - 1}
 	switch {
 	case cluster != "":
 		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}
@@ -91,21 +96,21 @@ func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool) *ir.Rout
 		fw.PathRewrite = &ir.RegexRewrite{Pattern: `(?i)^(?:` + rw.Pattern + `).*`, Substitution: substitution(rw)}
 	}
 	route := &ir.Route{Match: match, Forward: fw, Source: r.Source}
-	if p := r.Policy; p != nil {
-		applyPolicy(route, p, r, overTLS)
+	p := r.Policy
+	if p == nil {
+		p = &nginx.Policy{}
 	}
+	applyPolicy(route, p, r, overTLS, s)
 	return route
 }
 
-// applyPolicy lowers what an Ingress's annotations ask of a proxied route.
-func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool) {
+// applyPolicy lowers what an Ingress's annotations ask of a proxied route,
+// with the ConfigMap's defaults s where they ask nothing.
+func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *nginx.Settings) {
 	fw := route.Forward
-	read := readTimeout
-	if p.ReadTimeout != 0 {
-		read = p.ReadTimeout
-		fw.IdleTimeout = ir.Duration(read)
-	}
-	if p.SendTimeout != 0 || read > streamIdleTimeout {
+	read, send := cmp.Or(p.ReadTimeout, s.ReadTimeout), cmp.Or(p.SendTimeout, s.SendTimeout)
+	fw.IdleTimeout = ir.Duration(read)
+	if send != 0 || read > streamIdleTimeout {
 		// Envoy's closest setting to the send timeout is the stream idle
 		// timeout, which also runs while the backend thinks; it is never
 		// shorter than the read timeout, so that a response arriving in
@@ -113,7 +118,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool) {
 		// stream idle timeout raises it too: the read timeout stops at a
 		// WebSocket upgrade, and long-lived streams are then bounded by
 		// the idle timeout alone.
-		fw.StreamIdleTimeout = ir.Duration(max(p.SendTimeout, read))
+		fw.StreamIdleTimeout = ir.Duration(max(send, read))
 	}
 	fw.HostRewrite = p.UpstreamHost
 	if aff := p.Affinity; aff != nil {
@@ -125,23 +130,29 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool) {
 	if p.ForwardedPrefix != "" && r.Rewrite != nil {
 		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})
 	}
-	route.Policy = routePolicy(p)
+	route.Policy = routePolicy(p, s)
 	if p.CORS != nil && p.CORS.AllOrigins() {
 		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)
 	}
 }
 
 // routePolicy is what a route's filters check, or nil when nothing.
-func routePolicy(p *nginx.Policy) *ir.Policy {
+func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 	out := &ir.Policy{Access: p.Access, MaxBodyBytes: p.MaxBodyBytes}
 	if p.CORS != nil && !p.CORS.AllOrigins() {
 		out.CORS = corsPolicy(p.CORS)
 	}
 	if rl := p.RateLimit; rl != nil && (rl.RPS != 0 || rl.RPM != 0) {
 		out.RateLimit = &ir.RateLimit{PerSecond: rl.RPS, PerMinute: rl.RPM, BurstMultiplier: rl.BurstMultiplier, Exempt: rl.Exempt}
+		if s.LimitReqStatus != http.StatusServiceUnavailable {
+			out.RateLimit.Status = s.LimitReqStatus
+		}
 	}
 	if rl := p.RateLimit; rl != nil && rl.Connections != 0 {
 		out.ConnectionLimit = &ir.ConnectionLimit{Max: rl.Connections, Scope: rl.Scope, Exempt: rl.Exempt}
+		if s.LimitConnStatus != http.StatusServiceUnavailable {
+			out.ConnectionLimit.Status = s.LimitConnStatus
+		}
 	}
 	if *out == (ir.Policy{}) {
 		return nil

@@ -40,6 +40,9 @@ type Model struct {
 	Backends []*Backend
 	// Certificates sorted by Secret; each TLS host appears in one.
 	Certificates []*Certificate
+	// Settings are the controller's ConfigMap settings, whose defaults the
+	// lowering writes out.
+	Settings nginx.Settings
 }
 
 // VirtualHost is the set of routes that serve one host name (exact, or a

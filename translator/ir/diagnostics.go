@@ -36,6 +36,12 @@ const (
 	// ReasonDefaultBackendUnused: the defaultBackend of an Ingress whose
 	// rules all lack a host serves nothing, as in ingress-nginx.
 	ReasonDefaultBackendUnused Reason = "DefaultBackendUnused"
+	// ReasonInvalidConfigValue: a key of the controller's ConfigMap whose
+	// value cannot be used; its default applies.
+	ReasonInvalidConfigValue Reason = "InvalidConfigValue"
+	// ReasonConfigKeyIgnored: a key of the controller's ConfigMap that
+	// rukou does not know, does not support (yet) or refuses.
+	ReasonConfigKeyIgnored Reason = "ConfigKeyIgnored"
 )
 
 // Reasons lists every Reason above, so that metrics show each at 0 before
@@ -45,7 +51,8 @@ func Reasons() []Reason {
 		ReasonServiceNotFound, ReasonServicePortNotFound, ReasonResourceBackend, ReasonNoBackend,
 		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
-		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused,
+		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused, ReasonInvalidConfigValue,
+		ReasonConfigKeyIgnored,
 	}
 }
 

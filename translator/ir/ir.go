@@ -45,6 +45,10 @@ type Listener struct {
 	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
 	// AccessLog, when set, is written for every request of the listener.
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
+	// AllowHeadersWithUnderscores keeps request headers whose names hold
+	// an underscore; by default they are dropped, so that X_Forwarded_For
+	// never passes for X-Forwarded-For at a backend that folds the two.
+	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -250,7 +254,7 @@ type StringMatch struct {
 
 // RateLimit limits the requests of each client address on each Envoy: a
 // client may send the rate times BurstMultiplier, plus one, at once, then
-// the rate; requests over it get 503.
+// the rate; requests over it get Status.
 type RateLimit struct {
 	// PerSecond and PerMinute are rates; zero means none of that kind.
 	PerSecond       uint32 `json:"perSecond,omitempty"`
@@ -258,14 +262,19 @@ type RateLimit struct {
 	BurstMultiplier uint32 `json:"burstMultiplier"`
 	// Exempt are client addresses that are never limited.
 	Exempt []netip.Prefix `json:"exempt,omitempty"`
+	// Status answers the requests over the limit; zero means 503.
+	Status uint32 `json:"status,omitempty"`
 }
 
 // ConnectionLimit bounds the requests of one client address in flight at
-// once on one Envoy, across the routes that share Scope; one more gets 503.
+// once on one Envoy, across the routes that share Scope; one more gets
+// Status.
 type ConnectionLimit struct {
 	Max    uint32         `json:"max"`
 	Scope  string         `json:"scope"`
 	Exempt []netip.Prefix `json:"exempt,omitempty"`
+	// Status answers the requests over the limit; zero means 503.
+	Status uint32 `json:"status,omitempty"`
 }
 
 // Access admits requests by client address; the others get 403. Deny is

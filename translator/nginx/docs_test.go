@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated table in docs/annotations.md")
+var update = flag.Bool("update", false, "rewrite the generated tables in docs/annotations.md and docs/configmap.md")
 
 // The generated table sits between these lines of docs/annotations.md.
 const (
@@ -20,22 +20,28 @@ const (
 // TestDocsTableFollowsTheRegistry keeps docs/annotations.md's table of
 // every annotation equal to the registry that the reader follows.
 func TestDocsTableFollowsTheRegistry(t *testing.T) {
-	file := filepath.Join("..", "..", "docs", "annotations.md")
-	doc, err := os.ReadFile(file)
+	checkGeneratedTable(t, "annotations.md", tableStart, Table())
+}
+
+// checkGeneratedTable compares the table of docs/doc between the line
+// start and tableEnd with want, or rewrites it with -update.
+func checkGeneratedTable(t *testing.T, doc, start, want string) {
+	t.Helper()
+	file := filepath.Join("..", "..", "docs", doc)
+	text, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, rest, ok := strings.Cut(string(doc), tableStart)
+	before, rest, ok := strings.Cut(string(text), start)
 	if !ok {
-		t.Fatalf("%s has no line %q", file, tableStart)
+		t.Fatalf("%s has no line %q", file, start)
 	}
 	table, after, ok := strings.Cut(rest, tableEnd)
 	if !ok {
 		t.Fatalf("%s has no line %q", file, tableEnd)
 	}
-	want := Table()
 	if *update {
-		if err := os.WriteFile(file, []byte(before+tableStart+want+tableEnd+after), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(before+start+want+tableEnd+after), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return

@@ -59,17 +59,32 @@ type Issue struct {
 }
 
 // Read reads the nginx.ingress.kubernetes.io annotations among all, the
-// annotations of the Ingress named ingress (namespace/name). Snippets are
-// refused, and every annotation that is not honoured as written is
-// reported, in the order of the names.
+// annotations of the Ingress named ingress (namespace/name), with
+// ingress-nginx's defaults (no ConfigMap).
 func Read(all map[string]string, ingress string) (*Annotations, []Issue) {
-	r := &reader{values: map[string]string{}, ingress: ingress}
+	d := DefaultSettings()
+	return ReadWith(all, ingress, &d)
+}
+
+// ReadWith is Read with the ConfigMap's settings, whose defaults apply
+// where the Ingress sets no annotation of its own, or one whose value
+// cannot be used, as in ingress-nginx. Snippets are refused, and every
+// annotation that is not honoured as written is reported, in the order of
+// the names.
+func ReadWith(all map[string]string, ingress string, d *Settings) (*Annotations, []Issue) {
+	r := &reader{values: map[string]string{}, ingress: ingress, defaults: d}
 	for key, value := range all {
 		if name, ok := strings.CutPrefix(key, Prefix); ok {
 			r.values[name] = strings.TrimSpace(value)
 		}
 	}
-	a := &Annotations{SSLRedirect: true, Protocol: ProtocolHTTP}
+	a := &Annotations{SSLRedirect: d.SSLRedirect, Protocol: ProtocolHTTP}
+	if d.MaxBodyBytes != 0 {
+		a.policy().MaxBodyBytes = d.MaxBodyBytes
+	}
+	if acc := defaultAccess(d); acc != nil {
+		a.policy().Access = acc
+	}
 	canary := r.boolean("canary", false)
 	if canary {
 		a.Canary = &Canary{}
@@ -92,12 +107,7 @@ func Read(all map[string]string, ingress string) (*Annotations, []Issue) {
 
 // reportUnread reports each set annotation that no reader honours here.
 func (r *reader) reportUnread(canary bool) {
-	names := make([]string, 0, len(r.values))
-	for name := range r.values {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range r.names() {
 		e, known := Lookup(name)
 		switch {
 		case !known:

@@ -136,26 +136,16 @@ func readSendTimeout(r *reader, a *Annotations) {
 }
 
 // readBodySize reads proxy-body-size in nginx's units (k, m, g: powers of
-// 1024). Zero means no limit.
+// 1024). Zero means no limit; a value that cannot be used leaves the
+// ConfigMap's default.
 func readBodySize(r *reader, a *Annotations) {
-	v, ok := r.get("proxy-body-size")
-	if !ok {
-		return
+	fallback := "no limit"
+	if r.defaults.MaxBodyBytes != 0 {
+		fallback = "the ConfigMap's proxy-body-size applies"
 	}
-	m := bodySize.FindStringSubmatch(v)
-	if m == nil {
-		r.invalid("proxy-body-size", "is not a size such as 8m (k, m and g units)", "no limit")
-		return
+	if n, ok := r.size("proxy-body-size", fallback); ok {
+		a.policy().MaxBodyBytes = n
 	}
-	n, err := strconv.ParseUint(m[1], 10, 64)
-	if err != nil {
-		return // more digits than any body has bytes: no limit
-	}
-	shift := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30}[strings.ToLower(m[2])]
-	if n > math.MaxUint64>>shift || n == 0 {
-		return // larger than any body, or 0: no limit
-	}
-	a.policy().MaxBodyBytes = n << shift
 }
 
 // readRateLimit reads limit-rps, limit-rpm, limit-burst-multiplier,
@@ -188,19 +178,47 @@ func readRateLimit(r *reader, a *Annotations) {
 	a.policy().RateLimit = rl
 }
 
-// readAccess reads the client address ranges. A range that cannot be read
+// readAccess reads the client address ranges. Each of the two lists that
+// the Ingress sets replaces the ConfigMap's (whitelist-source-range,
+// denylist-source-range), as in ingress-nginx. A range that cannot be read
 // makes every request of the Ingress answer 403, rather than let through
 // clients the annotation meant to keep out.
 func readAccess(r *reader, a *Annotations) {
 	const fallback = "every request of the Ingress answers 403"
-	allow, allowOK := r.aliased("allowlist-source-range", "whitelist-source-range", fallback)
-	deny, _, denyOK := r.addresses("denylist-source-range", fallback)
-	switch {
-	case !allowOK || !denyOK:
-		a.policy().Access = &ir.Access{DenyAll: true}
-	case len(allow) > 0 || len(deny) > 0:
-		a.policy().Access = &ir.Access{Allow: allow, Deny: deny}
+	_, allowSet := r.get("allowlist-source-range")
+	if _, former := r.get("whitelist-source-range"); former {
+		allowSet = true
 	}
+	_, denySet := r.get("denylist-source-range")
+	if !allowSet && !denySet {
+		return // the ConfigMap's ranges, if any, stay
+	}
+	d := r.defaults
+	allow, deny, denyAll := d.Allow, d.Deny, d.DenyAll
+	if allowSet {
+		var ok bool
+		allow, ok = r.aliased("allowlist-source-range", "whitelist-source-range", fallback)
+		denyAll = denyAll && denySet || !ok
+	}
+	if denySet {
+		var ok bool
+		deny, _, ok = r.addresses("denylist-source-range", fallback)
+		denyAll = denyAll && allowSet || !ok
+	}
+	a.policy().Access = accessOf(allow, deny, denyAll)
+}
+
+// defaultAccess is the ConfigMap's access rule, nil when it has none.
+func defaultAccess(d *Settings) *ir.Access { return accessOf(d.Allow, d.Deny, d.DenyAll) }
+
+func accessOf(allow, deny []netip.Prefix, denyAll bool) *ir.Access {
+	switch {
+	case denyAll:
+		return &ir.Access{DenyAll: true}
+	case len(allow) > 0 || len(deny) > 0:
+		return &ir.Access{Allow: allow, Deny: deny}
+	}
+	return nil
 }
 
 // readCORS reads enable-cors and the cors-* annotations, with

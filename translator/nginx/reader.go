@@ -2,8 +2,10 @@ package nginx
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,9 @@ type reader struct {
 	issues []Issue
 	// ingress is the Ingress's namespace/name.
 	ingress string
+	// defaults are the ConfigMap's settings, which apply where an
+	// annotation is not set or cannot be used.
+	defaults *Settings
 }
 
 func (r *reader) issue(name string, reason ir.Reason, format string, args ...any) {
@@ -29,6 +34,16 @@ func (r *reader) issue(name string, reason ir.Reason, format string, args ...any
 // instead.
 func (r *reader) invalid(name, problem, fallback string) {
 	r.issue(name, ir.ReasonInvalidAnnotation, "%q %s; %s", r.values[name], problem, fallback)
+}
+
+// names returns the names of the values, sorted.
+func (r *reader) names() []string {
+	names := make([]string, 0, len(r.values))
+	for name := range r.values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // get returns an annotation's value, trimmed, and whether it is set.
@@ -75,6 +90,30 @@ func (r *reader) seconds(name string) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
+}
+
+// size reads a size in nginx's units (k, m, g: powers of 1024), such as
+// proxy-body-size. ok is false when the value is not set or cannot be
+// used (fallback says what applies then); n zero means no limit.
+func (r *reader) size(name, fallback string) (n uint64, ok bool) {
+	v, set := r.get(name)
+	if !set {
+		return 0, false
+	}
+	m := bodySize.FindStringSubmatch(v)
+	if m == nil {
+		r.invalid(name, "is not a size such as 8m (k, m and g units)", fallback)
+		return 0, false
+	}
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	if err != nil {
+		return 0, true // more digits than any body has bytes: no limit
+	}
+	shift := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30}[strings.ToLower(m[2])]
+	if n > math.MaxUint64>>shift {
+		return 0, true // larger than any body: no limit
+	}
+	return n << shift, true
 }
 
 // pattern reads a value that must match re, or gives def.

@@ -44,7 +44,9 @@ func (rd *Redirect) Location() string {
 	return rd.Scheme + "://" + host + rd.PathAndQuery
 }
 
-func readSSLRedirect(r *reader, a *Annotations) { a.SSLRedirect = r.boolean("ssl-redirect", true) }
+func readSSLRedirect(r *reader, a *Annotations) {
+	a.SSLRedirect = r.boolean("ssl-redirect", a.SSLRedirect)
+}
 
 func readForceSSLRedirect(r *reader, a *Annotations) {
 	a.ForceSSLRedirect = r.boolean("force-ssl-redirect", false)

@@ -1,0 +1,432 @@
+package nginx
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// Settings are the controller-wide settings of ingress-nginx's ConfigMap
+// (its `--configmap`), read into checked values. A key that is not set, or
+// whose value cannot be used, keeps ingress-nginx's default, or rukou's
+// where docs/configmap.md says they differ. Some settings are the defaults
+// of annotations, which an Ingress's own annotations override.
+type Settings struct {
+	// SSLRedirect is the default of the ssl-redirect annotation.
+	SSLRedirect bool
+	// HSTS sends Strict-Transport-Security on HTTPS responses, with
+	// HSTSMaxAge (seconds), includeSubDomains and preload as set.
+	HSTS                  bool
+	HSTSMaxAge            uint64
+	HSTSIncludeSubdomains bool
+	HSTSPreload           bool
+	// ConnectTimeout, ReadTimeout and SendTimeout are the defaults of the
+	// annotations of those names; SendTimeout zero leaves streams to the
+	// listener's idle timeout unless the read timeout is longer.
+	ConnectTimeout time.Duration
+	ReadTimeout    time.Duration
+	SendTimeout    time.Duration
+	// NextUpstreamTries is how many endpoints a request whose connection
+	// fails may try in all (proxy-next-upstream-tries).
+	NextUpstreamTries uint32
+	// MaxBodyBytes is the default of proxy-body-size; zero means no limit.
+	MaxBodyBytes uint64
+	// UnderscoresInHeaders keeps request headers whose names hold an
+	// underscore; otherwise they are dropped, as nginx drops them.
+	UnderscoresInHeaders bool
+	// Allow and Deny are the defaults of allowlist-source-range and
+	// denylist-source-range; DenyAll is set when either could not be read.
+	Allow, Deny []netip.Prefix
+	DenyAll     bool
+	// LimitReqStatus is the status of requests over limit-rps or
+	// limit-rpm; LimitConnStatus of those over limit-connections.
+	LimitReqStatus  uint32
+	LimitConnStatus uint32
+}
+
+// DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
+// with rukou's where docs/configmap.md says they differ: what applies
+// without a ConfigMap.
+func DefaultSettings() Settings {
+	return Settings{
+		SSLRedirect:           true,
+		HSTS:                  true,
+		HSTSMaxAge:            31536000,
+		HSTSIncludeSubdomains: true,
+		ConnectTimeout:        5 * time.Second,
+		ReadTimeout:           60 * time.Second,
+		NextUpstreamTries:     3,
+		LimitReqStatus:        503,
+		LimitConnStatus:       503,
+	}
+}
+
+// HSTSValue is the Strict-Transport-Security header the settings ask for,
+// "" when none.
+func (s *Settings) HSTSValue() string {
+	if !s.HSTS {
+		return ""
+	}
+	v := "max-age=" + strconv.FormatUint(s.HSTSMaxAge, 10)
+	if s.HSTSIncludeSubdomains {
+		v += "; includeSubDomains"
+	}
+	if s.HSTSPreload {
+		v += "; preload"
+	}
+	return v
+}
+
+// Key is one key of ingress-nginx's ConfigMap.
+type Key struct {
+	Name   string
+	Status Status
+	// Note says, for the docs' table, what differs or what happens.
+	Note string
+	// read reads the key into Settings, with the keys that readWith names
+	// it; nil when another key's reader reads it, or when nothing does.
+	read func(*reader, *Settings)
+	// readWith names the key whose reader reads this one too.
+	readWith string
+}
+
+// LookupKey returns the entry of a ConfigMap key.
+func LookupKey(name string) (Key, bool) {
+	i, found := slices.BinarySearchFunc(Keys, name, func(k Key, name string) int { return strings.Compare(k.Name, name) })
+	if !found {
+		return Key{}, false
+	}
+	return Keys[i], true
+}
+
+// KeyField is the field path of a ConfigMap key in diagnostics.
+func KeyField(name string) string { return "data[" + name + "]" }
+
+// ReadConfigMap reads the data of ingress-nginx's ConfigMap. Each key that
+// is not honoured as written (unknown, refused, not yet read, or with a
+// value that cannot be used) is reported, in the order of the names, and
+// its default applies; one bad key never affects another.
+func ReadConfigMap(data map[string]string) (Settings, []Issue) {
+	s := DefaultSettings()
+	if len(data) == 0 {
+		return s, nil
+	}
+	r := &reader{values: map[string]string{}}
+	for k, v := range data {
+		r.values[k] = strings.TrimSpace(v)
+	}
+	for _, k := range Keys {
+		if k.read != nil {
+			k.read(r, &s)
+		}
+	}
+	for _, name := range r.names() {
+		k, known := LookupKey(name)
+		switch {
+		case !known:
+			r.issue(name, ir.ReasonConfigKeyIgnored, "not a key of ingress-nginx's ConfigMap that rukou knows; ignored (see docs/configmap.md)")
+		case k.Status == Refused && (strings.HasSuffix(k.Note, "configuration text") || name == "allow-snippet-annotations"):
+			r.issue(name, ir.ReasonSnippetRefused, "refused: %s", k.Note)
+		case k.Status == Refused:
+			r.issue(name, ir.ReasonConfigKeyIgnored, "refused: %s", k.Note)
+		case k.read == nil && k.readWith == "":
+			r.issue(name, ir.ReasonConfigKeyIgnored, "not supported yet; ignored (see docs/configmap.md)")
+		}
+	}
+	for i := range r.issues {
+		// The reader's checks are the annotations'; here they judge a key.
+		if r.issues[i].Reason == ir.ReasonInvalidAnnotation {
+			r.issues[i].Reason = ir.ReasonInvalidConfigValue
+		}
+	}
+	slices.SortStableFunc(r.issues, func(x, y Issue) int { return strings.Compare(x.Name, y.Name) })
+	return s, r.issues
+}
+
+func readGlobalSSLRedirect(r *reader, s *Settings) {
+	s.SSLRedirect = r.boolean("ssl-redirect", s.SSLRedirect)
+}
+
+func readHSTS(r *reader, s *Settings) {
+	s.HSTS = r.boolean("hsts", s.HSTS)
+	s.HSTSIncludeSubdomains = r.boolean("hsts-include-subdomains", s.HSTSIncludeSubdomains)
+	s.HSTSPreload = r.boolean("hsts-preload", s.HSTSPreload)
+	// nginx writes max-age as given; a browser reads a number of seconds.
+	if n, ok := r.number("hsts-max-age", 0, 1<<31-1); ok {
+		s.HSTSMaxAge = uint64(n)
+	}
+}
+
+func readGlobalTimeouts(r *reader, s *Settings) {
+	if d := r.seconds("proxy-connect-timeout"); d != 0 {
+		s.ConnectTimeout = d
+	}
+	if d := r.seconds("proxy-read-timeout"); d != 0 {
+		s.ReadTimeout = d
+	}
+	if d := r.seconds("proxy-send-timeout"); d != 0 {
+		s.SendTimeout = d
+	}
+}
+
+// readNextUpstreamTries reads proxy-next-upstream-tries; nginx's 0 means
+// "no limit", which rukou bounds by the default, 3.
+func readNextUpstreamTries(r *reader, s *Settings) {
+	if n, ok := r.number("proxy-next-upstream-tries", 0, 10); ok && n > 0 {
+		s.NextUpstreamTries = uint32(n)
+	}
+}
+
+func readGlobalBodySize(r *reader, s *Settings) {
+	if n, ok := r.size("proxy-body-size", "no limit"); ok {
+		s.MaxBodyBytes = n
+	}
+}
+
+func readUnderscores(r *reader, s *Settings) {
+	s.UnderscoresInHeaders = r.boolean("enable-underscores-in-headers", s.UnderscoresInHeaders)
+}
+
+// readGlobalAccess reads the default client address ranges. A range that
+// cannot be read makes every Ingress without its own ranges answer 403,
+// rather than let through clients the key meant to keep out.
+func readGlobalAccess(r *reader, s *Settings) {
+	const fallback = "every request of Ingresses without their own ranges answers 403"
+	allow, _, allowOK := r.addresses("whitelist-source-range", fallback)
+	deny, _, denyOK := r.addresses("denylist-source-range", fallback)
+	s.Allow, s.Deny, s.DenyAll = allow, deny, !allowOK || !denyOK
+}
+
+// readLimitStatus reads limit-req-status-code and limit-conn-status-code:
+// client or server error statuses that HTTP defines (and Envoy can send:
+// not 418, 425 or 451).
+func readLimitStatus(r *reader, s *Settings) {
+	for name, status := range map[string]*uint32{"limit-req-status-code": &s.LimitReqStatus, "limit-conn-status-code": &s.LimitConnStatus} {
+		n, ok := r.number(name, 400, 599)
+		if !ok {
+			continue
+		}
+		if http.StatusText(int(n)) == "" || n == 418 || n == 425 || n == 451 {
+			r.invalid(name, "is not an HTTP error status Envoy can answer with", "using 503")
+			continue
+		}
+		*status = uint32(n)
+	}
+}
+
+// ConfigTable renders Keys as docs/configmap.md's table of every key.
+func ConfigTable() string {
+	var b strings.Builder
+	b.WriteString("| key | status |\n|---|---|\n")
+	for _, k := range Keys {
+		status := string(k.Status)
+		if k.Note != "" {
+			status += ": " + k.Note
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Name, status)
+	}
+	return b.String()
+}
+
+// Keys lists every key of ingress-nginx's ConfigMap reference
+// (docs/user-guide/nginx-configuration/configmap.md), sorted by name.
+var Keys = []Key{
+	{Name: "access-log-params", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "access-log-path", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "add-headers", Status: NotYet},
+	{Name: "allow-backend-server-header", Status: NotYet},
+	{Name: "allow-cross-namespace-resources", Status: NotYet},
+	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
+	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
+	{Name: "annotations-risk-level", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
+	{Name: "bind-address", Status: NotYet},
+	{Name: "block-cidrs", Status: NotYet},
+	{Name: "block-referers", Status: NotYet},
+	{Name: "block-user-agents", Status: NotYet},
+	{Name: "brotli-level", Status: NotYet},
+	{Name: "brotli-min-length", Status: NotYet},
+	{Name: "brotli-types", Status: NotYet},
+	{Name: "client-body-buffer-size", Status: NotYet},
+	{Name: "client-body-timeout", Status: NotYet},
+	{Name: "client-header-buffer-size", Status: NotYet},
+	{Name: "client-header-timeout", Status: NotYet},
+	{Name: "compute-full-forwarded-for", Status: NotYet},
+	{Name: "custom-http-errors", Status: NotYet},
+	{Name: "debug-connections", Status: NotYet},
+	{Name: "default-type", Status: NotYet},
+	{Name: "denylist-source-range", Status: Supported, Note: "the default of `denylist-source-range`", readWith: "whitelist-source-range"},
+	{Name: "disable-access-log", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "disable-ipv6", Status: NotYet},
+	{Name: "disable-ipv6-dns", Status: NotYet},
+	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "enable-brotli", Status: NotYet},
+	{Name: "enable-modsecurity", Status: NotYet},
+	{Name: "enable-multi-accept", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "enable-ocsp", Status: NotYet},
+	{Name: "enable-opentelemetry", Status: NotYet},
+	{Name: "enable-owasp-modsecurity-crs", Status: NotYet},
+	{Name: "enable-real-ip", Status: NotYet},
+	{Name: "enable-serial-reloads", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "enable-syslog", Status: NotYet},
+	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
+	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "error-log-path", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "force-ssl-redirect", Status: NotYet},
+	{Name: "forwarded-for-header", Status: NotYet},
+	{Name: "forwarded-for-proxy-protocol-header", Status: NotYet},
+	{Name: "generate-request-id", Status: NotYet},
+	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
+	{Name: "global-allowed-response-headers", Status: NotYet},
+	{Name: "global-auth-cache-duration", Status: NotYet},
+	{Name: "global-auth-cache-key", Status: NotYet},
+	{Name: "global-auth-method", Status: NotYet},
+	{Name: "global-auth-request-redirect", Status: NotYet},
+	{Name: "global-auth-response-headers", Status: NotYet},
+	{Name: "global-auth-signin", Status: NotYet},
+	{Name: "global-auth-signin-redirect-param", Status: NotYet},
+	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "global-auth-url", Status: NotYet},
+	{Name: "grpc-buffer-size-kb", Status: NotYet},
+	{Name: "gzip-disable", Status: NotYet},
+	{Name: "gzip-level", Status: NotYet},
+	{Name: "gzip-min-length", Status: NotYet},
+	{Name: "gzip-types", Status: NotYet},
+	{Name: "hide-headers", Status: NotYet},
+	{Name: "hsts", Status: Supported, read: readHSTS},
+	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
+	{Name: "hsts-max-age", Status: Supported, readWith: "hsts"},
+	{Name: "hsts-preload", Status: Supported, readWith: "hsts"},
+	{Name: "http-access-log-path", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "http-redirect-code", Status: NotYet},
+	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "http2-max-concurrent-streams", Status: NotYet},
+	{Name: "http2-max-field-size", Status: NotYet},
+	{Name: "http2-max-header-size", Status: NotYet},
+	{Name: "http2-max-requests", Status: NotYet},
+	{Name: "ignore-invalid-headers", Status: NotYet},
+	{Name: "jaeger-baggage-header", Status: NotYet},
+	{Name: "jaeger-collector-host", Status: NotYet},
+	{Name: "jaeger-collector-port", Status: NotYet},
+	{Name: "jaeger-debug-header", Status: NotYet},
+	{Name: "jaeger-endpoint", Status: NotYet},
+	{Name: "jaeger-propagation-format", Status: NotYet},
+	{Name: "jaeger-sampler-host", Status: NotYet},
+	{Name: "jaeger-sampler-param", Status: NotYet},
+	{Name: "jaeger-sampler-port", Status: NotYet},
+	{Name: "jaeger-sampler-type", Status: NotYet},
+	{Name: "jaeger-service-name", Status: NotYet},
+	{Name: "jaeger-trace-baggage-header-prefix", Status: NotYet},
+	{Name: "jaeger-trace-context-header-name", Status: NotYet},
+	{Name: "keep-alive", Status: NotYet},
+	{Name: "keep-alive-requests", Status: NotYet},
+	{Name: "large-client-header-buffers", Status: NotYet},
+	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
+	{Name: "limit-conn-zone-variable", Status: NotYet},
+	{Name: "limit-rate", Status: NotYet},
+	{Name: "limit-rate-after", Status: NotYet},
+	{Name: "limit-req-status-code", Status: Supported, Note: "the status of `limit-rps` and `limit-rpm`", read: readLimitStatus},
+	{Name: "load-balance", Status: NotYet},
+	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "log-format-escape-json", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "log-format-escape-none", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "log-format-stream", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "log-format-upstream", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "lua-shared-dicts", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "main-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "map-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "max-worker-connections", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "max-worker-open-files", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
+	{Name: "nginx-status-ipv4-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "nginx-status-ipv6-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "no-auth-locations", Status: NotYet},
+	{Name: "no-tls-redirect-locations", Status: NotYet},
+	{Name: "opentelemetry-config", Status: NotYet},
+	{Name: "opentelemetry-operation-name", Status: NotYet},
+	{Name: "opentelemetry-trust-incoming-span", Status: NotYet},
+	{Name: "otel-max-export-batch-size", Status: NotYet},
+	{Name: "otel-max-queuesize", Status: NotYet},
+	{Name: "otel-sampler", Status: NotYet},
+	{Name: "otel-sampler-parent-based", Status: NotYet},
+	{Name: "otel-sampler-ratio", Status: NotYet},
+	{Name: "otel-schedule-delay-millis", Status: NotYet},
+	{Name: "otel-service-name", Status: NotYet},
+	{Name: "otlp-collector-host", Status: NotYet},
+	{Name: "otlp-collector-port", Status: NotYet},
+	{Name: "proxy-add-original-uri-header", Status: NotYet},
+	{Name: "proxy-body-size", Status: Differs, Note: "no limit unless set (ingress-nginx: `1m`); the body is held in memory", read: readGlobalBodySize},
+	{Name: "proxy-buffer-size", Status: NotYet},
+	{Name: "proxy-buffering", Status: NotYet},
+	{Name: "proxy-buffers-number", Status: NotYet},
+	{Name: "proxy-busy-buffers-size", Status: NotYet},
+	{Name: "proxy-connect-timeout", Status: Supported, read: readGlobalTimeouts},
+	{Name: "proxy-cookie-domain", Status: NotYet},
+	{Name: "proxy-cookie-path", Status: NotYet},
+	{Name: "proxy-headers-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "proxy-headers-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "proxy-next-upstream", Status: NotYet},
+	{Name: "proxy-next-upstream-timeout", Status: NotYet},
+	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
+	{Name: "proxy-protocol-header-timeout", Status: NotYet},
+	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
+	{Name: "proxy-real-ip-cidr", Status: NotYet},
+	{Name: "proxy-redirect-from", Status: NotYet},
+	{Name: "proxy-request-buffering", Status: NotYet},
+	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
+	{Name: "proxy-set-headers", Status: NotYet},
+	{Name: "proxy-ssl-location-only", Status: NotYet},
+	{Name: "proxy-stream-next-upstream", Status: NotYet},
+	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
+	{Name: "proxy-stream-next-upstream-tries", Status: NotYet},
+	{Name: "proxy-stream-responses", Status: NotYet},
+	{Name: "proxy-stream-timeout", Status: NotYet},
+	{Name: "relative-redirects", Status: NotYet},
+	{Name: "retry-non-idempotent", Status: NotYet},
+	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
+	{Name: "service-upstream", Status: NotYet},
+	{Name: "skip-access-log-urls", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "ssl-buffer-size", Status: NotYet},
+	{Name: "ssl-ciphers", Status: NotYet},
+	{Name: "ssl-dh-param", Status: NotYet},
+	{Name: "ssl-ecdh-curve", Status: NotYet},
+	{Name: "ssl-protocols", Status: NotYet},
+	{Name: "ssl-redirect", Status: Supported, Note: "the default of the `ssl-redirect` annotation", read: readGlobalSSLRedirect},
+	{Name: "ssl-reject-handshake", Status: NotYet},
+	{Name: "ssl-session-cache", Status: NotYet},
+	{Name: "ssl-session-cache-size", Status: NotYet},
+	{Name: "ssl-session-ticket-key", Status: NotYet},
+	{Name: "ssl-session-tickets", Status: NotYet},
+	{Name: "ssl-session-timeout", Status: NotYet},
+	{Name: "stream-access-log-path", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
+	{Name: "strict-validate-path-type", Status: NotYet},
+	{Name: "syslog-host", Status: NotYet},
+	{Name: "syslog-port", Status: NotYet},
+	{Name: "upstream-keepalive-connections", Status: NotYet},
+	{Name: "upstream-keepalive-requests", Status: NotYet},
+	{Name: "upstream-keepalive-time", Status: NotYet},
+	{Name: "upstream-keepalive-timeout", Status: NotYet},
+	{Name: "use-forwarded-headers", Status: NotYet},
+	{Name: "use-geoip", Status: NotYet},
+	{Name: "use-geoip2", Status: NotYet},
+	{Name: "use-gzip", Status: NotYet},
+	{Name: "use-http2", Status: NotYet},
+	{Name: "use-proxy-protocol", Status: NotYet},
+	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "whitelist-source-range", Status: Supported, Note: "the default of `allowlist-source-range`", read: readGlobalAccess},
+	{Name: "worker-cpu-affinity", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "worker-processes", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "worker-shutdown-timeout", Status: NotYet},
+}
