@@ -89,7 +89,6 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 			k.delete(obj)
 		},
 	}
-	var handled []cache.DoneChecker
 	gen.informers = []cache.SharedIndexInformer{
 		factory.Networking().V1().Ingresses().Informer(),
 		factory.Networking().V1().IngressClasses().Informer(),
@@ -97,6 +96,12 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 		factory.Discovery().V1().EndpointSlices().Informer(),
 		secrets.Core().V1().Secrets().Informer(),
 	}
+	factories := []informers.SharedInformerFactory{factory, secrets}
+	if cms, inf, ok := k.configMapInformer(); ok {
+		gen.informers = append(gen.informers, inf)
+		factories = append(factories, cms)
+	}
+	var handled []cache.DoneChecker
 	for _, inf := range gen.informers {
 		reg, err := inf.AddEventHandler(handler)
 		if err != nil {
@@ -104,26 +109,6 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 			return nil, fmt.Errorf("adding informer handler: %w", err)
 		}
 		handled = append(handled, reg.HasSyncedChecker())
-	}
-	factories := []informers.SharedInformerFactory{factory, secrets}
-	if cmNamespace, cmName, ok := strings.Cut(k.ConfigMap, "/"); ok {
-		// One ConfigMap, by name in its namespace (a field selector on
-		// metadata.name, which RBAC's resourceNames allows), whatever
-		// Namespace says: the controller's settings live beside it.
-		cms := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject),
-			informers.WithNamespace(cmNamespace),
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cmName).String()
-			}))
-		inf := cms.Core().V1().ConfigMaps().Informer()
-		reg, err := inf.AddEventHandler(handler)
-		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("adding informer handler: %w", err)
-		}
-		handled = append(handled, reg.HasSyncedChecker())
-		gen.informers = append(gen.informers, inf)
-		factories = append(factories, cms)
 	}
 	for _, f := range factories {
 		f.Start(ctx.Done())
@@ -146,6 +131,23 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 	}
 	k.Log.Info("informer caches synced", "elapsed", time.Since(start).Round(time.Millisecond), "namespace", k.Namespace)
 	return gen, nil
+}
+
+// configMapInformer watches the one ConfigMap of --configmap, by name in
+// its namespace (a field selector on metadata.name, which RBAC's
+// resourceNames allows), whatever Namespace says: the controller's
+// settings live beside it. ok is false without --configmap.
+func (k *Kube) configMapInformer() (informers.SharedInformerFactory, cache.SharedIndexInformer, bool) {
+	cmNamespace, cmName, ok := strings.Cut(k.ConfigMap, "/")
+	if !ok {
+		return nil, nil, false
+	}
+	cms := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject),
+		informers.WithNamespace(cmNamespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cmName).String()
+		}))
+	return cms, cms.Core().V1().ConfigMaps().Informer(), true
 }
 
 // Watchdog timing: healthy, a probe every probeEvery; outageAfter failed
