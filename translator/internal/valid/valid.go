@@ -13,12 +13,39 @@ import (
 )
 
 // Host reports whether host (lower case) is a DNS name or a one-label
-// wildcard such as "*.example.com", as Ingress rules allow.
+// wildcard such as "*.example.com", as Ingress rules allow: exactly what
+// Kubernetes' validation.IsDNS1123Subdomain and IsWildcardDNS1123Subdomain
+// accept (a test compares them), without their regular expressions, since
+// every host of every rebuild passes here.
 func Host(host string) bool {
-	if strings.HasPrefix(host, "*.") {
-		return len(validation.IsWildcardDNS1123Subdomain(host)) == 0
+	if len(host) > validation.DNS1123SubdomainMaxLength {
+		return false
 	}
-	return len(validation.IsDNS1123Subdomain(host)) == 0
+	if rest, ok := strings.CutPrefix(host, "*."); ok {
+		host = rest
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if !dnsLabel(label) {
+			return false
+		}
+	}
+	return true
+}
+
+// dnsLabel reports whether s is lower-case letters, digits and hyphens,
+// starting and ending with a letter or digit (its length is not bounded
+// here, as IsDNS1123Subdomain does not bound it).
+func dnsLabel(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Token reports whether s is an RFC 7230 token: a valid header or cookie
