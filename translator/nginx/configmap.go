@@ -237,8 +237,8 @@ func ConfigTable() string {
 // Keys lists every key of ingress-nginx's ConfigMap reference
 // (docs/user-guide/nginx-configuration/configmap.md), sorted by name.
 var Keys = []Key{
-	{Name: "access-log-params", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
-	{Name: "access-log-path", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "access-log-params", Status: NotYet, Note: accessLogNote},
+	{Name: "access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "add-headers", Status: NotYet},
 	{Name: "allow-backend-server-header", Status: NotYet},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
@@ -261,10 +261,10 @@ var Keys = []Key{
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
 	{Name: "denylist-source-range", Status: Supported, Note: "the default of `denylist-source-range`", readWith: "whitelist-source-range"},
-	{Name: "disable-access-log", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "disable-access-log", Status: NotYet, Note: accessLogNote},
 	{Name: "disable-ipv6", Status: NotYet},
 	{Name: "disable-ipv6-dns", Status: NotYet},
-	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: accessLogNote},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-brotli", Status: NotYet},
 	{Name: "enable-modsecurity", Status: NotYet},
@@ -303,7 +303,7 @@ var Keys = []Key{
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
 	{Name: "hsts-max-age", Status: Supported, readWith: "hsts"},
 	{Name: "hsts-preload", Status: Supported, readWith: "hsts"},
-	{Name: "http-access-log-path", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "http-access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "http2-max-concurrent-streams", Status: NotYet},
@@ -334,10 +334,10 @@ var Keys = []Key{
 	{Name: "limit-req-status-code", Status: Supported, Note: "the status of `limit-rps` and `limit-rpm`", read: readLimitStatus},
 	{Name: "load-balance", Status: NotYet},
 	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "log-format-escape-json", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
-	{Name: "log-format-escape-none", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
-	{Name: "log-format-stream", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
-	{Name: "log-format-upstream", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "log-format-escape-json", Status: NotYet, Note: accessLogNote},
+	{Name: "log-format-escape-none", Status: NotYet, Note: accessLogNote},
+	{Name: "log-format-stream", Status: NotYet, Note: accessLogNote},
+	{Name: "log-format-upstream", Status: NotYet, Note: accessLogNote},
 	{Name: "lua-shared-dicts", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "main-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "map-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -395,7 +395,7 @@ var Keys = []Key{
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
 	{Name: "service-upstream", Status: NotYet},
-	{Name: "skip-access-log-urls", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
 	{Name: "ssl-buffer-size", Status: NotYet},
 	{Name: "ssl-ciphers", Status: NotYet},
 	{Name: "ssl-dh-param", Status: NotYet},
@@ -408,7 +408,7 @@ var Keys = []Key{
 	{Name: "ssl-session-ticket-key", Status: NotYet},
 	{Name: "ssl-session-tickets", Status: NotYet},
 	{Name: "ssl-session-timeout", Status: NotYet},
-	{Name: "stream-access-log-path", Status: NotYet, Note: "the access log is being built (docs/configmap.md)"},
+	{Name: "stream-access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "strict-validate-path-type", Status: NotYet},
 	{Name: "syslog-host", Status: NotYet},
@@ -430,3 +430,7 @@ var Keys = []Key{
 	{Name: "worker-processes", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
+
+// accessLogNote is the note of the keys that would change the access log,
+// which has ingress-nginx's default format and no setting yet.
+const accessLogNote = "the access log is written in ingress-nginx's default format (docs/edge.md); this key does not change it yet"
