@@ -76,12 +76,7 @@ func TestLeaderReleasesLeaseOnStop(t *testing.T) {
 
 	// The follower retries every 500 ms: it holds the Lease well within the
 	// lease duration, and writes status again.
-	harness.Eventually(t, leaseDuration/3, follower+" leads", func() error {
-		if metric(t, replicas[follower], "rukou_leader") != 1 {
-			return fmt.Errorf("%s does not lead yet", follower)
-		}
-		return nil
-	})
+	awaitLeader(t, replicas[follower], follower, leaseDuration/3)
 	t.Logf("%s leads %v after the SIGTERM", follower, time.Since(stopped).Round(10*time.Millisecond))
 	k.ingress("default", "second", "rukou", "second.example", "web")
 	k.expectStatus("default", "second", "192.0.2.10")

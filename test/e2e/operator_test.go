@@ -358,15 +358,21 @@ func TestLeaderElection(t *testing.T) {
 	t.Logf("killing the leader %s", leader)
 	replicas[leader].Kill()
 	killed := time.Now()
-	harness.Eventually(t, 30*time.Second, follower+" takes over", func() error {
-		if metric(t, replicas[follower], "rukou_leader") != 1 {
-			return fmt.Errorf("%s does not lead yet", follower)
-		}
-		return nil
-	})
+	awaitLeader(t, replicas[follower], follower, 30*time.Second)
 	t.Logf("%s leads %v after the kill", follower, time.Since(killed).Round(100*time.Millisecond))
 	k.ingress("default", "second", "rukou", "second.example", "web")
 	k.expectStatus("default", "second", "192.0.2.10")
+}
+
+// awaitLeader waits until the replica named name reports that it leads.
+func awaitLeader(t *testing.T, r *harness.Rukou, name string, within time.Duration) {
+	t.Helper()
+	harness.Eventually(t, within, name+" leads", func() error {
+		if metric(t, r, "rukou_leader") != 1 {
+			return fmt.Errorf("%s does not lead yet", name)
+		}
+		return nil
+	})
 }
 
 // TestAPIServerOutage: with the API server gone for 30 s, Envoy keeps

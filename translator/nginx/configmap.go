@@ -225,11 +225,7 @@ func ConfigTable() string {
 	var b strings.Builder
 	b.WriteString("| key | status |\n|---|---|\n")
 	for _, k := range Keys {
-		status := string(k.Status)
-		if k.Note != "" {
-			status += ": " + k.Note
-		}
-		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Name, status)
+		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Name, statusText(k.Status, k.Note))
 	}
 	return b.String()
 }

@@ -12,11 +12,7 @@ func Table() string {
 	type row struct{ name, status string }
 	var rows []row
 	for _, e := range Registry {
-		status := string(e.Status)
-		if e.Note != "" {
-			status += ": " + e.Note
-		}
-		rows = append(rows, row{e.Name, status})
+		rows = append(rows, row{e.Name, statusText(e.Status, e.Note)})
 		if e.Former != "" {
 			rows = append(rows, row{e.Former, fmt.Sprintf("%s (former name of `%s`)", e.Status, e.Name)})
 		}
@@ -28,4 +24,12 @@ func Table() string {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", r.name, r.status)
 	}
 	return b.String()
+}
+
+// statusText is a status as the docs' tables give it, with its note.
+func statusText(s Status, note string) string {
+	if note == "" {
+		return string(s)
+	}
+	return string(s) + ": " + note
 }
