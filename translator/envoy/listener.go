@@ -105,7 +105,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: httpFilters(),
+		HttpFilters: httpFilters(l.MaxBodyBytes),
 		// Envoy is the edge: the client's address is the peer's address,
 		// whatever X-Forwarded-For says. The routing model sets the
 		// forwarded headers itself (it replaces X-Forwarded-For, as

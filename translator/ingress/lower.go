@@ -34,6 +34,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		RequestHeaders:              forwardedHeaders("http", publicHTTPPort),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+		MaxBodyBytes:                s.MaxBodyBytes,
 		AccessLog:                   accessLog(),
 	}}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}}
@@ -46,6 +47,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			RequestHeaders:              forwardedHeaders("https", opts.HTTPSRedirectPort),
 			RemoveRequestHeaders:        []string{"proxy"},
 			AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+			MaxBodyBytes:                s.MaxBodyBytes,
 			AccessLog:                   accessLog(),
 		}
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS

@@ -43,6 +43,10 @@ type Listener struct {
 	RequestHeaders       []Header `json:"requestHeaders,omitempty"`
 	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
 	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
+	// MaxBodyBytes bounds the request body of every route that sets no
+	// limit of its own (Policy.MaxBodyBytes): a larger body gets 413. Zero
+	// means no limit.
+	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
 	// AccessLog, when set, is written for every request of the listener.
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
 	// AllowHeadersWithUnderscores keeps request headers whose names hold
@@ -228,8 +232,10 @@ type Policy struct {
 	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	Access          *Access          `json:"access,omitempty"`
-	// MaxBodyBytes, when not zero, answers 413 to a larger request body.
-	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
+	// MaxBodyBytes, when set, replaces the listener's limit on the request
+	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
+	// the limit.
+	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with

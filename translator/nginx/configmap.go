@@ -35,7 +35,8 @@ type Settings struct {
 	// NextUpstreamTries is how many endpoints a request whose connection
 	// fails may try in all (proxy-next-upstream-tries).
 	NextUpstreamTries uint32
-	// MaxBodyBytes is the default of proxy-body-size; zero means no limit.
+	// MaxBodyBytes is the default of proxy-body-size, 1m as in
+	// ingress-nginx; zero means no limit.
 	MaxBodyBytes uint64
 	// UnderscoresInHeaders keeps request headers whose names hold an
 	// underscore; otherwise they are dropped, as nginx drops them.
@@ -62,6 +63,7 @@ func DefaultSettings() Settings {
 		ConnectTimeout:        5 * time.Second,
 		ReadTimeout:           60 * time.Second,
 		NextUpstreamTries:     3,
+		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
 	}
@@ -184,7 +186,7 @@ func readNextUpstreamTries(r *reader, s *Settings) {
 }
 
 func readGlobalBodySize(r *reader, s *Settings) {
-	if n, ok := r.size("proxy-body-size", "no limit"); ok {
+	if n, ok := r.size("proxy-body-size", "using 1m"); ok {
 		s.MaxBodyBytes = n
 	}
 }
@@ -357,7 +359,7 @@ var Keys = []Key{
 	{Name: "otlp-collector-host", Status: NotYet},
 	{Name: "otlp-collector-port", Status: NotYet},
 	{Name: "proxy-add-original-uri-header", Status: NotYet},
-	{Name: "proxy-body-size", Status: Differs, Note: "no limit unless set (ingress-nginx: `1m`); the body is held in memory", read: readGlobalBodySize},
+	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},
 	{Name: "proxy-buffering", Status: NotYet},
 	{Name: "proxy-buffers-number", Status: NotYet},

@@ -191,16 +191,16 @@ func TestAnnotationsOverrideTheConfigMap(t *testing.T) {
 	}{
 		{"defaults_from_the_configmap", nil, func(t *testing.T, a *Annotations) {
 			equal(t, "ssl-redirect", a.SSLRedirect, false)
-			equal(t, "body", a.Policy.MaxBodyBytes, uint64(1<<20))
+			equal(t, "body", a.Policy.MaxBodyBytes, (*uint64)(nil)) // the listener's
 			equal(t, "access", *a.Policy.Access, ir.Access{Allow: []netip.Prefix{ten}, Deny: []netip.Prefix{nine}})
 		}},
 		{"annotations_win", map[string]string{"ssl-redirect": "true", "proxy-body-size": "0", "allowlist-source-range": "192.168.0.0/16"}, func(t *testing.T, a *Annotations) {
 			equal(t, "ssl-redirect", a.SSLRedirect, true)
-			equal(t, "body", a.Policy.MaxBodyBytes, uint64(0))
+			equal(t, "body", *a.Policy.MaxBodyBytes, uint64(0))
 			equal(t, "access", *a.Policy.Access, ir.Access{Allow: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}, Deny: []netip.Prefix{nine}})
 		}},
 		{"unusable_annotation_leaves_the_configmap_value", map[string]string{"proxy-body-size": "lots"}, func(t *testing.T, a *Annotations) {
-			equal(t, "body", a.Policy.MaxBodyBytes, uint64(1<<20))
+			equal(t, "body", a.Policy.MaxBodyBytes, (*uint64)(nil))
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
