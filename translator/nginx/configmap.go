@@ -49,6 +49,14 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// GlobalAuth, when set, protects every route whose Ingress has no
+	// auth-url and does not opt out (global-auth-url); GlobalAuthFail
+	// makes those routes answer 503 instead, when it could not be read.
+	// NoAuthLocations are path prefixes that no external authentication
+	// protects.
+	GlobalAuth      *ExternalAuth
+	GlobalAuthFail  bool
+	NoAuthLocations []string
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -66,6 +74,7 @@ func DefaultSettings() Settings {
 		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
+		NoAuthLocations:       []string{"/.well-known/acme-challenge"},
 	}
 }
 
@@ -282,15 +291,16 @@ var Keys = []Key{
 	{Name: "generate-request-id", Status: NotYet},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
-	{Name: "global-auth-cache-duration", Status: NotYet},
-	{Name: "global-auth-cache-key", Status: NotYet},
-	{Name: "global-auth-method", Status: NotYet},
-	{Name: "global-auth-request-redirect", Status: NotYet},
-	{Name: "global-auth-response-headers", Status: NotYet},
-	{Name: "global-auth-signin", Status: NotYet},
-	{Name: "global-auth-signin-redirect-param", Status: NotYet},
+	{Name: "global-auth-always-set-cookie", Status: Supported, Note: "the cookie is sent whatever the backend answers, as with the key set", readWith: "global-auth-url"},
+	{Name: "global-auth-cache-duration", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-cache-key", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-method", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-request-redirect", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-response-headers", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-signin", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-signin-redirect-param", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "global-auth-url", Status: NotYet},
+	{Name: "global-auth-url", Status: Differs, Note: "a value that cannot be used makes the routes it would protect answer 503 (ingress-nginx serves them unprotected)", read: readGlobalAuth},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
 	{Name: "gzip-disable", Status: NotYet},
 	{Name: "gzip-level", Status: NotYet},
@@ -344,7 +354,7 @@ var Keys = []Key{
 	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
 	{Name: "nginx-status-ipv4-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "nginx-status-ipv6-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "no-auth-locations", Status: NotYet},
+	{Name: "no-auth-locations", Status: Supported, readWith: "global-auth-url"},
 	{Name: "no-tls-redirect-locations", Status: NotYet},
 	{Name: "opentelemetry-config", Status: NotYet},
 	{Name: "opentelemetry-operation-name", Status: NotYet},
