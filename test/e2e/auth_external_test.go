@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rukou/rukou/test/harness"
 )
@@ -71,8 +73,8 @@ func (a *authServer) lastRequest() (*http.Request, []byte) {
 // auth-response-headers replacing the client's; 401 without auth-signin
 // is 401 with the service's WWW-Authenticate; 403 stays 403; a redirect
 // from the service, or a service that cannot be reached, is 500. The auth
-// request carries the original headers without the body, and the headers
-// ingress-nginx adds.
+// request carries the original headers without the body, the headers
+// ingress-nginx adds, and those of the auth-proxy-set-headers ConfigMap.
 func TestExternalAuthStatuses(t *testing.T) {
 	s := startStack(t, "delta")
 	auth := startAuthServer(t)
@@ -81,8 +83,11 @@ func TestExternalAuthStatuses(t *testing.T) {
 		return annotated(name, map[string]string{"auth-url": authURL, "auth-response-headers": "X-User"},
 			rule(name+".test", path(prefix, "/", "web")))
 	}
+	ok := site("ok", auth.url("/200"))
+	ok.Annotations[nginx+"auth-proxy-set-headers"] = "auth-headers"
 	s.apply(t, "auth", join(backend(t, "web"), objs(
-		site("ok", auth.url("/200")), site("unauthorized", auth.url("/401")), site("forbidden", auth.url("/403")),
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "auth-headers"}, Data: map[string]string{"X-Tenant": "blue", "X-Host": "$http_host"}},
+		ok, site("unauthorized", auth.url("/401")), site("forbidden", auth.url("/403")),
 		site("redirected", auth.url("/302")), site("down", fmt.Sprintf("http://127.0.0.1:%d/", closed)),
 	))...)
 
@@ -96,6 +101,7 @@ func TestExternalAuthStatuses(t *testing.T) {
 	for name, want := range map[string]string{
 		"X-Original-URL": "http://ok.test/shop?item=1", "X-Original-Method": "POST", "X-Sent-From": "nginx-ingress-controller",
 		"X-Auth-Request-Redirect": "/shop?item=1", "X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1", "Cookie": "session=1",
+		"X-Tenant": "blue", "X-Host": "ok.test",
 	} {
 		if got := req.Header.Get(name); got != want {
 			t.Errorf("auth request %s = %q, want %q", name, got, want)
