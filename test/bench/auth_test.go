@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/rukou/rukou/test/harness"
 )
@@ -31,19 +28,14 @@ func BenchmarkExternalAuth(b *testing.B) {
 		}
 		return harness.IngressYAML(name, name+".bench", "echo", ann) + "---\n"
 	}
-	dir := b.TempDir()
-	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"),
+	hosts := []string{"plain.bench", "auth.bench", "keepalive.bench", "cached.bench"}
+	port := startWithLimiter(b,
 		ingress("auth")+ingress("keepalive", "auth-keepalive", "16")+
 			ingress("cached", "auth-cache-key", "$host", "auth-cache-duration", "200 10m")+
 			harness.IngressYAML("plain", "plain.bench", "echo", nil)+"---\n"+
-			harness.ServiceYAML("echo", backend))
-	limiter := harness.Addr(b)
-	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
-	rukou := harness.StartRukou(b, "--watch-dir", dir)
-	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}})
-	hosts := []string{"plain.bench", "auth.bench", "keepalive.bench", "cached.bench"}
-	awaitServed(b, rukou.HTTPPort, lim, hosts...)
-	measureLatency(b, rukou.HTTPPort, map[string]string{
+			harness.ServiceYAML("echo", backend),
+		hosts...)
+	measureLatency(b, port, map[string]string{
 		"plain.bench": "plain", "auth.bench": "auth", "keepalive.bench": "auth-keepalive", "cached.bench": "auth-cached",
 	}, hosts...)
 }

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -52,4 +54,20 @@ func measureLatency(b *testing.B, port int, names map[string]string, hosts ...st
 		b.ReportMetric(float64(d[len(d)/2].Microseconds()), names[host]+"-p50-µs")
 		b.ReportMetric(float64(d[len(d)*99/100].Microseconds()), names[host]+"-p99-µs")
 	}
+}
+
+// startWithLimiter writes manifest into a watched directory and starts, on
+// 127.0.0.1, `rukou serve` on it, a `rukou limiter` and a real Envoy whose
+// bootstrap names that limiter (as in the install). It returns Envoy's
+// HTTP port once every host answers 200.
+func startWithLimiter(b *testing.B, manifest string, hosts ...string) int {
+	b.Helper()
+	dir := b.TempDir()
+	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"), manifest)
+	limiter := harness.Addr(b)
+	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
+	rukou := harness.StartRukou(b, "--watch-dir", dir)
+	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}})
+	awaitServed(b, rukou.HTTPPort, lim, hosts...)
+	return rukou.HTTPPort
 }

@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/rukou/rukou/test/harness"
 )
@@ -17,15 +14,10 @@ import (
 func BenchmarkLimitConnections(b *testing.B) {
 	binaries(b)
 	backend := harness.StartBackend(b, "echo")
-	dir := b.TempDir()
-	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"),
+	port := startWithLimiter(b,
 		harness.IngressYAML("limited", "limited.bench", "echo", map[string]string{"nginx.ingress.kubernetes.io/limit-connections": "100"})+"---\n"+
 			harness.IngressYAML("plain", "plain.bench", "echo", nil)+"---\n"+
-			harness.ServiceYAML("echo", backend))
-	limiter := harness.Addr(b)
-	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
-	rukou := harness.StartRukou(b, "--watch-dir", dir)
-	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}})
-	awaitServed(b, rukou.HTTPPort, lim, "limited.bench", "plain.bench")
-	measureLatency(b, rukou.HTTPPort, map[string]string{"limited.bench": "limited", "plain.bench": "plain"}, "limited.bench", "plain.bench")
+			harness.ServiceYAML("echo", backend),
+		"limited.bench", "plain.bench")
+	measureLatency(b, port, map[string]string{"limited.bench": "limited", "plain.bench": "plain"}, "limited.bench", "plain.bench")
 }
