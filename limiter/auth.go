@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,9 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/rukou/rukou/limiter/wire"
 )
 
 // Auth answers Envoy's ext_authz filter for the routes with external
@@ -136,24 +141,28 @@ func decide(o *original, s *authSettings, res authResult) *envoy_service_auth_v3
 	case res.status >= 200 && res.status < 300:
 		return allowed(s, res, cookies)
 	case res.status == http.StatusUnauthorized && len(s.signin) > 0:
-		// 302 is among the statuses nginx adds the auth cookie to.
-		h := append(headerValues("Set-Cookie", cookies), header("Location", signinURL(o, s), false))
+		h := append(s.cookiesFor(http.StatusFound, cookies), header("Location", signinURL(o, s), false))
 		return denied(http.StatusFound, h)
 	}
-	var h []*envoy_config_core_v3.HeaderValueOption
-	if s.alwaysSetCookie {
-		h = headerValues("Set-Cookie", cookies)
+	code := http.StatusInternalServerError
+	if res.status == http.StatusUnauthorized || res.status == http.StatusForbidden {
+		code = res.status
 	}
-	switch res.status {
-	case http.StatusUnauthorized:
-		if v := res.header.Get("WWW-Authenticate"); v != "" {
-			h = append(h, header("WWW-Authenticate", v, false))
-		}
-		return denied(http.StatusUnauthorized, h)
-	case http.StatusForbidden:
-		return denied(http.StatusForbidden, h)
+	h := s.cookiesFor(code, cookies)
+	if v := res.header.Get("WWW-Authenticate"); v != "" && code == http.StatusUnauthorized {
+		h = append(h, header("WWW-Authenticate", v, false))
 	}
-	return denied(http.StatusInternalServerError, h)
+	return denied(code, h)
+}
+
+// cookiesFor returns the auth service's cookies as headers of a response
+// with status code, when the route sends them with that status (nginx's
+// add_header, "always" or not).
+func (s *authSettings) cookiesFor(code int, cookies []string) []*envoy_config_core_v3.HeaderValueOption {
+	if len(s.cookieStatuses) == 0 || slices.Contains(s.cookieStatuses, code) {
+		return headerValues("Set-Cookie", cookies)
+	}
+	return nil
 }
 
 // allowed lets a request through with the auth response's headers that
@@ -161,7 +170,19 @@ func decide(o *original, s *authSettings, res authResult) *envoy_service_auth_v3
 // response lacks them, as nginx's empty proxy_set_header does), and the
 // auth service's cookies on the response.
 func allowed(s *authSettings, res authResult, cookies []string) *envoy_service_auth_v3.CheckResponse {
-	ok := &envoy_service_auth_v3.OkHttpResponse{ResponseHeadersToAdd: headerValues("Set-Cookie", cookies)}
+	ok := &envoy_service_auth_v3.OkHttpResponse{}
+	resp := &envoy_service_auth_v3.CheckResponse{
+		Status:       &status.Status{Code: int32(codes.OK)},
+		HttpResponse: &envoy_service_auth_v3.CheckResponse_OkResponse{OkResponse: ok},
+	}
+	if len(s.cookieStatuses) == 0 {
+		ok.ResponseHeadersToAdd = headerValues("Set-Cookie", cookies)
+	} else if len(cookies) > 0 {
+		// The backend's status is not known yet: the route's response
+		// headers add the cookies from the metadata when it is one of
+		// the statuses.
+		resp.DynamicMetadata = cookieMetadata(cookies)
+	}
 	for _, name := range s.responseHeaders {
 		if v := res.header.Values(name); len(v) > 0 && strings.Join(v, "") != "" {
 			ok.Headers = append(ok.Headers, header(name, strings.Join(v, ", "), false))
@@ -169,10 +190,16 @@ func allowed(s *authSettings, res authResult, cookies []string) *envoy_service_a
 			ok.HeadersToRemove = append(ok.HeadersToRemove, strings.ToLower(name))
 		}
 	}
-	return &envoy_service_auth_v3.CheckResponse{
-		Status:       &status.Status{Code: int32(codes.OK)},
-		HttpResponse: &envoy_service_auth_v3.CheckResponse_OkResponse{OkResponse: ok},
+	return resp
+}
+
+// cookieMetadata holds the first wire.MaxAuthCookies cookies by index.
+func cookieMetadata(cookies []string) *structpb.Struct {
+	md := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	for i, c := range cookies[:min(len(cookies), wire.MaxAuthCookies)] {
+		md.Fields[wire.AuthCookieMetadataPrefix+strconv.Itoa(i)] = structpb.NewStringValue(c)
 	}
+	return md
 }
 
 // denied answers the client with code and headers, without the request

@@ -50,6 +50,11 @@ func answer(resp *envoy_service_auth_v3.CheckResponse) (int, http.Header) {
 		for _, o := range ok.GetResponseHeadersToAdd() {
 			h.Add(o.GetHeader().GetKey(), o.GetHeader().GetValue())
 		}
+		// Cookies kept for the route's response headers, which send
+		// them with a 200.
+		for _, v := range resp.GetDynamicMetadata().GetFields() {
+			h.Add("Set-Cookie", v.GetStringValue())
+		}
 		return http.StatusOK, h
 	}
 	d := resp.GetDeniedResponse()
@@ -80,6 +85,8 @@ func TestAuthDecides(t *testing.T) {
 	}{
 		{"2xx_goes_through_with_response_headers", "/202", "", false, 200, "X-User", "alice"},
 		{"2xx_sends_the_cookie", "/200", "", false, 200, "Set-Cookie", "a=1"},
+		{"2xx_with_always_set_cookie_sends_the_cookie", "/200", "", true, 200, "Set-Cookie", "a=1"},
+		{"401_with_signin_sends_the_cookie_with_the_redirect", "/401", "https://${host}/start", false, 302, "Set-Cookie", "a=1"},
 		{"401_without_signin_is_401", "/401", "", false, 401, "WWW-Authenticate", `Basic realm="x"`},
 		{"401_without_signin_keeps_the_cookie_back", "/401", "", false, 401, "Set-Cookie", ""},
 		{"401_with_signin_redirects", "/401", "https://${host}/start", false, 302, "Location", "https://shop.test/start?rd=http://shop.test:8080%2Fcart%3Fid%3D7"},
@@ -91,8 +98,8 @@ func TestAuthDecides(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ext := map[string]string{wire.AuthURLKey: svc.URL + c.path, wire.AuthResponseHeadersKey: "X-User,X-Email", wire.AuthSigninKey: c.signin}
-			if c.always {
-				ext[wire.AuthAlwaysSetCookieKey] = "true"
+			if !c.always {
+				ext[wire.AuthCookieStatusesKey] = "200,201,204,206,301,302,303,304,307,308"
 			}
 			resp, err := auth.Check(context.Background(), check(ext, nil))
 			if err != nil {

@@ -21,7 +21,9 @@ type authSettings struct {
 	cacheKey        wire.Template
 	cacheScope      string
 	cacheRules      []wire.CacheRule
-	alwaysSetCookie bool
+	// cookieStatuses are the statuses whose responses carry the auth
+	// service's cookies; empty means every response.
+	cookieStatuses []int
 	timeout         time.Duration
 	connectTimeout  time.Duration
 	pool            poolKey
@@ -42,7 +44,6 @@ func readAuthSettings(ext map[string]string) (*authSettings, error) {
 	s := &authSettings{
 		method: ext[wire.AuthMethodKey], signinParam: ext[wire.AuthSigninParamKey],
 		requestRedirect: ext[wire.AuthRequestRedirectKey], cacheScope: ext[wire.AuthCacheScopeKey],
-		alwaysSetCookie: ext[wire.AuthAlwaysSetCookieKey] == "true",
 		setHeaders:      map[string]wire.Template{},
 	}
 	var err error
@@ -57,6 +58,16 @@ func readAuthSettings(ext map[string]string) (*authSettings, error) {
 	}
 	if s.cacheRules, err = wire.ParseCacheRules(ext[wire.AuthCacheDurationKey]); err != nil {
 		return nil, err
+	}
+	for _, c := range strings.Split(ext[wire.AuthCookieStatusesKey], ",") {
+		if c == "" {
+			continue
+		}
+		n, err := strconv.Atoi(c)
+		if err != nil {
+			return nil, fmt.Errorf("cookie statuses: %q", ext[wire.AuthCookieStatusesKey])
+		}
+		s.cookieStatuses = append(s.cookieStatuses, n)
 	}
 	for _, h := range strings.Split(ext[wire.AuthResponseHeadersKey], ",") {
 		if h = strings.TrimSpace(h); h != "" {

@@ -35,9 +35,15 @@ const (
 	AuthCacheKeyKey      = "rukou-auth-cache-key"
 	AuthCacheScopeKey    = "rukou-auth-cache-scope"
 	AuthCacheDurationKey = "rukou-auth-cache-duration"
-	// AuthAlwaysSetCookieKey, "true" when set, sends the auth service's
-	// cookies whatever the backend answers.
-	AuthAlwaysSetCookieKey = "rukou-auth-always-set-cookie"
+	// AuthCookieStatusesKey, when set, lists (comma-separated) the
+	// statuses of the responses that carry the auth service's cookies;
+	// without it every response does. With it, a check that lets the
+	// request through puts the cookies in Envoy's dynamic metadata, under
+	// AuthCookieMetadataPrefix and their index (at most MaxAuthCookies),
+	// for the route's response headers to pick up by status.
+	AuthCookieStatusesKey    = "rukou-auth-cookie-statuses"
+	AuthCookieMetadataPrefix = "set_cookie_"
+	MaxAuthCookies           = 4
 	// AuthTimeoutKey and AuthConnectTimeoutKey bound the auth request, in
 	// milliseconds.
 	AuthTimeoutKey        = "rukou-auth-timeout-ms"

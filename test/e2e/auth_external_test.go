@@ -26,7 +26,8 @@ import (
 )
 
 // authServer is a tiny auth service: its answer is the status its path
-// names (/200, /401, /403, /302), with X-User on 200. It counts its hits
+// names (/200, /401, /403, /302), with X-User on 200; /cookie answers 200
+// with a cookie. It counts its hits
 // and keeps the last request it saw.
 type authServer struct {
 	port int
@@ -45,6 +46,10 @@ func startAuthServer(t *testing.T) *authServer {
 		a.last, a.body = r, body
 		a.mu.Unlock()
 		code, _ := strconv.Atoi(strings.Trim(r.URL.Path, "/"))
+		if r.URL.Path == "/cookie" {
+			code = http.StatusOK
+			w.Header().Set("Set-Cookie", "alma=armud")
+		}
 		switch code {
 		case http.StatusOK:
 			w.Header().Set("X-User", "alice")
@@ -118,6 +123,41 @@ func TestExternalAuthStatuses(t *testing.T) {
 	s.await(t, call{host: "forbidden.test", path: "/"}, http.StatusForbidden, "")
 	s.await(t, call{host: "redirected.test", path: "/"}, http.StatusInternalServerError, "")
 	s.await(t, call{host: "down.test", path: "/"}, http.StatusInternalServerError, "")
+	expectNoRejection(t, s.envoy)
+}
+
+// TestExternalAuthCookie: the auth service's cookie reaches the client
+// with the backend's success statuses only, as nginx's add_header; with
+// auth-always-set-cookie, with its errors too (ingress-nginx's e2e cases
+// "cookie set by external authentication server").
+func TestExternalAuthCookie(t *testing.T) {
+	s := startStack(t, "delta")
+	auth := startAuthServer(t)
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/error" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	s.apply(t, "cookies", join(echoService(t, "app", failing, nil), objs(
+		annotated("default", map[string]string{"auth-url": auth.url("/cookie")}, rule("cookie.test", path(prefix, "/", "app"))),
+		annotated("always", map[string]string{"auth-url": auth.url("/cookie"), "auth-always-set-cookie": "true"},
+			rule("always.test", path(prefix, "/", "app"))),
+	))...)
+	for _, c := range []struct {
+		host, path string
+		status     int
+		cookie     bool
+	}{
+		{"cookie.test", "/", http.StatusOK, true},
+		{"cookie.test", "/error", http.StatusServiceUnavailable, false},
+		{"always.test", "/", http.StatusOK, true},
+		{"always.test", "/error", http.StatusServiceUnavailable, true},
+	} {
+		r := s.await(t, call{host: c.host, path: c.path}, c.status, "")
+		if got := r.header.Values("Set-Cookie"); (len(got) == 1 && got[0] == "alma=armud") != c.cookie {
+			t.Errorf("%s%s: %d with Set-Cookie %q, want the cookie: %v", c.host, c.path, r.status, got, c.cookie)
+		}
+	}
 	expectNoRejection(t, s.envoy)
 }
 

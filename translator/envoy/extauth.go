@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -69,8 +70,8 @@ func authExtensions(a *ir.ExternalAuth) map[string]string {
 	put(wire.AuthSigninParamKey, a.SigninRedirectParam)
 	put(wire.AuthResponseHeadersKey, strings.Join(a.ResponseHeaders, ","))
 	put(wire.AuthRequestRedirectKey, a.RequestRedirect)
-	if a.AlwaysSetCookie {
-		ext[wire.AuthAlwaysSetCookieKey] = "true"
+	if len(a.CookieStatuses) > 0 {
+		ext[wire.AuthCookieStatusesKey] = joinStatuses(a.CookieStatuses, ",")
 	}
 	for _, h := range a.RequestHeaders {
 		ext[wire.AuthSetHeaderPrefix+h.Name] = authText(h.Value).String()
@@ -124,4 +125,36 @@ func cacheRules(rules []ir.CacheRule) []wire.CacheRule {
 		}
 	}
 	return out
+}
+
+// authCookieHeaders send the auth service's cookies, which the limiter put
+// in the check's dynamic metadata, with the responses whose status is one
+// of the route's cookie statuses: Envoy adds the headers of an allowed
+// check to every response, nginx only to those. A CEL expression that
+// finds no cookie gives an empty value, and Envoy adds no empty header.
+func authCookieHeaders(a *ir.ExternalAuth) []*envoy_config_core_v3.HeaderValueOption {
+	if a == nil || len(a.CookieStatuses) == 0 {
+		return nil
+	}
+	ns := "metadata.filter_metadata['" + extAuthFilter + "']"
+	out := make([]*envoy_config_core_v3.HeaderValueOption, 0, wire.MaxAuthCookies)
+	for i := range wire.MaxAuthCookies {
+		key := wire.AuthCookieMetadataPrefix + strconv.Itoa(i)
+		expr := fmt.Sprintf(`response.code in [%s] && '%s' in metadata.filter_metadata && '%s' in %s ? %s['%s'] : ""`,
+			joinStatuses(a.CookieStatuses, ", "), extAuthFilter, key, ns, ns, key)
+		out = append(out, &envoy_config_core_v3.HeaderValueOption{
+			Header:       &envoy_config_core_v3.HeaderValue{Key: "Set-Cookie", Value: "%CEL(" + expr + ")%"},
+			AppendAction: envoy_config_core_v3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD,
+		})
+	}
+	return out
+}
+
+// joinStatuses writes statuses separated by sep.
+func joinStatuses(statuses []uint32, sep string) string {
+	s := make([]string, len(statuses))
+	for i, c := range statuses {
+		s[i] = strconv.FormatUint(uint64(c), 10)
+	}
+	return strings.Join(s, sep)
 }

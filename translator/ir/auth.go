@@ -25,9 +25,10 @@ type ExternalAuth struct {
 	RequestHeaders []TextHeader `json:"requestHeaders,omitempty"`
 	// Cache, when set, keeps answers of the auth service.
 	Cache *AuthCache `json:"cache,omitempty"`
-	// AlwaysSetCookie sends the auth service's cookies on every response,
-	// not only when the request was let through or redirected.
-	AlwaysSetCookie bool `json:"alwaysSetCookie,omitempty"`
+	// CookieStatuses, when not empty, are the statuses of the responses
+	// that carry the auth service's cookies (Set-Cookie); empty sends them
+	// with every response.
+	CookieStatuses []uint32 `json:"cookieStatuses,omitempty"`
 	// Timeout bounds the auth request from its start to its response;
 	// ConnectTimeout its connection.
 	Timeout        Duration `json:"timeout"`

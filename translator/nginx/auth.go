@@ -47,6 +47,10 @@ var (
 	authCacheTime   = regexp.MustCompile(`^(\d+)(ms|s|m|h|d|w|M|y)$`)
 )
 
+// cookieStatuses are the statuses of the responses that nginx's add_header
+// (without "always") adds the auth service's cookie to.
+var cookieStatuses = []uint32{200, 201, 204, 206, 301, 302, 303, 304, 307, 308}
+
 // defaultCacheDuration is ingress-nginx's auth-cache-duration.
 const defaultCacheDuration = "200 202 401 5m"
 
@@ -84,11 +88,15 @@ func readExternalAuth(r *reader, n authNames) (a *ExternalAuth, fail *authFail) 
 		}
 		a.RequestRedirect = v
 	}
+	always := false
 	if v, ok := r.get(n.alwaysSetCookie); ok {
 		if v != "true" && v != "false" {
 			return a, &authFail{n.alwaysSetCookie, fmt.Sprintf("%q is not true or false", v)}
 		}
-		a.AlwaysSetCookie = v == "true"
+		always = v == "true"
+	}
+	if !always {
+		a.CookieStatuses = cookieStatuses
 	}
 	r.authSignin(n, a)
 	if f := r.authCache(n, a); f != nil {

@@ -291,7 +291,7 @@ var Keys = []Key{
 	{Name: "generate-request-id", Status: NotYet},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
-	{Name: "global-auth-always-set-cookie", Status: Supported, Note: "the cookie is sent whatever the backend answers, as with the key set", readWith: "global-auth-url"},
+	{Name: "global-auth-always-set-cookie", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-cache-duration", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-cache-key", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-method", Status: Supported, readWith: "global-auth-url"},

@@ -234,7 +234,7 @@ func TestReadGlobalAuth(t *testing.T) {
 	}
 	g := s.GlobalAuth
 	equal(t, "URL", g.URL, ir.Text{{Literal: "http://auth.example.com/check?uri="}, {Value: ir.ValueRequestURI}})
-	equal(t, "settings", []any{g.Method, g.SigninRedirectParam, g.ResponseHeaders, g.AlwaysSetCookie, g.Cache.Rules[0].TTL},
+	equal(t, "settings", []any{g.Method, g.SigninRedirectParam, g.ResponseHeaders, g.CookieStatuses == nil, g.Cache.Rules[0].TTL},
 		[]any{"POST", "return_to", []string{"X-User"}, true, ir.Duration(time.Minute)})
 	equal(t, "no-auth-locations", s.NoAuthLocations, []string{"/public", "/health"})
 	equal(t, "default no-auth-locations", DefaultSettings().NoAuthLocations, []string{"/.well-known/acme-challenge"})

@@ -122,7 +122,7 @@ var Registry = []Entry{
 	{Name: "auth-tls-verify-client", Status: NotYet},
 	{Name: "auth-tls-verify-depth", Status: NotYet},
 	{Name: "auth-type", Status: NotYet, Note: authNote, readWith: "auth-tls-secret"},
-	{Name: "auth-url", Status: Differs, Note: "see authentication.md; the auth service's cookie is sent whatever the backend answers", read: readAuthURL},
+	{Name: "auth-url", Status: Differs, Note: "see authentication.md: the URL the auth service is told is the normalised one; the timeout is for the whole auth request", read: readAuthURL},
 	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` is reported and HTTP applies", read: readProtocol},
 	{Name: "canary", Status: Supported, On: OnBoth, read: readCanary},
 	{Name: "canary-by-cookie", Status: Supported, On: OnCanary, readWith: "canary"},
