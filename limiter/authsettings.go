@@ -24,9 +24,9 @@ type authSettings struct {
 	// cookieStatuses are the statuses whose responses carry the auth
 	// service's cookies; empty means every response.
 	cookieStatuses []int
-	timeout         time.Duration
-	connectTimeout  time.Duration
-	pool            poolKey
+	timeout        time.Duration
+	connectTimeout time.Duration
+	pool           poolKey
 	// setHeaders are the extra headers of the auth request, by name.
 	setHeaders map[string]wire.Template
 }
@@ -44,7 +44,7 @@ func readAuthSettings(ext map[string]string) (*authSettings, error) {
 	s := &authSettings{
 		method: ext[wire.AuthMethodKey], signinParam: ext[wire.AuthSigninParamKey],
 		requestRedirect: ext[wire.AuthRequestRedirectKey], cacheScope: ext[wire.AuthCacheScopeKey],
-		setHeaders:      map[string]wire.Template{},
+		setHeaders: map[string]wire.Template{},
 	}
 	var err error
 	if s.url, err = wire.ParseTemplate(ext[wire.AuthURLKey]); err != nil || len(s.url) == 0 {
