@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,13 +122,18 @@ func (a *Auth) send(ctx context.Context, o *original, s *authSettings) authResul
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	var conn *countedConn
+	ctx = httptrace.WithClientTrace(ctx, connTrace(&conn))
 	resp, err := a.clients.get(s.pool).Do(req.WithContext(ctx))
 	if err != nil {
 		a.log.Warn("external auth: the auth service did not answer", "url", req.URL.Redacted(), "error", err)
 		return authResult{}
 	}
-	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAuthBody))
+	resp.Body.Close()
+	if s.pool.keepalive > 0 {
+		retire(conn, s.pool.keepaliveRequests)
+	}
 	return authResult{status: resp.StatusCode, header: resp.Header}
 }
 

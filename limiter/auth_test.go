@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -250,5 +251,49 @@ func TestTemplateRoundTrip(t *testing.T) {
 		if _, err := wire.ParseTemplate(bad); err == nil {
 			t.Errorf("%q read without error", bad)
 		}
+	}
+}
+
+// TestAuthKeepalive: without auth-keepalive each check has a connection of
+// its own; with it, connections are kept, each for at most
+// auth-keepalive-requests checks.
+func TestAuthKeepalive(t *testing.T) {
+	var mu sync.Mutex
+	conns := map[string]bool{}
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
+	}))
+	defer svc.Close()
+	auth := NewAuth(slog.New(slog.DiscardHandler))
+	for _, c := range []struct {
+		name              string
+		keepalive, reqs   string
+		checks, wantConns int
+	}{
+		{"no_keepalive", "", "", 7, 7},
+		{"keepalive", "4", "1000", 7, 1},
+		{"keepalive_requests", "4", "3", 7, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			clear(conns)
+			mu.Unlock()
+			ext := map[string]string{wire.AuthURLKey: svc.URL + "/" + c.name}
+			if c.keepalive != "" {
+				ext[wire.AuthKeepaliveKey], ext[wire.AuthKeepaliveRequestsKey] = c.keepalive, c.reqs
+			}
+			for range c.checks {
+				if resp, _ := auth.Check(context.Background(), check(ext, nil)); resp.GetOkResponse() == nil {
+					t.Fatalf("check refused: %v", resp)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(conns) != c.wantConns {
+				t.Errorf("%d checks used %d connections, want %d", c.checks, len(conns), c.wantConns)
+			}
+		})
 	}
 }

@@ -1,10 +1,13 @@
 package limiter
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,9 +40,16 @@ func (c *clients) get(k poolKey) *http.Client {
 	if cl, ok := c.m[k]; ok {
 		return cl
 	}
+	dialer := &net.Dialer{Timeout: k.connectTimeout}
 	t := &http.Transport{
-		Proxy:               nil, // the auth URL is reached directly, as nginx reaches it
-		DialContext:         (&net.Dialer{Timeout: k.connectTimeout}).DialContext,
+		Proxy: nil, // the auth URL is reached directly, as nginx reaches it
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countedConn{Conn: c}, nil
+		},
 		DisableKeepAlives:   k.keepalive == 0,
 		MaxIdleConnsPerHost: k.keepalive,
 		IdleConnTimeout:     k.keepaliveTimeout,
@@ -56,4 +66,30 @@ func (c *clients) get(k poolKey) *http.Client {
 	}
 	c.m[k] = cl
 	return cl
+}
+
+// countedConn is a connection to an auth service that counts the requests
+// it carried, for auth-keepalive-requests.
+type countedConn struct {
+	net.Conn
+	requests atomic.Int64
+}
+
+// connTrace records, in *conn, the connection a request is sent on.
+func connTrace(conn **countedConn) *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		c := info.Conn
+		if t, ok := c.(*tls.Conn); ok {
+			c = t.NetConn()
+		}
+		*conn, _ = c.(*countedConn)
+	}}
+}
+
+// retire closes a kept connection once it has carried max requests, as
+// nginx's keepalive_requests does; the client then drops it from its pool.
+func retire(c *countedConn, max int) {
+	if c != nil && max > 0 && c.requests.Add(1) >= int64(max) {
+		c.Close()
+	}
 }

@@ -102,7 +102,7 @@ var Registry = []Entry{
 	{Name: "auth-cache-duration", Status: Differs, Note: "a value that cannot be read answers 503 (ingress-nginx drops the authentication); `Cache-Control` max-age and `Expires` of the auth response are not read", readWith: "auth-url"},
 	{Name: "auth-cache-key", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-keepalive", Status: Supported, readWith: "auth-url"},
-	{Name: "auth-keepalive-requests", Status: Differs, Note: "read, not enforced: Go's HTTP client does not count requests per connection", readWith: "auth-url"},
+	{Name: "auth-keepalive-requests", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-keepalive-share-vars", Status: Differs, Note: "nothing to share: rukou has no nginx variables", readWith: "auth-url"},
 	{Name: "auth-keepalive-timeout", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-method", Status: Supported, readWith: "auth-url"},
