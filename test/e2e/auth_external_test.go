@@ -32,6 +32,8 @@ import (
 type authServer struct {
 	port int
 	hits atomic.Int32
+	// down makes every answer 500, as an auth service that is gone.
+	down atomic.Bool
 	mu   sync.Mutex
 	last *http.Request
 	body []byte
@@ -45,6 +47,10 @@ func startAuthServer(t *testing.T) *authServer {
 		a.mu.Lock()
 		a.last, a.body = r, body
 		a.mu.Unlock()
+		if a.down.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 		code, _ := strconv.Atoi(strings.Trim(r.URL.Path, "/"))
 		if r.URL.Path == "/cookie" {
 			code = http.StatusOK
@@ -163,7 +169,9 @@ func TestExternalAuthCookie(t *testing.T) {
 
 // TestExternalAuthCache: with auth-cache-key and auth-cache-duration, a
 // second request with the same key within the window does not reach the
-// auth service; another key does.
+// auth service, and is let through even once the auth service fails;
+// another key reaches it (ingress-nginx's "should return status code 200
+// when signed in after auth backend is deleted").
 func TestExternalAuthCache(t *testing.T) {
 	s := startStack(t, "delta")
 	auth := startAuthServer(t)
@@ -182,7 +190,13 @@ func TestExternalAuthCache(t *testing.T) {
 	if n := auth.hits.Load() - before; n != 0 {
 		t.Errorf("three requests within the cache window reached the auth service %d times, want 0", n)
 	}
-	s.must(t, call{host: "cached.test", path: "/", header: headers("Authorization", "Bearer bob")})
+	auth.down.Store(true)
+	if r := s.must(t, alice); r.status != http.StatusOK {
+		t.Errorf("cached key with the auth service failing: %d, want 200", r.status)
+	}
+	if r := s.must(t, call{host: "cached.test", path: "/", header: headers("Authorization", "Bearer bob")}); r.status != http.StatusInternalServerError {
+		t.Errorf("another key with the auth service failing: %d, want 500", r.status)
+	}
 	if n := auth.hits.Load() - before; n != 1 {
 		t.Errorf("a request with another key reached the auth service %d times, want 1", n)
 	}
