@@ -247,6 +247,39 @@ func TestExternalAuthLimiterUnreachable(t *testing.T) {
 	expectNoRejection(t, s.envoy)
 }
 
+// TestExternalAuthNeverUnprotected: settings that cannot be honoured make
+// the routes answer 503 with a diagnostic naming the Ingress or the
+// ConfigMap, never serve them without authentication: an nginx variable
+// rukou does not know, a missing auth-proxy-set-headers ConfigMap, a bad
+// auth-cache-duration (which ingress-nginx would drop with the whole
+// authentication), and a bad global-auth-url (which ingress-nginx would
+// ignore). The other Ingresses are served.
+func TestExternalAuthNeverUnprotected(t *testing.T) {
+	s := startConfigMapStack(t)
+	auth := startAuthServer(t)
+	s.applyConfigMap(t, map[string]string{"global-auth-url": "http://auth.test/$upstream_addr"})
+	s.apply(t, "sites", join(backend(t, "web"), objs(
+		annotated("variable", map[string]string{"auth-url": "http://auth.test/$upstream_addr"}, rule("variable.test", path(prefix, "/", "web"))),
+		annotated("headers", map[string]string{"auth-url": auth.url("/200"), "auth-proxy-set-headers": "missing"},
+			rule("headers.test", path(prefix, "/", "web"))),
+		annotated("cache", map[string]string{"auth-url": auth.url("/200"), "auth-cache-key": "k", "auth-cache-duration": "200 forever"},
+			rule("cache.test", path(prefix, "/", "web"))),
+		ingress("global", rule("global.test", path(prefix, "/", "web"))),
+		annotated("fine", map[string]string{"auth-url": auth.url("/200")}, rule("fine.test", path(prefix, "/", "web"))),
+	))...)
+	s.await(t, call{host: "fine.test", path: "/"}, http.StatusOK, "web")
+	for _, host := range []string{"variable.test", "headers.test", "cache.test", "global.test"} {
+		s.await(t, call{host: host, path: "/"}, http.StatusServiceUnavailable, "")
+	}
+	for _, d := range []struct{ object, mention string }{
+		{"default/variable", "$upstream_addr"}, {"default/headers", "default/missing"}, {"default/cache", "200 forever"},
+	} {
+		waitDiagnostic(t, s, d.object, "InvalidAnnotation", d.mention)
+	}
+	waitDiagnostic(t, s, "default/rukou", "InvalidConfigValue", "$upstream_addr")
+	expectNoRejection(t, s.envoy)
+}
+
 // TestExternalAuthOAuth2Proxy: ingress-nginx's oauth2-proxy recipe,
 // unchanged, with a real oauth2-proxy and its htpasswd login: an
 // unauthenticated request is redirected to /oauth2/start with rd holding
