@@ -297,3 +297,23 @@ func TestAuthKeepalive(t *testing.T) {
 		})
 	}
 }
+
+// TestSigninURL: the original URL joins the signin URL as ingress-nginx
+// builds it (its e2e cases: rd=http://host%2F%3Fa%3Db%26c%3Dd).
+func TestSigninURL(t *testing.T) {
+	o := &original{scheme: "http", authority: "app.test", requestURI: "/?a=b&c=d", header: http.Header{}}
+	for _, c := range []struct{ signin, param, want string }{
+		{"http://${host}/auth/start", "", "http://app.test/auth/start?rd=http://app.test%2F%3Fa%3Db%26c%3Dd"},
+		{"http://${host}/auth/start", "orig", "http://app.test/auth/start?orig=http://app.test%2F%3Fa%3Db%26c%3Dd"},
+		{"http://login.test/start?tenant=blue", "", "http://login.test/start?tenant=blue&rd=http://app.test%2F%3Fa%3Db%26c%3Dd"},
+		{"https://${host}/oauth2/start?rd=${escaped-request-uri}", "", "https://app.test/oauth2/start?rd=%2F%3Fa%3Db%26c%3Dd"},
+	} {
+		tpl, err := wire.ParseTemplate(c.signin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := signinURL(o, &authSettings{signin: tpl, signinParam: c.param}); got != c.want {
+			t.Errorf("%s (%q): %s, want %s", c.signin, c.param, got, c.want)
+		}
+	}
+}
