@@ -253,23 +253,28 @@ func TestDirFirstScanOfAnEmptyDirectorySetsTheSource(t *testing.T) {
 	}
 }
 
-func TestDirRun(t *testing.T) {
-	f := newDirFixture(t)
-	f.dir.Interval = 5 * time.Millisecond
+// run runs the Dir until the test ends, and checks that Run returns then.
+func (f *dirFixture) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		f.dir.Run(ctx)
 	}()
-	defer func() {
+	f.t.Cleanup(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(patience):
-			t.Error("Run did not return after its context was cancelled")
+			f.t.Error("Run did not return after its context was cancelled")
 		}
-	}()
+	})
+}
+
+func TestDirRun(t *testing.T) {
+	f := newDirFixture(t)
+	f.dir.Interval = 5 * time.Millisecond
+	f.run()
 
 	f.write("web.yaml", serviceDoc("web", 80))
 	timeout := time.After(patience)
@@ -292,16 +297,7 @@ func TestDirRunFollowsInotify(t *testing.T) {
 	f.dir.Interval = time.Hour
 	f.scan()
 	drained(f.store)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.dir.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	f.run()
 	await := func(what string, ok func() bool) {
 		t.Helper()
 		timeout := time.After(patience)
