@@ -206,7 +206,8 @@ func connectionLife(port int, host string, n int) (connection []string, closed b
 // keep-alive: "0" after each request; large-client-header-buffers
 // "4 1k" refuses requests whose headers exceed 4 KiB with 431;
 // client-header-timeout: "2" closes a connection whose headers do not end
-// within about 2 s. Each applies while rukou runs.
+// within about 2 s. Each applies while rukou runs, without a restart; an
+// unusable keep-alive-requests is reported and its default applies.
 func TestConfigMapClientConnections(t *testing.T) {
 	s := startConfigMapStack(t)
 	s.apply(t, "site", join(backend(t, "echo"), objs(ingress("site", rule("conn.test", path(prefix, "/", "echo")))))...)
@@ -215,6 +216,7 @@ func TestConfigMapClientConnections(t *testing.T) {
 		t.Errorf("by default, 3 requests on one connection: Connection headers %q, closed %v (%v); want 3 answers on an open connection", got, closed, err)
 	}
 
+	pid := s.rukou.PID()
 	s.applyConfigMap(t, map[string]string{"keep-alive-requests": "2", "large-client-header-buffers": "4 1k", "client-header-timeout": "2"})
 	harness.Eventually(t, 15*time.Second, "the connection closes after 2 requests", func() error {
 		got, closed, err := connectionLife(s.rukou.HTTPPort, "conn.test", 3)
@@ -250,6 +252,21 @@ func TestConfigMapClientConnections(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A value that cannot be used is reported on its key, and the default
+	// (1000 requests) applies.
+	s.applyConfigMap(t, map[string]string{"keep-alive-requests": "many"})
+	expectConfigMapDiagnostic(t, s, "data[keep-alive-requests]", "InvalidConfigValue")
+	harness.Eventually(t, 15*time.Second, "connections stay open again", func() error {
+		got, closed, err := connectionLife(s.rukou.HTTPPort, "conn.test", 3)
+		if err != nil || len(got) != 3 || closed {
+			return fmt.Errorf("Connection headers %q, closed %v (%v)", got, closed, err)
+		}
+		return nil
+	})
+	if s.rukou.Exited() || s.rukou.PID() != pid {
+		t.Error("rukou restarted to apply the ConfigMap")
+	}
 	expectNoRejection(t, s.envoy)
 }
 
