@@ -169,12 +169,13 @@ func serverHeader(l *ir.Listener) envoy_extensions_filters_network_http_connecti
 }
 
 // headersKB is a limit on request headers in Envoy's unit, KiB rounded
-// up; nil (Envoy's default, 60 KiB) for none.
+// up, at most the 8 MiB Envoy accepts; nil (Envoy's default, 60 KiB) for
+// none.
 func headersKB(n uint64) *wrapperspb.UInt32Value {
 	if n == 0 {
 		return nil
 	}
-	return wrapperspb.UInt32(uint32((n + 1023) / 1024))
+	return wrapperspb.UInt32(uint32(min((n+1023)/1024, 8192)))
 }
 
 // downstreamHTTP2 bounds the concurrent streams of a client's HTTP/2
@@ -195,6 +196,7 @@ func optionalDuration(d ir.Duration) *durationpb.Duration {
 	return durationpb.New(time.Duration(d))
 }
 
+// optionalUInt32 is n, or nil for zero (Envoy's default).
 func optionalUInt32(n uint32) *wrapperspb.UInt32Value {
 	if n == 0 {
 		return nil

@@ -43,7 +43,7 @@ func defaultClients() Clients {
 		KeepAlive:            75 * time.Second,
 		KeepAliveRequests:    1000,
 		HTTP2:                true,
-		MaxHeaderBytes:       4 * 8 << 10,
+		MaxHeaderBytes:       32 << 10, // 4 buffers of 8k
 		HeaderTimeout:        60 * time.Second,
 		MaxConcurrentStreams: 128,
 	}
