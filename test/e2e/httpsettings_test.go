@@ -295,10 +295,7 @@ func unfinishedHeaders(t *testing.T, port int) (time.Duration, string) {
 // negotiated is the protocol a TLS client offering h2 and http/1.1 gets
 // from the HTTPS listener for host.
 func negotiated(port int, host string) (string, error) {
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	conn, err := tls.DialWithDialer(d, "tcp", "127.0.0.1:"+strconv.Itoa(port), &tls.Config{
-		ServerName: host, InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"},
-	})
+	conn, err := dialALPN(port, host)
 	if err != nil {
 		return "", err
 	}
@@ -306,8 +303,51 @@ func negotiated(port int, host string) (string, error) {
 	return conn.ConnectionState().NegotiatedProtocol, nil
 }
 
-// TestConfigMapHTTP2AndServerHeader: TLS clients get HTTP/2 by default and
-// HTTP/1.1 with use-http2: "false". No response carries a Server header by
+func dialALPN(port int, host string) (*tls.Conn, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	return tls.DialWithDialer(d, "tcp", "127.0.0.1:"+strconv.Itoa(port), &tls.Config{
+		ServerName: host, InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"},
+	})
+}
+
+// maxConcurrentStreams is the SETTINGS_MAX_CONCURRENT_STREAMS that the
+// HTTPS listener announces in its first SETTINGS frame over HTTP/2 (0 when
+// it announces none).
+func maxConcurrentStreams(port int, host string) (uint32, error) {
+	conn, err := dialALPN(port, host)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return 0, err
+	}
+	// The client preface, then an empty SETTINGS frame.
+	if _, err := io.WriteString(conn, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"); err != nil {
+		return 0, err
+	}
+	var head [9]byte
+	if _, err := io.ReadFull(conn, head[:]); err != nil {
+		return 0, err
+	}
+	if head[3] != 0x4 {
+		return 0, fmt.Errorf("first frame of type %d, want SETTINGS", head[3])
+	}
+	payload := make([]byte, int(head[0])<<16|int(head[1])<<8|int(head[2]))
+	if _, err := io.ReadFull(conn, payload); err != nil {
+		return 0, err
+	}
+	for i := 0; i+6 <= len(payload); i += 6 {
+		if id := uint16(payload[i])<<8 | uint16(payload[i+1]); id == 0x3 {
+			return uint32(payload[i+2])<<24 | uint32(payload[i+3])<<16 | uint32(payload[i+4])<<8 | uint32(payload[i+5]), nil
+		}
+	}
+	return 0, nil
+}
+
+// TestConfigMapHTTP2AndServerHeader: TLS clients get HTTP/2 by default,
+// with 128 concurrent streams (16 with http2-max-concurrent-streams: "16"),
+// and HTTP/1.1 with use-http2: "false". No response carries a Server header by
 // default (as ingress-nginx's server-tokens: "false"), neither a backend's
 // nor one of Envoy's own answers; server-tokens: "true" names the proxy
 // (envoy) on both; allow-backend-server-header: "true" passes the
@@ -325,6 +365,16 @@ func TestConfigMapHTTP2AndServerHeader(t *testing.T) {
 	if p, err := negotiated(s.rukou.HTTPSPort, "secure.test"); err != nil || p != "h2" {
 		t.Errorf("by default a TLS client negotiates %q (%v), want h2", p, err)
 	}
+	if n, err := maxConcurrentStreams(s.rukou.HTTPSPort, "secure.test"); err != nil || n != 128 {
+		t.Errorf("by default HTTP/2 announces %d concurrent streams (%v), want 128", n, err)
+	}
+	s.applyConfigMap(t, map[string]string{"http2-max-concurrent-streams": "16"})
+	harness.Eventually(t, 15*time.Second, "HTTP/2 announces 16 concurrent streams", func() error {
+		if n, err := maxConcurrentStreams(s.rukou.HTTPSPort, "secure.test"); err != nil || n != 16 {
+			return fmt.Errorf("%d (%v)", n, err)
+		}
+		return nil
+	})
 	servers := func() (string, string) {
 		return strings.Join(s.must(t, page).header.Values("Server"), ","), strings.Join(s.must(t, missing).header.Values("Server"), ",")
 	}
