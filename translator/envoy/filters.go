@@ -34,7 +34,10 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 // httpFilters is the filter chain of every HTTP connection manager, in
 // ingress-nginx's order: CORS, rate limits (nginx's preaccess phase), client
 // address ranges (its access phase), the body size limit, then the router.
-func httpFilters(maxBodyBytes uint64) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+// The compressors, when the listener compresses, come first, so that they
+// see every response last, Envoy's own answers included, as nginx's
+// output filters do.
+func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
 			Name:       name,
@@ -42,7 +45,7 @@ func httpFilters(maxBodyBytes uint64) []*envoy_extensions_filters_network_http_c
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	return []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+	return append(compressors(l.Compression),
 		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.
@@ -55,9 +58,9 @@ func httpFilters(maxBodyBytes uint64) []*envoy_extensions_filters_network_http_c
 		// It holds the body until it is whole, and answers 413 once it
 		// grows past the limit; without a listener-wide limit, only routes
 		// that bring their own run it.
-		bodyLimit(maxBodyBytes),
+		bodyLimit(l.MaxBodyBytes),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
-	}
+	)
 }
 
 // bodyLimit is the buffer filter with the listener's body size limit; the
@@ -77,9 +80,10 @@ func bodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_network_http_conne
 }
 
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
-// httpFilters without the buffer filter.
+// httpFilters without the buffer filter, and without compressors, which
+// have nothing to compress in an upgraded stream.
 func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(0), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+	return slices.DeleteFunc(httpFilters(&ir.Listener{}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }

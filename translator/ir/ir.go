@@ -53,6 +53,16 @@ type Listener struct {
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
 	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
+	// Clients bounds the connections of clients and their requests.
+	Clients ClientConnections `json:"clients"`
+	// Server is the Server header of every response; empty sends none.
+	// With BackendServer, a backend's own Server header is passed on
+	// instead, and Server applies only where the backend sent none.
+	Server        string `json:"server,omitempty"`
+	BackendServer bool   `json:"backendServer,omitempty"`
+	// Compression compresses responses with the first of these methods
+	// that the client accepts most; empty compresses nothing.
+	Compression []*Compression `json:"compression,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.

@@ -49,6 +49,11 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// Clients are the settings of client connections and of the Server
+	// header.
+	Clients Clients
+	// Gzip and Brotli compress responses; both are off by default.
+	Gzip, Brotli Compression
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -66,6 +71,9 @@ func DefaultSettings() Settings {
 		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
+		Clients:               defaultClients(),
+		Gzip:                  defaultGzip(),
+		Brotli:                defaultBrotli(),
 	}
 }
 
@@ -238,7 +246,7 @@ var Keys = []Key{
 	{Name: "access-log-params", Status: NotYet, Note: accessLogNote},
 	{Name: "access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "add-headers", Status: NotYet},
-	{Name: "allow-backend-server-header", Status: NotYet},
+	{Name: "allow-backend-server-header", Status: Supported, readWith: "keep-alive"},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
 	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
@@ -247,13 +255,13 @@ var Keys = []Key{
 	{Name: "block-cidrs", Status: NotYet},
 	{Name: "block-referers", Status: NotYet},
 	{Name: "block-user-agents", Status: NotYet},
-	{Name: "brotli-level", Status: NotYet},
-	{Name: "brotli-min-length", Status: NotYet},
-	{Name: "brotli-types", Status: NotYet},
+	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "client-body-buffer-size", Status: NotYet},
-	{Name: "client-body-timeout", Status: NotYet},
-	{Name: "client-header-buffer-size", Status: NotYet},
-	{Name: "client-header-timeout", Status: NotYet},
+	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
+	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
+	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
 	{Name: "compute-full-forwarded-for", Status: NotYet},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
@@ -264,7 +272,7 @@ var Keys = []Key{
 	{Name: "disable-ipv6-dns", Status: NotYet},
 	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: accessLogNote},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "enable-brotli", Status: NotYet},
+	{Name: "enable-brotli", Status: Supported, readWith: "use-gzip"},
 	{Name: "enable-modsecurity", Status: NotYet},
 	{Name: "enable-multi-accept", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-ocsp", Status: NotYet},
@@ -292,10 +300,10 @@ var Keys = []Key{
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "global-auth-url", Status: NotYet},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
-	{Name: "gzip-disable", Status: NotYet},
-	{Name: "gzip-level", Status: NotYet},
-	{Name: "gzip-min-length", Status: NotYet},
-	{Name: "gzip-types", Status: NotYet},
+	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
+	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "hide-headers", Status: NotYet},
 	{Name: "hsts", Status: Supported, read: readHSTS},
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
@@ -304,10 +312,10 @@ var Keys = []Key{
 	{Name: "http-access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "http2-max-concurrent-streams", Status: NotYet},
-	{Name: "http2-max-field-size", Status: NotYet},
-	{Name: "http2-max-header-size", Status: NotYet},
-	{Name: "http2-max-requests", Status: NotYet},
+	{Name: "http2-max-concurrent-streams", Status: Supported, readWith: "keep-alive"},
+	{Name: "http2-max-field-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-header-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-requests", Status: Refused, Note: obsoleteHTTP2Note},
 	{Name: "ignore-invalid-headers", Status: NotYet},
 	{Name: "jaeger-baggage-header", Status: NotYet},
 	{Name: "jaeger-collector-host", Status: NotYet},
@@ -322,9 +330,9 @@ var Keys = []Key{
 	{Name: "jaeger-service-name", Status: NotYet},
 	{Name: "jaeger-trace-baggage-header-prefix", Status: NotYet},
 	{Name: "jaeger-trace-context-header-name", Status: NotYet},
-	{Name: "keep-alive", Status: NotYet},
-	{Name: "keep-alive-requests", Status: NotYet},
-	{Name: "large-client-header-buffers", Status: NotYet},
+	{Name: "keep-alive", Status: Supported, read: readClients},
+	{Name: "keep-alive-requests", Status: Supported, readWith: "keep-alive"},
+	{Name: "large-client-header-buffers", Status: Differs, Note: "bounds a request's line and headers together (number times size), not each line; too large answers 431 (nginx: 400 or 414)", readWith: "keep-alive"},
 	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
 	{Name: "limit-conn-zone-variable", Status: NotYet},
 	{Name: "limit-rate", Status: NotYet},
@@ -391,7 +399,7 @@ var Keys = []Key{
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
+	{Name: "server-tokens", Status: Differs, Note: "`\"true\"` sends `server: envoy` (nginx: its name and version); by default no Server header, as ingress-nginx", readWith: "keep-alive"},
 	{Name: "service-upstream", Status: NotYet},
 	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
 	{Name: "ssl-buffer-size", Status: NotYet},
@@ -418,8 +426,8 @@ var Keys = []Key{
 	{Name: "use-forwarded-headers", Status: NotYet},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
-	{Name: "use-gzip", Status: NotYet},
-	{Name: "use-http2", Status: NotYet},
+	{Name: "use-gzip", Status: Supported, read: readCompression},
+	{Name: "use-http2", Status: Supported, readWith: "keep-alive"},
 	{Name: "use-proxy-protocol", Status: NotYet},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -428,6 +436,10 @@ var Keys = []Key{
 	{Name: "worker-processes", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
+
+// obsoleteHTTP2Note is the note of the HTTP/2 keys that nginx itself
+// ignores since 1.19.7.
+const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"
 
 // accessLogNote is the note of the keys that would change the access log,
 // which has ingress-nginx's default format and no setting yet.
