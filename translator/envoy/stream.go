@@ -117,7 +117,8 @@ func streamLogOperator(v ir.LogValue) string {
 	case ir.LogBytesReceived:
 		return "%BYTES_RECEIVED%"
 	case ir.LogSessionTime:
-		return seconds("")
+		// Envoy's UDP sessions have no duration: "-" rather than "-.---".
+		return seconds(`has(request.duration) ? `)
 	}
 	// The frontend writes only the values above and the HTTP log's; an
 	// unknown one prints "-" rather than failing the listener.

@@ -19,20 +19,10 @@ import (
 // make Envoy listen on PORT and pass what arrives, unread, to the Service
 // port's endpoints, as ingress-nginx's stream servers do.
 
-// ingress-nginx's stream defaults, which its ConfigMap's proxy-stream-*
-// keys would change (not read yet).
-const (
-	// streamProxyTimeout is proxy-stream-timeout: a connection (UDP
-	// session) with no bytes either way for this long is closed.
-	streamProxyTimeout = 600 * time.Second
-	// streamConnectTimeout is nginx's stream proxy_connect_timeout, which
-	// ingress-nginx leaves at its default.
-	streamConnectTimeout = 60 * time.Second
-	// streamConnectAttempts is proxy-stream-next-upstream (on) with
-	// proxy-stream-next-upstream-tries: a connection that cannot reach an
-	// endpoint tries others, 3 in all.
-	streamConnectAttempts = 3
-)
+// streamConnectTimeout is nginx's stream proxy_connect_timeout, which
+// ingress-nginx leaves at its default (the ConfigMap's
+// proxy-connect-timeout is for HTTP only).
+const streamConnectTimeout = 60 * time.Second
 
 // addStreams reads the TCP and UDP services ConfigMaps, when they are
 // among cms, and reports each entry it cannot serve on its ConfigMap.
@@ -185,7 +175,8 @@ func portProtocol(p corev1.ServicePort) string {
 }
 
 // lowerStreams gives each stream its listener, on the address of the HTTP
-// listeners, with ingress-nginx's stream log and defaults.
+// listeners, with ingress-nginx's stream log and the ConfigMap's
+// proxy-stream-* settings.
 func lowerStreams(m *Model, opts Options) []*ir.StreamListener {
 	out := make([]*ir.StreamListener, 0, len(m.Streams))
 	for _, s := range m.Streams {
@@ -193,16 +184,16 @@ func lowerStreams(m *Model, opts Options) []*ir.StreamListener {
 			Name:     strings.ToLower(string(s.Protocol)) + "-" + fmt.Sprint(s.Port),
 			Protocol: ir.TCP, Address: opts.ListenAddress, Port: s.Port, Cluster: s.Backend,
 			AcceptProxyProtocol: s.AcceptProxyProtocol,
-			IdleTimeout:         ir.Duration(streamProxyTimeout),
-			ConnectAttempts:     streamConnectAttempts,
+			IdleTimeout:         ir.Duration(m.Settings.StreamTimeout),
+			ConnectAttempts:     m.Settings.StreamConnectAttempts,
 			AccessLog:           streamAccessLog(s.Protocol),
 			Source:              s.Source,
 		}
 		if s.Protocol == nginx.UDP {
 			// nginx ends a UDP session at the first answer
-			// (proxy-stream-responses: 1), long before its 600 s
-			// proxy_timeout; Envoy's sessions last until idle, so they
-			// keep Envoy's default idle timeout of a minute.
+			// (proxy-stream-responses: 1), long before its
+			// proxy-stream-timeout; Envoy's sessions last until idle, so
+			// they keep Envoy's default idle timeout of a minute.
 			l.Protocol, l.ConnectAttempts, l.IdleTimeout = ir.UDP, 0, 0
 		}
 		out = append(out, l)

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rukou/rukou/translator/ir"
 )
@@ -120,5 +121,21 @@ func TestParseStreamLogFormat(t *testing.T) {
 	// An HTTP variable has no meaning on a stream.
 	if _, err := ParseStreamLogFormat("$request $upstream_addr", TCP); err == nil || !strings.Contains(err.Error(), "$request") {
 		t.Errorf("$request in a stream format: %v, want it reported", err)
+	}
+}
+
+func TestParseNginxTime(t *testing.T) {
+	for v, want := range map[string]time.Duration{
+		"600s": 600 * time.Second, "600": 600 * time.Second, "10m": 10 * time.Minute, "1h 30m": 90 * time.Minute,
+		"1h30m": 90 * time.Minute, "500ms": 500 * time.Millisecond, "1d": 24 * time.Hour, "2w": 14 * 24 * time.Hour,
+		"1M": 30 * 24 * time.Hour, "1y": 365 * 24 * time.Hour,
+		// Refused: empty, zero, no number, an unknown unit, a sign, a
+		// fraction, more than a year.
+		"": 0, "0s": 0, "s": 0, "10x": 0, "-1s": 0, "1.5s": 0, "1y 1s": 0, "999999999999d": 0,
+	} {
+		got, ok := parseNginxTime(v)
+		if got != want || ok != (want != 0) {
+			t.Errorf("%q: %v, %v; want %v", v, got, ok, want)
+		}
 	}
 }
