@@ -16,6 +16,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rukou/rukou/test/harness"
 )
@@ -391,4 +392,84 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestClusterModeTCPServices: against a real kube-apiserver, a TCP
+// services ConfigMap created while rukou runs, in the namespace its flag
+// names, opens its port to the Service port it names (by name; the API
+// server made the port TCP), whose endpoint is a backend in another
+// network namespace; deleting the ConfigMap closes the port.
+func TestClusterModeTCPServices(t *testing.T) {
+	cluster := harness.StartCluster(t)
+	netns := harness.StartNetns(t)
+	netns.StartBackend(t, "shop", 8080)
+	ctx := harness.Context(t)
+	kc := cluster.Client
+	for _, n := range []string{"shop", "rukou-system"} {
+		must(t, func() error {
+			_, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{})
+			return err
+		})
+	}
+	must(t, func() error {
+		_, err := kc.CoreV1().Services("shop").Create(ctx, &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "web"},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	must(t, func() error {
+		_, err := kc.DiscoveryV1().EndpointSlices("shop").Create(ctx, &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}},
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{netns.IP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}}},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	rukou := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig, "--tcp-services-configmap", "rukou-system/tcp-services")
+	envoy := harness.StartEnvoy(t, rukou.XDSAddress, "delta")
+	port := harness.FreePort(t)
+
+	// HTTP/1.0 over the TCP service: the backend answers and closes.
+	get := func() (string, error) {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 2*time.Second)
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Write([]byte("GET /over-tcp HTTP/1.0\r\nHost: db.example\r\n\r\n")); err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(c)
+		return string(b), err
+	}
+	must(t, func() error {
+		_, err := kc.CoreV1().ConfigMaps("rukou-system").Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "tcp-services"},
+			Data:       map[string]string{strconv.Itoa(port): "shop/web:http"},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	harness.Eventually(t, 15*time.Second, "the backend answers over the TCP service", func() error {
+		got, err := get()
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(got, "HTTP/1.0 200") || !strings.Contains(got, "\r\nX-Backend: shop\r\n") || !strings.Contains(got, `"path": "/over-tcp"`) {
+			return fmt.Errorf("got %q", got)
+		}
+		return nil
+	})
+	must(t, func() error {
+		return kc.CoreV1().ConfigMaps("rukou-system").Delete(ctx, "tcp-services", metav1.DeleteOptions{})
+	})
+	harness.Eventually(t, 15*time.Second, "the port closed", func() error {
+		if got, err := get(); err == nil {
+			return fmt.Errorf("still answers %q", got)
+		}
+		return nil
+	})
+	expectNoRejection(t, envoy)
 }
