@@ -71,6 +71,9 @@ func (e *StreamEntry) proxyFields(proto StreamProtocol, fields []string) []strin
 		return nil
 	}
 	if proto != TCP {
+		if strings.Join(fields, "") == "" {
+			return nil
+		}
 		return []string{"the PROXY protocol fields apply to TCP services only; ignored, as ingress-nginx ignores them"}
 	}
 	var warnings []string

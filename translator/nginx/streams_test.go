@@ -35,6 +35,7 @@ func TestParseStreamEntry(t *testing.T) {
 		{name: "key_with_plus_sign", proto: TCP, key: "+53", value: "default/db:53", want: entry(53, "53", false, false)},
 		{name: "highest_port", proto: UDP, key: "65535", value: "default/db:53", want: entry(65535, "53", false, false)},
 		{name: "udp", proto: UDP, key: "53", value: "default/db:dns", want: entry(53, "dns", false, false)},
+		{name: "empty_fields_on_udp", proto: UDP, key: "53", value: "default/db:dns::", want: entry(53, "dns", false, false)},
 		{
 			name: "proxy_fields_on_udp_are_ignored", proto: UDP, key: "53", value: "default/db:dns:PROXY:PROXY",
 			want: entry(53, "dns", false, false), warnings: []string{"TCP services only"},
