@@ -216,8 +216,10 @@ func TestTCPServices(t *testing.T) {
 	t.Run("configmap_change_adds_and_removes_a_port", func(t *testing.T) {
 		pid := s.rukou.PID()
 		tcp[strconv.Itoa(second)] = "default/mqtt:echo" // by the port's name
+		start := time.Now()
 		s.applyStreams(t, tcp, nil)
 		awaitTCPEcho(t, second, "mqtt")
+		t.Logf("a new entry's port echoed %v after the ConfigMap was written", time.Since(start).Round(time.Millisecond))
 		delete(tcp, strconv.Itoa(second))
 		s.applyStreams(t, tcp, nil)
 		harness.Eventually(t, 15*time.Second, fmt.Sprintf("port %d closed", second), func() error {
