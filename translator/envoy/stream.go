@@ -50,10 +50,11 @@ func streamListener(s *ir.StreamListener) *envoy_config_listener_v3.Listener {
 	return out
 }
 
-// udpListener renders a UDP listener. Envoy refuses a UDP listener without
-// a UDP listener filter, and one with filter chains: the UDP proxy is its
-// only filter, routing every datagram to the cluster (the matcher's
-// default action; the older "cluster" field is deprecated).
+// udpListener renders a UDP listener. Envoy refuses filter chains on a
+// UDP listener ("connection-less"), and one without a UDP listener filter
+// would drop every datagram: the UDP proxy is its only filter, routing
+// every datagram to the cluster (the matcher's default action; the older
+// "cluster" field is deprecated).
 func udpListener(s *ir.StreamListener) *envoy_config_listener_v3.Listener {
 	addr := socketAddress(s.Address, s.Port)
 	addr.GetSocketAddress().Protocol = envoy_config_core_v3.SocketAddress_UDP
