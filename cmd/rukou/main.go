@@ -6,6 +6,7 @@
 //	rukou certgen     create the Secrets for mTLS between Envoy and rukou
 //	rukou drain       take Envoy out of service (its preStop hook)
 //	rukou limiter     count requests in flight for limit-connections, beside Envoy
+//	rukou migrate     report what moving from ingress-nginx to rukou changes
 //	rukou version     print the version
 //
 // The command line follows kubectl's conventions (spf13/cobra and pflag):
@@ -75,9 +76,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	var usage *usageError
+	var exit *exitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), exit.err)
+		}
+		return exit.code
 	case errors.Is(err, errRejected):
 		return 1
 	case errors.Is(err, errUsageShown):
@@ -125,6 +132,7 @@ func newRootCmd() *cobra.Command {
 		newCertgenCmd(),
 		newDrainCmd(),
 		newLimiterCmd(),
+		newMigrateCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",
