@@ -93,4 +93,3 @@ func newIngress(ing *networkingv1.Ingress, how string) Ingress {
 	out.Semantics = semantics(ing)
 	return out
 }
-

@@ -68,7 +68,8 @@ func main() {
 
 // run runs the command line args and returns the exit status: 0 on
 // success and for help, 1 when the command failed or rejected input, 2 when
-// the command line itself is wrong.
+// the command line itself is wrong; rukou migrate has statuses of its own
+// (an exitError: docs/migrating.md).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
