@@ -9,8 +9,9 @@
 // serve as written. It can write the Ingresses as they would be for rukou.
 //
 // It may import the translator facade, translator/nginx's registries, the
-// watcher's manifest reader, the Kubernetes API types and client-go, with
-// which it only gets and lists (cluster.go): it never writes to a cluster.
+// Kubernetes API types and client-go, with which it only gets and lists
+// (cluster.go): it never writes to a cluster. It decodes no manifests and knows
+// no xDS: cmd/rukou decodes the manifests (watcher) and prints the report.
 package migrate
 
 import (
