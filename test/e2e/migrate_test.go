@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rukou/rukou/test/harness"
+)
+
+// migrateReport is the part of rukou migrate's JSON report the tests read.
+type migrateReport struct {
+	Controller struct{ From, ConfigMap string }
+	Summary    struct{ Ingresses, Unchanged, Differ, CannotMove, ExitCode int }
+	Ingresses  []struct{ Namespace, Name, Outcome, SelectedBy string }
+}
+
+// outcomes maps NAMESPACE/NAME to the Ingress's outcome.
+func (r migrateReport) outcomes() map[string]string {
+	out := map[string]string{}
+	for _, ing := range r.Ingresses {
+		out[ing.Namespace+"/"+ing.Name] = ing.Outcome
+	}
+	return out
+}
+
+// runMigrate runs bin/rukou migrate and returns its stdout and exit status.
+func runMigrate(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(harness.Root(t), "bin", "rukou"), append([]string{"migrate"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("rukou migrate: %v", err)
+	}
+	if strings.Contains(stderr.String(), "forbidden") {
+		t.Errorf("rukou migrate was refused a request:\n%s", stderr.String())
+	}
+	return stdout.String(), cmd.ProcessState.ExitCode()
+}
+
+func parseReport(t *testing.T, out string) migrateReport {
+	t.Helper()
+	var r migrateReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	return r
+}
+
+// migrateRole is the ClusterRole of docs/migrating.md, as users apply it.
+func migrateRole(t *testing.T) string {
+	doc, err := os.ReadFile(filepath.Join(harness.Root(t), "docs", "migrating.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "```yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n")
+	role, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("docs/migrating.md has no ClusterRole block")
+	}
+	path := filepath.Join(t.TempDir(), "role.yaml")
+	if err := os.WriteFile(path, []byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"+role), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestMigrateCluster applies ingress-nginx as its chart installs it, with
+// applications, to a real API server, and runs rukou migrate against it
+// with a ServiceAccount bound to docs/migrating.md's ClusterRole only,
+// through a proxy that records every request: the report equals the one
+// from the same manifests as files, and every request is a read. Then the
+// Ingresses --write gives are applied, and the next report no longer
+// counts them.
+func TestMigrateCluster(t *testing.T) {
+	cluster := harness.StartCluster(t)
+	kubectl := func(args ...string) {
+		t.Helper()
+		if out, err := harness.Kubectl(t, cluster.Kubeconfig, args...); err != nil {
+			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
+		}
+	}
+	testdata := filepath.Join(harness.Root(t), "migrate", "testdata", "cluster")
+	kubectl("create", "namespace", "ingress-nginx")
+	for _, ns := range []string{"shop", "blog", "legacy", "other"} {
+		kubectl("create", "namespace", ns)
+	}
+	// The IngressClass first, so that admission gives the class-less
+	// Ingress ingress-nginx's default class, as in a real cluster.
+	kubectl("apply", "-f", filepath.Join(testdata, "controller.yaml"))
+	kubectl("apply", "-f", filepath.Join(testdata, "apps.yaml"))
+	kubectl("apply", "-f", migrateRole(t))
+	kubectl("create", "serviceaccount", "-n", "default", "migrate")
+	kubectl("create", "clusterrolebinding", "rukou-migrate", "--clusterrole=rukou-migrate", "--serviceaccount=default:migrate")
+	recorder := cluster.StartAPIRecorder(t)
+	kubeconfig := cluster.ServiceAccountKubeconfig(t, "default", "migrate", recorder.URL)
+
+	fromFiles, fileCode := runMigrate(t, "-f", testdata, "-o", "json")
+	out, code := runMigrate(t, "--kubeconfig", kubeconfig, "-o", "json")
+	live, files := parseReport(t, out), parseReport(t, fromFiles)
+	if code != 2 || fileCode != 2 || live.Summary.ExitCode != 2 {
+		t.Errorf("exit status %d from the cluster, %d from files; want 2 (two Ingresses cannot move)", code, fileCode)
+	}
+	if live.Controller.From != "Deployment ingress-nginx/ingress-nginx-controller" || live.Controller.ConfigMap != "ingress-nginx/ingress-nginx-controller" {
+		t.Errorf("controller %+v", live.Controller)
+	}
+	if got, want := live.outcomes(), files.outcomes(); len(got) != 6 || !maps.Equal(got, want) {
+		t.Errorf("outcomes from the cluster %v, from files %v; want the same 6", got, want)
+	}
+	table, code := runMigrate(t, "--kubeconfig", kubeconfig)
+	if code != 2 || !strings.Contains(table, "Namespace legacy\n") || !strings.Contains(table, "CANNOT MOVE") {
+		t.Errorf("table, exit %d:\n%s", code, table)
+	}
+
+	moved := t.TempDir()
+	if _, code := runMigrate(t, "--kubeconfig", kubeconfig, "--write", moved); code != 2 {
+		t.Errorf("--write: exit %d", code)
+	}
+	checkOnlyReads(t, recorder.Requests())
+
+	// Move blog (one Ingress selected by the legacy annotation, one by
+	// the default class), as docs/migrating.md says.
+	kubectl("apply", "-f", filepath.Join(moved, "blog.yaml"))
+	ing, err := cluster.Client.NetworkingV1().Ingresses("blog").Get(harness.Context(t), "blog", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := ing.Spec.IngressClassName; c == nil || *c != "rukou" || ing.Annotations["kubernetes.io/ingress.class"] != "" {
+		t.Errorf("blog/blog after the move: class %v, annotations %v", c, ing.Annotations)
+	}
+	out, _ = runMigrate(t, "--kubeconfig", kubeconfig, "-o", "json")
+	after := parseReport(t, out)
+	if _, still := after.outcomes()["blog/blog"]; still || after.Summary.Ingresses != 4 {
+		t.Errorf("after moving blog, the report still has %v", after.outcomes())
+	}
+}
+
+// checkOnlyReads fails on any request other than GET, and on a run that
+// asked for nothing.
+func checkOnlyReads(t *testing.T, reqs []harness.APIRequest) {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatal("the recorder saw no request")
+	}
+	lists := 0
+	for _, r := range reqs {
+		if r.Method != "GET" {
+			t.Errorf("rukou migrate sent %s %s: it must only read", r.Method, r.Path)
+		}
+		if strings.HasSuffix(r.Path, "/ingresses") {
+			lists++
+		}
+	}
+	if lists == 0 {
+		t.Errorf("no list of Ingresses among %d requests", len(reqs))
+	}
+}
