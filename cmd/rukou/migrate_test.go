@@ -40,20 +40,7 @@ func TestMigrateCommand(t *testing.T) {
 		{"unreadable_input_exits_3", []string{"migrate", "-f", filepath.Join(t.TempDir(), "missing.yaml")}, 3, nil, "no such file"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runCmd(t, tc.args...)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, out, errOut)
-			}
-			for _, want := range tc.wantStdout {
-				if !strings.Contains(out, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, out)
-				}
-			}
-			if !strings.Contains(errOut, tc.wantStderr) {
-				t.Errorf("stderr lacks %q:\n%s", tc.wantStderr, errOut)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRun(t, tc.args, tc.wantCode, tc.wantStdout, tc.wantStderr) })
 	}
 }
 

@@ -42,7 +42,9 @@ func BenchmarkMigrateCluster1k(b *testing.B) {
 		start := time.Now()
 		out, err := exec.Command(rukou, "migrate", "--kubeconfig", cluster.Kubeconfig, "-o", "json").Output()
 		elapsed := time.Since(start)
-		var report struct{ Summary struct{ Ingresses, ExitCode int } }
+		var report struct {
+			Summary struct{ Ingresses, ExitCode int }
+		}
 		if jerr := json.Unmarshal(out, &report); jerr != nil || report.Summary.Ingresses != n {
 			b.Fatalf("rukou migrate: %v, %v; %d Ingresses reported, want %d", err, jerr, report.Summary.Ingresses, n)
 		}

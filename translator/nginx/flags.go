@@ -18,19 +18,32 @@ type Flag struct {
 
 // LookupFlag returns the entry of an ingress-nginx controller flag.
 func LookupFlag(name string) (Flag, bool) {
-	i, found := slices.BinarySearchFunc(Flags, name, func(f Flag, name string) int { return strings.Compare(f.Name, name) })
-	if !found {
-		return Flag{}, false
-	}
-	return Flags[i], true
+	return lookupSorted(Flags, name, func(f Flag) string { return f.Name })
 }
 
 // FlagTable renders Flags as docs/flags.md's table of every flag.
 func FlagTable() string {
+	return statusTable("flag", Flags, func(f Flag) (string, Status, string) { return "--" + f.Name, f.Status, f.Note })
+}
+
+// lookupSorted finds the entry called name in entries sorted by name.
+func lookupSorted[T any](entries []T, name string, nameOf func(T) string) (T, bool) {
+	i, found := slices.BinarySearchFunc(entries, name, func(e T, name string) int { return strings.Compare(nameOf(e), name) })
+	if !found {
+		var zero T
+		return zero, false
+	}
+	return entries[i], true
+}
+
+// statusTable renders a docs table of a registry: one row per entry, its
+// name as code and its status with its note.
+func statusTable[T any](column string, entries []T, row func(T) (string, Status, string)) string {
 	var b strings.Builder
-	b.WriteString("| flag | status |\n|---|---|\n")
-	for _, f := range Flags {
-		fmt.Fprintf(&b, "| `--%s` | %s |\n", f.Name, statusText(f.Status, f.Note))
+	fmt.Fprintf(&b, "| %s | status |\n|---|---|\n", column)
+	for _, e := range entries {
+		name, status, note := row(e)
+		fmt.Fprintf(&b, "| `%s` | %s |\n", name, statusText(status, note))
 	}
 	return b.String()
 }
