@@ -397,3 +397,56 @@ func baseNames(files []string) []string {
 	}
 	return out
 }
+
+// TestSemantics: the differences an Ingress's spec makes, whatever its
+// annotations, each on its field.
+func TestSemantics(t *testing.T) {
+	implementation, prefix := networkingv1.PathTypeImplementationSpecific, networkingv1.PathTypePrefix
+	withPath := func(ing *networkingv1.Ingress, path string, pt *networkingv1.PathType) *networkingv1.Ingress {
+		ing.Spec.Rules[0].HTTP = &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{Path: path, PathType: pt}}}
+		return ing
+	}
+	withHost := func(ing *networkingv1.Ingress, host string) *networkingv1.Ingress {
+		ing.Spec.Rules[0].Host = host
+		return ing
+	}
+	withTLS := func(ing *networkingv1.Ingress, hosts ...string) *networkingv1.Ingress {
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: hosts, SecretName: "tls"}}
+		return ing
+	}
+	regex := map[string]string{nginx.Prefix + "use-regex": "true"}
+	cases := []struct {
+		name  string
+		ings  []*networkingv1.Ingress
+		field string // "" when no difference
+	}{
+		{"implementation_specific_is_a_string_prefix_in_nginx", []*networkingv1.Ingress{withPath(ingress("a", "x", "nginx", nil), "/api", &implementation)}, "spec.rules[0].http.paths[0].path"},
+		{"implementation_specific_ending_in_slash", []*networkingv1.Ingress{withPath(ingress("a", "x", "nginx", nil), "/api/", &implementation)}, ""},
+		{"prefix_is_the_same", []*networkingv1.Ingress{withPath(ingress("a", "x", "nginx", nil), "/api", &prefix)}, ""},
+		{"regex_mode_of_its_own", []*networkingv1.Ingress{withPath(ingress("a", "x", "nginx", regex), "/api", &implementation)}, ""},
+		{"regex_mode_from_another_ingress_of_the_host", []*networkingv1.Ingress{
+			withPath(ingress("a", "x", "nginx", nil), "/api", &implementation),
+			withHost(ingress("b", "y", "nginx", regex), "x.example.com"),
+		}, ""},
+		{"wildcard_host", []*networkingv1.Ingress{withHost(ingress("a", "x", "nginx", nil), "*.example.com")}, "spec.rules[0].host"},
+		{"host_without_tls_entry", []*networkingv1.Ingress{withTLS(ingress("a", "x", "nginx", nil), "other.example.com")}, "spec.rules[0].host"},
+		{"host_named_by_tls_wildcard", []*networkingv1.Ingress{withTLS(ingress("a", "x", "nginx", nil), "*.example.com")}, ""},
+		{"host_named_by_tls", []*networkingv1.Ingress{withTLS(ingress("a", "x", "nginx", nil), "x.example.com")}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			objs := migrate.Objects{Ingresses: c.ings, IngressClasses: []*networkingv1.IngressClass{class("nginx", "k8s.io/ingress-nginx", false)}}
+			r, err := migrate.Run(objs, migrate.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := find(t, r, "a/x").Semantics
+			switch {
+			case c.field == "" && len(got) > 0:
+				t.Errorf("differences %+v, want none", got)
+			case c.field != "" && (len(got) != 1 || got[0].Field != c.field):
+				t.Errorf("differences %+v, want one on %s", got, c.field)
+			}
+		})
+	}
+}

@@ -111,10 +111,17 @@ func Run(objs Objects, opts Options) (*Report, error) {
 		v, note := flagVerdict(a.Name)
 		r.Flags = append(r.Flags, Setting{Name: "--" + a.Name, Value: a.Value, Verdict: v, Note: note})
 	}
+	selected := map[*networkingv1.Ingress]string{}
+	var ings []*networkingv1.Ingress
 	for _, ing := range objs.Ingresses {
 		if how := sel.selects(ing); how != "" {
-			r.Ingresses = append(r.Ingresses, newIngress(ing, how))
+			selected[ing] = how
+			ings = append(ings, ing)
 		}
+	}
+	regex := regexHosts(ings)
+	for _, ing := range ings {
+		r.Ingresses = append(r.Ingresses, newIngress(ing, selected[ing], regex))
 	}
 	slices.SortFunc(r.Ingresses, func(a, b Ingress) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)

@@ -80,7 +80,7 @@ func (s selector) classNames() []string {
 
 // newIngress starts the report of one Ingress: its annotations' verdicts
 // and the differences its spec makes.
-func newIngress(ing *networkingv1.Ingress, how string) Ingress {
+func newIngress(ing *networkingv1.Ingress, how string, regex map[string]bool) Ingress {
 	out := Ingress{Namespace: ing.Namespace, Name: ing.Name, SelectedBy: how, Annotations: []Setting{},
 		Diagnostics: []Diagnostic{}, source: ing, legacy: how == byAnnotation}
 	for key, value := range ing.Annotations {
@@ -90,6 +90,6 @@ func newIngress(ing *networkingv1.Ingress, how string) Ingress {
 		}
 	}
 	slices.SortFunc(out.Annotations, func(a, b Setting) int { return strings.Compare(a.Name, b.Name) })
-	out.Semantics = semantics(ing)
+	out.Semantics = semantics(ing, regex)
 	return out
 }
