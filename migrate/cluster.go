@@ -17,8 +17,9 @@ const tlsSecrets = "type=" + string(corev1.SecretTypeTLS)
 
 // Read lists what a report needs from a cluster, with get and list only
 // (docs/migrating.md lists the RBAC): IngressClasses, Ingresses,
-// Services, TLS Secrets, Deployments and DaemonSets, then gets
-// ingress-nginx's ConfigMap, which its flags (or opts.ConfigMap) name.
+// Services, TLS Secrets, Deployments and DaemonSets (unless opts.Args
+// gives ingress-nginx's flags), then gets ingress-nginx's ConfigMap, which
+// its flags (or opts.ConfigMap) name.
 func Read(ctx context.Context, client kubernetes.Interface, opts Options) (Objects, error) {
 	var o Objects
 	lo := metav1.ListOptions{}
@@ -50,8 +51,12 @@ func Read(ctx context.Context, client kubernetes.Interface, opts Options) (Objec
 	for i := range secrets.Items {
 		o.Secrets = append(o.Secrets, &secrets.Items[i])
 	}
-	if o.Workloads, err = readWorkloads(ctx, client); err != nil {
-		return o, err
+	// Given ingress-nginx's flags, the report needs no workload: a user
+	// who may not list them can still run it.
+	if len(opts.Args) == 0 {
+		if o.Workloads, err = readWorkloads(ctx, client); err != nil {
+			return o, err
+		}
 	}
 	cm, err := readConfigMap(ctx, client, newController(o.Workloads, opts, func(string, ...any) {}).ConfigMap)
 	if cm != nil {

@@ -100,9 +100,10 @@ type Diagnostic struct {
 	Effect  Outcome           `json:"effect"`
 }
 
-// Run makes the report for objs.
+// Run makes the report for objs. It fails only when rukou's translator
+// does, which is a bug in rukou.
 func Run(objs Objects, opts Options) (*Report, error) {
-	r := &Report{Version: Version, Warnings: []string{}, ConfigMap: []Setting{}, Flags: []Setting{}, Ingresses: []Ingress{}}
+	r := &Report{Version: Version, Warnings: []string{}, ConfigMap: []Setting{}, Flags: []Setting{}}
 	c := newController(objs.Workloads, opts, r.warn)
 	sel := newSelector(c, objs.IngressClasses, opts.Admitted)
 	r.Controller = Source{From: c.Source, ControllerClass: c.ControllerClass, IngressClass: c.IngressClass,
@@ -111,21 +112,7 @@ func Run(objs Objects, opts Options) (*Report, error) {
 		v, note := flagVerdict(a.Name)
 		r.Flags = append(r.Flags, Setting{Name: "--" + a.Name, Value: a.Value, Verdict: v, Note: note})
 	}
-	selected := map[*networkingv1.Ingress]string{}
-	var ings []*networkingv1.Ingress
-	for _, ing := range objs.Ingresses {
-		if how := sel.selects(ing); how != "" {
-			selected[ing] = how
-			ings = append(ings, ing)
-		}
-	}
-	regex := regexHosts(ings)
-	for _, ing := range ings {
-		r.Ingresses = append(r.Ingresses, newIngress(ing, selected[ing], regex))
-	}
-	slices.SortFunc(r.Ingresses, func(a, b Ingress) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
+	r.Ingresses = selectIngresses(objs.Ingresses, sel)
 	cm := findConfigMap(objs, c.ConfigMap, r.warn)
 	res, err := translate(objs, r.Ingresses, cm, opts)
 	if err != nil {
@@ -135,6 +122,28 @@ func Run(objs Objects, opts Options) (*Report, error) {
 	r.addDiagnostics(res.Diagnostics)
 	r.summarize()
 	return r, nil
+}
+
+// selectIngresses starts the report of each Ingress that ingress-nginx
+// serves, sorted by namespace and name.
+func selectIngresses(all []*networkingv1.Ingress, sel selector) []Ingress {
+	how := map[*networkingv1.Ingress]string{}
+	var ings []*networkingv1.Ingress
+	for _, ing := range all {
+		if by := sel.selects(ing); by != "" {
+			how[ing] = by
+			ings = append(ings, ing)
+		}
+	}
+	regex := regexHosts(ings)
+	out := make([]Ingress, 0, len(ings))
+	for _, ing := range ings {
+		out = append(out, newIngress(ing, how[ing], regex))
+	}
+	slices.SortFunc(out, func(a, b Ingress) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	return out
 }
 
 func (r *Report) warn(format string, args ...any) {
