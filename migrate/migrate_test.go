@@ -1,6 +1,7 @@
 package migrate_test
 
 import (
+	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
@@ -162,6 +163,38 @@ func TestVerdictsFollowTheRegistries(t *testing.T) {
 	for _, row := range r.Flags {
 		f, known := nginx.LookupFlag(strings.TrimPrefix(row.Name, "--"))
 		checkRow(t, "flag "+row.Name, row, known, f.Status, f.Note)
+	}
+	checkPrinted(t, r)
+}
+
+// checkPrinted: the JSON form holds the same rows, and the table a line
+// per row with its name and verdict.
+func checkPrinted(t *testing.T, r *migrate.Report) {
+	t.Helper()
+	b, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back migrate.Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.ConfigMap, r.ConfigMap) || !slices.Equal(back.Flags, r.Flags) || !slices.Equal(back.Ingresses[0].Annotations, r.Ingresses[0].Annotations) {
+		t.Error("the JSON report's rows differ from the report's")
+	}
+	var table strings.Builder
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(table.String(), "\n")
+	rows := slices.Concat(r.ConfigMap, r.Flags, r.Ingresses[0].Annotations)
+	for _, row := range rows {
+		name := strings.TrimPrefix(row.Name, nginx.Prefix)
+		if !slices.ContainsFunc(lines, func(l string) bool {
+			return strings.HasPrefix(strings.TrimSpace(l), name) && strings.Contains(l, "  "+string(row.Verdict)+"  ")
+		}) {
+			t.Errorf("the table has no line for %s, %s", name, row.Verdict)
+		}
 	}
 }
 

@@ -8,12 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rukou/rukou/migrate"
 	"github.com/rukou/rukou/test/harness"
+	nginxreg "github.com/rukou/rukou/translator/nginx"
 )
 
 // migrateReport is the part of rukou migrate's JSON report the tests read.
@@ -80,7 +84,9 @@ func migrateRole(t *testing.T) string {
 // applications, to a real API server, and runs rukou migrate against it
 // with a ServiceAccount bound to docs/migrating.md's ClusterRole only,
 // through a proxy that records every request: the report equals the one
-// from the same manifests as files, and every request is a read. Then the
+// from the same manifests as files, an Ingress with every annotation of
+// the registry gets the registry's verdicts, and every request is a read.
+// Then the
 // Ingresses --write gives are applied, and the next report no longer
 // counts them.
 func TestMigrateCluster(t *testing.T) {
@@ -100,6 +106,8 @@ func TestMigrateCluster(t *testing.T) {
 	// Ingress ingress-nginx's default class, as in a real cluster.
 	kubectl("apply", "-f", filepath.Join(testdata, "controller.yaml"))
 	kubectl("apply", "-f", filepath.Join(testdata, "apps.yaml"))
+	kubectl("create", "namespace", "every")
+	everyAnnotation(t, cluster)
 	kubectl("apply", "-f", migrateRole(t))
 	kubectl("create", "serviceaccount", "-n", "default", "migrate")
 	kubectl("create", "clusterrolebinding", "rukou-migrate", "--clusterrole=rukou-migrate", "--serviceaccount=default:migrate")
@@ -115,9 +123,15 @@ func TestMigrateCluster(t *testing.T) {
 	if live.Controller.From != "Deployment ingress-nginx/ingress-nginx-controller" || live.Controller.ConfigMap != "ingress-nginx/ingress-nginx-controller" {
 		t.Errorf("controller %+v", live.Controller)
 	}
-	if got, want := live.outcomes(), files.outcomes(); len(got) != 6 || !maps.Equal(got, want) {
+	got, want := live.outcomes(), files.outcomes()
+	if every := got["every/annotation"]; every != "cannot move" {
+		t.Errorf("every/annotation: %q, want cannot move (it has snippets)", every)
+	}
+	delete(got, "every/annotation")
+	if len(got) != 6 || !maps.Equal(got, want) {
 		t.Errorf("outcomes from the cluster %v, from files %v; want the same 6", got, want)
 	}
+	checkEveryAnnotation(t, out)
 	table, code := runMigrate(t, "--kubeconfig", kubeconfig)
 	if code != 2 || !strings.Contains(table, "Namespace legacy\n") || !strings.Contains(table, "CANNOT MOVE") {
 		t.Errorf("table, exit %d:\n%s", code, table)
@@ -141,7 +155,7 @@ func TestMigrateCluster(t *testing.T) {
 	}
 	out, _ = runMigrate(t, "--kubeconfig", kubeconfig, "-o", "json")
 	after := parseReport(t, out)
-	if _, still := after.outcomes()["blog/blog"]; still || after.Summary.Ingresses != 4 {
+	if _, still := after.outcomes()["blog/blog"]; still || after.Summary.Ingresses != 5 {
 		t.Errorf("after moving blog, the report still has %v", after.outcomes())
 	}
 }
@@ -165,4 +179,60 @@ func checkOnlyReads(t *testing.T, reqs []harness.APIRequest) {
 	if lists == 0 {
 		t.Errorf("no list of Ingresses among %d requests", len(reqs))
 	}
+}
+
+// everyAnnotation creates every/annotation, of class nginx, with every
+// annotation of rukou's registry, former names too.
+func everyAnnotation(t *testing.T, cluster *harness.Cluster) {
+	annotations := map[string]string{}
+	for _, e := range nginxreg.Registry {
+		annotations[nginxreg.Prefix+e.Name] = "x"
+		if e.Former != "" {
+			annotations[nginxreg.Prefix+e.Former] = "x"
+		}
+	}
+	class := "nginx"
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "every", Name: "annotation", Annotations: annotations},
+		Spec:       networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{Host: "every.example.com"}}},
+	}
+	if _, err := cluster.Client.NetworkingV1().Ingresses("every").Create(harness.Context(t), ing, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkEveryAnnotation: in the report read from the cluster, every
+// annotation of every/annotation has the verdict and note of its registry
+// entry.
+func checkEveryAnnotation(t *testing.T, out string) {
+	t.Helper()
+	var r migrate.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(r.Ingresses, func(ing migrate.Ingress) bool { return ing.Namespace == "every" })
+	if i < 0 {
+		t.Fatal("every/annotation is not in the report")
+	}
+	rows := r.Ingresses[i].Annotations
+	if len(rows) != len(nginxreg.Registry)+countFormer() {
+		t.Errorf("%d annotation rows, want one per registry name", len(rows))
+	}
+	verdicts := map[nginxreg.Status]migrate.Verdict{nginxreg.Supported: migrate.Same, nginxreg.Differs: migrate.Different, nginxreg.Refused: migrate.Refused, nginxreg.NotYet: migrate.NotSupported}
+	for _, row := range rows {
+		e, ok := nginxreg.Lookup(strings.TrimPrefix(row.Name, nginxreg.Prefix))
+		if !ok || row.Verdict != verdicts[e.Status] || row.Note != e.Note {
+			t.Errorf("%s: %s (%q), want %s (%q)", row.Name, row.Verdict, row.Note, verdicts[e.Status], e.Note)
+		}
+	}
+}
+
+func countFormer() int {
+	n := 0
+	for _, e := range nginxreg.Registry {
+		if e.Former != "" {
+			n++
+		}
+	}
+	return n
 }
