@@ -143,6 +143,16 @@ func TestMigrateCluster(t *testing.T) {
 	}
 	checkOnlyReads(t, recorder.Requests())
 
+	// Preview shop with rukou, with docs/migrating.md's command: the
+	// copies are rukou's, the originals stay ingress-nginx's.
+	preview(t, cluster, moved)
+	for name, want := range map[string]string{"web": "nginx", "web-preview": "rukou", "api-preview": "rukou"} {
+		ing, err := cluster.Client.NetworkingV1().Ingresses("shop").Get(harness.Context(t), name, metav1.GetOptions{})
+		if err != nil || ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != want {
+			t.Errorf("shop/%s after the preview: %v, %v; want class %s", name, err, ing, want)
+		}
+	}
+
 	// Move blog (one Ingress selected by the legacy annotation, one by
 	// the default class), as docs/migrating.md says.
 	kubectl("apply", "-f", filepath.Join(moved, "blog.yaml"))
@@ -235,4 +245,23 @@ func countFormer() int {
 		}
 	}
 	return n
+}
+
+// preview runs docs/migrating.md's command that applies copies of shop's
+// Ingresses, for rukou, beside the originals.
+func preview(t *testing.T, cluster *harness.Cluster, moved string) {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(harness.Root(t), "docs", "migrating.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(doc), "sed -E '/^kind: Ingress$/")
+	if i < 0 {
+		t.Fatal("docs/migrating.md has no preview command")
+	}
+	line, _, _ := strings.Cut(string(doc[i:]), "\n")
+	line = strings.NewReplacer("moved/", moved+"/", "kubectl apply", harness.Tool(t, "kubectl")+" --kubeconfig "+cluster.Kubeconfig+" apply").Replace(line)
+	if out, err := exec.Command("bash", "-o", "pipefail", "-c", line).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
 }
