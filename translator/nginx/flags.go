@@ -58,6 +58,7 @@ const (
 	profilerNote    = "pprof is on `--debug-address`, loopback only by default"
 	leaderNote      = "rukou elects a leader with `--leader-elect` (Lease `rukou-leader`, `--leader-elect-namespace`)"
 	annotationsNote = "rukou checks every annotation value itself and never splices text into configuration"
+	streamNote      = "ingress-nginx's name and format; docs/tcp-udp.md says what differs (a port without ready endpoints, UDP sessions, ports 8080 and 8443)"
 )
 
 // Flags lists every flag of ingress-nginx's controller (its
@@ -125,9 +126,9 @@ var Flags = []Flag{
 	{Name: "stream-port", Status: Refused, Note: nginxOnlyNote},
 	{Name: "sync-period", Status: Refused, Note: "rukou's informers need no forced resync"},
 	{Name: "sync-rate-limit", Status: Refused, Note: "rukou batches changes itself and never reloads a process"},
-	{Name: "tcp-services-configmap", Status: Supported, Note: sameNameNote},
+	{Name: "tcp-services-configmap", Status: Differs, Note: streamNote},
 	{Name: "time-buckets", Status: NotYet, Note: metricsNote},
-	{Name: "udp-services-configmap", Status: Supported, Note: sameNameNote},
+	{Name: "udp-services-configmap", Status: Differs, Note: streamNote},
 	{Name: "update-status", Status: Differs, Note: "rukou writes status when `--publish-service` or `--publish-status-address` is set"},
 	{Name: "update-status-on-shutdown", Status: NotYet},
 	{Name: "v", Status: Differs, Note: "rukou's `--log-level`"},
