@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -10,17 +9,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// ingress-nginx's defaults for the flags that decide what it serves (its
-// internal/ingress/controller/ingressclass).
+// What the report looks for in ingress-nginx's objects, with its defaults
+// for the flags that decide what it serves (its
+// internal/ingress/controller/ingressclass), and the Source.From it gives.
 const (
-	nginxController   = "k8s.io/ingress-nginx"
-	nginxClass        = "nginx"
-	nginxBinary       = "nginx-ingress-controller"
-	legacyClassKey    = "kubernetes.io/ingress.class"
-	defaultClassKey   = "ingressclass.kubernetes.io/is-default-class"
-	argsFromUser      = "--nginx-args"
-	argsFromNowhere   = "ingress-nginx's defaults (no controller found; give --nginx-args)"
-	configMapFromUser = "--nginx-configmap"
+	nginxController = "k8s.io/ingress-nginx"
+	nginxClass      = "nginx"
+	nginxBinary     = "nginx-ingress-controller"
+	legacyClassKey  = "kubernetes.io/ingress.class"
+	defaultClassKey = "ingressclass.kubernetes.io/is-default-class"
+	argsFromUser    = "--nginx-args"
+	argsFromNowhere = "ingress-nginx's defaults (no controller found; give --nginx-args)"
 )
 
 // arg is one flag of ingress-nginx's command line, as given.
@@ -167,9 +166,4 @@ func parseArgs(words []string) []arg {
 		out = append(out, arg{Name: name, Value: value})
 	}
 	return out
-}
-
-// String names the controller for the report.
-func (c controller) String() string {
-	return fmt.Sprintf("%s (controller class %s, ingress class %s)", c.Source, c.ControllerClass, c.IngressClass)
 }
