@@ -15,6 +15,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // DirSource is the source name of objects read from a directory.
@@ -276,9 +277,10 @@ func (d *Dir) Errors() []error {
 }
 
 // ReadPaths decodes the manifests named by paths: files, or directories whose
-// manifests are read (not recursively). It returns every object it could read
-// and the errors of the files it could not.
-func ReadPaths(paths []string) ([]runtime.Object, error) {
+// manifests are read (not recursively), keeping the watched kinds and the
+// extra ones (as Decode). It returns every object it could read and the
+// errors of the files it could not.
+func ReadPaths(paths []string, extra ...schema.GroupKind) ([]runtime.Object, error) {
 	var objs []runtime.Object
 	var errs []error
 	for _, p := range paths {
@@ -302,7 +304,7 @@ func ReadPaths(paths []string) ([]runtime.Object, error) {
 				errs = append(errs, err)
 				continue
 			}
-			o, err := Decode(f, data)
+			o, err := Decode(f, data, extra...)
 			if err != nil {
 				errs = append(errs, err)
 				continue

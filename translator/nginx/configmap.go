@@ -1,7 +1,6 @@
 package nginx
 
 import (
-	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -115,11 +114,7 @@ type Key struct {
 
 // LookupKey returns the entry of a ConfigMap key.
 func LookupKey(name string) (Key, bool) {
-	i, found := slices.BinarySearchFunc(Keys, name, func(k Key, name string) int { return strings.Compare(k.Name, name) })
-	if !found {
-		return Key{}, false
-	}
-	return Keys[i], true
+	return lookupSorted(Keys, name, func(k Key) string { return k.Name })
 }
 
 // KeyField is the field path of a ConfigMap key in diagnostics.
@@ -239,12 +234,7 @@ func readLimitStatus(r *reader, s *Settings) {
 
 // ConfigTable renders Keys as docs/configmap.md's table of every key.
 func ConfigTable() string {
-	var b strings.Builder
-	b.WriteString("| key | status |\n|---|---|\n")
-	for _, k := range Keys {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Name, statusText(k.Status, k.Note))
-	}
-	return b.String()
+	return statusTable("key", Keys, func(k Key) (string, Status, string) { return k.Name, k.Status, k.Note })
 }
 
 // Keys lists every key of ingress-nginx's ConfigMap reference
