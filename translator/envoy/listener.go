@@ -33,15 +33,18 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
 	}
+	if l.Client != nil && l.Client.ProxyProtocol {
+		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
+	}
 	if len(l.TLS) == 0 {
 		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
 		return out
 	}
 	// The TLS inspector reads the SNI that picks a filter chain.
-	out.ListenerFilters = []*envoy_config_listener_v3.ListenerFilter{{
+	out.ListenerFilters = append(out.ListenerFilters, &envoy_config_listener_v3.ListenerFilter{
 		Name:       "envoy.filters.listener.tls_inspector",
 		ConfigType: &envoy_config_listener_v3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_listener_tls_inspector_v3.TlsInspector{})},
-	}}
+	})
 	for _, c := range l.TLS {
 		fc := &envoy_config_listener_v3.FilterChain{
 			Name:    c.Name,
@@ -97,7 +100,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 	if l.AllowHeadersWithUnderscores {
 		underscores = envoy_config_core_v3.HttpProtocolOptions_ALLOW
 	}
-	return &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
+	hcm := &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
 		StatPrefix: l.Name,
 		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
 			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
@@ -105,14 +108,10 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: httpFilters(),
-		// Envoy is the edge: the client's address is the peer's address,
-		// whatever X-Forwarded-For says. The routing model sets the
-		// forwarded headers itself (it replaces X-Forwarded-For, as
-		// ingress-nginx does), so Envoy appends nothing; a request ID the
-		// client sent is kept, as ingress-nginx keeps it.
-		UseRemoteAddress:          wrapperspb.Bool(true),
-		SkipXffAppend:             true,
+		HttpFilters: httpFilters(l.Block),
+		// The routing model sets the forwarded headers itself (it
+		// replaces X-Forwarded-For, as ingress-nginx does); a request ID
+		// the client sent is kept, as ingress-nginx keeps it.
 		PreserveExternalRequestId: true,
 		// Routes match the path as nginx matches its locations: dot
 		// segments resolved ("/public/../admin" is "/admin"), slashes
@@ -137,9 +136,11 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		// bytes either).
 		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{
 			UpgradeType: "websocket",
-			Filters:     upgradeFilters(),
+			Filters:     upgradeFilters(l.Block),
 		}},
 	}
+	detectClient(hcm, l.Client)
+	return hcm
 }
 
 func adsConfigSource() *envoy_config_core_v3.ConfigSource {

@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -31,10 +30,12 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	s := &m.Settings
 	cfg.Listeners = []*ir.Listener{{
 		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
-		RequestHeaders:              forwardedHeaders("http", publicHTTPPort),
+		RequestHeaders:              forwardedHeaders("http", publicHTTPPort, &s.Client),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
 		AccessLog:                   accessLog(),
+		Client:                      lowerClient(&s.Client),
+		Block:                       lowerBlock(&s.Block),
 	}}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}}
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
@@ -43,10 +44,12 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
 			TLS:                         filterChains(m),
 			VirtualHosts:                lw.hosts(m, false),
-			RequestHeaders:              forwardedHeaders("https", opts.HTTPSRedirectPort),
+			RequestHeaders:              forwardedHeaders("https", opts.HTTPSRedirectPort, &s.Client),
 			RemoveRequestHeaders:        []string{"proxy"},
 			AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
 			AccessLog:                   accessLog(),
+			Client:                      cfg.Listeners[0].Client,
+			Block:                       cfg.Listeners[0].Block,
 		}
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
@@ -71,25 +74,6 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 // publicHTTPPort is the port clients reach the plain listener on, behind
 // the Service's port 80, which X-Forwarded-Port tells backends.
 const publicHTTPPort = 80
-
-// forwardedHeaders are the headers ingress-nginx sets on every proxied
-// request by default: the client's address replaces any X-Forwarded-For
-// the client sent (which goes on as X-Original-Forwarded-For), so that a
-// backend trusting the header gets the real peer; the Host, port and
-// scheme the client used. (The Proxy header is removed, against httpoxy.)
-func forwardedHeaders(scheme string, port uint32) []ir.Header {
-	return []ir.Header{
-		{Name: "X-Original-Forwarded-For", FromRequest: "x-forwarded-for"},
-		{Name: "X-Original-Forwarded-Host", FromRequest: "x-forwarded-host"},
-		{Name: "X-Forwarded-For", FromConnection: ir.ClientAddress},
-		{Name: "X-Real-IP", FromConnection: ir.ClientAddress},
-		{Name: "X-Forwarded-Host", FromRequest: ":authority"},
-		{Name: "X-Forwarded-Port", Value: strconv.FormatUint(uint64(port), 10)},
-		{Name: "X-Forwarded-Proto", Value: scheme},
-		{Name: "X-Forwarded-Scheme", Value: scheme},
-		{Name: "X-Scheme", Value: scheme},
-	}
-}
 
 // accessLog is ingress-nginx's default access log line
 // (log-format-upstream), which it writes for every request.

@@ -49,6 +49,11 @@ type Listener struct {
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
 	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
+	// Client says where the client's address comes from; nil takes the
+	// connection's peer.
+	Client *Client `json:"client,omitempty"`
+	// Block, when set, refuses some clients' requests before any route.
+	Block *Block `json:"block,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -133,18 +138,30 @@ type HeaderMatch struct {
 // the request header FromRequest or of the connection's FromConnection
 // when set. A header whose value comes out empty is not set.
 type Header struct {
-	Name           string         `json:"name"`
+	Name           string         `json:"name,omitempty"`
 	Value          string         `json:"value,omitempty"`
 	FromRequest    string         `json:"fromRequest,omitempty"`
 	FromConnection ConnectionInfo `json:"fromConnection,omitempty"`
+	// Else, when the request lacks FromRequest, gives the value instead
+	// (its Name is not used).
+	Else *Header `json:"else,omitempty"`
+	// OnPort, when not zero, sets the header to OnPortValue instead when
+	// the client connected to that port (DestinationPort).
+	OnPort      uint32 `json:"onPort,omitempty"`
+	OnPortValue string `json:"onPortValue,omitempty"`
 }
 
 // ConnectionInfo is something known of a client's connection.
 type ConnectionInfo string
 
-// ClientAddress is the client's address, without its port: the peer of
-// the connection.
-const ClientAddress ConnectionInfo = "client-address"
+const (
+	// ClientAddress is the client's address, without its port: the peer
+	// of the connection, or what the listener's ClientAddress finds.
+	ClientAddress ConnectionInfo = "client-address"
+	// DestinationPort is the port the client connected to: the listener's,
+	// or the destination port of the PROXY protocol header.
+	DestinationPort ConnectionInfo = "destination-port"
+)
 
 // Forward proxies the request to one of its backends.
 type Forward struct {

@@ -48,6 +48,13 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// Client is how the client's address and the forwarded headers are
+	// found (use-forwarded-headers, enable-real-ip, use-proxy-protocol and
+	// the keys they read).
+	Client ClientSettings
+	// Block refuses requests from every host (block-cidrs,
+	// block-user-agents, block-referers).
+	Block ir.Block
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -64,6 +71,10 @@ func DefaultSettings() Settings {
 		NextUpstreamTries:     3,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
+		Client: ClientSettings{
+			ForwardedForHeader: "X-Forwarded-For",
+			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
+		},
 	}
 }
 
@@ -242,9 +253,9 @@ var Keys = []Key{
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "annotations-risk-level", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "bind-address", Status: NotYet},
-	{Name: "block-cidrs", Status: NotYet},
-	{Name: "block-referers", Status: NotYet},
-	{Name: "block-user-agents", Status: NotYet},
+	{Name: "block-cidrs", Status: Supported, read: readBlocks},
+	{Name: "block-referers", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
+	{Name: "block-user-agents", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
 	{Name: "brotli-level", Status: NotYet},
 	{Name: "brotli-min-length", Status: NotYet},
 	{Name: "brotli-types", Status: NotYet},
@@ -252,7 +263,7 @@ var Keys = []Key{
 	{Name: "client-body-timeout", Status: NotYet},
 	{Name: "client-header-buffer-size", Status: NotYet},
 	{Name: "client-header-timeout", Status: NotYet},
-	{Name: "compute-full-forwarded-for", Status: NotYet},
+	{Name: "compute-full-forwarded-for", Status: Differs, Note: "entries are joined with `,` where nginx writes `, `; with `forwarded-for-header` X-Forwarded-For only", readWith: "use-forwarded-headers"},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
@@ -268,14 +279,14 @@ var Keys = []Key{
 	{Name: "enable-ocsp", Status: NotYet},
 	{Name: "enable-opentelemetry", Status: NotYet},
 	{Name: "enable-owasp-modsecurity-crs", Status: NotYet},
-	{Name: "enable-real-ip", Status: NotYet},
+	{Name: "enable-real-ip", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "enable-serial-reloads", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-syslog", Status: NotYet},
 	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
 	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "error-log-path", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "force-ssl-redirect", Status: NotYet},
-	{Name: "forwarded-for-header", Status: NotYet},
+	{Name: "forwarded-for-header", Status: Differs, Note: "a header other than X-Forwarded-For must hold one address, and needs `proxy-real-ip-cidr` to trust every peer", readWith: "use-forwarded-headers"},
 	{Name: "forwarded-for-proxy-protocol-header", Status: NotYet},
 	{Name: "generate-request-id", Status: NotYet},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
@@ -372,7 +383,7 @@ var Keys = []Key{
 	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
-	{Name: "proxy-real-ip-cidr", Status: NotYet},
+	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
 	{Name: "proxy-redirect-from", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
@@ -413,12 +424,12 @@ var Keys = []Key{
 	{Name: "upstream-keepalive-requests", Status: NotYet},
 	{Name: "upstream-keepalive-time", Status: NotYet},
 	{Name: "upstream-keepalive-timeout", Status: NotYet},
-	{Name: "use-forwarded-headers", Status: NotYet},
+	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readClientSettings},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
 	{Name: "use-gzip", Status: NotYet},
 	{Name: "use-http2", Status: NotYet},
-	{Name: "use-proxy-protocol", Status: NotYet},
+	{Name: "use-proxy-protocol", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "whitelist-source-range", Status: Supported, Note: "the default of `allowlist-source-range`", read: readGlobalAccess},

@@ -1,0 +1,45 @@
+package ir
+
+import "net/netip"
+
+// Client is where a listener finds the client's address (ClientAddress),
+// which access rules, rate and connection limits, the access log and the
+// forwarded headers all use. The zero value takes the connection's peer.
+type Client struct {
+	// ProxyProtocol reads a PROXY protocol header (version 1 or 2) at the
+	// start of every connection, before TLS, and takes the source address
+	// it carries as the peer's, and its destination as the address the
+	// client connected to. A connection that does not start with one is
+	// closed.
+	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
+	// Header, when set, names the request header that carries the
+	// client's address when the peer is in TrustedPeers. X-Forwarded-For
+	// is a list: the client is its right-most entry outside TrustedPeers
+	// (the left-most when every entry is trusted). Any other header must
+	// hold one address, and is read from every peer: TrustedPeers must
+	// then cover every address.
+	Header       string         `json:"header,omitempty"`
+	TrustedPeers []netip.Prefix `json:"trustedPeers,omitempty"`
+	// AppendPeer appends the peer's address (the PROXY protocol's source
+	// when it is on) to the X-Forwarded-For that requests carry before
+	// any header is set from it; Header must be X-Forwarded-For.
+	AppendPeer bool `json:"appendPeer,omitempty"`
+}
+
+// ForwardedFor is the header that lists the addresses a request came
+// through, which Client.Header may name.
+const ForwardedFor = "x-forwarded-for"
+
+// Block refuses, with 403, every request of a listener whose client
+// address is in Addresses, or whose User-Agent or Referer matches one of
+// UserAgents or Referers. It is checked before any route's policy.
+type Block struct {
+	Addresses  []netip.Prefix `json:"addresses,omitempty"`
+	UserAgents []StringMatch  `json:"userAgents,omitempty"`
+	Referers   []StringMatch  `json:"referers,omitempty"`
+}
+
+// Empty says whether the block refuses nothing.
+func (b *Block) Empty() bool {
+	return b == nil || len(b.Addresses) == 0 && len(b.UserAgents) == 0 && len(b.Referers) == 0
+}
