@@ -270,7 +270,9 @@ func celValue(h ir.Header) string {
 		}
 		parts = append(parts, "("+key+" in request.headers ? request.headers["+key+"] : "+orElse+")")
 	case h.FromConnection == ir.DestinationPort:
-		parts = append(parts, "string(destination.port)")
+		// Envoy's CEL has no string(int): the port is printed as a
+		// number, so it cannot follow a literal.
+		parts = []string{"destination.port"}
 	}
 	v := strings.Join(parts, " + ")
 	if v == "" {

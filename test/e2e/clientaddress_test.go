@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// clientSite is an echo backend behind three hosts: one that echoes, one
+// that admits only allow (allowlist-source-range) and one that refuses
+// deny (denylist-source-range); with secret, each host has TLS with it.
+func clientSite(t *testing.T, allow, deny, secret string) []runtime.Object {
+	ings := []*networkingv1.Ingress{
+		ingress("echo", rule("echo.client.test", path(prefix, "/", "echo"))),
+		annotated("allow", map[string]string{"allowlist-source-range": allow}, rule("allow.client.test", path(prefix, "/", "echo"))),
+		annotated("deny", map[string]string{"denylist-source-range": deny}, rule("deny.client.test", path(prefix, "/", "echo"))),
+	}
+	out := backend(t, "echo")
+	for _, ing := range ings {
+		if secret != "" {
+			ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{ing.Spec.Rules[0].Host}, SecretName: secret}}
+		}
+		out = append(out, ing)
+	}
+	return out
+}
+
+// expectEchoed checks the headers the echo backend saw.
+func expectEchoed(t *testing.T, what string, r reply, want map[string]string) {
+	t.Helper()
+	if r.echo == nil {
+		t.Errorf("%s: %d from no echo backend, want it to echo the request", what, r.status)
+		return
+	}
+	for name, w := range want {
+		if got, _ := echoHeader(r, name); got != w {
+			t.Errorf("%s: the backend saw %s %q, want %q", what, name, got, w)
+		}
+	}
+}
+
+// expectStatus sends c and checks the status.
+func (s *stack) expectStatus(t *testing.T, what string, c call, want int) reply {
+	t.Helper()
+	r, err := s.do(c)
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+		return r
+	}
+	if r.status != want {
+		t.Errorf("%s: %d, want %d", what, r.status, want)
+	}
+	return r
+}
+
+// TestClientAddressIsThePeerByDefault: as ingress-nginx without
+// use-forwarded-headers, a client's X-Forwarded-For changes nothing: the
+// backend sees the peer in X-Forwarded-For and X-Real-IP (the forged value
+// goes on as X-Original-Forwarded-For only), an allowlist of the forged
+// address refuses the request and a denylist of it lets it through.
+func TestClientAddressIsThePeerByDefault(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "site", clientSite(t, "1.2.3.4/32", "1.2.3.4/32", "")...)
+	forged := headers("X-Forwarded-For", "1.2.3.4", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "forged.test", "X-Forwarded-Port", "8443")
+	r := s.await(t, call{host: "echo.client.test", path: "/", header: forged, from: "127.0.0.5"}, http.StatusOK, "echo")
+	expectEchoed(t, "forged headers", r, map[string]string{
+		"X-Forwarded-For": "127.0.0.5", "X-Real-IP": "127.0.0.5", "X-Original-Forwarded-For": "1.2.3.4",
+		"X-Forwarded-Proto": "http", "X-Forwarded-Host": "echo.client.test", "X-Forwarded-Port": "80",
+		"X-Original-Forwarded-Host": "forged.test",
+	})
+	s.expectStatus(t, "allowlist of the forged address", call{host: "allow.client.test", path: "/", header: forged}, http.StatusForbidden)
+	s.expectStatus(t, "denylist of the forged address", call{host: "deny.client.test", path: "/", header: forged}, http.StatusOK)
+	expectNoRejection(t, s.envoy)
+}
+
+// TestClientAddressFromTrustedForwardedFor: with use-forwarded-headers and
+// proxy-real-ip-cidr 127.0.0.1/32, the client of a request from
+// 127.0.0.1 is the right-most X-Forwarded-For entry outside that range:
+// the backend, the allowlist, the denylist and the access log all see it,
+// and the incoming X-Forwarded-Proto, -Host and -Port reach the backend.
+// From an untrusted peer the same forged headers change no address.
+func TestClientAddressFromTrustedForwardedFor(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"use-forwarded-headers": "true", "proxy-real-ip-cidr": "127.0.0.1/32"})
+	s.apply(t, "site", clientSite(t, "1.2.3.4/32", "1.2.3.4/32", "")...)
+	lb := headers("X-Forwarded-For", "1.2.3.4, 127.0.0.1", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop.example", "X-Forwarded-Port", "443")
+	s.await(t, call{host: "allow.client.test", path: "/", header: lb}, http.StatusOK, "echo")
+
+	logged := lb.Clone()
+	logged.Set("X-Request-ID", "client-address-trusted")
+	r := s.expectStatus(t, "trusted peer", call{host: "echo.client.test", path: "/", header: logged}, http.StatusOK)
+	expectEchoed(t, "trusted peer", r, map[string]string{
+		"X-Forwarded-For": "1.2.3.4", "X-Real-IP": "1.2.3.4", "X-Original-Forwarded-For": "1.2.3.4, 127.0.0.1",
+		"X-Forwarded-Proto": "https", "X-Forwarded-Scheme": "https", "X-Scheme": "https",
+		"X-Forwarded-Host": "shop.example", "X-Forwarded-Port": "443",
+	})
+	if l := awaitLogLine(t, s.envoy, "client-address-trusted"); l["remote_addr"] != "1.2.3.4" {
+		t.Errorf("the access log's $remote_addr is %q, want the client 1.2.3.4", l["remote_addr"])
+	}
+	s.expectStatus(t, "denylist, trusted peer", call{host: "deny.client.test", path: "/", header: lb}, http.StatusForbidden)
+
+	s.expectStatus(t, "allowlist, untrusted peer", call{host: "allow.client.test", path: "/", header: lb, from: "127.0.0.9"}, http.StatusForbidden)
+	s.expectStatus(t, "denylist, untrusted peer", call{host: "deny.client.test", path: "/", header: lb, from: "127.0.0.9"}, http.StatusOK)
+	r = s.expectStatus(t, "untrusted peer", call{host: "echo.client.test", path: "/", header: lb, from: "127.0.0.9"}, http.StatusOK)
+	expectEchoed(t, "untrusted peer", r, map[string]string{"X-Forwarded-For": "127.0.0.9", "X-Real-IP": "127.0.0.9"})
+	// Envoy's own x-envoy-* request headers are not taken from clients.
+	r = s.expectStatus(t, "x-envoy header", call{host: "echo.client.test", path: "/", header: headers("X-Envoy-Upstream-Rq-Timeout-Ms", "1")}, http.StatusOK)
+	if v, ok := echoHeader(r, "X-Envoy-Upstream-Rq-Timeout-Ms"); ok {
+		t.Errorf("the backend saw X-Envoy-Upstream-Rq-Timeout-Ms %q, want it removed", v)
+	}
+
+	expectNoRejection(t, s.envoy)
+}
+
+// proxyHeader is a PROXY protocol header of the given version (1, text,
+// or 2, binary) for a TCP connection from src to dst.
+func proxyHeader(version int, src, dst netip.AddrPort) []byte {
+	if version == 1 {
+		return fmt.Appendf(nil, "PROXY TCP4 %s %s %d %d\r\n", src.Addr(), dst.Addr(), src.Port(), dst.Port())
+	}
+	b := []byte("\r\n\r\n\x00\r\nQUIT\n")
+	b = append(b, 0x21, 0x11, 0, 12) // version 2, PROXY; TCP over IPv4; 12 bytes of addresses
+	b = append(b, src.Addr().AsSlice()...)
+	b = append(b, dst.Addr().AsSlice()...)
+	b = binary.BigEndian.AppendUint16(b, src.Port())
+	return binary.BigEndian.AppendUint16(b, dst.Port())
+}
+
+// TestClientAddressFromProxyProtocol: with use-proxy-protocol, both
+// listeners read a PROXY protocol header, version 1 or 2, before anything
+// else (before TLS on the HTTPS one): the source address it carries is the
+// client's, for the backend and for the allowlist, its destination port
+// is X-Forwarded-Port, and 443 makes the scheme https. A connection
+// without the header is closed unanswered, as nginx closes it.
+func TestClientAddressFromProxyProtocol(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"use-proxy-protocol": "true", "ssl-redirect": "false"})
+	ca := newTestCA(t)
+	s.apply(t, "site", append(clientSite(t, "203.0.113.7/32", "203.0.113.7/32", "client-tls"),
+		ca.secret(t, "client-tls", 1, "echo.client.test", "allow.client.test", "deny.client.test"))...)
+	client := netip.MustParseAddrPort("203.0.113.7:40001")
+	other := netip.MustParseAddrPort("198.51.100.2:40002")
+	http80 := netip.MustParseAddrPort("192.0.2.1:80")
+	https443 := netip.MustParseAddrPort("192.0.2.1:443")
+	s.await(t, call{host: "allow.client.test", path: "/", proxy: proxyHeader(1, client, http80)}, http.StatusOK, "echo")
+
+	for _, version := range []int{1, 2} {
+		for _, https := range []bool{false, true} {
+			dst, scheme, port := http80, "http", "80"
+			if https {
+				dst, scheme, port = https443, "https", "443"
+			}
+			name := fmt.Sprintf("PROXY v%d, %s", version, scheme)
+			r := s.expectStatus(t, name, call{host: "echo.client.test", path: "/", https: https, proxy: proxyHeader(version, client, dst)}, http.StatusOK)
+			expectEchoed(t, name, r, map[string]string{"X-Forwarded-For": "203.0.113.7", "X-Real-IP": "203.0.113.7", "X-Forwarded-Port": port, "X-Forwarded-Proto": scheme})
+			s.expectStatus(t, name+", allowed client", call{host: "allow.client.test", path: "/", https: https, proxy: proxyHeader(version, client, dst)}, http.StatusOK)
+			s.expectStatus(t, name+", other client", call{host: "allow.client.test", path: "/", https: https, proxy: proxyHeader(version, other, dst)}, http.StatusForbidden)
+			s.expectStatus(t, name+", denied client", call{host: "deny.client.test", path: "/", https: https, proxy: proxyHeader(version, client, dst)}, http.StatusForbidden)
+		}
+	}
+	// A TLS terminating load balancer in front of the plain listener
+	// says 443: the scheme is https, as nginx infers it.
+	r := s.expectStatus(t, "plain listener, PROXY to 443", call{host: "echo.client.test", path: "/", proxy: proxyHeader(2, client, https443)}, http.StatusOK)
+	expectEchoed(t, "plain listener, PROXY to 443", r, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"})
+
+	for _, https := range []bool{false, true} {
+		if r, err := s.do(call{host: "echo.client.test", path: "/", https: https}); err == nil {
+			t.Errorf("without a PROXY header (https %v): %d, want the connection closed", https, r.status)
+		}
+	}
+	expectNoRejection(t, s.envoy)
+}
+
+// TestBlockLists: block-cidrs, block-user-agents and block-referers answer
+// 403 on every host, also where an Ingress's own allowlist admits the
+// address; a User-Agent string matches whole and in any letter case, "~*"
+// is a case-insensitive regular expression that matches anywhere.
+func TestBlockLists(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{
+		"block-cidrs":       "127.0.0.7/32",
+		"block-user-agents": "EvilAgent, ~*bad-?bot",
+		"block-referers":    `~^https?://spam\.test/`,
+	})
+	s.apply(t, "site", clientSite(t, "127.0.0.0/24", "10.0.0.0/8", "")...)
+	s.await(t, call{host: "echo.client.test", path: "/", from: "127.0.0.7"}, http.StatusForbidden, "")
+	for _, c := range []struct {
+		name   string
+		c      call
+		status int
+	}{
+		{"blocked_address", call{host: "echo.client.test", from: "127.0.0.7"}, http.StatusForbidden},
+		{"blocked_address_inside_an_allowlist", call{host: "allow.client.test", from: "127.0.0.7"}, http.StatusForbidden},
+		{"other_address", call{host: "allow.client.test", from: "127.0.0.8"}, http.StatusOK},
+		{"user_agent_string_in_any_case", call{host: "echo.client.test", header: headers("User-Agent", "evilagent")}, http.StatusForbidden},
+		{"user_agent_string_matches_whole", call{host: "echo.client.test", header: headers("User-Agent", "EvilAgent/2.0")}, http.StatusOK},
+		{"user_agent_regex_anywhere_any_case", call{host: "echo.client.test", header: headers("User-Agent", "Mozilla/5.0 (BadBot 1.1)")}, http.StatusForbidden},
+		{"referer_regex", call{host: "deny.client.test", header: headers("Referer", "https://spam.test/page")}, http.StatusForbidden},
+		{"other_referer", call{host: "deny.client.test", header: headers("Referer", "https://news.test/?spam.test/")}, http.StatusOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.c.path = "/"
+			s.expectStatus(t, c.name, c.c, c.status)
+		})
+	}
+	expectNoRejection(t, s.envoy)
+}
+
+// TestClientAddressBehindProxyProtocolAndForwardedFor: with both
+// use-proxy-protocol and use-forwarded-headers, X-Forwarded-For is read
+// when the PROXY header's source is in proxy-real-ip-cidr (a proxy in
+// front of the TCP load balancer), else that source is the client; with
+// compute-full-forwarded-for the backend gets the incoming list with the
+// PROXY header's source appended, whichever it is.
+func TestClientAddressBehindProxyProtocolAndForwardedFor(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{
+		"use-proxy-protocol": "true", "use-forwarded-headers": "true",
+		"compute-full-forwarded-for": "true", "proxy-real-ip-cidr": "10.0.0.0/8",
+	})
+	s.apply(t, "site", clientSite(t, "1.2.3.4/32", "1.2.3.4/32", "")...)
+	http80 := netip.MustParseAddrPort("192.0.2.1:80")
+	proxy := proxyHeader(2, netip.MustParseAddrPort("10.1.1.1:40000"), http80)
+	direct := proxyHeader(1, netip.MustParseAddrPort("203.0.113.9:40000"), http80)
+	forwarded := headers("X-Forwarded-For", "1.2.3.4")
+	s.await(t, call{host: "allow.client.test", path: "/", header: forwarded, proxy: proxy}, http.StatusOK, "echo")
+
+	r := s.expectStatus(t, "trusted proxy", call{host: "echo.client.test", path: "/", header: forwarded, proxy: proxy}, http.StatusOK)
+	expectEchoed(t, "trusted proxy", r, map[string]string{"X-Forwarded-For": "1.2.3.4,10.1.1.1", "X-Real-IP": "1.2.3.4"})
+	s.expectStatus(t, "denylist, trusted proxy", call{host: "deny.client.test", path: "/", header: forwarded, proxy: proxy}, http.StatusForbidden)
+
+	r = s.expectStatus(t, "untrusted source", call{host: "echo.client.test", path: "/", header: forwarded, proxy: direct}, http.StatusOK)
+	expectEchoed(t, "untrusted source", r, map[string]string{"X-Forwarded-For": "1.2.3.4,203.0.113.9", "X-Real-IP": "203.0.113.9"})
+	s.expectStatus(t, "allowlist, untrusted source", call{host: "allow.client.test", path: "/", header: forwarded, proxy: direct}, http.StatusForbidden)
+	expectNoRejection(t, s.envoy)
+}
