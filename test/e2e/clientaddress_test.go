@@ -239,3 +239,22 @@ func TestClientAddressBehindProxyProtocolAndForwardedFor(t *testing.T) {
 	s.expectStatus(t, "allowlist, untrusted source", call{host: "allow.client.test", path: "/", header: forwarded, proxy: direct}, http.StatusForbidden)
 	expectNoRejection(t, s.envoy)
 }
+
+// TestForwardedProtoSkipsTheRedirect: behind a proxy that terminates TLS
+// and says so in X-Forwarded-Proto (use-forwarded-headers), a TLS host's
+// plain requests are proxied rather than redirected to HTTPS, as
+// ingress-nginx redirects only when the scheme it passes on is http; a
+// request without the header, or with "http", is still redirected.
+func TestForwardedProtoSkipsTheRedirect(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"use-forwarded-headers": "true"})
+	ca := newTestCA(t)
+	s.apply(t, "site", append(clientSite(t, "127.0.0.0/8", "10.0.0.0/8", "client-tls"),
+		ca.secret(t, "client-tls", 1, "echo.client.test", "allow.client.test", "deny.client.test"))...)
+	offloaded := call{host: "echo.client.test", path: "/", header: headers("X-Forwarded-Proto", "https")}
+	r := s.await(t, offloaded, http.StatusOK, "echo")
+	expectEchoed(t, "offloaded TLS", r, map[string]string{"X-Forwarded-Proto": "https", "X-Scheme": "https"})
+	s.expectStatus(t, "no X-Forwarded-Proto", call{host: "echo.client.test", path: "/"}, http.StatusPermanentRedirect)
+	s.expectStatus(t, "X-Forwarded-Proto http", call{host: "echo.client.test", path: "/", header: headers("X-Forwarded-Proto", "http")}, http.StatusPermanentRedirect)
+	expectNoRejection(t, s.envoy)
+}
