@@ -99,6 +99,9 @@ func TestClientAddressFromTrustedForwardedFor(t *testing.T) {
 		"X-Forwarded-Proto": "https", "X-Forwarded-Scheme": "https", "X-Scheme": "https",
 		"X-Forwarded-Host": "shop.example", "X-Forwarded-Port": "443",
 	})
+	if r.echo != nil && r.echo.Host != "shop.example" {
+		t.Errorf("trusted peer: the backend saw Host %q, want X-Forwarded-Host's shop.example", r.echo.Host)
+	}
 	if l := awaitLogLine(t, s.envoy, "client-address-trusted"); l["remote_addr"] != "1.2.3.4" {
 		t.Errorf("the access log's $remote_addr is %q, want the client 1.2.3.4", l["remote_addr"])
 	}

@@ -143,8 +143,12 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 			Substitution: rw.Substitution,
 		}
 	}
-	if f.HostRewrite != "" {
+	switch {
+	case f.HostRewrite != "":
 		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: f.HostRewrite}
+	case f.HostFromRequest != "":
+		// Envoy leaves the Host alone when the header is absent.
+		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteHeader{HostRewriteHeader: f.HostFromRequest}
 	}
 	if c := f.SessionCookie; c != nil {
 		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}

@@ -136,6 +136,11 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		fw.StreamIdleTimeout = ir.Duration(max(send, read))
 	}
 	fw.HostRewrite = p.UpstreamHost
+	if fw.HostRewrite == "" && s.Client.UseForwardedHeaders {
+		// ingress-nginx sends the Host the forwarded headers give
+		// (its $best_http_host).
+		fw.HostFromRequest = "x-forwarded-host"
+	}
 	if aff := p.Affinity; aff != nil {
 		fw.SessionCookie = sessionCookie(aff, r, overTLS)
 		// The cookie, not chance, picks between the canary and the

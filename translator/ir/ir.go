@@ -174,6 +174,9 @@ type Forward struct {
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
 	HostRewrite string `json:"hostRewrite,omitempty"`
+	// HostFromRequest, when set and the request has that header, replaces
+	// the Host header with its value.
+	HostFromRequest string `json:"hostFromRequest,omitempty"`
 	// Retries is how many other endpoints are tried, one after the other,
 	// when an endpoint refuses or drops the connection before the request
 	// reached it (so that retrying is safe for every method).
