@@ -253,7 +253,7 @@ var Keys = []Key{
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "annotations-risk-level", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "bind-address", Status: NotYet},
-	{Name: "block-cidrs", Status: Supported, read: readBlocks},
+	{Name: "block-cidrs", Status: Differs, Note: "blocks on every route, first, also where an Ingress has its own allow or deny list (which replaces nginx's global `deny`)", read: readBlocks},
 	{Name: "block-referers", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
 	{Name: "block-user-agents", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
 	{Name: "brotli-level", Status: NotYet},
