@@ -1,9 +1,7 @@
 package nginx
 
 import (
-	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"testing"
 
@@ -63,14 +61,7 @@ func TestReadClientSettings(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, issues := ReadConfigMap(c.data)
-			var got []string
-			for _, is := range issues {
-				got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
-			}
-			if !slices.Equal(got, c.issues) {
-				t.Errorf("issues %q, want %q\n%+v", got, c.issues, issues)
-			}
+			s := readExpecting(t, c.data, c.issues)
 			equal(t, "client settings", s.Client, c.want)
 		})
 	}
@@ -99,22 +90,17 @@ func TestClientFromHeader(t *testing.T) {
 // TestReadBlocks: each entry that cannot be used is reported and left
 // out; the others block.
 func TestReadBlocks(t *testing.T) {
-	s, issues := ReadConfigMap(map[string]string{
+	s := readExpecting(t, map[string]string{
 		"block-cidrs":       "203.0.113.0/24, nope, 2001:db8::1",
 		"block-user-agents": "BadBot, ~*crawl, ~(?<=x)y",
 		"block-referers":    `~^https://spam\.test/`,
-	})
+	}, []string{"block-cidrs InvalidConfigValue", "block-user-agents InvalidConfigValue"})
 	want := ir.Block{
 		Addresses:  []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::1/128")},
 		UserAgents: []ir.StringMatch{{Exact: "BadBot", IgnoreCase: true}, {Regex: "(?i)(?s).*(?:crawl).*"}},
 		Referers:   []ir.StringMatch{{Regex: `(?s).*(?:^https://spam\.test/).*`}},
 	}
 	equal(t, "block", s.Block, want)
-	var got []string
-	for _, is := range issues {
-		got = append(got, is.Name+" "+string(is.Reason))
-	}
-	equal(t, "issues", got, []string{"block-cidrs InvalidConfigValue", "block-user-agents InvalidConfigValue"})
 }
 
 func TestMapPattern(t *testing.T) {

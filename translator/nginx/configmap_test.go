@@ -146,14 +146,7 @@ func TestReadConfigMap(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, issues := ReadConfigMap(c.data)
-			var got []string
-			for _, is := range issues {
-				got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
-			}
-			if !slices.Equal(got, c.issues) {
-				t.Errorf("issues %q, want %q\n%+v", got, c.issues, issues)
-			}
+			s := readExpecting(t, c.data, c.issues)
 			equal(t, "settings", s, c.want)
 		})
 	}
@@ -212,4 +205,18 @@ func TestAnnotationsOverrideTheConfigMap(t *testing.T) {
 			c.check(t, a)
 		})
 	}
+}
+
+// readExpecting reads data and checks its issues, each as "key Reason".
+func readExpecting(t *testing.T, data map[string]string, want []string) Settings {
+	t.Helper()
+	s, issues := ReadConfigMap(data)
+	var got []string
+	for _, is := range issues {
+		got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("issues %q, want %q\n%+v", got, want, issues)
+	}
+	return s
 }
