@@ -138,8 +138,9 @@ func proxyHeader(version int, src, dst netip.AddrPort) []byte {
 // listeners read a PROXY protocol header, version 1 or 2, before anything
 // else (before TLS on the HTTPS one): the source address it carries is the
 // client's, for the backend and for the allowlist, its destination port
-// is X-Forwarded-Port, and 443 makes the scheme https. A connection
-// without the header is closed unanswered, as nginx closes it.
+// is X-Forwarded-Port, and 443 makes the scheme https (and spares the
+// redirect to HTTPS). A connection without the header is closed
+// unanswered, as nginx closes it.
 func TestClientAddressFromProxyProtocol(t *testing.T) {
 	s := startConfigMapStack(t)
 	s.applyConfigMap(t, map[string]string{"use-proxy-protocol": "true", "ssl-redirect": "false"})
@@ -166,10 +167,13 @@ func TestClientAddressFromProxyProtocol(t *testing.T) {
 			s.expectStatus(t, name+", denied client", call{host: "deny.client.test", path: "/", https: https, proxy: proxyHeader(version, client, dst)}, http.StatusForbidden)
 		}
 	}
-	// A TLS terminating load balancer in front of the plain listener
-	// says 443: the scheme is https, as nginx infers it.
+	// A load balancer that terminated TLS in front of the plain listener
+	// says 443: the scheme is https, as nginx infers it, so ssl-redirect
+	// (back on) redirects the PROXY header's port 80 only.
+	s.applyConfigMap(t, map[string]string{"use-proxy-protocol": "true"})
+	s.await(t, call{host: "echo.client.test", path: "/", proxy: proxyHeader(2, client, http80)}, http.StatusPermanentRedirect, "")
 	r := s.expectStatus(t, "plain listener, PROXY to 443", call{host: "echo.client.test", path: "/", proxy: proxyHeader(2, client, https443)}, http.StatusOK)
-	expectEchoed(t, "plain listener, PROXY to 443", r, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"})
+	expectEchoed(t, "plain listener, PROXY to 443", r, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443", "X-Forwarded-For": "203.0.113.7"})
 
 	for _, https := range []bool{false, true} {
 		if r, err := s.do(call{host: "echo.client.test", path: "/", https: https}); err == nil {

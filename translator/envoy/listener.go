@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"strconv"
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -38,6 +39,7 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	}
 	if len(l.TLS) == 0 {
 		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
+		out.FilterChains = append(out.FilterChains, portChains(hcm, l.PortRoutes)...)
 		return out
 	}
 	// The TLS inspector reads the SNI that picks a filter chain.
@@ -60,6 +62,26 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 		}
 		fc.FilterChainMatch = &envoy_config_listener_v3.FilterChainMatch{ServerNames: c.ServerNames}
 		out.FilterChains = append(out.FilterChains, fc)
+	}
+	return out
+}
+
+// portChains are the filter chains of connections to other destination
+// ports (after the PROXY protocol) that take another listener's routes:
+// the same connection manager, reading that route table.
+func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, ports []ir.PortRoutes) []*envoy_config_listener_v3.FilterChain {
+	var out []*envoy_config_listener_v3.FilterChain
+	for _, p := range ports {
+		other := proto.Clone(hcm).(*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager)
+		other.GetRds().RouteConfigName = p.Routes
+		out = append(out, &envoy_config_listener_v3.FilterChain{
+			Name:             p.Routes + "-on-" + strconv.FormatUint(uint64(p.Port), 10),
+			FilterChainMatch: &envoy_config_listener_v3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(p.Port)},
+			Filters: []*envoy_config_listener_v3.Filter{{
+				Name:       "envoy.filters.network.http_connection_manager",
+				ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(other)},
+			}},
+		})
 	}
 	return out
 }

@@ -56,6 +56,12 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		if v := s.HSTSValue(); v != "" {
 			https.ResponseHeaders = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
 		}
+		if s.Client.ProxyProtocol {
+			// A load balancer that terminated TLS says so with the PROXY
+			// header's port 443: ingress-nginx then takes the scheme as
+			// https, so such plain connections get the TLS routes.
+			cfg.Listeners[0].PortRoutes = []ir.PortRoutes{{Port: 443, Routes: HTTPSListener}}
+		}
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))

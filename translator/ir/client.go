@@ -43,3 +43,12 @@ type Block struct {
 func (b *Block) Empty() bool {
 	return b == nil || len(b.Addresses) == 0 && len(b.UserAgents) == 0 && len(b.Referers) == 0
 }
+
+// PortRoutes answers the connections whose destination port (the PROXY
+// protocol's, when the listener reads it) is Port with the route table
+// of the listener named Routes, instead of the listener's own: a load
+// balancer in front that terminated TLS and says so with the port.
+type PortRoutes struct {
+	Port   uint32 `json:"port"`
+	Routes string `json:"routes"`
+}

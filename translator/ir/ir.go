@@ -54,6 +54,9 @@ type Listener struct {
 	Client *Client `json:"client,omitempty"`
 	// Block, when set, refuses some clients' requests before any route.
 	Block *Block `json:"block,omitempty"`
+	// PortRoutes are the route tables of other listeners that answer
+	// connections to some destination ports.
+	PortRoutes []PortRoutes `json:"portRoutes,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
