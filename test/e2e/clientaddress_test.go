@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 
+	"github.com/rukou/rukou/test/harness"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -215,7 +217,31 @@ func TestBlockLists(t *testing.T) {
 			s.expectStatus(t, c.name, c.c, c.status)
 		})
 	}
+
+	// The lists live in the route configurations: changing them rebuilds
+	// no listener, so no connection is drained.
+	modified := listenersModified(t, s.envoy)
+	s.applyConfigMap(t, map[string]string{"block-cidrs": "127.0.0.8/32"})
+	s.await(t, call{host: "echo.client.test", path: "/", from: "127.0.0.8"}, http.StatusForbidden, "")
+	s.expectStatus(t, "address no longer blocked", call{host: "echo.client.test", path: "/", from: "127.0.0.7"}, http.StatusOK)
+	if now := listenersModified(t, s.envoy); now != modified {
+		t.Errorf("changing block-cidrs modified Envoy's listeners (%s times, before %s)", now, modified)
+	}
 	expectNoRejection(t, s.envoy)
+}
+
+// listenersModified is how many times Envoy has replaced a listener.
+func listenersModified(t *testing.T, e *harness.Envoy) string {
+	t.Helper()
+	body, err := harness.GetOK("http://" + e.Admin.Address + "/stats?filter=^listener_manager.listener_modified$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, ok := strings.CutPrefix(strings.TrimSpace(body), "listener_manager.listener_modified: ")
+	if !ok {
+		t.Fatalf("Envoy's stats have no listener_manager.listener_modified: %q", body)
+	}
+	return value
 }
 
 // TestClientAddressBehindProxyProtocolAndForwardedFor: with both

@@ -91,8 +91,9 @@ const blockFilterName = "rukou.filters.http.block"
 
 // blockRules deny the requests of blocked clients: by address (the
 // client's, as the listener finds it), by User-Agent, by Referer. RBAC
-// answers them with 403.
-func blockRules(b *ir.Block) *envoy_extensions_filters_http_rbac_v3.RBAC {
+// answers them with 403. They configure the block filter for a whole
+// route configuration; no route configures that filter.
+func blockRules(b *ir.Block) *envoy_extensions_filters_http_rbac_v3.RBACPerRoute {
 	rules := &envoy_config_rbac_v3.RBAC{Action: envoy_config_rbac_v3.RBAC_DENY, Policies: map[string]*envoy_config_rbac_v3.Policy{}}
 	anyRequest := []*envoy_config_rbac_v3.Permission{{Rule: &envoy_config_rbac_v3.Permission_Any{Any: true}}}
 	anyClient := []*envoy_config_rbac_v3.Principal{{Identifier: &envoy_config_rbac_v3.Principal_Any{Any: true}}}
@@ -118,5 +119,5 @@ func blockRules(b *ir.Block) *envoy_extensions_filters_http_rbac_v3.RBAC {
 			Principals:  anyClient,
 		}
 	}
-	return &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: rules}
+	return &envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: rules}}
 }

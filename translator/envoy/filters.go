@@ -32,10 +32,10 @@ const (
 const rateLimitStatPrefix = "rukou_rate_limit"
 
 // httpFilters is the filter chain of every HTTP connection manager, in
-// ingress-nginx's order: the listener's block lists (nginx's server-wide
-// checks), CORS, rate limits (nginx's preaccess phase), client address
-// ranges (its access phase), the body size limit, then the router.
-func httpFilters(block *ir.Block) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+// ingress-nginx's order: the block lists (nginx's server-wide checks),
+// CORS, rate limits (nginx's preaccess phase), client address ranges (its
+// access phase), the body size limit, then the router.
+func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
 			Name:       name,
@@ -43,11 +43,11 @@ func httpFilters(block *ir.Block) []*envoy_extensions_filters_network_http_conne
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	var out []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter
-	if !block.Empty() {
-		out = append(out, filter(blockFilterName, false, blockRules(block)))
-	}
-	return append(out,
+	return []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+		// Without rules the filter enforces nothing; the route
+		// configuration brings the listener's block lists, so that
+		// changing them never rebuilds the listener.
+		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.
@@ -60,13 +60,13 @@ func httpFilters(block *ir.Block) []*envoy_extensions_filters_network_http_conne
 		// Disabled unless a route configures it: it buffers the body.
 		filter(bufferFilter, true, &envoy_extensions_filters_http_buffer_v3.Buffer{MaxRequestBytes: wrapperspb.UInt32(math.MaxUint32)}),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
-	)
+	}
 }
 
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
 // httpFilters without the buffer filter.
-func upgradeFilters(block *ir.Block) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(block), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	return slices.DeleteFunc(httpFilters(), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }

@@ -130,7 +130,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: httpFilters(l.Block),
+		HttpFilters: httpFilters(),
 		// The routing model sets the forwarded headers itself (it
 		// replaces X-Forwarded-For, as ingress-nginx does); a request ID
 		// the client sent is kept, as ingress-nginx keeps it.
@@ -158,7 +158,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		// bytes either).
 		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{
 			UpgradeType: "websocket",
-			Filters:     upgradeFilters(l.Block),
+			Filters:     upgradeFilters(),
 		}},
 	}
 	detectClient(hcm, l.Client)

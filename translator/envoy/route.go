@@ -9,6 +9,7 @@ import (
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_retry_host_previous_hosts_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -41,6 +42,9 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	}
 	if readsHeader(l.Client) {
 		rc.InternalOnlyHeaders = envoyRequestHeaders
+	}
+	if !l.Block.Empty() {
+		rc.TypedPerFilterConfig = map[string]*anypb.Any{blockFilterName: mustAny(blockRules(l.Block))}
 	}
 	for _, h := range l.RequestHeaders {
 		rc.RequestHeadersToAdd = append(rc.RequestHeadersToAdd, header(h))
