@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rukou/rukou/test/harness"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -289,5 +291,57 @@ func TestForwardedProtoSkipsTheRedirect(t *testing.T) {
 	expectEchoed(t, "offloaded TLS", r, map[string]string{"X-Forwarded-Proto": "https", "X-Scheme": "https"})
 	s.expectStatus(t, "no X-Forwarded-Proto", call{host: "echo.client.test", path: "/"}, http.StatusPermanentRedirect)
 	s.expectStatus(t, "X-Forwarded-Proto http", call{host: "echo.client.test", path: "/", header: headers("X-Forwarded-Proto", "http")}, http.StatusPermanentRedirect)
+	expectNoRejection(t, s.envoy)
+}
+
+// TestLimitsCountTheForwardedClient: with use-forwarded-headers and
+// proxy-real-ip-cidr 127.0.0.1/32, limit-rpm and limit-connections count
+// each client that X-Forwarded-For names, not the load balancer they all
+// come through, and limit-allowlist exempts such a client.
+func TestLimitsCountTheForwardedClient(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"use-forwarded-headers": "true", "proxy-real-ip-cidr": "127.0.0.1/32"})
+	s.apply(t, "limits", join(echoService(t, "held", sleepy("held"), nil), objs(
+		annotated("rpm", map[string]string{"limit-rpm": "1", "limit-allowlist": "5.5.5.5"}, rule("rpm.client.test", path(prefix, "/", "held"))),
+		annotated("conn", map[string]string{"limit-connections": "1"}, rule("conn.client.test", path(prefix, "/", "held"))),
+		ingress("probe", rule("probe.client.test", path(prefix, "/", "held"))),
+	))...)
+	s.await(t, call{host: "probe.client.test", path: "/", header: headers("X-Forwarded-For", "9.9.9.9")}, http.StatusOK, "held")
+	s.await(t, call{host: "conn.client.test", path: "/", header: headers("X-Forwarded-For", "9.9.9.9")}, http.StatusOK, "held")
+	client := func(host, address, path string) call {
+		return call{host: host, path: path, header: headers("X-Forwarded-For", address)}
+	}
+
+	// 1 a minute with the default multiplier of 5: 6 at once.
+	if counts := s.burst(t, 10, client("rpm.client.test", "1.1.1.1", "/")); counts[http.StatusOK] < 6 || counts[http.StatusOK] > 7 || counts[http.StatusServiceUnavailable] < 3 {
+		t.Errorf("10 requests at once from one forwarded client: %v, want 6 served (7 if the bucket refilled) and the rest 503", counts)
+	}
+	if counts := s.burst(t, 4, client("rpm.client.test", "2.2.2.2", "/")); counts[http.StatusOK] != 4 {
+		t.Errorf("4 requests from another forwarded client through the same peer: %v, want all served", counts)
+	}
+	if counts := s.burst(t, 8, client("rpm.client.test", "5.5.5.5", "/")); counts[http.StatusOK] != 8 {
+		t.Errorf("8 requests from a forwarded client in limit-allowlist: %v, want all served", counts)
+	}
+
+	var other map[int]int
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Sent once the limiter holds the first client's request.
+		for range 100 {
+			if m, err := limiterMetrics(s.rukou.Ops); err == nil && m.Sum("rukou_limit_connections_in_flight") >= 1 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		other = s.burst(t, 1, client("conn.client.test", "4.4.4.4", "/?sleep=1500ms"))
+	})
+	counts := s.burst(t, 3, client("conn.client.test", "3.3.3.3", "/?sleep=1500ms"))
+	wg.Wait()
+	if counts[http.StatusOK] != 1 || counts[http.StatusServiceUnavailable] != 2 {
+		t.Errorf("3 slow requests at once from one forwarded client with limit-connections 1: %v, want 1 served and 2 answered 503", counts)
+	}
+	if other[http.StatusOK] != 1 {
+		t.Errorf("a slow request from another forwarded client meanwhile: %v, want it served", other)
+	}
 	expectNoRejection(t, s.envoy)
 }
