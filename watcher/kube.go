@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,11 +25,13 @@ type Kube struct {
 	Client kubernetes.Interface
 	// Namespace limits the namespaced kinds to one namespace; empty is all.
 	Namespace string
-	// ConfigMap, as namespace/name, is the one ConfigMap watched (the
-	// controller's, --configmap); empty watches none.
-	ConfigMap string
-	Store     *Store
-	Log       *slog.Logger
+	// ConfigMapNamespaces are the namespaces whose ConfigMaps are watched:
+	// those of the ConfigMaps rukou serve's flags name (--configmap and
+	// the others), which the controller's settings may name in turn (as
+	// proxy-set-headers does). Empty watches no ConfigMap.
+	ConfigMapNamespaces []string
+	Store               *Store
+	Log                 *slog.Logger
 	// Probe asks whether the API server answers; nil asks its /readyz.
 	Probe func(context.Context) error
 }
@@ -97,8 +98,9 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 		secrets.Core().V1().Secrets().Informer(),
 	}
 	factories := []informers.SharedInformerFactory{factory, secrets}
-	if cms, inf, ok := k.configMapInformer(); ok {
-		gen.informers = append(gen.informers, inf)
+	for _, ns := range k.ConfigMapNamespaces {
+		cms := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject), informers.WithNamespace(ns))
+		gen.informers = append(gen.informers, cms.Core().V1().ConfigMaps().Informer())
 		factories = append(factories, cms)
 	}
 	var handled []cache.DoneChecker
@@ -131,23 +133,6 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 	}
 	k.Log.Info("informer caches synced", "elapsed", time.Since(start).Round(time.Millisecond), "namespace", k.Namespace)
 	return gen, nil
-}
-
-// configMapInformer watches the one ConfigMap of --configmap, by name in
-// its namespace (a field selector on metadata.name, which RBAC's
-// resourceNames allows), whatever Namespace says: the controller's
-// settings live beside it. ok is false without --configmap.
-func (k *Kube) configMapInformer() (informers.SharedInformerFactory, cache.SharedIndexInformer, bool) {
-	cmNamespace, cmName, ok := strings.Cut(k.ConfigMap, "/")
-	if !ok {
-		return nil, nil, false
-	}
-	cms := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject),
-		informers.WithNamespace(cmNamespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cmName).String()
-		}))
-	return cms, cms.Core().V1().ConfigMaps().Informer(), true
 }
 
 // Watchdog timing: healthy, a probe every probeEvery; outageAfter failed

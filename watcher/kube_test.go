@@ -65,15 +65,15 @@ func TestKube(t *testing.T) {
 	}
 }
 
-// TestKubeWatchesOneConfigMap: with ConfigMap set, the one ConfigMap is
-// listed and watched by name in its namespace (so that RBAC may grant
-// just it), whatever namespace the other kinds are watched in, and its
-// changes reach the store.
-func TestKubeWatchesOneConfigMap(t *testing.T) {
+// TestKubeWatchesConfigMapNamespaces: the ConfigMaps of the namespaces in
+// ConfigMapNamespaces are listed and watched, and only those, whatever
+// namespace the other kinds are watched in, and their changes reach the
+// store.
+func TestKubeWatchesConfigMapNamespaces(t *testing.T) {
 	cm := func(ns, name, hsts string) *corev1.ConfigMap {
 		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string]string{"hsts": hsts}}
 	}
-	client := fake.NewClientset(cm("rukou-system", "rukou", "true"), cm("shop", "rukou", "true"))
+	client := fake.NewClientset(cm("rukou-system", "rukou", "true"), cm("rukou-system", "headers", "true"), cm("shop", "rukou", "true"))
 	var asked []string
 	client.PrependReactor("list", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		l := a.(k8stesting.ListAction)
@@ -81,20 +81,20 @@ func TestKubeWatchesOneConfigMap(t *testing.T) {
 		return false, nil, nil
 	})
 	store := watcher.NewStore()
-	k := &watcher.Kube{Client: client, Namespace: "shop", ConfigMap: "rukou-system/rukou", Store: store, Log: slog.New(slog.DiscardHandler)}
+	k := &watcher.Kube{Client: client, Namespace: "shop", ConfigMapNamespaces: []string{"rukou-system"}, Store: store, Log: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := k.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	equalKeys(t, "lists of ConfigMaps", asked, []string{"rukou-system metadata.name=rukou"})
-	equalKeys(t, "after Start", inputKeys(store.Input()), []string{"ConfigMap rukou-system/rukou"})
+	equalKeys(t, "lists of ConfigMaps", asked, []string{"rukou-system "})
+	equalKeys(t, "after Start", inputKeys(store.Input()), []string{"ConfigMap rukou-system/headers", "ConfigMap rukou-system/rukou"})
 
 	if _, err := client.CoreV1().ConfigMaps("rukou-system").Update(ctx, cm("rukou-system", "rukou", "false"), metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	timeout := time.After(patience)
-	for in := store.Input(); in.ConfigMaps[0].Data["hsts"] != "false"; in = store.Input() {
+	for in := store.Input(); in.ConfigMaps[1].Data["hsts"] != "false"; in = store.Input() {
 		select {
 		case <-store.Changes():
 		case <-timeout:

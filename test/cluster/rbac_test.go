@@ -47,6 +47,7 @@ func checkRBAC(t *testing.T) {
 		{rukou, "get", "pods/x", "rukou-system", false},
 		{rukou, "create", "pods/exec", "rukou-system", false},
 		{rukou, "watch", "configmaps/rukou", "rukou-system", true},
+		{rukou, "list", "configmaps", "rukou-system", true},
 		{rukou, "update", "configmaps/rukou", "rukou-system", false},
 		{rukou, "list", "configmaps", "shop", false},
 		{rukou, "create", "leases.coordination.k8s.io", "rukou-system", true},

@@ -124,7 +124,7 @@ func TestConfigMapHSTSAndInvalidValues(t *testing.T) {
 	s.applyConfigMap(t, map[string]string{
 		"hsts":                      "false",
 		"proxy-read-timeout":        "soon",
-		"use-gzip":                  "true",
+		"use-geoip2":                "true",
 		"allow-snippet-annotations": "true",
 	})
 	harness.Eventually(t, 15*time.Second, "HTTPS answers without Strict-Transport-Security", func() error {
@@ -139,7 +139,7 @@ func TestConfigMapHSTSAndInvalidValues(t *testing.T) {
 	})
 	for _, want := range []struct{ field, reason string }{
 		{"data[proxy-read-timeout]", "InvalidConfigValue"},
-		{"data[use-gzip]", "ConfigKeyIgnored"},
+		{"data[use-geoip2]", "ConfigKeyIgnored"},
 		{"data[allow-snippet-annotations]", "SnippetRefused"},
 	} {
 		expectConfigMapDiagnostic(t, s, want.field, want.reason)

@@ -39,6 +39,10 @@ func (r *Resources) Validate() error {
 		if err := check("listener", l.Name, l); err != nil {
 			return err
 		}
+		// Listeners are few and carry the filters' configurations.
+		if err := validateAnys(l); err != nil {
+			return fmt.Errorf("listener %q: %w", l.Name, err)
+		}
 	}
 	for _, rc := range r.Routes {
 		if err := check("route configuration", rc.Name, rc); err != nil {

@@ -46,6 +46,11 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	if !l.Block.Empty() {
 		rc.TypedPerFilterConfig = map[string]*anypb.Any{blockFilterName: mustAny(blockRules(l.Block))}
 	}
+	// A listener that names no server sends no Server header at all: its
+	// HTTP connection manager adds none, and here the backend's goes.
+	if l.Server == "" && !l.BackendServer {
+		rc.ResponseHeadersToRemove = []string{"server"}
+	}
 	for _, h := range l.RequestHeaders {
 		rc.RequestHeadersToAdd = append(rc.RequestHeadersToAdd, header(h))
 	}

@@ -28,29 +28,13 @@ const streamIdleTimeout = 5 * time.Minute
 func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
 	s := &m.Settings
-	cfg.Listeners = []*ir.Listener{{
-		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
-		RequestHeaders:              forwardedHeaders("http", publicHTTPPort, &s.Client),
-		RemoveRequestHeaders:        []string{"proxy"},
-		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-		AccessLog:                   accessLog(),
-		Client:                      lowerClient(&s.Client),
-		Block:                       lowerBlock(&s.Block),
-	}}
+	cfg.Listeners = []*ir.Listener{edgeListener(HTTPListener, opts.ListenAddress, opts.HTTPPort, "http", publicHTTPPort, s)}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}}
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
-		https := &ir.Listener{
-			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
-			TLS:                         filterChains(m),
-			VirtualHosts:                lw.hosts(m, false),
-			RequestHeaders:              forwardedHeaders("https", opts.HTTPSRedirectPort, &s.Client),
-			RemoveRequestHeaders:        []string{"proxy"},
-			AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-			AccessLog:                   accessLog(),
-			Client:                      cfg.Listeners[0].Client,
-			Block:                       cfg.Listeners[0].Block,
-		}
+		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
+		https.TLS = filterChains(m)
+		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
 		if v := s.HSTSValue(); v != "" {
@@ -75,6 +59,69 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
 	}
 	return cfg
+}
+
+// edgeListener is a listener without its routes: what every listener
+// does, whatever the Ingresses say, with the ConfigMap's settings s.
+// scheme and port are the ones clients use, told to backends.
+func edgeListener(name, address string, port uint32, scheme string, publicPort uint32, s *nginx.Settings) *ir.Listener {
+	l := &ir.Listener{
+		Name: name, Address: address, Port: port,
+		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.Client),
+		RemoveRequestHeaders:        []string{"proxy"},
+		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+		MaxBodyBytes:                s.MaxBodyBytes,
+		AccessLog:                   accessLog(),
+		Clients:                     clientConnections(&s.Clients),
+		BackendServer:               s.Clients.BackendServerHeader,
+		Client:                      lowerClient(&s.Client),
+		Block:                       lowerBlock(&s.Block),
+	}
+	// server_tokens off, as ingress-nginx has it by default, clears the
+	// Server header; on, nginx names itself, and rukou names its proxy.
+	if s.Clients.ServerTokens {
+		l.Server = "envoy"
+	}
+	// ngx_brotli comes before gzip among nginx's filters: a client that
+	// accepts both as much gets brotli.
+	for _, c := range []struct {
+		method ir.CompressionMethod
+		conf   *nginx.Compression
+	}{{ir.Brotli, &s.Brotli}, {ir.Gzip, &s.Gzip}} {
+		if c.conf.On {
+			l.Compression = append(l.Compression, compression(c.method, c.conf))
+		}
+	}
+	return l
+}
+
+// clientConnections lowers the ConfigMap's client settings. nginx's
+// keep-alive 0 serves one request per connection; so does
+// keep-alive-requests 0. A connection that has not sent its first
+// request yet is then bounded by the time allowed for headers, as nginx
+// bounds it by client-header-timeout.
+func clientConnections(c *nginx.Clients) ir.ClientConnections {
+	out := ir.ClientConnections{
+		IdleTimeout:          ir.Duration(c.KeepAlive),
+		MaxRequests:          c.KeepAliveRequests,
+		HeadersTimeout:       ir.Duration(c.HeaderTimeout),
+		MaxHeaderBytes:       c.MaxHeaderBytes,
+		MaxConcurrentStreams: c.MaxConcurrentStreams,
+		HTTP1Only:            !c.HTTP2,
+	}
+	if c.KeepAlive == 0 || c.KeepAliveRequests == 0 {
+		out.IdleTimeout, out.MaxRequests = out.HeadersTimeout, 1
+	}
+	return out
+}
+
+// compression lowers gzip or brotli; nginx's "*" compresses every type.
+func compression(method ir.CompressionMethod, c *nginx.Compression) *ir.Compression {
+	out := &ir.Compression{Method: method, Level: c.Level, MinLength: c.MinLength, SkipUserAgent: c.DisableUserAgent}
+	if len(c.Types) != 1 || c.Types[0] != "*" {
+		out.MediaTypes = c.Types
+	}
+	return out
 }
 
 // publicHTTPPort is the port clients reach the plain listener on, behind

@@ -43,6 +43,10 @@ type Listener struct {
 	RequestHeaders       []Header `json:"requestHeaders,omitempty"`
 	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
 	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
+	// MaxBodyBytes bounds the request body of every route that sets no
+	// limit of its own (Policy.MaxBodyBytes): a larger body gets 413. Zero
+	// means no limit.
+	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
 	// AccessLog, when set, is written for every request of the listener.
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
 	// AllowHeadersWithUnderscores keeps request headers whose names hold
@@ -57,6 +61,16 @@ type Listener struct {
 	// PortRoutes are the route tables of other listeners that answer
 	// connections to some destination ports.
 	PortRoutes []PortRoutes `json:"portRoutes,omitempty"`
+	// Clients bounds the connections of clients and their requests.
+	Clients ClientConnections `json:"clients"`
+	// Server is the Server header of every response; empty sends none.
+	// With BackendServer, a backend's own Server header is passed on
+	// instead, and Server applies only where the backend sent none.
+	Server        string `json:"server,omitempty"`
+	BackendServer bool   `json:"backendServer,omitempty"`
+	// Compression compresses responses with the first of these methods
+	// that the client accepts most; empty compresses nothing.
+	Compression []*Compression `json:"compression,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -251,8 +265,10 @@ type Policy struct {
 	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	Access          *Access          `json:"access,omitempty"`
-	// MaxBodyBytes, when not zero, answers 413 to a larger request body.
-	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
+	// MaxBodyBytes, when set, replaces the listener's limit on the request
+	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
+	// the limit.
+	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with

@@ -35,7 +35,8 @@ type Settings struct {
 	// NextUpstreamTries is how many endpoints a request whose connection
 	// fails may try in all (proxy-next-upstream-tries).
 	NextUpstreamTries uint32
-	// MaxBodyBytes is the default of proxy-body-size; zero means no limit.
+	// MaxBodyBytes is the default of proxy-body-size, 1m as in
+	// ingress-nginx; zero means no limit.
 	MaxBodyBytes uint64
 	// UnderscoresInHeaders keeps request headers whose names hold an
 	// underscore; otherwise they are dropped, as nginx drops them.
@@ -55,6 +56,11 @@ type Settings struct {
 	// Block refuses requests from every host (block-cidrs,
 	// block-user-agents, block-referers).
 	Block ir.Block
+	// Clients are the settings of client connections and of the Server
+	// header.
+	Clients Clients
+	// Gzip and Brotli compress responses; both are off by default.
+	Gzip, Brotli Compression
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -69,8 +75,12 @@ func DefaultSettings() Settings {
 		ConnectTimeout:        5 * time.Second,
 		ReadTimeout:           60 * time.Second,
 		NextUpstreamTries:     3,
+		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
+		Clients:               defaultClients(),
+		Gzip:                  defaultGzip(),
+		Brotli:                defaultBrotli(),
 		Client: ClientSettings{
 			ForwardedForHeader: "X-Forwarded-For",
 			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
@@ -195,7 +205,7 @@ func readNextUpstreamTries(r *reader, s *Settings) {
 }
 
 func readGlobalBodySize(r *reader, s *Settings) {
-	if n, ok := r.size("proxy-body-size", "no limit"); ok {
+	if n, ok := r.size("proxy-body-size", "using 1m"); ok {
 		s.MaxBodyBytes = n
 	}
 }
@@ -247,7 +257,7 @@ var Keys = []Key{
 	{Name: "access-log-params", Status: NotYet, Note: accessLogNote},
 	{Name: "access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "add-headers", Status: NotYet},
-	{Name: "allow-backend-server-header", Status: NotYet},
+	{Name: "allow-backend-server-header", Status: Supported, readWith: "keep-alive"},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
 	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
@@ -256,13 +266,13 @@ var Keys = []Key{
 	{Name: "block-cidrs", Status: Differs, Note: "blocks on every route, first, also where an Ingress has its own allow or deny list (which replaces nginx's global `deny`)", read: readBlocks},
 	{Name: "block-referers", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
 	{Name: "block-user-agents", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
-	{Name: "brotli-level", Status: NotYet},
-	{Name: "brotli-min-length", Status: NotYet},
-	{Name: "brotli-types", Status: NotYet},
+	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "client-body-buffer-size", Status: NotYet},
-	{Name: "client-body-timeout", Status: NotYet},
-	{Name: "client-header-buffer-size", Status: NotYet},
-	{Name: "client-header-timeout", Status: NotYet},
+	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
+	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
+	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
 	{Name: "compute-full-forwarded-for", Status: Differs, Note: "entries are joined with `,` where nginx writes `, `; with `forwarded-for-header` X-Forwarded-For only", readWith: "use-forwarded-headers"},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
@@ -273,7 +283,7 @@ var Keys = []Key{
 	{Name: "disable-ipv6-dns", Status: NotYet},
 	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: accessLogNote},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "enable-brotli", Status: NotYet},
+	{Name: "enable-brotli", Status: Supported, readWith: "use-gzip"},
 	{Name: "enable-modsecurity", Status: NotYet},
 	{Name: "enable-multi-accept", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-ocsp", Status: NotYet},
@@ -301,10 +311,10 @@ var Keys = []Key{
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "global-auth-url", Status: NotYet},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
-	{Name: "gzip-disable", Status: NotYet},
-	{Name: "gzip-level", Status: NotYet},
-	{Name: "gzip-min-length", Status: NotYet},
-	{Name: "gzip-types", Status: NotYet},
+	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
+	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "hide-headers", Status: NotYet},
 	{Name: "hsts", Status: Supported, read: readHSTS},
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
@@ -313,10 +323,10 @@ var Keys = []Key{
 	{Name: "http-access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "http2-max-concurrent-streams", Status: NotYet},
-	{Name: "http2-max-field-size", Status: NotYet},
-	{Name: "http2-max-header-size", Status: NotYet},
-	{Name: "http2-max-requests", Status: NotYet},
+	{Name: "http2-max-concurrent-streams", Status: Supported, readWith: "keep-alive"},
+	{Name: "http2-max-field-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-header-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-requests", Status: Refused, Note: obsoleteHTTP2Note},
 	{Name: "ignore-invalid-headers", Status: NotYet},
 	{Name: "jaeger-baggage-header", Status: NotYet},
 	{Name: "jaeger-collector-host", Status: NotYet},
@@ -331,9 +341,9 @@ var Keys = []Key{
 	{Name: "jaeger-service-name", Status: NotYet},
 	{Name: "jaeger-trace-baggage-header-prefix", Status: NotYet},
 	{Name: "jaeger-trace-context-header-name", Status: NotYet},
-	{Name: "keep-alive", Status: NotYet},
-	{Name: "keep-alive-requests", Status: NotYet},
-	{Name: "large-client-header-buffers", Status: NotYet},
+	{Name: "keep-alive", Status: Supported, read: readClients},
+	{Name: "keep-alive-requests", Status: Supported, readWith: "keep-alive"},
+	{Name: "large-client-header-buffers", Status: Differs, Note: "bounds a request's line and headers together (number times size), not each line; too large answers 431 (nginx: 400 or 414)", readWith: "keep-alive"},
 	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
 	{Name: "limit-conn-zone-variable", Status: NotYet},
 	{Name: "limit-rate", Status: NotYet},
@@ -368,7 +378,7 @@ var Keys = []Key{
 	{Name: "otlp-collector-host", Status: NotYet},
 	{Name: "otlp-collector-port", Status: NotYet},
 	{Name: "proxy-add-original-uri-header", Status: NotYet},
-	{Name: "proxy-body-size", Status: Differs, Note: "no limit unless set (ingress-nginx: `1m`); the body is held in memory", read: readGlobalBodySize},
+	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},
 	{Name: "proxy-buffering", Status: NotYet},
 	{Name: "proxy-buffers-number", Status: NotYet},
@@ -400,7 +410,7 @@ var Keys = []Key{
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
+	{Name: "server-tokens", Status: Differs, Note: "`\"true\"` sends `server: envoy` (nginx: its name and version); by default no Server header, as ingress-nginx", readWith: "keep-alive"},
 	{Name: "service-upstream", Status: NotYet},
 	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
 	{Name: "ssl-buffer-size", Status: NotYet},
@@ -427,8 +437,8 @@ var Keys = []Key{
 	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readClientSettings},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
-	{Name: "use-gzip", Status: NotYet},
-	{Name: "use-http2", Status: NotYet},
+	{Name: "use-gzip", Status: Supported, read: readCompression},
+	{Name: "use-http2", Status: Supported, readWith: "keep-alive"},
 	{Name: "use-proxy-protocol", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -437,6 +447,10 @@ var Keys = []Key{
 	{Name: "worker-processes", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
+
+// obsoleteHTTP2Note is the note of the HTTP/2 keys that nginx itself
+// ignores since 1.19.7.
+const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"
 
 // accessLogNote is the note of the keys that would change the access log,
 // which has ingress-nginx's default format and no setting yet.
