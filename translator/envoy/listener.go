@@ -34,7 +34,7 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
 	}
-	if l.Client != nil && l.Client.ProxyProtocol {
+	if l.RealIP != nil && l.RealIP.ProxyProtocol {
 		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
 	}
 	if len(l.TLS) == 0 {
@@ -172,7 +172,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 			Filters:     upgradeFilters(),
 		}},
 	}
-	detectClient(hcm, l.Client)
+	detectClient(hcm, l.RealIP)
 	return hcm
 }
 

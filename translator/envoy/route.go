@@ -40,7 +40,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		VirtualHosts:             make([]*envoy_config_route_v3.VirtualHost, 0, len(l.VirtualHosts)),
 		RequestHeadersToRemove:   l.RemoveRequestHeaders,
 	}
-	if readsHeader(l.Client) {
+	if readsHeader(l.RealIP) {
 		rc.InternalOnlyHeaders = envoyRequestHeaders
 	}
 	if !l.Block.Empty() {

@@ -40,7 +40,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		if v := s.HSTSValue(); v != "" {
 			https.ResponseHeaders = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
 		}
-		if s.Client.ProxyProtocol {
+		if s.RealIP.ProxyProtocol {
 			// A load balancer that terminated TLS says so with the PROXY
 			// header's port 443: ingress-nginx then takes the scheme as
 			// https, so such plain connections get the TLS routes.
@@ -67,14 +67,14 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 func edgeListener(name, address string, port uint32, scheme string, publicPort uint32, s *nginx.Settings) *ir.Listener {
 	l := &ir.Listener{
 		Name: name, Address: address, Port: port,
-		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.Client),
+		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
 		MaxBodyBytes:                s.MaxBodyBytes,
 		AccessLog:                   accessLog(),
 		Clients:                     clientConnections(&s.Clients),
 		BackendServer:               s.Clients.BackendServerHeader,
-		Client:                      lowerClient(&s.Client),
+		RealIP:                      lowerRealIP(&s.RealIP),
 		Block:                       lowerBlock(&s.Block),
 	}
 	// server_tokens off, as ingress-nginx has it by default, clears the

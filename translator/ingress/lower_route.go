@@ -28,7 +28,7 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool, s 
 		// A fixed redirect answers before the HTTPS redirect, as
 		// ingress-nginx's return comes before its TLS redirect.
 		return append(out, fixedRedirect(r.Redirect, match, r.Source))
-	case toHTTPS != nil && !s.Client.UseForwardedHeaders:
+	case toHTTPS != nil && !s.RealIP.UseForwardedHeaders:
 		return append(out, &ir.Route{Match: match, Redirect: toHTTPS, Source: r.Source})
 	case toHTTPS != nil:
 		out = append(out, schemeRedirect(match, toHTTPS, r.Source))
@@ -136,7 +136,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		fw.StreamIdleTimeout = ir.Duration(max(send, read))
 	}
 	fw.HostRewrite = p.UpstreamHost
-	if fw.HostRewrite == "" && s.Client.UseForwardedHeaders {
+	if fw.HostRewrite == "" && s.RealIP.UseForwardedHeaders {
 		// ingress-nginx sends the Host the forwarded headers give
 		// (its $best_http_host).
 		fw.HostFromRequest = "x-forwarded-host"

@@ -53,9 +53,9 @@ type Listener struct {
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
 	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
-	// Client says where the client's address comes from; nil takes the
+	// RealIP says where the client's address comes from; nil takes the
 	// connection's peer.
-	Client *Client `json:"client,omitempty"`
+	RealIP *RealIP `json:"realIP,omitempty"`
 	// Block, when set, refuses some clients' requests before any route.
 	Block *Block `json:"block,omitempty"`
 	// PortRoutes are the route tables of other listeners that answer

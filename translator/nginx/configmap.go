@@ -49,10 +49,10 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
-	// Client is how the client's address and the forwarded headers are
+	// RealIP is how the client's address and the forwarded headers are
 	// found (use-forwarded-headers, enable-real-ip, use-proxy-protocol and
 	// the keys they read).
-	Client ClientSettings
+	RealIP RealIP
 	// Block refuses requests from every host (block-cidrs,
 	// block-user-agents, block-referers).
 	Block ir.Block
@@ -81,7 +81,7 @@ func DefaultSettings() Settings {
 		Clients:               defaultClients(),
 		Gzip:                  defaultGzip(),
 		Brotli:                defaultBrotli(),
-		Client: ClientSettings{
+		RealIP: RealIP{
 			ForwardedForHeader: "X-Forwarded-For",
 			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
 		},
@@ -434,7 +434,7 @@ var Keys = []Key{
 	{Name: "upstream-keepalive-requests", Status: NotYet},
 	{Name: "upstream-keepalive-time", Status: NotYet},
 	{Name: "upstream-keepalive-timeout", Status: NotYet},
-	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readClientSettings},
+	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readRealIP},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
 	{Name: "use-gzip", Status: Supported, read: readCompression},

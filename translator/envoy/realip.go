@@ -3,9 +3,6 @@ package envoy
 import (
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	envoy_config_rbac_v3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
-	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	envoy_extensions_filters_http_rbac_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	envoy_extensions_filters_listener_proxy_protocol_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/proxy_protocol/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_extensions_http_original_ip_detection_custom_header_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/original_ip_detection/custom_header/v3"
@@ -29,7 +26,7 @@ func proxyProtocolFilter() *envoy_config_listener_v3.ListenerFilter {
 
 // readsHeader says whether a listener takes the client's address from a
 // request header: not without a peer that is trusted to send it.
-func readsHeader(c *ir.Client) bool {
+func readsHeader(c *ir.RealIP) bool {
 	return c != nil && c.Header != "" && len(c.TrustedPeers) > 0
 }
 
@@ -41,7 +38,7 @@ func readsHeader(c *ir.Client) bool {
 // Envoy does not allow beside use_remote_address: the X-Forwarded-For one
 // walks the list from the right past trusted addresses (nginx's
 // real_ip_recursive), the custom header one reads a single address.
-func detectClient(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, c *ir.Client) {
+func detectClient(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, c *ir.RealIP) {
 	hcm.SkipXffAppend = true
 	if !readsHeader(c) {
 		hcm.UseRemoteAddress = wrapperspb.Bool(true)
@@ -82,42 +79,4 @@ var envoyRequestHeaders = []string{
 	"x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-per-try-timeout-ms",
 	"x-envoy-upstream-rq-timeout-alt-response", "x-envoy-upstream-rq-timeout-ms",
 	"x-envoy-upstream-stream-duration-ms",
-}
-
-// blockFilterName names the RBAC filter of the listener's block lists: a
-// filter of its own, because a route's access rules replace the
-// configuration of the RBAC filter they configure.
-const blockFilterName = "rukou.filters.http.block"
-
-// blockRules deny the requests of blocked clients: by address (the
-// client's, as the listener finds it), by User-Agent, by Referer. RBAC
-// answers them with 403. They configure the block filter for a whole
-// route configuration; no route configures that filter.
-func blockRules(b *ir.Block) *envoy_extensions_filters_http_rbac_v3.RBACPerRoute {
-	rules := &envoy_config_rbac_v3.RBAC{Action: envoy_config_rbac_v3.RBAC_DENY, Policies: map[string]*envoy_config_rbac_v3.Policy{}}
-	anyRequest := []*envoy_config_rbac_v3.Permission{{Rule: &envoy_config_rbac_v3.Permission_Any{Any: true}}}
-	anyClient := []*envoy_config_rbac_v3.Principal{{Identifier: &envoy_config_rbac_v3.Principal_Any{Any: true}}}
-	if len(b.Addresses) > 0 {
-		rules.Policies["block-addresses"] = &envoy_config_rbac_v3.Policy{Permissions: anyRequest, Principals: []*envoy_config_rbac_v3.Principal{anyAddress(b.Addresses)}}
-	}
-	for name, list := range map[string]struct {
-		header  string
-		matches []ir.StringMatch
-	}{"block-user-agents": {"user-agent", b.UserAgents}, "block-referers": {"referer", b.Referers}} {
-		if len(list.matches) == 0 {
-			continue
-		}
-		set := &envoy_config_rbac_v3.Permission_Set{}
-		for _, m := range list.matches {
-			set.Rules = append(set.Rules, &envoy_config_rbac_v3.Permission{Rule: &envoy_config_rbac_v3.Permission_Header{Header: &envoy_config_route_v3.HeaderMatcher{
-				Name:                 list.header,
-				HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: stringMatcher(m)},
-			}}})
-		}
-		rules.Policies[name] = &envoy_config_rbac_v3.Policy{
-			Permissions: []*envoy_config_rbac_v3.Permission{{Rule: &envoy_config_rbac_v3.Permission_OrRules{OrRules: set}}},
-			Principals:  anyClient,
-		}
-	}
-	return &envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: rules}}
 }

@@ -9,11 +9,11 @@ import (
 	"github.com/rukou/rukou/translator/nginx"
 )
 
-// lowerClient is where the listeners find the client's address, as
+// lowerRealIP is where the listeners find the client's address, as
 // nginx's real IP module finds it: the PROXY protocol's source address,
 // then, from trusted peers, the forwarded-for header. nil takes the peer.
-func lowerClient(c *nginx.ClientSettings) *ir.Client {
-	out := &ir.Client{ProxyProtocol: c.ProxyProtocol}
+func lowerRealIP(c *nginx.RealIP) *ir.RealIP {
+	out := &ir.RealIP{ProxyProtocol: c.ProxyProtocol}
 	// Without a trusted peer the header is never read; Envoy would
 	// otherwise trust every peer.
 	if c.FromHeader() && len(c.TrustedPeers) > 0 {
@@ -45,7 +45,7 @@ func lowerBlock(b *ir.Block) *ir.Block {
 // -Port and -Proto give; behind the PROXY protocol, the port the client
 // reached, and https when that is 443. (The Proxy header is removed,
 // against httpoxy.)
-func forwardedHeaders(scheme string, port uint32, c *nginx.ClientSettings) []ir.Header {
+func forwardedHeaders(scheme string, port uint32, c *nginx.RealIP) []ir.Header {
 	forwardedFor := ir.Header{Name: "X-Forwarded-For", FromConnection: ir.ClientAddress}
 	if c.UseForwardedHeaders && c.ComputeFullForwardedFor {
 		// Envoy has appended the peer to the request's header.

@@ -2,10 +2,10 @@ package ir
 
 import "net/netip"
 
-// Client is where a listener finds the client's address (ClientAddress),
+// RealIP is where a listener finds the client's address (ClientAddress),
 // which access rules, rate and connection limits, the access log and the
 // forwarded headers all use. The zero value takes the connection's peer.
-type Client struct {
+type RealIP struct {
 	// ProxyProtocol reads a PROXY protocol header (version 1 or 2) at the
 	// start of every connection, before TLS, and takes the source address
 	// it carries as the peer's, and its destination as the address the
@@ -27,22 +27,8 @@ type Client struct {
 }
 
 // ForwardedFor is the header that lists the addresses a request came
-// through, which Client.Header may name.
+// through, which RealIP.Header may name.
 const ForwardedFor = "x-forwarded-for"
-
-// Block refuses, with 403, every request of a listener whose client
-// address is in Addresses, or whose User-Agent or Referer matches one of
-// UserAgents or Referers. It is checked before any route's policy.
-type Block struct {
-	Addresses  []netip.Prefix `json:"addresses,omitempty"`
-	UserAgents []StringMatch  `json:"userAgents,omitempty"`
-	Referers   []StringMatch  `json:"referers,omitempty"`
-}
-
-// Empty says whether the block refuses nothing.
-func (b *Block) Empty() bool {
-	return b == nil || len(b.Addresses) == 0 && len(b.UserAgents) == 0 && len(b.Referers) == 0
-}
 
 // PortRoutes answers the connections whose destination port (the PROXY
 // protocol's, when the listener reads it) is Port with the route table
