@@ -345,3 +345,22 @@ func TestLimitsCountTheForwardedClient(t *testing.T) {
 	}
 	expectNoRejection(t, s.envoy)
 }
+
+// TestClientAddressFromAnotherHeader: with enable-real-ip and
+// forwarded-for-header X-Client-IP, the client is the address that header
+// holds (for the allowlist and the backend's X-Forwarded-For), while the
+// other forwarded headers are not trusted, as enable-real-ip alone asks.
+func TestClientAddressFromAnotherHeader(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"enable-real-ip": "true", "forwarded-for-header": "X-Client-IP"})
+	s.apply(t, "site", clientSite(t, "1.2.3.4/32", "1.2.3.4/32", "")...)
+	cdn := headers("X-Client-IP", "1.2.3.4", "X-Forwarded-For", "5.6.7.8", "X-Forwarded-Proto", "https")
+	s.await(t, call{host: "allow.client.test", path: "/", header: cdn}, http.StatusOK, "echo")
+	r := s.expectStatus(t, "X-Client-IP", call{host: "echo.client.test", path: "/", header: cdn}, http.StatusOK)
+	expectEchoed(t, "X-Client-IP", r, map[string]string{
+		"X-Forwarded-For": "1.2.3.4", "X-Real-IP": "1.2.3.4", "X-Original-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "http",
+	})
+	s.expectStatus(t, "denylist", call{host: "deny.client.test", path: "/", header: cdn}, http.StatusForbidden)
+	s.expectStatus(t, "without the header", call{host: "allow.client.test", path: "/"}, http.StatusForbidden)
+	expectNoRejection(t, s.envoy)
+}
