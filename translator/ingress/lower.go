@@ -48,8 +48,13 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		}
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
+	cfg.Streams = lowerStreams(m, opts)
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
 	for _, be := range m.Backends {
+		if be.Stream != "" {
+			cfg.Clusters = append(cfg.Clusters, lowerStreamBackend(be))
+			continue
+		}
 		cfg.Clusters = append(cfg.Clusters, lowerBackend(be, s.ConnectTimeout))
 	}
 	for _, c := range m.Certificates {

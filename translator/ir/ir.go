@@ -17,6 +17,8 @@ import "net/netip"
 type Config struct {
 	// Listeners by port: the plain HTTP listener first.
 	Listeners []*Listener `json:"listeners"`
+	// Streams are the TCP listeners by port, then the UDP ones.
+	Streams []*StreamListener `json:"streams,omitempty"`
 	// Clusters sorted by name; every cluster a route names is here.
 	Clusters []*Cluster `json:"clusters"`
 	// Secrets sorted by name: the certificates the listeners' TLS chains
@@ -325,7 +327,8 @@ type Access struct {
 	DenyAll bool           `json:"denyAll,omitempty"`
 }
 
-// Protocol is how Envoy speaks HTTP to a cluster's endpoints.
+// Protocol is how Envoy speaks to a cluster's endpoints, or what a stream
+// listener accepts.
 type Protocol string
 
 const (
@@ -333,6 +336,9 @@ const (
 	HTTP1 Protocol = "HTTP/1.1"
 	// HTTP2 is HTTP/2 (h2c in clear text, h2 over TLS).
 	HTTP2 Protocol = "HTTP/2"
+	// TCP and UDP carry a stream listener's bytes as they come.
+	TCP Protocol = "TCP"
+	UDP Protocol = "UDP"
 )
 
 // LoadBalancer is how a cluster picks an endpoint.
@@ -360,6 +366,9 @@ type Cluster struct {
 	// Endpoints arrive over EDS, apart from the cluster, so that an
 	// endpoint change never rebuilds the cluster.
 	Endpoints []Endpoint `json:"endpoints"`
+	// SendProxyProtocol starts every connection to an endpoint with a
+	// PROXY protocol v1 header that names the client.
+	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
 }
 
 // UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not

@@ -61,6 +61,11 @@ type Settings struct {
 	Clients Clients
 	// Gzip and Brotli compress responses; both are off by default.
 	Gzip, Brotli Compression
+	// StreamTimeout closes a TCP service's connection after this long
+	// without a byte either way; StreamConnectAttempts is how many
+	// endpoints a connection that cannot connect tries in all.
+	StreamTimeout         time.Duration
+	StreamConnectAttempts uint32
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -81,6 +86,8 @@ func DefaultSettings() Settings {
 		Clients:               defaultClients(),
 		Gzip:                  defaultGzip(),
 		Brotli:                defaultBrotli(),
+		StreamTimeout:         600 * time.Second,
+		StreamConnectAttempts: 3,
 		RealIP: RealIP{
 			ForwardedForHeader: "X-Forwarded-For",
 			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
@@ -399,11 +406,11 @@ var Keys = []Key{
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: NotYet},
 	{Name: "proxy-ssl-location-only", Status: NotYet},
-	{Name: "proxy-stream-next-upstream", Status: NotYet},
+	{Name: "proxy-stream-next-upstream", Status: Supported, Note: "TCP services (docs/tcp-udp.md)", read: readStreamKeys},
 	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
-	{Name: "proxy-stream-next-upstream-tries", Status: NotYet},
-	{Name: "proxy-stream-responses", Status: NotYet},
-	{Name: "proxy-stream-timeout", Status: NotYet},
+	{Name: "proxy-stream-next-upstream-tries", Status: Differs, Note: "TCP services; `0`, nginx's no limit, is taken as 3", readWith: "proxy-stream-next-upstream"},
+	{Name: "proxy-stream-responses", Status: NotYet, Note: "a UDP session lasts until it has been idle for a minute (docs/tcp-udp.md)"},
+	{Name: "proxy-stream-timeout", Status: Differs, Note: "TCP services only; UDP sessions end after a minute without datagrams (docs/tcp-udp.md)", readWith: "proxy-stream-next-upstream"},
 	{Name: "relative-redirects", Status: NotYet},
 	{Name: "retry-non-idempotent", Status: NotYet},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},

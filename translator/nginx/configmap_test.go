@@ -129,6 +129,24 @@ func TestReadConfigMap(t *testing.T) {
 			issues: []string{"limit-req-status-code InvalidConfigValue"},
 		},
 		{
+			name: "stream_keys",
+			data: map[string]string{"proxy-stream-timeout": "1h 30m", "proxy-stream-next-upstream-tries": "5"},
+			want: settingsWith(func(s *Settings) { s.StreamTimeout, s.StreamConnectAttempts = 90*time.Minute, 5 }),
+		},
+		{name: "stream_timeout_in_seconds_without_unit", data: map[string]string{"proxy-stream-timeout": "90"}, want: settingsWith(func(s *Settings) { s.StreamTimeout = 90 * time.Second })},
+		{
+			name: "stream_next_upstream_off_tries_one_endpoint",
+			data: map[string]string{"proxy-stream-next-upstream": "false", "proxy-stream-next-upstream-tries": "5"},
+			want: settingsWith(func(s *Settings) { s.StreamConnectAttempts = 1 }),
+		},
+		{name: "stream_tries_zero_is_the_default", data: map[string]string{"proxy-stream-next-upstream-tries": "0"}, want: defaults},
+		{
+			name:   "invalid_stream_keys_keep_their_defaults",
+			data:   map[string]string{"proxy-stream-timeout": "soon", "proxy-stream-next-upstream-tries": "11", "proxy-stream-next-upstream": "maybe"},
+			want:   defaults,
+			issues: []string{"proxy-stream-next-upstream InvalidConfigValue", "proxy-stream-next-upstream-tries InvalidConfigValue", "proxy-stream-timeout InvalidConfigValue"},
+		},
+		{
 			name:   "snippets_and_unknown_keys_are_reported",
 			data:   map[string]string{"allow-snippet-annotations": "true", "http-snippet": "x", "use-geoip2": "true", "hsts": "false", "ingress-class": "x"},
 			want:   settingsWith(func(s *Settings) { s.HSTS = false }),
