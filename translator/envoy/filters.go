@@ -32,11 +32,12 @@ const (
 const rateLimitStatPrefix = "rukou_rate_limit"
 
 // httpFilters is the filter chain of every HTTP connection manager, in
-// ingress-nginx's order: CORS, rate limits (nginx's preaccess phase), client
-// address ranges (its access phase), the body size limit, then the router.
-// The compressors, when the listener compresses, come first, so that they
-// see every response last, Envoy's own answers included, as nginx's
-// output filters do.
+// ingress-nginx's order: the block lists (nginx's server-wide checks),
+// CORS, rate limits (nginx's preaccess phase), client address ranges (its
+// access phase), the body size limit, then the router. The compressors,
+// when the listener compresses, come first, so that they see every
+// response last, Envoy's own answers included, as nginx's output filters
+// do.
 func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
@@ -46,6 +47,10 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		}
 	}
 	return append(compressors(l.Compression),
+		// Without rules the filter enforces nothing; the route
+		// configuration brings the listener's block lists, so that
+		// changing them never rebuilds the listener.
+		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.

@@ -48,6 +48,13 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// RealIP is how the client's address and the forwarded headers are
+	// found (use-forwarded-headers, enable-real-ip, use-proxy-protocol and
+	// the keys they read).
+	RealIP RealIP
+	// Block refuses requests from every host (block-cidrs,
+	// block-user-agents, block-referers).
+	Block ir.Block
 	// Clients are the settings of client connections and of the Server
 	// header.
 	Clients Clients
@@ -80,6 +87,10 @@ func DefaultSettings() Settings {
 		Brotli:                defaultBrotli(),
 		StreamTimeout:         600 * time.Second,
 		StreamConnectAttempts: 3,
+		RealIP: RealIP{
+			ForwardedForHeader: "X-Forwarded-For",
+			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
+		},
 	}
 }
 
@@ -249,9 +260,9 @@ var Keys = []Key{
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "annotations-risk-level", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "bind-address", Status: NotYet},
-	{Name: "block-cidrs", Status: NotYet},
-	{Name: "block-referers", Status: NotYet},
-	{Name: "block-user-agents", Status: NotYet},
+	{Name: "block-cidrs", Status: Differs, Note: "blocks on every route, first, also where an Ingress has its own allow or deny list (which replaces nginx's global `deny`)", read: readBlocks},
+	{Name: "block-referers", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
+	{Name: "block-user-agents", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
 	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
 	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
 	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
@@ -259,7 +270,7 @@ var Keys = []Key{
 	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
 	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
 	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
-	{Name: "compute-full-forwarded-for", Status: NotYet},
+	{Name: "compute-full-forwarded-for", Status: Differs, Note: "entries are joined with `,` where nginx writes `, `; with `forwarded-for-header` X-Forwarded-For only", readWith: "use-forwarded-headers"},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
@@ -275,15 +286,15 @@ var Keys = []Key{
 	{Name: "enable-ocsp", Status: NotYet},
 	{Name: "enable-opentelemetry", Status: NotYet},
 	{Name: "enable-owasp-modsecurity-crs", Status: NotYet},
-	{Name: "enable-real-ip", Status: NotYet},
+	{Name: "enable-real-ip", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "enable-serial-reloads", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-syslog", Status: NotYet},
 	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
 	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "error-log-path", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "force-ssl-redirect", Status: NotYet},
-	{Name: "forwarded-for-header", Status: NotYet},
-	{Name: "forwarded-for-proxy-protocol-header", Status: NotYet},
+	{Name: "forwarded-for-header", Status: Differs, Note: "a header other than X-Forwarded-For must hold one address, and needs `proxy-real-ip-cidr` to trust every peer", readWith: "use-forwarded-headers"},
+	{Name: "forwarded-for-proxy-protocol-header", Status: Refused, Note: "names an intermediate header of nginx's configuration, which rukou does not need; ignored"},
 	{Name: "generate-request-id", Status: NotYet},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
@@ -379,7 +390,7 @@ var Keys = []Key{
 	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
-	{Name: "proxy-real-ip-cidr", Status: NotYet},
+	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
 	{Name: "proxy-redirect-from", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
@@ -420,12 +431,12 @@ var Keys = []Key{
 	{Name: "upstream-keepalive-requests", Status: NotYet},
 	{Name: "upstream-keepalive-time", Status: NotYet},
 	{Name: "upstream-keepalive-timeout", Status: NotYet},
-	{Name: "use-forwarded-headers", Status: NotYet},
+	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readRealIP},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
 	{Name: "use-gzip", Status: Supported, read: readCompression},
 	{Name: "use-http2", Status: Supported, readWith: "keep-alive"},
-	{Name: "use-proxy-protocol", Status: NotYet},
+	{Name: "use-proxy-protocol", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "whitelist-source-range", Status: Supported, Note: "the default of `allowlist-source-range`", read: readGlobalAccess},
