@@ -140,9 +140,7 @@ func logOperator(f ir.LogField) string {
 	case ir.LogRequestID:
 		return "%REQ(X-REQUEST-ID)%"
 	}
-	// The frontend writes only the values above; an unknown one prints "-"
-	// rather than failing the listener.
-	return "-"
+	return streamLogOperator(f.Value)
 }
 
 // logMetadata is the metadata that names an upstream in the access log

@@ -33,10 +33,13 @@ const (
 const rateLimitStatPrefix = "rukou_rate_limit"
 
 // httpFilters is the filter chain of every HTTP connection manager, in
-// ingress-nginx's order: CORS, rate limits (nginx's preaccess phase), client
-// address ranges and external authentication (its access phase), the body
-// size limit, then the router.
-func httpFilters(maxBodyBytes uint64) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+// ingress-nginx's order: the block lists (nginx's server-wide checks),
+// CORS, rate limits (nginx's preaccess phase), client address ranges and
+// external authentication (its access phase), the body size limit, then
+// the router. The compressors, when the listener compresses, come first,
+// so that they see every response last, Envoy's own answers included, as
+// nginx's output filters do.
+func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
 			Name:       name,
@@ -44,7 +47,11 @@ func httpFilters(maxBodyBytes uint64) []*envoy_extensions_filters_network_http_c
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	return []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+	return append(compressors(l.Compression),
+		// Without rules the filter enforces nothing; the route
+		// configuration brings the listener's block lists, so that
+		// changing them never rebuilds the listener.
+		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.
@@ -61,9 +68,9 @@ func httpFilters(maxBodyBytes uint64) []*envoy_extensions_filters_network_http_c
 		// It holds the body until it is whole, and answers 413 once it
 		// grows past the limit; without a listener-wide limit, only routes
 		// that bring their own run it.
-		bodyLimit(maxBodyBytes),
+		bodyLimit(l.MaxBodyBytes),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
-	}
+	)
 }
 
 // bodyLimit is the buffer filter with the listener's body size limit; the
@@ -83,9 +90,10 @@ func bodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_network_http_conne
 }
 
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
-// httpFilters without the buffer filter.
+// httpFilters without the buffer filter, and without compressors, which
+// have nothing to compress in an upgraded stream.
 func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(0), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+	return slices.DeleteFunc(httpFilters(&ir.Listener{}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"strconv"
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -33,22 +34,26 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
 	}
+	if l.RealIP != nil && l.RealIP.ProxyProtocol {
+		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
+	}
 	if len(l.TLS) == 0 {
 		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
+		out.FilterChains = append(out.FilterChains, portChains(hcm, l.PortRoutes)...)
 		return out
 	}
 	// The TLS inspector reads the SNI that picks a filter chain.
-	out.ListenerFilters = []*envoy_config_listener_v3.ListenerFilter{{
+	out.ListenerFilters = append(out.ListenerFilters, &envoy_config_listener_v3.ListenerFilter{
 		Name:       "envoy.filters.listener.tls_inspector",
 		ConfigType: &envoy_config_listener_v3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_listener_tls_inspector_v3.TlsInspector{})},
-	}}
+	})
 	for _, c := range l.TLS {
 		fc := &envoy_config_listener_v3.FilterChain{
 			Name:    c.Name,
 			Filters: filters(),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
-				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret))},
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret, l.Clients.HTTP1Only))},
 			},
 		}
 		if len(c.ServerNames) == 0 {
@@ -61,13 +66,39 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	return out
 }
 
-func downstreamTLS(secret string) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+// portChains are the filter chains of connections to other destination
+// ports (after the PROXY protocol) that take another listener's routes:
+// the same connection manager, reading that route table.
+func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, ports []ir.PortRoutes) []*envoy_config_listener_v3.FilterChain {
+	var out []*envoy_config_listener_v3.FilterChain
+	for _, p := range ports {
+		other := proto.Clone(hcm).(*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager)
+		other.GetRds().RouteConfigName = p.Routes
+		out = append(out, &envoy_config_listener_v3.FilterChain{
+			Name:             p.Routes + "-on-" + strconv.FormatUint(uint64(p.Port), 10),
+			FilterChainMatch: &envoy_config_listener_v3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(p.Port)},
+			Filters: []*envoy_config_listener_v3.Filter{{
+				Name:       "envoy.filters.network.http_connection_manager",
+				ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(other)},
+			}},
+		})
+	}
+	return out
+}
+
+// downstreamTLS terminates TLS with a certificate from SDS, offering
+// HTTP/2 first in ALPN unless the listener is HTTP/1.1 only.
+func downstreamTLS(secret string, http1Only bool) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+	alpn := []string{"h2", "http/1.1"}
+	if http1Only {
+		alpn = alpn[1:]
+	}
 	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
 		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
 			TlsParams: &envoy_extensions_transport_sockets_tls_v3.TlsParameters{
 				TlsMinimumProtocolVersion: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
 			},
-			AlpnProtocols: []string{"h2", "http/1.1"},
+			AlpnProtocols: alpn,
 			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
 				Name:      secret,
 				SdsConfig: adsConfigSource(),
@@ -97,7 +128,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 	if l.AllowHeadersWithUnderscores {
 		underscores = envoy_config_core_v3.HttpProtocolOptions_ALLOW
 	}
-	return &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
+	hcm := &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
 		StatPrefix: l.Name,
 		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
 			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
@@ -105,14 +136,10 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: httpFilters(l.MaxBodyBytes),
-		// Envoy is the edge: the client's address is the peer's address,
-		// whatever X-Forwarded-For says. The routing model sets the
-		// forwarded headers itself (it replaces X-Forwarded-For, as
-		// ingress-nginx does), so Envoy appends nothing; a request ID the
-		// client sent is kept, as ingress-nginx keeps it.
-		UseRemoteAddress:          wrapperspb.Bool(true),
-		SkipXffAppend:             true,
+		HttpFilters: httpFilters(l),
+		// The routing model sets the forwarded headers itself (it
+		// replaces X-Forwarded-For, as ingress-nginx does); a request ID
+		// the client sent is kept, as ingress-nginx keeps it.
 		PreserveExternalRequestId: true,
 		// Routes match the path as nginx matches its locations: dot
 		// segments resolved ("/public/../admin" is "/admin"), slashes
@@ -125,10 +152,15 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions: &envoy_config_core_v3.HttpProtocolOptions{
-			IdleTimeout:                  durationpb.New(5 * time.Minute),
+			IdleTimeout:                  optionalDuration(l.Clients.IdleTimeout),
+			MaxRequestsPerConnection:     optionalUInt32(l.Clients.MaxRequests),
 			HeadersWithUnderscoresAction: underscores,
 		},
-		RequestHeadersTimeout: durationpb.New(60 * time.Second),
+		RequestHeadersTimeout:      optionalDuration(l.Clients.HeadersTimeout),
+		MaxRequestHeadersKb:        headersKB(l.Clients.MaxHeaderBytes),
+		Http2ProtocolOptions:       downstreamHTTP2(l.Clients.MaxConcurrentStreams),
+		ServerHeaderTransformation: serverHeader(l),
+		ServerName:                 l.Server,
 		// WebSockets upgrade on every route, as nginx proxies them; without
 		// this Envoy answers an upgrade request with 403. An upgrade has
 		// its own filter chain: the same, without the body size limit,
@@ -140,6 +172,59 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 			Filters:     upgradeFilters(),
 		}},
 	}
+	detectClient(hcm, l.RealIP)
+	return hcm
+}
+
+// serverHeader says how Envoy treats the Server response header. Without
+// a name of its own Envoy passes the backend's header through (the route
+// configuration removes it unless the listener keeps it) and adds none;
+// with one, it replaces the backend's, or only fills in where the backend
+// sent none.
+func serverHeader(l *ir.Listener) envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_ServerHeaderTransformation {
+	switch {
+	case l.Server == "":
+		return envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_PASS_THROUGH
+	case l.BackendServer:
+		return envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_APPEND_IF_ABSENT
+	}
+	return envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_OVERWRITE
+}
+
+// headersKB is a limit on request headers in Envoy's unit, KiB rounded
+// up, at most the 8 MiB Envoy accepts; nil (Envoy's default, 60 KiB) for
+// none.
+func headersKB(n uint64) *wrapperspb.UInt32Value {
+	if n == 0 {
+		return nil
+	}
+	return wrapperspb.UInt32(uint32(min((n+1023)/1024, 8192)))
+}
+
+// downstreamHTTP2 bounds the concurrent streams of a client's HTTP/2
+// connection; nil leaves Envoy's default.
+func downstreamHTTP2(streams uint32) *envoy_config_core_v3.Http2ProtocolOptions {
+	if streams == 0 {
+		return nil
+	}
+	return &envoy_config_core_v3.Http2ProtocolOptions{MaxConcurrentStreams: wrapperspb.UInt32(streams)}
+}
+
+// optionalDuration is d, or nil for zero: a zero duration in Envoy's
+// protos often means "no timeout", not "the default".
+func optionalDuration(d ir.Duration) *durationpb.Duration {
+	if d == 0 {
+		return nil
+	}
+	return durationpb.New(time.Duration(d))
+}
+
+// optionalUInt32 is n, or nil for zero (Envoy's default).
+func optionalUInt32(n uint32) *wrapperspb.UInt32Value {
+	if n == 0 {
+		return nil
+	}
+	return wrapperspb.UInt32(n)
 }
 
 func adsConfigSource() *envoy_config_core_v3.ConfigSource {

@@ -48,6 +48,8 @@ type builder struct {
 	// appRoots and aliases hold app-root and from-to-www-redirect by host.
 	appRoots map[string]hostSetting
 	aliases  map[string]hostSetting
+	// streams are the TCP and UDP services served.
+	streams []*Stream
 }
 
 type routeKey struct {
@@ -105,8 +107,9 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 			b.addCanary(ing)
 		}
 	}
+	b.addStreams(in.ConfigMaps)
 	m := b.model()
-	m.Settings = b.settings
+	m.Settings, m.Streams = b.settings, b.streams
 	return m, b.diags
 }
 
@@ -114,11 +117,10 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 // it is among cms, and reports each key it cannot honour on it.
 func (b *builder) readConfigMap(cms []*corev1.ConfigMap) {
 	b.settings = nginx.DefaultSettings()
-	i := slices.IndexFunc(cms, func(cm *corev1.ConfigMap) bool { return cm.Namespace+"/"+cm.Name == b.opts.ConfigMap })
-	if b.opts.ConfigMap == "" || i < 0 {
+	cm := findConfigMap(cms, b.opts.ConfigMap)
+	if cm == nil {
 		return
 	}
-	cm := cms[i]
 	settings, issues := nginx.ReadConfigMap(cm.Data)
 	b.settings = settings
 	for _, is := range issues {

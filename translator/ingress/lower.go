@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -29,36 +28,33 @@ const streamIdleTimeout = 5 * time.Minute
 func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
 	s := &m.Settings
-	cfg.Listeners = []*ir.Listener{{
-		Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort,
-		RequestHeaders:              forwardedHeaders("http", publicHTTPPort),
-		RemoveRequestHeaders:        []string{"proxy"},
-		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-		MaxBodyBytes:                s.MaxBodyBytes,
-		AccessLog:                   accessLog(),
-	}}
+	cfg.Listeners = []*ir.Listener{edgeListener(HTTPListener, opts.ListenAddress, opts.HTTPPort, "http", publicHTTPPort, s)}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}}
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
-		https := &ir.Listener{
-			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
-			TLS:                         filterChains(m),
-			VirtualHosts:                lw.hosts(m, false),
-			RequestHeaders:              forwardedHeaders("https", opts.HTTPSRedirectPort),
-			RemoveRequestHeaders:        []string{"proxy"},
-			AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-			MaxBodyBytes:                s.MaxBodyBytes,
-			AccessLog:                   accessLog(),
-		}
+		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
+		https.TLS = filterChains(m)
+		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
 		if v := s.HSTSValue(); v != "" {
 			https.ResponseHeaders = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
 		}
+		if s.RealIP.ProxyProtocol {
+			// A load balancer that terminated TLS says so with the PROXY
+			// header's port 443: ingress-nginx then takes the scheme as
+			// https, so such plain connections get the TLS routes.
+			cfg.Listeners[0].PortRoutes = []ir.PortRoutes{{Port: 443, Routes: HTTPSListener}}
+		}
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
+	cfg.Streams = lowerStreams(m, opts)
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
 	for _, be := range m.Backends {
+		if be.Stream != "" {
+			cfg.Clusters = append(cfg.Clusters, lowerStreamBackend(be))
+			continue
+		}
 		cfg.Clusters = append(cfg.Clusters, lowerBackend(be, s.ConnectTimeout))
 	}
 	for _, c := range m.Certificates {
@@ -70,28 +66,72 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	return cfg
 }
 
+// edgeListener is a listener without its routes: what every listener
+// does, whatever the Ingresses say, with the ConfigMap's settings s.
+// scheme and port are the ones clients use, told to backends.
+func edgeListener(name, address string, port uint32, scheme string, publicPort uint32, s *nginx.Settings) *ir.Listener {
+	l := &ir.Listener{
+		Name: name, Address: address, Port: port,
+		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
+		RemoveRequestHeaders:        []string{"proxy"},
+		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+		MaxBodyBytes:                s.MaxBodyBytes,
+		AccessLog:                   accessLog(),
+		Clients:                     clientConnections(&s.Clients),
+		BackendServer:               s.Clients.BackendServerHeader,
+		RealIP:                      lowerRealIP(&s.RealIP),
+		Block:                       lowerBlock(&s.Block),
+	}
+	// server_tokens off, as ingress-nginx has it by default, clears the
+	// Server header; on, nginx names itself, and rukou names its proxy.
+	if s.Clients.ServerTokens {
+		l.Server = "envoy"
+	}
+	// ngx_brotli comes before gzip among nginx's filters: a client that
+	// accepts both as much gets brotli.
+	for _, c := range []struct {
+		method ir.CompressionMethod
+		conf   *nginx.Compression
+	}{{ir.Brotli, &s.Brotli}, {ir.Gzip, &s.Gzip}} {
+		if c.conf.On {
+			l.Compression = append(l.Compression, compression(c.method, c.conf))
+		}
+	}
+	return l
+}
+
+// clientConnections lowers the ConfigMap's client settings. nginx's
+// keep-alive 0 serves one request per connection; so does
+// keep-alive-requests 0. A connection that has not sent its first
+// request yet is then bounded by the time allowed for headers, as nginx
+// bounds it by client-header-timeout.
+func clientConnections(c *nginx.Clients) ir.ClientConnections {
+	out := ir.ClientConnections{
+		IdleTimeout:          ir.Duration(c.KeepAlive),
+		MaxRequests:          c.KeepAliveRequests,
+		HeadersTimeout:       ir.Duration(c.HeaderTimeout),
+		MaxHeaderBytes:       c.MaxHeaderBytes,
+		MaxConcurrentStreams: c.MaxConcurrentStreams,
+		HTTP1Only:            !c.HTTP2,
+	}
+	if c.KeepAlive == 0 || c.KeepAliveRequests == 0 {
+		out.IdleTimeout, out.MaxRequests = out.HeadersTimeout, 1
+	}
+	return out
+}
+
+// compression lowers gzip or brotli; nginx's "*" compresses every type.
+func compression(method ir.CompressionMethod, c *nginx.Compression) *ir.Compression {
+	out := &ir.Compression{Method: method, Level: c.Level, MinLength: c.MinLength, SkipUserAgent: c.DisableUserAgent}
+	if len(c.Types) != 1 || c.Types[0] != "*" {
+		out.MediaTypes = c.Types
+	}
+	return out
+}
+
 // publicHTTPPort is the port clients reach the plain listener on, behind
 // the Service's port 80, which X-Forwarded-Port tells backends.
 const publicHTTPPort = 80
-
-// forwardedHeaders are the headers ingress-nginx sets on every proxied
-// request by default: the client's address replaces any X-Forwarded-For
-// the client sent (which goes on as X-Original-Forwarded-For), so that a
-// backend trusting the header gets the real peer; the Host, port and
-// scheme the client used. (The Proxy header is removed, against httpoxy.)
-func forwardedHeaders(scheme string, port uint32) []ir.Header {
-	return []ir.Header{
-		{Name: "X-Original-Forwarded-For", FromRequest: "x-forwarded-for"},
-		{Name: "X-Original-Forwarded-Host", FromRequest: "x-forwarded-host"},
-		{Name: "X-Forwarded-For", FromConnection: ir.ClientAddress},
-		{Name: "X-Real-IP", FromConnection: ir.ClientAddress},
-		{Name: "X-Forwarded-Host", FromRequest: ":authority"},
-		{Name: "X-Forwarded-Port", Value: strconv.FormatUint(uint64(port), 10)},
-		{Name: "X-Forwarded-Proto", Value: scheme},
-		{Name: "X-Forwarded-Scheme", Value: scheme},
-		{Name: "X-Scheme", Value: scheme},
-	}
-}
 
 // accessLog is ingress-nginx's default access log line
 // (log-format-upstream), which it writes for every request.

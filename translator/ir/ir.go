@@ -17,6 +17,8 @@ import "net/netip"
 type Config struct {
 	// Listeners by port: the plain HTTP listener first.
 	Listeners []*Listener `json:"listeners"`
+	// Streams are the TCP listeners by port, then the UDP ones.
+	Streams []*StreamListener `json:"streams,omitempty"`
 	// Clusters sorted by name; every cluster a route names is here.
 	Clusters []*Cluster `json:"clusters"`
 	// Secrets sorted by name: the certificates the listeners' TLS chains
@@ -53,6 +55,24 @@ type Listener struct {
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
 	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
+	// RealIP says where the client's address comes from; nil takes the
+	// connection's peer.
+	RealIP *RealIP `json:"realIP,omitempty"`
+	// Block, when set, refuses some clients' requests before any route.
+	Block *Block `json:"block,omitempty"`
+	// PortRoutes are the route tables of other listeners that answer
+	// connections to some destination ports.
+	PortRoutes []PortRoutes `json:"portRoutes,omitempty"`
+	// Clients bounds the connections of clients and their requests.
+	Clients ClientConnections `json:"clients"`
+	// Server is the Server header of every response; empty sends none.
+	// With BackendServer, a backend's own Server header is passed on
+	// instead, and Server applies only where the backend sent none.
+	Server        string `json:"server,omitempty"`
+	BackendServer bool   `json:"backendServer,omitempty"`
+	// Compression compresses responses with the first of these methods
+	// that the client accepts most; empty compresses nothing.
+	Compression []*Compression `json:"compression,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -137,18 +157,30 @@ type HeaderMatch struct {
 // the request header FromRequest or of the connection's FromConnection
 // when set. A header whose value comes out empty is not set.
 type Header struct {
-	Name           string         `json:"name"`
+	Name           string         `json:"name,omitempty"`
 	Value          string         `json:"value,omitempty"`
 	FromRequest    string         `json:"fromRequest,omitempty"`
 	FromConnection ConnectionInfo `json:"fromConnection,omitempty"`
+	// Else, when the request lacks FromRequest, gives the value instead
+	// (its Name is not used).
+	Else *Header `json:"else,omitempty"`
+	// OnPort, when not zero, sets the header to OnPortValue instead when
+	// the client connected to that port (DestinationPort).
+	OnPort      uint32 `json:"onPort,omitempty"`
+	OnPortValue string `json:"onPortValue,omitempty"`
 }
 
 // ConnectionInfo is something known of a client's connection.
 type ConnectionInfo string
 
-// ClientAddress is the client's address, without its port: the peer of
-// the connection.
-const ClientAddress ConnectionInfo = "client-address"
+const (
+	// ClientAddress is the client's address, without its port: the peer
+	// of the connection, or what the listener's ClientAddress finds.
+	ClientAddress ConnectionInfo = "client-address"
+	// DestinationPort is the port the client connected to: the listener's,
+	// or the destination port of the PROXY protocol header.
+	DestinationPort ConnectionInfo = "destination-port"
+)
 
 // Forward proxies the request to one of its backends.
 type Forward struct {
@@ -161,6 +193,9 @@ type Forward struct {
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
 	HostRewrite string `json:"hostRewrite,omitempty"`
+	// HostFromRequest, when set and the request has that header, replaces
+	// the Host header with its value.
+	HostFromRequest string `json:"hostFromRequest,omitempty"`
 	// Retries is how many other endpoints are tried, one after the other,
 	// when an endpoint refuses or drops the connection before the request
 	// reached it (so that retrying is safe for every method).
@@ -294,7 +329,8 @@ type Access struct {
 	DenyAll bool           `json:"denyAll,omitempty"`
 }
 
-// Protocol is how Envoy speaks HTTP to a cluster's endpoints.
+// Protocol is how Envoy speaks to a cluster's endpoints, or what a stream
+// listener accepts.
 type Protocol string
 
 const (
@@ -302,6 +338,9 @@ const (
 	HTTP1 Protocol = "HTTP/1.1"
 	// HTTP2 is HTTP/2 (h2c in clear text, h2 over TLS).
 	HTTP2 Protocol = "HTTP/2"
+	// TCP and UDP carry a stream listener's bytes as they come.
+	TCP Protocol = "TCP"
+	UDP Protocol = "UDP"
 )
 
 // LoadBalancer is how a cluster picks an endpoint.
@@ -329,6 +368,9 @@ type Cluster struct {
 	// Endpoints arrive over EDS, apart from the cluster, so that an
 	// endpoint change never rebuilds the cluster.
 	Endpoints []Endpoint `json:"endpoints"`
+	// SendProxyProtocol starts every connection to an endpoint with a
+	// PROXY protocol v1 header that names the client.
+	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
 }
 
 // UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not

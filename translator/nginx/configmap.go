@@ -1,7 +1,6 @@
 package nginx
 
 import (
-	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -49,6 +48,23 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// RealIP is how the client's address and the forwarded headers are
+	// found (use-forwarded-headers, enable-real-ip, use-proxy-protocol and
+	// the keys they read).
+	RealIP RealIP
+	// Block refuses requests from every host (block-cidrs,
+	// block-user-agents, block-referers).
+	Block ir.Block
+	// Clients are the settings of client connections and of the Server
+	// header.
+	Clients Clients
+	// Gzip and Brotli compress responses; both are off by default.
+	Gzip, Brotli Compression
+	// StreamTimeout closes a TCP service's connection after this long
+	// without a byte either way; StreamConnectAttempts is how many
+	// endpoints a connection that cannot connect tries in all.
+	StreamTimeout         time.Duration
+	StreamConnectAttempts uint32
 	// GlobalAuth, when set, protects every route whose Ingress has no
 	// auth-url and does not opt out (global-auth-url); GlobalAuthFail
 	// makes those routes answer 503 instead, when it could not be read.
@@ -74,7 +90,16 @@ func DefaultSettings() Settings {
 		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
-		NoAuthLocations:       []string{"/.well-known/acme-challenge"},
+		Clients:               defaultClients(),
+		Gzip:                  defaultGzip(),
+		Brotli:                defaultBrotli(),
+		StreamTimeout:         600 * time.Second,
+		StreamConnectAttempts: 3,
+		RealIP: RealIP{
+			ForwardedForHeader: "X-Forwarded-For",
+			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
+		},
+		NoAuthLocations: []string{"/.well-known/acme-challenge"},
 	}
 }
 
@@ -109,11 +134,7 @@ type Key struct {
 
 // LookupKey returns the entry of a ConfigMap key.
 func LookupKey(name string) (Key, bool) {
-	i, found := slices.BinarySearchFunc(Keys, name, func(k Key, name string) int { return strings.Compare(k.Name, name) })
-	if !found {
-		return Key{}, false
-	}
-	return Keys[i], true
+	return lookupSorted(Keys, name, func(k Key) string { return k.Name })
 }
 
 // KeyField is the field path of a ConfigMap key in diagnostics.
@@ -233,12 +254,7 @@ func readLimitStatus(r *reader, s *Settings) {
 
 // ConfigTable renders Keys as docs/configmap.md's table of every key.
 func ConfigTable() string {
-	var b strings.Builder
-	b.WriteString("| key | status |\n|---|---|\n")
-	for _, k := range Keys {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Name, statusText(k.Status, k.Note))
-	}
-	return b.String()
+	return statusTable("key", Keys, func(k Key) (string, Status, string) { return k.Name, k.Status, k.Note })
 }
 
 // Keys lists every key of ingress-nginx's ConfigMap reference
@@ -247,23 +263,23 @@ var Keys = []Key{
 	{Name: "access-log-params", Status: NotYet, Note: accessLogNote},
 	{Name: "access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "add-headers", Status: NotYet},
-	{Name: "allow-backend-server-header", Status: NotYet},
+	{Name: "allow-backend-server-header", Status: Supported, readWith: "keep-alive"},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
 	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "annotations-risk-level", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "bind-address", Status: NotYet},
-	{Name: "block-cidrs", Status: NotYet},
-	{Name: "block-referers", Status: NotYet},
-	{Name: "block-user-agents", Status: NotYet},
-	{Name: "brotli-level", Status: NotYet},
-	{Name: "brotli-min-length", Status: NotYet},
-	{Name: "brotli-types", Status: NotYet},
+	{Name: "block-cidrs", Status: Differs, Note: "blocks on every route, first, also where an Ingress has its own allow or deny list (which replaces nginx's global `deny`)", read: readBlocks},
+	{Name: "block-referers", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
+	{Name: "block-user-agents", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
+	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "client-body-buffer-size", Status: NotYet},
-	{Name: "client-body-timeout", Status: NotYet},
-	{Name: "client-header-buffer-size", Status: NotYet},
-	{Name: "client-header-timeout", Status: NotYet},
-	{Name: "compute-full-forwarded-for", Status: NotYet},
+	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
+	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
+	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
+	{Name: "compute-full-forwarded-for", Status: Differs, Note: "entries are joined with `,` where nginx writes `, `; with `forwarded-for-header` X-Forwarded-For only", readWith: "use-forwarded-headers"},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
@@ -273,21 +289,21 @@ var Keys = []Key{
 	{Name: "disable-ipv6-dns", Status: NotYet},
 	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: accessLogNote},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "enable-brotli", Status: NotYet},
+	{Name: "enable-brotli", Status: Supported, readWith: "use-gzip"},
 	{Name: "enable-modsecurity", Status: NotYet},
 	{Name: "enable-multi-accept", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-ocsp", Status: NotYet},
 	{Name: "enable-opentelemetry", Status: NotYet},
 	{Name: "enable-owasp-modsecurity-crs", Status: NotYet},
-	{Name: "enable-real-ip", Status: NotYet},
+	{Name: "enable-real-ip", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "enable-serial-reloads", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-syslog", Status: NotYet},
 	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
 	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "error-log-path", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "force-ssl-redirect", Status: NotYet},
-	{Name: "forwarded-for-header", Status: NotYet},
-	{Name: "forwarded-for-proxy-protocol-header", Status: NotYet},
+	{Name: "forwarded-for-header", Status: Differs, Note: "a header other than X-Forwarded-For must hold one address, and needs `proxy-real-ip-cidr` to trust every peer", readWith: "use-forwarded-headers"},
+	{Name: "forwarded-for-proxy-protocol-header", Status: Refused, Note: "names an intermediate header of nginx's configuration, which rukou does not need; ignored"},
 	{Name: "generate-request-id", Status: NotYet},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
@@ -302,10 +318,10 @@ var Keys = []Key{
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "global-auth-url", Status: Differs, Note: "a value that cannot be used makes the routes it would protect answer 503 (ingress-nginx serves them unprotected)", read: readGlobalAuth},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
-	{Name: "gzip-disable", Status: NotYet},
-	{Name: "gzip-level", Status: NotYet},
-	{Name: "gzip-min-length", Status: NotYet},
-	{Name: "gzip-types", Status: NotYet},
+	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
+	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "hide-headers", Status: NotYet},
 	{Name: "hsts", Status: Supported, read: readHSTS},
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
@@ -314,10 +330,10 @@ var Keys = []Key{
 	{Name: "http-access-log-path", Status: NotYet, Note: accessLogNote},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "http2-max-concurrent-streams", Status: NotYet},
-	{Name: "http2-max-field-size", Status: NotYet},
-	{Name: "http2-max-header-size", Status: NotYet},
-	{Name: "http2-max-requests", Status: NotYet},
+	{Name: "http2-max-concurrent-streams", Status: Supported, readWith: "keep-alive"},
+	{Name: "http2-max-field-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-header-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-requests", Status: Refused, Note: obsoleteHTTP2Note},
 	{Name: "ignore-invalid-headers", Status: NotYet},
 	{Name: "jaeger-baggage-header", Status: NotYet},
 	{Name: "jaeger-collector-host", Status: NotYet},
@@ -332,9 +348,9 @@ var Keys = []Key{
 	{Name: "jaeger-service-name", Status: NotYet},
 	{Name: "jaeger-trace-baggage-header-prefix", Status: NotYet},
 	{Name: "jaeger-trace-context-header-name", Status: NotYet},
-	{Name: "keep-alive", Status: NotYet},
-	{Name: "keep-alive-requests", Status: NotYet},
-	{Name: "large-client-header-buffers", Status: NotYet},
+	{Name: "keep-alive", Status: Supported, read: readClients},
+	{Name: "keep-alive-requests", Status: Supported, readWith: "keep-alive"},
+	{Name: "large-client-header-buffers", Status: Differs, Note: "bounds a request's line and headers together (number times size), not each line; too large answers 431 (nginx: 400 or 414)", readWith: "keep-alive"},
 	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
 	{Name: "limit-conn-zone-variable", Status: NotYet},
 	{Name: "limit-rate", Status: NotYet},
@@ -384,24 +400,24 @@ var Keys = []Key{
 	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
-	{Name: "proxy-real-ip-cidr", Status: NotYet},
+	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
 	{Name: "proxy-redirect-from", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: NotYet},
 	{Name: "proxy-ssl-location-only", Status: NotYet},
-	{Name: "proxy-stream-next-upstream", Status: NotYet},
+	{Name: "proxy-stream-next-upstream", Status: Supported, Note: "TCP services (docs/tcp-udp.md)", read: readStreamKeys},
 	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
-	{Name: "proxy-stream-next-upstream-tries", Status: NotYet},
-	{Name: "proxy-stream-responses", Status: NotYet},
-	{Name: "proxy-stream-timeout", Status: NotYet},
+	{Name: "proxy-stream-next-upstream-tries", Status: Differs, Note: "TCP services; `0`, nginx's no limit, is taken as 3", readWith: "proxy-stream-next-upstream"},
+	{Name: "proxy-stream-responses", Status: NotYet, Note: "a UDP session lasts until it has been idle for a minute (docs/tcp-udp.md)"},
+	{Name: "proxy-stream-timeout", Status: Differs, Note: "TCP services only; UDP sessions end after a minute without datagrams (docs/tcp-udp.md)", readWith: "proxy-stream-next-upstream"},
 	{Name: "relative-redirects", Status: NotYet},
 	{Name: "retry-non-idempotent", Status: NotYet},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
+	{Name: "server-tokens", Status: Differs, Note: "`\"true\"` sends `server: envoy` (nginx: its name and version); by default no Server header, as ingress-nginx", readWith: "keep-alive"},
 	{Name: "service-upstream", Status: NotYet},
 	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
 	{Name: "ssl-buffer-size", Status: NotYet},
@@ -425,12 +441,12 @@ var Keys = []Key{
 	{Name: "upstream-keepalive-requests", Status: NotYet},
 	{Name: "upstream-keepalive-time", Status: NotYet},
 	{Name: "upstream-keepalive-timeout", Status: NotYet},
-	{Name: "use-forwarded-headers", Status: NotYet},
+	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readRealIP},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
-	{Name: "use-gzip", Status: NotYet},
-	{Name: "use-http2", Status: NotYet},
-	{Name: "use-proxy-protocol", Status: NotYet},
+	{Name: "use-gzip", Status: Supported, read: readCompression},
+	{Name: "use-http2", Status: Supported, readWith: "keep-alive"},
+	{Name: "use-proxy-protocol", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "whitelist-source-range", Status: Supported, Note: "the default of `allowlist-source-range`", read: readGlobalAccess},
@@ -438,6 +454,10 @@ var Keys = []Key{
 	{Name: "worker-processes", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
+
+// obsoleteHTTP2Note is the note of the HTTP/2 keys that nginx itself
+// ignores since 1.19.7.
+const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"
 
 // accessLogNote is the note of the keys that would change the access log,
 // which has ingress-nginx's default format and no setting yet.

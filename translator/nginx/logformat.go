@@ -53,6 +53,11 @@ var logVariables = map[string][]ir.LogField{
 // typed field; a variable rukou cannot print is reported, never kept as
 // text, and so is a "$" that starts no variable.
 func ParseLogFormat(format string) ([]ir.LogField, error) {
+	return parseLogFormat(format, logVariable)
+}
+
+// parseLogFormat reads a log format whose variables lookup knows.
+func parseLogFormat(format string, lookup func(name string) ([]ir.LogField, bool)) ([]ir.LogField, error) {
 	var out []ir.LogField
 	var unknown []string
 	text := func(s string) {
@@ -77,7 +82,7 @@ func ParseLogFormat(format string) ([]ir.LogField, error) {
 			return nil, fmt.Errorf("log format: %q at offset %d starts no variable name", "$", i)
 		}
 		format = rest
-		fields, ok := logVariable(name)
+		fields, ok := lookup(name)
 		if !ok {
 			unknown = append(unknown, "$"+name)
 			continue
