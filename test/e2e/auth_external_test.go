@@ -132,6 +132,29 @@ func TestExternalAuthStatuses(t *testing.T) {
 	expectNoRejection(t, s.envoy)
 }
 
+// TestExternalAuthOverTLS: the TLS listener's routes are checked too, and
+// the auth service is told the https URL; the plain listener redirects to
+// HTTPS before any check, as ingress-nginx's ssl-redirect comes first.
+func TestExternalAuthOverTLS(t *testing.T) {
+	s := startStack(t, "delta")
+	auth := startAuthServer(t)
+	ca := newTestCA(t)
+	ing := tlsIngress("secure", "secure.test", "secure-tls")
+	ing.Annotations[nginx+"auth-url"] = auth.url("/200")
+	s.apply(t, "secure", join(backend(t, "secure"), objs(ca.secret(t, "secure-tls", 1, "secure.test"), ing))...)
+	s.await(t, call{host: "secure.test", path: "/app?x=1", https: true}, http.StatusOK, "secure")
+	req, _ := auth.lastRequest()
+	if got := req.Header.Get("X-Original-URL"); got != "https://secure.test/app?x=1" {
+		t.Errorf("X-Original-URL over TLS = %q", got)
+	}
+	before := auth.hits.Load()
+	s.await(t, call{host: "secure.test", path: "/app"}, http.StatusPermanentRedirect, "")
+	if auth.hits.Load() != before {
+		t.Error("the plain listener's redirect to HTTPS asked the auth service")
+	}
+	expectNoRejection(t, s.envoy)
+}
+
 // TestExternalAuthCookie: the auth service's cookie reaches the client
 // with the backend's success statuses only, as nginx's add_header; with
 // auth-always-set-cookie, with its errors too (ingress-nginx's e2e cases
