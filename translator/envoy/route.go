@@ -89,6 +89,7 @@ func route(r *ir.Route) *envoy_config_route_v3.Route {
 	}
 	if r.Policy != nil {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
+		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
 	return out
 }

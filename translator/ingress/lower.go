@@ -270,6 +270,7 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 			for _, lr := range routes {
 				lr.UpstreamName = r.UpstreamName
 			}
+			lw.protect(routes, r, vh.Host)
 			lw.done[key] = routes
 		}
 		out.Routes = append(out.Routes, routes...)

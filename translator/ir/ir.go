@@ -267,6 +267,8 @@ type Policy struct {
 	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	Access          *Access          `json:"access,omitempty"`
+	// ExternalAuth, when set, asks an auth service about each request.
+	ExternalAuth *ExternalAuth `json:"externalAuth,omitempty"`
 	// MaxBodyBytes, when set, replaces the listener's limit on the request
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.

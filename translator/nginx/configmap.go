@@ -65,6 +65,14 @@ type Settings struct {
 	// endpoints a connection that cannot connect tries in all.
 	StreamTimeout         time.Duration
 	StreamConnectAttempts uint32
+	// GlobalAuth, when set, protects every route whose Ingress has no
+	// auth-url and does not opt out (global-auth-url); GlobalAuthFail
+	// makes those routes answer 503 instead, when it could not be read.
+	// NoAuthLocations are path prefixes that no external authentication
+	// protects.
+	GlobalAuth      *ExternalAuth
+	GlobalAuthFail  bool
+	NoAuthLocations []string
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -91,6 +99,7 @@ func DefaultSettings() Settings {
 			ForwardedForHeader: "X-Forwarded-For",
 			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
 		},
+		NoAuthLocations: []string{"/.well-known/acme-challenge"},
 	}
 }
 
@@ -298,15 +307,16 @@ var Keys = []Key{
 	{Name: "generate-request-id", Status: NotYet},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
-	{Name: "global-auth-cache-duration", Status: NotYet},
-	{Name: "global-auth-cache-key", Status: NotYet},
-	{Name: "global-auth-method", Status: NotYet},
-	{Name: "global-auth-request-redirect", Status: NotYet},
-	{Name: "global-auth-response-headers", Status: NotYet},
-	{Name: "global-auth-signin", Status: NotYet},
-	{Name: "global-auth-signin-redirect-param", Status: NotYet},
+	{Name: "global-auth-always-set-cookie", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-cache-duration", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-cache-key", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-method", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-request-redirect", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-response-headers", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-signin", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-signin-redirect-param", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "global-auth-url", Status: NotYet},
+	{Name: "global-auth-url", Status: Differs, Note: "a value that cannot be used makes the routes it would protect answer 503 (ingress-nginx serves them unprotected)", read: readGlobalAuth},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
 	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
 	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
@@ -360,7 +370,7 @@ var Keys = []Key{
 	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
 	{Name: "nginx-status-ipv4-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "nginx-status-ipv6-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "no-auth-locations", Status: NotYet},
+	{Name: "no-auth-locations", Status: Supported, readWith: "global-auth-url"},
 	{Name: "no-tls-redirect-locations", Status: NotYet},
 	{Name: "opentelemetry-config", Status: NotYet},
 	{Name: "opentelemetry-operation-name", Status: NotYet},

@@ -33,6 +33,11 @@ type Policy struct {
 	Access       *ir.Access
 	CORS         *CORS
 	Affinity     *Affinity
+	// ExternalAuth, when set, asks an auth service about each request
+	// (auth-url); NoGlobalAuth exempts the Ingress from the ConfigMap's
+	// global-auth-url (enable-global-auth: "false").
+	ExternalAuth *ExternalAuth
+	NoGlobalAuth bool
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with
