@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -26,5 +27,16 @@ func TestCipherSuitesAreNotRenamed(t *testing.T) {
 		if suites, unknown := cipherSuites(name); !slices.Equal(suites, []string{name}) || unknown != nil {
 			t.Errorf("%s: read as %v, unknown %v", name, suites, unknown)
 		}
+	}
+}
+
+// TestSSLPassthroughIsReportedNamingTheFlag: the annotation is not
+// supported yet, and its report says what --enable-ssl-passthrough would
+// have done in ingress-nginx.
+func TestSSLPassthroughIsReportedNamingTheFlag(t *testing.T) {
+	s := DefaultSettings()
+	_, issues := ReadWith(map[string]string{Prefix + "ssl-passthrough": "true"}, "default/x", &s)
+	if len(issues) != 1 || issues[0].Reason != ir.ReasonAnnotationIgnored || !strings.Contains(issues[0].Msg, "--enable-ssl-passthrough") {
+		t.Errorf("issues %+v, want one AnnotationIgnored naming --enable-ssl-passthrough", issues)
 	}
 }
