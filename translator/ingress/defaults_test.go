@@ -145,6 +145,7 @@ func TestBuildDefaultCertificate(t *testing.T) {
 	generated := selfSigned(t, "Kubernetes Ingress Controller Fake Certificate", "ingress.local")
 	shop := selfSigned(t, "shop.example.com", "shop.example.com")
 	legacy := selfSigned(t, "old.example.com") // a common name and no DNS names
+	wild := selfSigned(t, "*.example.com", "*.example.com")
 	withTLS := func(name, host, secret string) runtime.Object {
 		return modified(ing(name, rule(host, path(prefix, "/", svc("a", 80)))), func(i *networkingv1.Ingress) {
 			i.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: secret}}
@@ -202,6 +203,27 @@ func TestBuildDefaultCertificate(t *testing.T) {
 			gen:   generated,
 			want:  []string{"default-fake-certificate: blog.example.com", "default-fake-certificate: (default)", "default/shop: shop.example.com", "tls blog.example.com", "tls shop.example.com"},
 			diags: []string{"CertificateMismatch default/x"},
+		},
+		{
+			// As ingress-nginx documents: a tls section without secretName
+			// asks for the default certificate and the redirect.
+			name: "entry_without_secret_name_asks_for_the_default_certificate",
+			objs: objects(services("a"), modified(ing("x", rule("x.example.com", path(prefix, "/", svc("a", 80))), rule("y.example.com", path(prefix, "/", svc("a", 80)))),
+				func(i *networkingv1.Ingress) {
+					i.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"x.example.com"}}}
+				})),
+			gen:  generated,
+			want: []string{"default-fake-certificate: x.example.com y.example.com", "default-fake-certificate: (default)", "tls x.example.com", "tls y.example.com"},
+		},
+		{
+			name: "default_certificate_valid_for_an_uncovered_host_is_not_reported",
+			objs: objects(services("a"), tlsSecret("shop", shop), tlsSecret("wild", wild), modified(ing("x",
+				rule("shop.example.com", path(prefix, "/", svc("a", 80))), rule("blog.example.com", path(prefix, "/", svc("a", 80)))),
+				func(i *networkingv1.Ingress) {
+					i.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"shop.example.com"}, SecretName: "shop"}}
+				})),
+			gen: generated, flag: "default/wild",
+			want: []string{"default/shop: shop.example.com", "default/wild: blog.example.com", "default/wild: (default)", "tls blog.example.com", "tls shop.example.com"},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

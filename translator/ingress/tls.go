@@ -119,7 +119,12 @@ func (b *builder) addTLS(ing *networkingv1.Ingress) {
 			hosts = append(hosts, h)
 		}
 		if entry.SecretName == "" {
-			b.reportField(ing, field+".secretName", ir.ReasonInvalidSecret, "no secretName: hosts %v are %s", hosts, b.tls.fallback())
+			// ingress-nginx documents an entry without secretName as the
+			// way to serve hosts with the default certificate (and
+			// redirect them); without one, that cannot be honoured.
+			if b.tls.deflt == nil {
+				b.reportField(ing, field+".secretName", ir.ReasonInvalidSecret, "no secretName: hosts %v are %s", hosts, b.tls.fallback())
+			}
 			b.tls.unserved(hosts)
 			continue
 		}
@@ -158,14 +163,19 @@ func (b *builder) addTLSHost(ing *networkingv1.Ingress, field, h string, cert *C
 // that is valid for it, as ingress-nginx matches rule hosts against its
 // certificates' names (an entry without hosts, for example). When none is
 // valid for it, the host is served with the default certificate, as
-// ingress-nginx serves it, and reported. Either way it is served over TLS
-// and redirected from plain HTTP.
+// ingress-nginx serves it; that is reported when the Ingress names Secrets
+// and the default certificate is not valid for the host either (an
+// Ingress whose entries name no Secret asks for the default certificate,
+// as ingress-nginx documents). Either way the host is served over TLS and
+// redirected from plain HTTP.
 func (b *builder) inferTLS(ing *networkingv1.Ingress) {
 	if len(ing.Spec.TLS) == 0 {
 		return
 	}
 	var certs []*Certificate
+	namesSecrets := false
 	for _, entry := range ing.Spec.TLS {
+		namesSecrets = namesSecrets || entry.SecretName != ""
 		if c := b.tls.byName[ing.Namespace+"/"+entry.SecretName]; entry.SecretName != "" && c != nil && c.leaf != nil {
 			certs = append(certs, c)
 		}
@@ -179,10 +189,12 @@ func (b *builder) inferTLS(ing *networkingv1.Ingress) {
 			b.tls.byHost[h] = certs[j]
 			continue
 		}
-		if b.tls.deflt != nil {
-			b.reportField(ing, fmt.Sprintf("spec.rules[%d].host", i), ir.ReasonCertificateMismatch,
-				"no TLS entry names host %q and no certificate of spec.tls is valid for it: the host is %s", h, b.tls.fallback())
-			b.tls.byHost[h] = b.tls.deflt
+		if d := b.tls.deflt; d != nil {
+			if namesSecrets && (d.leaf == nil || !certCovers(d.leaf, h)) {
+				b.reportField(ing, fmt.Sprintf("spec.rules[%d].host", i), ir.ReasonCertificateMismatch,
+					"no TLS entry names host %q and no certificate of spec.tls is valid for it: the host is %s", h, b.tls.fallback())
+			}
+			b.tls.byHost[h] = d
 		}
 	}
 }
