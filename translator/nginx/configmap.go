@@ -103,7 +103,7 @@ func DefaultSettings() Settings {
 			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
 		},
 		NoAuthLocations: []string{"/.well-known/acme-challenge"},
-		TLS:                   defaultTLS(),
+		TLS:             defaultTLS(),
 	}
 }
 
