@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -11,14 +12,26 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
+// ErrNeedsTranslate says that a change of endpoints changes more than
+// endpoints: Translate must run instead of UpdateEndpoints.
+var ErrNeedsTranslate = errors.New("the endpoints change routes: translate everything")
+
 // UpdateEndpoints is the fast path for a change that touched only
 // EndpointSlices: it recomputes the endpoints of prev's backends from in and
 // reuses everything else. Listeners, routes, clusters, diagnostics and
 // Ingress statuses cannot depend on endpoints, so they stay as they were.
 // A backend whose endpoints did not change keeps its very assignment object,
 // which the xDS server recognises without encoding it again.
+//
+// The one exception is the controller's default backend, which routes reach
+// only while it has endpoints: when it gains its first or loses its last,
+// UpdateEndpoints returns ErrNeedsTranslate and the caller translates
+// everything.
 func UpdateEndpoints(prev *Result, in Input) (*Result, error) {
 	ix := ingress.NewEndpointIndex(in.EndpointSlices)
+	if d := prev.Model.ControllerDefault; d != nil && (len(ix.Endpoints(d)) == 0) != (len(d.Endpoints) == 0) {
+		return nil, ErrNeedsTranslate
+	}
 	model, cfg, res := *prev.Model, *prev.Config, *prev.Resources
 	n := len(prev.Model.Backends)
 	model.Backends = make([]*ingress.Backend, n)

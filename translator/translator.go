@@ -26,6 +26,9 @@ type Input = ingress.Input
 // Options are the settings that shape translation, from rukou serve's flags.
 type Options = ingress.Options
 
+// KeyPair is a PEM certificate chain and its private key.
+type KeyPair = ingress.KeyPair
+
 // Resources are the Envoy resources of one translation.
 type Resources = envoy.Resources
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -30,8 +32,14 @@ type Kube struct {
 	// the others), which the controller's settings may name in turn (as
 	// proxy-set-headers does). Empty watches no ConfigMap.
 	ConfigMapNamespaces []string
-	Store               *Store
-	Log                 *slog.Logger
+	// DefaultSSLCertificate and DefaultBackendService (namespace/name:
+	// --default-ssl-certificate, --default-backend-service) are watched
+	// by name, with the Service's EndpointSlices, where Namespace leaves
+	// them out.
+	DefaultSSLCertificate string
+	DefaultBackendService string
+	Store                 *Store
+	Log                   *slog.Logger
 	// Probe asks whether the API server answers; nil asks its /readyz.
 	Probe func(context.Context) error
 }
@@ -103,6 +111,9 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 		gen.informers = append(gen.informers, cms.Core().V1().ConfigMaps().Informer())
 		factories = append(factories, cms)
 	}
+	named, namedInformers := k.namedInformers()
+	gen.informers = append(gen.informers, namedInformers...)
+	factories = append(factories, named...)
 	var handled []cache.DoneChecker
 	for _, inf := range gen.informers {
 		reg, err := inf.AddEventHandler(handler)
@@ -133,6 +144,41 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 	}
 	k.Log.Info("informer caches synced", "elapsed", time.Since(start).Round(time.Millisecond), "namespace", k.Namespace)
 	return gen, nil
+}
+
+// namedInformers watches the Secret of --default-ssl-certificate and the
+// Service of --default-backend-service (with its EndpointSlices) when
+// Namespace leaves them out: each by name in its own namespace (a field
+// selector on metadata.name, which RBAC's resourceNames allows; the
+// EndpointSlices by their Service's label), never that whole namespace.
+func (k *Kube) namedInformers() ([]informers.SharedInformerFactory, []cache.SharedIndexInformer) {
+	var factories []informers.SharedInformerFactory
+	var infs []cache.SharedIndexInformer
+	add := func(ref string, selector func(name string) (field, label string), informer func(informers.SharedInformerFactory) cache.SharedIndexInformer) {
+		ns, name, ok := strings.Cut(ref, "/")
+		if !ok || k.Namespace == "" || k.Namespace == ns {
+			return
+		}
+		field, label := selector(name)
+		f := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject),
+			informers.WithNamespace(ns),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector, o.LabelSelector = field, label }))
+		factories, infs = append(factories, f), append(infs, informer(f))
+	}
+	byName := func(name string) (string, string) {
+		return fields.OneTermEqualSelector("metadata.name", name).String(), ""
+	}
+	byService := func(name string) (string, string) { return "", discoveryv1.LabelServiceName + "=" + name }
+	add(k.DefaultSSLCertificate, byName, func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Core().V1().Secrets().Informer()
+	})
+	add(k.DefaultBackendService, byName, func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Core().V1().Services().Informer()
+	})
+	add(k.DefaultBackendService, byService, func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Discovery().V1().EndpointSlices().Informer()
+	})
+	return factories, infs
 }
 
 // Watchdog timing: healthy, a probe every probeEvery; outageAfter failed

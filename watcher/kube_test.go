@@ -2,12 +2,14 @@ package watcher_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -101,4 +103,45 @@ func TestKubeWatchesConfigMapNamespaces(t *testing.T) {
 			t.Fatal("the ConfigMap's change did not reach the store")
 		}
 	}
+}
+
+// TestKubeWatchesTheDefaultsOutsideTheNamespace: with --watch-namespace,
+// the Secret of --default-ssl-certificate and the Service of
+// --default-backend-service, with its EndpointSlices, are still watched
+// when they live elsewhere: each by name (or by its Service's label) in
+// its own namespace, never the whole namespace.
+func TestKubeWatchesTheDefaultsOutsideTheNamespace(t *testing.T) {
+	client := fake.NewClientset(
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "default-tls"}, Type: corev1.SecretTypeTLS},
+		svcObject("ingress", "fallback"),
+		&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "fallback-x", Labels: map[string]string{discoveryv1.LabelServiceName: "fallback"}}},
+	)
+	var asked []string
+	for _, resource := range []string{"secrets", "services", "endpointslices"} {
+		client.PrependReactor("list", resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			r := a.(k8stesting.ListAction).GetListRestrictions()
+			asked = append(asked, fmt.Sprintf("%s %s %s %s", resource, a.GetNamespace(), r.Fields, r.Labels))
+			return false, nil, nil
+		})
+	}
+	store := watcher.NewStore()
+	k := &watcher.Kube{
+		Client: client, Namespace: "shop", Store: store, Log: slog.New(slog.DiscardHandler),
+		DefaultSSLCertificate: "ingress/default-tls", DefaultBackendService: "ingress/fallback",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := k.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	slices.Sort(asked)
+	equalKeys(t, "lists", asked, []string{
+		"endpointslices ingress  kubernetes.io/service-name=fallback",
+		"endpointslices shop  ",
+		"secrets ingress metadata.name=default-tls ",
+		"secrets shop type=kubernetes.io/tls ",
+		"services ingress metadata.name=fallback ",
+		"services shop  ",
+	})
+	equalKeys(t, "after Start", inputKeys(store.Input()), []string{"Service ingress/fallback", "EndpointSlice ingress/fallback-x", "Secret ingress/default-tls"})
 }

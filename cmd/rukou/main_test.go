@@ -75,8 +75,13 @@ func TestTranslate(t *testing.T) {
 		if err := yaml.Unmarshal([]byte(out), &dump); err != nil {
 			t.Fatalf("output is not YAML: %v\n%s", err, out)
 		}
-		if len(dump["listeners"]) != 1 || len(dump["clusters"]) != 1 || len(dump["routes"]) != 1 {
-			t.Errorf("want one listener, route configuration and cluster, got %d, %d, %d", len(dump["listeners"]), len(dump["routes"]), len(dump["clusters"]))
+		// HTTP, and HTTPS with only the generated default certificate.
+		if len(dump["listeners"]) != 2 || len(dump["clusters"]) != 1 || len(dump["routes"]) != 2 || len(dump["secrets"]) != 1 {
+			t.Errorf("want two listeners and route configurations, one cluster and secret, got %d, %d, %d, %d",
+				len(dump["listeners"]), len(dump["routes"]), len(dump["clusters"]), len(dump["secrets"]))
+		}
+		if !strings.Contains(out, "name: default-fake-certificate") || strings.Contains(out, "PRIVATE KEY") || strings.Contains(out, "BEGIN") {
+			t.Errorf("the default certificate must appear by name only:\n%s", out)
 		}
 	})
 	t.Run("json_output", func(t *testing.T) {
@@ -213,6 +218,10 @@ func TestCommandLine(t *testing.T) {
 		{"configmap_not_named_is_not_read", []string{"translate", "-f", web, settings, "-o", "model"}, 0, []string{"idleTimeout: 1m0s"}, ""},
 		{"invalid_configmap_value_is_reported_and_exits_1", []string{"translate", "-f", web, badSettings, "--configmap", "default/rukou", "-o", "json"}, 1, both[:1], "ConfigMap default/rukou: data[hsts]: InvalidConfigValue"},
 		{"bad_configmap_flag_exits_2", []string{"serve", "--configmap", "rukou"}, 2, nil, `"rukou" is not NAMESPACE/NAME`},
+		{"bad_default_ssl_certificate_flag_exits_2", []string{"serve", "--default-ssl-certificate", "tls"}, 2, nil, `"tls" is not NAMESPACE/NAME`},
+		{"bad_default_backend_flag_exits_2", []string{"serve", "--default-backend-service", "a/b/c"}, 2, nil, `"a/b/c" is not NAMESPACE/NAME`},
+		{"default_ssl_certificate_missing_is_reported", []string{"translate", "-f", web, "--default-ssl-certificate", "default/nope", "-o", "json"}, 1, []string{`"name": "default-fake-certificate"`}, "Secret default/nope: SecretNotFound"},
+		{"default_backend_service_missing_is_reported", []string{"translate", "-f", web, "--default-backend-service", "default/nope", "-o", "json"}, 1, nil, "Service default/nope: ServiceNotFound"},
 		{"bad_port_exits_2", []string{"serve", "--envoy-http-port", "70000"}, 2, nil, `"70000" is not a port number`},
 		{"bad_xds_mode_exits_2", []string{"bootstrap", "--xds-mode", "rest"}, 2, nil, "want delta or sotw"},
 		{"no_manifests_exits_2", []string{"translate", "-o", "json"}, 2, nil, "no manifests: give -f PATH"},

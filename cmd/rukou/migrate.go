@@ -52,7 +52,7 @@ cannot be read.`,
 	fs.StringSliceVarP(&cfg.files, "filename", "f", nil, "manifest file or directory (repeatable, or comma-separated); without it, the cluster is read")
 	kubeconfigFlag(fs, &cfg.kubeconfig)
 	fs.VarP(cfg.output, "output", "o", "output format: table or json (docs/migrating.md gives the schema)")
-	fs.Var(configMapValue{&cfg.opts.ConfigMap}, "nginx-configmap", "NAMESPACE/NAME of ingress-nginx's ConfigMap (default: the one its controller's --configmap names)")
+	fs.Var(namespacedName{&cfg.opts.ConfigMap}, "nginx-configmap", "NAMESPACE/NAME of ingress-nginx's ConfigMap (default: the one its controller's --configmap names)")
 	fs.StringVar(&cfg.args, "nginx-args", "", "ingress-nginx's controller flags, space-separated (default: those of the Deployment or DaemonSet running /nginx-ingress-controller)")
 	fs.StringVar(&cfg.write, "write", "", "directory to write, per namespace, rukou's IngressClass and the Ingresses as they would be for rukou")
 	fs.StringVar(&cfg.opts.IngressClass, "ingress-class", cfg.opts.IngressClass, "rukou's IngressClass, which the Ingresses move to")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,8 +68,13 @@ func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*t
 		translate: func() (*translator.Result, error) { return translator.Translate(store.Input(), opts) },
 		updateEndpoints: func(prev *translator.Result) (*translator.Result, error) {
 			// Listeners, routes and clusters cannot have changed: only
-			// EndpointSlices are read.
-			return translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
+			// EndpointSlices are read, unless the default backend's
+			// endpoints came or went, which changes routes.
+			res, err := translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
+			if errors.Is(err, translator.ErrNeedsTranslate) {
+				return translator.Translate(store.Input(), opts)
+			}
+			return res, err
 		},
 		publish: publish,
 		now:     time.Now,

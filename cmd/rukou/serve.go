@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/rukou/rukou/limiter"
+	"github.com/rukou/rukou/selfsigned"
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
 	"github.com/rukou/rukou/xds"
@@ -34,18 +36,33 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(portValue{&opts.HTTPPort}, "envoy-http-port", "port of Envoy's HTTP listener")
 	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
 	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
-	fs.Var(configMapValue{&opts.ConfigMap}, "configmap", "NAMESPACE/NAME of the ConfigMap with ingress-nginx's controller settings (docs/configmap.md); in file mode, a ConfigMap of that name among the manifests")
-	fs.Var(configMapValue{&opts.TCPServices}, "tcp-services-configmap", `NAMESPACE/NAME of the ConfigMap of TCP services: "PORT": "namespace/service:port[:PROXY][:PROXY]" (docs/tcp-udp.md)`)
-	fs.Var(configMapValue{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)
+	fs.Var(namespacedName{&opts.ConfigMap}, "configmap", "NAMESPACE/NAME of the ConfigMap with ingress-nginx's controller settings (docs/configmap.md); in file mode, a ConfigMap of that name among the manifests")
+	fs.Var(namespacedName{&opts.TCPServices}, "tcp-services-configmap", `NAMESPACE/NAME of the ConfigMap of TCP services: "PORT": "namespace/service:port[:PROXY][:PROXY]" (docs/tcp-udp.md)`)
+	fs.Var(namespacedName{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)
+	fs.Var(namespacedName{&opts.DefaultSSLCertificate}, "default-ssl-certificate", "NAMESPACE/NAME of the kubernetes.io/tls Secret served to HTTPS clients whose SNI names no host with a certificate, and to TLS hosts whose Secret cannot be used (default: a self-signed certificate made at start)")
+	fs.Var(namespacedName{&opts.DefaultBackendService}, "default-backend-service", "NAMESPACE/NAME of the Service whose first port serves the requests no rule and no Ingress defaultBackend serve (default: 404)")
 }
 
-// configMapValue is a flag value that must be NAMESPACE/NAME.
-type configMapValue struct{ p *string }
+// generateCertificate gives opts the self-signed default certificate,
+// made anew at each start and held in memory only, as ingress-nginx makes
+// its own. It is served when --default-ssl-certificate names none that can
+// be used.
+func generateCertificate(opts *translator.Options) error {
+	chain, key, err := selfsigned.Fake(time.Now())
+	if err != nil {
+		return fmt.Errorf("default certificate: %w", err)
+	}
+	opts.GeneratedCertificate = &translator.KeyPair{Chain: chain, Key: key}
+	return nil
+}
 
-func (v configMapValue) String() string { return *v.p }
-func (v configMapValue) Type() string   { return "namespace/name" }
+// namespacedName is a flag value that must be NAMESPACE/NAME.
+type namespacedName struct{ p *string }
 
-func (v configMapValue) Set(s string) error {
+func (v namespacedName) String() string { return *v.p }
+func (v namespacedName) Type() string   { return "namespace/name" }
+
+func (v namespacedName) Set(s string) error {
 	ns, name, ok := strings.Cut(s, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("%q is not NAMESPACE/NAME", s)
@@ -77,7 +94,18 @@ type serveConfig struct {
 	opts                   translator.Options
 	cluster                clusterConfig
 	xdsTLS                 xdsTLSConfig
+	// sslPassthrough is --enable-ssl-passthrough, accepted for
+	// ingress-nginx's command lines; see passthroughNote.
+	sslPassthrough bool
 }
+
+// passthroughNote is what rukou says of --enable-ssl-passthrough: with it,
+// ingress-nginx passes the TLS connections of hosts whose Ingress has
+// nginx.ingress.kubernetes.io/ssl-passthrough to their backend unopened,
+// chosen by SNI. rukou does not do that yet: it accepts the flag, and
+// reports the annotation on every Ingress that sets it; Envoy terminates
+// TLS for every host.
+const passthroughNote = "--enable-ssl-passthrough is accepted; the ssl-passthrough annotation is not supported yet (Ingresses that set it are reported) and Envoy terminates TLS for every host"
 
 // xdsTLSConfig are the files that put the xDS server behind TLS.
 type xdsTLSConfig struct{ cert, key, ca string }
@@ -137,6 +165,7 @@ the Envoy configuration over xDS.`,
 	translationFlags(fs, &cfg.opts)
 	clusterFlags(fs, &cfg.cluster)
 	xdsTLSFlags(fs, &cfg.xdsTLS)
+	fs.BoolVar(&cfg.sslPassthrough, "enable-ssl-passthrough", false, "accepted, as ingress-nginx's flag of that name; the ssl-passthrough annotation is not supported yet (docs/operations.md)")
 	return cmd
 }
 
@@ -152,6 +181,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	xdsOpts, err := cfg.xdsTLS.serverOptions()
 	if err != nil {
 		return err
+	}
+	if err := generateCertificate(&cfg.opts); err != nil {
+		return err
+	}
+	if cfg.sslPassthrough {
+		log.Warn(passthroughNote)
 	}
 	lis, err := listen(cfg)
 	if err != nil {
@@ -279,7 +314,10 @@ func watchCluster(ctx context.Context, wg *sync.WaitGroup, cfg serveConfig, stor
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	kube := &watcher.Kube{Client: client, Namespace: cfg.namespace, ConfigMapNamespaces: cfg.configMapNamespaces(), Store: store, Log: log}
+	kube := &watcher.Kube{
+		Client: client, Namespace: cfg.namespace, ConfigMapNamespaces: cfg.configMapNamespaces(), Store: store, Log: log,
+		DefaultSSLCertificate: cfg.opts.DefaultSSLCertificate, DefaultBackendService: cfg.opts.DefaultBackendService,
+	}
 	if err := kube.Start(ctx); err != nil {
 		return err
 	}

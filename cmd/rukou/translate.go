@@ -80,6 +80,11 @@ func translate(stdout, stderr io.Writer, files []string, output string, opts tra
 		fmt.Fprintf(stderr, "rukou translate: no IngressClass %[1]s in the manifests; assuming the install's: %[1]s (controller %[2]s, not the default class)\n",
 			opts.IngressClass, opts.ControllerName)
 	}
+	// A default certificate of its own, as serve makes one: the output
+	// shows its name only.
+	if err := generateCertificate(&opts); err != nil {
+		return err
+	}
 	store := watcher.NewStore()
 	store.Replace(watcher.DirSource, objs)
 	res, err := translator.Translate(store.Input(), opts)

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"testing"
+	"time"
 
+	"github.com/rukou/rukou/selfsigned"
 	"github.com/rukou/rukou/translator"
 )
 
@@ -16,6 +18,12 @@ func BenchmarkTranslate(b *testing.B) {
 		b.Fatal(err)
 	}
 	opts := translator.DefaultOptions()
+	// The default certificate rukou serve generates at start.
+	chain, key, err := selfsigned.Fake(time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.GeneratedCertificate = &translator.KeyPair{Chain: chain, Key: key}
 	for b.Loop() {
 		if _, err := translator.Translate(in, opts); err != nil {
 			b.Fatal(err)

@@ -145,8 +145,9 @@ func tlsIngress(name, host, secret string) *networkingv1.Ingress {
 }
 
 // TestTLS: certificates by SNI over SDS, the 308 redirect from plain HTTP,
-// ssl-redirect "false", a broken Secret reported for its own host only, TLS
-// 1.2 as the minimum, and a certificate rotated in place.
+// ssl-redirect "false", a broken Secret reported for its own host only
+// (which is served with the default certificate), TLS 1.2 as the minimum,
+// and a certificate rotated in place.
 func TestTLS(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) { testTLS(t, mode) })
@@ -197,16 +198,15 @@ func testTLS(t *testing.T, mode string) {
 		expectTLS(t, s, ca, "c.tls.test", "plain", 103)
 	})
 	t.Run("missing_secret_affects_only_its_host", func(t *testing.T) {
+		// As ingress-nginx: the default certificate, and the redirect.
 		waitDiagnostic(t, s, "default/site-d", "SecretNotFound", "default/missing")
-		s.expect(t, "d.tls.test", "/", http.StatusOK, "site-d") // no redirect to a TLS it cannot serve
-		if _, _, err := httpsGet(s, ca.pool, "d.tls.test", "/", 0); err == nil {
-			t.Error("d.tls.test answered over TLS without a certificate")
-		}
+		expectDefaultCertificate(t, s, "d.tls.test", "site-d")
+		s.expect(t, "d.tls.test", "/", http.StatusPermanentRedirect, "")
 		expectTLS(t, s, ca, "a.tls.test", "site-a", 101)
 	})
 	t.Run("invalid_secret_affects_only_its_host", func(t *testing.T) {
 		waitDiagnostic(t, s, "default/site-e", "InvalidSecret", "default/garbage")
-		s.expect(t, "e.tls.test", "/", http.StatusOK, "site-e")
+		expectDefaultCertificate(t, s, "e.tls.test", "site-e")
 	})
 	t.Run("tls_1_1_is_refused", func(t *testing.T) {
 		if _, _, err := httpsGet(s, ca.pool, "a.tls.test", "/", tls.VersionTLS11); err == nil {

@@ -379,7 +379,9 @@ func TestXDSReadyz(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.Ready || st.Generation < 1 || st.Types["routes"].Resources != 1 || st.Types["clusters"].Resources != 1 {
+	// Routes of the HTTP and HTTPS listeners (the latter with the default
+	// certificate alone).
+	if !st.Ready || st.Generation < 1 || st.Types["routes"].Resources != 2 || st.Types["clusters"].Resources != 1 {
 		t.Errorf("ready, but /debug/xds shows %+v", st)
 	}
 	m := rukouMetrics(t, rukou)

@@ -53,7 +53,7 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			Filters: filters(),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
-				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret, l.Clients.HTTP1Only))},
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret, l))},
 			},
 		}
 		if len(c.ServerNames) == 0 {
@@ -86,18 +86,19 @@ func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3
 	return out
 }
 
-// downstreamTLS terminates TLS with a certificate from SDS, offering
-// HTTP/2 first in ALPN unless the listener is HTTP/1.1 only.
-func downstreamTLS(secret string, http1Only bool) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+// downstreamTLS terminates TLS with a certificate from SDS, with the
+// listener's versions, suites and curves, offering HTTP/2 first in ALPN
+// unless the listener is HTTP/1.1 only. Envoy picks the cipher suite in
+// the server's order of preference (as nginx's ssl_prefer_server_ciphers
+// on, which ingress-nginx sets).
+func downstreamTLS(secret string, l *ir.Listener) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
 	alpn := []string{"h2", "http/1.1"}
-	if http1Only {
+	if l.Clients.HTTP1Only {
 		alpn = alpn[1:]
 	}
 	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
 		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
-			TlsParams: &envoy_extensions_transport_sockets_tls_v3.TlsParameters{
-				TlsMinimumProtocolVersion: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
-			},
+			TlsParams:     tlsParameters(l.TLSParams),
 			AlpnProtocols: alpn,
 			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
 				Name:      secret,
@@ -251,4 +252,33 @@ func mustAny(m proto.Message) *anypb.Any {
 		panic(err)
 	}
 	return a
+}
+
+// tlsVersions are Envoy's names of the TLS versions.
+var tlsVersions = map[ir.TLSVersion]envoy_extensions_transport_sockets_tls_v3.TlsParameters_TlsProtocol{
+	ir.TLS10: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_0,
+	ir.TLS11: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_1,
+	ir.TLS12: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
+	ir.TLS13: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_3,
+}
+
+// tlsParameters renders a listener's versions, suites and curves; nil
+// offers TLS 1.2 and 1.3 with Envoy's suites and curves. The model names
+// suites and curves as BoringSSL does (ir.CipherSuites, ir.Curves), each
+// of which Envoy accepts: one it refused would fail the whole listener.
+func tlsParameters(p *ir.TLSParams) *envoy_extensions_transport_sockets_tls_v3.TlsParameters {
+	out := &envoy_extensions_transport_sockets_tls_v3.TlsParameters{
+		TlsMinimumProtocolVersion: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
+	}
+	if p == nil {
+		return out
+	}
+	if v, ok := tlsVersions[p.MinVersion]; ok {
+		out.TlsMinimumProtocolVersion = v
+	}
+	if v, ok := tlsVersions[p.MaxVersion]; ok {
+		out.TlsMaximumProtocolVersion = v
+	}
+	out.CipherSuites, out.EcdhCurves = p.CipherSuites, p.Curves
+	return out
 }

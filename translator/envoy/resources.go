@@ -45,9 +45,10 @@ func (r *Resources) Validate() error {
 			return fmt.Errorf("listener %q: %w", l.Name, err)
 		}
 	}
+	seen := map[any]bool{}
 	for _, rc := range r.Routes {
-		if err := check("route configuration", rc.Name, rc); err != nil {
-			return err
+		if err := validateRouteConfiguration(rc, seen); err != nil {
+			return fmt.Errorf("route configuration %q: %w", rc.Name, err)
 		}
 	}
 	for _, c := range r.Clusters {
@@ -68,6 +69,45 @@ func (r *Resources) Validate() error {
 	return nil
 }
 
+// validateRouteConfiguration checks a route configuration with Envoy's
+// rules, each virtual host and route once across calls (seen): Render
+// shares one object among the virtual hosts and the listeners that hold
+// the same host or route (the plain and the TLS listener carry every
+// host), and checking it again for each would double the cost of
+// validation. A message is checked without the shared messages it holds
+// (its only rule on them is that each is valid), which are then restored.
+func validateRouteConfiguration(rc *envoy_config_route_v3.RouteConfiguration, seen map[any]bool) error {
+	for _, vh := range rc.VirtualHosts {
+		if seen[vh] {
+			continue
+		}
+		seen[vh] = true
+		if err := validateVirtualHost(vh, seen); err != nil {
+			return fmt.Errorf("virtual host %q: %w", vh.Name, err)
+		}
+	}
+	hosts := rc.VirtualHosts
+	rc.VirtualHosts = nil
+	defer func() { rc.VirtualHosts = hosts }()
+	return rc.ValidateAll()
+}
+
+func validateVirtualHost(vh *envoy_config_route_v3.VirtualHost, seen map[any]bool) error {
+	for _, route := range vh.Routes {
+		if seen[route] {
+			continue
+		}
+		seen[route] = true
+		if err := route.ValidateAll(); err != nil {
+			return fmt.Errorf("route %q: %w", route.Name, err)
+		}
+	}
+	routes := vh.Routes
+	vh.Routes = nil
+	defer func() { vh.Routes = routes }()
+	return vh.ValidateAll()
+}
+
 // Render turns a routing model into Envoy resources, one to one.
 func Render(cfg *ir.Config) *Resources {
 	r := &Resources{
@@ -76,7 +116,7 @@ func Render(cfg *ir.Config) *Resources {
 		Clusters:  make([]*envoy_config_cluster_v3.Cluster, 0, len(cfg.Clusters)),
 		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
 	}
-	cache := routeCache{}
+	cache := newRouteCache()
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l))
 		r.Routes = append(r.Routes, routeConfiguration(l, cache))

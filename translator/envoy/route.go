@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,16 +18,39 @@ import (
 )
 
 // routeCache holds the rendered form of each model route, which the model
-// may share between virtual hosts and listeners; rendered once, the proto
-// is shared too (resources are never modified once rendered).
-type routeCache map[*ir.Route]*envoy_config_route_v3.Route
+// shares among virtual hosts and listeners, and the last virtual host of
+// each name: each is rendered, and validated, once.
+type routeCache struct {
+	routes map[*ir.Route]*envoy_config_route_v3.Route
+	hosts  map[string]*envoy_config_route_v3.VirtualHost
+}
+
+func newRouteCache() routeCache {
+	return routeCache{routes: map[*ir.Route]*envoy_config_route_v3.Route{}, hosts: map[string]*envoy_config_route_v3.VirtualHost{}}
+}
 
 func (c routeCache) route(r *ir.Route) *envoy_config_route_v3.Route {
-	out, ok := c[r]
+	out, ok := c.routes[r]
 	if !ok {
 		out = route(r)
-		c[r] = out
+		c.routes[r] = out
 	}
+	return out
+}
+
+// virtualHost renders vh, or returns the virtual host rendered before with
+// the same name, domains and routes: the plain and the TLS listener hold
+// the same routes for every host without TLS.
+func (c routeCache) virtualHost(vh *ir.VirtualHost) *envoy_config_route_v3.VirtualHost {
+	routes := make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))
+	for _, r := range vh.Routes {
+		routes = append(routes, c.route(r))
+	}
+	if prev, ok := c.hosts[vh.Name]; ok && slices.Equal(prev.Routes, routes) && slices.Equal(prev.Domains, vh.Domains) {
+		return prev
+	}
+	out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: routes}
+	c.hosts[vh.Name] = out
 	return out
 }
 
@@ -58,11 +82,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		rc.ResponseHeadersToAdd = append(rc.ResponseHeadersToAdd, header(h))
 	}
 	for _, vh := range l.VirtualHosts {
-		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
-		for _, r := range vh.Routes {
-			out.Routes = append(out.Routes, cache.route(r))
-		}
-		rc.VirtualHosts = append(rc.VirtualHosts, out)
+		rc.VirtualHosts = append(rc.VirtualHosts, cache.virtualHost(vh))
 	}
 	return rc
 }

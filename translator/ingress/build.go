@@ -42,7 +42,9 @@ type builder struct {
 	// defaultBackend.
 	hostDefaults map[string]*Route
 	catchAll     *Route
-	tls          *tlsState
+	// ctrlDefault is the controller's default backend.
+	ctrlDefault controllerDefault
+	tls         *tlsState
 	// regex holds the hosts in regex mode ("" for rules without a host).
 	regex map[string]bool
 	// appRoots and aliases hold app-root and from-to-www-redirect by host.
@@ -86,6 +88,8 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	}
 	b.readConfigMap(in.ConfigMaps)
 	b.configMaps = in.ConfigMaps
+	b.defaultCertificate()
+	b.resolveControllerDefault()
 	ings := b.owned(in.Ingresses)
 	// Regex mode is a property of a host across all its Ingresses, so
 	// every Ingress's annotations are read before any path is added.
@@ -102,6 +106,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	for _, ing := range ings {
 		b.inferTLS(ing.Ingress)
 	}
+	b.tls.serveFailed()
 	for _, ing := range ings {
 		if ing.ann.Canary != nil {
 			b.addCanary(ing)
@@ -347,21 +352,21 @@ func (b *builder) model() *Model {
 	sortRoutes(hostless)
 	if b.catchAll != nil {
 		hostless = append(hostless, b.catchAll)
+	} else if r := b.ctrlDefault.catchAll; r != nil {
+		hostless = append(hostless, r)
 	}
 	for _, host := range names {
 		routes := slices.Clone(b.hosts[host])
 		sortRoutes(routes)
 		if d := b.hostDefaults[host]; d != nil {
 			routes = append(routes, d)
+		} else if d := b.hostDefault(host, routes); d != nil && (d.Backend != "" || len(hostless) > 0) {
+			routes = append(routes, d)
 		}
-		if strings.HasPrefix(host, "*.") && len(hostless) > 0 {
+		if strings.HasPrefix(host, "*.") {
 			// Envoy's "*.example.com" also takes deeper names, which no
 			// rule names: they go on to the hostless rules and the
-			// catch-all. The wildcard's own names stop at its default,
-			// or at 404.
-			if b.hostDefaults[host] == nil && !slices.ContainsFunc(routes, isRoot) {
-				routes = append(routes, &Route{Match: PathPrefix, Path: "/", DirectStatus: 404, Default: true, Source: b.firstNamer[host]})
-			}
+			// catch-all. The wildcard's own names stop at its default.
 			routes = append(routes, hostless...)
 		}
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
@@ -376,6 +381,7 @@ func (b *builder) model() *Model {
 		}
 	}
 	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
+	b.useControllerDefault(m.VirtualHosts)
 	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {
 		if (x.Host == WildcardHost) != (y.Host == WildcardHost) {
 			if x.Host == WildcardHost {
@@ -390,6 +396,7 @@ func (b *builder) model() *Model {
 	}
 	slices.SortFunc(m.Backends, func(x, y *Backend) int { return cmp.Compare(x.Name, y.Name) })
 	m.Certificates = b.tls.certificates()
+	m.ControllerDefault = b.ctrlDefault.backend
 	return m
 }
 

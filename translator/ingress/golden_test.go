@@ -2,11 +2,15 @@ package ingress_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/ingress"
 	"github.com/rukou/rukou/translator/internal/golden"
 	"github.com/rukou/rukou/watcher"
 )
@@ -14,10 +18,14 @@ import (
 // TestGolden is the frontend's step: each Kubernetes manifest in
 // translator/testdata/in gives the routing model in testdata/ir, printed
 // as YAML, with --configmap default/rukou, --tcp-services-configmap
-// default/tcp-services and --udp-services-configmap default/udp-services.
-// `go test ./translator/ingress -update` rewrites the models; review the
-// diff as code. The Envoy backend's golden test reads them.
+// default/tcp-services, --udp-services-configmap default/udp-services and
+// a fixed generated default certificate; a case holding the Secret
+// default/default-ssl-certificate or the Service default/default-backend
+// runs with the flag that names it. `go test ./translator/ingress -update`
+// rewrites the models; review the diff as code. The Envoy backend's golden
+// test reads them.
 func TestGolden(t *testing.T) {
+	const defaultSSL, defaultBackend = "default/default-ssl-certificate", "default/default-backend"
 	golden.Run(t, filepath.Join("..", "testdata"), "in", "ir", func(t *testing.T, file string) []byte {
 		objs, err := watcher.ReadPaths([]string{file})
 		if err != nil {
@@ -29,7 +37,16 @@ func TestGolden(t *testing.T) {
 		// The controller's ConfigMap, in the cases that have one.
 		opts.ConfigMap = "default/rukou"
 		opts.TCPServices, opts.UDPServices = "default/tcp-services", "default/udp-services"
-		res, err := translator.Translate(store.Input(), opts)
+		chain, key := golden.GeneratedCertificate()
+		opts.GeneratedCertificate = &ingress.KeyPair{Chain: chain, Key: key}
+		in := store.Input()
+		if slices.ContainsFunc(in.Secrets, func(s *corev1.Secret) bool { return s.Namespace+"/"+s.Name == defaultSSL }) {
+			opts.DefaultSSLCertificate = defaultSSL
+		}
+		if slices.ContainsFunc(in.Services, func(s *corev1.Service) bool { return s.Namespace+"/"+s.Name == defaultBackend }) {
+			opts.DefaultBackendService = defaultBackend
+		}
+		res, err := translator.Translate(in, opts)
 		if err != nil {
 			t.Fatalf("Translate: %v", err)
 		}

@@ -59,7 +59,7 @@ func (b *builder) aliasHosts() []*VirtualHost {
 		if _, served := b.firstNamer[alias]; served {
 			continue
 		}
-		if c := b.tls.certificateOf(set.value); c != nil && c.leaf != nil && !b.tls.covers(alias) && c.leaf.VerifyHostname(alias) == nil {
+		if c := b.tls.certificateOf(set.value); c != nil && c.leaf != nil && !b.tls.covers(alias) && certCovers(c.leaf, alias) {
 			b.tls.byHost[alias] = c
 		}
 		out = append(out, &VirtualHost{Host: alias, RedirectTo: set.value, Source: set.source, TLS: b.tls.covers(alias)})

@@ -58,6 +58,21 @@ type Options struct {
 	// (admin, readiness, the limiter), which no TCP or UDP service may
 	// take.
 	ReservedPorts []uint32
+	// DefaultSSLCertificate names the kubernetes.io/tls Secret
+	// (namespace/name, --default-ssl-certificate) that HTTPS clients
+	// whose SNI names no host with a certificate of its own get, and TLS
+	// hosts whose own Secret cannot be used. Empty, or a Secret that
+	// cannot be used, serves GeneratedCertificate instead.
+	DefaultSSLCertificate string
+	// GeneratedCertificate is the self-signed certificate rukou serve (or
+	// translate) made at start, an input like any object: translation
+	// never makes one. Nil serves no default certificate: hosts without a
+	// usable Secret then go without TLS.
+	GeneratedCertificate *KeyPair
+	// DefaultBackendService names the Service (namespace/name,
+	// --default-backend-service) whose first port serves the requests that
+	// no rule and no Ingress defaultBackend serve; empty answers them 404.
+	DefaultBackendService string
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is

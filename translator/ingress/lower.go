@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"slices"
 	"time"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -33,7 +34,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
-		https.TLS = filterChains(m)
+		https.TLS, https.TLSParams = filterChains(m), tlsParams(s)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
@@ -142,6 +143,15 @@ func accessLog() *ir.AccessLog {
 		panic(err)
 	}
 	return &ir.AccessLog{Fields: fields}
+}
+
+// tlsParams are the ConfigMap's ssl-protocols, ssl-ciphers and
+// ssl-ecdh-curve, which every certificate's chain offers alike, as nginx
+// sets them once for all its servers.
+func tlsParams(s *nginx.Settings) *ir.TLSParams {
+	p := s.TLS
+	p.CipherSuites, p.Curves = slices.Clone(p.CipherSuites), slices.Clone(p.Curves)
+	return &p
 }
 
 // filterChains gives each certificate its chain, chosen by the SNI of its

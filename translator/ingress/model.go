@@ -45,6 +45,11 @@ type Model struct {
 	Settings nginx.Settings
 	// Streams are the TCP services by port, then the UDP ones.
 	Streams []*Stream
+	// ControllerDefault is the backend of --default-backend-service, with
+	// the endpoints it had, nil without one. Routes reach it only while
+	// it has endpoints, so an update of endpoints alone that empties or
+	// fills it needs a whole translation.
+	ControllerDefault *Backend
 }
 
 // Stream is one served entry of a TCP or UDP services ConfigMap: a port

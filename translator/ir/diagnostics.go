@@ -45,6 +45,9 @@ const (
 	// ReasonPortConflict: a TCP or UDP service on a port that rukou
 	// reserves or that another entry already serves.
 	ReasonPortConflict Reason = "PortConflict"
+	// ReasonCertificateMismatch: a TLS host whose certificate is not
+	// valid for it; it is served with the default certificate.
+	ReasonCertificateMismatch Reason = "CertificateMismatch"
 )
 
 // Reasons lists every Reason above, so that metrics show each at 0 before
@@ -55,7 +58,7 @@ func Reasons() []Reason {
 		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
 		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused, ReasonInvalidConfigValue,
-		ReasonConfigKeyIgnored, ReasonPortConflict,
+		ReasonConfigKeyIgnored, ReasonPortConflict, ReasonCertificateMismatch,
 	}
 }
 

@@ -36,6 +36,9 @@ type Listener struct {
 	// TLS, when not empty, terminates TLS with the chain whose server
 	// names the client's SNI matches, or else with the default chain.
 	TLS []*FilterChain `json:"tls,omitempty"`
+	// TLSParams, for a TLS listener, are what every chain offers; nil
+	// keeps the backend's defaults.
+	TLSParams *TLSParams `json:"tlsParams,omitempty"`
 	// VirtualHosts in the order Envoy must try them; a request goes to the
 	// first whose domains match its authority.
 	VirtualHosts []*VirtualHost `json:"virtualHosts"`

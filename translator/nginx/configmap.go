@@ -73,6 +73,9 @@ type Settings struct {
 	GlobalAuth      *ExternalAuth
 	GlobalAuthFail  bool
 	NoAuthLocations []string
+	// TLS is what the HTTPS listener offers: ssl-protocols, ssl-ciphers
+	// and ssl-ecdh-curve.
+	TLS ir.TLSParams
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -100,6 +103,7 @@ func DefaultSettings() Settings {
 			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
 		},
 		NoAuthLocations: []string{"/.well-known/acme-challenge"},
+		TLS:             defaultTLS(),
 	}
 }
 
@@ -421,10 +425,10 @@ var Keys = []Key{
 	{Name: "service-upstream", Status: NotYet},
 	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
 	{Name: "ssl-buffer-size", Status: NotYet},
-	{Name: "ssl-ciphers", Status: NotYet},
+	{Name: "ssl-ciphers", Status: Differs, Note: "names Envoy's BoringSSL does not know (DHE suites, CBC suites with SHA-384, cipher keywords such as `HIGH`) are reported and left out; ingress-nginx's default list without its two DHE suites, which nginx offers only with `ssl-dh-param`", read: readSSLCiphers},
 	{Name: "ssl-dh-param", Status: NotYet},
-	{Name: "ssl-ecdh-curve", Status: NotYet},
-	{Name: "ssl-protocols", Status: NotYet},
+	{Name: "ssl-ecdh-curve", Status: Supported, Note: "`auto` is Envoy's own list; OpenSSL names (`prime256v1`, `secp384r1`, `X25519`) are read", read: readSSLECDHCurve},
+	{Name: "ssl-protocols", Status: Differs, Note: "Envoy offers a range of versions: a list with a gap (`TLSv1 TLSv1.2`) offers the versions in between too, and is reported; `SSLv2` and `SSLv3` are never offered", read: readSSLProtocols},
 	{Name: "ssl-redirect", Status: Supported, Note: "the default of the `ssl-redirect` annotation", read: readGlobalSSLRedirect},
 	{Name: "ssl-reject-handshake", Status: NotYet},
 	{Name: "ssl-session-cache", Status: NotYet},

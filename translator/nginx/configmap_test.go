@@ -128,6 +128,43 @@ func TestReadConfigMap(t *testing.T) {
 			want:   defaults,
 			issues: []string{"limit-req-status-code InvalidConfigValue"},
 		},
+		{name: "tls13_only", data: map[string]string{"ssl-protocols": "TLSv1.3"}, want: settingsWith(func(s *Settings) { s.TLS.MinVersion = ir.TLS13 })},
+		{name: "old_tls_versions", data: map[string]string{"ssl-protocols": "TLSv1 TLSv1.1 TLSv1.2"}, want: settingsWith(func(s *Settings) { s.TLS.MinVersion, s.TLS.MaxVersion = ir.TLS10, ir.TLS12 })},
+		{
+			name: "tls_version_gap_offers_the_range_and_is_reported", data: map[string]string{"ssl-protocols": "TLSv1 TLSv1.3"},
+			want:   settingsWith(func(s *Settings) { s.TLS.MinVersion = ir.TLS10 }),
+			issues: []string{"ssl-protocols InvalidConfigValue"},
+		},
+		{
+			name: "ssl3_is_left_out", data: map[string]string{"ssl-protocols": "SSLv3 TLSv1.2"},
+			want:   settingsWith(func(s *Settings) { s.TLS.MaxVersion = ir.TLS12 }),
+			issues: []string{"ssl-protocols InvalidConfigValue"},
+		},
+		{name: "unknown_tls_version_keeps_the_default", data: map[string]string{"ssl-protocols": "TLSv1.2 TLSv2"}, want: defaults, issues: []string{"ssl-protocols InvalidConfigValue"}},
+		{name: "no_tls_version_keeps_the_default", data: map[string]string{"ssl-protocols": "SSLv2"}, want: defaults, issues: []string{"ssl-protocols InvalidConfigValue"}},
+		{
+			name: "ciphers_in_the_given_order", data: map[string]string{"ssl-ciphers": "ECDHE-RSA-AES256-GCM-SHA384:!aNULL:ECDHE-RSA-AES128-GCM-SHA256"},
+			want: settingsWith(func(s *Settings) {
+				s.TLS.CipherSuites = []string{"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"}
+			}),
+		},
+		{
+			name: "cipher_envoy_rejects_is_left_out", data: map[string]string{"ssl-ciphers": "ECDHE-RSA-AES256-SHA384:AES128-SHA:HIGH"},
+			want:   settingsWith(func(s *Settings) { s.TLS.CipherSuites = []string{"AES128-SHA"} }),
+			issues: []string{"ssl-ciphers InvalidConfigValue"},
+		},
+		{
+			name: "no_usable_cipher_keeps_the_default", data: map[string]string{"ssl-ciphers": "DHE-RSA-AES256-SHA256:CAMELLIA128-SHA"},
+			want: defaults, issues: []string{"ssl-ciphers InvalidConfigValue", "ssl-ciphers InvalidConfigValue"},
+		},
+		{name: "the_default_cipher_list_written_out", data: map[string]string{"ssl-ciphers": DefaultSSLCiphers}, want: defaults},
+		{name: "curves_by_openssl_name", data: map[string]string{"ssl-ecdh-curve": "secp384r1:prime256v1:X25519"}, want: settingsWith(func(s *Settings) { s.TLS.Curves = []string{"P-384", "P-256", "X25519"} })},
+		{name: "auto_curves", data: map[string]string{"ssl-ecdh-curve": "auto"}, want: defaults},
+		{
+			name: "unknown_curve_is_left_out", data: map[string]string{"ssl-ecdh-curve": "brainpoolP256r1:X25519"},
+			want:   settingsWith(func(s *Settings) { s.TLS.Curves = []string{"X25519"} }),
+			issues: []string{"ssl-ecdh-curve InvalidConfigValue"},
+		},
 		{
 			name: "stream_keys",
 			data: map[string]string{"proxy-stream-timeout": "1h 30m", "proxy-stream-next-upstream-tries": "5"},

@@ -117,6 +117,8 @@ func (r *reader) reportUnread(canary bool) {
 			r.issue(name, ir.ReasonAnnotationIgnored, "not an ingress-nginx annotation rukou knows; ignored (see docs/annotations.md)")
 		case e.Status == Refused:
 			r.issue(name, ir.ReasonSnippetRefused, "refused: rukou never adds configuration text; the rest of the Ingress is served")
+		case e.read == nil && e.readWith == "" && e.Note != "":
+			r.issue(name, ir.ReasonAnnotationIgnored, "not supported yet (%s); ignored (see docs/annotations.md)", e.Note)
 		case e.read == nil && e.readWith == "":
 			r.issue(name, ir.ReasonAnnotationIgnored, "not supported yet; ignored (see docs/annotations.md)")
 		case e.appliesTo(canary):

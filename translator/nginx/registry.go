@@ -227,7 +227,7 @@ var Registry = []Entry{
 	{Name: "session-cookie-samesite", Status: Supported, On: OnBoth, readWith: "affinity"},
 	{Name: "session-cookie-secure", Status: Supported, Note: "over TLS the cookie is always `Secure`", On: OnBoth, readWith: "affinity"},
 	{Name: "ssl-ciphers", Status: NotYet},
-	{Name: "ssl-passthrough", Status: NotYet},
+	{Name: "ssl-passthrough", Status: NotYet, Note: "with `--enable-ssl-passthrough`, ingress-nginx hands the host's TLS connections to the backend unopened; rukou accepts the flag but terminates TLS for every host"},
 	{Name: "ssl-prefer-server-ciphers", Status: NotYet},
 	{Name: "ssl-redirect", Status: Supported, read: readSSLRedirect},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
