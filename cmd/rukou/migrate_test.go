@@ -69,18 +69,13 @@ func TestMigrateJSONAndWrite(t *testing.T) {
 	}
 }
 
-// pendingFlags are ingress-nginx's flags the registry calls supported that
-// other branches are adding to rukou serve under the same names; remove
-// each as it lands.
-var pendingFlags = map[string]bool{"default-ssl-certificate": true, "default-backend-service": true, "enable-ssl-passthrough": true}
-
 // TestSupportedFlagsAreServeFlags: a flag the registry calls supported is
 // one rukou serve takes, so that ingress-nginx's arguments can be passed
 // as they are.
 func TestSupportedFlagsAreServeFlags(t *testing.T) {
 	serve := newServeCmd().Flags()
 	for _, f := range nginx.Flags {
-		if f.Status == nginx.Supported && serve.Lookup(f.Name) == nil && !pendingFlags[f.Name] {
+		if f.Status == nginx.Supported && serve.Lookup(f.Name) == nil {
 			t.Errorf("--%s is supported in translator/nginx's Flags, but rukou serve has no such flag", f.Name)
 		}
 	}
