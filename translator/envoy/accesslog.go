@@ -1,10 +1,12 @@
 package envoy
 
 import (
+	"strconv"
 	"strings"
 
 	envoy_config_accesslog_v3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_extensions_access_loggers_filters_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	envoy_extensions_access_loggers_stream_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -20,24 +22,75 @@ const (
 )
 
 // accessLogs renders a listener's access log: one line per request, on
-// Envoy's standard output.
+// Envoy's standard output (or error), as text or as a JSON object, left
+// out for the routes and virtual hosts that say so.
 func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 	if l == nil {
 		return nil
 	}
-	return []*envoy_config_accesslog_v3.AccessLog{{
-		Name: "envoy.access_loggers.stdout",
-		ConfigType: &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StdoutAccessLog{
-			AccessLogFormat: &envoy_extensions_access_loggers_stream_v3.StdoutAccessLog_LogFormat{LogFormat: &envoy_config_core_v3.SubstitutionFormatString{
-				Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
-					Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields)},
-				}},
-			}},
-		})},
+	format := &envoy_config_core_v3.SubstitutionFormatString{}
+	if l.JSON != nil {
+		// Envoy escapes the values of a JSON format, so that a quote in a
+		// header keeps the line valid JSON.
+		format.Format = &envoy_config_core_v3.SubstitutionFormatString_JsonFormat{JsonFormat: logObject(l.JSON)}
+	} else {
+		format.Format = &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
+			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields) + "\n"},
+		}}
+	}
+	out := &envoy_config_accesslog_v3.AccessLog{Filter: logFilter(l.Unrouted)}
+	if l.Stderr {
+		out.Name = "envoy.access_loggers.stderr"
+		out.ConfigType = &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StderrAccessLog{
+			AccessLogFormat: &envoy_extensions_access_loggers_stream_v3.StderrAccessLog_LogFormat{LogFormat: format},
+		})}
+	} else {
+		out.Name = "envoy.access_loggers.stdout"
+		out.ConfigType = &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StdoutAccessLog{
+			AccessLogFormat: &envoy_extensions_access_loggers_stream_v3.StdoutAccessLog_LogFormat{LogFormat: format},
+		})}
+	}
+	return []*envoy_config_accesslog_v3.AccessLog{out}
+}
+
+// noAccessLogKey is the metadata flag of the routes and virtual hosts
+// whose requests the access log leaves out.
+const noAccessLogKey = "no_access_log"
+
+// logFilter is the CEL expression that decides whether a request is
+// logged: a route that answered decides by its metadata; a request no
+// route answered, by its virtual host's; one that no virtual host took, by
+// unrouted. A route or virtual host without metadata has no "rukou" entry,
+// hence the "in" tests (CEL's has() fails on a missing map key).
+func logFilter(unrouted bool) *envoy_config_accesslog_v3.AccessLogFilter {
+	flagged := func(kind string) string {
+		md := "xds." + kind + "_metadata.filter_metadata"
+		return `!('` + metadataNamespace + `' in ` + md + ` && '` + noAccessLogKey + `' in ` + md + `.` + metadataNamespace + `)`
+	}
+	expr := `has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted)
+	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_ExtensionFilter{
+		ExtensionFilter: &envoy_config_accesslog_v3.ExtensionFilter{
+			Name:       "envoy.access_loggers.extension_filters.cel",
+			ConfigType: &envoy_config_accesslog_v3.ExtensionFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_filters_cel_v3.ExpressionFilter{Expression: expr})},
+		},
 	}}
 }
 
-// logFormat is the Envoy format string of an access log line.
+// logObject renders the members of a JSON line. A member that is one
+// operator alone keeps its value's type in Envoy's output.
+func logObject(members []ir.LogMember) *structpb.Struct {
+	out := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(members))}
+	for _, m := range members {
+		if m.Object != nil {
+			out.Fields[m.Key] = structpb.NewStructValue(logObject(m.Object))
+			continue
+		}
+		out.Fields[m.Key] = structpb.NewStringValue(logFormat(m.Fields))
+	}
+	return out
+}
+
+// logFormat is the Envoy format string of access-log fields.
 func logFormat(fields []ir.LogField) string {
 	var b strings.Builder
 	for _, f := range fields {
@@ -48,7 +101,6 @@ func logFormat(fields []ir.LogField) string {
 		}
 		b.WriteString(logOperator(f))
 	}
-	b.WriteString("\n")
 	return b.String()
 }
 
@@ -140,18 +192,60 @@ func logOperator(f ir.LogField) string {
 	case ir.LogRequestID:
 		return "%REQ(X-REQUEST-ID)%"
 	}
+	return moreLogOperator(f)
+}
+
+// moreLogOperator is logOperator for the values that the default format
+// does not print.
+func moreLogOperator(f ir.LogField) string {
+	switch f.Value {
+	case ir.LogStartSeconds:
+		return "%START_TIME(%s.%3f)%"
+	case ir.LogPathOnly:
+		return "%PATH(NQ)%"
+	case ir.LogQuery:
+		return "%CEL(request.query)%"
+	case ir.LogScheme:
+		return "%REQ(:SCHEME)%"
+	case ir.LogBytesSent:
+		return "%DOWNSTREAM_WIRE_BYTES_SENT%"
+	case ir.LogRouteLabel:
+		return "%METADATA(ROUTE:" + metadataNamespace + ":" + f.Label + ")%"
+	case ir.LogVirtualHost:
+		return "%CEL(xds.virtual_host_name)%"
+	case ir.LogServerPort:
+		return "%DOWNSTREAM_LOCAL_PORT%"
+	case ir.LogClientPort:
+		return "%DOWNSTREAM_REMOTE_PORT%"
+	case ir.LogTLSProtocol:
+		return "%DOWNSTREAM_TLS_VERSION%"
+	case ir.LogTLSCipher:
+		return "%DOWNSTREAM_TLS_CIPHER%"
+	case ir.LogHTTP2:
+		return `%CEL(request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : "")%`
+	case ir.LogHostname:
+		return "%HOSTNAME%"
+	}
 	// The frontend writes only the values above; an unknown one prints "-"
 	// rather than failing the listener.
 	return "-"
 }
 
-// logMetadata is the metadata that names an upstream in the access log
-// under key, or nil when name is empty.
-func logMetadata(key, name string) *envoy_config_core_v3.Metadata {
-	if name == "" {
+// logMetadata is the metadata that the access log reads: values under
+// their keys, an empty one left out, and the flag that leaves requests
+// out of the log when noLog is set; nil when there is nothing to say.
+func logMetadata(values map[string]string, noLog bool) *envoy_config_core_v3.Metadata {
+	fields := map[string]*structpb.Value{}
+	for k, v := range values {
+		if v != "" {
+			fields[k] = structpb.NewStringValue(v)
+		}
+	}
+	if noLog {
+		fields[noAccessLogKey] = structpb.NewBoolValue(true)
+	}
+	if len(fields) == 0 {
 		return nil
 	}
-	return &envoy_config_core_v3.Metadata{FilterMetadata: map[string]*structpb.Struct{
-		metadataNamespace: {Fields: map[string]*structpb.Value{key: structpb.NewStringValue(name)}},
-	}}
+	return &envoy_config_core_v3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: fields}}}
 }

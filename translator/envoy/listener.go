@@ -97,7 +97,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 	if l.AllowHeadersWithUnderscores {
 		underscores = envoy_config_core_v3.HttpProtocolOptions_ALLOW
 	}
-	return &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
+	hcm := &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
 		StatPrefix: l.Name,
 		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
 			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
@@ -140,6 +140,12 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 			Filters:     upgradeFilters(),
 		}},
 	}
+	if l.NoRequestID {
+		// A request without X-Request-ID gets none, as nginx's $req_id
+		// stays empty with generate-request-id: "false".
+		hcm.GenerateRequestId = wrapperspb.Bool(false)
+	}
+	return hcm
 }
 
 func adsConfigSource() *envoy_config_core_v3.ConfigSource {

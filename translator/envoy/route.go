@@ -37,6 +37,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		IgnorePortInHostMatching: true,
 		VirtualHosts:             make([]*envoy_config_route_v3.VirtualHost, 0, len(l.VirtualHosts)),
 		RequestHeadersToRemove:   l.RemoveRequestHeaders,
+		ResponseHeadersToRemove:  l.RemoveResponseHeaders,
 	}
 	for _, h := range l.RequestHeaders {
 		rc.RequestHeadersToAdd = append(rc.RequestHeadersToAdd, header(h))
@@ -45,7 +46,10 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		rc.ResponseHeadersToAdd = append(rc.ResponseHeadersToAdd, header(h))
 	}
 	for _, vh := range l.VirtualHosts {
-		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
+		out := &envoy_config_route_v3.VirtualHost{
+			Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes)),
+			Metadata: logMetadata(nil, vh.NoAccessLog),
+		}
 		for _, r := range vh.Routes {
 			out.Routes = append(out.Routes, cache.route(r))
 		}
@@ -54,8 +58,18 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	return rc
 }
 
+// routeMetadata is what the access log reads of a route: its upstream's
+// name, its labels and whether it logs at all.
+func routeMetadata(r *ir.Route) *envoy_config_core_v3.Metadata {
+	values := map[string]string{upstreamNameKey: r.UpstreamName}
+	for k, v := range r.LogLabels {
+		values[k] = v
+	}
+	return logMetadata(values, r.NoAccessLog)
+}
+
 func route(r *ir.Route) *envoy_config_route_v3.Route {
-	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: logMetadata(upstreamNameKey, r.UpstreamName)}
+	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: routeMetadata(r)}
 	switch {
 	case r.Forward != nil:
 		out.Action = &envoy_config_route_v3.Route_Route{Route: routeAction(r.Forward)}
@@ -224,6 +238,8 @@ func header(h ir.Header) *envoy_config_core_v3.HeaderValueOption {
 		v += "%REQ(" + h.FromRequest + ")%"
 	case h.FromConnection == ir.ClientAddress:
 		v += "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
+	case h.Fields != nil:
+		v += logFormat(h.Fields)
 	}
 	return &envoy_config_core_v3.HeaderValueOption{
 		Header:       &envoy_config_core_v3.HeaderValue{Key: h.Name, Value: v},

@@ -9,7 +9,6 @@ import (
 	"github.com/rukou/rukou/translator/internal/valid"
 	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
@@ -104,26 +103,9 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	}
 	m := b.model()
 	m.Settings = b.settings
+	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
+	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
 	return m, b.diags
-}
-
-// readConfigMap reads the controller's ConfigMap (Options.ConfigMap), when
-// it is among cms, and reports each key it cannot honour on it.
-func (b *builder) readConfigMap(cms []*corev1.ConfigMap) {
-	b.settings = nginx.DefaultSettings()
-	i := slices.IndexFunc(cms, func(cm *corev1.ConfigMap) bool { return cm.Namespace+"/"+cm.Name == b.opts.ConfigMap })
-	if b.opts.ConfigMap == "" || i < 0 {
-		return
-	}
-	cm := cms[i]
-	settings, issues := nginx.ReadConfigMap(cm.Data)
-	b.settings = settings
-	for _, is := range issues {
-		b.diags = append(b.diags, ir.Diagnostic{
-			Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name,
-			Field: nginx.KeyField(is.Name), Reason: is.Reason, Message: is.Msg,
-		})
-	}
 }
 
 // owned returns the Ingresses this controller serves, oldest first, so that
@@ -280,6 +262,7 @@ func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.In
 	// ingress-nginx sets the upstream's name in the location before it
 	// redirects, so its redirects log it too.
 	route.UpstreamName = upstreamName(ing.Namespace, backend)
+	route.Service, route.ServicePort = namedServicePort(backend)
 	if route.Redirect != nil {
 		return // it never reaches a backend
 	}

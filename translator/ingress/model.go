@@ -43,6 +43,10 @@ type Model struct {
 	// Settings are the controller's ConfigMap settings, whose defaults the
 	// lowering writes out.
 	Settings nginx.Settings
+	// SetHeaders and AddHeaders are the headers of the ConfigMaps that
+	// proxy-set-headers and add-headers name: set on every request to a
+	// backend, and on every response.
+	SetHeaders, AddHeaders []ir.Header
 }
 
 // VirtualHost is the set of routes that serve one host name (exact, or a
@@ -82,6 +86,9 @@ type Route struct {
 	// (namespace-service-port), which the access log prints; empty for a
 	// route that names no Service.
 	UpstreamName string
+	// Service and ServicePort are the Service and port the rule names
+	// (the port as written), which the access log may print.
+	Service, ServicePort string
 	// FromHostless is set for rules without a host, which are copied into
 	// every named virtual host after that host's own rules.
 	FromHostless bool

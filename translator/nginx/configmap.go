@@ -48,6 +48,10 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// AccessLog is what the access-log keys ask.
+	AccessLog AccessLogSettings
+	// Headers is what the keys about headers ask.
+	Headers HeaderSettings
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -233,9 +237,9 @@ func ConfigTable() string {
 // Keys lists every key of ingress-nginx's ConfigMap reference
 // (docs/user-guide/nginx-configuration/configmap.md), sorted by name.
 var Keys = []Key{
-	{Name: "access-log-params", Status: NotYet, Note: accessLogNote},
-	{Name: "access-log-path", Status: NotYet, Note: accessLogNote},
-	{Name: "add-headers", Status: NotYet},
+	{Name: "access-log-params", Status: NotYet, Note: "Envoy buffers the log itself and flushes it every 10 seconds"},
+	{Name: "access-log-path", Status: Differs, Note: logPathNote, read: readAccessLog},
+	{Name: "add-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
 	{Name: "allow-backend-server-header", Status: NotYet},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
 	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
@@ -257,10 +261,10 @@ var Keys = []Key{
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
 	{Name: "denylist-source-range", Status: Supported, Note: "the default of `denylist-source-range`", readWith: "whitelist-source-range"},
-	{Name: "disable-access-log", Status: NotYet, Note: accessLogNote},
+	{Name: "disable-access-log", Status: Supported, readWith: "access-log-path"},
 	{Name: "disable-ipv6", Status: NotYet},
 	{Name: "disable-ipv6-dns", Status: NotYet},
-	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: accessLogNote},
+	{Name: "enable-access-log-for-default-backend", Status: Supported, Note: "the requests no rule serves", readWith: "access-log-path"},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-brotli", Status: NotYet},
 	{Name: "enable-modsecurity", Status: NotYet},
@@ -273,11 +277,11 @@ var Keys = []Key{
 	{Name: "enable-syslog", Status: NotYet},
 	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
 	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "error-log-path", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "error-log-path", Status: Differs, Note: "Envoy writes its own log on its standard error only", read: readErrorLogPath},
 	{Name: "force-ssl-redirect", Status: NotYet},
 	{Name: "forwarded-for-header", Status: NotYet},
 	{Name: "forwarded-for-proxy-protocol-header", Status: NotYet},
-	{Name: "generate-request-id", Status: NotYet},
+	{Name: "generate-request-id", Status: Differs, Note: "a generated ID is a UUID (nginx: 32 hex digits)", read: readHeaderKeys},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
 	{Name: "global-auth-cache-duration", Status: NotYet},
@@ -294,12 +298,12 @@ var Keys = []Key{
 	{Name: "gzip-level", Status: NotYet},
 	{Name: "gzip-min-length", Status: NotYet},
 	{Name: "gzip-types", Status: NotYet},
-	{Name: "hide-headers", Status: NotYet},
+	{Name: "hide-headers", Status: Supported, Note: "removed from every response, also rukou's own", readWith: "generate-request-id"},
 	{Name: "hsts", Status: Supported, read: readHSTS},
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
 	{Name: "hsts-max-age", Status: Supported, readWith: "hsts"},
 	{Name: "hsts-preload", Status: Supported, readWith: "hsts"},
-	{Name: "http-access-log-path", Status: NotYet, Note: accessLogNote},
+	{Name: "http-access-log-path", Status: Differs, Note: logPathNote, readWith: "access-log-path"},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "http2-max-concurrent-streams", Status: NotYet},
@@ -330,10 +334,10 @@ var Keys = []Key{
 	{Name: "limit-req-status-code", Status: Supported, Note: "the status of `limit-rps` and `limit-rpm`", read: readLimitStatus},
 	{Name: "load-balance", Status: NotYet},
 	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "log-format-escape-json", Status: NotYet, Note: accessLogNote},
-	{Name: "log-format-escape-none", Status: NotYet, Note: accessLogNote},
-	{Name: "log-format-stream", Status: NotYet, Note: accessLogNote},
-	{Name: "log-format-upstream", Status: NotYet, Note: accessLogNote},
+	{Name: "log-format-escape-json", Status: Differs, Note: "only for a format that is a JSON object; members in key order, a lone variable keeps its type", readWith: "access-log-path"},
+	{Name: "log-format-escape-none", Status: Supported, Note: "Envoy never escapes a text line", readWith: "access-log-path"},
+	{Name: "log-format-stream", Status: NotYet, Note: "rukou proxies no TCP or UDP services yet"},
+	{Name: "log-format-upstream", Status: Differs, Note: "each variable as docs/edge.md maps it; a variable rukou cannot print is reported and the default format applies", readWith: "access-log-path"},
 	{Name: "lua-shared-dicts", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "main-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "map-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -356,7 +360,7 @@ var Keys = []Key{
 	{Name: "otel-service-name", Status: NotYet},
 	{Name: "otlp-collector-host", Status: NotYet},
 	{Name: "otlp-collector-port", Status: NotYet},
-	{Name: "proxy-add-original-uri-header", Status: NotYet},
+	{Name: "proxy-add-original-uri-header", Status: Supported, readWith: "generate-request-id"},
 	{Name: "proxy-body-size", Status: Differs, Note: "no limit unless set (ingress-nginx: `1m`); the body is held in memory", read: readGlobalBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},
 	{Name: "proxy-buffering", Status: NotYet},
@@ -376,7 +380,7 @@ var Keys = []Key{
 	{Name: "proxy-redirect-from", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
-	{Name: "proxy-set-headers", Status: NotYet},
+	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
 	{Name: "proxy-ssl-location-only", Status: NotYet},
 	{Name: "proxy-stream-next-upstream", Status: NotYet},
 	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
@@ -391,7 +395,7 @@ var Keys = []Key{
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
 	{Name: "service-upstream", Status: NotYet},
-	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
+	{Name: "skip-access-log-urls", Status: NotYet},
 	{Name: "ssl-buffer-size", Status: NotYet},
 	{Name: "ssl-ciphers", Status: NotYet},
 	{Name: "ssl-dh-param", Status: NotYet},
@@ -404,7 +408,7 @@ var Keys = []Key{
 	{Name: "ssl-session-ticket-key", Status: NotYet},
 	{Name: "ssl-session-tickets", Status: NotYet},
 	{Name: "ssl-session-timeout", Status: NotYet},
-	{Name: "stream-access-log-path", Status: NotYet, Note: accessLogNote},
+	{Name: "stream-access-log-path", Status: NotYet, Note: "rukou proxies no TCP or UDP services yet"},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "strict-validate-path-type", Status: NotYet},
 	{Name: "syslog-host", Status: NotYet},
@@ -427,6 +431,8 @@ var Keys = []Key{
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
 
-// accessLogNote is the note of the keys that would change the access log,
-// which has ingress-nginx's default format and no setting yet.
-const accessLogNote = "the access log is written in ingress-nginx's default format (docs/edge.md); this key does not change it yet"
+// logPathNote is the note of the access log's path keys.
+const logPathNote = "`/dev/stdout` or `/dev/stderr` only: Envoy writes no log file"
+
+// headersNote is the note of proxy-set-headers and add-headers.
+const headersNote = "the named ConfigMap must be in the namespace of `--configmap`, which rukou watches; variables as docs/configmap.md lists them"

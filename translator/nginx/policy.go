@@ -31,6 +31,9 @@ type Policy struct {
 	Access       *ir.Access
 	CORS         *CORS
 	Affinity     *Affinity
+	// NoAccessLog leaves the Ingress's requests out of the access log
+	// (enable-access-log: "false").
+	NoAccessLog bool
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with
@@ -108,6 +111,12 @@ func readUpstreamHost(r *reader, a *Annotations) {
 		return
 	}
 	a.policy().UpstreamHost = v
+}
+
+func readAccessLogAnnotation(r *reader, a *Annotations) {
+	if !r.boolean("enable-access-log", true) {
+		a.policy().NoAccessLog = true
+	}
 }
 
 // readForwardedPrefix reads x-forwarded-prefix, which ingress-nginx sets

@@ -1,0 +1,93 @@
+package nginx
+
+import (
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// AccessLogSettings are the ConfigMap's access-log keys, read.
+type AccessLogSettings struct {
+	// Fields, or JSON when log-format-escape-json applies, are the line
+	// of log-format-upstream; both nil mean ingress-nginx's default.
+	Fields []ir.LogField
+	JSON   []ir.LogMember
+	// Off turns the access log off (disable-access-log).
+	Off bool
+	// Stderr writes it on the standard error (access-log-path:
+	// /dev/stderr).
+	Stderr bool
+	// DefaultBackend logs the requests that no rule serves
+	// (enable-access-log-for-default-backend).
+	DefaultBackend bool
+}
+
+// DefaultLogFields are the fields of DefaultLogFormat.
+func DefaultLogFields() []ir.LogField {
+	fields, err := ParseLogFormat(DefaultLogFormat)
+	if err != nil {
+		// The default is a constant that this package's tests parse.
+		panic(err)
+	}
+	return fields
+}
+
+// readAccessLog reads the access-log keys. A format rukou cannot write is
+// reported with the variables at fault, and the default format applies.
+func readAccessLog(r *reader, s *Settings) {
+	l := &s.AccessLog
+	l.Off = r.boolean("disable-access-log", false)
+	l.DefaultBackend = r.boolean("enable-access-log-for-default-backend", false)
+	l.Stderr = readLogPath(r, "access-log-path") || readLogPath(r, "http-access-log-path")
+	escapeJSON := r.boolean("log-format-escape-json", false)
+	// As in ingress-nginx, escape=none wins over escape=json.
+	if r.boolean("log-format-escape-none", false) {
+		escapeJSON = false
+	}
+	format, ok := r.get("log-format-upstream")
+	if !ok {
+		return
+	}
+	if escapeJSON {
+		members, err := ParseLogJSON(format)
+		if err == nil {
+			l.JSON = members
+			return
+		}
+		if _, textErr := ParseLogFormat(format); textErr == nil {
+			// A line that is not a JSON object: Envoy escapes the values
+			// of JSON lines only.
+			r.issue("log-format-escape-json", ir.ReasonInvalidConfigValue, "log-format-upstream is not a JSON object (%v); its values are written unescaped", err)
+		}
+	}
+	fields, err := ParseLogFormat(format)
+	if err != nil {
+		r.invalid("log-format-upstream", "cannot be written: "+err.Error(), "the default format applies")
+		return
+	}
+	l.Fields = fields
+}
+
+// readLogPath reads a log path key, and reports whether it asks for the
+// standard error. Envoy writes rukou's access log on its standard output
+// or error; a file path is reported, and the standard output applies.
+func readLogPath(r *reader, name string) (stderr bool) {
+	v, ok := r.get(name)
+	if !ok {
+		return false
+	}
+	switch v {
+	case "/dev/stdout", "/var/log/nginx/access.log":
+		return false
+	case "/dev/stderr":
+		return true
+	}
+	r.invalid(name, "is a file; rukou's Envoy writes the access log on its standard output or error only (/dev/stdout, /dev/stderr)", "the standard output applies")
+	return false
+}
+
+// readErrorLogPath reads error-log-path: Envoy writes its own log on its
+// standard error, whatever the key says.
+func readErrorLogPath(r *reader, _ *Settings) {
+	if v, ok := r.get("error-log-path"); ok && v != "/dev/stderr" && v != "/var/log/nginx/error.log" {
+		r.invalid("error-log-path", "is not /dev/stderr; Envoy writes its own log on its standard error only", "the standard error applies")
+	}
+}
