@@ -156,7 +156,14 @@ func TestConfigMapHSTSAndInvalidValues(t *testing.T) {
 // diagnostic on ConfigMap default/rukou's field with reason.
 func expectConfigMapDiagnostic(t *testing.T, s *stack, field, reason string) {
 	t.Helper()
-	harness.Eventually(t, 10*time.Second, fmt.Sprintf("diagnostic %s on ConfigMap default/rukou %s", reason, field), func() error {
+	expectDiagnostic(t, s, "rukou", field, reason)
+}
+
+// expectDiagnostic waits until rukou's /debug/config reports a diagnostic
+// on ConfigMap default/name's field with reason.
+func expectDiagnostic(t *testing.T, s *stack, name, field, reason string) {
+	t.Helper()
+	harness.Eventually(t, 10*time.Second, fmt.Sprintf("diagnostic %s on ConfigMap default/%s %s", reason, name, field), func() error {
 		body, err := s.rukou.Debug("/debug/config")
 		if err != nil {
 			return err
@@ -168,7 +175,7 @@ func expectConfigMapDiagnostic(t *testing.T, s *stack, field, reason string) {
 			return err
 		}
 		for _, d := range dump.Diagnostics {
-			if d.Kind == "ConfigMap" && d.Namespace == ns && d.Name == "rukou" && d.Field == field && d.Reason == reason && d.Message != "" {
+			if d.Kind == "ConfigMap" && d.Namespace == ns && d.Name == name && d.Field == field && d.Reason == reason && d.Message != "" {
 				return nil
 			}
 		}

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rukou/rukou/test/harness"
+)
+
+// logLine waits until Envoy has written a line holding id (Envoy flushes
+// its standard output every few seconds) and returns it.
+func logLine(t *testing.T, s *stack, id string) string {
+	t.Helper()
+	var found string
+	harness.Eventually(t, 20*time.Second, "the access-log line of request "+id, func() error {
+		for _, line := range strings.Split(s.envoy.Log(), "\n") {
+			if strings.Contains(line, id) {
+				found = line
+				return nil
+			}
+		}
+		return fmt.Errorf("no line with %s in Envoy's output", id)
+	})
+	return found
+}
+
+// unlogged fails the test for each id that some line of Envoy's output
+// holds. Call it after awaiting the line of a later request: Envoy writes
+// its lines in order.
+func unlogged(t *testing.T, s *stack, why string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if strings.Contains(s.envoy.Log(), id) {
+			t.Errorf("%s: request %s was logged, want no line", why, id)
+		}
+	}
+}
+
+// fence writes an Ingress for host after the ConfigMap and waits until it
+// answers: the translation that served it read the ConfigMap as written
+// before, so Envoy has that ConfigMap's settings.
+func (s *stack) fence(t *testing.T, host string) {
+	t.Helper()
+	s.apply(t, "fence", join(backend(t, "fence"), objs(ingress("fence", rule(host, path(prefix, "/", "fence")))))...)
+	s.await(t, call{host: host, path: "/"}, http.StatusOK, "fence")
+}
+
+// id is a request ID unique to the test run.
+func id(name string) string { return fmt.Sprintf("%s-%d", name, time.Now().UnixNano()) }
+
+// TestConfigMapAccessLogFormat: log-format-upstream writes exactly the
+// operator's line, with $namespace, $ingress_name, $service_name and
+// $service_port of the Ingress path; enable-access-log: "false" on one
+// Ingress silences its requests only; a request that no rule serves is
+// not logged (enable-access-log-for-default-backend is off by default). A
+// format with a variable rukou cannot print is reported on the ConfigMap
+// and ingress-nginx's default format applies.
+func TestConfigMapAccessLogFormat(t *testing.T) {
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{
+		"log-format-upstream": `$remote_addr "$request" $status $http_x_tag [$namespace/$ingress_name/$service_name:$service_port] $upstream_status $req_id`,
+	})
+	s.apply(t, "sites", join(backend(t, "echo"), objs(
+		ingress("loud", rule("loud.test", path(prefix, "/", "echo"))),
+		annotated("quiet", map[string]string{"enable-access-log": "false"}, rule("quiet.test", path(prefix, "/", "echo"))),
+	))...)
+	s.await(t, call{host: "loud.test", path: "/"}, http.StatusOK, "echo")
+	s.await(t, call{host: "quiet.test", path: "/"}, http.StatusOK, "echo")
+
+	loud, quiet, nobody := id("loud"), id("quiet"), id("nobody")
+	s.must(t, call{host: "quiet.test", path: "/q", header: headers("X-Request-ID", quiet)})
+	if r := s.must(t, call{host: "nobody.test", path: "/", header: headers("X-Request-ID", nobody)}); r.status != http.StatusNotFound {
+		t.Errorf("a host no rule names: %d, want 404", r.status)
+	}
+	s.must(t, call{host: "loud.test", path: "/a?b=1", from: "127.0.0.5", header: headers("X-Request-ID", loud, "X-Tag", "t1")})
+	want := `127.0.0.5 "GET /a?b=1 HTTP/1.1" 200 t1 [default/loud/echo:80] 200 ` + loud
+	if got := logLine(t, s, loud); got != want {
+		t.Errorf("line\n got %s\nwant %s", got, want)
+	}
+	unlogged(t, s, "enable-access-log: \"false\"", quiet)
+	unlogged(t, s, "a request no rule serves, by default", nobody)
+
+	s.applyConfigMap(t, map[string]string{"log-format-upstream": `$status $geoip_city $upstream_connect_time`})
+	s.fence(t, "fence-default.test")
+	expectConfigMapDiagnostic(t, s, "data[log-format-upstream]", "InvalidConfigValue")
+	again := id("again")
+	s.must(t, call{host: "loud.test", path: "/", header: headers("X-Request-ID", again)})
+	if got := awaitLogLine(t, s.envoy, again); got["status"] != "200" || got["proxy_upstream_name"] != "default-echo-80" {
+		t.Errorf("with a format rukou cannot write, the default format's line %q, want status 200 and upstream default-echo-80", got["line"])
+	}
+	expectNoRejection(t, s.envoy)
+}
+
+// TestConfigMapAccessLogJSONAndOff: with log-format-escape-json, a JSON
+// format gives lines that parse as JSON, with a header holding quotes and
+// a backslash kept as sent; disable-access-log then writes nothing.
+func TestConfigMapAccessLogJSONAndOff(t *testing.T) {
+	s := startConfigMapStack(t)
+	jsonFormat := map[string]string{
+		"log-format-escape-json": "true",
+		"log-format-upstream":    `{"time": "$time_iso8601", "status": $status, "agent": "$http_user_agent", "upstream": "$proxy_upstream_name", "id": "$req_id", "request": {"method": "$request_method", "uri": "$request_uri"}}`,
+	}
+	s.applyConfigMap(t, jsonFormat)
+	s.apply(t, "site", join(backend(t, "echo"), objs(ingress("site", rule("json.test", path(prefix, "/", "echo")))))...)
+	s.await(t, call{host: "json.test", path: "/"}, http.StatusOK, "echo")
+
+	first := id("json")
+	agent := `say "hi" \ and {"x": 1}`
+	s.must(t, call{host: "json.test", path: "/p?q=1", header: headers("X-Request-ID", first, "User-Agent", agent)})
+	var got struct {
+		Time, Agent, Upstream, ID string
+		Status                    int
+		Request                   struct{ Method, URI string }
+	}
+	line := logLine(t, s, first)
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("line %s is not JSON: %v", line, err)
+	}
+	if got.Agent != agent || got.Status != 200 || got.Upstream != "default-echo-80" || got.ID != first ||
+		got.Request.Method != "GET" || got.Request.URI != "/p?q=1" {
+		t.Errorf("line %s: got %+v", line, got)
+	}
+	if _, err := time.Parse(time.RFC3339, got.Time); err != nil {
+		t.Errorf("time %q: %v", got.Time, err)
+	}
+
+	s.applyConfigMap(t, map[string]string{"disable-access-log": "true"})
+	s.fence(t, "fence-off.test")
+	off := id("off")
+	s.must(t, call{host: "json.test", path: "/", header: headers("X-Request-ID", off)})
+	s.applyConfigMap(t, jsonFormat)
+	s.fence(t, "fence-on.test")
+	on := id("on")
+	s.must(t, call{host: "json.test", path: "/", header: headers("X-Request-ID", on)})
+	logLine(t, s, on)
+	unlogged(t, s, "disable-access-log", off)
+	expectNoRejection(t, s.envoy)
+}
