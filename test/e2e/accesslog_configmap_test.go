@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +140,76 @@ func TestConfigMapAccessLogJSONAndOff(t *testing.T) {
 	s.must(t, call{host: "json.test", path: "/", header: headers("X-Request-ID", on)})
 	logLine(t, s, on)
 	unlogged(t, s, "disable-access-log", off)
+	expectNoRejection(t, s.envoy)
+}
+
+// TestConfigMapAccessLogEveryVariable: a format with every variable rukou
+// prints is accepted by Envoy (no rejection) and each prints what nginx
+// would, over plain HTTP and over TLS (docs/edge.md lists the
+// differences).
+func TestConfigMapAccessLogEveryVariable(t *testing.T) {
+	s := startConfigMapStack(t)
+	names := []string{
+		"remote_addr", "remote_user", "time_local", "time_iso8601", "msec", "request", "request_method", "request_uri",
+		"uri", "args", "query_string", "server_protocol", "scheme", "host", "http_x_tag", "sent_http_content_type",
+		"content_type", "status", "body_bytes_sent", "bytes_sent", "request_length", "request_time", "upstream_addr",
+		"upstream_status", "upstream_response_time", "upstream_response_length", "proxy_upstream_name",
+		"proxy_alternative_upstream_name", "req_id", "namespace", "ingress_name", "service_name", "service_port",
+		"server_name", "server_port", "remote_port", "ssl_protocol", "ssl_cipher", "http2", "hostname",
+	}
+	var format strings.Builder
+	for _, n := range names {
+		format.WriteString(n + "=<$" + n + "> ")
+	}
+	s.applyConfigMap(t, map[string]string{"log-format-upstream": format.String()})
+	ca := newTestCA(t)
+	s.apply(t, "site", join(backend(t, "vars"), objs(
+		ca.secret(t, "vars-tls", 1, "vars.test"),
+		tlsIngress("vars", "vars.test", "vars-tls"),
+	))...)
+	s.await(t, call{host: "vars.test", path: "/", https: true}, http.StatusOK, "vars")
+
+	plainID, tlsID := id("plain"), id("tls")
+	s.must(t, call{host: "vars.test", path: "/a/b?x=1", from: "127.0.0.9", header: headers("X-Request-ID", plainID, "X-Tag", "t", "Content-Type", "text/plain")})
+	s.must(t, call{host: "vars.test", path: "/c", https: true, header: headers("X-Request-ID", tlsID)})
+	fields := func(line string) map[string]string {
+		out := map[string]string{}
+		for _, m := range regexp.MustCompile(`(\w+)=<([^>]*)>`).FindAllStringSubmatch(line, -1) {
+			out[m[1]] = m[2]
+		}
+		return out
+	}
+	check := func(id string, want map[string]string, shapes map[string]string) {
+		t.Helper()
+		got := fields(logLine(t, s, id))
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: $%s = %q, want %q", id, k, got[k], v)
+			}
+		}
+		for k, re := range shapes {
+			if !regexp.MustCompile(`^` + re + `$`).MatchString(got[k]) {
+				t.Errorf("%s: $%s = %q, want %s", id, k, got[k], re)
+			}
+		}
+	}
+	// TLS hosts redirect plain HTTP: the plain request is answered 308 by
+	// rukou, with the Ingress path's names.
+	check(plainID, map[string]string{
+		"remote_addr": "127.0.0.9", "remote_user": "-", "request": "GET /a/b?x=1 HTTP/1.1", "request_method": "GET",
+		"request_uri": "/a/b?x=1", "uri": "/a/b", "args": "x=1", "query_string": "x=1", "server_protocol": "HTTP/1.1",
+		"scheme": "http", "host": "vars.test", "http_x_tag": "t", "content_type": "text/plain", "status": "308",
+		"upstream_addr": "-", "upstream_status": "-", "proxy_upstream_name": "default-vars-80", "req_id": plainID,
+		"namespace": "default", "ingress_name": "vars", "service_name": "vars", "service_port": "80",
+		"server_name": "vars.test", "server_port": strconv.Itoa(s.rukou.HTTPPort), "ssl_protocol": "-", "http2": "",
+	}, map[string]string{
+		"time_iso8601": `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00`, "msec": `\d{10}\.\d{3}`, "bytes_sent": `[1-9]\d*`,
+		"remote_port": `[1-9]\d*`, "hostname": `\S+`, "request_time": `\d+\.\d{3}`,
+	})
+	check(tlsID, map[string]string{
+		"request": "GET /c HTTP/1.1", "scheme": "https", "status": "200", "upstream_status": "200", "http2": "",
+		"ssl_protocol": "TLSv1.3", "sent_http_content_type": "application/json", "server_port": strconv.Itoa(s.rukou.HTTPSPort),
+		"args": "",
+	}, map[string]string{"ssl_cipher": `TLS_\w+`, "upstream_addr": `127\.0\.0\.1:\d+`, "upstream_response_time": `\d+\.\d{3}`})
 	expectNoRejection(t, s.envoy)
 }

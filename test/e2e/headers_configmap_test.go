@@ -23,7 +23,7 @@ func TestConfigMapHeaders(t *testing.T) {
 	s := startConfigMapStack(t)
 	setHeaders := func(team string) {
 		s.apply(t, "custom-headers", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "custom-headers"},
-			Data: map[string]string{"X-Team": team, "X-Client": "ip=$remote_addr", "Bad Name": "x"}})
+			Data: map[string]string{"X-Team": team, "X-Client": "ip=$remote_addr", "X-Args": "$args", "Bad Name": "x"}})
 	}
 	setHeaders("blue")
 	s.apply(t, "response-headers", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "response-headers"},
@@ -34,7 +34,7 @@ func TestConfigMapHeaders(t *testing.T) {
 	})
 	s.apply(t, "site", join(backend(t, "echo"), objs(ingress("site", rule("headers.test", path(prefix, "/", "echo")))))...)
 	r := s.await(t, call{host: "headers.test", path: "/orig/path?q=1", from: "127.0.0.7"}, http.StatusOK, "echo")
-	for name, want := range map[string]string{"X-Team": "blue", "X-Client": "ip=127.0.0.7", "X-Original-URI": "/orig/path?q=1"} {
+	for name, want := range map[string]string{"X-Team": "blue", "X-Client": "ip=127.0.0.7", "X-Args": "q=1", "X-Original-URI": "/orig/path?q=1"} {
 		if got, _ := echoHeader(r, name); got != want {
 			t.Errorf("backend saw %s %q, want %q", name, got, want)
 		}
