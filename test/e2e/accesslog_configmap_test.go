@@ -58,13 +58,16 @@ func id(name string) string { return fmt.Sprintf("%s-%d", name, time.Now().UnixN
 // operator's line, with $namespace, $ingress_name, $service_name and
 // $service_port of the Ingress path; enable-access-log: "false" on one
 // Ingress silences its requests only; a request that no rule serves is
-// not logged (enable-access-log-for-default-backend is off by default). A
+// not logged (enable-access-log-for-default-backend is off by default), nor
+// are the URIs of skip-access-log-urls (a string in any letter case, or a
+// regular expression). A
 // format with a variable rukou cannot print is reported on the ConfigMap
 // and ingress-nginx's default format applies.
 func TestConfigMapAccessLogFormat(t *testing.T) {
 	s := startConfigMapStack(t)
 	s.applyConfigMap(t, map[string]string{
-		"log-format-upstream": `$remote_addr "$request" $status $http_x_tag [$namespace/$ingress_name/$service_name:$service_port] $upstream_status $req_id`,
+		"log-format-upstream":  `$remote_addr "$request" $status $http_x_tag [$namespace/$ingress_name/$service_name:$service_port] $upstream_status $req_id`,
+		"skip-access-log-urls": "/health?probe=1, ~^/metrics",
 	})
 	s.apply(t, "sites", join(backend(t, "echo"), objs(
 		ingress("loud", rule("loud.test", path(prefix, "/", "echo"))),
@@ -73,8 +76,10 @@ func TestConfigMapAccessLogFormat(t *testing.T) {
 	s.await(t, call{host: "loud.test", path: "/"}, http.StatusOK, "echo")
 	s.await(t, call{host: "quiet.test", path: "/"}, http.StatusOK, "echo")
 
-	loud, quiet, nobody := id("loud"), id("quiet"), id("nobody")
+	loud, quiet, nobody, health, metrics := id("loud"), id("quiet"), id("nobody"), id("health"), id("metrics")
 	s.must(t, call{host: "quiet.test", path: "/q", header: headers("X-Request-ID", quiet)})
+	s.must(t, call{host: "loud.test", path: "/HEALTH?probe=1", header: headers("X-Request-ID", health)})
+	s.must(t, call{host: "loud.test", path: "/metrics/x", header: headers("X-Request-ID", metrics)})
 	if r := s.must(t, call{host: "nobody.test", path: "/", header: headers("X-Request-ID", nobody)}); r.status != http.StatusNotFound {
 		t.Errorf("a host no rule names: %d, want 404", r.status)
 	}
@@ -85,6 +90,7 @@ func TestConfigMapAccessLogFormat(t *testing.T) {
 	}
 	unlogged(t, s, "enable-access-log: \"false\"", quiet)
 	unlogged(t, s, "a request no rule serves, by default", nobody)
+	unlogged(t, s, "skip-access-log-urls", health, metrics)
 
 	s.applyConfigMap(t, map[string]string{"log-format-upstream": `$status $geoip_city $upstream_connect_time`})
 	s.fence(t, "fence-default.test")

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -38,7 +39,7 @@ func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields) + "\n"},
 		}}
 	}
-	out := &envoy_config_accesslog_v3.AccessLog{Filter: logFilter(l.Unrouted)}
+	out := &envoy_config_accesslog_v3.AccessLog{Filter: logFilter(l.Unrouted, l.Skip)}
 	if l.Stderr {
 		out.Name = "envoy.access_loggers.stderr"
 		out.ConfigType = &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StderrAccessLog{
@@ -58,22 +59,46 @@ func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 const noAccessLogKey = "no_access_log"
 
 // logFilter is the CEL expression that decides whether a request is
-// logged: a route that answered decides by its metadata; a request no
-// route answered, by its virtual host's; one that no virtual host took, by
-// unrouted. A route or virtual host without metadata has no "rukou" entry,
-// hence the "in" tests (CEL's has() fails on a missing map key).
-func logFilter(unrouted bool) *envoy_config_accesslog_v3.AccessLogFilter {
+// logged: not when skip matches its URI; else a route that answered
+// decides by its metadata; a request no route answered, by its virtual
+// host's; one that no virtual host took, by unrouted. A route or virtual
+// host without metadata has no "rukou" entry, hence the "in" tests (CEL's
+// has() fails on a missing map key).
+func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.AccessLogFilter {
 	flagged := func(kind string) string {
 		md := "xds." + kind + "_metadata.filter_metadata"
 		return `!('` + metadataNamespace + `' in ` + md + ` && '` + noAccessLogKey + `' in ` + md + `.` + metadataNamespace + `)`
 	}
 	expr := `has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted)
+	if len(skip) > 0 {
+		expr = `!(` + skipped(skip) + `) && (` + expr + `)`
+	}
 	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_ExtensionFilter{
 		ExtensionFilter: &envoy_config_accesslog_v3.ExtensionFilter{
 			Name:       "envoy.access_loggers.extension_filters.cel",
 			ConfigType: &envoy_config_accesslog_v3.ExtensionFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_filters_cel_v3.ExpressionFilter{Expression: expr})},
 		},
 	}}
+}
+
+// skipped is the CEL expression that holds when one of skip matches the
+// request's URI as the client sent it: the path before any rewrite, which
+// Envoy keeps in x-envoy-original-path, with the query. Each match is an
+// RE2 expression, which CEL's matches() searches for, hence the anchors.
+func skipped(skip []ir.StringMatch) string {
+	const uri = `('x-envoy-original-path' in request.headers ? request.headers['x-envoy-original-path'] : request.path)`
+	parts := make([]string, 0, len(skip))
+	for _, m := range skip {
+		re := m.Regex
+		if re == "" {
+			re = regexp.QuoteMeta(m.Exact)
+			if m.IgnoreCase {
+				re = `(?i)` + re
+			}
+		}
+		parts = append(parts, uri+`.matches(`+strconv.Quote(`^(?:`+re+`)$`)+`)`)
+	}
+	return strings.Join(parts, " || ")
 }
 
 // logObject renders the members of a JSON line. A member that is one

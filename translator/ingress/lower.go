@@ -137,7 +137,7 @@ func accessLog(s *nginx.AccessLogSettings) *ir.AccessLog {
 	if s.Off {
 		return nil
 	}
-	l := &ir.AccessLog{Fields: s.Fields, JSON: s.JSON, Stderr: s.Stderr, Unrouted: s.DefaultBackend}
+	l := &ir.AccessLog{Fields: s.Fields, JSON: s.JSON, Stderr: s.Stderr, Unrouted: s.DefaultBackend, Skip: s.Skip}
 	if l.Fields == nil && l.JSON == nil {
 		l.Fields = nginx.DefaultLogFields()
 	}

@@ -14,6 +14,9 @@ type AccessLog struct {
 	// Unrouted writes the lines of the requests that no virtual host
 	// takes, which are otherwise left out.
 	Unrouted bool `json:"unrouted,omitempty"`
+	// Skip leaves out the requests whose URI (path and query, as the
+	// client sent them) one of these matches.
+	Skip []StringMatch `json:"skip,omitempty"`
 }
 
 // LogMember is one member of a JSON access-log line: Key, with the string

@@ -1,6 +1,10 @@
 package nginx
 
 import (
+	"regexp"
+	"strings"
+
+	"github.com/rukou/rukou/translator/internal/valid"
 	"github.com/rukou/rukou/translator/ir"
 )
 
@@ -18,6 +22,8 @@ type AccessLogSettings struct {
 	// DefaultBackend logs the requests that no rule serves
 	// (enable-access-log-for-default-backend).
 	DefaultBackend bool
+	// Skip are the request URIs left out (skip-access-log-urls).
+	Skip []ir.StringMatch
 }
 
 // DefaultLogFields are the fields of DefaultLogFormat.
@@ -37,6 +43,7 @@ func readAccessLog(r *reader, s *Settings) {
 	l.Off = r.boolean("disable-access-log", false)
 	l.DefaultBackend = r.boolean("enable-access-log-for-default-backend", false)
 	l.Stderr = readLogPath(r, "access-log-path") || readLogPath(r, "http-access-log-path")
+	l.Skip = readSkipURLs(r)
 	escapeJSON := r.boolean("log-format-escape-json", false)
 	// As in ingress-nginx, escape=none wins over escape=json.
 	if r.boolean("log-format-escape-none", false) {
@@ -64,6 +71,40 @@ func readAccessLog(r *reader, s *Settings) {
 		return
 	}
 	l.Fields = fields
+}
+
+// readSkipURLs reads skip-access-log-urls: the request URIs (path and
+// query) that ingress-nginx maps to "not loggable", matched as nginx's map
+// matches them: a string exactly, ignoring case; "~RE" or "~*RE" (ignoring
+// case) a regular expression found anywhere in the URI (RE2 here).
+func readSkipURLs(r *reader) []ir.StringMatch {
+	v, ok := r.get("skip-access-log-urls")
+	if !ok {
+		return nil
+	}
+	var out []ir.StringMatch
+	for _, u := range strings.Split(v, ",") {
+		u = strings.TrimSpace(u)
+		re, isRegex := strings.CutPrefix(u, "~")
+		switch {
+		case u == "":
+		case isRegex:
+			if rest, ok := strings.CutPrefix(re, "*"); ok {
+				re = "(?i)" + rest
+			}
+			re = ".*(?:" + re + ").*"
+			if _, err := regexp.Compile(re); err != nil || !valid.Printable(u) {
+				r.issue("skip-access-log-urls", ir.ReasonInvalidConfigValue, "%q is not a regular expression rukou can use (RE2); the others apply", u)
+				continue
+			}
+			out = append(out, ir.StringMatch{Regex: re})
+		case !valid.Printable(u) || strings.ContainsAny(u, " \t"):
+			r.issue("skip-access-log-urls", ir.ReasonInvalidConfigValue, "%q is not a URI; the others apply", u)
+		default:
+			out = append(out, ir.StringMatch{Exact: u, IgnoreCase: true})
+		}
+	}
+	return out
 }
 
 // readLogPath reads a log path key, and reports whether it asks for the

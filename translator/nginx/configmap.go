@@ -395,7 +395,7 @@ var Keys = []Key{
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
 	{Name: "service-upstream", Status: NotYet},
-	{Name: "skip-access-log-urls", Status: NotYet},
+	{Name: "skip-access-log-urls", Status: Differs, Note: "regular expressions are RE2", readWith: "access-log-path"},
 	{Name: "ssl-buffer-size", Status: NotYet},
 	{Name: "ssl-ciphers", Status: NotYet},
 	{Name: "ssl-dh-param", Status: NotYet},

@@ -177,6 +177,14 @@ func TestReadConfigMap(t *testing.T) {
 			want: with(func(s *Settings) { s.AccessLog.Off, s.AccessLog.DefaultBackend, s.AccessLog.Stderr = true, true, true }),
 		},
 		{
+			name: "skip_urls_as_nginx_map_matches_them",
+			data: map[string]string{"skip-access-log-urls": "/healthz, ~^/metrics, ~*PING$, ~(, bad uri"},
+			want: with(func(s *Settings) {
+				s.AccessLog.Skip = []ir.StringMatch{{Exact: "/healthz", IgnoreCase: true}, {Regex: ".*(?:^/metrics).*"}, {Regex: ".*(?:(?i)PING$).*"}}
+			}),
+			issues: []string{"skip-access-log-urls InvalidConfigValue", "skip-access-log-urls InvalidConfigValue"},
+		},
+		{
 			name:   "log_files_are_reported",
 			data:   map[string]string{"access-log-path": "/var/log/x.log", "error-log-path": "/var/log/e.log"},
 			want:   defaults,
