@@ -256,20 +256,27 @@ func moreLogOperator(f ir.LogField) string {
 	return "-"
 }
 
-// logMetadata is the metadata that the access log reads: values under
-// their keys, an empty one left out, and the flag that leaves requests
-// out of the log when noLog is set; nil when there is nothing to say.
-func logMetadata(values map[string]string, noLog bool) *envoy_config_core_v3.Metadata {
-	fields := map[string]*structpb.Value{}
-	for k, v := range values {
-		if v != "" {
-			fields[k] = structpb.NewStringValue(v)
+// logMetadata is the metadata that the access log reads: the values of
+// the keys in kv (key, value, key, value...), an empty one left out, and
+// the flag that leaves requests out of the log when noLog is set; nil
+// when there is nothing to say, as for most clusters.
+func logMetadata(noLog bool, kv ...string) *envoy_config_core_v3.Metadata {
+	var fields map[string]*structpb.Value
+	set := func(k string, v *structpb.Value) {
+		if fields == nil {
+			fields = make(map[string]*structpb.Value, len(kv)/2+1)
+		}
+		fields[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			set(kv[i], structpb.NewStringValue(kv[i+1]))
 		}
 	}
 	if noLog {
-		fields[noAccessLogKey] = structpb.NewBoolValue(true)
+		set(noAccessLogKey, structpb.NewBoolValue(true))
 	}
-	if len(fields) == 0 {
+	if fields == nil {
 		return nil
 	}
 	return &envoy_config_core_v3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: fields}}}

@@ -48,7 +48,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	for _, vh := range l.VirtualHosts {
 		out := &envoy_config_route_v3.VirtualHost{
 			Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes)),
-			Metadata: logMetadata(nil, vh.NoAccessLog),
+			Metadata: logMetadata(vh.NoAccessLog),
 		}
 		for _, r := range vh.Routes {
 			out.Routes = append(out.Routes, cache.route(r))
@@ -61,11 +61,11 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 // routeMetadata is what the access log reads of a route: its upstream's
 // name, its labels and whether it logs at all.
 func routeMetadata(r *ir.Route) *envoy_config_core_v3.Metadata {
-	values := map[string]string{upstreamNameKey: r.UpstreamName}
+	kv := []string{upstreamNameKey, r.UpstreamName}
 	for k, v := range r.LogLabels {
-		values[k] = v
+		kv = append(kv, k, v)
 	}
-	return logMetadata(values, r.NoAccessLog)
+	return logMetadata(r.NoAccessLog, kv...)
 }
 
 func route(r *ir.Route) *envoy_config_route_v3.Route {
