@@ -71,13 +71,16 @@ func TestConfigMapAccessLogFormat(t *testing.T) {
 	})
 	s.apply(t, "sites", join(backend(t, "echo"), objs(
 		ingress("loud", rule("loud.test", path(prefix, "/", "echo"))),
-		annotated("quiet", map[string]string{"enable-access-log": "false"}, rule("quiet.test", path(prefix, "/", "echo"))),
+		annotated("quiet", map[string]string{"enable-access-log": "false"}, rule("quiet.test", path(prefix, "/q", "echo"))),
 	))...)
 	s.await(t, call{host: "loud.test", path: "/"}, http.StatusOK, "echo")
-	s.await(t, call{host: "quiet.test", path: "/"}, http.StatusOK, "echo")
+	s.await(t, call{host: "quiet.test", path: "/q"}, http.StatusOK, "echo")
 
-	loud, quiet, nobody, health, metrics := id("loud"), id("quiet"), id("nobody"), id("health"), id("metrics")
+	loud, quiet, quietMiss, nobody, health, metrics := id("loud"), id("quiet"), id("quiet-miss"), id("nobody"), id("health"), id("metrics")
 	s.must(t, call{host: "quiet.test", path: "/q", header: headers("X-Request-ID", quiet)})
+	if r := s.must(t, call{host: "quiet.test", path: "/elsewhere", header: headers("X-Request-ID", quietMiss)}); r.status != http.StatusNotFound {
+		t.Errorf("an unmatched path of quiet.test: %d, want 404", r.status)
+	}
 	s.must(t, call{host: "loud.test", path: "/HEALTH?probe=1", header: headers("X-Request-ID", health)})
 	s.must(t, call{host: "loud.test", path: "/metrics/x", header: headers("X-Request-ID", metrics)})
 	if r := s.must(t, call{host: "nobody.test", path: "/", header: headers("X-Request-ID", nobody)}); r.status != http.StatusNotFound {
@@ -88,7 +91,7 @@ func TestConfigMapAccessLogFormat(t *testing.T) {
 	if got := logLine(t, s, loud); got != want {
 		t.Errorf("line\n got %s\nwant %s", got, want)
 	}
-	unlogged(t, s, "enable-access-log: \"false\"", quiet)
+	unlogged(t, s, "enable-access-log: \"false\" (its path, and its host's unmatched paths)", quiet, quietMiss)
 	unlogged(t, s, "a request no rule serves, by default", nobody)
 	unlogged(t, s, "skip-access-log-urls", health, metrics)
 

@@ -34,6 +34,9 @@ type builder struct {
 	// firstNamer holds the Ingress that names each host first, whose
 	// defaultBackend (if any) serves the host's unmatched paths.
 	firstNamer map[string]string
+	// unlogged holds the hosts whose first namer has enable-access-log:
+	// "false", which nginx's root location of the host takes.
+	unlogged map[string]bool
 	// hostDefaults holds the defaultBackend an Ingress with rules gives to
 	// the hosts it names first; catchAll is the oldest rule-less
 	// defaultBackend.
@@ -75,6 +78,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		hosts:        map[string][]*Route{},
 		hostDefaults: map[string]*Route{},
 		firstNamer:   map[string]string{},
+		unlogged:     map[string]bool{},
 		tls:          newTLSState(in.Secrets),
 		appRoots:     map[string]hostSetting{},
 		aliases:      map[string]hostSetting{},
@@ -162,6 +166,7 @@ func (b *builder) addIngress(ing *ingressRef) {
 			ownHosts = append(ownHosts, host)
 			if _, ok := b.firstNamer[host]; !ok {
 				b.firstNamer[host] = ing.source
+				b.unlogged[host] = ing.ann.Policy != nil && ing.ann.Policy.NoAccessLog
 			}
 		}
 		if rule.HTTP == nil || ing.ann.BadRewrite {
@@ -341,7 +346,7 @@ func (b *builder) model() *Model {
 			}
 			routes = append(routes, hostless...)
 		}
-		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
+		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host), NoAccessLog: b.unlogged[host]})
 	}
 	if len(hostless) > 0 {
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: hostless})

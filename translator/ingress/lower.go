@@ -229,7 +229,7 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 	// A request of the hosts no rule names that no hostless rule serves
 	// reaches ingress-nginx's default backend, which logs it only with
 	// enable-access-log-for-default-backend.
-	out.NoAccessLog = vh.Host == WildcardHost && !lw.settings.AccessLog.DefaultBackend
+	out.NoAccessLog = vh.NoAccessLog || vh.Host == WildcardHost && !lw.settings.AccessLog.DefaultBackend
 	if vh.RedirectTo != "" {
 		// from-to-www-redirect: the same URL on the other name, with 308
 		// as ingress-nginx answers. The scheme is kept; the port is not.

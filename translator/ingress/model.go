@@ -66,6 +66,11 @@ type VirtualHost struct {
 	RedirectTo string
 	// Source is the Ingress that set AppRoot or RedirectTo.
 	Source string
+	// NoAccessLog leaves out of the access log the requests that no route
+	// of the host answers: the Ingress that names the host first has
+	// enable-access-log: "false", and nginx's location for the host's
+	// unmatched paths takes that Ingress's annotations.
+	NoAccessLog bool
 }
 
 // Route is one path rule, in the order Envoy must try it.
