@@ -202,7 +202,7 @@ func TestReadConfigMap(t *testing.T) {
 		},
 		{
 			name:   "bad_header_keys_are_reported",
-			data:   map[string]string{"proxy-set-headers": "custom", "add-headers": "a/b/c", "hide-headers": "Host, Bad Name, X-Ok"},
+			data:   map[string]string{"proxy-set-headers": "custom", "add-headers": "a/*.b", "hide-headers": "Host, Bad Name, X-Ok"},
 			want:   with(func(s *Settings) { s.Headers.Hide = []string{"x-ok"} }),
 			issues: []string{"add-headers InvalidConfigValue", "hide-headers InvalidConfigValue", "hide-headers InvalidConfigValue", "proxy-set-headers InvalidConfigValue"},
 		},

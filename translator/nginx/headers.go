@@ -56,7 +56,8 @@ func readConfigMapName(r *reader, key string) string {
 		return ""
 	}
 	ns, name, found := strings.Cut(v, "/")
-	if !found || !valid.Host(ns) || !valid.Host(name) || strings.Contains(ns, ".") {
+	// A namespace is one DNS label; a name a DNS subdomain (no wildcard).
+	if !found || !valid.Host(ns) || !valid.Host(name) || strings.ContainsAny(ns, ".*") || strings.Contains(name, "*") {
 		r.invalid(key, "is not a ConfigMap's namespace/name", "no header is set")
 		return ""
 	}
