@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -154,7 +155,7 @@ func TestConfigMapAccessLogJSONAndOff(t *testing.T) {
 
 // TestConfigMapAccessLogEveryVariable: a format with every variable rukou
 // prints is accepted by Envoy (no rejection) and each prints what nginx
-// would, over plain HTTP and over TLS (docs/edge.md lists the
+// would, over plain HTTP, over TLS and over HTTP/2 (docs/edge.md lists the
 // differences).
 func TestConfigMapAccessLogEveryVariable(t *testing.T) {
 	s := startConfigMapStack(t)
@@ -220,5 +221,21 @@ func TestConfigMapAccessLogEveryVariable(t *testing.T) {
 		"ssl_protocol": "TLSv1.3", "sent_http_content_type": "application/json", "server_port": strconv.Itoa(s.rukou.HTTPSPort),
 		"args": "",
 	}, map[string]string{"ssl_cipher": `TLS_\w+`, "upstream_addr": `127\.0\.0\.1:\d+`, "upstream_response_time": `\d+\.\d{3}`})
+	// Over HTTP/2, as browsers speak to TLS hosts.
+	h2ID := id("h2")
+	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{ServerName: "vars.test", InsecureSkipVerify: true}}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodGet, "https://127.0.0.1:"+strconv.Itoa(s.rukou.HTTPSPort)+"/h2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "vars.test"
+	req.Header.Set("X-Request-ID", h2ID)
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	check(h2ID, map[string]string{"request": "GET /h2 HTTP/2", "server_protocol": "HTTP/2", "http2": "h2", "status": "200"}, nil)
 	expectNoRejection(t, s.envoy)
 }
