@@ -42,7 +42,9 @@ func readAccessLog(r *reader, s *Settings) {
 	l := &s.AccessLog
 	l.Off = r.boolean("disable-access-log", false)
 	l.DefaultBackend = r.boolean("enable-access-log-for-default-backend", false)
-	l.Stderr = readLogPath(r, "access-log-path") || readLogPath(r, "http-access-log-path")
+	// As in ingress-nginx, http-access-log-path wins over access-log-path.
+	l.Stderr = readLogPath(r, "access-log-path", false)
+	l.Stderr = readLogPath(r, "http-access-log-path", l.Stderr)
 	l.Skip = readSkipURLs(r)
 	escapeJSON := r.boolean("log-format-escape-json", false)
 	// As in ingress-nginx, escape=none wins over escape=json.
@@ -108,12 +110,13 @@ func readSkipURLs(r *reader) []ir.StringMatch {
 }
 
 // readLogPath reads a log path key, and reports whether it asks for the
-// standard error. Envoy writes rukou's access log on its standard output
-// or error; a file path is reported, and the standard output applies.
-func readLogPath(r *reader, name string) (stderr bool) {
+// standard error (def when it is not set). Envoy writes rukou's access log
+// on its standard output or error; a file path is reported, and the
+// standard output applies.
+func readLogPath(r *reader, name string, def bool) (stderr bool) {
 	v, ok := r.get(name)
 	if !ok {
-		return false
+		return def
 	}
 	switch v {
 	case "/dev/stdout", "/var/log/nginx/access.log":

@@ -185,10 +185,15 @@ func TestReadConfigMap(t *testing.T) {
 			issues: []string{"skip-access-log-urls InvalidConfigValue", "skip-access-log-urls InvalidConfigValue"},
 		},
 		{
+			name: "http_access_log_path_wins",
+			data: map[string]string{"access-log-path": "/dev/stderr", "http-access-log-path": "/dev/stdout"},
+			want: defaults,
+		},
+		{
 			name:   "log_files_are_reported",
-			data:   map[string]string{"access-log-path": "/var/log/x.log", "error-log-path": "/var/log/e.log"},
+			data:   map[string]string{"access-log-path": "/var/log/x.log", "http-access-log-path": "/var/log/h.log", "error-log-path": "/var/log/e.log"},
 			want:   defaults,
-			issues: []string{"access-log-path InvalidConfigValue", "error-log-path InvalidConfigValue"},
+			issues: []string{"access-log-path InvalidConfigValue", "error-log-path InvalidConfigValue", "http-access-log-path InvalidConfigValue"},
 		},
 		{
 			name: "header_keys",
