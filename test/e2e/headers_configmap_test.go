@@ -18,12 +18,19 @@ import (
 // restart, and a bad entry is reported on it; add-headers's ConfigMap sets
 // response headers; with generate-request-id: "false" a request without
 // X-Request-ID reaches the backend without one (a client's own is kept);
-// proxy-add-original-uri-header sends the URI as X-Original-URI.
+// proxy-add-original-uri-header sends the URI as X-Original-URI. Entries
+// Envoy must not see (a bad name, Host, CR LF in a value, a variable not
+// known when the request is forwarded) are reported, and a "%" is sent as
+// written.
 func TestConfigMapHeaders(t *testing.T) {
 	s := startConfigMapStack(t)
 	setHeaders := func(team string) {
 		s.apply(t, "custom-headers", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "custom-headers"},
-			Data: map[string]string{"X-Team": team, "X-Client": "ip=$remote_addr", "X-Args": "$args", "Bad Name": "x"}})
+			Data: map[string]string{
+				"X-Team": team, "X-Client": "ip=$remote_addr", "X-Args": "$args", "X-Percent": "100% %REQ(:path)%",
+				// Reported and never sent: Envoy must not see them.
+				"Bad Name": "x", "Host": "evil.test", "X-Split": "a\r\nInjected: yes", "X-Status": "$status",
+			}})
 	}
 	setHeaders("blue")
 	s.apply(t, "response-headers", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "response-headers"},
@@ -34,9 +41,20 @@ func TestConfigMapHeaders(t *testing.T) {
 	})
 	s.apply(t, "site", join(backend(t, "echo"), objs(ingress("site", rule("headers.test", path(prefix, "/", "echo")))))...)
 	r := s.await(t, call{host: "headers.test", path: "/orig/path?q=1", from: "127.0.0.7"}, http.StatusOK, "echo")
-	for name, want := range map[string]string{"X-Team": "blue", "X-Client": "ip=127.0.0.7", "X-Args": "q=1", "X-Original-URI": "/orig/path?q=1"} {
+	for name, want := range map[string]string{
+		"X-Team": "blue", "X-Client": "ip=127.0.0.7", "X-Args": "q=1", "X-Original-URI": "/orig/path?q=1",
+		"X-Percent": "100% %REQ(:path)%",
+	} {
 		if got, _ := echoHeader(r, name); got != want {
 			t.Errorf("backend saw %s %q, want %q", name, got, want)
+		}
+	}
+	if r.echo.Host != "headers.test" {
+		t.Errorf("backend saw Host %q, want headers.test (proxy-set-headers cannot change it)", r.echo.Host)
+	}
+	for _, name := range []string{"X-Split", "Injected", "X-Status"} {
+		if got, ok := echoHeader(r, name); ok {
+			t.Errorf("backend saw %s %q, want none (a bad entry is not set)", name, got)
 		}
 	}
 	if got, ok := echoHeader(r, "X-Request-ID"); ok {
@@ -49,7 +67,9 @@ func TestConfigMapHeaders(t *testing.T) {
 	if got, _ := echoHeader(r, "X-Request-ID"); got != "client-id-1" {
 		t.Errorf("the client's X-Request-ID reached the backend as %q, want client-id-1", got)
 	}
-	expectDiagnostic(t, s, "custom-headers", "data[Bad Name]", "InvalidConfigValue")
+	for _, name := range []string{"Bad Name", "Host", "X-Split", "X-Status"} {
+		expectDiagnostic(t, s, "custom-headers", "data["+name+"]", "InvalidConfigValue")
+	}
 
 	pid := s.rukou.PID()
 	setHeaders("green")
