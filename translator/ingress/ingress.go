@@ -23,7 +23,8 @@ type Input struct {
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
-	// ConfigMaps may hold the controller's ConfigMap (Options.ConfigMap);
+	// ConfigMaps may hold the controller's ConfigMap (Options.ConfigMap)
+	// and, beside it, those its proxy-set-headers and add-headers name;
 	// the others are not read.
 	ConfigMaps []*corev1.ConfigMap
 }
