@@ -46,6 +46,8 @@ var logVariables = map[string][]ir.LogField{
 	"upstream_response_time":          {{Value: ir.LogUpstreamResponseTime}},
 	"upstream_status":                 {{Value: ir.LogUpstreamStatus}},
 	"req_id":                          {{Value: ir.LogRequestID}},
+	// nginx's own random ID; rukou's is the request's ID (docs/edge.md).
+	"request_id": {{Value: ir.LogRequestID}},
 
 	"msec":           {{Value: ir.LogStartSeconds}},
 	"uri":            {{Value: ir.LogPathOnly}},
