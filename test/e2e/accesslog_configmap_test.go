@@ -164,7 +164,7 @@ func TestConfigMapAccessLogEveryVariable(t *testing.T) {
 		"uri", "args", "query_string", "server_protocol", "scheme", "host", "http_x_tag", "sent_http_content_type",
 		"content_type", "status", "body_bytes_sent", "bytes_sent", "request_length", "request_time", "upstream_addr",
 		"upstream_status", "upstream_response_time", "upstream_response_length", "proxy_upstream_name",
-		"proxy_alternative_upstream_name", "req_id", "namespace", "ingress_name", "service_name", "service_port",
+		"proxy_alternative_upstream_name", "req_id", "request_id", "namespace", "ingress_name", "service_name", "service_port",
 		"server_name", "server_port", "remote_port", "ssl_protocol", "ssl_cipher", "http2", "hostname",
 	}
 	var format strings.Builder
@@ -209,7 +209,7 @@ func TestConfigMapAccessLogEveryVariable(t *testing.T) {
 		"remote_addr": "127.0.0.9", "remote_user": "-", "request": "GET /a/b?x=1 HTTP/1.1", "request_method": "GET",
 		"request_uri": "/a/b?x=1", "uri": "/a/b", "args": "x=1", "query_string": "x=1", "server_protocol": "HTTP/1.1",
 		"scheme": "http", "host": "vars.test", "http_x_tag": "t", "content_type": "text/plain", "status": "308",
-		"upstream_addr": "-", "upstream_status": "-", "proxy_upstream_name": "default-vars-80", "req_id": plainID,
+		"upstream_addr": "-", "upstream_status": "-", "proxy_upstream_name": "default-vars-80", "req_id": plainID, "request_id": plainID,
 		"namespace": "default", "ingress_name": "vars", "service_name": "vars", "service_port": "80",
 		"server_name": "vars.test", "server_port": strconv.Itoa(s.rukou.HTTPPort), "ssl_protocol": "-", "http2": "",
 	}, map[string]string{
