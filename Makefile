@@ -45,13 +45,13 @@ test-unit: ## run the unit tests only (no tools needed)
 test-e2e: tools ## run the end-to-end tests only
 	$(GO) test -count=1 -v ./test/...
 
-golden: ## rewrite the golden files (routing model, Envoy resources) and the annotations and ConfigMap tables; review the diff
+golden: ## rewrite the golden files (routing model, Envoy resources) and the annotations, ConfigMap and flag tables; review the diff
 	$(GO) test -count=1 ./translator/ingress -run TestGolden -update
 	$(GO) test -count=1 ./translator/envoy -run TestGolden -update
-	$(GO) test -count=1 ./translator/nginx -run "TestDocsTable|TestConfigMapDocs" -update
+	$(GO) test -count=1 ./translator/nginx -run "TestDocsTable|TestConfigMapDocs|TestFlagDocs" -update
 
 bench: tools ## run the benchmarks, real Envoys included (results and commands: docs/benchmarks.md)
-	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/
+	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/ ./migrate/
 	$(GO) test -run '^$$' -bench 'TranslateAndSnapshot' -benchmem -benchtime 5x -timeout 10m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Serve10k|Push10k' -benchtime 10x -timeout 15m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 20m ./test/bench/

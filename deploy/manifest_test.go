@@ -97,6 +97,11 @@ func TestManifestEnvoyService(t *testing.T) {
 	if !selects(svc.Spec.Selector, ds.Spec.Template.Labels) {
 		t.Errorf("Service rukou-envoy (selector %v) does not select the Envoy pods (%v)", svc.Spec.Selector, ds.Spec.Template.Labels)
 	}
+	// A TCP or UDP service may listen below 1024 (DNS on 53), which Envoy,
+	// without root or capabilities, may do only with this sysctl.
+	if sc := ds.Spec.Template.Spec.SecurityContext; sc == nil || !slices.Contains(sc.Sysctls, corev1.Sysctl{Name: "net.ipv4.ip_unprivileged_port_start", Value: "0"}) {
+		t.Error("the Envoy pods cannot bind ports below 1024: no net.ipv4.ip_unprivileged_port_start=0")
+	}
 }
 
 func TestManifestControlPlane(t *testing.T) {
@@ -123,6 +128,13 @@ func TestManifestControlPlane(t *testing.T) {
 		t.Errorf("--configmap %q, want %s/rukou", v, namespace)
 	} else if cm := m.ConfigMap(t, "rukou"); len(cm.Data) != 0 {
 		t.Errorf("ConfigMap rukou ships with data %v, want none: every key has its default", cm.Data)
+	}
+	// In rukou's own namespace, whose ConfigMaps its Role lets it watch,
+	// and not shipped: users create them (docs/tcp-udp.md).
+	for flag, name := range map[string]string{"--tcp-services-configmap": "tcp-services", "--udp-services-configmap": "udp-services"} {
+		if v, _ := harness.Flag(c.Args, flag); v != namespace+"/"+name {
+			t.Errorf("%s %q, want %s/%s", flag, v, namespace, name)
+		}
 	}
 	for flag, key := range map[string]string{"--xds-tls-cert": "tls.crt", "--xds-tls-key": "tls.key", "--xds-tls-ca": "ca.crt"} {
 		v, _ := harness.Flag(c.Args, flag)

@@ -247,7 +247,7 @@ func TestEventsOncePerChange(t *testing.T) {
 	ingresses := []*networkingv1.Ingress{broken, good}
 	statuses := []frontend.Status{statusOf("broken", true, diag), statusOf("good", true)}
 	for range 3 {
-		e.Record(ingresses, statuses)
+		e.Record(ingresses, statuses, nil, nil)
 	}
 	events := drain(rec)
 	if len(events) != 2 {
@@ -259,14 +259,46 @@ func TestEventsOncePerChange(t *testing.T) {
 
 	t.Log("a new generation of the broken Ingress is warned about again")
 	broken.Generation = 2
-	e.Record(ingresses, statuses)
+	e.Record(ingresses, statuses, nil, nil)
 	if got := drain(rec); len(got) != 1 {
 		t.Errorf("after a spec change: %d Events, want 1: %v", len(got), got)
 	}
 	t.Log("Ingresses that are not rukou's get no Events")
-	e.Record([]*networkingv1.Ingress{ingress("theirs")}, []frontend.Status{statusOf("theirs", false)})
+	e.Record([]*networkingv1.Ingress{ingress("theirs")}, []frontend.Status{statusOf("theirs", false)}, nil, nil)
 	if got := drain(rec); len(got) != 0 {
 		t.Errorf("an Ingress of another class got Events: %v", got)
+	}
+}
+
+// TestEventsOnTheConfigMap: a ConfigMap key that is not applied as written
+// gets a Warning on the ConfigMap, once per change of the ConfigMap; other
+// ConfigMaps get none.
+func TestEventsOnTheConfigMap(t *testing.T) {
+	rec := record.NewFakeRecorder(100)
+	e := &Events{Recorder: rec}
+	settings := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: "rukou", ResourceVersion: "1"}}
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "rukou-system", Name: "other", ResourceVersion: "1"}}
+	diags := []ir.Diagnostic{
+		{Kind: "ConfigMap", Namespace: "rukou-system", Name: "rukou", Field: "data[hsts]", Reason: ir.ReasonInvalidConfigValue, Message: `"maybe" is not true or false; using true`},
+		{Kind: "Ingress", Namespace: "rukou-system", Name: "rukou", Reason: ir.ReasonServiceNotFound, Message: "not about the ConfigMap"},
+	}
+	for range 3 {
+		e.Record(nil, nil, []*corev1.ConfigMap{settings, other}, diags)
+	}
+	if got := drain(rec); !slices.Equal(got, []string{`Warning InvalidConfigValue data[hsts]: "maybe" is not true or false; using true`}) {
+		t.Fatalf("three rebuilds gave Events %q, want the one Warning", got)
+	}
+	t.Log("a changed ConfigMap that still holds the value is warned about again")
+	settings.ResourceVersion = "2"
+	e.Record(nil, nil, []*corev1.ConfigMap{settings, other}, diags)
+	if got := drain(rec); len(got) != 1 {
+		t.Errorf("after a change: %d Events, want 1: %v", len(got), got)
+	}
+	t.Log("a fixed ConfigMap gets no Event; broken again, it is warned about again")
+	e.Record(nil, nil, []*corev1.ConfigMap{settings, other}, nil)
+	e.Record(nil, nil, []*corev1.ConfigMap{settings, other}, diags)
+	if got := drain(rec); len(got) != 1 {
+		t.Errorf("after a fix and a relapse: %d Events, want 1: %v", len(got), got)
 	}
 }
 

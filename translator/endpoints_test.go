@@ -10,15 +10,26 @@ import (
 )
 
 // TestUpdateEndpointsMatchesFullTranslation: the endpoint fast path gives the
-// same resources as a full translation, and keeps every other resource.
+// same resources as a full translation, and keeps every other resource,
+// for the clusters of Ingresses and of TCP and UDP services alike.
 func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
-	objs, err := watcher.ReadPaths([]string{"testdata/in/endpoints_ready_terminating.yaml"})
+	streams := translator.DefaultOptions()
+	streams.TCPServices, streams.UDPServices = "default/tcp-services", "default/udp-services"
+	for file, opts := range map[string]translator.Options{
+		"endpoints_ready_terminating.yaml": translator.DefaultOptions(),
+		"tcp_udp_services.yaml":            streams,
+	} {
+		t.Run(file, func(t *testing.T) { checkUpdateEndpoints(t, "testdata/in/"+file, opts) })
+	}
+}
+
+func checkUpdateEndpoints(t *testing.T, file string, opts translator.Options) {
+	objs, err := watcher.ReadPaths([]string{file})
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := watcher.NewStore()
 	store.Replace(watcher.DirSource, objs)
-	opts := translator.DefaultOptions()
 	before, err := translator.Translate(store.Input(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +59,9 @@ func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
 	}
 	if &fast.Resources.Listeners[0] != &before.Resources.Listeners[0] || fast.Resources.Routes[0] != before.Resources.Routes[0] {
 		t.Error("the fast path rebuilt listeners or routes")
+	}
+	if len(fast.Resources.Listeners) != len(full.Resources.Listeners) {
+		t.Errorf("the fast path kept %d listeners, a full translation makes %d", len(fast.Resources.Listeners), len(full.Resources.Listeners))
 	}
 	had := 0
 	for _, be := range before.Model.Backends {

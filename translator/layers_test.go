@@ -25,6 +25,7 @@ func TestLayers(t *testing.T) {
 		{"watcher", []string{"github.com/envoyproxy/", mod + "translator/envoy"}},
 		{"status", []string{"github.com/envoyproxy/", mod + "translator/envoy"}},
 		{"xds", []string{"k8s.io/api/", mod + "translator/ingress", mod + "translator/nginx"}},
+		{"migrate", []string{mod + "xds", mod + "status", mod + "watcher", mod + "cmd"}},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.pkg, "/", "_"), func(t *testing.T) {

@@ -30,12 +30,18 @@ type batchRun struct {
 // inside a bubble.
 func startBatch(t *testing.T, quiet, max time.Duration, before func()) *batchRun {
 	t.Helper()
+	return startBatchHeld(t, func() watcher.Hold { return watcher.Hold{Quiet: quiet, Max: max} }, before)
+}
+
+// startBatchHeld is startBatch with a hold that may change.
+func startBatchHeld(t *testing.T, hold func() watcher.Hold, before func()) *batchRun {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &batchRun{in: make(chan struct{}, 1), calls: make(chan time.Time, 1000)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		watcher.Batch(ctx, r.in, quiet, max, func() {
+		watcher.Batch(ctx, r.in, hold, func() {
 			if before != nil {
 				before()
 			}
@@ -93,6 +99,36 @@ func TestBatchCallsOnceAfterQuiet(t *testing.T) {
 			t.Errorf("called %v after the signal, want after the quiet period of %v", at.Sub(start), quiet)
 		}
 		r.none(t, time.Hour)
+	})
+}
+
+// TestBatchHoldChangesWithTheBurst: a burst that begins with a short hold
+// and is joined by a change that asks a longer one is held for the longer,
+// counted from the burst's start for its Max.
+func TestBatchHoldChangesWithTheBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		short := watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond}
+		long := watcher.Hold{Quiet: 100 * time.Millisecond, Max: 300 * time.Millisecond}
+		hold := short
+		r := startBatchHeld(t, func() watcher.Hold { return hold }, nil)
+		start := time.Now()
+		r.signal()
+		time.Sleep(5 * time.Millisecond)
+		hold = long
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != 105*time.Millisecond {
+			t.Errorf("called %v after the burst began, want 105ms (the long quiet after the second signal)", at.Sub(start))
+		}
+
+		hold = long
+		start = time.Now()
+		for range 40 { // a signal every 10 ms never leaves 100 ms of quiet
+			r.signal()
+			time.Sleep(10 * time.Millisecond)
+		}
+		if at := <-r.calls; at.Sub(start) != long.Max {
+			t.Errorf("a continuous burst was called %v after it began, want %v", at.Sub(start), long.Max)
+		}
 	})
 }
 

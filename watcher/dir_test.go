@@ -253,23 +253,28 @@ func TestDirFirstScanOfAnEmptyDirectorySetsTheSource(t *testing.T) {
 	}
 }
 
-func TestDirRun(t *testing.T) {
-	f := newDirFixture(t)
-	f.dir.Interval = 5 * time.Millisecond
+// run runs the Dir until the test ends, and checks that Run returns then.
+func (f *dirFixture) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		f.dir.Run(ctx)
 	}()
-	defer func() {
+	f.t.Cleanup(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(patience):
-			t.Error("Run did not return after its context was cancelled")
+			f.t.Error("Run did not return after its context was cancelled")
 		}
-	}()
+	})
+}
+
+func TestDirRun(t *testing.T) {
+	f := newDirFixture(t)
+	f.dir.Interval = 5 * time.Millisecond
+	f.run()
 
 	f.write("web.yaml", serviceDoc("web", 80))
 	timeout := time.After(patience)
@@ -281,6 +286,53 @@ func TestDirRun(t *testing.T) {
 			t.Fatal("Run did not pick up a new file")
 		}
 	}
+}
+
+// TestDirRunFollowsInotify: with a poll interval of an hour, a new file, a
+// rewrite that keeps the file's size and modification time, and a removal
+// all reach the store through inotify; a save that changes nothing makes
+// no rebuild.
+func TestDirRunFollowsInotify(t *testing.T) {
+	f := newDirFixture(t)
+	f.dir.Interval = time.Hour
+	f.scan()
+	drained(f.store)
+	f.run()
+	await := func(what string, ok func() bool) {
+		t.Helper()
+		timeout := time.After(patience)
+		for !ok() {
+			select {
+			case <-f.store.Changes():
+			case <-timeout:
+				t.Fatalf("%s did not reach the store", what)
+			}
+		}
+	}
+	// Run's watch starts before long; until then a write may go unseen.
+	deadline := time.Now().Add(patience)
+	for len(f.store.Input().Services) == 0 && time.Now().Before(deadline) {
+		f.write("web.yaml", serviceDoc("web", 80))
+		time.Sleep(20 * time.Millisecond)
+	}
+	await("a new file", func() bool { return len(f.store.Input().Services) == 1 })
+
+	// Same size, same modification time: only inotify can tell.
+	writeFile(t, f.path, "web.yaml", serviceDoc("wob", 80), f.mtime)
+	await("a rewrite of the same size and time", func() bool {
+		s := f.store.Input().Services
+		return len(s) == 1 && s[0].Name == "wob"
+	})
+	drained(f.store)
+	writeFile(t, f.path, "web.yaml", serviceDoc("wob", 80), f.mtime.Add(time.Minute))
+	time.Sleep(200 * time.Millisecond)
+	if drained(f.store) {
+		t.Error("a save that changed nothing made a change signal")
+	}
+	if err := os.Remove(filepath.Join(f.path, "web.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	await("a removal", func() bool { return len(f.store.Input().Services) == 0 })
 }
 
 func TestReadPaths(t *testing.T) {

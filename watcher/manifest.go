@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,14 +48,15 @@ var watchedKinds = map[schema.GroupKind]bool{
 // yamlLine finds the line number in the YAML parser's messages.
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
-// Decode reads the objects of the watched kinds from one file of YAML
-// documents (separated by "---") or JSON. A List's items are read too.
+// Decode reads the objects of the watched kinds, and of the extra kinds
+// a command asks for (rukou migrate reads Deployments), from one file of
+// YAML documents (separated by "---") or JSON. A List's items are read too.
 // Namespaced objects without a namespace get "default", as kubectl does.
 // The error, if any, is a *ManifestError naming the file and the line.
-func Decode(file string, data []byte) ([]runtime.Object, error) {
+func Decode(file string, data []byte, extra ...schema.GroupKind) ([]runtime.Object, error) {
 	var out []runtime.Object
 	for _, doc := range splitDocuments(data) {
-		objs, err := decodeDocument(doc.text)
+		objs, err := decodeDocument(doc.text, extra)
 		if err != nil {
 			line := doc.line
 			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -100,7 +102,7 @@ func splitDocuments(data []byte) []document {
 	return docs
 }
 
-func decodeDocument(text []byte) ([]runtime.Object, error) {
+func decodeDocument(text []byte, extra []schema.GroupKind) ([]runtime.Object, error) {
 	raw, err := yaml.YAMLToJSON(text)
 	if err != nil {
 		return nil, err
@@ -125,7 +127,7 @@ func decodeDocument(text []byte) ([]runtime.Object, error) {
 		}
 		var out []runtime.Object
 		for i, item := range list.Items {
-			objs, err := decodeDocument(item)
+			objs, err := decodeDocument(item, extra)
 			if err != nil {
 				return nil, fmt.Errorf("list item %d: %w", i, err)
 			}
@@ -133,7 +135,8 @@ func decodeDocument(text []byte) ([]runtime.Object, error) {
 		}
 		return out, nil
 	}
-	if !watchedKinds[gvk.GroupKind()] {
+	watched := watchedKinds[gvk.GroupKind()]
+	if !watched && !slices.Contains(extra, gvk.GroupKind()) {
 		return nil, nil
 	}
 	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(raw, nil, nil)
@@ -143,7 +146,7 @@ func decodeDocument(text []byte) ([]runtime.Object, error) {
 	// An older version of a watched kind (networking.k8s.io/v1beta1
 	// Ingress, say) decodes to a type the store does not hold: refuse it
 	// rather than let it vanish without a word.
-	if _, ok := KeyOf(obj); !ok {
+	if _, ok := KeyOf(obj); watched && !ok {
 		return nil, fmt.Errorf("%s %s is not supported; use its v1 API", gvk.GroupVersion(), gvk.Kind)
 	}
 	if secret, ok := obj.(*corev1.Secret); ok && len(secret.StringData) > 0 {

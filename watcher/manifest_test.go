@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/rukou/rukou/watcher"
 )
@@ -374,5 +376,35 @@ func TestIsManifest(t *testing.T) {
 		if got := watcher.IsManifest(name); got != want {
 			t.Errorf("IsManifest(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestDecodeExtraKinds: a Deployment is skipped unless the caller asks for
+// its kind (rukou migrate reads ingress-nginx's), and then gets the default
+// namespace as the watched kinds do.
+func TestDecodeExtraKinds(t *testing.T) {
+	const doc = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ingress-nginx-controller
+spec:
+  template:
+    spec:
+      containers:
+      - name: controller
+        args: ["/nginx-ingress-controller", "--configmap=ingress-nginx/ingress-nginx-controller"]
+---
+` + ingressDoc
+	objs, err := watcher.Decode("all.yaml", []byte(doc))
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("without extra kinds: %d objects, %v; want the Ingress only", len(objs), err)
+	}
+	objs, err = watcher.Decode("all.yaml", []byte(doc), schema.GroupKind{Group: "apps", Kind: "Deployment"})
+	if err != nil || len(objs) != 2 {
+		t.Fatalf("with Deployment: %d objects, %v; want 2", len(objs), err)
+	}
+	d, ok := objs[0].(*appsv1.Deployment)
+	if !ok || d.Namespace != "default" || d.Spec.Template.Spec.Containers[0].Args[1] != "--configmap=ingress-nginx/ingress-nginx-controller" {
+		t.Errorf("Deployment decoded as %#v", objs[0])
 	}
 }

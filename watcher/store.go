@@ -161,6 +161,14 @@ func (s *Store) TakeChanges() map[string]bool {
 	return dirty
 }
 
+// PendingOnlyEndpoints reports whether the changes not yet taken are
+// EndpointSlices alone.
+func (s *Store) PendingOnlyEndpoints() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return OnlyEndpoints(s.dirty)
+}
+
 // OnlyEndpoints reports whether the changed kinds are EndpointSlices alone.
 func OnlyEndpoints(changed map[string]bool) bool {
 	return len(changed) == 1 && changed["EndpointSlice"]

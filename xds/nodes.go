@@ -311,17 +311,22 @@ func (b *book) warm(name string, added uint64) bool {
 }
 
 // routesSince reports whether every Envoy that has routes has acknowledged
-// a route version served in generation gen or later.
+// a route version served in generation gen or later, and likewise for
+// listeners, whose TCP and UDP proxies name clusters too. A version that
+// did not change is served again by every generation, so only the kinds
+// that changed wait.
 func (b *book) routesSince(gen uint64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, st := range b.streams {
-		rk := &st.kinds[routes]
-		if !rk.everSent && rk.acked == "" {
-			continue // no routes, so none that use an old cluster
-		}
-		if b.genOf(routes, rk.acked) < gen {
-			return false
+		for _, k := range []kind{listeners, routes} {
+			sk := &st.kinds[k]
+			if !sk.everSent && sk.acked == "" {
+				continue // none, so none that use an old cluster
+			}
+			if b.genOf(k, sk.acked) < gen {
+				return false
+			}
 		}
 	}
 	return true

@@ -16,6 +16,7 @@ import (
 	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	envoy_extensions_filters_network_tcp_proxy_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	envoy_service_discovery_v3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -412,5 +413,51 @@ func TestMakeBeforeBreakDropsAClusterNoRouteEverUsed(t *testing.T) {
 	}
 	if got := routedTo(t, s); got != "blue" {
 		t.Fatalf("routes go to %q", got)
+	}
+}
+
+// TestMakeBeforeBreakWaitsForListeners: a TCP proxy names its cluster in
+// its listener, not in a route. When only a listener moves to another
+// cluster, the old cluster stays until every Envoy has acknowledged the
+// new listeners, though the routes did not change.
+func TestMakeBeforeBreakWaitsForListeners(t *testing.T) {
+	withTCP := func(to string) *envoy.Resources {
+		res := config(t, "web", map[string]int{"web": 1, to: 2})
+		tcp, err := anypb.New(&envoy_extensions_filters_network_tcp_proxy_v3.TcpProxy{
+			StatPrefix: "tcp", ClusterSpecifier: &envoy_extensions_filters_network_tcp_proxy_v3.TcpProxy_Cluster{Cluster: to},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Listeners = append(res.Listeners, &envoy_config_listener_v3.Listener{
+			Name: "tcp-5432",
+			FilterChains: []*envoy_config_listener_v3.FilterChain{{Filters: []*envoy_config_listener_v3.Filter{{
+				Name: "envoy.filters.network.tcp_proxy", ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: tcp},
+			}}}},
+		})
+		return res
+	}
+	s := newTestServer(time.Hour)
+	if err := s.Update(context.Background(), withTCP("blue")); err != nil {
+		t.Fatal(err)
+	}
+	envoy := connectDelta(t, s, 1, "node-1")
+	envoy.receive(s, listeners, []string{"http", "tcp-5432"}, "")
+	envoy.receive(s, routes, []string{"http"}, "")
+	if err := s.Update(context.Background(), withTCP("green")); err != nil {
+		t.Fatal(err)
+	}
+	envoy.receive(s, endpoints, []string{"green"}, "")
+	settle(t, s)
+	settle(t, s)
+	if got := served(t, s, clusters); !slices.Equal(got, []string{"blue", "green", "web"}) {
+		t.Fatalf("clusters served %v before Envoy acknowledged the listener that moved to green, want blue kept", got)
+	}
+
+	t.Log("Envoy acknowledges the new listeners: the old cluster goes")
+	envoy.receive(s, listeners, []string{"tcp-5432"}, "")
+	settle(t, s)
+	if got := served(t, s, clusters); !slices.Equal(got, []string{"green", "web"}) {
+		t.Fatalf("clusters served %v after the listeners were acknowledged, want blue gone", got)
 	}
 }

@@ -96,7 +96,7 @@ func runClusterWriter(ctx context.Context, client kubernetes.Interface, cfg clus
 					return nil
 				}
 				ingresses := store.Input("Ingress").Ingresses
-				events.Record(ingresses, res.Ingresses)
+				events.Record(ingresses, res.Ingresses, store.Input("ConfigMap").ConfigMaps, res.Diagnostics)
 				if writer == nil {
 					return nil
 				}

@@ -6,6 +6,7 @@
 //	rukou certgen     create the Secrets for mTLS between Envoy and rukou
 //	rukou drain       take Envoy out of service (its preStop hook)
 //	rukou limiter     count requests in flight for limit-connections, beside Envoy
+//	rukou migrate     report what moving from ingress-nginx to rukou changes
 //	rukou version     print the version
 //
 // The command line follows kubectl's conventions (spf13/cobra and pflag):
@@ -67,7 +68,8 @@ func main() {
 
 // run runs the command line args and returns the exit status: 0 on
 // success and for help, 1 when the command failed or rejected input, 2 when
-// the command line itself is wrong.
+// the command line itself is wrong; rukou migrate has statuses of its own
+// (an exitError: docs/migrating.md).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
@@ -75,9 +77,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	var usage *usageError
+	var exit *exitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), exit.err)
+		}
+		return exit.code
 	case errors.Is(err, errRejected):
 		return 1
 	case errors.Is(err, errUsageShown):
@@ -125,6 +133,7 @@ func newRootCmd() *cobra.Command {
 		newCertgenCmd(),
 		newDrainCmd(),
 		newLimiterCmd(),
+		newMigrateCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -219,20 +219,25 @@ func TestCommandLine(t *testing.T) {
 		{"extra_argument_exits_2", []string{"version", "extra"}, 2, nil, `unexpected arguments ["extra"]`},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runCmd(t, tc.args...)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.wantCode, errOut)
-			}
-			for _, want := range tc.wantStdout {
-				if !strings.Contains(out, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, out)
-				}
-			}
-			if !strings.Contains(errOut, tc.wantStderr) {
-				t.Errorf("stderr lacks %q:\n%s", tc.wantStderr, errOut)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRun(t, tc.args, tc.wantCode, tc.wantStdout, tc.wantStderr) })
+	}
+}
+
+// checkRun runs a command line and checks its exit status, that stdout
+// holds each of wantStdout and stderr wantStderr.
+func checkRun(t *testing.T, args []string, wantCode int, wantStdout []string, wantStderr string) {
+	t.Helper()
+	code, out, errOut := runCmd(t, args...)
+	if code != wantCode {
+		t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, wantCode, out, errOut)
+	}
+	for _, want := range wantStdout {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, wantStderr) {
+		t.Errorf("stderr lacks %q:\n%s", wantStderr, errOut)
 	}
 }
 

@@ -10,10 +10,14 @@ import (
 )
 
 // Debounce of rukou serve: a burst of changes makes one rebuild, after
-// 100 ms without another change, or 1 s after the burst began at most.
-const (
-	rebuildQuiet = 100 * time.Millisecond
-	rebuildMax   = time.Second
+// 100 ms without another change, or 1 s after the burst began at most. A
+// burst of endpoint changes alone, whose rebuild touches only the changed
+// assignments, is held for 10 ms of quiet, 50 ms at most, so that a pod
+// that goes away stops getting requests at once while a rollout's burst
+// still makes few rebuilds.
+var (
+	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second}
+	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond}
 )
 
 // rebuilder is serve's rebuild policy. It coalesces a burst of changes into
@@ -35,8 +39,8 @@ type rebuilder struct {
 	done func(rebuild)
 	// now is the clock that times rebuilds.
 	now func() time.Time
-	// quiet and max bound a burst (watcher.Batch).
-	quiet, max time.Duration
+	// hold bounds the burst pending (watcher.Batch).
+	hold func() watcher.Hold
 
 	// last is the last result published, nil before the first.
 	last *translator.Result
@@ -68,14 +72,24 @@ func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*t
 		},
 		publish: publish,
 		now:     time.Now,
-		quiet:   rebuildQuiet,
-		max:     rebuildMax,
+		hold:    holdFor(store),
+	}
+}
+
+// holdFor holds a burst of store's changes as endpointsHold while they are
+// endpoint changes alone, and as configHold once any other change joins.
+func holdFor(store *watcher.Store) func() watcher.Hold {
+	return func() watcher.Hold {
+		if store.PendingOnlyEndpoints() {
+			return endpointsHold
+		}
+		return configHold
 	}
 }
 
 // run rebuilds once per burst of signals on changed until ctx is done.
 func (r *rebuilder) run(ctx context.Context, changed <-chan struct{}) {
-	watcher.Batch(ctx, changed, r.quiet, r.max, r.rebuild)
+	watcher.Batch(ctx, changed, r.hold, r.rebuild)
 }
 
 // rebuild takes the pending changes, makes a result and publishes it.

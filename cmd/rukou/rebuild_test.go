@@ -58,9 +58,8 @@ func newFakeRebuilder() *fakeRebuilder {
 			}
 			return nil
 		},
-		now:   time.Now,
-		quiet: rebuildQuiet,
-		max:   rebuildMax,
+		now:  time.Now,
+		hold: func() watcher.Hold { return configHold },
 	}
 	return f
 }
@@ -149,12 +148,15 @@ func TestRebuilderChoosesThePath(t *testing.T) {
 }
 
 // TestRebuilderCoalescesBursts: a burst of changes makes one rebuild once
-// the store has been quiet, and the kinds of the whole burst choose its path.
+// the store has been quiet, and the kinds of the whole burst choose its path
+// and how long it is held: 10 ms of quiet for endpoints alone, 100 ms once
+// another change joins.
 func TestRebuilderCoalescesBursts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := watcher.NewStore()
 		f := newFakeRebuilder()
 		f.changes = store.TakeChanges
+		f.hold = holdFor(store)
 		outcomes := make(chan rebuild, 10)
 		f.done = func(r rebuild) { outcomes <- r }
 		f.rebuild()
@@ -167,19 +169,21 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 		slice := func(i int) *discoveryv1.EndpointSlice {
 			return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("web-%d", i)}}
 		}
-		// A Service among endpoint changes, 10 ms apart: one full rebuild.
+		// A Service among endpoint changes, 5 ms apart: one full rebuild,
+		// held until 100 ms of quiet.
 		store.Upsert(watcher.DirSource, slice(0))
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 		store.Upsert(watcher.DirSource, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}})
 		for i := 1; i < 5; i++ {
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 			store.Upsert(watcher.DirSource, slice(i))
 		}
+		time.Sleep(configHold.Quiet - time.Millisecond)
 		synctest.Wait()
 		if len(outcomes) != 0 {
-			t.Fatalf("%d rebuilds before the store was quiet for %v", len(outcomes), rebuildQuiet)
+			t.Fatalf("%d rebuilds before the store was quiet for %v", len(outcomes), configHold.Quiet)
 		}
-		time.Sleep(rebuildQuiet)
+		time.Sleep(time.Millisecond)
 		synctest.Wait()
 		if n := len(outcomes); n != 1 {
 			t.Fatalf("%d rebuilds after a burst, want 1", n)
@@ -188,11 +192,18 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 			t.Errorf("a burst with a Service: %+v, want a full rebuild", r)
 		}
 
-		// Then endpoints alone: one fast rebuild.
+		// Then endpoints alone, 5 ms apart: one fast rebuild, 10 ms after
+		// the last.
 		for i := range 3 {
 			store.Upsert(watcher.DirSource, slice(10+i))
+			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(rebuildQuiet)
+		time.Sleep(endpointsHold.Quiet - 5*time.Millisecond - time.Millisecond)
+		synctest.Wait()
+		if len(outcomes) != 0 {
+			t.Fatalf("%d rebuilds before 10 ms of quiet", len(outcomes))
+		}
+		time.Sleep(time.Millisecond)
 		synctest.Wait()
 		if n := len(outcomes); n != 1 {
 			t.Fatalf("%d rebuilds after a burst of endpoints, want 1", n)

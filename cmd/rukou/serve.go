@@ -35,6 +35,8 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
 	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
 	fs.Var(configMapValue{&opts.ConfigMap}, "configmap", "NAMESPACE/NAME of the ConfigMap with ingress-nginx's controller settings (docs/configmap.md); in file mode, a ConfigMap of that name among the manifests")
+	fs.Var(configMapValue{&opts.TCPServices}, "tcp-services-configmap", `NAMESPACE/NAME of the ConfigMap of TCP services: "PORT": "namespace/service:port[:PROXY][:PROXY]" (docs/tcp-udp.md)`)
+	fs.Var(configMapValue{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)
 }
 
 // configMapValue is a flag value that must be NAMESPACE/NAME.

@@ -8,10 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
 	"github.com/rukou/rukou/xds"
 )
@@ -93,5 +97,26 @@ func TestDebugPagesOffTheOpsAddress(t *testing.T) {
 	}
 	if f := newServeCmd().Flags().Lookup("debug-address"); f == nil || f.DefValue != defaultDebugAddress {
 		t.Errorf("serve's --debug-address flag: %+v, want default %q", f, defaultDebugAddress)
+	}
+}
+
+// TestServeWatchesTheStreamConfigMaps: --tcp-services-configmap and
+// --udp-services-configmap, on serve and translate alike, name
+// NAMESPACE/NAME ConfigMaps whose namespaces rukou watches, each once.
+func TestServeWatchesTheStreamConfigMaps(t *testing.T) {
+	cfg := serveConfig{opts: translator.DefaultOptions()}
+	cfg.opts.ConfigMap, cfg.opts.TCPServices, cfg.opts.UDPServices = "rukou-system/rukou", "rukou-system/tcp", "dns/udp"
+	if got, want := cfg.opts.ConfigMapNamespaces(), []string{"rukou-system", "dns"}; !slices.Equal(got, want) {
+		t.Errorf("watched ConfigMap namespaces %v, want %v", got, want)
+	}
+	for _, c := range []*cobra.Command{newServeCmd(), newTranslateCmd()} {
+		for _, name := range []string{"tcp-services-configmap", "udp-services-configmap"} {
+			if err := c.Flags().Set(name, "tcp-services"); err == nil {
+				t.Errorf("%s --%s accepted a value without a namespace", c.Name(), name)
+			}
+			if err := c.Flags().Set(name, "ns/tcp-services"); err != nil {
+				t.Errorf("%s --%s ns/tcp-services: %v", c.Name(), name, err)
+			}
+		}
 	}
 }

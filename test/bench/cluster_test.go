@@ -44,7 +44,7 @@ func BenchmarkCluster1k(b *testing.B) {
 		harness.StartEnvoy(b, rukou.XDSAddress, "delta")
 
 		start := time.Now()
-		createFleet(b, ctx, client, n, netns.IP)
+		createFleet(b, n, func(i int) error { return createApp(ctx, client, i, netns.IP) })
 		created := time.Since(start)
 
 		pending := map[int]bool{}
@@ -78,16 +78,16 @@ func BenchmarkCluster1k(b *testing.B) {
 
 func host(i int) string { return fmt.Sprintf("app-%d.cluster.bench", i) }
 
-// createFleet creates n Services, EndpointSlices (pointing at ip:8080) and
-// Ingresses with 8 workers.
-func createFleet(b *testing.B, ctx context.Context, client kubernetes.Interface, n int, ip string) {
+// createFleet runs create for 0 to n-1 with 8 workers: the objects of n
+// applications.
+func createFleet(b *testing.B, n int, create func(i int) error) {
 	work := make(chan int)
 	errs := make(chan error, 8)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for i := range work {
-				if err := createApp(ctx, client, i, ip); err != nil {
+				if err := create(i); err != nil {
 					errs <- err
 					return
 				}
@@ -110,6 +110,8 @@ func createFleet(b *testing.B, ctx context.Context, client kubernetes.Interface,
 	}
 }
 
+// createApp creates the i-th Service, its EndpointSlice (pointing at
+// ip:8080) and its Ingress, of class rukou.
 func createApp(ctx context.Context, client kubernetes.Interface, i int, ip string) error {
 	name := fmt.Sprintf("app-%d", i)
 	prefix := networkingv1.PathTypePrefix

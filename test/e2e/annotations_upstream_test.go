@@ -272,12 +272,14 @@ func unansweredPort(t *testing.T) int {
 }
 
 // TestAnnotationProxyBodySize: a body over proxy-body-size gets 413, with a
-// Content-Length or chunked; "0" and no annotation mean no limit.
+// Content-Length or chunked; "0" means no limit, and without the
+// annotation the limit is ingress-nginx's default, 1m.
 func TestAnnotationProxyBodySize(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "body", join(backend(t, "upload"), objs(
 		annotated("small", map[string]string{"proxy-body-size": "1k"}, rule("small.test", path(prefix, "/", "upload"))),
 		annotated("unlimited", map[string]string{"proxy-body-size": "0"}, rule("unlimited.test", path(prefix, "/", "upload"))),
+		annotated("large", map[string]string{"proxy-body-size": "8m"}, rule("large.test", path(prefix, "/", "upload"))),
 		ingress("default", rule("default.test", path(prefix, "/", "upload"))),
 	))...)
 	post := func(host string, size int, chunked bool) reply {
@@ -298,16 +300,19 @@ func TestAnnotationProxyBodySize(t *testing.T) {
 		{"at_the_limit_is_served", "small.test", 1024, false, http.StatusOK},
 		{"over_the_limit_answers_413", "small.test", 1025, false, http.StatusRequestEntityTooLarge},
 		{"chunked_over_the_limit_answers_413", "small.test", 4096, true, http.StatusRequestEntityTooLarge},
-		{"zero_means_no_limit", "unlimited.test", 512 << 10, false, http.StatusOK},
-		{"no_annotation_means_no_limit", "default.test", 512 << 10, true, http.StatusOK},
+		{"zero_means_no_limit", "unlimited.test", 2 << 20, false, http.StatusOK},
+		{"no_annotation_serves_1m", "default.test", 1 << 20, false, http.StatusOK},
+		{"no_annotation_answers_413_over_1m", "default.test", 2 << 20, false, http.StatusRequestEntityTooLarge},
+		{"no_annotation_answers_413_over_1m_chunked", "default.test", 2 << 20, true, http.StatusRequestEntityTooLarge},
+		{"8m_serves_2m", "large.test", 2 << 20, true, http.StatusOK},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := post(c.host, c.size, c.chunked)
 			if r.status != c.status {
 				t.Fatalf("POST of %d bytes to %s: %d, want %d", c.size, c.host, r.status, c.status)
 			}
-			if r.status == http.StatusOK && len(r.echo.Body) != c.size {
-				t.Errorf("the backend received %d bytes of %d", len(r.echo.Body), c.size)
+			if r.status == http.StatusOK && r.echo.BodyBytes != int64(c.size) {
+				t.Errorf("the backend received %d bytes of %d", r.echo.BodyBytes, c.size)
 			}
 		})
 	}

@@ -124,7 +124,7 @@ func TestConfigMapHSTSAndInvalidValues(t *testing.T) {
 	s.applyConfigMap(t, map[string]string{
 		"hsts":                      "false",
 		"proxy-read-timeout":        "soon",
-		"use-gzip":                  "true",
+		"use-geoip2":                "true",
 		"allow-snippet-annotations": "true",
 	})
 	harness.Eventually(t, 15*time.Second, "HTTPS answers without Strict-Transport-Security", func() error {
@@ -139,7 +139,7 @@ func TestConfigMapHSTSAndInvalidValues(t *testing.T) {
 	})
 	for _, want := range []struct{ field, reason string }{
 		{"data[proxy-read-timeout]", "InvalidConfigValue"},
-		{"data[use-gzip]", "ConfigKeyIgnored"},
+		{"data[use-geoip2]", "ConfigKeyIgnored"},
 		{"data[allow-snippet-annotations]", "SnippetRefused"},
 	} {
 		expectConfigMapDiagnostic(t, s, want.field, want.reason)
@@ -156,12 +156,12 @@ func TestConfigMapHSTSAndInvalidValues(t *testing.T) {
 // diagnostic on ConfigMap default/rukou's field with reason.
 func expectConfigMapDiagnostic(t *testing.T, s *stack, field, reason string) {
 	t.Helper()
-	expectDiagnostic(t, s, "rukou", field, reason)
+	expectDiagnosticOn(t, s, "rukou", field, reason)
 }
 
-// expectDiagnostic waits until rukou's /debug/config reports a diagnostic
-// on ConfigMap default/name's field with reason.
-func expectDiagnostic(t *testing.T, s *stack, name, field, reason string) {
+// expectDiagnosticOn waits until rukou's /debug/config reports a
+// diagnostic on the field of ConfigMap default/name with reason.
+func expectDiagnosticOn(t *testing.T, s *stack, name, field, reason string) {
 	t.Helper()
 	harness.Eventually(t, 10*time.Second, fmt.Sprintf("diagnostic %s on ConfigMap default/%s %s", reason, name, field), func() error {
 		body, err := s.rukou.Debug("/debug/config")

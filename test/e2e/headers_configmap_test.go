@@ -68,7 +68,7 @@ func TestConfigMapHeaders(t *testing.T) {
 		t.Errorf("the client's X-Request-ID reached the backend as %q, want client-id-1", got)
 	}
 	for _, name := range []string{"Bad Name", "Host", "X-Split", "X-Status"} {
-		expectDiagnostic(t, s, "custom-headers", "data["+name+"]", "InvalidConfigValue")
+		expectDiagnosticOn(t, s, "custom-headers", "data["+name+"]", "InvalidConfigValue")
 	}
 
 	pid := s.rukou.PID()

@@ -252,7 +252,8 @@ func (k *kube) events(namespace, name string) []corev1.Event {
 
 // TestEvents: a broken Ingress gets a Warning Event naming the field and
 // reason, once, however many rebuilds follow; a served one gets a Normal
-// Event.
+// Event; the controller's ConfigMap gets a Warning Event for a value that
+// cannot be used.
 func TestEvents(t *testing.T) {
 	cluster := harness.StartCluster(t)
 	k := newKube(t, cluster)
@@ -260,7 +261,14 @@ func TestEvents(t *testing.T) {
 	k.service("default", "web", "10.213.0.2")
 	k.ingress("default", "good", "rukou", "good.example", "web")
 	k.ingress("default", "broken", "rukou", "broken.example", "no-such-service")
-	r := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig)
+	k.create("ConfigMap default/settings", func() error {
+		_, err := k.c.CoreV1().ConfigMaps("default").Create(k.cx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "settings"},
+			Data:       map[string]string{"proxy-body-size": "lots"},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	r := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig, "--configmap", "default/settings")
 
 	find := func(name, typ, reason string) (corev1.Event, error) {
 		for _, e := range k.events("default", name) {
@@ -285,6 +293,14 @@ func TestEvents(t *testing.T) {
 	})
 	if _, err := find("good", corev1.EventTypeWarning, "ServiceNotFound"); err == nil {
 		t.Error("the good Ingress got a Warning Event")
+	}
+	harness.Eventually(t, 20*time.Second, "Warning Event on the ConfigMap", func() error {
+		var err error
+		warning, err = find("settings", corev1.EventTypeWarning, "InvalidConfigValue")
+		return err
+	})
+	if !strings.Contains(warning.Message, "data[proxy-body-size]") || warning.InvolvedObject.Kind != "ConfigMap" {
+		t.Errorf("Warning Event on %s: %q, want one on the ConfigMap naming data[proxy-body-size]", warning.InvolvedObject.Kind, warning.Message)
 	}
 
 	t.Log("more rebuilds make no more Events")

@@ -22,9 +22,19 @@ const (
 	alternativeNameKey = "alternative_upstream_name"
 )
 
-// accessLogs renders a listener's access log: one line per request, on
-// Envoy's standard output (or error), as text or as a JSON object, left
-// out for the routes and virtual hosts that say so.
+// httpAccessLogs renders an HTTP listener's access log, which leaves out
+// the requests of the routes and virtual hosts that say so.
+func httpAccessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
+	out := accessLogs(l)
+	for _, a := range out {
+		a.Filter = logFilter(l.Unrouted, l.Skip)
+	}
+	return out
+}
+
+// accessLogs renders a listener's access log: one line per request (or
+// connection), on Envoy's standard output (or error), as text or as a
+// JSON object.
 func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 	if l == nil {
 		return nil
@@ -39,7 +49,7 @@ func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields) + "\n"},
 		}}
 	}
-	out := &envoy_config_accesslog_v3.AccessLog{Filter: logFilter(l.Unrouted, l.Skip)}
+	out := &envoy_config_accesslog_v3.AccessLog{}
 	if l.Stderr {
 		out.Name = "envoy.access_loggers.stderr"
 		out.ConfigType = &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StderrAccessLog{
@@ -232,7 +242,7 @@ func moreLogOperator(f ir.LogField) string {
 		return "%CEL(request.query)%"
 	case ir.LogScheme:
 		return "%REQ(:SCHEME)%"
-	case ir.LogBytesSent:
+	case ir.LogWireBytesSent:
 		return "%DOWNSTREAM_WIRE_BYTES_SENT%"
 	case ir.LogRouteLabel:
 		return "%METADATA(ROUTE:" + metadataNamespace + ":" + f.Label + ")%"
@@ -251,9 +261,7 @@ func moreLogOperator(f ir.LogField) string {
 	case ir.LogHostname:
 		return "%HOSTNAME%"
 	}
-	// The frontend writes only the values above; an unknown one prints "-"
-	// rather than failing the listener.
-	return "-"
+	return streamLogOperator(f.Value)
 }
 
 // logMetadata is the metadata that the access log reads: the values of

@@ -39,6 +39,9 @@ func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 	if c.Protocol == ir.HTTP2 {
 		out.TypedExtensionProtocolOptions = http2Options()
 	}
+	if c.SendProxyProtocol {
+		out.TransportSocket = upstreamProxyProtocol()
+	}
 	return out
 }
 

@@ -34,7 +34,10 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 // httpFilters is the filter chain of every HTTP connection manager, in
 // ingress-nginx's order: CORS, rate limits (nginx's preaccess phase), client
 // address ranges (its access phase), the body size limit, then the router.
-func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+// The compressors, when the listener compresses, come first, so that they
+// see every response last, Envoy's own answers included, as nginx's
+// output filters do.
+func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
 			Name:       name,
@@ -42,7 +45,7 @@ func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	return []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+	return append(compressors(l.Compression),
 		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.
@@ -52,16 +55,35 @@ func httpFilters() []*envoy_extensions_filters_network_http_connection_manager_v
 		filter(connLimitFilter, true, connectionLimiter()),
 		// Without rules the filter enforces nothing.
 		filter(rbacFilter, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
-		// Disabled unless a route configures it: it buffers the body.
-		filter(bufferFilter, true, &envoy_extensions_filters_http_buffer_v3.Buffer{MaxRequestBytes: wrapperspb.UInt32(math.MaxUint32)}),
+		// It holds the body until it is whole, and answers 413 once it
+		// grows past the limit; without a listener-wide limit, only routes
+		// that bring their own run it.
+		bodyLimit(l.MaxBodyBytes),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
+	)
+}
+
+// bodyLimit is the buffer filter with the listener's body size limit; the
+// buffer filter counts in 32 bits, so a limit of 4 GiB or more, like zero,
+// is none.
+func bodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	limited := maxBodyBytes != 0 && maxBodyBytes <= math.MaxUint32
+	limit := uint32(math.MaxUint32)
+	if limited {
+		limit = uint32(maxBodyBytes)
+	}
+	return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+		Name:       bufferFilter,
+		Disabled:   !limited,
+		ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_http_buffer_v3.Buffer{MaxRequestBytes: wrapperspb.UInt32(limit)})},
 	}
 }
 
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
-// httpFilters without the buffer filter.
+// httpFilters without the buffer filter, and without compressors, which
+// have nothing to compress in an upgraded stream.
 func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+	return slices.DeleteFunc(httpFilters(&ir.Listener{}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }
@@ -82,16 +104,24 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	if p.Access != nil {
 		out[rbacFilter] = mustAny(&envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: accessRules(p.Access)}})
 	}
-	// The buffer filter counts in 32 bits; a larger limit is no limit.
-	if p.MaxBodyBytes != 0 && p.MaxBodyBytes <= math.MaxUint32 {
-		out[bufferFilter] = mustAny(&envoy_extensions_filters_http_buffer_v3.BufferPerRoute{
-			Override: &envoy_extensions_filters_http_buffer_v3.BufferPerRoute_Buffer{Buffer: &envoy_extensions_filters_http_buffer_v3.Buffer{
-				MaxRequestBytes: wrapperspb.UInt32(uint32(p.MaxBodyBytes)),
-			}},
-		})
+	if p.MaxBodyBytes != nil {
+		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))
 	}
 	if len(out) == 0 {
 		return nil
 	}
 	return out
+}
+
+// routeBodyLimit is a route's own body size limit; a limit the buffer
+// filter cannot count (zero, or 4 GiB and more) turns the filter off.
+func routeBodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_http_buffer_v3.BufferPerRoute {
+	if maxBodyBytes == 0 || maxBodyBytes > math.MaxUint32 {
+		return &envoy_extensions_filters_http_buffer_v3.BufferPerRoute{Override: &envoy_extensions_filters_http_buffer_v3.BufferPerRoute_Disabled{Disabled: true}}
+	}
+	return &envoy_extensions_filters_http_buffer_v3.BufferPerRoute{
+		Override: &envoy_extensions_filters_http_buffer_v3.BufferPerRoute_Buffer{Buffer: &envoy_extensions_filters_http_buffer_v3.Buffer{
+			MaxRequestBytes: wrapperspb.UInt32(uint32(maxBodyBytes)),
+		}},
+	}
 }

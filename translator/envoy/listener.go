@@ -25,7 +25,7 @@ import (
 func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
 	hcm := httpConnectionManager(l)
-	hcm.AccessLog = accessLogs(l.AccessLog)
+	hcm.AccessLog = httpAccessLogs(l.AccessLog)
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
 		return []*envoy_config_listener_v3.Filter{{
@@ -48,7 +48,7 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			Filters: filters(),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
-				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret))},
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret, l.Clients.HTTP1Only))},
 			},
 		}
 		if len(c.ServerNames) == 0 {
@@ -61,13 +61,19 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	return out
 }
 
-func downstreamTLS(secret string) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+// downstreamTLS terminates TLS with a certificate from SDS, offering
+// HTTP/2 first in ALPN unless the listener is HTTP/1.1 only.
+func downstreamTLS(secret string, http1Only bool) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+	alpn := []string{"h2", "http/1.1"}
+	if http1Only {
+		alpn = alpn[1:]
+	}
 	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
 		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
 			TlsParams: &envoy_extensions_transport_sockets_tls_v3.TlsParameters{
 				TlsMinimumProtocolVersion: envoy_extensions_transport_sockets_tls_v3.TlsParameters_TLSv1_2,
 			},
-			AlpnProtocols: []string{"h2", "http/1.1"},
+			AlpnProtocols: alpn,
 			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
 				Name:      secret,
 				SdsConfig: adsConfigSource(),
@@ -105,7 +111,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: httpFilters(),
+		HttpFilters: httpFilters(l),
 		// Envoy is the edge: the client's address is the peer's address,
 		// whatever X-Forwarded-For says. The routing model sets the
 		// forwarded headers itself (it replaces X-Forwarded-For, as
@@ -125,10 +131,15 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions: &envoy_config_core_v3.HttpProtocolOptions{
-			IdleTimeout:                  durationpb.New(5 * time.Minute),
+			IdleTimeout:                  optionalDuration(l.Clients.IdleTimeout),
+			MaxRequestsPerConnection:     optionalUInt32(l.Clients.MaxRequests),
 			HeadersWithUnderscoresAction: underscores,
 		},
-		RequestHeadersTimeout: durationpb.New(60 * time.Second),
+		RequestHeadersTimeout:      optionalDuration(l.Clients.HeadersTimeout),
+		MaxRequestHeadersKb:        headersKB(l.Clients.MaxHeaderBytes),
+		Http2ProtocolOptions:       downstreamHTTP2(l.Clients.MaxConcurrentStreams),
+		ServerHeaderTransformation: serverHeader(l),
+		ServerName:                 l.Server,
 		// WebSockets upgrade on every route, as nginx proxies them; without
 		// this Envoy answers an upgrade request with 403. An upgrade has
 		// its own filter chain: the same, without the body size limit,
@@ -146,6 +157,57 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		hcm.GenerateRequestId = wrapperspb.Bool(false)
 	}
 	return hcm
+}
+
+// serverHeader says how Envoy treats the Server response header. Without
+// a name of its own Envoy passes the backend's header through (the route
+// configuration removes it unless the listener keeps it) and adds none;
+// with one, it replaces the backend's, or only fills in where the backend
+// sent none.
+func serverHeader(l *ir.Listener) envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_ServerHeaderTransformation {
+	switch {
+	case l.Server == "":
+		return envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_PASS_THROUGH
+	case l.BackendServer:
+		return envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_APPEND_IF_ABSENT
+	}
+	return envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_OVERWRITE
+}
+
+// headersKB is a limit on request headers in Envoy's unit, KiB rounded
+// up, at most the 8 MiB Envoy accepts; nil (Envoy's default, 60 KiB) for
+// none.
+func headersKB(n uint64) *wrapperspb.UInt32Value {
+	if n == 0 {
+		return nil
+	}
+	return wrapperspb.UInt32(uint32(min((n+1023)/1024, 8192)))
+}
+
+// downstreamHTTP2 bounds the concurrent streams of a client's HTTP/2
+// connection; nil leaves Envoy's default.
+func downstreamHTTP2(streams uint32) *envoy_config_core_v3.Http2ProtocolOptions {
+	if streams == 0 {
+		return nil
+	}
+	return &envoy_config_core_v3.Http2ProtocolOptions{MaxConcurrentStreams: wrapperspb.UInt32(streams)}
+}
+
+// optionalDuration is d, or nil for zero: a zero duration in Envoy's
+// protos often means "no timeout", not "the default".
+func optionalDuration(d ir.Duration) *durationpb.Duration {
+	if d == 0 {
+		return nil
+	}
+	return durationpb.New(time.Duration(d))
+}
+
+// optionalUInt32 is n, or nil for zero (Envoy's default).
+func optionalUInt32(n uint32) *wrapperspb.UInt32Value {
+	if n == 0 {
+		return nil
+	}
+	return wrapperspb.UInt32(n)
 }
 
 func adsConfigSource() *envoy_config_core_v3.ConfigSource {

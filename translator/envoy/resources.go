@@ -12,7 +12,8 @@ import (
 )
 
 // Resources are the Envoy resources of one translation, each list sorted by
-// name. Every route configuration is referenced by a listener, every cluster
+// name, apart from the listeners: the HTTP ones, then the TCP and UDP ones
+// by port. Every route configuration is referenced by a listener, every cluster
 // by a route and every endpoint assignment belongs to a cluster, so a
 // snapshot of them is consistent for state-of-the-world ADS.
 type Resources struct {
@@ -38,6 +39,10 @@ func (r *Resources) Validate() error {
 	for _, l := range r.Listeners {
 		if err := check("listener", l.Name, l); err != nil {
 			return err
+		}
+		// Listeners are few and carry the filters' configurations.
+		if err := validateAnys(l); err != nil {
+			return fmt.Errorf("listener %q: %w", l.Name, err)
 		}
 	}
 	for _, rc := range r.Routes {
@@ -75,6 +80,9 @@ func Render(cfg *ir.Config) *Resources {
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l))
 		r.Routes = append(r.Routes, routeConfiguration(l, cache))
+	}
+	for _, s := range cfg.Streams {
+		r.Listeners = append(r.Listeners, streamListener(s))
 	}
 	for _, c := range cfg.Clusters {
 		r.Clusters = append(r.Clusters, cluster(c))

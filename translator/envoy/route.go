@@ -39,6 +39,11 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		RequestHeadersToRemove:   l.RemoveRequestHeaders,
 		ResponseHeadersToRemove:  l.RemoveResponseHeaders,
 	}
+	// A listener that names no server sends no Server header at all: its
+	// HTTP connection manager adds none, and here the backend's goes.
+	if l.Server == "" && !l.BackendServer {
+		rc.ResponseHeadersToRemove = []string{"server"}
+	}
 	for _, h := range l.RequestHeaders {
 		rc.RequestHeadersToAdd = append(rc.RequestHeadersToAdd, header(h))
 	}

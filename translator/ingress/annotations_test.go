@@ -148,7 +148,7 @@ func TestBuildUpstreamAnnotations(t *testing.T) {
 				"example.com",
 				"  Prefix /sticky -> default/a/80/https+affinity (default/sticky) policy",
 				"  Prefix /plain -> default/a/80 (default/plain)",
-				"  Prefix /grpc -> default/a/80/grpc+connect-10s (default/grpc)",
+				"  Prefix /grpc -> default/a/80/grpc+connect-10s (default/grpc) policy",
 			},
 			backends: []string{"default/a/80 -> none", "default/a/80/grpc+connect-10s -> none", "default/a/80/https+affinity -> none"},
 		},

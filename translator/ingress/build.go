@@ -48,6 +48,8 @@ type builder struct {
 	// appRoots and aliases hold app-root and from-to-www-redirect by host.
 	appRoots map[string]hostSetting
 	aliases  map[string]hostSetting
+	// streams are the TCP and UDP services served.
+	streams []*Stream
 }
 
 type routeKey struct {
@@ -105,8 +107,9 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 			b.addCanary(ing)
 		}
 	}
+	b.addStreams(in.ConfigMaps)
 	m := b.model()
-	m.Settings = b.settings
+	m.Settings, m.Streams = b.settings, b.streams
 	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
 	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
 	return m, b.diags

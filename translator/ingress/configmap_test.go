@@ -30,7 +30,7 @@ func TestHeaderConfigMaps(t *testing.T) {
 		wantDiag string
 	}{
 		{name: "beside_the_controllers_configmap", named: "rukou-system/custom", cms: []*corev1.ConfigMap{headers}, want: []ir.Header{{Name: "X-Team", Value: "blue"}}},
-		{name: "another_namespace_is_reported_with_the_way_out", named: "shop/custom", cms: []*corev1.ConfigMap{configMap("shop", "custom", map[string]string{"X-Team": "red"})}, wantDiag: `outside namespace "rukou-system"`},
+		{name: "another_namespace_is_reported_with_the_way_out", named: "shop/custom", cms: []*corev1.ConfigMap{configMap("shop", "custom", map[string]string{"X-Team": "red"})}, wantDiag: `outside the namespaces whose ConfigMaps rukou reads (rukou-system:`},
 		{name: "missing_is_reported", named: "rukou-system/absent", cms: []*corev1.ConfigMap{headers}, wantDiag: "not found"},
 	}
 	for _, tt := range tests {
@@ -66,7 +66,7 @@ func TestConfigMapNamespaces(t *testing.T) {
 	if got := (Options{}).ConfigMapNamespaces(); got != nil {
 		t.Errorf("without --configmap: %q, want none", got)
 	}
-	if got := (Options{ConfigMap: "rukou-system/rukou"}).ConfigMapNamespaces(); !slices.Equal(got, []string{"rukou-system"}) {
-		t.Errorf("%q, want rukou-system", got)
+	if got := (Options{ConfigMap: "rukou-system/rukou", TCPServices: "rukou-system/tcp", UDPServices: "dns/udp"}).ConfigMapNamespaces(); !slices.Equal(got, []string{"rukou-system", "dns"}) {
+		t.Errorf("%q, want rukou-system and dns", got)
 	}
 }

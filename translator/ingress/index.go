@@ -64,14 +64,19 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 		}
 		return nil, &backendError{ir.ReasonServicePortNotFound, fmt.Sprintf("service %q has no port %q", ref.Name, want)}
 	}
+	return ix.portBackend(namespace, svc.Name, port), nil
+}
+
+// portBackend is the Backend of a Service port, with its endpoints.
+func (ix *index) portBackend(namespace, service string, port corev1.ServicePort) *Backend {
 	return &Backend{
-		Name:      fmt.Sprintf("%s/%s/%d", namespace, svc.Name, port.Port),
+		Name:      fmt.Sprintf("%s/%s/%d", namespace, service, port.Port),
 		Namespace: namespace,
-		Service:   svc.Name,
+		Service:   service,
 		Port:      port.Port,
 		PortName:  port.Name,
-		Endpoints: ix.endpoints(namespace, svc.Name, port.Name),
-	}, nil
+		Endpoints: ix.endpoints(namespace, service, port.Name),
+	}
 }
 
 func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {

@@ -50,6 +50,15 @@ type Options struct {
 	// ConfigMap names the ConfigMap (namespace/name) whose data holds
 	// ingress-nginx's controller settings (--configmap); empty reads none.
 	ConfigMap string
+	// TCPServices and UDPServices name the ConfigMaps (namespace/name)
+	// whose entries expose Service ports on ports of their own
+	// (--tcp-services-configmap, --udp-services-configmap); empty reads
+	// none.
+	TCPServices, UDPServices string
+	// ReservedPorts are the ports of Envoy's pod besides its listeners
+	// (admin, readiness, the limiter), which no TCP or UDP service may
+	// take.
+	ReservedPorts []uint32
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is
@@ -62,5 +71,8 @@ func DefaultOptions() Options {
 		HTTPPort:          8080,
 		HTTPSPort:         8443,
 		HTTPSRedirectPort: 443,
+		// deploy/rukou.yaml's Envoy pod: admin, readiness, the limiter's
+		// ext_proc and its ops port.
+		ReservedPorts: []uint32{9901, 9902, 9903, 9904},
 	}
 }

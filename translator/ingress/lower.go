@@ -31,27 +31,31 @@ const streamIdleTimeout = 5 * time.Minute
 func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
 	s := &m.Settings
-	plain := &ir.Listener{Name: HTTPListener, Address: opts.ListenAddress, Port: opts.HTTPPort}
-	edgeSettings(plain, m, forwardedHeaders("http", publicHTTPPort), nil)
+	plain := edgeListener(HTTPListener, opts.ListenAddress, opts.HTTPPort, "http", publicHTTPPort, s)
+	edgeSettings(plain, m, nil)
 	cfg.Listeners = []*ir.Listener{plain}
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}, labels: printsLabels(plain.AccessLog)}
 	plain.VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
-		https := &ir.Listener{
-			Name: HTTPSListener, Address: opts.ListenAddress, Port: opts.HTTPSPort,
-			TLS: filterChains(m), VirtualHosts: lw.hosts(m, false),
-		}
+		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
+		https.TLS = filterChains(m)
+		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
 		var hsts []ir.Header
 		if v := s.HSTSValue(); v != "" {
 			hsts = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
 		}
-		edgeSettings(https, m, forwardedHeaders("https", opts.HTTPSRedirectPort), hsts)
+		edgeSettings(https, m, hsts)
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
+	cfg.Streams = lowerStreams(m, opts)
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
 	for _, be := range m.Backends {
+		if be.Stream != "" {
+			cfg.Clusters = append(cfg.Clusters, lowerStreamBackend(be))
+			continue
+		}
 		cfg.Clusters = append(cfg.Clusters, lowerBackend(be, s.ConnectTimeout))
 	}
 	for _, c := range m.Certificates {
@@ -61,6 +65,66 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
 	}
 	return cfg
+}
+
+// edgeListener is a listener without its routes: what every listener
+// does, whatever the Ingresses say, with the ConfigMap's settings s.
+// scheme and port are the ones clients use, told to backends.
+func edgeListener(name, address string, port uint32, scheme string, publicPort uint32, s *nginx.Settings) *ir.Listener {
+	l := &ir.Listener{
+		Name: name, Address: address, Port: port,
+		RequestHeaders:              forwardedHeaders(scheme, publicPort),
+		RemoveRequestHeaders:        []string{"proxy"},
+		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
+		MaxBodyBytes:                s.MaxBodyBytes,
+		Clients:                     clientConnections(&s.Clients),
+		BackendServer:               s.Clients.BackendServerHeader,
+	}
+	// server_tokens off, as ingress-nginx has it by default, clears the
+	// Server header; on, nginx names itself, and rukou names its proxy.
+	if s.Clients.ServerTokens {
+		l.Server = "envoy"
+	}
+	// ngx_brotli comes before gzip among nginx's filters: a client that
+	// accepts both as much gets brotli.
+	for _, c := range []struct {
+		method ir.CompressionMethod
+		conf   *nginx.Compression
+	}{{ir.Brotli, &s.Brotli}, {ir.Gzip, &s.Gzip}} {
+		if c.conf.On {
+			l.Compression = append(l.Compression, compression(c.method, c.conf))
+		}
+	}
+	return l
+}
+
+// clientConnections lowers the ConfigMap's client settings. nginx's
+// keep-alive 0 serves one request per connection; so does
+// keep-alive-requests 0. A connection that has not sent its first
+// request yet is then bounded by the time allowed for headers, as nginx
+// bounds it by client-header-timeout.
+func clientConnections(c *nginx.Clients) ir.ClientConnections {
+	out := ir.ClientConnections{
+		IdleTimeout:          ir.Duration(c.KeepAlive),
+		MaxRequests:          c.KeepAliveRequests,
+		HeadersTimeout:       ir.Duration(c.HeaderTimeout),
+		MaxHeaderBytes:       c.MaxHeaderBytes,
+		MaxConcurrentStreams: c.MaxConcurrentStreams,
+		HTTP1Only:            !c.HTTP2,
+	}
+	if c.KeepAlive == 0 || c.KeepAliveRequests == 0 {
+		out.IdleTimeout, out.MaxRequests = out.HeadersTimeout, 1
+	}
+	return out
+}
+
+// compression lowers gzip or brotli; nginx's "*" compresses every type.
+func compression(method ir.CompressionMethod, c *nginx.Compression) *ir.Compression {
+	out := &ir.Compression{Method: method, Level: c.Level, MinLength: c.MinLength, SkipUserAgent: c.DisableUserAgent}
+	if len(c.Types) != 1 || c.Types[0] != "*" {
+		out.MediaTypes = c.Types
+	}
+	return out
 }
 
 // publicHTTPPort is the port clients reach the plain listener on, behind
@@ -87,16 +151,13 @@ func forwardedHeaders(scheme string, port uint32) []ir.Header {
 }
 
 // edgeSettings gives a listener what every request or response through it
-// gets from the ConfigMap: the request headers (the forwarded ones, then
-// X-Original-URI and proxy-set-headers's, each replacing one of the same
-// name), the response headers (response's, then add-headers's), the
-// headers hidden, the request ID and the access log.
-func edgeSettings(l *ir.Listener, m *Model, forwarded, response []ir.Header) {
+// gets from the ConfigMap's header and log keys: the request headers (the
+// forwarded ones, then X-Original-URI and proxy-set-headers's, each
+// replacing one of the same name), the response headers (response's, then
+// add-headers's), the headers hidden, the request ID and the access log.
+func edgeSettings(l *ir.Listener, m *Model, response []ir.Header) {
 	s := &m.Settings
-	l.AllowHeadersWithUnderscores = s.UnderscoresInHeaders
 	l.NoRequestID = s.Headers.NoRequestID
-	l.RemoveRequestHeaders = []string{"proxy"}
-	l.RequestHeaders = forwarded
 	if s.Headers.OriginalURI {
 		l.RequestHeaders = setHeader(l.RequestHeaders, ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value: ir.LogPath}}})
 	}

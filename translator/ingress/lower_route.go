@@ -138,7 +138,11 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 
 // routePolicy is what a route's filters check, or nil when nothing.
 func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
-	out := &ir.Policy{Access: p.Access, MaxBodyBytes: p.MaxBodyBytes}
+	out := &ir.Policy{Access: p.Access}
+	// The listener holds the default limit; a route states only another.
+	if p.MaxBodyBytes != nil && *p.MaxBodyBytes != s.MaxBodyBytes {
+		out.MaxBodyBytes = p.MaxBodyBytes
+	}
 	if p.CORS != nil && !p.CORS.AllOrigins() {
 		out.CORS = corsPolicy(p.CORS)
 	}

@@ -47,6 +47,24 @@ type Model struct {
 	// proxy-set-headers and add-headers name: set on every request to a
 	// backend, and on every response.
 	SetHeaders, AddHeaders []ir.Header
+	// Streams are the TCP services by port, then the UDP ones.
+	Streams []*Stream
+}
+
+// Stream is one served entry of a TCP or UDP services ConfigMap: a port
+// whose connections (datagrams) go to one Service port, as they come.
+type Stream struct {
+	Protocol nginx.StreamProtocol
+	Port     uint32
+	// Backend names the Backend of the Service port.
+	Backend string
+	// AcceptProxyProtocol expects a PROXY protocol header from clients.
+	AcceptProxyProtocol bool
+	// UpstreamName is ingress-nginx's name of the entry's upstream
+	// (tcp-namespace-service-port).
+	UpstreamName string
+	// Source is the ConfigMap (namespace/name) and the entry's key.
+	Source string
 }
 
 // VirtualHost is the set of routes that serve one host name (exact, or a
@@ -171,4 +189,9 @@ type Backend struct {
 	Canary          bool
 	AlternativeName string
 	Endpoints       []ir.Endpoint
+	// Stream is set for the backend of TCP or UDP services, which carries
+	// bytes rather than HTTP; SendProxyProtocol starts each connection
+	// with a PROXY protocol header.
+	Stream            nginx.StreamProtocol
+	SendProxyProtocol bool
 }

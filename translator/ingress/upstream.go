@@ -19,6 +19,10 @@ type upstreamKind struct {
 	connectTimeout time.Duration
 	// canary is set for the backends of canary Ingresses.
 	canary bool
+	// stream is set for the backends of TCP and UDP services, which send
+	// a PROXY protocol header with proxyProtocol.
+	stream        nginx.StreamProtocol
+	proxyProtocol bool
 }
 
 // kindOf returns the upstream settings of an Ingress's backends.
@@ -73,6 +77,12 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	}
 	if k.canary {
 		parts = append(parts, "canary")
+	}
+	if k.stream != "" {
+		parts = append(parts, strings.ToLower(string(k.stream)))
+	}
+	if k.proxyProtocol {
+		parts = append(parts, "proxy-protocol")
 	}
 	if len(parts) > 0 {
 		name += "/" + strings.Join(parts, "+")

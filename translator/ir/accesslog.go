@@ -106,8 +106,9 @@ const (
 	LogQuery LogValue = "query"
 	// LogScheme is "http" or "https".
 	LogScheme LogValue = "scheme"
-	// LogBytesSent is the size of the response sent: headers and body.
-	LogBytesSent LogValue = "bytes-sent"
+	// LogWireBytesSent is the size of the response as written to the
+	// client's connection: status line, headers and body.
+	LogWireBytesSent LogValue = "wire-bytes-sent"
 	// LogRouteLabel is the route's LogLabels entry named Label.
 	LogRouteLabel LogValue = "route-label"
 	// LogVirtualHost is the name of the virtual host that took the

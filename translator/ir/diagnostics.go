@@ -42,6 +42,9 @@ const (
 	// ReasonConfigKeyIgnored: a key of the controller's ConfigMap that
 	// rukou does not know, does not support (yet) or refuses.
 	ReasonConfigKeyIgnored Reason = "ConfigKeyIgnored"
+	// ReasonPortConflict: a TCP or UDP service on a port that rukou
+	// reserves or that another entry already serves.
+	ReasonPortConflict Reason = "PortConflict"
 )
 
 // Reasons lists every Reason above, so that metrics show each at 0 before
@@ -52,7 +55,7 @@ func Reasons() []Reason {
 		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
 		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused, ReasonInvalidConfigValue,
-		ReasonConfigKeyIgnored,
+		ReasonConfigKeyIgnored, ReasonPortConflict,
 	}
 }
 

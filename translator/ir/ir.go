@@ -17,6 +17,8 @@ import "net/netip"
 type Config struct {
 	// Listeners by port: the plain HTTP listener first.
 	Listeners []*Listener `json:"listeners"`
+	// Streams are the TCP listeners by port, then the UDP ones.
+	Streams []*StreamListener `json:"streams,omitempty"`
 	// Clusters sorted by name; every cluster a route names is here.
 	Clusters []*Cluster `json:"clusters"`
 	// Secrets sorted by name: the certificates the listeners' TLS chains
@@ -43,6 +45,10 @@ type Listener struct {
 	RequestHeaders       []Header `json:"requestHeaders,omitempty"`
 	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
 	ResponseHeaders      []Header `json:"responseHeaders,omitempty"`
+	// MaxBodyBytes bounds the request body of every route that sets no
+	// limit of its own (Policy.MaxBodyBytes): a larger body gets 413. Zero
+	// means no limit.
+	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
 	// AccessLog, when set, is written for every request of the listener.
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
 	// RemoveResponseHeaders are removed from the backends' responses.
@@ -54,6 +60,16 @@ type Listener struct {
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
 	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
+	// Clients bounds the connections of clients and their requests.
+	Clients ClientConnections `json:"clients"`
+	// Server is the Server header of every response; empty sends none.
+	// With BackendServer, a backend's own Server header is passed on
+	// instead, and Server applies only where the backend sent none.
+	Server        string `json:"server,omitempty"`
+	BackendServer bool   `json:"backendServer,omitempty"`
+	// Compression compresses responses with the first of these methods
+	// that the client accepts most; empty compresses nothing.
+	Compression []*Compression `json:"compression,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -244,8 +260,10 @@ type Policy struct {
 	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	Access          *Access          `json:"access,omitempty"`
-	// MaxBodyBytes, when not zero, answers 413 to a larger request body.
-	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
+	// MaxBodyBytes, when set, replaces the listener's limit on the request
+	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
+	// the limit.
+	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with
@@ -302,7 +320,8 @@ type Access struct {
 	DenyAll bool           `json:"denyAll,omitempty"`
 }
 
-// Protocol is how Envoy speaks HTTP to a cluster's endpoints.
+// Protocol is how Envoy speaks to a cluster's endpoints, or what a stream
+// listener accepts.
 type Protocol string
 
 const (
@@ -310,6 +329,9 @@ const (
 	HTTP1 Protocol = "HTTP/1.1"
 	// HTTP2 is HTTP/2 (h2c in clear text, h2 over TLS).
 	HTTP2 Protocol = "HTTP/2"
+	// TCP and UDP carry a stream listener's bytes as they come.
+	TCP Protocol = "TCP"
+	UDP Protocol = "UDP"
 )
 
 // LoadBalancer is how a cluster picks an endpoint.
@@ -337,6 +359,9 @@ type Cluster struct {
 	// Endpoints arrive over EDS, apart from the cluster, so that an
 	// endpoint change never rebuilds the cluster.
 	Endpoints []Endpoint `json:"endpoints"`
+	// SendProxyProtocol starts every connection to an endpoint with a
+	// PROXY protocol v1 header that names the client.
+	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
 }
 
 // UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not

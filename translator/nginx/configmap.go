@@ -1,7 +1,6 @@
 package nginx
 
 import (
-	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -35,7 +34,8 @@ type Settings struct {
 	// NextUpstreamTries is how many endpoints a request whose connection
 	// fails may try in all (proxy-next-upstream-tries).
 	NextUpstreamTries uint32
-	// MaxBodyBytes is the default of proxy-body-size; zero means no limit.
+	// MaxBodyBytes is the default of proxy-body-size, 1m as in
+	// ingress-nginx; zero means no limit.
 	MaxBodyBytes uint64
 	// UnderscoresInHeaders keeps request headers whose names hold an
 	// underscore; otherwise they are dropped, as nginx drops them.
@@ -52,6 +52,16 @@ type Settings struct {
 	AccessLog AccessLogSettings
 	// Headers is what the keys about headers ask.
 	Headers HeaderSettings
+	// Clients are the settings of client connections and of the Server
+	// header.
+	Clients Clients
+	// Gzip and Brotli compress responses; both are off by default.
+	Gzip, Brotli Compression
+	// StreamTimeout closes a TCP service's connection after this long
+	// without a byte either way; StreamConnectAttempts is how many
+	// endpoints a connection that cannot connect tries in all.
+	StreamTimeout         time.Duration
+	StreamConnectAttempts uint32
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -66,8 +76,14 @@ func DefaultSettings() Settings {
 		ConnectTimeout:        5 * time.Second,
 		ReadTimeout:           60 * time.Second,
 		NextUpstreamTries:     3,
+		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
+		Clients:               defaultClients(),
+		Gzip:                  defaultGzip(),
+		Brotli:                defaultBrotli(),
+		StreamTimeout:         600 * time.Second,
+		StreamConnectAttempts: 3,
 	}
 }
 
@@ -102,11 +118,7 @@ type Key struct {
 
 // LookupKey returns the entry of a ConfigMap key.
 func LookupKey(name string) (Key, bool) {
-	i, found := slices.BinarySearchFunc(Keys, name, func(k Key, name string) int { return strings.Compare(k.Name, name) })
-	if !found {
-		return Key{}, false
-	}
-	return Keys[i], true
+	return lookupSorted(Keys, name, func(k Key) string { return k.Name })
 }
 
 // KeyField is the field path of a ConfigMap key in diagnostics.
@@ -188,7 +200,7 @@ func readNextUpstreamTries(r *reader, s *Settings) {
 }
 
 func readGlobalBodySize(r *reader, s *Settings) {
-	if n, ok := r.size("proxy-body-size", "no limit"); ok {
+	if n, ok := r.size("proxy-body-size", "using 1m"); ok {
 		s.MaxBodyBytes = n
 	}
 }
@@ -226,12 +238,7 @@ func readLimitStatus(r *reader, s *Settings) {
 
 // ConfigTable renders Keys as docs/configmap.md's table of every key.
 func ConfigTable() string {
-	var b strings.Builder
-	b.WriteString("| key | status |\n|---|---|\n")
-	for _, k := range Keys {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", k.Name, statusText(k.Status, k.Note))
-	}
-	return b.String()
+	return statusTable("key", Keys, func(k Key) (string, Status, string) { return k.Name, k.Status, k.Note })
 }
 
 // Keys lists every key of ingress-nginx's ConfigMap reference
@@ -240,7 +247,7 @@ var Keys = []Key{
 	{Name: "access-log-params", Status: NotYet, Note: "Envoy buffers the log itself and flushes it every 10 seconds"},
 	{Name: "access-log-path", Status: Differs, Note: logPathNote, read: readAccessLog},
 	{Name: "add-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
-	{Name: "allow-backend-server-header", Status: NotYet},
+	{Name: "allow-backend-server-header", Status: Supported, readWith: "keep-alive"},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
 	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
@@ -249,13 +256,13 @@ var Keys = []Key{
 	{Name: "block-cidrs", Status: NotYet},
 	{Name: "block-referers", Status: NotYet},
 	{Name: "block-user-agents", Status: NotYet},
-	{Name: "brotli-level", Status: NotYet},
-	{Name: "brotli-min-length", Status: NotYet},
-	{Name: "brotli-types", Status: NotYet},
+	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "client-body-buffer-size", Status: NotYet},
-	{Name: "client-body-timeout", Status: NotYet},
-	{Name: "client-header-buffer-size", Status: NotYet},
-	{Name: "client-header-timeout", Status: NotYet},
+	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
+	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
+	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
 	{Name: "compute-full-forwarded-for", Status: NotYet},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
@@ -266,7 +273,7 @@ var Keys = []Key{
 	{Name: "disable-ipv6-dns", Status: NotYet},
 	{Name: "enable-access-log-for-default-backend", Status: Supported, Note: "the requests no rule serves", readWith: "access-log-path"},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "enable-brotli", Status: NotYet},
+	{Name: "enable-brotli", Status: Supported, readWith: "use-gzip"},
 	{Name: "enable-modsecurity", Status: NotYet},
 	{Name: "enable-multi-accept", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-ocsp", Status: NotYet},
@@ -294,10 +301,10 @@ var Keys = []Key{
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "global-auth-url", Status: NotYet},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
-	{Name: "gzip-disable", Status: NotYet},
-	{Name: "gzip-level", Status: NotYet},
-	{Name: "gzip-min-length", Status: NotYet},
-	{Name: "gzip-types", Status: NotYet},
+	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
+	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-min-length", Status: Supported, readWith: "use-gzip"},
+	{Name: "gzip-types", Status: Supported, readWith: "use-gzip"},
 	{Name: "hide-headers", Status: Supported, Note: "removed from every response, also rukou's own", readWith: "generate-request-id"},
 	{Name: "hsts", Status: Supported, read: readHSTS},
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
@@ -306,10 +313,10 @@ var Keys = []Key{
 	{Name: "http-access-log-path", Status: Differs, Note: logPathNote, readWith: "access-log-path"},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "http2-max-concurrent-streams", Status: NotYet},
-	{Name: "http2-max-field-size", Status: NotYet},
-	{Name: "http2-max-header-size", Status: NotYet},
-	{Name: "http2-max-requests", Status: NotYet},
+	{Name: "http2-max-concurrent-streams", Status: Supported, readWith: "keep-alive"},
+	{Name: "http2-max-field-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-header-size", Status: Refused, Note: obsoleteHTTP2Note},
+	{Name: "http2-max-requests", Status: Refused, Note: obsoleteHTTP2Note},
 	{Name: "ignore-invalid-headers", Status: NotYet},
 	{Name: "jaeger-baggage-header", Status: NotYet},
 	{Name: "jaeger-collector-host", Status: NotYet},
@@ -324,9 +331,9 @@ var Keys = []Key{
 	{Name: "jaeger-service-name", Status: NotYet},
 	{Name: "jaeger-trace-baggage-header-prefix", Status: NotYet},
 	{Name: "jaeger-trace-context-header-name", Status: NotYet},
-	{Name: "keep-alive", Status: NotYet},
-	{Name: "keep-alive-requests", Status: NotYet},
-	{Name: "large-client-header-buffers", Status: NotYet},
+	{Name: "keep-alive", Status: Supported, read: readClients},
+	{Name: "keep-alive-requests", Status: Supported, readWith: "keep-alive"},
+	{Name: "large-client-header-buffers", Status: Differs, Note: "bounds a request's line and headers together (number times size), not each line; too large answers 431 (nginx: 400 or 414)", readWith: "keep-alive"},
 	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
 	{Name: "limit-conn-zone-variable", Status: NotYet},
 	{Name: "limit-rate", Status: NotYet},
@@ -336,7 +343,7 @@ var Keys = []Key{
 	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "log-format-escape-json", Status: Differs, Note: "only for a format that is a JSON object; members in key order, a lone variable keeps its type", readWith: "access-log-path"},
 	{Name: "log-format-escape-none", Status: Supported, Note: "Envoy never escapes a text line", readWith: "access-log-path"},
-	{Name: "log-format-stream", Status: NotYet, Note: "rukou proxies no TCP or UDP services yet"},
+	{Name: "log-format-stream", Status: NotYet, Note: streamLogNote},
 	{Name: "log-format-upstream", Status: Differs, Note: "each variable as docs/edge.md maps it; a variable rukou cannot print is reported and the default format applies", readWith: "access-log-path"},
 	{Name: "lua-shared-dicts", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "main-snippet", Status: Refused, Note: "nginx configuration text"},
@@ -361,7 +368,7 @@ var Keys = []Key{
 	{Name: "otlp-collector-host", Status: NotYet},
 	{Name: "otlp-collector-port", Status: NotYet},
 	{Name: "proxy-add-original-uri-header", Status: Supported, readWith: "generate-request-id"},
-	{Name: "proxy-body-size", Status: Differs, Note: "no limit unless set (ingress-nginx: `1m`); the body is held in memory", read: readGlobalBodySize},
+	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},
 	{Name: "proxy-buffering", Status: NotYet},
 	{Name: "proxy-buffers-number", Status: NotYet},
@@ -382,18 +389,18 @@ var Keys = []Key{
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
 	{Name: "proxy-ssl-location-only", Status: NotYet},
-	{Name: "proxy-stream-next-upstream", Status: NotYet},
+	{Name: "proxy-stream-next-upstream", Status: Supported, Note: "TCP services (docs/tcp-udp.md)", read: readStreamKeys},
 	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
-	{Name: "proxy-stream-next-upstream-tries", Status: NotYet},
-	{Name: "proxy-stream-responses", Status: NotYet},
-	{Name: "proxy-stream-timeout", Status: NotYet},
+	{Name: "proxy-stream-next-upstream-tries", Status: Differs, Note: "TCP services; `0`, nginx's no limit, is taken as 3", readWith: "proxy-stream-next-upstream"},
+	{Name: "proxy-stream-responses", Status: NotYet, Note: "a UDP session lasts until it has been idle for a minute (docs/tcp-udp.md)"},
+	{Name: "proxy-stream-timeout", Status: Differs, Note: "TCP services only; UDP sessions end after a minute without datagrams (docs/tcp-udp.md)", readWith: "proxy-stream-next-upstream"},
 	{Name: "relative-redirects", Status: NotYet},
 	{Name: "retry-non-idempotent", Status: NotYet},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "server-tokens", Status: NotYet, Note: "Envoy answers with `server: envoy`"},
+	{Name: "server-tokens", Status: Differs, Note: "`\"true\"` sends `server: envoy` (nginx: its name and version); by default no Server header, as ingress-nginx", readWith: "keep-alive"},
 	{Name: "service-upstream", Status: NotYet},
 	{Name: "skip-access-log-urls", Status: Differs, Note: "regular expressions are RE2", readWith: "access-log-path"},
 	{Name: "ssl-buffer-size", Status: NotYet},
@@ -408,7 +415,7 @@ var Keys = []Key{
 	{Name: "ssl-session-ticket-key", Status: NotYet},
 	{Name: "ssl-session-tickets", Status: NotYet},
 	{Name: "ssl-session-timeout", Status: NotYet},
-	{Name: "stream-access-log-path", Status: NotYet, Note: "rukou proxies no TCP or UDP services yet"},
+	{Name: "stream-access-log-path", Status: NotYet, Note: streamLogNote},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "strict-validate-path-type", Status: NotYet},
 	{Name: "syslog-host", Status: NotYet},
@@ -420,8 +427,8 @@ var Keys = []Key{
 	{Name: "use-forwarded-headers", Status: NotYet},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
-	{Name: "use-gzip", Status: NotYet},
-	{Name: "use-http2", Status: NotYet},
+	{Name: "use-gzip", Status: Supported, read: readCompression},
+	{Name: "use-http2", Status: Supported, readWith: "keep-alive"},
 	{Name: "use-proxy-protocol", Status: NotYet},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -434,5 +441,12 @@ var Keys = []Key{
 // logPathNote is the note of the access log's path keys.
 const logPathNote = "`/dev/stdout` or `/dev/stderr` only: Envoy writes no log file"
 
+// streamLogNote is the note of the stream log's keys.
+const streamLogNote = "the TCP and UDP services log in ingress-nginx's default stream format (docs/tcp-udp.md); this key does not change it yet"
+
 // headersNote is the note of proxy-set-headers and add-headers.
-const headersNote = "the named ConfigMap must be in the namespace of `--configmap`, which rukou watches; variables as docs/configmap.md lists them"
+const headersNote = "the named ConfigMap must be in a namespace that rukou watches (that of `--configmap`, say); variables as docs/configmap.md lists them"
+
+// obsoleteHTTP2Note is the note of the HTTP/2 keys that nginx itself
+// ignores since 1.19.7.
+const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"

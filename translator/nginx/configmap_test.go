@@ -62,48 +62,38 @@ func TestEveryKeyNotHonouredIsReported(t *testing.T) {
 
 func TestReadConfigMap(t *testing.T) {
 	defaults := DefaultSettings()
-	with := func(f func(*Settings)) Settings {
-		s := DefaultSettings()
-		f(&s)
-		return s
-	}
-	for _, c := range []struct {
-		name   string
-		data   map[string]string
-		want   Settings
-		issues []string
-	}{
+	for _, c := range []readCase{
 		{name: "no_data_gives_ingress_nginx_defaults", want: defaults},
-		{name: "ssl_redirect_off", data: map[string]string{"ssl-redirect": "false"}, want: with(func(s *Settings) { s.SSLRedirect = false })},
-		{name: "hsts_off", data: map[string]string{"hsts": "false"}, want: with(func(s *Settings) { s.HSTS = false })},
+		{name: "ssl_redirect_off", data: map[string]string{"ssl-redirect": "false"}, want: settingsWith(func(s *Settings) { s.SSLRedirect = false })},
+		{name: "hsts_off", data: map[string]string{"hsts": "false"}, want: settingsWith(func(s *Settings) { s.HSTS = false })},
 		{
 			name: "hsts_fields",
 			data: map[string]string{"hsts-max-age": "600", "hsts-include-subdomains": "false", "hsts-preload": "true"},
-			want: with(func(s *Settings) { s.HSTSMaxAge, s.HSTSIncludeSubdomains, s.HSTSPreload = 600, false, true }),
+			want: settingsWith(func(s *Settings) { s.HSTSMaxAge, s.HSTSIncludeSubdomains, s.HSTSPreload = 600, false, true }),
 		},
 		{
 			name: "timeouts_in_seconds",
 			data: map[string]string{"proxy-connect-timeout": "2", "proxy-read-timeout": "120", "proxy-send-timeout": "30"},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.ConnectTimeout, s.ReadTimeout, s.SendTimeout = 2*time.Second, 120*time.Second, 30*time.Second
 			}),
 		},
 		{
 			name:   "invalid_timeout_keeps_the_default_and_the_others_apply",
 			data:   map[string]string{"proxy-read-timeout": "1m", "proxy-connect-timeout": "3"},
-			want:   with(func(s *Settings) { s.ConnectTimeout = 3 * time.Second }),
+			want:   settingsWith(func(s *Settings) { s.ConnectTimeout = 3 * time.Second }),
 			issues: []string{"proxy-read-timeout InvalidConfigValue"},
 		},
-		{name: "tries", data: map[string]string{"proxy-next-upstream-tries": "1"}, want: with(func(s *Settings) { s.NextUpstreamTries = 1 })},
+		{name: "tries", data: map[string]string{"proxy-next-upstream-tries": "1"}, want: settingsWith(func(s *Settings) { s.NextUpstreamTries = 1 })},
 		{name: "tries_zero_is_the_default", data: map[string]string{"proxy-next-upstream-tries": "0"}, want: defaults},
-		{name: "body_size", data: map[string]string{"proxy-body-size": "8m"}, want: with(func(s *Settings) { s.MaxBodyBytes = 8 << 20 })},
+		{name: "body_size", data: map[string]string{"proxy-body-size": "8m"}, want: settingsWith(func(s *Settings) { s.MaxBodyBytes = 8 << 20 })},
 		{
 			name:   "invalid_body_size_is_no_limit",
 			data:   map[string]string{"proxy-body-size": "8 MB"},
 			want:   defaults,
 			issues: []string{"proxy-body-size InvalidConfigValue"},
 		},
-		{name: "underscores", data: map[string]string{"enable-underscores-in-headers": "true"}, want: with(func(s *Settings) { s.UnderscoresInHeaders = true })},
+		{name: "underscores", data: map[string]string{"enable-underscores-in-headers": "true"}, want: settingsWith(func(s *Settings) { s.UnderscoresInHeaders = true })},
 		{
 			name:   "invalid_boolean",
 			data:   map[string]string{"enable-underscores-in-headers": "yes please"},
@@ -113,7 +103,7 @@ func TestReadConfigMap(t *testing.T) {
 		{
 			name: "source_ranges",
 			data: map[string]string{"whitelist-source-range": "10.0.0.0/8, 192.168.1.1", "denylist-source-range": "10.1.0.0/16"},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.Allow = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.1/32")}
 				s.Deny = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
 			}),
@@ -121,11 +111,11 @@ func TestReadConfigMap(t *testing.T) {
 		{
 			name:   "unreadable_range_denies_all",
 			data:   map[string]string{"whitelist-source-range": "10.0.0.0/33"},
-			want:   with(func(s *Settings) { s.DenyAll = true }),
+			want:   settingsWith(func(s *Settings) { s.DenyAll = true }),
 			issues: []string{"whitelist-source-range InvalidConfigValue"},
 		},
-		{name: "limit_status", data: map[string]string{"limit-req-status-code": "429"}, want: with(func(s *Settings) { s.LimitReqStatus = 429 })},
-		{name: "limit_conn_status", data: map[string]string{"limit-conn-status-code": "429"}, want: with(func(s *Settings) { s.LimitConnStatus = 429 })},
+		{name: "limit_status", data: map[string]string{"limit-req-status-code": "429"}, want: settingsWith(func(s *Settings) { s.LimitReqStatus = 429 })},
+		{name: "limit_conn_status", data: map[string]string{"limit-conn-status-code": "429"}, want: settingsWith(func(s *Settings) { s.LimitConnStatus = 429 })},
 		{
 			name:   "limit_conn_status_out_of_range",
 			data:   map[string]string{"limit-conn-status-code": "302"},
@@ -141,7 +131,7 @@ func TestReadConfigMap(t *testing.T) {
 		{
 			name: "custom_log_format",
 			data: map[string]string{"log-format-upstream": "$status $host"},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.AccessLog.Fields = []ir.LogField{{Value: ir.LogStatus}, {Text: " "}, {Value: ir.LogHost}}
 			}),
 		},
@@ -154,32 +144,32 @@ func TestReadConfigMap(t *testing.T) {
 		{
 			name: "json_format_escaped",
 			data: map[string]string{"log-format-upstream": `{"s": $status}`, "log-format-escape-json": "true"},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.AccessLog.JSON = []ir.LogMember{{Key: "s", Fields: []ir.LogField{{Value: ir.LogStatus}}}}
 			}),
 		},
 		{
 			name:   "escape_json_of_a_text_format_is_reported_and_the_text_applies",
 			data:   map[string]string{"log-format-upstream": `$status`, "log-format-escape-json": "true"},
-			want:   with(func(s *Settings) { s.AccessLog.Fields = []ir.LogField{{Value: ir.LogStatus}} }),
+			want:   settingsWith(func(s *Settings) { s.AccessLog.Fields = []ir.LogField{{Value: ir.LogStatus}} }),
 			issues: []string{"log-format-escape-json InvalidConfigValue"},
 		},
 		{
 			name: "escape_none_wins_over_json",
 			data: map[string]string{"log-format-upstream": `{"s": "$status"}`, "log-format-escape-json": "true", "log-format-escape-none": "true"},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.AccessLog.Fields = []ir.LogField{{Text: `{"s": "`}, {Value: ir.LogStatus}, {Text: `"}`}}
 			}),
 		},
 		{
 			name: "access_log_off_default_backend_on_stderr",
 			data: map[string]string{"disable-access-log": "true", "enable-access-log-for-default-backend": "true", "access-log-path": "/dev/stderr", "error-log-path": "/dev/stderr"},
-			want: with(func(s *Settings) { s.AccessLog.Off, s.AccessLog.DefaultBackend, s.AccessLog.Stderr = true, true, true }),
+			want: settingsWith(func(s *Settings) { s.AccessLog.Off, s.AccessLog.DefaultBackend, s.AccessLog.Stderr = true, true, true }),
 		},
 		{
 			name: "skip_urls_as_nginx_map_matches_them",
 			data: map[string]string{"skip-access-log-urls": "/healthz, ~^/metrics, ~*PING$, ~(, bad uri"},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.AccessLog.Skip = []ir.StringMatch{{Exact: "/healthz", IgnoreCase: true}, {Regex: ".*(?:^/metrics).*"}, {Regex: ".*(?:(?i)PING$).*"}}
 			}),
 			issues: []string{"skip-access-log-urls InvalidConfigValue", "skip-access-log-urls InvalidConfigValue"},
@@ -201,34 +191,42 @@ func TestReadConfigMap(t *testing.T) {
 				"proxy-set-headers": "ingress/custom", "add-headers": "ingress/response", "generate-request-id": "false",
 				"proxy-add-original-uri-header": "true", "hide-headers": "X-Powered-By, Server",
 			},
-			want: with(func(s *Settings) {
+			want: settingsWith(func(s *Settings) {
 				s.Headers = HeaderSettings{ProxySetHeaders: "ingress/custom", AddHeaders: "ingress/response", NoRequestID: true, OriginalURI: true, Hide: []string{"x-powered-by", "server"}}
 			}),
 		},
 		{
 			name:   "bad_header_keys_are_reported",
 			data:   map[string]string{"proxy-set-headers": "custom", "add-headers": "a/*.b", "hide-headers": "Host, Bad Name, X-Ok"},
-			want:   with(func(s *Settings) { s.Headers.Hide = []string{"x-ok"} }),
+			want:   settingsWith(func(s *Settings) { s.Headers.Hide = []string{"x-ok"} }),
 			issues: []string{"add-headers InvalidConfigValue", "hide-headers InvalidConfigValue", "hide-headers InvalidConfigValue", "proxy-set-headers InvalidConfigValue"},
 		},
 		{
+			name: "stream_keys",
+			data: map[string]string{"proxy-stream-timeout": "1h 30m", "proxy-stream-next-upstream-tries": "5"},
+			want: settingsWith(func(s *Settings) { s.StreamTimeout, s.StreamConnectAttempts = 90*time.Minute, 5 }),
+		},
+		{name: "stream_timeout_in_seconds_without_unit", data: map[string]string{"proxy-stream-timeout": "90"}, want: settingsWith(func(s *Settings) { s.StreamTimeout = 90 * time.Second })},
+		{
+			name: "stream_next_upstream_off_tries_one_endpoint",
+			data: map[string]string{"proxy-stream-next-upstream": "false", "proxy-stream-next-upstream-tries": "5"},
+			want: settingsWith(func(s *Settings) { s.StreamConnectAttempts = 1 }),
+		},
+		{name: "stream_tries_zero_is_the_default", data: map[string]string{"proxy-stream-next-upstream-tries": "0"}, want: defaults},
+		{
+			name:   "invalid_stream_keys_keep_their_defaults",
+			data:   map[string]string{"proxy-stream-timeout": "soon", "proxy-stream-next-upstream-tries": "11", "proxy-stream-next-upstream": "maybe"},
+			want:   defaults,
+			issues: []string{"proxy-stream-next-upstream InvalidConfigValue", "proxy-stream-next-upstream-tries InvalidConfigValue", "proxy-stream-timeout InvalidConfigValue"},
+		},
+		{
 			name:   "snippets_and_unknown_keys_are_reported",
-			data:   map[string]string{"allow-snippet-annotations": "true", "http-snippet": "x", "use-gzip": "true", "hsts": "false", "ingress-class": "x"},
-			want:   with(func(s *Settings) { s.HSTS = false }),
-			issues: []string{"allow-snippet-annotations SnippetRefused", "http-snippet SnippetRefused", "ingress-class ConfigKeyIgnored", "use-gzip ConfigKeyIgnored"},
+			data:   map[string]string{"allow-snippet-annotations": "true", "http-snippet": "x", "use-geoip2": "true", "hsts": "false", "ingress-class": "x"},
+			want:   settingsWith(func(s *Settings) { s.HSTS = false }),
+			issues: []string{"allow-snippet-annotations SnippetRefused", "http-snippet SnippetRefused", "ingress-class ConfigKeyIgnored", "use-geoip2 ConfigKeyIgnored"},
 		},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			s, issues := ReadConfigMap(c.data)
-			var got []string
-			for _, is := range issues {
-				got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
-			}
-			if !slices.Equal(got, c.issues) {
-				t.Errorf("issues %q, want %q\n%+v", got, c.issues, issues)
-			}
-			equal(t, "settings", s, c.want)
-		})
+		t.Run(c.name, func(t *testing.T) { checkRead(t, c.data, c.want, c.issues) })
 	}
 }
 
@@ -264,16 +262,16 @@ func TestAnnotationsOverrideTheConfigMap(t *testing.T) {
 	}{
 		{"defaults_from_the_configmap", nil, func(t *testing.T, a *Annotations) {
 			equal(t, "ssl-redirect", a.SSLRedirect, false)
-			equal(t, "body", a.Policy.MaxBodyBytes, uint64(1<<20))
+			equal(t, "body", a.Policy.MaxBodyBytes, (*uint64)(nil)) // the listener's
 			equal(t, "access", *a.Policy.Access, ir.Access{Allow: []netip.Prefix{ten}, Deny: []netip.Prefix{nine}})
 		}},
 		{"annotations_win", map[string]string{"ssl-redirect": "true", "proxy-body-size": "0", "allowlist-source-range": "192.168.0.0/16"}, func(t *testing.T, a *Annotations) {
 			equal(t, "ssl-redirect", a.SSLRedirect, true)
-			equal(t, "body", a.Policy.MaxBodyBytes, uint64(0))
+			equal(t, "body", *a.Policy.MaxBodyBytes, uint64(0))
 			equal(t, "access", *a.Policy.Access, ir.Access{Allow: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}, Deny: []netip.Prefix{nine}})
 		}},
 		{"unusable_annotation_leaves_the_configmap_value", map[string]string{"proxy-body-size": "lots"}, func(t *testing.T, a *Annotations) {
-			equal(t, "body", a.Policy.MaxBodyBytes, uint64(1<<20))
+			equal(t, "body", a.Policy.MaxBodyBytes, (*uint64)(nil))
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -285,4 +283,85 @@ func TestAnnotationsOverrideTheConfigMap(t *testing.T) {
 			c.check(t, a)
 		})
 	}
+}
+
+// TestReadClientsAndCompression: the keys of client connections, the
+// Server header and compression, with ingress-nginx's defaults, and each
+// unusable value reported on its key with the default kept.
+func TestReadClientsAndCompression(t *testing.T) {
+	for _, c := range []readCase{
+		{
+			name: "keep_alive_and_requests",
+			data: map[string]string{"keep-alive": "10", "keep-alive-requests": "2", "client-header-timeout": "5", "http2-max-concurrent-streams": "16"},
+			want: settingsWith(func(s *Settings) {
+				s.Clients.KeepAlive, s.Clients.KeepAliveRequests, s.Clients.HeaderTimeout, s.Clients.MaxConcurrentStreams = 10*time.Second, 2, 5*time.Second, 16
+			}),
+		},
+		{name: "keep_alive_zero_disables_it", data: map[string]string{"keep-alive": "0"}, want: settingsWith(func(s *Settings) { s.Clients.KeepAlive = 0 })},
+		{name: "no_http2", data: map[string]string{"use-http2": "false"}, want: settingsWith(func(s *Settings) { s.Clients.HTTP2 = false })},
+		{name: "server_header", data: map[string]string{"server-tokens": "true", "allow-backend-server-header": "true"}, want: settingsWith(func(s *Settings) {
+			s.Clients.ServerTokens, s.Clients.BackendServerHeader = true, true
+		})},
+		{name: "header_buffers", data: map[string]string{"large-client-header-buffers": "4 1k"}, want: settingsWith(func(s *Settings) { s.Clients.MaxHeaderBytes = 4 << 10 })},
+		{name: "larger_first_buffer", data: map[string]string{"large-client-header-buffers": "2 1k", "client-header-buffer-size": "16k"}, want: settingsWith(func(s *Settings) { s.Clients.MaxHeaderBytes = 16 << 10 })},
+		{name: "smaller_first_buffer_changes_nothing", data: map[string]string{"client-header-buffer-size": "2k"}, want: DefaultSettings()},
+		{
+			name:   "unusable_client_values",
+			data:   map[string]string{"keep-alive": "75s", "keep-alive-requests": "-1", "use-http2": "maybe", "large-client-header-buffers": "8k", "client-header-buffer-size": "9m", "http2-max-concurrent-streams": "0"},
+			want:   DefaultSettings(),
+			issues: []string{"client-header-buffer-size InvalidConfigValue", "http2-max-concurrent-streams InvalidConfigValue", "keep-alive InvalidConfigValue", "keep-alive-requests InvalidConfigValue", "large-client-header-buffers InvalidConfigValue", "use-http2 InvalidConfigValue"},
+		},
+		{
+			name: "gzip",
+			data: map[string]string{"use-gzip": "true", "gzip-level": "6", "gzip-min-length": "100", "gzip-types": "application/octet-stream Text/CSS", "gzip-disable": "msie6"},
+			want: settingsWith(func(s *Settings) {
+				s.Gzip = Compression{On: true, Level: 6, MinLength: 100, Types: []string{"text/html", "application/octet-stream", "text/css"}, DisableUserAgent: `(?i)MSIE [4-6]\.`}
+			}),
+		},
+		{
+			name: "brotli_every_type",
+			data: map[string]string{"enable-brotli": "true", "brotli-level": "11", "brotli-min-length": "0", "brotli-types": "text/plain *"},
+			want: settingsWith(func(s *Settings) { s.Brotli = Compression{On: true, Level: 11, Types: []string{"*"}} }),
+		},
+		{name: "gzip_disable_expression", data: map[string]string{"gzip-disable": "curl/[0-9]+"}, want: settingsWith(func(s *Settings) { s.Gzip.DisableUserAgent = "(?i)curl/[0-9]+" })},
+		{
+			name:   "unusable_compression_values",
+			data:   map[string]string{"use-gzip": "on", "gzip-level": "10", "brotli-level": "12", "gzip-types": "text/html; charset=utf-8", "gzip-disable": `(?<=x)y`, "brotli-min-length": "big"},
+			want:   DefaultSettings(),
+			issues: []string{"brotli-level InvalidConfigValue", "brotli-min-length InvalidConfigValue", "gzip-disable InvalidConfigValue", "gzip-level InvalidConfigValue", "gzip-types InvalidConfigValue", "use-gzip InvalidConfigValue"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkRead(t, c.data, c.want, c.issues) })
+	}
+}
+
+// readCase is a ConfigMap's data, the settings it gives and the keys it
+// reports ("NAME REASON").
+type readCase struct {
+	name   string
+	data   map[string]string
+	want   Settings
+	issues []string
+}
+
+// settingsWith is DefaultSettings changed by f.
+func settingsWith(f func(*Settings)) Settings {
+	s := DefaultSettings()
+	f(&s)
+	return s
+}
+
+// checkRead reads data as the ConfigMap and compares the settings and the
+// keys reported ("NAME REASON") with what the case wants.
+func checkRead(t *testing.T, data map[string]string, want Settings, wantIssues []string) {
+	t.Helper()
+	s, issues := ReadConfigMap(data)
+	var got []string
+	for _, is := range issues {
+		got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
+	}
+	if !slices.Equal(got, wantIssues) {
+		t.Errorf("issues %q, want %q\n%+v", got, wantIssues, issues)
+	}
+	equal(t, "settings", s, want)
 }

@@ -55,7 +55,7 @@ var logVariables = map[string][]ir.LogField{
 	"args":           {{Value: ir.LogQuery}},
 	"query_string":   {{Value: ir.LogQuery}},
 	"scheme":         {{Value: ir.LogScheme}},
-	"bytes_sent":     {{Value: ir.LogBytesSent}},
+	"bytes_sent":     {{Value: ir.LogWireBytesSent}},
 	"server_name":    {{Value: ir.LogVirtualHost}},
 	"server_port":    {{Value: ir.LogServerPort}},
 	"remote_port":    {{Value: ir.LogClientPort}},
@@ -87,6 +87,11 @@ const (
 // typed field; a variable rukou cannot print is reported, never kept as
 // text, and so is a "$" that starts no variable.
 func ParseLogFormat(format string) ([]ir.LogField, error) {
+	return parseLogFormat(format, logVariable)
+}
+
+// parseLogFormat reads a log format whose variables lookup knows.
+func parseLogFormat(format string, lookup func(name string) ([]ir.LogField, bool)) ([]ir.LogField, error) {
 	var out []ir.LogField
 	var unknown []string
 	text := func(s string) {
@@ -111,7 +116,7 @@ func ParseLogFormat(format string) ([]ir.LogField, error) {
 			return nil, fmt.Errorf("log format: %q at offset %d starts no variable name", "$", i)
 		}
 		format = rest
-		fields, ok := logVariable(name)
+		fields, ok := lookup(name)
 		if !ok {
 			unknown = append(unknown, "$"+name)
 			continue

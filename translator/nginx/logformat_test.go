@@ -44,7 +44,7 @@ func TestParseLogFormat(t *testing.T) {
 			{Value: ir.LogRouteLabel, Label: LabelNamespace}, text("/"), {Value: ir.LogRouteLabel, Label: LabelIngressName}}},
 		{name: "more_request_values", format: "$msec $uri $args $scheme $bytes_sent $server_port $remote_port $http2", want: []ir.LogField{
 			v(ir.LogStartSeconds), text(" "), v(ir.LogPathOnly), text(" "), v(ir.LogQuery), text(" "), v(ir.LogScheme), text(" "),
-			v(ir.LogBytesSent), text(" "), v(ir.LogServerPort), text(" "), v(ir.LogClientPort), text(" "), v(ir.LogHTTP2)}},
+			v(ir.LogWireBytesSent), text(" "), v(ir.LogServerPort), text(" "), v(ir.LogClientPort), text(" "), v(ir.LogHTTP2)}},
 		{name: "unknown_variables_are_reported_not_pasted", format: "$status $geoip_country_code $upstream_connect_time", wantErr: "cannot print $geoip_country_code, $upstream_connect_time"},
 		{name: "bare_http_prefix_is_unknown", format: "$http_", wantErr: "cannot print $http_"},
 		{name: "lone_dollar_is_reported", format: "cost: $ 5", wantErr: "starts no variable name"},

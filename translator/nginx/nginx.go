@@ -79,9 +79,6 @@ func ReadWith(all map[string]string, ingress string, d *Settings) (*Annotations,
 		}
 	}
 	a := &Annotations{SSLRedirect: d.SSLRedirect, Protocol: ProtocolHTTP}
-	if d.MaxBodyBytes != 0 {
-		a.policy().MaxBodyBytes = d.MaxBodyBytes
-	}
 	if acc := defaultAccess(d); acc != nil {
 		a.policy().Access = acc
 	}
@@ -96,6 +93,12 @@ func ReadWith(all map[string]string, ingress string, d *Settings) (*Annotations,
 		if e.appliesTo(canary) {
 			e.read(r, a)
 		}
+	}
+	// Envoy holds a limited body until it is whole, which would stall a
+	// gRPC stream for good: a gRPC backend gets a body size limit only
+	// when its Ingress asks for one.
+	if (a.Protocol == ProtocolGRPC || a.Protocol == ProtocolGRPCS) && (a.Policy == nil || a.Policy.MaxBodyBytes == nil) {
+		a.policy().MaxBodyBytes = new(uint64)
 	}
 	if a.Policy != nil && reflect.ValueOf(*a.Policy).IsZero() {
 		a.Policy = nil

@@ -24,9 +24,11 @@ type Policy struct {
 	// stream that stays idle (see docs/annotations.md).
 	ReadTimeout time.Duration
 	SendTimeout time.Duration
-	// MaxBodyBytes, when not zero, answers 413 to a larger request body
+	// MaxBodyBytes, when set, replaces the default limit of the request
+	// body (the ConfigMap's proxy-body-size): a larger body gets 413; zero
+	// means no limit.
 	// (proxy-body-size).
-	MaxBodyBytes uint64
+	MaxBodyBytes *uint64
 	RateLimit    *RateLimit
 	Access       *ir.Access
 	CORS         *CORS
@@ -146,14 +148,10 @@ func readSendTimeout(r *reader, a *Annotations) {
 
 // readBodySize reads proxy-body-size in nginx's units (k, m, g: powers of
 // 1024). Zero means no limit; a value that cannot be used leaves the
-// ConfigMap's default.
+// default.
 func readBodySize(r *reader, a *Annotations) {
-	fallback := "no limit"
-	if r.defaults.MaxBodyBytes != 0 {
-		fallback = "the ConfigMap's proxy-body-size applies"
-	}
-	if n, ok := r.size("proxy-body-size", fallback); ok {
-		a.policy().MaxBodyBytes = n
+	if n, ok := r.size("proxy-body-size", "the default applies (the ConfigMap's proxy-body-size, else 1m)"); ok {
+		a.policy().MaxBodyBytes = &n
 	}
 }
 

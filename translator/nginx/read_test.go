@@ -378,17 +378,28 @@ func TestReadPolicyAnnotations(t *testing.T) {
 		{
 			name:   "body_size_units",
 			values: map[string]string{"proxy-body-size": "8m"},
-			check:  func(t *testing.T, a *Annotations) { equal(t, "max", a.Policy.MaxBodyBytes, uint64(8<<20)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", *a.Policy.MaxBodyBytes, uint64(8<<20)) },
 		},
 		{
 			name:   "body_size_kilobytes_upper_case",
 			values: map[string]string{"proxy-body-size": "64K"},
-			check:  func(t *testing.T, a *Annotations) { equal(t, "max", a.Policy.MaxBodyBytes, uint64(64<<10)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", *a.Policy.MaxBodyBytes, uint64(64<<10)) },
 		},
 		{
 			name:   "body_size_zero_is_no_limit",
 			values: map[string]string{"proxy-body-size": "0"},
-			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", *a.Policy.MaxBodyBytes, uint64(0)) },
+		},
+		{
+			// Envoy would hold a gRPC stream's body until it ends.
+			name:   "grpc_backends_get_no_default_body_limit",
+			values: map[string]string{"backend-protocol": "GRPC"},
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", *a.Policy.MaxBodyBytes, uint64(0)) },
+		},
+		{
+			name:   "grpc_backends_get_the_body_limit_they_ask",
+			values: map[string]string{"backend-protocol": "GRPCS", "proxy-body-size": "8m"},
+			check:  func(t *testing.T, a *Annotations) { equal(t, "max", *a.Policy.MaxBodyBytes, uint64(8<<20)) },
 		},
 		{
 			name:   "body_size_in_other_units_is_invalid",

@@ -100,9 +100,18 @@ func (r *reader) size(name, fallback string) (n uint64, ok bool) {
 	if !set {
 		return 0, false
 	}
+	n, ok = parseSize(v)
+	if !ok {
+		r.invalid(name, "is not a size such as 8m (k, m and g units)", fallback)
+	}
+	return n, ok
+}
+
+// parseSize reads a size in nginx's units; a size larger than any count
+// of bytes is zero, no limit.
+func parseSize(v string) (uint64, bool) {
 	m := bodySize.FindStringSubmatch(v)
 	if m == nil {
-		r.invalid(name, "is not a size such as 8m (k, m and g units)", fallback)
 		return 0, false
 	}
 	n, err := strconv.ParseUint(m[1], 10, 64)

@@ -186,7 +186,7 @@ var Registry = []Entry{
 	{Name: "permanent-redirect", Status: Differs, Note: "of nginx's variables, only a trailing `$request_uri`", read: readRedirect},
 	{Name: "permanent-redirect-code", Status: Differs, Note: "301, 302, 303, 307, 308", readWith: "permanent-redirect"},
 	{Name: "preserve-trailing-slash", Status: Supported, Note: "rukou always preserves the path", read: readPreserveTrailingSlash},
-	{Name: "proxy-body-size", Status: Differs, Note: "no limit by default, body held in memory", read: readBodySize},
+	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no default limit; the body is held in memory", read: readBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},
 	{Name: "proxy-buffering", Status: NotYet},
 	{Name: "proxy-buffers-number", Status: NotYet},

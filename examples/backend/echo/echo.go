@@ -20,26 +20,30 @@ type Request struct {
 	RawQuery string              `json:"query,omitempty"`
 	Proto    string              `json:"proto"`
 	Headers  map[string][]string `json:"headers"`
-	Body     string              `json:"body,omitempty"`
+	// Body is the request body's first MiB; BodyBytes counts all of it.
+	Body      string `json:"body,omitempty"`
+	BodyBytes int64  `json:"bodyBytes"`
 }
 
 // Handler answers with a JSON Request naming backend.
 func Handler(backend string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		rest, _ := io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Backend", backend)
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(Request{
-			Backend:  backend,
-			Method:   r.Method,
-			Host:     r.Host,
-			Path:     r.URL.Path,
-			RawQuery: r.URL.RawQuery,
-			Proto:    r.Proto,
-			Headers:  r.Header,
-			Body:     string(body),
+			Backend:   backend,
+			Method:    r.Method,
+			Host:      r.Host,
+			Path:      r.URL.Path,
+			RawQuery:  r.URL.RawQuery,
+			Proto:     r.Proto,
+			Headers:   r.Header,
+			Body:      string(body),
+			BodyBytes: int64(len(body)) + rest,
 		})
 	})
 }
