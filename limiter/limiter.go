@@ -1,5 +1,8 @@
-// Package limiter counts, for limit-connections, the requests each client
-// has in flight through an Envoy, and refuses those over a route's limit.
+// Package limiter is the helper Envoy asks about requests: it counts, for
+// limit-connections, the requests each client has in flight through an
+// Envoy, and refuses those over a route's limit (Limiter, over ext_proc);
+// and it asks a route's auth service about each request, for auth-url
+// (Auth, over ext_authz's gRPC protocol; see auth.go).
 //
 // Envoy's external processing filter opens one gRPC stream per request of a
 // limited route. It sends the request headers, then the response headers,
@@ -12,8 +15,8 @@
 // of its stream, per Envoy (the stream's peer address), Ingress and client
 // address, as nginx's limit_conn counts per nginx, zone and client address.
 //
-// It may import gRPC, the Envoy ext_proc protos, Prometheus and limiter/wire; never
-// the translator.
+// It may import gRPC, the Envoy ext_proc and ext_authz protos, Prometheus and
+// limiter/wire; never the translator.
 package limiter
 
 import (

@@ -18,15 +18,15 @@ import (
 	"github.com/rukou/rukou/xds"
 )
 
-// newLimiterCmd serves the limit-connections limiter on its own, for one
-// Envoy (a container in Envoy's pod, named by `rukou bootstrap
+// newLimiterCmd serves the limit-connections limiter and the external
+// authentication service (auth-url) on their own, for one Envoy (a container in Envoy's pod, named by `rukou bootstrap
 // --limiter-address`), so that each Envoy counts its own clients exactly, as
 // each nginx does.
 func newLimiterCmd() *cobra.Command {
 	var address, opsAddress, logLevel string
 	cmd := &cobra.Command{
 		Use:   "limiter",
-		Short: "Count each client's requests in flight for limit-connections, beside one Envoy",
+		Short: "Count each client's requests in flight for limit-connections and ask auth services for auth-url, beside one Envoy",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLimiter(cmd.Context(), cmd.ErrOrStderr(), address, opsAddress, logLevel)
@@ -50,9 +50,10 @@ func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logL
 	if err != nil {
 		return fmt.Errorf("address: %w", err)
 	}
-	lim := limiter.New(log)
+	lim, auth := limiter.New(log), limiter.NewAuth(log)
 	gs := grpc.NewServer(xds.KeepaliveOptions()...)
 	lim.Register(gs)
+	auth.Register(gs)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -68,6 +69,7 @@ func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logL
 		registry := prometheus.NewRegistry()
 		registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		registry.MustRegister(lim.Collectors()...)
+		registry.MustRegister(auth.Collectors()...)
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 		mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
@@ -76,7 +78,8 @@ func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logL
 	wg.Go(func() {
 		<-ctx.Done()
 		// Stop, not GracefulStop: each stream lasts as long as a request;
-		// Envoy lets requests through when the limiter is gone.
+		// Envoy lets requests through when the limiter is gone, apart from
+		// those of routes with external authentication (500).
 		gs.Stop()
 	})
 	wg.Go(func() { errs <- gs.Serve(lis) })

@@ -5,7 +5,7 @@
 //	rukou translate   print the Envoy resources for a set of manifests
 //	rukou certgen     create the Secrets for mTLS between Envoy and rukou
 //	rukou drain       take Envoy out of service (its preStop hook)
-//	rukou limiter     count requests in flight for limit-connections, beside Envoy
+//	rukou limiter     count requests for limit-connections and ask auth services for auth-url, beside Envoy
 //	rukou migrate     report what moving from ingress-nginx to rukou changes
 //	rukou version     print the version
 //

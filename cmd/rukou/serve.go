@@ -148,11 +148,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 	store := watcher.NewStore()
 	// Envoys whose bootstrap names no limiter of their own ask rukou.
-	lim := limiter.New(log)
-	xdsServer := xds.New(log, xds.Options{Services: []xds.Service{lim}})
+	lim, auth := limiter.New(log), limiter.NewAuth(log)
+	xdsServer := xds.New(log, xds.Options{Services: []xds.Service{lim, auth}})
 	state := &state{log: log}
 	ops := newOps(state, xdsServer, store)
 	ops.registry.MustRegister(lim.Collectors()...)
+	ops.registry.MustRegister(auth.Collectors()...)
 
 	errs := make(chan error, 4)
 	wg.Go(func() { errs <- serveHTTP(ctx, lis.ops, ops.handler()) })

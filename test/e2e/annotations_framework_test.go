@@ -20,7 +20,7 @@ func TestAnnotationFramework(t *testing.T) {
 			"proxy-buffering":       "on",
 			"ssl-redirect":          "maybe",
 		}, rule("snippets.test", path(prefix, "/", "web"))),
-		annotated("private", map[string]string{"auth-url": "http://auth.example/check", "auth-signin": "https://login.example/"},
+		annotated("private", map[string]string{"auth-type": "basic", "auth-secret": "users"},
 			rule("private.test", path(prefix, "/", "web"))),
 	))...)
 
@@ -32,7 +32,7 @@ func TestAnnotationFramework(t *testing.T) {
 		{"default/snippets", "SnippetRefused", "configuration text"},
 		{"default/snippets", "AnnotationIgnored", "not supported yet"},
 		{"default/snippets", "InvalidAnnotation", `"maybe"`},
-		{"default/private", "AuthenticationUnsupported", "auth-url"},
+		{"default/private", "AuthenticationUnsupported", "auth-type"},
 	} {
 		waitDiagnostic(t, s, d.ingress, d.reason, d.mention)
 	}

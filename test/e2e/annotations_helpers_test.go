@@ -48,6 +48,9 @@ type call struct {
 	from string
 	// https sends the request to the HTTPS listener, with SNI host.
 	https bool
+	// proxy, when set, is written first on the connection, before TLS:
+	// a PROXY protocol header.
+	proxy []byte
 }
 
 // reply is what a call got back.
@@ -72,7 +75,15 @@ func (s *stack) do(c call) (reply, error) {
 	}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(port))
+			conn, err := dialer.DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(port))
+			if err != nil || c.proxy == nil {
+				return conn, err
+			}
+			if _, err := conn.Write(c.proxy); err != nil {
+				conn.Close()
+				return nil, err
+			}
+			return conn, nil
 		},
 		TLSClientConfig:   &tls.Config{ServerName: c.host, InsecureSkipVerify: true},
 		DisableKeepAlives: true,

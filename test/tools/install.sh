@@ -4,6 +4,10 @@
 #   kube-apiserver  built from k8s.io/kubernetes in this nested module
 #   kubectl         built from k8s.io/kubernetes in this nested module
 #   etcd            built from go.etcd.io/etcd/server/v3 in ./etcd
+#   oauth2-proxy    go install github.com/oauth2-proxy/oauth2-proxy/v7 from the
+#                   module proxy (external authentication's end-to-end tests)
+#   htpasswd        Debian's apache2-utils (apt-get; needs root), which makes
+#                   the oauth2-proxy tests' bcrypt password file
 # and, for the one-node cluster (`install.sh cluster`, make cluster-tools):
 #   kubelet, kube-proxy, kube-controller-manager, kube-scheduler
 #                   built from k8s.io/kubernetes in this nested module
@@ -20,6 +24,7 @@ ENVOY_VERSION=1.40.0
 K8S_VERSION=v1.37.2
 ETCD_VERSION=3.6.16
 COREDNS_VERSION=1.15.0
+OAUTH2_PROXY_VERSION=7.15.6
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/bin"
@@ -128,6 +133,35 @@ install_debs() {
 		}
 }
 
+install_oauth2_proxy() {
+	if has_version "$bin/oauth2-proxy" --version "oauth2-proxy v$OAUTH2_PROXY_VERSION"; then
+		log "oauth2-proxy $OAUTH2_PROXY_VERSION present"
+		return
+	fi
+	log "building oauth2-proxy $OAUTH2_PROXY_VERSION from the Go module proxy (about 5 minutes on a cold cache)"
+	CGO_ENABLED=0 GOBIN="$bin" go install -trimpath \
+		-ldflags "-s -w -X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=v$OAUTH2_PROXY_VERSION" \
+		"github.com/oauth2-proxy/oauth2-proxy/v7@v$OAUTH2_PROXY_VERSION"
+}
+
+# Debian's htpasswd (apache2-utils), for the oauth2-proxy tests' password
+# file. Without root the tests fall back to openssl's SHA-1 ({SHA} entries).
+install_htpasswd() {
+	if command -v htpasswd >/dev/null; then
+		log "htpasswd present"
+		return
+	fi
+	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+		log "htpasswd missing (Debian: apt-get install -y apache2-utils); the tests use openssl instead"
+		return
+	fi
+	log "apt-get install apache2-utils"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends apache2-utils >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends apache2-utils >/dev/null; } ||
+		log "apt-get install apache2-utils failed; the tests use openssl instead"
+}
+
 install_etcd() {
 	if has_version "$bin/etcd" --version "etcd Version: $ETCD_VERSION"; then
 		log "etcd $ETCD_VERSION present"
@@ -142,6 +176,10 @@ case "${1:-all}" in
 envoy) install_envoy ;;
 kube) install_kube ;;
 etcd) install_etcd ;;
+oauth2-proxy)
+	install_oauth2_proxy
+	install_htpasswd
+	;;
 cluster)
 	install_envoy
 	install_etcd
@@ -154,9 +192,11 @@ all)
 	install_envoy
 	install_etcd
 	install_kube
+	install_oauth2_proxy
+	install_htpasswd
 	;;
 *)
-	log "usage: $0 [envoy|kube|etcd|cluster|all]"
+	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|cluster|all]"
 	exit 2
 	;;
 esac

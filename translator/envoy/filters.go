@@ -24,6 +24,7 @@ const (
 	rateLimitFilter = "envoy.filters.http.local_ratelimit"
 	rbacFilter      = "envoy.filters.http.rbac"
 	connLimitFilter = "envoy.filters.http.ext_proc"
+	extAuthFilter   = "envoy.filters.http.ext_authz"
 	bufferFilter    = "envoy.filters.http.buffer"
 	routerFilter    = "envoy.filters.http.router"
 )
@@ -32,11 +33,12 @@ const (
 const rateLimitStatPrefix = "rukou_rate_limit"
 
 // httpFilters is the filter chain of every HTTP connection manager, in
-// ingress-nginx's order: CORS, rate limits (nginx's preaccess phase), client
-// address ranges (its access phase), the body size limit, then the router.
-// The compressors, when the listener compresses, come first, so that they
-// see every response last, Envoy's own answers included, as nginx's
-// output filters do.
+// ingress-nginx's order: the block lists (nginx's server-wide checks),
+// CORS, rate limits (nginx's preaccess phase), client address ranges and
+// external authentication (its access phase), the body size limit, then
+// the router. The compressors, when the listener compresses, come first,
+// so that they see every response last, Envoy's own answers included, as
+// nginx's output filters do.
 func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
@@ -46,6 +48,10 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		}
 	}
 	return append(compressors(l.Compression),
+		// Without rules the filter enforces nothing; the route
+		// configuration brings the listener's block lists, so that
+		// changing them never rebuilds the listener.
+		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
 		// Without a token bucket the filter limits nothing; routes bring
 		// their own.
@@ -55,6 +61,10 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		filter(connLimitFilter, true, connectionLimiter()),
 		// Without rules the filter enforces nothing.
 		filter(rbacFilter, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
+		// Disabled unless a route configures it: it asks rukou's limiter,
+		// which asks the route's auth service (nginx's auth_request, in
+		// the access phase after the address ranges).
+		filter(extAuthFilter, true, externalAuth()),
 		// It holds the body until it is whole, and answers 413 once it
 		// grows past the limit; without a listener-wide limit, only routes
 		// that bring their own run it.
@@ -103,6 +113,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.Access != nil {
 		out[rbacFilter] = mustAny(&envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: accessRules(p.Access)}})
+	}
+	if p.ExternalAuth != nil {
+		out[extAuthFilter] = mustAny(externalAuthRoute(p.ExternalAuth))
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"strconv"
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -33,15 +34,19 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
 	}
+	if l.RealIP != nil && l.RealIP.ProxyProtocol {
+		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
+	}
 	if len(l.TLS) == 0 {
 		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
+		out.FilterChains = append(out.FilterChains, portChains(hcm, l.PortRoutes)...)
 		return out
 	}
 	// The TLS inspector reads the SNI that picks a filter chain.
-	out.ListenerFilters = []*envoy_config_listener_v3.ListenerFilter{{
+	out.ListenerFilters = append(out.ListenerFilters, &envoy_config_listener_v3.ListenerFilter{
 		Name:       "envoy.filters.listener.tls_inspector",
 		ConfigType: &envoy_config_listener_v3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_listener_tls_inspector_v3.TlsInspector{})},
-	}}
+	})
 	for _, c := range l.TLS {
 		fc := &envoy_config_listener_v3.FilterChain{
 			Name:    c.Name,
@@ -57,6 +62,26 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 		}
 		fc.FilterChainMatch = &envoy_config_listener_v3.FilterChainMatch{ServerNames: c.ServerNames}
 		out.FilterChains = append(out.FilterChains, fc)
+	}
+	return out
+}
+
+// portChains are the filter chains of connections to other destination
+// ports (after the PROXY protocol) that take another listener's routes:
+// the same connection manager, reading that route table.
+func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, ports []ir.PortRoutes) []*envoy_config_listener_v3.FilterChain {
+	var out []*envoy_config_listener_v3.FilterChain
+	for _, p := range ports {
+		other := proto.Clone(hcm).(*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager)
+		other.GetRds().RouteConfigName = p.Routes
+		out = append(out, &envoy_config_listener_v3.FilterChain{
+			Name:             p.Routes + "-on-" + strconv.FormatUint(uint64(p.Port), 10),
+			FilterChainMatch: &envoy_config_listener_v3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(p.Port)},
+			Filters: []*envoy_config_listener_v3.Filter{{
+				Name:       "envoy.filters.network.http_connection_manager",
+				ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(other)},
+			}},
+		})
 	}
 	return out
 }
@@ -112,13 +137,9 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 			},
 		},
 		HttpFilters: httpFilters(l),
-		// Envoy is the edge: the client's address is the peer's address,
-		// whatever X-Forwarded-For says. The routing model sets the
-		// forwarded headers itself (it replaces X-Forwarded-For, as
-		// ingress-nginx does), so Envoy appends nothing; a request ID the
-		// client sent is kept, as ingress-nginx keeps it.
-		UseRemoteAddress:          wrapperspb.Bool(true),
-		SkipXffAppend:             true,
+		// The routing model sets the forwarded headers itself (it
+		// replaces X-Forwarded-For, as ingress-nginx does); a request ID
+		// the client sent is kept, as ingress-nginx keeps it.
 		PreserveExternalRequestId: true,
 		// Routes match the path as nginx matches its locations: dot
 		// segments resolved ("/public/../admin" is "/admin"), slashes
@@ -156,6 +177,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		// stays empty with generate-request-id: "false".
 		hcm.GenerateRequestId = wrapperspb.Bool(false)
 	}
+	detectClient(hcm, l.RealIP)
 	return hcm
 }
 

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_retry_host_previous_hosts_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -38,6 +40,12 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		VirtualHosts:             make([]*envoy_config_route_v3.VirtualHost, 0, len(l.VirtualHosts)),
 		RequestHeadersToRemove:   l.RemoveRequestHeaders,
 		ResponseHeadersToRemove:  l.RemoveResponseHeaders,
+	}
+	if readsHeader(l.RealIP) {
+		rc.InternalOnlyHeaders = envoyRequestHeaders
+	}
+	if !l.Block.Empty() {
+		rc.TypedPerFilterConfig = map[string]*anypb.Any{blockFilterName: mustAny(blockRules(l.Block))}
 	}
 	// A listener that names no server sends no Server header at all: its
 	// HTTP connection manager adds none, and here the backend's goes.
@@ -95,6 +103,7 @@ func route(r *ir.Route) *envoy_config_route_v3.Route {
 	}
 	if r.Policy != nil {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
+		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
 	return out
 }
@@ -158,8 +167,12 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 			Substitution: rw.Substitution,
 		}
 	}
-	if f.HostRewrite != "" {
+	switch {
+	case f.HostRewrite != "":
 		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: f.HostRewrite}
+	case f.HostFromRequest != "":
+		// Envoy leaves the Host alone when the header is absent.
+		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteHeader{HostRewriteHeader: f.HostFromRequest}
 	}
 	if c := f.SessionCookie; c != nil {
 		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}
@@ -233,21 +246,70 @@ func redirect(rd *ir.Redirect) *envoy_config_route_v3.Route_Redirect {
 	return &envoy_config_route_v3.Route_Redirect{Redirect: a}
 }
 
-// header renders a header to set. Envoy reads the values of headers it
-// adds as format strings, in which "%%" is a literal "%"; a value from the
-// request is the formatter's %REQ(name)%.
+// header renders a header to set.
 func header(h ir.Header) *envoy_config_core_v3.HeaderValueOption {
+	return &envoy_config_core_v3.HeaderValueOption{
+		Header:       &envoy_config_core_v3.HeaderValue{Key: h.Name, Value: headerValue(h)},
+		AppendAction: envoy_config_core_v3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}
+}
+
+// headerValue is a header's value as an Envoy format string, in which
+// "%%" is a literal "%"; a value from the request is the formatter's
+// %REQ(name)%, with %REQ(name?other)% for a fallback to another request
+// header. A literal fallback or a value that depends on the port is a CEL
+// expression (Envoy's built-in %CEL(...)%).
+func headerValue(h ir.Header) string {
+	if h.OnPort != 0 || h.Else != nil && !onlyFromRequest(h.Else) {
+		return "%CEL(" + celValue(h) + ")%"
+	}
 	v := strings.ReplaceAll(h.Value, "%", "%%")
 	switch {
+	case h.FromRequest != "" && h.Else != nil:
+		v += "%REQ(" + h.FromRequest + "?" + h.Else.FromRequest + ")%"
 	case h.FromRequest != "":
 		v += "%REQ(" + h.FromRequest + ")%"
 	case h.FromConnection == ir.ClientAddress:
 		v += "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
 	case h.Fields != nil:
 		v += logFormat(h.Fields)
+	case h.FromConnection == ir.DestinationPort:
+		v += "%DOWNSTREAM_LOCAL_PORT%"
 	}
-	return &envoy_config_core_v3.HeaderValueOption{
-		Header:       &envoy_config_core_v3.HeaderValue{Key: h.Name, Value: v},
-		AppendAction: envoy_config_core_v3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	return v
+}
+
+// onlyFromRequest says whether a header's value is a request header's and
+// nothing else.
+func onlyFromRequest(h *ir.Header) bool {
+	return h.FromRequest != "" && h.Value == "" && h.Else == nil && h.OnPort == 0
+}
+
+// celValue is a header's value as a CEL expression. The client address
+// never needs one: the model gives it no fallback.
+func celValue(h ir.Header) string {
+	var parts []string
+	if h.Value != "" {
+		parts = append(parts, strconv.Quote(h.Value))
 	}
+	switch key := strconv.Quote(h.FromRequest); {
+	case h.FromRequest != "":
+		orElse := `""`
+		if h.Else != nil {
+			orElse = celValue(*h.Else)
+		}
+		parts = append(parts, "("+key+" in request.headers ? request.headers["+key+"] : "+orElse+")")
+	case h.FromConnection == ir.DestinationPort:
+		// Envoy's CEL has no string(int): the port is printed as a
+		// number, so it cannot follow a literal.
+		parts = []string{"destination.port"}
+	}
+	v := strings.Join(parts, " + ")
+	if v == "" {
+		v = `""`
+	}
+	if h.OnPort != 0 {
+		v = "destination.port == " + strconv.FormatUint(uint64(h.OnPort), 10) + " ? " + strconv.Quote(h.OnPortValue) + " : " + v
+	}
+	return v
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rukou/rukou/translator/internal/valid"
 	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
@@ -17,9 +18,11 @@ import (
 type builder struct {
 	opts     Options
 	settings nginx.Settings
-	index    *index
-	diags    []ir.Diagnostic
-	backends map[string]*Backend
+	// configMaps are the ConfigMaps that annotations may name.
+	configMaps []*corev1.ConfigMap
+	index      *index
+	diags      []ir.Diagnostic
+	backends   map[string]*Backend
 
 	// claimed holds the route that took each host, match and path first;
 	// canaries join these routes.
@@ -86,6 +89,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		aliases:      map[string]hostSetting{},
 	}
 	b.readConfigMap(in.ConfigMaps)
+	b.configMaps = in.ConfigMaps
 	ings := b.owned(in.Ingresses)
 	// Regex mode is a property of a host across all its Ingresses, so
 	// every Ingress's annotations are read before any path is added.
@@ -123,6 +127,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 	for _, ing := range all {
 		if owns(ing, b.index.classes, b.opts) {
 			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
+			authHeaders(ann, b.configMaps)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}

@@ -2,7 +2,6 @@ package ingress
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +46,12 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			hsts = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
 		}
 		edgeSettings(https, m, hsts)
+		if s.RealIP.ProxyProtocol {
+			// A load balancer that terminated TLS says so with the PROXY
+			// header's port 443: ingress-nginx then takes the scheme as
+			// https, so such plain connections get the TLS routes.
+			cfg.Listeners[0].PortRoutes = []ir.PortRoutes{{Port: 443, Routes: HTTPSListener}}
+		}
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
 	cfg.Streams = lowerStreams(m, opts)
@@ -73,12 +78,14 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 func edgeListener(name, address string, port uint32, scheme string, publicPort uint32, s *nginx.Settings) *ir.Listener {
 	l := &ir.Listener{
 		Name: name, Address: address, Port: port,
-		RequestHeaders:              forwardedHeaders(scheme, publicPort),
+		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
 		MaxBodyBytes:                s.MaxBodyBytes,
 		Clients:                     clientConnections(&s.Clients),
 		BackendServer:               s.Clients.BackendServerHeader,
+		RealIP:                      lowerRealIP(&s.RealIP),
+		Block:                       lowerBlock(&s.Block),
 	}
 	// server_tokens off, as ingress-nginx has it by default, clears the
 	// Server header; on, nginx names itself, and rukou names its proxy.
@@ -130,25 +137,6 @@ func compression(method ir.CompressionMethod, c *nginx.Compression) *ir.Compress
 // publicHTTPPort is the port clients reach the plain listener on, behind
 // the Service's port 80, which X-Forwarded-Port tells backends.
 const publicHTTPPort = 80
-
-// forwardedHeaders are the headers ingress-nginx sets on every proxied
-// request by default: the client's address replaces any X-Forwarded-For
-// the client sent (which goes on as X-Original-Forwarded-For), so that a
-// backend trusting the header gets the real peer; the Host, port and
-// scheme the client used. (The Proxy header is removed, against httpoxy.)
-func forwardedHeaders(scheme string, port uint32) []ir.Header {
-	return []ir.Header{
-		{Name: "X-Original-Forwarded-For", FromRequest: "x-forwarded-for"},
-		{Name: "X-Original-Forwarded-Host", FromRequest: "x-forwarded-host"},
-		{Name: "X-Forwarded-For", FromConnection: ir.ClientAddress},
-		{Name: "X-Real-IP", FromConnection: ir.ClientAddress},
-		{Name: "X-Forwarded-Host", FromRequest: ":authority"},
-		{Name: "X-Forwarded-Port", Value: strconv.FormatUint(uint64(port), 10)},
-		{Name: "X-Forwarded-Proto", Value: scheme},
-		{Name: "X-Forwarded-Scheme", Value: scheme},
-		{Name: "X-Scheme", Value: scheme},
-	}
-}
 
 // edgeSettings gives a listener what every request or response through it
 // gets from the ConfigMap's header and log keys: the request headers (the
@@ -342,6 +330,7 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 				}
 				lr.NoAccessLog = r.Policy != nil && r.Policy.NoAccessLog
 			}
+			lw.protect(routes, r, vh.Host)
 			lw.done[key] = routes
 		}
 		out.Routes = append(out.Routes, routes...)

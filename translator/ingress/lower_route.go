@@ -28,10 +28,13 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool, s 
 		// A fixed redirect answers before the HTTPS redirect, as
 		// ingress-nginx's return comes before its TLS redirect.
 		return append(out, fixedRedirect(r.Redirect, match, r.Source))
-	case toHTTPS != nil:
+	case toHTTPS != nil && !s.RealIP.UseForwardedHeaders:
 		return append(out, &ir.Route{Match: match, Redirect: toHTTPS, Source: r.Source})
-	case r.DirectStatus != 0:
-		return []*ir.Route{{Match: match, Direct: &ir.Direct{Status: r.DirectStatus}, Source: r.Source}}
+	case toHTTPS != nil:
+		out = append(out, schemeRedirect(match, toHTTPS, r.Source))
+	}
+	if r.DirectStatus != 0 {
+		return append(out, &ir.Route{Match: match, Direct: &ir.Direct{Status: r.DirectStatus}, Source: r.Source})
 	}
 	if c := r.Canary; c != nil {
 		for _, choice := range canaryChoices(r.Backend, c) {
@@ -41,6 +44,18 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool, s 
 		}
 	}
 	return append(out, proxyRoute(r, match, "", overTLS, s))
+}
+
+// schemeRedirect is the redirect to HTTPS behind a proxy whose forwarded
+// headers are trusted (use-forwarded-headers): only a request whose
+// X-Forwarded-Proto is "http" (which Envoy sets when the header is absent)
+// is redirected, as ingress-nginx redirects when the scheme it passes on
+// is http; one that a proxy in front received over TLS goes on to the
+// routes after it.
+func schemeRedirect(match ir.Match, toHTTPS *ir.Redirect, source string) *ir.Route {
+	m := cloneMatch(match)
+	m.Headers = append(m.Headers, ir.HeaderMatch{Name: "x-forwarded-proto", Exact: "http"})
+	return &ir.Route{Match: m, Redirect: toHTTPS, Source: source}
 }
 
 // routeMatch is the path match of a route. In regex mode the rule's path
@@ -121,6 +136,11 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		fw.StreamIdleTimeout = ir.Duration(max(send, read))
 	}
 	fw.HostRewrite = p.UpstreamHost
+	if fw.HostRewrite == "" && s.RealIP.UseForwardedHeaders {
+		// ingress-nginx sends the Host the forwarded headers give
+		// (its $best_http_host).
+		fw.HostFromRequest = "x-forwarded-host"
+	}
 	if aff := p.Affinity; aff != nil {
 		fw.SessionCookie = sessionCookie(aff, r, overTLS)
 		// The cookie, not chance, picks between the canary and the

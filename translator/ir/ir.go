@@ -60,6 +60,14 @@ type Listener struct {
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
 	AllowHeadersWithUnderscores bool `json:"allowHeadersWithUnderscores,omitempty"`
+	// RealIP says where the client's address comes from; nil takes the
+	// connection's peer.
+	RealIP *RealIP `json:"realIP,omitempty"`
+	// Block, when set, refuses some clients' requests before any route.
+	Block *Block `json:"block,omitempty"`
+	// PortRoutes are the route tables of other listeners that answer
+	// connections to some destination ports.
+	PortRoutes []PortRoutes `json:"portRoutes,omitempty"`
 	// Clients bounds the connections of clients and their requests.
 	Clients ClientConnections `json:"clients"`
 	// Server is the Server header of every response; empty sends none.
@@ -164,19 +172,31 @@ type HeaderMatch struct {
 // its "-" for absent values). A header whose value comes out empty is not
 // set.
 type Header struct {
-	Name           string         `json:"name"`
+	Name           string         `json:"name,omitempty"`
 	Value          string         `json:"value,omitempty"`
 	FromRequest    string         `json:"fromRequest,omitempty"`
 	FromConnection ConnectionInfo `json:"fromConnection,omitempty"`
 	Fields         []LogField     `json:"fields,omitempty"`
+	// Else, when the request lacks FromRequest, gives the value instead
+	// (its Name is not used).
+	Else *Header `json:"else,omitempty"`
+	// OnPort, when not zero, sets the header to OnPortValue instead when
+	// the client connected to that port (DestinationPort).
+	OnPort      uint32 `json:"onPort,omitempty"`
+	OnPortValue string `json:"onPortValue,omitempty"`
 }
 
 // ConnectionInfo is something known of a client's connection.
 type ConnectionInfo string
 
-// ClientAddress is the client's address, without its port: the peer of
-// the connection.
-const ClientAddress ConnectionInfo = "client-address"
+const (
+	// ClientAddress is the client's address, without its port: the peer
+	// of the connection, or what the listener's ClientAddress finds.
+	ClientAddress ConnectionInfo = "client-address"
+	// DestinationPort is the port the client connected to: the listener's,
+	// or the destination port of the PROXY protocol header.
+	DestinationPort ConnectionInfo = "destination-port"
+)
 
 // Forward proxies the request to one of its backends.
 type Forward struct {
@@ -189,6 +209,9 @@ type Forward struct {
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
 	HostRewrite string `json:"hostRewrite,omitempty"`
+	// HostFromRequest, when set and the request has that header, replaces
+	// the Host header with its value.
+	HostFromRequest string `json:"hostFromRequest,omitempty"`
 	// Retries is how many other endpoints are tried, one after the other,
 	// when an endpoint refuses or drops the connection before the request
 	// reached it (so that retrying is safe for every method).
@@ -260,6 +283,8 @@ type Policy struct {
 	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	Access          *Access          `json:"access,omitempty"`
+	// ExternalAuth, when set, asks an auth service about each request.
+	ExternalAuth *ExternalAuth `json:"externalAuth,omitempty"`
 	// MaxBodyBytes, when set, replaces the listener's limit on the request
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.

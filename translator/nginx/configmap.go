@@ -52,6 +52,13 @@ type Settings struct {
 	AccessLog AccessLogSettings
 	// Headers is what the keys about headers ask.
 	Headers HeaderSettings
+	// RealIP is how the client's address and the forwarded headers are
+	// found (use-forwarded-headers, enable-real-ip, use-proxy-protocol and
+	// the keys they read).
+	RealIP RealIP
+	// Block refuses requests from every host (block-cidrs,
+	// block-user-agents, block-referers).
+	Block ir.Block
 	// Clients are the settings of client connections and of the Server
 	// header.
 	Clients Clients
@@ -62,6 +69,14 @@ type Settings struct {
 	// endpoints a connection that cannot connect tries in all.
 	StreamTimeout         time.Duration
 	StreamConnectAttempts uint32
+	// GlobalAuth, when set, protects every route whose Ingress has no
+	// auth-url and does not opt out (global-auth-url); GlobalAuthFail
+	// makes those routes answer 503 instead, when it could not be read.
+	// NoAuthLocations are path prefixes that no external authentication
+	// protects.
+	GlobalAuth      *ExternalAuth
+	GlobalAuthFail  bool
+	NoAuthLocations []string
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -84,6 +99,11 @@ func DefaultSettings() Settings {
 		Brotli:                defaultBrotli(),
 		StreamTimeout:         600 * time.Second,
 		StreamConnectAttempts: 3,
+		RealIP: RealIP{
+			ForwardedForHeader: "X-Forwarded-For",
+			TrustedPeers:       []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
+		},
+		NoAuthLocations: []string{"/.well-known/acme-challenge"},
 	}
 }
 
@@ -253,9 +273,9 @@ var Keys = []Key{
 	{Name: "annotation-value-word-blocklist", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "annotations-risk-level", Status: Refused, Note: "rukou checks every annotation value itself and never splices text into configuration"},
 	{Name: "bind-address", Status: NotYet},
-	{Name: "block-cidrs", Status: NotYet},
-	{Name: "block-referers", Status: NotYet},
-	{Name: "block-user-agents", Status: NotYet},
+	{Name: "block-cidrs", Status: Differs, Note: "blocks on every route, first, also where an Ingress has its own allow or deny list (which replaces nginx's global `deny`)", read: readBlocks},
+	{Name: "block-referers", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
+	{Name: "block-user-agents", Status: Differs, Note: "regular expressions are RE2 (`~` and `~*` as in nginx); what RE2 cannot express is refused", readWith: "block-cidrs"},
 	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
 	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
 	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
@@ -263,7 +283,7 @@ var Keys = []Key{
 	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
 	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
 	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
-	{Name: "compute-full-forwarded-for", Status: NotYet},
+	{Name: "compute-full-forwarded-for", Status: Differs, Note: "entries are joined with `,` where nginx writes `, `; with `forwarded-for-header` X-Forwarded-For only", readWith: "use-forwarded-headers"},
 	{Name: "custom-http-errors", Status: NotYet},
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
@@ -279,27 +299,28 @@ var Keys = []Key{
 	{Name: "enable-ocsp", Status: NotYet},
 	{Name: "enable-opentelemetry", Status: NotYet},
 	{Name: "enable-owasp-modsecurity-crs", Status: NotYet},
-	{Name: "enable-real-ip", Status: NotYet},
+	{Name: "enable-real-ip", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "enable-serial-reloads", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-syslog", Status: NotYet},
 	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
 	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "error-log-path", Status: Differs, Note: "Envoy writes its own log on its standard error only", read: readErrorLogPath},
 	{Name: "force-ssl-redirect", Status: NotYet},
-	{Name: "forwarded-for-header", Status: NotYet},
-	{Name: "forwarded-for-proxy-protocol-header", Status: NotYet},
+	{Name: "forwarded-for-header", Status: Differs, Note: "a header other than X-Forwarded-For must hold one address, and needs `proxy-real-ip-cidr` to trust every peer", readWith: "use-forwarded-headers"},
+	{Name: "forwarded-for-proxy-protocol-header", Status: Refused, Note: "names an intermediate header of nginx's configuration, which rukou does not need; ignored"},
 	{Name: "generate-request-id", Status: Differs, Note: "a generated ID is a UUID (nginx: 32 hex digits)", read: readHeaderKeys},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
-	{Name: "global-auth-cache-duration", Status: NotYet},
-	{Name: "global-auth-cache-key", Status: NotYet},
-	{Name: "global-auth-method", Status: NotYet},
-	{Name: "global-auth-request-redirect", Status: NotYet},
-	{Name: "global-auth-response-headers", Status: NotYet},
-	{Name: "global-auth-signin", Status: NotYet},
-	{Name: "global-auth-signin-redirect-param", Status: NotYet},
+	{Name: "global-auth-always-set-cookie", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-cache-duration", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-cache-key", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-method", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-request-redirect", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-response-headers", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-signin", Status: Supported, readWith: "global-auth-url"},
+	{Name: "global-auth-signin-redirect-param", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "global-auth-url", Status: NotYet},
+	{Name: "global-auth-url", Status: Differs, Note: "a value that cannot be used makes the routes it would protect answer 503 (ingress-nginx serves them unprotected)", read: readGlobalAuth},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
 	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
 	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
@@ -353,7 +374,7 @@ var Keys = []Key{
 	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
 	{Name: "nginx-status-ipv4-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "nginx-status-ipv6-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "no-auth-locations", Status: NotYet},
+	{Name: "no-auth-locations", Status: Supported, readWith: "global-auth-url"},
 	{Name: "no-tls-redirect-locations", Status: NotYet},
 	{Name: "opentelemetry-config", Status: NotYet},
 	{Name: "opentelemetry-operation-name", Status: NotYet},
@@ -383,7 +404,7 @@ var Keys = []Key{
 	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
-	{Name: "proxy-real-ip-cidr", Status: NotYet},
+	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
 	{Name: "proxy-redirect-from", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
@@ -424,12 +445,12 @@ var Keys = []Key{
 	{Name: "upstream-keepalive-requests", Status: NotYet},
 	{Name: "upstream-keepalive-time", Status: NotYet},
 	{Name: "upstream-keepalive-timeout", Status: NotYet},
-	{Name: "use-forwarded-headers", Status: NotYet},
+	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readRealIP},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
 	{Name: "use-gzip", Status: Supported, read: readCompression},
 	{Name: "use-http2", Status: Supported, readWith: "keep-alive"},
-	{Name: "use-proxy-protocol", Status: NotYet},
+	{Name: "use-proxy-protocol", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "variables-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "variables-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "whitelist-source-range", Status: Supported, Note: "the default of `allowlist-source-range`", read: readGlobalAccess},

@@ -355,13 +355,52 @@ func settingsWith(f func(*Settings)) Settings {
 // keys reported ("NAME REASON") with what the case wants.
 func checkRead(t *testing.T, data map[string]string, want Settings, wantIssues []string) {
 	t.Helper()
+	equal(t, "settings", readExpecting(t, data, wantIssues), want)
+}
+
+// readExpecting reads data as the ConfigMap and checks the keys it
+// reports ("NAME REASON").
+func readExpecting(t *testing.T, data map[string]string, want []string) Settings {
+	t.Helper()
 	s, issues := ReadConfigMap(data)
 	var got []string
 	for _, is := range issues {
 		got = append(got, fmt.Sprintf("%s %s", is.Name, is.Reason))
 	}
-	if !slices.Equal(got, wantIssues) {
-		t.Errorf("issues %q, want %q\n%+v", got, wantIssues, issues)
+	if !slices.Equal(got, want) {
+		t.Errorf("issues %q, want %q\n%+v", got, want, issues)
 	}
-	equal(t, "settings", s, want)
+	return s
+}
+
+// TestReadGlobalAuth: the global-auth-* keys read as the annotations do;
+// a global authentication that cannot be used is reported and makes the
+// routes it would protect answer 503 (GlobalAuthFail), never unprotected.
+func TestReadGlobalAuth(t *testing.T) {
+	s, issues := ReadConfigMap(map[string]string{
+		"global-auth-url":                   "http://auth.example.com/check?uri=$request_uri",
+		"global-auth-signin":                "http://login.example.com/start",
+		"global-auth-signin-redirect-param": "return_to",
+		"global-auth-response-headers":      "X-User",
+		"global-auth-method":                "POST",
+		"global-auth-cache-key":             "$cookie_session",
+		"global-auth-cache-duration":        "200 1m",
+		"global-auth-always-set-cookie":     "true",
+		"no-auth-locations":                 "/public, /health",
+	})
+	if len(issues) != 0 || s.GlobalAuthFail || s.GlobalAuth == nil {
+		t.Fatalf("issues %+v, fail %v, auth %+v", issues, s.GlobalAuthFail, s.GlobalAuth)
+	}
+	g := s.GlobalAuth
+	equal(t, "URL", g.URL, ir.Text{{Literal: "http://auth.example.com/check?uri="}, {Value: ir.ValueRequestURI}})
+	equal(t, "settings", []any{g.Method, g.SigninRedirectParam, g.ResponseHeaders, g.CookieStatuses == nil, g.Cache.Rules[0].TTL},
+		[]any{"POST", "return_to", []string{"X-User"}, true, ir.Duration(time.Minute)})
+	equal(t, "no-auth-locations", s.NoAuthLocations, []string{"/public", "/health"})
+	equal(t, "default no-auth-locations", DefaultSettings().NoAuthLocations, []string{"/.well-known/acme-challenge"})
+
+	s, issues = ReadConfigMap(map[string]string{"global-auth-url": "http://auth/$nope", "global-auth-snippet": "x"})
+	if !s.GlobalAuthFail || s.GlobalAuth != nil || len(issues) != 2 ||
+		issues[0].Name != "global-auth-snippet" || issues[1].Name != "global-auth-url" || issues[1].Reason != ir.ReasonInvalidConfigValue {
+		t.Errorf("a global-auth-url with an unknown variable: fail %v, auth %+v, issues %+v", s.GlobalAuthFail, s.GlobalAuth, issues)
+	}
 }

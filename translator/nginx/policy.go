@@ -36,6 +36,11 @@ type Policy struct {
 	// NoAccessLog leaves the Ingress's requests out of the access log
 	// (enable-access-log: "false").
 	NoAccessLog bool
+	// ExternalAuth, when set, asks an auth service about each request
+	// (auth-url); NoGlobalAuth exempts the Ingress from the ConfigMap's
+	// global-auth-url (enable-global-auth: "false").
+	ExternalAuth *ExternalAuth
+	NoGlobalAuth bool
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with

@@ -150,18 +150,28 @@ func (r *reader) addresses(name, fallback string) (list []netip.Prefix, set, ok 
 		if entry == "" {
 			continue
 		}
-		p, err := netip.ParsePrefix(entry)
+		p, err := parsePrefix(entry)
 		if err != nil {
-			addr, aerr := netip.ParseAddr(entry)
-			if aerr != nil || addr.Zone() != "" {
-				r.issue(name, ir.ReasonInvalidAnnotation, "%q is not a CIDR or an IP address; %s", entry, fallback)
-				return nil, true, false
-			}
-			p = netip.PrefixFrom(addr, addr.BitLen())
+			r.issue(name, ir.ReasonInvalidAnnotation, "%q is not a CIDR or an IP address; %s", entry, fallback)
+			return nil, true, false
 		}
-		list = append(list, p.Masked())
+		list = append(list, p)
 	}
 	return list, true, true
+}
+
+// parsePrefix reads a CIDR, or an address as the range of that address
+// alone; the range is masked.
+func parsePrefix(entry string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(entry)
+	if err != nil {
+		addr, aerr := netip.ParseAddr(entry)
+		if aerr != nil || addr.Zone() != "" {
+			return netip.Prefix{}, err
+		}
+		p = netip.PrefixFrom(addr, addr.BitLen())
+	}
+	return p.Masked(), nil
 }
 
 // aliased reads an address list under its current name or, when that is

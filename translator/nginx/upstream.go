@@ -72,7 +72,7 @@ func readConnectTimeout(r *reader, a *Annotations) {
 // would expose what they protect. The first such annotation, by name,
 // gives the one diagnostic.
 func readAuthentication(r *reader, a *Annotations) {
-	for _, name := range []string{"auth-tls-secret", "auth-type", "auth-url"} {
+	for _, name := range []string{"auth-tls-secret", "auth-type"} {
 		if _, ok := r.get(name); ok && a.Unservable == nil {
 			a.Unservable = &Issue{name, ir.ReasonAuthUnsupported,
 				name + " asks for an authentication rukou does not support yet; the Ingress's paths answer 503 rather than serve without it"}

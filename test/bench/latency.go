@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rukou/rukou/test/harness"
+)
+
+// awaitServed waits until every host answers 200 through Envoy's HTTP
+// port, failing at once when the helper process beside it has exited.
+func awaitServed(b *testing.B, port int, helper *harness.Process, hosts ...string) {
+	b.Helper()
+	for _, host := range hosts {
+		harness.Eventually(b, 30*time.Second, host+" is served", func() error {
+			if helper.Exited() {
+				b.Fatalf("rukou limiter exited:\n%s", helper.Log())
+			}
+			r, err := harness.Get(port, host, "/")
+			if err == nil && r.Status != http.StatusOK {
+				err = fmt.Errorf("status %d", r.Status)
+			}
+			return err
+		})
+	}
+}
+
+// measureLatency sends, b.N times, one request to each host in turn
+// (keep-alive, one client), and reports the median and 99th percentile
+// latency of each under its name.
+func measureLatency(b *testing.B, port int, names map[string]string, hosts ...string) {
+	b.Helper()
+	took := map[string][]time.Duration{}
+	b.ResetTimer()
+	for range b.N {
+		for _, host := range hosts {
+			start := time.Now()
+			r, err := harness.Get(port, host, "/")
+			if err != nil || r.Status != http.StatusOK {
+				b.Fatalf("%s: %v %v", host, r.Status, err)
+			}
+			took[host] = append(took[host], time.Since(start))
+		}
+	}
+	b.StopTimer()
+	for _, host := range hosts {
+		d := took[host]
+		slices.Sort(d)
+		b.ReportMetric(float64(d[len(d)/2].Microseconds()), names[host]+"-p50-µs")
+		b.ReportMetric(float64(d[len(d)*99/100].Microseconds()), names[host]+"-p99-µs")
+	}
+}
+
+// startWithLimiter writes manifest into a watched directory and starts, on
+// 127.0.0.1, `rukou serve` on it, a `rukou limiter` and a real Envoy whose
+// bootstrap names that limiter (as in the install). It returns Envoy's
+// HTTP port once every host answers 200.
+func startWithLimiter(b *testing.B, manifest string, hosts ...string) int {
+	b.Helper()
+	dir := b.TempDir()
+	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"), manifest)
+	limiter := harness.Addr(b)
+	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
+	rukou := harness.StartRukou(b, "--watch-dir", dir)
+	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}})
+	awaitServed(b, rukou.HTTPPort, lim, hosts...)
+	return rukou.HTTPPort
+}
