@@ -39,8 +39,9 @@ var watchedKinds = map[schema.GroupKind]bool{
 	{Group: "", Kind: "Service"}:                       true,
 	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}: true,
 	{Group: "", Kind: "Secret"}:                        true,
-	// The controller's ConfigMap (--configmap); the others are held but
-	// never read.
+	// The ConfigMaps rukou's flags name (--configmap and the TCP and UDP
+	// services) and those the controller's keys name (proxy-set-headers,
+	// add-headers); the others are held but never read.
 	{Group: "", Kind: "ConfigMap"}: true,
 }
 

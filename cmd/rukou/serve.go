@@ -71,18 +71,6 @@ func (v namespacedName) Set(s string) error {
 	return nil
 }
 
-// configMapNamespaces are the namespaces of the ConfigMaps the flags name,
-// each once: rukou watches every ConfigMap there.
-func (c serveConfig) configMapNamespaces() []string {
-	var out []string
-	for _, nsName := range []string{c.opts.ConfigMap, c.opts.TCPServices, c.opts.UDPServices} {
-		if ns, _, ok := strings.Cut(nsName, "/"); ok && !slices.Contains(out, ns) {
-			out = append(out, ns)
-		}
-	}
-	return out
-}
-
 type serveConfig struct {
 	xdsAddress, opsAddress string
 	debugAddress           string
@@ -315,7 +303,7 @@ func watchCluster(ctx context.Context, wg *sync.WaitGroup, cfg serveConfig, stor
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
 	kube := &watcher.Kube{
-		Client: client, Namespace: cfg.namespace, ConfigMapNamespaces: cfg.configMapNamespaces(), Store: store, Log: log,
+		Client: client, Namespace: cfg.namespace, ConfigMapNamespaces: cfg.opts.ConfigMapNamespaces(), Store: store, Log: log,
 		DefaultSSLCertificate: cfg.opts.DefaultSSLCertificate, DefaultBackendService: cfg.opts.DefaultBackendService,
 	}
 	if err := kube.Start(ctx); err != nil {

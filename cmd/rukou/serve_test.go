@@ -106,7 +106,7 @@ func TestDebugPagesOffTheOpsAddress(t *testing.T) {
 func TestServeWatchesTheStreamConfigMaps(t *testing.T) {
 	cfg := serveConfig{opts: translator.DefaultOptions()}
 	cfg.opts.ConfigMap, cfg.opts.TCPServices, cfg.opts.UDPServices = "rukou-system/rukou", "rukou-system/tcp", "dns/udp"
-	if got, want := cfg.configMapNamespaces(), []string{"rukou-system", "dns"}; !slices.Equal(got, want) {
+	if got, want := cfg.opts.ConfigMapNamespaces(), []string{"rukou-system", "dns"}; !slices.Equal(got, want) {
 		t.Errorf("watched ConfigMap namespaces %v, want %v", got, want)
 	}
 	for _, c := range []*cobra.Command{newServeCmd(), newTranslateCmd()} {

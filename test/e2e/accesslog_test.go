@@ -31,12 +31,14 @@ var logNames = []string{"remote_addr", "remote_user", "time_local", "request", "
 	"http_user_agent", "request_length", "request_time", "proxy_upstream_name", "proxy_alternative_upstream_name",
 	"upstream_addr", "upstream_response_length", "upstream_response_time", "upstream_status", "req_id"}
 
-// TestAccessLog: every request, proxied, redirected or unrouted, leaves
-// exactly one line on Envoy's standard output in ingress-nginx's default
-// format, and each field is what nginx would log for the same request
-// (docs/edge.md lists the differences that remain).
+// TestAccessLog: every request, proxied, redirected or unrouted (with
+// enable-access-log-for-default-backend, which logs the requests no rule
+// serves), leaves exactly one line on Envoy's standard output in
+// ingress-nginx's default format, and each field is what nginx would log
+// for the same request (docs/edge.md lists the differences that remain).
 func TestAccessLog(t *testing.T) {
-	s := startStack(t, "delta")
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"enable-access-log-for-default-backend": "true"})
 	webPort, nextPort := harnessBackend(t, "web"), harnessBackend(t, "next")
 	s.apply(t, "accesslog", join(
 		serviceWith("web", endpoint(webPort, true, nil)),

@@ -1,10 +1,13 @@
 package envoy
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 
 	envoy_config_accesslog_v3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_extensions_access_loggers_filters_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	envoy_extensions_access_loggers_stream_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -19,25 +22,110 @@ const (
 	alternativeNameKey = "alternative_upstream_name"
 )
 
-// accessLogs renders a listener's access log: one line per request, on
-// Envoy's standard output.
+// httpAccessLogs renders an HTTP listener's access log, which leaves out
+// the requests of the routes and virtual hosts that say so.
+func httpAccessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
+	out := accessLogs(l)
+	for _, a := range out {
+		a.Filter = logFilter(l.Unrouted, l.Skip)
+	}
+	return out
+}
+
+// accessLogs renders a listener's access log: one line per request (or
+// connection), on Envoy's standard output (or error), as text or as a
+// JSON object.
 func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 	if l == nil {
 		return nil
 	}
-	return []*envoy_config_accesslog_v3.AccessLog{{
-		Name: "envoy.access_loggers.stdout",
-		ConfigType: &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StdoutAccessLog{
-			AccessLogFormat: &envoy_extensions_access_loggers_stream_v3.StdoutAccessLog_LogFormat{LogFormat: &envoy_config_core_v3.SubstitutionFormatString{
-				Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
-					Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields)},
-				}},
-			}},
-		})},
+	format := &envoy_config_core_v3.SubstitutionFormatString{}
+	if l.JSON != nil {
+		// Envoy escapes the values of a JSON format, so that a quote in a
+		// header keeps the line valid JSON.
+		format.Format = &envoy_config_core_v3.SubstitutionFormatString_JsonFormat{JsonFormat: logObject(l.JSON)}
+	} else {
+		format.Format = &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
+			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields) + "\n"},
+		}}
+	}
+	out := &envoy_config_accesslog_v3.AccessLog{}
+	if l.Stderr {
+		out.Name = "envoy.access_loggers.stderr"
+		out.ConfigType = &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StderrAccessLog{
+			AccessLogFormat: &envoy_extensions_access_loggers_stream_v3.StderrAccessLog_LogFormat{LogFormat: format},
+		})}
+	} else {
+		out.Name = "envoy.access_loggers.stdout"
+		out.ConfigType = &envoy_config_accesslog_v3.AccessLog_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_stream_v3.StdoutAccessLog{
+			AccessLogFormat: &envoy_extensions_access_loggers_stream_v3.StdoutAccessLog_LogFormat{LogFormat: format},
+		})}
+	}
+	return []*envoy_config_accesslog_v3.AccessLog{out}
+}
+
+// noAccessLogKey is the metadata flag of the routes and virtual hosts
+// whose requests the access log leaves out.
+const noAccessLogKey = "no_access_log"
+
+// logFilter is the CEL expression that decides whether a request is
+// logged: not when skip matches its URI; else a route that answered
+// decides by its metadata; a request no route answered, by its virtual
+// host's; one that no virtual host took, by unrouted. A route or virtual
+// host without metadata has no "rukou" entry, hence the "in" tests (CEL's
+// has() fails on a missing map key).
+func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.AccessLogFilter {
+	flagged := func(kind string) string {
+		md := "xds." + kind + "_metadata.filter_metadata"
+		return `!('` + metadataNamespace + `' in ` + md + ` && '` + noAccessLogKey + `' in ` + md + `.` + metadataNamespace + `)`
+	}
+	expr := `has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted)
+	if len(skip) > 0 {
+		expr = `!(` + skipped(skip) + `) && (` + expr + `)`
+	}
+	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_ExtensionFilter{
+		ExtensionFilter: &envoy_config_accesslog_v3.ExtensionFilter{
+			Name:       "envoy.access_loggers.extension_filters.cel",
+			ConfigType: &envoy_config_accesslog_v3.ExtensionFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_filters_cel_v3.ExpressionFilter{Expression: expr})},
+		},
 	}}
 }
 
-// logFormat is the Envoy format string of an access log line.
+// skipped is the CEL expression that holds when one of skip matches the
+// request's URI as the client sent it: the path before any rewrite, which
+// Envoy keeps in x-envoy-original-path, with the query. Each match is an
+// RE2 expression, which CEL's matches() searches for, hence the anchors.
+func skipped(skip []ir.StringMatch) string {
+	const uri = `('x-envoy-original-path' in request.headers ? request.headers['x-envoy-original-path'] : request.path)`
+	parts := make([]string, 0, len(skip))
+	for _, m := range skip {
+		re := m.Regex
+		if re == "" {
+			re = regexp.QuoteMeta(m.Exact)
+			if m.IgnoreCase {
+				re = `(?i)` + re
+			}
+		}
+		parts = append(parts, uri+`.matches(`+strconv.Quote(`^(?:`+re+`)$`)+`)`)
+	}
+	return strings.Join(parts, " || ")
+}
+
+// logObject renders the members of a JSON line. A member that is one
+// operator alone keeps its value's type in Envoy's output.
+func logObject(members []ir.LogMember) *structpb.Struct {
+	out := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(members))}
+	for _, m := range members {
+		if m.Object != nil {
+			out.Fields[m.Key] = structpb.NewStructValue(logObject(m.Object))
+			continue
+		}
+		out.Fields[m.Key] = structpb.NewStringValue(logFormat(m.Fields))
+	}
+	return out
+}
+
+// logFormat is the Envoy format string of access-log fields.
 func logFormat(fields []ir.LogField) string {
 	var b strings.Builder
 	for _, f := range fields {
@@ -48,7 +136,6 @@ func logFormat(fields []ir.LogField) string {
 		}
 		b.WriteString(logOperator(f))
 	}
-	b.WriteString("\n")
 	return b.String()
 }
 
@@ -140,16 +227,65 @@ func logOperator(f ir.LogField) string {
 	case ir.LogRequestID:
 		return "%REQ(X-REQUEST-ID)%"
 	}
+	return moreLogOperator(f)
+}
+
+// moreLogOperator is logOperator for the values that the default format
+// does not print.
+func moreLogOperator(f ir.LogField) string {
+	switch f.Value {
+	case ir.LogStartSeconds:
+		return "%START_TIME(%s.%3f)%"
+	case ir.LogPathOnly:
+		return "%PATH(NQ)%"
+	case ir.LogQuery:
+		return "%CEL(request.query)%"
+	case ir.LogScheme:
+		return "%REQ(:SCHEME)%"
+	case ir.LogWireBytesSent:
+		return "%DOWNSTREAM_WIRE_BYTES_SENT%"
+	case ir.LogRouteLabel:
+		return "%METADATA(ROUTE:" + metadataNamespace + ":" + f.Label + ")%"
+	case ir.LogVirtualHost:
+		return "%CEL(xds.virtual_host_name)%"
+	case ir.LogServerPort:
+		return "%DOWNSTREAM_LOCAL_PORT%"
+	case ir.LogClientPort:
+		return "%DOWNSTREAM_REMOTE_PORT%"
+	case ir.LogTLSProtocol:
+		return "%DOWNSTREAM_TLS_VERSION%"
+	case ir.LogTLSCipher:
+		return "%DOWNSTREAM_TLS_CIPHER%"
+	case ir.LogHTTP2:
+		return `%CEL(request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : "")%`
+	case ir.LogHostname:
+		return "%HOSTNAME%"
+	}
 	return streamLogOperator(f.Value)
 }
 
-// logMetadata is the metadata that names an upstream in the access log
-// under key, or nil when name is empty.
-func logMetadata(key, name string) *envoy_config_core_v3.Metadata {
-	if name == "" {
+// logMetadata is the metadata that the access log reads: the values of
+// the keys in kv (key, value, key, value...), an empty one left out, and
+// the flag that leaves requests out of the log when noLog is set; nil
+// when there is nothing to say, as for most clusters.
+func logMetadata(noLog bool, kv ...string) *envoy_config_core_v3.Metadata {
+	var fields map[string]*structpb.Value
+	set := func(k string, v *structpb.Value) {
+		if fields == nil {
+			fields = make(map[string]*structpb.Value, len(kv)/2+1)
+		}
+		fields[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			set(kv[i], structpb.NewStringValue(kv[i+1]))
+		}
+	}
+	if noLog {
+		set(noAccessLogKey, structpb.NewBoolValue(true))
+	}
+	if fields == nil {
 		return nil
 	}
-	return &envoy_config_core_v3.Metadata{FilterMetadata: map[string]*structpb.Struct{
-		metadataNamespace: {Fields: map[string]*structpb.Value{key: structpb.NewStringValue(name)}},
-	}}
+	return &envoy_config_core_v3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: fields}}}
 }

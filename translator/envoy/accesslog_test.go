@@ -64,7 +64,7 @@ func TestUpstreamResponseTimeIsDashWithoutUpstream(t *testing.T) {
 
 func TestLogFormatEscapesPercentInText(t *testing.T) {
 	got := logFormat([]ir.LogField{{Text: "100% "}, {Value: ir.LogStatus}})
-	if want := "100%% %RESPONSE_CODE%\n"; got != want {
+	if want := "100%% %RESPONSE_CODE%"; got != want {
 		t.Errorf("logFormat = %q, want %q", got, want)
 	}
 }

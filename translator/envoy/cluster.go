@@ -28,7 +28,7 @@ func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 		},
 		ConnectTimeout: durationpb.New(time.Duration(c.ConnectTimeout)),
 		LbPolicy:       envoy_config_cluster_v3.Cluster_ROUND_ROBIN,
-		Metadata:       logMetadata(alternativeNameKey, c.AlternativeName),
+		Metadata:       logMetadata(false, alternativeNameKey, c.AlternativeName),
 	}
 	if c.LoadBalancer == ir.RingHash {
 		out.LbPolicy = envoy_config_cluster_v3.Cluster_RING_HASH

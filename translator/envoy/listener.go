@@ -26,7 +26,7 @@ import (
 func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
 	hcm := httpConnectionManager(l)
-	hcm.AccessLog = accessLogs(l.AccessLog)
+	hcm.AccessLog = httpAccessLogs(l.AccessLog)
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
 		return []*envoy_config_listener_v3.Filter{{
@@ -172,6 +172,11 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 			UpgradeType: "websocket",
 			Filters:     upgradeFilters(),
 		}},
+	}
+	if l.NoRequestID {
+		// A request without X-Request-ID gets none, as nginx's $req_id
+		// stays empty with generate-request-id: "false".
+		hcm.GenerateRequestId = wrapperspb.Bool(false)
 	}
 	detectClient(hcm, l.RealIP)
 	return hcm

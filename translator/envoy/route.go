@@ -10,6 +10,7 @@ import (
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_retry_host_previous_hosts_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -46,10 +47,11 @@ func (c routeCache) virtualHost(vh *ir.VirtualHost) *envoy_config_route_v3.Virtu
 	for _, r := range vh.Routes {
 		routes = append(routes, c.route(r))
 	}
-	if prev, ok := c.hosts[vh.Name]; ok && slices.Equal(prev.Routes, routes) && slices.Equal(prev.Domains, vh.Domains) {
+	meta := logMetadata(vh.NoAccessLog)
+	if prev, ok := c.hosts[vh.Name]; ok && slices.Equal(prev.Routes, routes) && slices.Equal(prev.Domains, vh.Domains) && proto.Equal(prev.Metadata, meta) {
 		return prev
 	}
-	out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: routes}
+	out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: routes, Metadata: meta}
 	c.hosts[vh.Name] = out
 	return out
 }
@@ -63,6 +65,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		IgnorePortInHostMatching: true,
 		VirtualHosts:             make([]*envoy_config_route_v3.VirtualHost, 0, len(l.VirtualHosts)),
 		RequestHeadersToRemove:   l.RemoveRequestHeaders,
+		ResponseHeadersToRemove:  l.RemoveResponseHeaders,
 	}
 	if readsHeader(l.RealIP) {
 		rc.InternalOnlyHeaders = envoyRequestHeaders
@@ -87,8 +90,18 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	return rc
 }
 
+// routeMetadata is what the access log reads of a route: its upstream's
+// name, its labels and whether it logs at all.
+func routeMetadata(r *ir.Route) *envoy_config_core_v3.Metadata {
+	kv := []string{upstreamNameKey, r.UpstreamName}
+	for k, v := range r.LogLabels {
+		kv = append(kv, k, v)
+	}
+	return logMetadata(r.NoAccessLog, kv...)
+}
+
 func route(r *ir.Route) *envoy_config_route_v3.Route {
-	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: logMetadata(upstreamNameKey, r.UpstreamName)}
+	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: routeMetadata(r)}
 	switch {
 	case r.Forward != nil:
 		out.Action = &envoy_config_route_v3.Route_Route{Route: routeAction(r.Forward)}
@@ -277,6 +290,8 @@ func headerValue(h ir.Header) string {
 		v += "%REQ(" + h.FromRequest + ")%"
 	case h.FromConnection == ir.ClientAddress:
 		v += "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
+	case h.Fields != nil:
+		v += logFormat(h.Fields)
 	case h.FromConnection == ir.DestinationPort:
 		v += "%DOWNSTREAM_LOCAL_PORT%"
 	}

@@ -37,6 +37,9 @@ type builder struct {
 	// firstNamer holds the Ingress that names each host first, whose
 	// defaultBackend (if any) serves the host's unmatched paths.
 	firstNamer map[string]string
+	// unlogged holds the hosts whose first namer has enable-access-log:
+	// "false", which nginx's root location of the host takes.
+	unlogged map[string]bool
 	// hostDefaults holds the defaultBackend an Ingress with rules gives to
 	// the hosts it names first; catchAll is the oldest rule-less
 	// defaultBackend.
@@ -82,6 +85,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		hosts:        map[string][]*Route{},
 		hostDefaults: map[string]*Route{},
 		firstNamer:   map[string]string{},
+		unlogged:     map[string]bool{},
 		tls:          newTLSState(in.Secrets),
 		appRoots:     map[string]hostSetting{},
 		aliases:      map[string]hostSetting{},
@@ -115,25 +119,9 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	b.addStreams(in.ConfigMaps)
 	m := b.model()
 	m.Settings, m.Streams = b.settings, b.streams
+	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
+	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
 	return m, b.diags
-}
-
-// readConfigMap reads the controller's ConfigMap (Options.ConfigMap), when
-// it is among cms, and reports each key it cannot honour on it.
-func (b *builder) readConfigMap(cms []*corev1.ConfigMap) {
-	b.settings = nginx.DefaultSettings()
-	cm := findConfigMap(cms, b.opts.ConfigMap)
-	if cm == nil {
-		return
-	}
-	settings, issues := nginx.ReadConfigMap(cm.Data)
-	b.settings = settings
-	for _, is := range issues {
-		b.diags = append(b.diags, ir.Diagnostic{
-			Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name,
-			Field: nginx.KeyField(is.Name), Reason: is.Reason, Message: is.Msg,
-		})
-	}
 }
 
 // owned returns the Ingresses this controller serves, oldest first, so that
@@ -191,6 +179,7 @@ func (b *builder) addIngress(ing *ingressRef) {
 			ownHosts = append(ownHosts, host)
 			if _, ok := b.firstNamer[host]; !ok {
 				b.firstNamer[host] = ing.source
+				b.unlogged[host] = ing.ann.Policy != nil && ing.ann.Policy.NoAccessLog
 			}
 		}
 		if rule.HTTP == nil || ing.ann.BadRewrite {
@@ -291,6 +280,7 @@ func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.In
 	// ingress-nginx sets the upstream's name in the location before it
 	// redirects, so its redirects log it too.
 	route.UpstreamName = upstreamName(ing.Namespace, backend)
+	route.Service, route.ServicePort = namedServicePort(backend)
 	if route.Redirect != nil {
 		return // it never reaches a backend
 	}
@@ -369,7 +359,7 @@ func (b *builder) model() *Model {
 			// catch-all. The wildcard's own names stop at its default.
 			routes = append(routes, hostless...)
 		}
-		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host)})
+		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: host, Routes: routes, TLS: b.tls.covers(host), NoAccessLog: b.unlogged[host]})
 	}
 	if len(hostless) > 0 {
 		m.VirtualHosts = append(m.VirtualHosts, &VirtualHost{Host: WildcardHost, Routes: hostless})

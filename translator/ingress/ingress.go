@@ -23,8 +23,10 @@ type Input struct {
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
-	// ConfigMaps may hold the controller's ConfigMap (Options.ConfigMap);
-	// the others are not read.
+	// ConfigMaps may hold those the options name (the controller's, the
+	// TCP and UDP services) and, in their namespaces, those that the
+	// controller's proxy-set-headers and add-headers name; the others are
+	// not read.
 	ConfigMaps []*corev1.ConfigMap
 }
 

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -29,18 +30,22 @@ const streamIdleTimeout = 5 * time.Minute
 func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	cfg := &ir.Config{Diagnostics: diags}
 	s := &m.Settings
-	cfg.Listeners = []*ir.Listener{edgeListener(HTTPListener, opts.ListenAddress, opts.HTTPPort, "http", publicHTTPPort, s)}
-	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}}
-	cfg.Listeners[0].VirtualHosts = lw.hosts(m, true)
+	plain := edgeListener(HTTPListener, opts.ListenAddress, opts.HTTPPort, "http", publicHTTPPort, s)
+	edgeSettings(plain, m, nil)
+	cfg.Listeners = []*ir.Listener{plain}
+	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}, labels: printsLabels(plain.AccessLog)}
+	plain.VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
 		https.TLS, https.TLSParams = filterChains(m), tlsParams(s)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
+		var hsts []ir.Header
 		if v := s.HSTSValue(); v != "" {
-			https.ResponseHeaders = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
+			hsts = []ir.Header{{Name: "Strict-Transport-Security", Value: v}}
 		}
+		edgeSettings(https, m, hsts)
 		if s.RealIP.ProxyProtocol {
 			// A load balancer that terminated TLS says so with the PROXY
 			// header's port 443: ingress-nginx then takes the scheme as
@@ -77,7 +82,6 @@ func edgeListener(name, address string, port uint32, scheme string, publicPort u
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
 		MaxBodyBytes:                s.MaxBodyBytes,
-		AccessLog:                   accessLog(),
 		Clients:                     clientConnections(&s.Clients),
 		BackendServer:               s.Clients.BackendServerHeader,
 		RealIP:                      lowerRealIP(&s.RealIP),
@@ -134,15 +138,59 @@ func compression(method ir.CompressionMethod, c *nginx.Compression) *ir.Compress
 // the Service's port 80, which X-Forwarded-Port tells backends.
 const publicHTTPPort = 80
 
-// accessLog is ingress-nginx's default access log line
-// (log-format-upstream), which it writes for every request.
-func accessLog() *ir.AccessLog {
-	fields, err := nginx.ParseLogFormat(nginx.DefaultLogFormat)
-	if err != nil {
-		// The default is a constant that translator/nginx's tests parse.
-		panic(err)
+// edgeSettings gives a listener what every request or response through it
+// gets from the ConfigMap's header and log keys: the request headers (the
+// forwarded ones, then X-Original-URI and proxy-set-headers's, each
+// replacing one of the same name), the response headers (response's, then
+// add-headers's), the headers hidden, the request ID and the access log.
+func edgeSettings(l *ir.Listener, m *Model, response []ir.Header) {
+	s := &m.Settings
+	l.NoRequestID = s.Headers.NoRequestID
+	if s.Headers.OriginalURI {
+		l.RequestHeaders = setHeader(l.RequestHeaders, ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value: ir.LogPath}}})
 	}
-	return &ir.AccessLog{Fields: fields}
+	l.RequestHeaders, l.RemoveRequestHeaders = setHeaders(l.RequestHeaders, l.RemoveRequestHeaders, m.SetHeaders)
+	l.ResponseHeaders, l.RemoveResponseHeaders = setHeaders(response, slices.Clone(s.Headers.Hide), m.AddHeaders)
+	l.AccessLog = accessLog(&s.AccessLog)
+}
+
+// setHeaders sets each header of add on top of headers, or, when its
+// value is empty, removes it (nginx sends no header whose value is empty).
+func setHeaders(headers []ir.Header, remove []string, add []ir.Header) ([]ir.Header, []string) {
+	for _, h := range add {
+		if h.Value == "" && h.Fields == nil {
+			headers = slices.DeleteFunc(headers, func(o ir.Header) bool { return strings.EqualFold(o.Name, h.Name) })
+			remove = append(remove, strings.ToLower(h.Name))
+			continue
+		}
+		headers = setHeader(headers, h)
+	}
+	return headers, remove
+}
+
+// setHeader replaces the header of h's name in headers, or appends h.
+func setHeader(headers []ir.Header, h ir.Header) []ir.Header {
+	if i := slices.IndexFunc(headers, func(o ir.Header) bool { return strings.EqualFold(o.Name, h.Name) }); i >= 0 {
+		headers = slices.Clone(headers)
+		headers[i] = h
+		return headers
+	}
+	return append(headers, h)
+}
+
+// accessLog is the access log line the ConfigMap asks for
+// (log-format-upstream, ingress-nginx's default when unset), which every
+// request gets, or nil when disable-access-log is set. Requests that no
+// rule serves are logged with enable-access-log-for-default-backend only.
+func accessLog(s *nginx.AccessLogSettings) *ir.AccessLog {
+	if s.Off {
+		return nil
+	}
+	l := &ir.AccessLog{Fields: s.Fields, JSON: s.JSON, Stderr: s.Stderr, Unrouted: s.DefaultBackend, Skip: s.Skip}
+	if l.Fields == nil && l.JSON == nil {
+		l.Fields = nginx.DefaultLogFields()
+	}
+	return l
 }
 
 // tlsParams are the ConfigMap's ssl-protocols, ssl-ciphers and
@@ -204,6 +252,9 @@ type lowering struct {
 	httpsPort uint32
 	settings  *nginx.Settings
 	done      map[loweredKey][]*ir.Route
+	// labels is set when the access log prints route labels, which the
+	// routes then carry.
+	labels bool
 }
 
 // loweredKey is what the lowered routes of a model route depend on.
@@ -233,6 +284,10 @@ func (lw *lowering) hosts(m *Model, plain bool) []*ir.VirtualHost {
 
 func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 	out := &ir.VirtualHost{Name: vh.Host, Domains: []string{vh.Host}, Routes: make([]*ir.Route, 0, len(vh.Routes))}
+	// A request of the hosts no rule names that no hostless rule serves
+	// reaches ingress-nginx's default backend, which logs it only with
+	// enable-access-log-for-default-backend.
+	out.NoAccessLog = vh.NoAccessLog || vh.Host == WildcardHost && !lw.settings.AccessLog.DefaultBackend
 	if vh.RedirectTo != "" {
 		// from-to-www-redirect: the same URL on the other name, with 308
 		// as ingress-nginx answers. The scheme is kept; the port is not.
@@ -279,6 +334,10 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 			routes = lowerRoute(r, match, lw.toHTTPS(key), !plain, lw.settings)
 			for _, lr := range routes {
 				lr.UpstreamName = r.UpstreamName
+				if lw.labels {
+					lr.LogLabels = logLabels(r)
+				}
+				lr.NoAccessLog = r.Policy != nil && r.Policy.NoAccessLog
 			}
 			lw.protect(routes, r, vh.Host)
 			lw.done[key] = routes
@@ -302,6 +361,35 @@ func (lw *lowering) toHTTPS(key loweredKey) *ir.Redirect {
 		rd.Port = 0
 	}
 	return rd
+}
+
+// printsLabels reports whether an access log prints route labels.
+func printsLabels(l *ir.AccessLog) bool {
+	if l == nil {
+		return false
+	}
+	var members func([]ir.LogMember) bool
+	fields := func(fs []ir.LogField) bool {
+		return slices.ContainsFunc(fs, func(f ir.LogField) bool { return f.Value == ir.LogRouteLabel })
+	}
+	members = func(ms []ir.LogMember) bool {
+		return slices.ContainsFunc(ms, func(m ir.LogMember) bool { return fields(m.Fields) || members(m.Object) })
+	}
+	return fields(l.Fields) || members(l.JSON)
+}
+
+// logLabels are the values ingress-nginx sets in an Ingress path's
+// location for its log ($namespace, $ingress_name, $service_name,
+// $service_port), nil for routes of no Ingress path.
+func logLabels(r *Route) map[string]string {
+	ns, name, ok := strings.Cut(r.Source, "/")
+	if !ok || r.Service == "" {
+		return nil
+	}
+	return map[string]string{
+		nginx.LabelNamespace: ns, nginx.LabelIngressName: name,
+		nginx.LabelServiceName: r.Service, nginx.LabelServicePort: r.ServicePort,
+	}
 }
 
 func affinityOf(r *Route) *nginx.Affinity {

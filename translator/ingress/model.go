@@ -43,6 +43,10 @@ type Model struct {
 	// Settings are the controller's ConfigMap settings, whose defaults the
 	// lowering writes out.
 	Settings nginx.Settings
+	// SetHeaders and AddHeaders are the headers of the ConfigMaps that
+	// proxy-set-headers and add-headers name: set on every request to a
+	// backend, and on every response.
+	SetHeaders, AddHeaders []ir.Header
 	// Streams are the TCP services by port, then the UDP ones.
 	Streams []*Stream
 	// ControllerDefault is the backend of --default-backend-service, with
@@ -85,6 +89,11 @@ type VirtualHost struct {
 	RedirectTo string
 	// Source is the Ingress that set AppRoot or RedirectTo.
 	Source string
+	// NoAccessLog leaves out of the access log the requests that no route
+	// of the host answers: the Ingress that names the host first has
+	// enable-access-log: "false", and nginx's location for the host's
+	// unmatched paths takes that Ingress's annotations.
+	NoAccessLog bool
 }
 
 // Route is one path rule, in the order Envoy must try it.
@@ -105,6 +114,9 @@ type Route struct {
 	// (namespace-service-port), which the access log prints; empty for a
 	// route that names no Service.
 	UpstreamName string
+	// Service and ServicePort are the Service and port the rule names
+	// (the port as written), which the access log may print.
+	Service, ServicePort string
 	// FromHostless is set for rules without a host, which are copied into
 	// every named virtual host after that host's own rules.
 	FromHostless bool

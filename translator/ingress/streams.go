@@ -189,6 +189,10 @@ func lowerStreams(m *Model, opts Options) []*ir.StreamListener {
 			AccessLog:           streamAccessLog(s.Protocol),
 			Source:              s.Source,
 		}
+		if m.Settings.AccessLog.Off {
+			// disable-access-log turns nginx's stream log off too.
+			l.AccessLog = nil
+		}
 		if s.Protocol == nginx.UDP {
 			// nginx ends a UDP session at the first answer
 			// (proxy-stream-responses: 1), long before its

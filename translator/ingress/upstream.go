@@ -39,15 +39,25 @@ func kindOf(a *nginx.Annotations) upstreamKind {
 // port, with the port as the Ingress names it; empty when it names no
 // Service.
 func upstreamName(namespace string, backend networkingv1.IngressBackend) string {
-	svc := backend.Service
-	if svc == nil {
+	svc, port := namedServicePort(backend)
+	if svc == "" {
 		return ""
 	}
-	port := svc.Port.Name
+	return nginx.UpstreamName(namespace, svc, port)
+}
+
+// namedServicePort is the Service and port an Ingress backend names, the port
+// as written (a number or a name); empty when it names no Service.
+func namedServicePort(backend networkingv1.IngressBackend) (service, port string) {
+	svc := backend.Service
+	if svc == nil {
+		return "", ""
+	}
+	port = svc.Port.Name
 	if svc.Port.Number != 0 {
 		port = strconv.Itoa(int(svc.Port.Number))
 	}
-	return nginx.UpstreamName(namespace, svc.Name, port)
+	return svc.Name, port
 }
 
 // backendName names the cluster of a Service port with upstream settings:

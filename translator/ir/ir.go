@@ -54,6 +54,11 @@ type Listener struct {
 	MaxBodyBytes uint64 `json:"maxBodyBytes,omitempty"`
 	// AccessLog, when set, is written for every request of the listener.
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
+	// RemoveResponseHeaders are removed from the backends' responses.
+	RemoveResponseHeaders []string `json:"removeResponseHeaders,omitempty"`
+	// NoRequestID leaves a request without X-Request-ID without one;
+	// otherwise the proxy makes one up (a client's own is always kept).
+	NoRequestID bool `json:"noRequestID,omitempty"`
 	// AllowHeadersWithUnderscores keeps request headers whose names hold
 	// an underscore; by default they are dropped, so that X_Forwarded_For
 	// never passes for X-Forwarded-For at a backend that folds the two.
@@ -97,6 +102,9 @@ type VirtualHost struct {
 	// Routes in the order they are tried; the first whose match holds
 	// answers.
 	Routes []*Route `json:"routes"`
+	// NoAccessLog leaves out of the access log the requests that no
+	// route of the host answers.
+	NoAccessLog bool `json:"noAccessLog,omitempty"`
 }
 
 // Route is one match and what answers it: exactly one of Forward, Redirect
@@ -120,6 +128,11 @@ type Route struct {
 	// stands for (its main backend), also when the route answers itself;
 	// empty logs "-".
 	UpstreamName string `json:"upstreamName,omitempty"`
+	// LogLabels are values the access log may print for the route's
+	// requests (LogRouteLabel).
+	LogLabels map[string]string `json:"logLabels,omitempty"`
+	// NoAccessLog leaves the route's requests out of the access log.
+	NoAccessLog bool `json:"noAccessLog,omitempty"`
 }
 
 // PathKind is how a route compares the request path (without its query).
@@ -158,12 +171,15 @@ type HeaderMatch struct {
 
 // Header is a header to set: the literal Value, followed by the value of
 // the request header FromRequest or of the connection's FromConnection
-// when set. A header whose value comes out empty is not set.
+// when set, or by Fields printed as the access log prints them (without
+// its "-" for absent values). A header whose value comes out empty is not
+// set.
 type Header struct {
 	Name           string         `json:"name,omitempty"`
 	Value          string         `json:"value,omitempty"`
 	FromRequest    string         `json:"fromRequest,omitempty"`
 	FromConnection ConnectionInfo `json:"fromConnection,omitempty"`
+	Fields         []LogField     `json:"fields,omitempty"`
 	// Else, when the request lacks FromRequest, gives the value instead
 	// (its Name is not used).
 	Else *Header `json:"else,omitempty"`

@@ -48,6 +48,10 @@ type Settings struct {
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
 	LimitConnStatus uint32
+	// AccessLog is what the access-log keys ask.
+	AccessLog AccessLogSettings
+	// Headers is what the keys about headers ask.
+	Headers HeaderSettings
 	// RealIP is how the client's address and the forwarded headers are
 	// found (use-forwarded-headers, enable-real-ip, use-proxy-protocol and
 	// the keys they read).
@@ -264,9 +268,9 @@ func ConfigTable() string {
 // Keys lists every key of ingress-nginx's ConfigMap reference
 // (docs/user-guide/nginx-configuration/configmap.md), sorted by name.
 var Keys = []Key{
-	{Name: "access-log-params", Status: NotYet, Note: accessLogNote},
-	{Name: "access-log-path", Status: NotYet, Note: accessLogNote},
-	{Name: "add-headers", Status: NotYet},
+	{Name: "access-log-params", Status: NotYet, Note: "Envoy buffers the log itself and flushes it every 10 seconds"},
+	{Name: "access-log-path", Status: Differs, Note: logPathNote, read: readAccessLog},
+	{Name: "add-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
 	{Name: "allow-backend-server-header", Status: Supported, readWith: "keep-alive"},
 	{Name: "allow-cross-namespace-resources", Status: NotYet},
 	{Name: "allow-snippet-annotations", Status: Refused, Note: "rukou never honours snippet annotations, whatever the value"},
@@ -288,10 +292,10 @@ var Keys = []Key{
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
 	{Name: "denylist-source-range", Status: Supported, Note: "the default of `denylist-source-range`", readWith: "whitelist-source-range"},
-	{Name: "disable-access-log", Status: NotYet, Note: accessLogNote},
+	{Name: "disable-access-log", Status: Supported, readWith: "access-log-path"},
 	{Name: "disable-ipv6", Status: NotYet},
 	{Name: "disable-ipv6-dns", Status: NotYet},
-	{Name: "enable-access-log-for-default-backend", Status: NotYet, Note: accessLogNote},
+	{Name: "enable-access-log-for-default-backend", Status: Supported, Note: "the requests no rule serves", readWith: "access-log-path"},
 	{Name: "enable-aio-write", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-brotli", Status: Supported, readWith: "use-gzip"},
 	{Name: "enable-modsecurity", Status: NotYet},
@@ -304,11 +308,11 @@ var Keys = []Key{
 	{Name: "enable-syslog", Status: NotYet},
 	{Name: "enable-underscores-in-headers", Status: Supported, read: readUnderscores},
 	{Name: "error-log-level", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "error-log-path", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
+	{Name: "error-log-path", Status: Differs, Note: "Envoy writes its own log on its standard error only", read: readErrorLogPath},
 	{Name: "force-ssl-redirect", Status: NotYet},
 	{Name: "forwarded-for-header", Status: Differs, Note: "a header other than X-Forwarded-For must hold one address, and needs `proxy-real-ip-cidr` to trust every peer", readWith: "use-forwarded-headers"},
 	{Name: "forwarded-for-proxy-protocol-header", Status: Refused, Note: "names an intermediate header of nginx's configuration, which rukou does not need; ignored"},
-	{Name: "generate-request-id", Status: NotYet},
+	{Name: "generate-request-id", Status: Differs, Note: "a generated ID is a UUID (nginx: 32 hex digits)", read: readHeaderKeys},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
 	{Name: "global-allowed-response-headers", Status: NotYet},
 	{Name: "global-auth-always-set-cookie", Status: Supported, readWith: "global-auth-url"},
@@ -326,12 +330,12 @@ var Keys = []Key{
 	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
 	{Name: "gzip-min-length", Status: Supported, readWith: "use-gzip"},
 	{Name: "gzip-types", Status: Supported, readWith: "use-gzip"},
-	{Name: "hide-headers", Status: NotYet},
+	{Name: "hide-headers", Status: Supported, Note: "removed from every response, also rukou's own", readWith: "generate-request-id"},
 	{Name: "hsts", Status: Supported, read: readHSTS},
 	{Name: "hsts-include-subdomains", Status: Supported, readWith: "hsts"},
 	{Name: "hsts-max-age", Status: Supported, readWith: "hsts"},
 	{Name: "hsts-preload", Status: Supported, readWith: "hsts"},
-	{Name: "http-access-log-path", Status: NotYet, Note: accessLogNote},
+	{Name: "http-access-log-path", Status: Differs, Note: logPathNote, readWith: "access-log-path"},
 	{Name: "http-redirect-code", Status: NotYet},
 	{Name: "http-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "http2-max-concurrent-streams", Status: Supported, readWith: "keep-alive"},
@@ -362,10 +366,10 @@ var Keys = []Key{
 	{Name: "limit-req-status-code", Status: Supported, Note: "the status of `limit-rps` and `limit-rpm`", read: readLimitStatus},
 	{Name: "load-balance", Status: NotYet},
 	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "log-format-escape-json", Status: NotYet, Note: accessLogNote},
-	{Name: "log-format-escape-none", Status: NotYet, Note: accessLogNote},
-	{Name: "log-format-stream", Status: NotYet, Note: accessLogNote},
-	{Name: "log-format-upstream", Status: NotYet, Note: accessLogNote},
+	{Name: "log-format-escape-json", Status: Differs, Note: "only for a format that is a JSON object; members in key order, a lone variable keeps its type", readWith: "access-log-path"},
+	{Name: "log-format-escape-none", Status: Supported, Note: "Envoy never escapes a text line", readWith: "access-log-path"},
+	{Name: "log-format-stream", Status: NotYet, Note: streamLogNote},
+	{Name: "log-format-upstream", Status: Differs, Note: "each variable as docs/edge.md maps it; a variable rukou cannot print is reported and the default format applies", readWith: "access-log-path"},
 	{Name: "lua-shared-dicts", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "main-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "map-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -388,7 +392,7 @@ var Keys = []Key{
 	{Name: "otel-service-name", Status: NotYet},
 	{Name: "otlp-collector-host", Status: NotYet},
 	{Name: "otlp-collector-port", Status: NotYet},
-	{Name: "proxy-add-original-uri-header", Status: NotYet},
+	{Name: "proxy-add-original-uri-header", Status: Supported, readWith: "generate-request-id"},
 	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},
 	{Name: "proxy-buffering", Status: NotYet},
@@ -408,7 +412,7 @@ var Keys = []Key{
 	{Name: "proxy-redirect-from", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
-	{Name: "proxy-set-headers", Status: NotYet},
+	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
 	{Name: "proxy-ssl-location-only", Status: NotYet},
 	{Name: "proxy-stream-next-upstream", Status: Supported, Note: "TCP services (docs/tcp-udp.md)", read: readStreamKeys},
 	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
@@ -423,7 +427,7 @@ var Keys = []Key{
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "server-tokens", Status: Differs, Note: "`\"true\"` sends `server: envoy` (nginx: its name and version); by default no Server header, as ingress-nginx", readWith: "keep-alive"},
 	{Name: "service-upstream", Status: NotYet},
-	{Name: "skip-access-log-urls", Status: NotYet, Note: accessLogNote},
+	{Name: "skip-access-log-urls", Status: Differs, Note: "regular expressions are RE2", readWith: "access-log-path"},
 	{Name: "ssl-buffer-size", Status: NotYet},
 	{Name: "ssl-ciphers", Status: Differs, Note: "names Envoy's BoringSSL does not know (DHE suites, CBC suites with SHA-384, cipher keywords such as `HIGH`) are reported and left out; ingress-nginx's default list without its two DHE suites, which nginx offers only with `ssl-dh-param`", read: readSSLCiphers},
 	{Name: "ssl-dh-param", Status: NotYet},
@@ -436,7 +440,7 @@ var Keys = []Key{
 	{Name: "ssl-session-ticket-key", Status: NotYet},
 	{Name: "ssl-session-tickets", Status: NotYet},
 	{Name: "ssl-session-timeout", Status: NotYet},
-	{Name: "stream-access-log-path", Status: NotYet, Note: accessLogNote},
+	{Name: "stream-access-log-path", Status: NotYet, Note: streamLogNote},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "strict-validate-path-type", Status: NotYet},
 	{Name: "syslog-host", Status: NotYet},
@@ -459,10 +463,15 @@ var Keys = []Key{
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
 
+// logPathNote is the note of the access log's path keys.
+const logPathNote = "`/dev/stdout` or `/dev/stderr` only: Envoy writes no log file"
+
+// streamLogNote is the note of the stream log's keys.
+const streamLogNote = "the TCP and UDP services log in ingress-nginx's default stream format (docs/tcp-udp.md); this key does not change it yet"
+
+// headersNote is the note of proxy-set-headers and add-headers.
+const headersNote = "the named ConfigMap must be in a namespace that rukou watches (that of `--configmap`, say); variables as docs/configmap.md lists them"
+
 // obsoleteHTTP2Note is the note of the HTTP/2 keys that nginx itself
 // ignores since 1.19.7.
 const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"
-
-// accessLogNote is the note of the keys that would change the access log,
-// which has ingress-nginx's default format and no setting yet.
-const accessLogNote = "the access log is written in ingress-nginx's default format (docs/edge.md); this key does not change it yet"

@@ -166,6 +166,79 @@ func TestReadConfigMap(t *testing.T) {
 			issues: []string{"ssl-ecdh-curve InvalidConfigValue"},
 		},
 		{
+			name: "custom_log_format",
+			data: map[string]string{"log-format-upstream": "$status $host"},
+			want: settingsWith(func(s *Settings) {
+				s.AccessLog.Fields = []ir.LogField{{Value: ir.LogStatus}, {Text: " "}, {Value: ir.LogHost}}
+			}),
+		},
+		{
+			name:   "log_format_with_a_variable_rukou_cannot_print_keeps_the_default",
+			data:   map[string]string{"log-format-upstream": "$status $geoip_city", "disable-access-log": "false"},
+			want:   defaults,
+			issues: []string{"log-format-upstream InvalidConfigValue"},
+		},
+		{
+			name: "json_format_escaped",
+			data: map[string]string{"log-format-upstream": `{"s": $status}`, "log-format-escape-json": "true"},
+			want: settingsWith(func(s *Settings) {
+				s.AccessLog.JSON = []ir.LogMember{{Key: "s", Fields: []ir.LogField{{Value: ir.LogStatus}}}}
+			}),
+		},
+		{
+			name:   "escape_json_of_a_text_format_is_reported_and_the_text_applies",
+			data:   map[string]string{"log-format-upstream": `$status`, "log-format-escape-json": "true"},
+			want:   settingsWith(func(s *Settings) { s.AccessLog.Fields = []ir.LogField{{Value: ir.LogStatus}} }),
+			issues: []string{"log-format-escape-json InvalidConfigValue"},
+		},
+		{
+			name: "escape_none_wins_over_json",
+			data: map[string]string{"log-format-upstream": `{"s": "$status"}`, "log-format-escape-json": "true", "log-format-escape-none": "true"},
+			want: settingsWith(func(s *Settings) {
+				s.AccessLog.Fields = []ir.LogField{{Text: `{"s": "`}, {Value: ir.LogStatus}, {Text: `"}`}}
+			}),
+		},
+		{
+			name: "access_log_off_default_backend_on_stderr",
+			data: map[string]string{"disable-access-log": "true", "enable-access-log-for-default-backend": "true", "access-log-path": "/dev/stderr", "error-log-path": "/dev/stderr"},
+			want: settingsWith(func(s *Settings) { s.AccessLog.Off, s.AccessLog.DefaultBackend, s.AccessLog.Stderr = true, true, true }),
+		},
+		{
+			name: "skip_urls_as_nginx_map_matches_them",
+			data: map[string]string{"skip-access-log-urls": "/healthz, ~^/metrics, ~*PING$, ~(, bad uri"},
+			want: settingsWith(func(s *Settings) {
+				s.AccessLog.Skip = []ir.StringMatch{{Exact: "/healthz", IgnoreCase: true}, {Regex: ".*(?:^/metrics).*"}, {Regex: ".*(?:(?i)PING$).*"}}
+			}),
+			issues: []string{"skip-access-log-urls InvalidConfigValue", "skip-access-log-urls InvalidConfigValue"},
+		},
+		{
+			name: "http_access_log_path_wins",
+			data: map[string]string{"access-log-path": "/dev/stderr", "http-access-log-path": "/dev/stdout"},
+			want: defaults,
+		},
+		{
+			name:   "log_files_are_reported",
+			data:   map[string]string{"access-log-path": "/var/log/x.log", "http-access-log-path": "/var/log/h.log", "error-log-path": "/var/log/e.log"},
+			want:   defaults,
+			issues: []string{"access-log-path InvalidConfigValue", "error-log-path InvalidConfigValue", "http-access-log-path InvalidConfigValue"},
+		},
+		{
+			name: "header_keys",
+			data: map[string]string{
+				"proxy-set-headers": "ingress/custom", "add-headers": "ingress/response", "generate-request-id": "false",
+				"proxy-add-original-uri-header": "true", "hide-headers": "X-Powered-By, Server",
+			},
+			want: settingsWith(func(s *Settings) {
+				s.Headers = HeaderSettings{ProxySetHeaders: "ingress/custom", AddHeaders: "ingress/response", NoRequestID: true, OriginalURI: true, Hide: []string{"x-powered-by", "server"}}
+			}),
+		},
+		{
+			name:   "bad_header_keys_are_reported",
+			data:   map[string]string{"proxy-set-headers": "custom", "add-headers": "a/*.b", "hide-headers": "Host, Bad Name, X-Ok"},
+			want:   settingsWith(func(s *Settings) { s.Headers.Hide = []string{"x-ok"} }),
+			issues: []string{"add-headers InvalidConfigValue", "hide-headers InvalidConfigValue", "hide-headers InvalidConfigValue", "proxy-set-headers InvalidConfigValue"},
+		},
+		{
 			name: "stream_keys",
 			data: map[string]string{"proxy-stream-timeout": "1h 30m", "proxy-stream-next-upstream-tries": "5"},
 			want: settingsWith(func(s *Settings) { s.StreamTimeout, s.StreamConnectAttempts = 90*time.Minute, 5 }),

@@ -46,7 +46,41 @@ var logVariables = map[string][]ir.LogField{
 	"upstream_response_time":          {{Value: ir.LogUpstreamResponseTime}},
 	"upstream_status":                 {{Value: ir.LogUpstreamStatus}},
 	"req_id":                          {{Value: ir.LogRequestID}},
+	// nginx's own random ID; rukou's is the request's ID (docs/edge.md).
+	"request_id": {{Value: ir.LogRequestID}},
+
+	"msec":           {{Value: ir.LogStartSeconds}},
+	"uri":            {{Value: ir.LogPathOnly}},
+	"document_uri":   {{Value: ir.LogPathOnly}},
+	"args":           {{Value: ir.LogQuery}},
+	"query_string":   {{Value: ir.LogQuery}},
+	"scheme":         {{Value: ir.LogScheme}},
+	"bytes_sent":     {{Value: ir.LogWireBytesSent}},
+	"server_name":    {{Value: ir.LogVirtualHost}},
+	"server_port":    {{Value: ir.LogServerPort}},
+	"remote_port":    {{Value: ir.LogClientPort}},
+	"ssl_protocol":   {{Value: ir.LogTLSProtocol}},
+	"ssl_cipher":     {{Value: ir.LogTLSCipher}},
+	"http2":          {{Value: ir.LogHTTP2}},
+	"hostname":       {{Value: ir.LogHostname}},
+	"content_type":   {{Value: ir.LogRequestHeader, Header: "content-type"}},
+	"content_length": {{Value: ir.LogRequestHeader, Header: "content-length"}},
+	// ingress-nginx's own variables, set in each location of an Ingress:
+	// the labels of its routes.
+	"namespace":    {{Value: ir.LogRouteLabel, Label: LabelNamespace}},
+	"ingress_name": {{Value: ir.LogRouteLabel, Label: LabelIngressName}},
+	"service_name": {{Value: ir.LogRouteLabel, Label: LabelServiceName}},
+	"service_port": {{Value: ir.LogRouteLabel, Label: LabelServicePort}},
 }
+
+// The labels of the routes of an Ingress path, which $namespace,
+// $ingress_name, $service_name and $service_port print.
+const (
+	LabelNamespace   = "namespace"
+	LabelIngressName = "ingress_name"
+	LabelServiceName = "service_name"
+	LabelServicePort = "service_port"
+)
 
 // ParseLogFormat reads an nginx log format (log-format-upstream): literal
 // text and $variable or ${variable} references. Each variable becomes a
@@ -96,7 +130,7 @@ func parseLogFormat(format string, lookup func(name string) ([]ir.LogField, bool
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("log format: unknown variables %s", strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("log format: rukou cannot print %s (see docs/edge.md)", strings.Join(unknown, ", "))
 	}
 	return out, nil
 }

@@ -40,8 +40,13 @@ func TestParseLogFormat(t *testing.T) {
 		{name: "response_header", format: "$sent_http_content_type", want: []ir.LogField{{Value: ir.LogResponseHeader, Header: "content-type"}}},
 		{name: "request_uri_and_protocol", format: "$request_uri $server_protocol", want: []ir.LogField{v(ir.LogPath), text(" "), v(ir.LogProtocol)}},
 		{name: "time_iso8601", format: "$time_iso8601", want: []ir.LogField{v(ir.LogTimeISO8601)}},
-		{name: "unknown_variables_are_reported_not_pasted", format: "$status $geoip_country_code $bytes_sent", wantErr: "unknown variables $geoip_country_code, $bytes_sent"},
-		{name: "bare_http_prefix_is_unknown", format: "$http_", wantErr: "unknown variables $http_"},
+		{name: "ingress_variables_are_route_labels", format: "$namespace/$ingress_name", want: []ir.LogField{
+			{Value: ir.LogRouteLabel, Label: LabelNamespace}, text("/"), {Value: ir.LogRouteLabel, Label: LabelIngressName}}},
+		{name: "more_request_values", format: "$msec $uri $args $scheme $bytes_sent $server_port $remote_port $http2", want: []ir.LogField{
+			v(ir.LogStartSeconds), text(" "), v(ir.LogPathOnly), text(" "), v(ir.LogQuery), text(" "), v(ir.LogScheme), text(" "),
+			v(ir.LogWireBytesSent), text(" "), v(ir.LogServerPort), text(" "), v(ir.LogClientPort), text(" "), v(ir.LogHTTP2)}},
+		{name: "unknown_variables_are_reported_not_pasted", format: "$status $geoip_country_code $upstream_connect_time", wantErr: "cannot print $geoip_country_code, $upstream_connect_time"},
+		{name: "bare_http_prefix_is_unknown", format: "$http_", wantErr: "cannot print $http_"},
 		{name: "lone_dollar_is_reported", format: "cost: $ 5", wantErr: "starts no variable name"},
 		{name: "unclosed_brace_is_reported", format: "${status", wantErr: "starts no variable name"},
 		{name: "empty_braces_are_reported", format: "${}", wantErr: "starts no variable name"},
@@ -71,5 +76,88 @@ func TestUpstreamName(t *testing.T) {
 	}
 	if got := UpstreamName("shop", "api", "http"); got != "shop-api-http" {
 		t.Errorf("UpstreamName = %q, want shop-api-http", got)
+	}
+}
+
+func TestParseLogJSON(t *testing.T) {
+	status := ir.LogField{Value: ir.LogStatus}
+	agent := ir.LogField{Value: ir.LogRequestHeader, Header: "user-agent"}
+	tests := []struct {
+		name    string
+		format  string
+		want    []ir.LogMember
+		wantErr string
+	}{
+		{
+			name:   "quoted_and_bare_variables_sorted_by_key",
+			format: `{"status": $status, "agent": "ua=$http_user_agent!", "n": 1}`,
+			want: []ir.LogMember{
+				{Key: "agent", Fields: []ir.LogField{{Text: "ua="}, agent, {Text: "!"}}},
+				{Key: "n", Fields: []ir.LogField{{Text: "1"}}},
+				{Key: "status", Fields: []ir.LogField{status}},
+			},
+		},
+		{
+			name:   "nested_object_and_escaped_quote_in_text",
+			format: `{"r": {"s": "$status"}, "q": "a \"$status\""}`,
+			want: []ir.LogMember{
+				{Key: "q", Fields: []ir.LogField{{Text: `a "`}, status, {Text: `"`}}},
+				{Key: "r", Object: []ir.LogMember{{Key: "s", Fields: []ir.LogField{status}}}},
+			},
+		},
+		{name: "text_format_is_not_json", format: `$status "$http_user_agent"`, wantErr: "not a JSON object"},
+		{name: "arrays_are_refused", format: `{"a": ["$status"]}`, wantErr: "array"},
+		{name: "unknown_variable", format: `{"a": "$geoip_city"}`, wantErr: "cannot print $geoip_city"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseLogJSON(tt.format)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseLogJSON(%q) error = %v, want one containing %q", tt.format, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseLogJSON(%q)\n got %+v\nwant %+v", tt.format, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadHeaders(t *testing.T) {
+	got, issues := ReadHeaders(map[string]string{
+		"X-Team":     "blue",
+		"X-Client":   "ip=$remote_addr",
+		"X-Empty":    "",
+		"Bad Name":   "x",
+		"Host":       "evil.test",
+		"X-Split":    "a\r\nInjected: yes",
+		"X-Status":   "$status",
+		"X-Unknown":  "$geoip_city",
+		"X-Dollar":   "costs $",
+		"X-Original": "$request_uri",
+	})
+	want := []ir.Header{
+		{Name: "X-Client", Fields: []ir.LogField{{Text: "ip="}, {Value: ir.LogClientAddress}}},
+		{Name: "X-Empty"},
+		{Name: "X-Original", Fields: []ir.LogField{{Value: ir.LogPath}}},
+		{Name: "X-Team", Value: "blue"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("headers\n got %+v\nwant %+v", got, want)
+	}
+	var names []string
+	for _, is := range issues {
+		if is.Reason != ir.ReasonInvalidConfigValue || is.Msg == "" {
+			t.Errorf("issue %+v", is)
+		}
+		names = append(names, is.Name)
+	}
+	if w := []string{"Bad Name", "Host", "X-Dollar", "X-Split", "X-Status", "X-Unknown"}; !reflect.DeepEqual(names, w) {
+		t.Errorf("reported %q, want %q", names, w)
 	}
 }

@@ -33,6 +33,9 @@ type Policy struct {
 	Access       *ir.Access
 	CORS         *CORS
 	Affinity     *Affinity
+	// NoAccessLog leaves the Ingress's requests out of the access log
+	// (enable-access-log: "false").
+	NoAccessLog bool
 	// ExternalAuth, when set, asks an auth service about each request
 	// (auth-url); NoGlobalAuth exempts the Ingress from the ConfigMap's
 	// global-auth-url (enable-global-auth: "false").
@@ -115,6 +118,12 @@ func readUpstreamHost(r *reader, a *Annotations) {
 		return
 	}
 	a.policy().UpstreamHost = v
+}
+
+func readAccessLogAnnotation(r *reader, a *Annotations) {
+	if !r.boolean("enable-access-log", true) {
+		a.policy().NoAccessLog = true
+	}
 }
 
 // readForwardedPrefix reads x-forwarded-prefix, which ingress-nginx sets

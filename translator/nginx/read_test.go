@@ -344,6 +344,22 @@ func TestReadPolicyAnnotations(t *testing.T) {
 			},
 		},
 		{
+			name:   "access_log_off_for_the_ingress",
+			values: map[string]string{"enable-access-log": "false"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "policy", *a.Policy, Policy{NoAccessLog: true})
+			},
+		},
+		{
+			name:   "access_log_on_asks_nothing",
+			values: map[string]string{"enable-access-log": "true"},
+			check: func(t *testing.T, a *Annotations) {
+				if a.Policy != nil {
+					t.Errorf("policy = %+v, want none", *a.Policy)
+				}
+			},
+		},
+		{
 			name:   "forwarded_prefix_only_with_a_rewrite",
 			values: map[string]string{"x-forwarded-prefix": "/api"},
 			issues: []string{"x-forwarded-prefix AnnotationIgnored"},

@@ -145,7 +145,7 @@ var Registry = []Entry{
 	{Name: "default-backend", Status: NotYet},
 	{Name: "denylist-source-range", Status: Supported, readWith: "allowlist-source-range"},
 	{Name: "disable-proxy-intercept-errors", Status: NotYet},
-	{Name: "enable-access-log", Status: NotYet},
+	{Name: "enable-access-log", Status: Supported, read: readAccessLogAnnotation},
 	{Name: "enable-cors", Status: Differs, Note: "see CORS", read: readCORS},
 	{Name: "enable-global-auth", Status: Supported, read: readEnableGlobalAuth},
 	{Name: "enable-influxdb", Status: NotYet},
