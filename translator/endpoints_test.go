@@ -10,9 +10,11 @@ import (
 )
 
 // TestUpdateEndpointsMatchesFullTranslation: the endpoint fast path gives the
-// same resources as a full translation, and keeps every other resource.
+// same resources as a full translation, and keeps every other resource;
+// the clusters of ExternalName Services, which carry their own endpoints,
+// have no assignments and keep their endpoints.
 func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
-	objs, err := watcher.ReadPaths([]string{"testdata/in/endpoints_ready_terminating.yaml"})
+	objs, err := watcher.ReadPaths([]string{"testdata/in/endpoints_ready_terminating.yaml", "testdata/in/externalname.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +46,14 @@ func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
 		}
 		if len(fast.Resources.Endpoints[i].Endpoints) != 0 {
 			t.Errorf("%s still has endpoints after every slice went", fast.Resources.Endpoints[i].ClusterName)
+		}
+	}
+	if len(fast.Resources.Clusters) != len(full.Resources.Clusters) || len(full.Resources.Clusters) == len(full.Resources.Endpoints) {
+		t.Fatalf("fast path has %d clusters, full translation %d, of which %d have assignments", len(fast.Resources.Clusters), len(full.Resources.Clusters), len(full.Resources.Endpoints))
+	}
+	for i := range full.Resources.Clusters {
+		if !proto.Equal(fast.Resources.Clusters[i], full.Resources.Clusters[i]) {
+			t.Errorf("cluster %s differs:\nfast: %v\nfull: %v", full.Resources.Clusters[i].Name, fast.Resources.Clusters[i], full.Resources.Clusters[i])
 		}
 	}
 	if &fast.Resources.Listeners[0] != &before.Resources.Listeners[0] || fast.Resources.Routes[0] != before.Resources.Routes[0] {

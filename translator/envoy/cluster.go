@@ -6,6 +6,8 @@ import (
 
 	envoy_config_cluster_v3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_extensions_clusters_common_dns_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/common/dns/v3"
+	envoy_extensions_clusters_dns_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dns/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -14,22 +16,18 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
-// cluster renders an EDS cluster: its endpoints arrive separately, so that
-// an endpoint change never rebuilds a cluster.
+// cluster renders a cluster: by default an EDS cluster, whose endpoints
+// arrive separately, so that an endpoint change never rebuilds it.
 func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 	out := &envoy_config_cluster_v3.Cluster{
 		Name: c.Name,
 		// "/" in a stat name reads as a path in Envoy's stats.
-		AltStatName:          strings.ReplaceAll(c.Name, "/", "_"),
-		ClusterDiscoveryType: &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_EDS},
-		EdsClusterConfig: &envoy_config_cluster_v3.Cluster_EdsClusterConfig{
-			EdsConfig:   adsConfigSource(),
-			ServiceName: c.Name,
-		},
+		AltStatName:    strings.ReplaceAll(c.Name, "/", "_"),
 		ConnectTimeout: durationpb.New(time.Duration(c.ConnectTimeout)),
 		LbPolicy:       envoy_config_cluster_v3.Cluster_ROUND_ROBIN,
 		Metadata:       logMetadata(alternativeNameKey, c.AlternativeName),
 	}
+	discovery(out, c)
 	if c.LoadBalancer == ir.RingHash {
 		out.LbPolicy = envoy_config_cluster_v3.Cluster_RING_HASH
 	}
@@ -40,6 +38,37 @@ func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 		out.TypedExtensionProtocolOptions = http2Options()
 	}
 	return out
+}
+
+// discovery sets how Envoy learns the cluster's endpoints. A DNS cluster
+// is Envoy's strict DNS (the DNS cluster extension with each address its
+// own endpoint), rather than logical DNS (one endpoint, the first address
+// of each lookup): ingress-nginx balances over every address a name
+// resolves to, and strict DNS does the same, and skips a failed address
+// on a retry. Envoy resolves the name again when the records' TTL runs
+// out, and prefers IPv4 addresses, as ingress-nginx looks up A records
+// before AAAA.
+func discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
+	switch c.Discovery {
+	case ir.DiscoveryStatic:
+		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_STATIC}
+		out.LoadAssignment = LoadAssignment(c)
+	case ir.DiscoveryDNS:
+		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_ClusterType{ClusterType: &envoy_config_cluster_v3.Cluster_CustomClusterType{
+			Name: "envoy.clusters.dns",
+			TypedConfig: mustAny(&envoy_extensions_clusters_dns_v3.DnsCluster{
+				RespectDnsTtl:   true,
+				DnsLookupFamily: envoy_extensions_clusters_common_dns_v3.DnsLookupFamily_V4_PREFERRED,
+			}),
+		}}
+		out.LoadAssignment = LoadAssignment(c)
+	default:
+		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_EDS}
+		out.EdsClusterConfig = &envoy_config_cluster_v3.Cluster_EdsClusterConfig{
+			EdsConfig:   adsConfigSource(),
+			ServiceName: c.Name,
+		}
+	}
 }
 
 // upstreamTLS speaks TLS to the endpoints without verifying their

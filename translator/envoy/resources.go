@@ -13,7 +13,8 @@ import (
 
 // Resources are the Envoy resources of one translation, each list sorted by
 // name. Every route configuration is referenced by a listener, every cluster
-// by a route and every endpoint assignment belongs to a cluster, so a
+// by a route and every endpoint assignment belongs to an EDS cluster (the
+// other clusters carry their endpoints), so a
 // snapshot of them is consistent for state-of-the-world ADS.
 type Resources struct {
 	Listeners []*envoy_config_listener_v3.Listener
@@ -78,7 +79,9 @@ func Render(cfg *ir.Config) *Resources {
 	}
 	for _, c := range cfg.Clusters {
 		r.Clusters = append(r.Clusters, cluster(c))
-		r.Endpoints = append(r.Endpoints, LoadAssignment(c))
+		if c.Discovery == ir.DiscoveryEDS {
+			r.Endpoints = append(r.Endpoints, LoadAssignment(c))
+		}
 	}
 	for _, s := range cfg.Secrets {
 		r.Secrets = append(r.Secrets, secret(s))

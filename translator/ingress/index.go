@@ -56,13 +56,12 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 	if !ok {
 		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %q not found", ref.Name)}
 	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return externalBackend(namespace, svc, ref.Port)
+	}
 	port, ok := servicePort(svc, ref.Port)
 	if !ok {
-		want := ref.Port.Name
-		if want == "" {
-			want = strconv.Itoa(int(ref.Port.Number))
-		}
-		return nil, &backendError{ir.ReasonServicePortNotFound, fmt.Sprintf("service %q has no port %q", ref.Name, want)}
+		return nil, &backendError{ir.ReasonServicePortNotFound, fmt.Sprintf("service %q has no port %q", ref.Name, portRef(ref.Port))}
 	}
 	return &Backend{
 		Name:      fmt.Sprintf("%s/%s/%d", namespace, svc.Name, port.Port),
@@ -72,6 +71,15 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 		PortName:  port.Name,
 		Endpoints: ix.endpoints(namespace, svc.Name, port.Name),
 	}, nil
+}
+
+// portRef is how an Ingress backend names a Service port: by name, else
+// by number.
+func portRef(ref networkingv1.ServiceBackendPort) string {
+	if ref.Name != "" {
+		return ref.Name
+	}
+	return strconv.Itoa(int(ref.Number))
 }
 
 func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {
@@ -153,5 +161,8 @@ func NewEndpointIndex(slices []*discoveryv1.EndpointSlice) EndpointIndex {
 // Endpoints lists the addresses behind a backend's Service port, as Build
 // finds them.
 func (e EndpointIndex) Endpoints(be *Backend) []ir.Endpoint {
+	if be.ExternalName != "" {
+		return be.Endpoints // from the Service, never from EndpointSlices
+	}
 	return e.ix.endpoints(be.Namespace, be.Service, be.PortName)
 }

@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -116,7 +117,8 @@ func filterChains(m *Model) []*ir.FilterChain {
 	return out
 }
 
-// lowerBackend is the cluster of a Service port: backend-protocol picks
+// lowerBackend is the cluster of a Service port: an ExternalName Service's
+// name is resolved by Envoy, its address used as it is; backend-protocol picks
 // HTTP/2 for gRPC and TLS (not verified, as ingress-nginx does by default)
 // for HTTPS and GRPCS; session affinity balances by the cookie's hash.
 // connect is the ConfigMap's proxy-connect-timeout, which the annotation
@@ -132,6 +134,12 @@ func lowerBackend(be *Backend, connect time.Duration) *ir.Cluster {
 	}
 	if be.Affinity {
 		c.LoadBalancer = ir.RingHash
+	}
+	if be.ExternalName != "" {
+		c.Discovery = ir.DiscoveryDNS
+		if _, err := netip.ParseAddr(be.ExternalName); err == nil {
+			c.Discovery = ir.DiscoveryStatic
+		}
 	}
 	switch be.Protocol {
 	case nginx.ProtocolHTTPS:

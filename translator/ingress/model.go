@@ -158,5 +158,9 @@ type Backend struct {
 	// alternative upstream; AlternativeName is that name.
 	Canary          bool
 	AlternativeName string
-	Endpoints       []ir.Endpoint
+	// ExternalName is the DNS name or IP address of an ExternalName
+	// Service, whose one endpoint (that name, or that address, with the
+	// port) comes from the Service rather than from EndpointSlices.
+	ExternalName string
+	Endpoints    []ir.Endpoint
 }

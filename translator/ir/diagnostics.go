@@ -42,6 +42,10 @@ const (
 	// ReasonConfigKeyIgnored: a key of the controller's ConfigMap that
 	// rukou does not know, does not support (yet) or refuses.
 	ReasonConfigKeyIgnored Reason = "ConfigKeyIgnored"
+	// ReasonExternalNameRefused: an ExternalName Service whose name is not
+	// a DNS name or an IP address, or is one that would reach the proxy
+	// itself (localhost, a loopback or unspecified address).
+	ReasonExternalNameRefused Reason = "ExternalNameRefused"
 )
 
 // Reasons lists every Reason above, so that metrics show each at 0 before
@@ -52,7 +56,7 @@ func Reasons() []Reason {
 		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
 		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused, ReasonInvalidConfigValue,
-		ReasonConfigKeyIgnored,
+		ReasonConfigKeyIgnored, ReasonExternalNameRefused,
 	}
 }
 

@@ -318,9 +318,41 @@ type Cluster struct {
 	TLS            *UpstreamTLS `json:"tls,omitempty"`
 	ConnectTimeout Duration     `json:"connectTimeout"`
 	LoadBalancer   LoadBalancer `json:"loadBalancer"`
-	// Endpoints arrive over EDS, apart from the cluster, so that an
-	// endpoint change never rebuilds the cluster.
+	// Discovery is how Envoy learns the endpoints.
+	Discovery Discovery `json:"discovery,omitempty"`
+	// Endpoints are addresses; with DiscoveryDNS, DNS names.
 	Endpoints []Endpoint `json:"endpoints"`
+	// Pool, when set, bounds the connections kept to the endpoints.
+	Pool *ConnectionPool `json:"pool,omitempty"`
+}
+
+// Discovery is how Envoy learns a cluster's endpoints.
+type Discovery string
+
+const (
+	// DiscoveryEDS sends the endpoints apart from the cluster (EDS), so
+	// that an endpoint change never rebuilds the cluster. The default.
+	DiscoveryEDS Discovery = ""
+	// DiscoveryStatic makes the endpoints part of the cluster: fixed
+	// addresses that change only with the cluster.
+	DiscoveryStatic Discovery = "Static"
+	// DiscoveryDNS makes each endpoint's Address a DNS name that Envoy
+	// resolves, again whenever the records' TTL runs out; every address a
+	// name resolves to is an endpoint.
+	DiscoveryDNS Discovery = "DNS"
+)
+
+// ConnectionPool bounds the upstream connections of a cluster; zero
+// fields bound nothing.
+type ConnectionPool struct {
+	// IdleTimeout closes a connection that has carried no request this
+	// long.
+	IdleTimeout Duration `json:"idleTimeout,omitempty"`
+	// MaxRequests closes a connection after this many requests.
+	MaxRequests uint32 `json:"maxRequests,omitempty"`
+	// MaxLifetime closes a connection this long after it opened, once
+	// its requests in flight are done.
+	MaxLifetime Duration `json:"maxLifetime,omitempty"`
 }
 
 // UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not
