@@ -84,7 +84,9 @@ func TestConfigMapUnderscoresInHeaders(t *testing.T) {
 // own proxy-read-timeout annotation overrides it.
 func TestConfigMapProxyReadTimeout(t *testing.T) {
 	s := startConfigMapStack(t)
-	s.applyConfigMap(t, map[string]string{"proxy-read-timeout": "1"})
+	// One try: nginx's default "error timeout" would try a silent backend
+	// three times, a second each.
+	s.applyConfigMap(t, map[string]string{"proxy-read-timeout": "1", "proxy-next-upstream-tries": "1"})
 	s.apply(t, "timeouts", join(echoService(t, "slow", sleepy("slow"), nil), objs(
 		ingress("plain", rule("plain.test", path(prefix, "/", "slow"))),
 		annotated("own", map[string]string{"proxy-read-timeout": "5"}, rule("own.test", path(prefix, "/", "slow"))),

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -15,14 +16,14 @@ import (
 )
 
 // routeCache holds the rendered form of each model route, which the model
-// may share between virtual hosts and listeners; rendered once, the proto
-// is shared too (resources are never modified once rendered).
-type routeCache map[*ir.Route]*envoy_config_route_v3.Route
+// may share between virtual hosts and listeners; rendered once, the protos
+// are shared too (resources are never modified once rendered).
+type routeCache map[*ir.Route][]*envoy_config_route_v3.Route
 
-func (c routeCache) route(r *ir.Route) *envoy_config_route_v3.Route {
+func (c routeCache) routes(r *ir.Route) []*envoy_config_route_v3.Route {
 	out, ok := c[r]
 	if !ok {
-		out = route(r)
+		out = routes(r)
 		c[r] = out
 	}
 	return out
@@ -47,11 +48,37 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	for _, vh := range l.VirtualHosts {
 		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
 		for _, r := range vh.Routes {
-			out.Routes = append(out.Routes, cache.route(r))
+			out.Routes = append(out.Routes, cache.routes(r)...)
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, out)
 	}
 	return rc
+}
+
+// routes renders a model route: one Envoy route, or two when its retries
+// after the request was sent are for idempotent methods only. Envoy's
+// retry policy cannot tell methods apart, so POST, PATCH and LOCK get a
+// route of their own, tried first, that retries only failed connections.
+func routes(r *ir.Route) []*envoy_config_route_v3.Route {
+	main := route(r)
+	if r.Forward == nil || r.Forward.Retry == nil {
+		return []*envoy_config_route_v3.Route{main}
+	}
+	rt := r.Forward.Retry
+	if rt.NonIdempotent || (!rt.Reset && len(rt.Statuses) == 0) {
+		return []*envoy_config_route_v3.Route{main}
+	}
+	safe := *rt
+	safe.Reset, safe.Statuses = false, nil
+	fw := *r.Forward
+	fw.Retry = &safe
+	if !safe.ConnectFailure {
+		fw.Retry = nil
+	}
+	nr := *r
+	nr.Forward = &fw
+	nr.Match.Headers = append(slices.Clone(r.Match.Headers), ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
+	return []*envoy_config_route_v3.Route{route(&nr), main}
 }
 
 func route(r *ir.Route) *envoy_config_route_v3.Route {
@@ -127,8 +154,11 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
-	if f.IdleTimeout != 0 || f.Retries != 0 {
+	if f.IdleTimeout != 0 || f.Retry != nil {
 		a.RetryPolicy = retryPolicy(f)
+	}
+	if f.Timeout != 0 {
+		a.Timeout = durationpb.New(time.Duration(f.Timeout))
 	}
 	if f.StreamIdleTimeout != 0 {
 		a.IdleTimeout = durationpb.New(time.Duration(f.StreamIdleTimeout))
@@ -151,26 +181,46 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 // retryPolicy holds the forward's idle timeout and retries. The idle
 // timeout is the router's per-try idle timeout, which runs from the
 // request's last byte sent upstream to the response's first, and between
-// any two bytes, and answers 504 when the response has not started. The
-// retries cover only failures before the request reached the endpoint
-// (refused or failed connections, refused streams, resets before the
-// request went out), each on an endpoint not tried yet.
+// any two bytes, and answers 504 when the response has not started. Each
+// retry goes to an endpoint not tried yet, when there is one.
 func retryPolicy(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
-	p := &envoy_config_route_v3.RetryPolicy{NumRetries: wrapperspb.UInt32(f.Retries)}
+	p := &envoy_config_route_v3.RetryPolicy{NumRetries: wrapperspb.UInt32(0)}
 	if f.IdleTimeout != 0 {
 		p.PerTryIdleTimeout = durationpb.New(time.Duration(f.IdleTimeout))
 	}
-	if f.Retries != 0 {
-		p.RetryOn = "connect-failure,refused-stream,reset-before-request"
-		p.RetryHostPredicate = []*envoy_config_route_v3.RetryPolicy_RetryHostPredicate{{
-			Name:       "envoy.retry_host_predicates.previous_hosts",
-			ConfigType: &envoy_config_route_v3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: previousHosts},
-		}}
-		// The predicate may pick a tried endpoint again; so many more picks
-		// make that unlikely on any backend of a few endpoints.
-		p.HostSelectionRetryMaxAttempts = 5
+	rt := f.Retry
+	if rt == nil {
+		return p
 	}
+	p.NumRetries = wrapperspb.UInt32(rt.Attempts)
+	p.RetryOn = retryOn(rt)
+	p.RetriableStatusCodes = rt.Statuses
+	p.RetryHostPredicate = []*envoy_config_route_v3.RetryPolicy_RetryHostPredicate{{
+		Name:       "envoy.retry_host_predicates.previous_hosts",
+		ConfigType: &envoy_config_route_v3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: previousHosts},
+	}}
+	// The predicate may pick a tried endpoint again; so many more picks
+	// make that unlikely on any backend of a few endpoints.
+	p.HostSelectionRetryMaxAttempts = 5
 	return p
+}
+
+// retryOn is Envoy's retry_on for a retry: connect-failure,
+// refused-stream and reset-before-request are the failures before the
+// request reached the endpoint; reset also covers the failures after it
+// was sent, a response that is not HTTP and a per-try idle timeout.
+func retryOn(rt *ir.Retry) string {
+	var on []string
+	if rt.ConnectFailure {
+		on = append(on, "connect-failure", "refused-stream", "reset-before-request")
+	}
+	if rt.Reset {
+		on = append(on, "reset")
+	}
+	if len(rt.Statuses) > 0 {
+		on = append(on, "retriable-status-codes")
+	}
+	return strings.Join(on, ",")
 }
 
 // previousHosts is the retry host predicate that skips tried endpoints.

@@ -157,10 +157,12 @@ type Forward struct {
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
 	HostRewrite string `json:"hostRewrite,omitempty"`
-	// Retries is how many other endpoints are tried, one after the other,
-	// when an endpoint refuses or drops the connection before the request
-	// reached it (so that retrying is safe for every method).
-	Retries uint32 `json:"retries,omitempty"`
+	// Retry, when set, tries the request again on other endpoints when
+	// one fails as it says.
+	Retry *Retry `json:"retry,omitempty"`
+	// Timeout, when not zero, bounds the whole exchange: every try and
+	// the whole response.
+	Timeout Duration `json:"timeout,omitempty"`
 	// IdleTimeout bounds the time the backend may stay silent, before its
 	// response starts and between two reads; a silent start answers 504.
 	// Zero means none.
@@ -171,6 +173,27 @@ type Forward struct {
 	// SessionCookie, when set, keeps a client on one endpoint (the cluster
 	// must balance by hash) with a cookie set when the request has none.
 	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+}
+
+// Retry says when a request goes on to another endpoint, one after the
+// other, each not tried before when the cluster has one left.
+type Retry struct {
+	// Attempts is how many more endpoints are tried after the first.
+	Attempts uint32 `json:"attempts"`
+	// ConnectFailure retries when the endpoint refused, failed or timed
+	// out the connection, or dropped it before the request reached it:
+	// safe for every method, as the endpoint never saw the request.
+	ConnectFailure bool `json:"connectFailure,omitempty"`
+	// Reset retries when the endpoint dropped the connection after the
+	// request was sent, answered with no HTTP, or stayed silent past the
+	// idle timeout before its response started.
+	Reset bool `json:"reset,omitempty"`
+	// Statuses are the response statuses that retry.
+	Statuses []uint32 `json:"statuses,omitempty"`
+	// NonIdempotent lets POST, PATCH and LOCK requests retry after Reset
+	// and Statuses too; otherwise, as nginx, they retry only on
+	// ConnectFailure, since the endpoint may have acted on them.
+	NonIdempotent bool `json:"nonIdempotent,omitempty"`
 }
 
 // WeightedCluster is one backend of a Forward.

@@ -32,9 +32,12 @@ type Settings struct {
 	ConnectTimeout time.Duration
 	ReadTimeout    time.Duration
 	SendTimeout    time.Duration
-	// NextUpstreamTries is how many endpoints a request whose connection
-	// fails may try in all (proxy-next-upstream-tries).
-	NextUpstreamTries uint32
+	// Retry is the default of the proxy-next-upstream annotations: when
+	// and how often a request goes on to another endpoint.
+	Retry Retry
+	// RetryNonIdempotent lets every route's POST, PATCH and LOCK requests
+	// go on to another endpoint once sent (retry-non-idempotent).
+	RetryNonIdempotent bool
 	// MaxBodyBytes is the default of proxy-body-size; zero means no limit.
 	MaxBodyBytes uint64
 	// UnderscoresInHeaders keeps request headers whose names hold an
@@ -61,7 +64,7 @@ func DefaultSettings() Settings {
 		HSTSIncludeSubdomains: true,
 		ConnectTimeout:        5 * time.Second,
 		ReadTimeout:           60 * time.Second,
-		NextUpstreamTries:     3,
+		Retry:                 Retry{On: NextUpstream{Error: true, Timeout: true}, Tries: 3},
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
 	}
@@ -175,12 +178,11 @@ func readGlobalTimeouts(r *reader, s *Settings) {
 	}
 }
 
-// readNextUpstreamTries reads proxy-next-upstream-tries; nginx's 0 means
-// "no limit", which rukou bounds by the default, 3.
-func readNextUpstreamTries(r *reader, s *Settings) {
-	if n, ok := r.number("proxy-next-upstream-tries", 0, 10); ok && n > 0 {
-		s.NextUpstreamTries = uint32(n)
-	}
+// readGlobalNextUpstream reads the defaults of the proxy-next-upstream
+// annotations and retry-non-idempotent.
+func readGlobalNextUpstream(r *reader, s *Settings) {
+	r.readNextUpstream(&s.Retry)
+	s.RetryNonIdempotent = r.boolean("retry-non-idempotent", s.RetryNonIdempotent)
 }
 
 func readGlobalBodySize(r *reader, s *Settings) {
@@ -367,9 +369,9 @@ var Keys = []Key{
 	{Name: "proxy-cookie-path", Status: NotYet},
 	{Name: "proxy-headers-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "proxy-headers-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "proxy-next-upstream", Status: NotYet},
-	{Name: "proxy-next-upstream-timeout", Status: NotYet},
-	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
+	{Name: "proxy-next-upstream", Status: Differs, Note: nextUpstreamNote, read: readGlobalNextUpstream},
+	{Name: "proxy-next-upstream-timeout", Status: Differs, Note: nextUpstreamTimeoutNote, readWith: "proxy-next-upstream"},
+	{Name: "proxy-next-upstream-tries", Status: Differs, Note: nextUpstreamTriesNote, readWith: "proxy-next-upstream"},
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
 	{Name: "proxy-real-ip-cidr", Status: NotYet},
@@ -384,7 +386,7 @@ var Keys = []Key{
 	{Name: "proxy-stream-responses", Status: NotYet},
 	{Name: "proxy-stream-timeout", Status: NotYet},
 	{Name: "relative-redirects", Status: NotYet},
-	{Name: "retry-non-idempotent", Status: NotYet},
+	{Name: "retry-non-idempotent", Status: Supported, Note: "adds `non_idempotent` to every `proxy-next-upstream`", readWith: "proxy-next-upstream"},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -426,6 +428,13 @@ var Keys = []Key{
 	{Name: "worker-processes", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "worker-shutdown-timeout", Status: NotYet},
 }
+
+// The notes of the proxy-next-upstream keys and annotations.
+const (
+	nextUpstreamNote        = "Envoy's retry policy; `error` also retries a read timeout, and `invalid_header` any dropped connection (docs/edge.md)"
+	nextUpstreamTimeoutNote = "Envoy's route timeout: it bounds the whole response too, not only the time to retry"
+	nextUpstreamTriesNote   = "`0` (nginx: no limit) keeps the default; at most 10"
+)
 
 // accessLogNote is the note of the keys that would change the access log,
 // which has ingress-nginx's default format and no setting yet.

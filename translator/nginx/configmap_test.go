@@ -94,8 +94,36 @@ func TestReadConfigMap(t *testing.T) {
 			want:   with(func(s *Settings) { s.ConnectTimeout = 3 * time.Second }),
 			issues: []string{"proxy-read-timeout InvalidConfigValue"},
 		},
-		{name: "tries", data: map[string]string{"proxy-next-upstream-tries": "1"}, want: with(func(s *Settings) { s.NextUpstreamTries = 1 })},
+		{name: "tries", data: map[string]string{"proxy-next-upstream-tries": "1"}, want: with(func(s *Settings) { s.Retry.Tries = 1 })},
 		{name: "tries_zero_is_the_default", data: map[string]string{"proxy-next-upstream-tries": "0"}, want: defaults},
+		{
+			name:   "tries_over_ten_is_the_default",
+			data:   map[string]string{"proxy-next-upstream-tries": "11"},
+			want:   defaults,
+			issues: []string{"proxy-next-upstream-tries InvalidConfigValue"},
+		},
+		{
+			name: "next_upstream_conditions",
+			data: map[string]string{"proxy-next-upstream": "error http_503 http_502 http_502  non_idempotent", "proxy-next-upstream-timeout": "30"},
+			want: with(func(s *Settings) {
+				s.Retry.On = NextUpstream{Error: true, Statuses: []uint32{502, 503}, NonIdempotent: true}
+				s.Retry.Timeout = 30 * time.Second
+			}),
+		},
+		{name: "next_upstream_off", data: map[string]string{"proxy-next-upstream": "off"}, want: with(func(s *Settings) { s.Retry.On = NextUpstream{} })},
+		{
+			name:   "next_upstream_off_with_others_is_the_default",
+			data:   map[string]string{"proxy-next-upstream": "off error"},
+			want:   defaults,
+			issues: []string{"proxy-next-upstream InvalidConfigValue"},
+		},
+		{
+			name:   "next_upstream_unknown_condition_is_the_default",
+			data:   map[string]string{"proxy-next-upstream": "error http_501"},
+			want:   defaults,
+			issues: []string{"proxy-next-upstream InvalidConfigValue"},
+		},
+		{name: "retry_non_idempotent", data: map[string]string{"retry-non-idempotent": "true"}, want: with(func(s *Settings) { s.RetryNonIdempotent = true })},
 		{name: "body_size", data: map[string]string{"proxy-body-size": "8m"}, want: with(func(s *Settings) { s.MaxBodyBytes = 8 << 20 })},
 		{
 			name:   "invalid_body_size_is_no_limit",

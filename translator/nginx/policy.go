@@ -27,10 +27,13 @@ type Policy struct {
 	// MaxBodyBytes, when not zero, answers 413 to a larger request body
 	// (proxy-body-size).
 	MaxBodyBytes uint64
-	RateLimit    *RateLimit
-	Access       *ir.Access
-	CORS         *CORS
-	Affinity     *Affinity
+	// Retry, when set, replaces the ConfigMap's proxy-next-upstream
+	// settings.
+	Retry     *Retry
+	RateLimit *RateLimit
+	Access    *ir.Access
+	CORS      *CORS
+	Affinity  *Affinity
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with
