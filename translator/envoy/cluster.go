@@ -12,6 +12,7 @@ import (
 	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rukou/rukou/translator/ir"
 )
@@ -34,8 +35,8 @@ func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 	if c.TLS != nil {
 		out.TransportSocket = upstreamTLS(c.TLS.ALPN)
 	}
-	if c.Protocol == ir.HTTP2 {
-		out.TypedExtensionProtocolOptions = http2Options()
+	if c.Protocol == ir.HTTP2 || c.Pool != nil {
+		out.TypedExtensionProtocolOptions = protocolOptions(c)
 	}
 	return out
 }
@@ -82,17 +83,41 @@ func upstreamTLS(alpn []string) *envoy_config_core_v3.TransportSocket {
 	}
 }
 
-// http2Options makes Envoy speak HTTP/2 to the endpoints, as gRPC needs.
-func http2Options() map[string]*anypb.Any {
-	return map[string]*anypb.Any{
-		"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(&envoy_extensions_upstreams_http_v3.HttpProtocolOptions{
-			UpstreamProtocolOptions: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_{
-				ExplicitHttpConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig{
-					ProtocolConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-						Http2ProtocolOptions: &envoy_config_core_v3.Http2ProtocolOptions{},
-					},
-				},
-			},
-		}),
+// protocolOptions makes Envoy speak HTTP/2 to the endpoints, as gRPC
+// needs, or HTTP/1.1, and bounds how long and for how many requests it
+// keeps a connection.
+func protocolOptions(c *ir.Cluster) map[string]*anypb.Any {
+	explicit := &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig{
+		ProtocolConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+			HttpProtocolOptions: &envoy_config_core_v3.Http1ProtocolOptions{},
+		},
 	}
+	if c.Protocol == ir.HTTP2 {
+		explicit.ProtocolConfig = &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+			Http2ProtocolOptions: &envoy_config_core_v3.Http2ProtocolOptions{},
+		}
+	}
+	opts := &envoy_extensions_upstreams_http_v3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit},
+	}
+	if p := c.Pool; p != nil {
+		opts.CommonHttpProtocolOptions = connectionLimits(p)
+	}
+	return map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(opts)}
+}
+
+// connectionLimits bounds the upstream connections of a pool; Envoy's
+// defaults (an hour idle, no other bound) apply where the pool sets none.
+func connectionLimits(p *ir.ConnectionPool) *envoy_config_core_v3.HttpProtocolOptions {
+	o := &envoy_config_core_v3.HttpProtocolOptions{}
+	if p.IdleTimeout != 0 {
+		o.IdleTimeout = durationpb.New(time.Duration(p.IdleTimeout))
+	}
+	if p.MaxRequests != 0 {
+		o.MaxRequestsPerConnection = wrapperspb.UInt32(p.MaxRequests)
+	}
+	if p.MaxLifetime != 0 {
+		o.MaxConnectionDuration = durationpb.New(time.Duration(p.MaxLifetime))
+	}
+	return o
 }

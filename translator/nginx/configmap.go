@@ -47,6 +47,8 @@ type Settings struct {
 	// denylist-source-range; DenyAll is set when either could not be read.
 	Allow, Deny []netip.Prefix
 	DenyAll     bool
+	// Keepalive bounds the connections kept open to the endpoints.
+	Keepalive Keepalive
 	// LimitReqStatus is the status of requests over limit-rps or
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
@@ -65,6 +67,7 @@ func DefaultSettings() Settings {
 		ConnectTimeout:        5 * time.Second,
 		ReadTimeout:           60 * time.Second,
 		Retry:                 Retry{On: NextUpstream{Error: true, Timeout: true}, Tries: 3},
+		Keepalive:             Keepalive{Connections: 320, Timeout: 60 * time.Second, Requests: 10000, Time: time.Hour},
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
 	}
@@ -411,10 +414,10 @@ var Keys = []Key{
 	{Name: "strict-validate-path-type", Status: NotYet},
 	{Name: "syslog-host", Status: NotYet},
 	{Name: "syslog-port", Status: NotYet},
-	{Name: "upstream-keepalive-connections", Status: NotYet},
-	{Name: "upstream-keepalive-requests", Status: NotYet},
-	{Name: "upstream-keepalive-time", Status: NotYet},
-	{Name: "upstream-keepalive-timeout", Status: NotYet},
+	{Name: "upstream-keepalive-connections", Status: Differs, Note: "only `0` (a connection per request) changes anything: Envoy keeps every idle connection until `upstream-keepalive-timeout`, with no count to cap", read: readKeepalive},
+	{Name: "upstream-keepalive-requests", Status: Supported, Note: "Envoy's `max_requests_per_connection`", readWith: "upstream-keepalive-connections"},
+	{Name: "upstream-keepalive-time", Status: Supported, Note: "Envoy's `max_connection_duration`", readWith: "upstream-keepalive-connections"},
+	{Name: "upstream-keepalive-timeout", Status: Supported, Note: "Envoy's upstream `idle_timeout`", readWith: "upstream-keepalive-connections"},
 	{Name: "use-forwarded-headers", Status: NotYet},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},

@@ -123,6 +123,20 @@ func TestReadConfigMap(t *testing.T) {
 			want:   defaults,
 			issues: []string{"proxy-next-upstream InvalidConfigValue"},
 		},
+		{
+			name: "keepalive",
+			data: map[string]string{"upstream-keepalive-connections": "0", "upstream-keepalive-timeout": "5", "upstream-keepalive-requests": "7", "upstream-keepalive-time": "90m"},
+			want: with(func(s *Settings) {
+				s.Keepalive = Keepalive{Connections: 0, Timeout: 5 * time.Second, Requests: 7, Time: 90 * time.Minute}
+			}),
+		},
+		{name: "keepalive_time_in_seconds", data: map[string]string{"upstream-keepalive-time": "45"}, want: with(func(s *Settings) { s.Keepalive.Time = 45 * time.Second })},
+		{
+			name:   "invalid_keepalive_values_keep_the_defaults",
+			data:   map[string]string{"upstream-keepalive-time": "1 hour", "upstream-keepalive-requests": "0", "upstream-keepalive-timeout": "-1"},
+			want:   defaults,
+			issues: []string{"upstream-keepalive-requests InvalidConfigValue", "upstream-keepalive-time InvalidConfigValue", "upstream-keepalive-timeout InvalidConfigValue"},
+		},
 		{name: "retry_non_idempotent", data: map[string]string{"retry-non-idempotent": "true"}, want: with(func(s *Settings) { s.RetryNonIdempotent = true })},
 		{name: "body_size", data: map[string]string{"proxy-body-size": "8m"}, want: with(func(s *Settings) { s.MaxBodyBytes = 8 << 20 })},
 		{
