@@ -34,6 +34,7 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(portValue{&opts.HTTPPort}, "envoy-http-port", "port of Envoy's HTTP listener")
 	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
 	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
+	fs.BoolVar(&opts.DisableExternalName, "disable-svc-external-name", opts.DisableExternalName, "refuse Ingress backends on ExternalName Services (their paths answer 503), as ingress-nginx's flag of that name")
 	fs.Var(configMapValue{&opts.ConfigMap}, "configmap", "NAMESPACE/NAME of the ConfigMap with ingress-nginx's controller settings (docs/configmap.md); in file mode, a ConfigMap of that name among the manifests")
 }
 

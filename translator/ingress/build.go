@@ -80,6 +80,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		appRoots:     map[string]hostSetting{},
 		aliases:      map[string]hostSetting{},
 	}
+	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
 	ings := b.owned(in.Ingresses)
 	// Regex mode is a property of a host across all its Ingresses, so

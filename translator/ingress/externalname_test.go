@@ -5,6 +5,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/rukou/rukou/translator"
 )
 
 func TestBuildExternalName(t *testing.T) {
@@ -71,6 +73,15 @@ func TestBuildExternalName(t *testing.T) {
 			model:    to("503"),
 			backends: []string{},
 			diags:    []string{"ServicePortNotFound default/x"},
+		},
+		{
+			name:     "disable_svc_external_name_refuses_every_one",
+			objs:     objects(external("ext", "api.example.org"), route("ext", 80)),
+			opts:     func(o *translator.Options) { o.DisableExternalName = true },
+			model:    to("503"),
+			backends: []string{},
+			diags:    []string{"ExternalNameRefused default/x"},
+			messages: []string{"--disable-svc-external-name"},
 		},
 		refused("localhost_is_refused", "localhost"),
 		refused("localhost_with_a_dot_is_refused", "LocalHost."),

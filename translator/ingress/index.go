@@ -18,6 +18,8 @@ type index struct {
 	classes  map[string]*networkingv1.IngressClass
 	services map[string]*corev1.Service              // namespace/name
 	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
+	// noExternalName refuses ExternalName Services (Options.DisableExternalName).
+	noExternalName bool
 }
 
 func newIndex(in Input) *index {
@@ -57,6 +59,10 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %q not found", ref.Name)}
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		if ix.noExternalName {
+			return nil, &backendError{ir.ReasonExternalNameRefused,
+				fmt.Sprintf("service %s/%s is of type ExternalName, which --disable-svc-external-name refuses", namespace, svc.Name)}
+		}
 		return externalBackend(namespace, svc, ref.Port)
 	}
 	port, ok := servicePort(svc, ref.Port)

@@ -49,6 +49,10 @@ type Options struct {
 	// ConfigMap names the ConfigMap (namespace/name) whose data holds
 	// ingress-nginx's controller settings (--configmap); empty reads none.
 	ConfigMap string
+	// DisableExternalName refuses every ExternalName Service
+	// (--disable-svc-external-name, as ingress-nginx's flag), so that an
+	// Ingress cannot send traffic to a name outside the cluster.
+	DisableExternalName bool
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is
