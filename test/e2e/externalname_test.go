@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rukou/rukou/test/harness"
@@ -32,26 +33,28 @@ func externalName(service, name string, targetPort int) *corev1.Service {
 // resolves the name with the name servers of `rukou bootstrap
 // --dns-resolvers` (here a DNS server of the test) and resolves it again
 // as the records' TTL runs out, so a name that appears later is served.
-// The Service's EndpointSlices are ignored; "localhost" and 127.0.0.1 are
+// A new external name is followed; the Service's EndpointSlices are
+// ignored; "localhost" and 127.0.0.1 are
 // refused with a diagnostic naming the Service, and their paths answer 503.
 func TestExternalNameService(t *testing.T) {
 	dns := harness.StartDNS(t)
 	dns.Set("echo.partner.test", netip.MustParseAddr("127.0.0.1"))
 	s := startStackWith(t, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--dns-resolvers", dns.Address}})
 	right := harnessBackend(t, "partner")
-	s.apply(t, "external", join(
-		// A slice that names another backend, which must not be used.
-		serviceWith("partner", endpoint(harnessBackend(t, "slice"), true, nil))[1:],
-		objs(
-			externalName("partner", "echo.partner.test", right),
+	slice := serviceWith("partner", endpoint(harnessBackend(t, "slice"), true, nil))[1:]
+	others := func(partner *corev1.Service) []runtime.Object {
+		return objs(
+			partner,
 			externalName("late", "late.partner.test", right),
 			externalName("local", "localhost", right),
 			externalName("loop", "127.0.0.1", right),
 			ingress("plain", rule("ext.test", path(prefix, "/", "partner"), path(prefix, "/late", "late"),
 				path(prefix, "/local", "local"), path(prefix, "/loop", "loop"))),
 			annotated("vhost", map[string]string{"upstream-vhost": "echo.partner.test"}, rule("vhost.test", path(prefix, "/", "partner"))),
-		),
-	)...)
+		)
+	}
+	// The slice names another backend, which must not be used.
+	s.apply(t, "external", join(slice, others(externalName("partner", "echo.partner.test", right)))...)
 
 	t.Run("served_by_the_name_with_the_clients_host", func(t *testing.T) {
 		r := s.await(t, call{host: "ext.test", path: "/x"}, http.StatusOK, "partner")
@@ -85,6 +88,14 @@ func TestExternalNameService(t *testing.T) {
 		dns.Set("late.partner.test", netip.MustParseAddr("127.0.0.1"))
 		s.await(t, call{host: "ext.test", path: "/late"}, http.StatusOK, "partner")
 		t.Logf("served %v after the record appeared", time.Since(added).Round(100*time.Millisecond))
+	})
+	t.Run("a_new_external_name_is_followed", func(t *testing.T) {
+		dns.Set("moved.partner.test", netip.MustParseAddr("127.0.0.1"))
+		s.apply(t, "external", join(slice, others(externalName("partner", "moved.partner.test", harnessBackend(t, "moved"))))...)
+		s.await(t, call{host: "ext.test", path: "/"}, http.StatusOK, "moved")
+		if dns.Queries("moved.partner.test") == 0 {
+			t.Error("Envoy never asked for the new name")
+		}
 	})
 	expectNoRejection(t, s.envoy)
 }
