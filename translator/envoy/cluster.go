@@ -19,7 +19,7 @@ import (
 
 // cluster renders a cluster: by default an EDS cluster, whose endpoints
 // arrive separately, so that an endpoint change never rebuilds it.
-func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
+func (sh *shared) cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 	out := &envoy_config_cluster_v3.Cluster{
 		Name: c.Name,
 		// "/" in a stat name reads as a path in Envoy's stats.
@@ -36,7 +36,7 @@ func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 		out.TransportSocket = upstreamTLS(c.TLS.ALPN)
 	}
 	if c.Protocol == ir.HTTP2 || c.Pool != nil {
-		out.TypedExtensionProtocolOptions = protocolOptions(c)
+		out.TypedExtensionProtocolOptions = sh.protocolOptionsOf(c)
 	}
 	return out
 }

@@ -72,13 +72,13 @@ func Render(cfg *ir.Config) *Resources {
 		Clusters:  make([]*envoy_config_cluster_v3.Cluster, 0, len(cfg.Clusters)),
 		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
 	}
-	cache := routeCache{}
+	sh := newShared()
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l))
-		r.Routes = append(r.Routes, routeConfiguration(l, cache))
+		r.Routes = append(r.Routes, routeConfiguration(l, sh))
 	}
 	for _, c := range cfg.Clusters {
-		r.Clusters = append(r.Clusters, cluster(c))
+		r.Clusters = append(r.Clusters, sh.cluster(c))
 		if c.Discovery == ir.DiscoveryEDS {
 			r.Endpoints = append(r.Endpoints, LoadAssignment(c))
 		}

@@ -15,23 +15,9 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
-// routeCache holds the rendered form of each model route, which the model
-// may share between virtual hosts and listeners; rendered once, the protos
-// are shared too (resources are never modified once rendered).
-type routeCache map[*ir.Route][]*envoy_config_route_v3.Route
-
-func (c routeCache) routes(r *ir.Route) []*envoy_config_route_v3.Route {
-	out, ok := c[r]
-	if !ok {
-		out = routes(r)
-		c[r] = out
-	}
-	return out
-}
-
 // routeConfiguration renders a listener's virtual hosts as the route
 // configuration of the listener's name, which it reads over RDS.
-func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3.RouteConfiguration {
+func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.RouteConfiguration {
 	rc := &envoy_config_route_v3.RouteConfiguration{
 		Name: l.Name,
 		// Hosts match without the port of the Host header.
@@ -48,19 +34,19 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 	for _, vh := range l.VirtualHosts {
 		out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))}
 		for _, r := range vh.Routes {
-			out.Routes = append(out.Routes, cache.routes(r)...)
+			out.Routes = append(out.Routes, sh.routesOf(r)...)
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, out)
 	}
 	return rc
 }
 
-// routes renders a model route: one Envoy route, or two when its retries
+// renderRoutes renders a model route: one Envoy route, or two when its retries
 // after the request was sent are for idempotent methods only. Envoy's
 // retry policy cannot tell methods apart, so POST, PATCH and LOCK get a
 // route of their own, tried first, that retries only failed connections.
-func routes(r *ir.Route) []*envoy_config_route_v3.Route {
-	main := route(r)
+func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
+	main := sh.route(r)
 	if r.Forward == nil || r.Forward.Retry == nil {
 		return []*envoy_config_route_v3.Route{main}
 	}
@@ -78,14 +64,14 @@ func routes(r *ir.Route) []*envoy_config_route_v3.Route {
 	nr := *r
 	nr.Forward = &fw
 	nr.Match.Headers = append(slices.Clone(r.Match.Headers), ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
-	return []*envoy_config_route_v3.Route{route(&nr), main}
+	return []*envoy_config_route_v3.Route{sh.route(&nr), main}
 }
 
-func route(r *ir.Route) *envoy_config_route_v3.Route {
+func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: logMetadata(upstreamNameKey, r.UpstreamName)}
 	switch {
 	case r.Forward != nil:
-		out.Action = &envoy_config_route_v3.Route_Route{Route: routeAction(r.Forward)}
+		out.Action = &envoy_config_route_v3.Route_Route{Route: sh.routeAction(r.Forward)}
 	case r.Redirect != nil:
 		out.Action = redirect(r.Redirect)
 	case r.Direct != nil:
@@ -140,7 +126,7 @@ func headerMatcher(h ir.HeaderMatch) *envoy_config_route_v3.HeaderMatcher {
 // routeAction renders a forward. A request has no overall timeout, as
 // nginx has none; the idle timeout bounds each silence of the backend
 // instead.
-func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
+func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 	a := &envoy_config_route_v3.RouteAction{Timeout: durationpb.New(0)}
 	if len(f.Backends) == 1 {
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: f.Backends[0].Cluster}
@@ -155,7 +141,7 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
 	if f.IdleTimeout != 0 || f.Retry != nil {
-		a.RetryPolicy = retryPolicy(f)
+		a.RetryPolicy = sh.retryPolicyOf(f)
 	}
 	if f.Timeout != 0 {
 		a.Timeout = durationpb.New(time.Duration(f.Timeout))
