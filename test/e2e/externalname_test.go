@@ -34,12 +34,18 @@ func externalName(service, name string, targetPort int) *corev1.Service {
 // --dns-resolvers` (here a DNS server of the test) and resolves it again
 // as the records' TTL runs out, so a name that appears later is served.
 // A new external name is followed; the Service's EndpointSlices are
-// ignored; "localhost" and 127.0.0.1 are
-// refused with a diagnostic naming the Service, and their paths answer 503.
+// ignored; "localhost" and 127.0.0.1 are refused with a diagnostic naming
+// the Service, and their paths answer 503. In both ADS modes.
 func TestExternalNameService(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { testExternalNameService(t, mode) })
+	}
+}
+
+func testExternalNameService(t *testing.T, mode string) {
 	dns := harness.StartDNS(t)
 	dns.Set("echo.partner.test", netip.MustParseAddr("127.0.0.1"))
-	s := startStackWith(t, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--dns-resolvers", dns.Address}})
+	s := startStackWith(t, harness.EnvoyOptions{Mode: mode, BootstrapArgs: []string{"--dns-resolvers", dns.Address}})
 	right := harnessBackend(t, "partner")
 	slice := serviceWith("partner", endpoint(harnessBackend(t, "slice"), true, nil))[1:]
 	others := func(partner *corev1.Service) []runtime.Object {
