@@ -61,10 +61,24 @@ func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
 	if !safe.ConnectFailure {
 		fw.Retry = nil
 	}
-	nr := *r
-	nr.Forward = &fw
-	nr.Match.Headers = append(slices.Clone(r.Match.Headers), ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
-	return []*envoy_config_route_v3.Route{sh.route(&nr), main}
+	match := r.Match
+	match.Headers = append(slices.Clone(r.Match.Headers), ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
+	return []*envoy_config_route_v3.Route{sh.variant(main, match, &fw), main}
+}
+
+// variant is the rendered route main with another match and forward; the
+// rest (metadata, headers, filter configurations) is shared with main.
+// Rendering it whole would cost a third of a translation more;
+// TestVariantIsTheRouteRendered checks that nothing is missed.
+func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.Forward) *envoy_config_route_v3.Route {
+	return &envoy_config_route_v3.Route{
+		Match:                routeMatch(m),
+		Metadata:             main.Metadata,
+		Action:               &envoy_config_route_v3.Route_Route{Route: sh.routeAction(f)},
+		RequestHeadersToAdd:  main.RequestHeadersToAdd,
+		ResponseHeadersToAdd: main.ResponseHeadersToAdd,
+		TypedPerFilterConfig: main.TypedPerFilterConfig,
+	}
 }
 
 func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
