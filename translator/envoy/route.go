@@ -67,9 +67,10 @@ func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
 }
 
 // variant is the rendered route main with another match and forward; the
-// rest (metadata, headers, filter configurations) is shared with main.
-// Rendering it whole would cost a third of a translation more;
-// TestVariantIsTheRouteRendered checks that nothing is missed.
+// rest (metadata, headers, filter configurations) is shared with main,
+// which saves rendering them again for every proxied path
+// (docs/benchmarks.md); TestVariantIsTheRouteRendered checks that nothing
+// is missed.
 func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.Forward) *envoy_config_route_v3.Route {
 	return &envoy_config_route_v3.Route{
 		Match:                routeMatch(m),
@@ -81,6 +82,7 @@ func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.F
 	}
 }
 
+// route renders one model route as one Envoy route.
 func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: logMetadata(upstreamNameKey, r.UpstreamName)}
 	switch {
@@ -138,8 +140,8 @@ func headerMatcher(h ir.HeaderMatch) *envoy_config_route_v3.HeaderMatcher {
 }
 
 // routeAction renders a forward. A request has no overall timeout, as
-// nginx has none; the idle timeout bounds each silence of the backend
-// instead.
+// nginx has none, unless the forward sets one (proxy-next-upstream-timeout);
+// the idle timeout bounds each silence of the backend instead.
 func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 	a := &envoy_config_route_v3.RouteAction{Timeout: durationpb.New(0)}
 	if len(f.Backends) == 1 {
