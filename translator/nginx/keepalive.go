@@ -38,8 +38,8 @@ func readKeepalive(r *reader, s *Settings) {
 	}
 }
 
-// nginxTimeUnits are the units of nginx's time values, in seconds, but
-// for milliseconds.
+// nginxTimeUnits are the units of nginx's time values (those up to
+// weeks); a number without a unit is seconds.
 var nginxTimeUnits = map[string]time.Duration{
 	"ms": time.Millisecond, "": time.Second, "s": time.Second, "m": time.Minute, "h": time.Hour,
 	"d": 24 * time.Hour, "w": 7 * 24 * time.Hour,
