@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rukou/rukou/examples/backend/echo"
 )
@@ -34,7 +35,8 @@ func (f *failing) count(method string) int {
 // proxy-next-upstream "error timeout http_502" sends a GET that met the
 // 502 on to the other endpoint, as nginx does, while a POST is not tried
 // again (nginx never passes on a non-idempotent request once sent);
-// a GET that times out goes on too, by default; proxy-next-upstream-tries:
+// a GET that times out goes on too, by default; proxy-next-upstream-timeout
+// bounds a request with all its tries; proxy-next-upstream-tries:
 // 1 tries once; and with one of two endpoints
 // dead, "off" lets requests to it fail, where the default retries them.
 func TestProxyNextUpstream(t *testing.T) {
@@ -53,6 +55,7 @@ func TestProxyNextUpstream(t *testing.T) {
 			annotated("off", map[string]string{"proxy-next-upstream": "off"}, rule("off.test", path(prefix, "/", "half"))),
 			ingress("default", rule("default.test", path(prefix, "/", "half"))),
 			annotated("slow", map[string]string{"proxy-read-timeout": "1"}, rule("slow.test", path(prefix, "/", "slowpair"))),
+			annotated("budget", map[string]string{"proxy-read-timeout": "5", "proxy-next-upstream-timeout": "1"}, rule("budget.test", path(prefix, "/", "slowpair"))),
 		),
 	)...)
 	s.await(t, call{host: "502.test", path: "/"}, http.StatusOK, "good")
@@ -94,6 +97,17 @@ func TestProxyNextUpstream(t *testing.T) {
 		post := statuses(t, 6, call{method: http.MethodPost, host: "slow.test", path: "/?sleep=3s"})
 		if get[http.StatusOK] != 6 || post[http.StatusGatewayTimeout] == 0 {
 			t.Errorf("GET: %v, want 6 × 200; POST: %v, want some 504", get, post)
+		}
+	})
+	t.Run("next_upstream_timeout_bounds_the_request", func(t *testing.T) {
+		// The slow endpoint would answer after 3 s, within the read
+		// timeout of 5 s; proxy-next-upstream-timeout 1 s ends it first
+		// (Envoy's route timeout: the documented difference, since nginx
+		// only stops trying other endpoints then, and would wait).
+		start := time.Now()
+		got := statuses(t, 6, call{host: "budget.test", path: "/?sleep=3s"})
+		if took := time.Since(start); got[http.StatusGatewayTimeout] == 0 || got[http.StatusOK] == 0 || took > 9*time.Second {
+			t.Errorf("6 GETs behind a 1 s proxy-next-upstream-timeout: %v in %v, want some 504 and some 200 from the fast endpoint, none waiting 3 s", got, took.Round(100*time.Millisecond))
 		}
 	})
 	t.Run("tries_1_tries_once", func(t *testing.T) {
