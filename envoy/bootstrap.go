@@ -19,6 +19,7 @@ import (
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	envoy_config_overload_v3 "github.com/envoyproxy/go-control-plane/envoy/config/overload/v3"
+	envoy_extensions_network_dns_resolver_cares_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/network/dns_resolver/cares/v3"
 	envoy_extensions_resource_monitors_downstream_connections_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
@@ -70,6 +71,11 @@ type BootstrapConfig struct {
 	// serves GET /ready from the admin API, for probes that cannot reach
 	// the admin API on loopback (the kubelet's).
 	ReadyAddress string
+	// DNSResolvers, when set, are the name servers (IP or IP:port, port 53
+	// by default) Envoy asks for the names of DNS clusters (ExternalName
+	// Services and the xDS address), instead of those of
+	// /etc/resolv.conf, whose search domains still apply.
+	DNSResolvers []string
 }
 
 // Bootstrap returns the Envoy bootstrap for cfg: a node identity, the admin
@@ -102,6 +108,11 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 		},
 		OverloadManager: overloadManager(cfg.MaxConnections),
 	}
+	if len(cfg.DNSResolvers) > 0 {
+		if b.TypedDnsResolverConfig, err = dnsResolvers(cfg.DNSResolvers); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.ReadyAddress != "" {
 		l, c := readyResources(addrs.admin.host, addrs.admin.port, addrs.ready.host, addrs.ready.port)
 		b.StaticResources.Listeners = append(b.StaticResources.Listeners, l)
@@ -111,6 +122,27 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 		return nil, fmt.Errorf("bootstrap is invalid: %w", err)
 	}
 	return b, nil
+}
+
+// dnsResolvers is c-ares (Envoy's default resolver) asking only the given
+// name servers.
+func dnsResolvers(servers []string) (*envoy_config_core_v3.TypedExtensionConfig, error) {
+	cares := &envoy_extensions_network_dns_resolver_cares_v3.CaresDnsResolverConfig{}
+	for _, s := range servers {
+		addr, err := netip.ParseAddrPort(s)
+		if err != nil {
+			ip, ipErr := netip.ParseAddr(s)
+			if ipErr != nil {
+				return nil, fmt.Errorf("dns resolver %q: want an IP address, with an optional :PORT", s)
+			}
+			addr = netip.AddrPortFrom(ip, 53)
+		}
+		if addr.Port() == 0 || addr.Addr().Zone() != "" {
+			return nil, fmt.Errorf("dns resolver %q: want an IP address without a zone and a port other than 0", s)
+		}
+		cares.Resolvers = append(cares.Resolvers, socketAddress(addr.Addr().String(), uint32(addr.Port())))
+	}
+	return &envoy_config_core_v3.TypedExtensionConfig{Name: "envoy.network.dns_resolver.cares", TypedConfig: mustAny(cares)}, nil
 }
 
 // hostPort is an address split into its host and port.

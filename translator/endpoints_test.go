@@ -1,6 +1,7 @@
 package translator_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -11,20 +12,30 @@ import (
 
 // TestUpdateEndpointsMatchesFullTranslation: the endpoint fast path gives the
 // same resources as a full translation, and keeps every other resource,
-// for the clusters of Ingresses and of TCP and UDP services alike.
+// for the clusters of Ingresses and of TCP and UDP services alike; the
+// clusters of ExternalName Services, which carry their own endpoints, have
+// no assignments and keep their endpoints.
 func TestUpdateEndpointsMatchesFullTranslation(t *testing.T) {
 	streams := translator.DefaultOptions()
 	streams.TCPServices, streams.UDPServices = "default/tcp-services", "default/udp-services"
-	for file, opts := range map[string]translator.Options{
-		"endpoints_ready_terminating.yaml": translator.DefaultOptions(),
-		"tcp_udp_services.yaml":            streams,
+	for _, c := range []struct {
+		files []string
+		opts  translator.Options
+	}{
+		{[]string{"endpoints_ready_terminating.yaml"}, translator.DefaultOptions()},
+		{[]string{"endpoints_ready_terminating.yaml", "externalname.yaml"}, translator.DefaultOptions()},
+		{[]string{"tcp_udp_services.yaml"}, streams},
 	} {
-		t.Run(file, func(t *testing.T) { checkUpdateEndpoints(t, "testdata/in/"+file, opts) })
+		var paths []string
+		for _, f := range c.files {
+			paths = append(paths, "testdata/in/"+f)
+		}
+		t.Run(strings.Join(c.files, "+"), func(t *testing.T) { checkUpdateEndpoints(t, paths, c.opts) })
 	}
 }
 
-func checkUpdateEndpoints(t *testing.T, file string, opts translator.Options) {
-	objs, err := watcher.ReadPaths([]string{file})
+func checkUpdateEndpoints(t *testing.T, paths []string, opts translator.Options) {
+	objs, err := watcher.ReadPaths(paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +66,14 @@ func checkUpdateEndpoints(t *testing.T, file string, opts translator.Options) {
 		}
 		if len(fast.Resources.Endpoints[i].Endpoints) != 0 {
 			t.Errorf("%s still has endpoints after every slice went", fast.Resources.Endpoints[i].ClusterName)
+		}
+	}
+	if len(fast.Resources.Clusters) != len(full.Resources.Clusters) {
+		t.Fatalf("fast path has %d clusters, full translation %d", len(fast.Resources.Clusters), len(full.Resources.Clusters))
+	}
+	for i := range full.Resources.Clusters {
+		if !proto.Equal(fast.Resources.Clusters[i], full.Resources.Clusters[i]) {
+			t.Errorf("cluster %s differs:\nfast: %v\nfull: %v", full.Resources.Clusters[i].Name, fast.Resources.Clusters[i], full.Resources.Clusters[i])
 		}
 	}
 	if &fast.Resources.Listeners[0] != &before.Resources.Listeners[0] || fast.Resources.Routes[0] != before.Resources.Routes[0] {

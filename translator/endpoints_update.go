@@ -36,22 +36,28 @@ func UpdateEndpoints(prev *Result, in Input) (*Result, error) {
 	n := len(prev.Model.Backends)
 	model.Backends = make([]*ingress.Backend, n)
 	cfg.Clusters = make([]*ir.Cluster, n)
-	res.Endpoints = make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, n)
-	// The model's backends, the clusters and the assignments share one
-	// order: by name.
+	res.Endpoints = make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(prev.Resources.Endpoints))
+	// The model's backends and the clusters share one order, by name; the
+	// assignments follow it too, skipping the clusters that carry their
+	// own endpoints (ExternalName Services), which slices never change.
+	next := 0
 	for i, be := range prev.Model.Backends {
-		eps := ix.Endpoints(be)
-		if slices.Equal(eps, be.Endpoints) {
-			model.Backends[i], cfg.Clusters[i], res.Endpoints[i] = be, prev.Config.Clusters[i], prev.Resources.Endpoints[i]
+		model.Backends[i], cfg.Clusters[i] = be, prev.Config.Clusters[i]
+		if cfg.Clusters[i].Discovery != ir.DiscoveryEDS {
 			continue
 		}
-		nextBackend, nextCluster := *be, *prev.Config.Clusters[i]
-		nextBackend.Endpoints, nextCluster.Endpoints = eps, eps
-		cla := envoy.LoadAssignment(&nextCluster)
-		if err := cla.ValidateAll(); err != nil {
-			return nil, fmt.Errorf("generated Envoy configuration is invalid: cluster load assignment %q: %w", cla.ClusterName, err)
+		cla := prev.Resources.Endpoints[next]
+		next++
+		if eps := ix.Endpoints(be); !slices.Equal(eps, be.Endpoints) {
+			nextBackend, nextCluster := *be, *prev.Config.Clusters[i]
+			nextBackend.Endpoints, nextCluster.Endpoints = eps, eps
+			cla = envoy.LoadAssignment(&nextCluster)
+			if err := cla.ValidateAll(); err != nil {
+				return nil, fmt.Errorf("generated Envoy configuration is invalid: cluster load assignment %q: %w", cla.ClusterName, err)
+			}
+			model.Backends[i], cfg.Clusters[i] = &nextBackend, &nextCluster
 		}
-		model.Backends[i], cfg.Clusters[i], res.Endpoints[i] = &nextBackend, &nextCluster, cla
+		res.Endpoints = append(res.Endpoints, cla)
 	}
 	out := *prev
 	out.Model, out.Config, out.Resources = &model, &cfg, &res

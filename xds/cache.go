@@ -156,6 +156,12 @@ func (c *cache) makeStep(next uint64, now time.Time, inTarget map[string]*envoy_
 	t := c.target
 	if c.front != t && c.front != nil {
 		for _, cl := range t.Clusters {
+			// A cluster that carries its endpoints (static, DNS) has no
+			// assignment to wait for; Envoy warms it itself (a DNS
+			// cluster after its first lookup) before it takes traffic.
+			if cl.GetEdsClusterConfig() == nil {
+				continue
+			}
 			if _, ok := c.served[cl.Name]; !ok {
 				if _, ok := c.warming[cl.Name]; !ok {
 					c.warming[cl.Name] = step{gen: next, since: now}

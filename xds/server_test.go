@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/rukou/rukou/translator/envoy"
 )
@@ -459,5 +460,30 @@ func TestMakeBeforeBreakWaitsForListeners(t *testing.T) {
 	settle(t, s)
 	if got := served(t, s, clusters); !slices.Equal(got, []string{"green", "web"}) {
 		t.Fatalf("clusters served %v after the listeners were acknowledged, want blue gone", got)
+	}
+}
+
+// TestClusterChangedInPlaceResendsItsEndpoints: Envoy warms an EDS cluster
+// changed in place only when its endpoints come again, so their version
+// follows the cluster's; the other clusters' endpoints keep theirs.
+func TestClusterChangedInPlaceResendsItsEndpoints(t *testing.T) {
+	versions := func(s *Server) map[string]string {
+		snap, err := s.cache.snapshots.GetSnapshot(fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap.(*cachev3.Snapshot).GetVersionMap(endpoints.url())
+	}
+	s := newTestServer(time.Hour)
+	update(t, s, "blue", map[string]int{"blue": 1, "green": 2})
+	before := versions(s)
+	res := config(t, "blue", map[string]int{"blue": 1, "green": 2})
+	res.Clusters[0].ConnectTimeout = durationpb.New(7 * time.Second) // blue, in place
+	if err := s.Update(context.Background(), res); err != nil {
+		t.Fatal(err)
+	}
+	after := versions(s)
+	if after["blue"] == before["blue"] || after["green"] != before["green"] {
+		t.Errorf("endpoint versions: blue %s -> %s (want changed), green %s -> %s (want kept)", before["blue"], after["blue"], before["green"], after["green"])
 	}
 }

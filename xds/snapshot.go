@@ -63,7 +63,9 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 	references := first
 	var kinds [numKinds]kindSnapshot
 	for k := range numKinds {
-		if !first && slices.Equal(items[k], c.kinds[k].items) {
+		// Endpoints follow their clusters' versions too (see
+		// withClusterVersions).
+		if !first && slices.Equal(items[k], c.kinds[k].items) && (k != endpoints || kinds[clusters].version == c.kinds[clusters].version) {
 			kinds[k] = c.kinds[k]
 			continue
 		}
@@ -71,6 +73,9 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 		ks, err := version(items[k], c.kinds[k].hashes)
 		if err != nil {
 			return err
+		}
+		if k == endpoints {
+			ks = withClusterVersions(ks, kinds[clusters].perName)
 		}
 		kinds[k] = ks
 		changed = changed || ks.version != c.kinds[k].version
@@ -166,6 +171,24 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 	}
 	ks.version = hex.EncodeToString(h.Sum(nil))[:16]
 	return ks, nil
+}
+
+// withClusterVersions makes each endpoint assignment's version carry its
+// cluster's. Envoy warms an EDS cluster changed in place (a new connect
+// timeout or keepalive, say) only once its endpoints arrive again, and
+// otherwise waits out initial_fetch_timeout (15 s) before it uses the new
+// cluster; delta ADS sends the endpoints again only when their version
+// changes. (Assignments are named after their clusters.)
+func withClusterVersions(ks kindSnapshot, clusterVersions map[string]string) kindSnapshot {
+	h := sha256.New()
+	for _, r := range ks.items {
+		name := cachev3.GetResourceName(r)
+		v := ks.hashes[r] + "." + clusterVersions[name]
+		ks.perName[name] = v
+		_, _ = io.WriteString(h, name+"="+v+";")
+	}
+	ks.version = hex.EncodeToString(h.Sum(nil))[:16]
+	return ks
 }
 
 func asResources[T types.Resource](items []T) []types.Resource {

@@ -36,6 +36,7 @@ func newBootstrapCmd() *cobra.Command {
 	fs.StringVar(&cfg.XDSServerName, "xds-server-name", "", "name rukou's xDS certificate must carry, sent as SNI (default: the host of --xds-address)")
 	fs.StringVar(&cfg.LimiterAddress, "limiter-address", "", "HOST:PORT of a \"rukou limiter\" beside Envoy, which counts requests for limit-connections (default: ask rukou at --xds-address)")
 	fs.StringVar(&cfg.ReadyAddress, "ready-address", "", "HOST:PORT of a listener that serves only GET /ready from the admin API, for probes that cannot reach the admin address (default: none)")
+	fs.StringSliceVar(&cfg.DNSResolvers, "dns-resolvers", nil, "name servers (IP or IP:PORT, comma-separated) Envoy asks for the names of ExternalName Services, instead of those in its /etc/resolv.conf (default: those)")
 	fs.StringVar(&copyTo, "copy-binary", "", "also copy this rukou binary to this path, so that a container without rukou (Envoy's) can run \"rukou drain\"")
 	fs.Var(mode, "xds-mode", "ADS flavour: delta or sotw (state of the world)")
 	fs.StringVarP(&out, "output", "o", "-", "output file; - for stdout")

@@ -205,6 +205,8 @@ func TestCommandLine(t *testing.T) {
 		{"output_model_prints_the_routing_model", []string{"translate", "-f", web, "-o", "model"}, 0, []string{"virtualHosts:", "kind: Prefix"}, ""},
 		{"translation_flag_after_file", []string{"translate", "-f", web, "--envoy-http-port", "9080", "-o", "json"}, 0, []string{`"port_value": 9080`}, ""},
 		{"bootstrap_output_to_stdout", []string{"bootstrap", "--xds-address=127.0.0.1:18000", "-o", "-"}, 0, []string{"port_value: 18000"}, ""},
+		{"bootstrap_dns_resolvers", []string{"bootstrap", "--dns-resolvers", "10.96.0.10,127.0.0.1:5353"}, 0, []string{"envoy.network.dns_resolver.cares", "address: 10.96.0.10\n        port_value: 53\n", "port_value: 5353"}, ""},
+		{"bootstrap_dns_resolver_not_an_ip_exits_1", []string{"bootstrap", "--dns-resolvers", "kube-dns"}, 1, nil, `dns resolver "kube-dns": want an IP address`},
 		{"version", []string{"version"}, 0, []string{"rukou dev"}, ""},
 		{"help_flag_on_rukou", []string{"--help"}, 0, []string{"Available Commands:", "translate"}, ""},
 		{"help_command", []string{"help", "translate"}, 0, []string{"-f, --filename"}, ""},

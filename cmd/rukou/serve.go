@@ -36,6 +36,7 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(portValue{&opts.HTTPPort}, "envoy-http-port", "port of Envoy's HTTP listener")
 	fs.Var(portValue{&opts.HTTPSPort}, "envoy-https-port", "port of Envoy's HTTPS listener")
 	fs.Var(portValue{&opts.HTTPSRedirectPort}, "https-redirect-port", "port in the redirects from HTTP to HTTPS: where clients reach the HTTPS listener")
+	fs.BoolVar(&opts.DisableExternalName, "disable-svc-external-name", opts.DisableExternalName, "refuse Ingress backends on ExternalName Services (their paths answer 503), as ingress-nginx's flag of that name")
 	fs.Var(namespacedName{&opts.ConfigMap}, "configmap", "NAMESPACE/NAME of the ConfigMap with ingress-nginx's controller settings (docs/configmap.md); in file mode, a ConfigMap of that name among the manifests")
 	fs.Var(namespacedName{&opts.TCPServices}, "tcp-services-configmap", `NAMESPACE/NAME of the ConfigMap of TCP services: "PORT": "namespace/service:port[:PROXY][:PROXY]" (docs/tcp-udp.md)`)
 	fs.Var(namespacedName{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)

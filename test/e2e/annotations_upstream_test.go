@@ -158,7 +158,9 @@ func grpcHealth(s *stack, host string) error {
 func TestAnnotationProxyTimeouts(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "timeouts", join(echoService(t, "slow", sleepy("slow"), nil), objs(
-		annotated("read", map[string]string{"proxy-read-timeout": "1"}, rule("read.test", path(prefix, "/", "slow"))),
+		// One try: nginx's default "error timeout" would try a silent
+		// backend three times, a second each (TestProxyNextUpstream).
+		annotated("read", map[string]string{"proxy-read-timeout": "1", "proxy-next-upstream-tries": "1"}, rule("read.test", path(prefix, "/", "slow"))),
 		annotated("send", map[string]string{"proxy-send-timeout": "1"}, rule("send.test", path(prefix, "/", "slow"))),
 		annotated("connect", map[string]string{"proxy-connect-timeout": "2"}, rule("connect.test", path(prefix, "/", "slow"))),
 	))...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,7 +85,9 @@ func TestConfigMapUnderscoresInHeaders(t *testing.T) {
 // own proxy-read-timeout annotation overrides it.
 func TestConfigMapProxyReadTimeout(t *testing.T) {
 	s := startConfigMapStack(t)
-	s.applyConfigMap(t, map[string]string{"proxy-read-timeout": "1"})
+	// One try: nginx's default "error timeout" would try a silent backend
+	// three times, a second each.
+	s.applyConfigMap(t, map[string]string{"proxy-read-timeout": "1", "proxy-next-upstream-tries": "1"})
 	s.apply(t, "timeouts", join(echoService(t, "slow", sleepy("slow"), nil), objs(
 		ingress("plain", rule("plain.test", path(prefix, "/", "slow"))),
 		annotated("own", map[string]string{"proxy-read-timeout": "5"}, rule("own.test", path(prefix, "/", "slow"))),
@@ -245,5 +248,59 @@ func TestConfigMapPolicyDefaults(t *testing.T) {
 		s.await(t, call{host: "ws.test", path: "/"}, http.StatusOK, "")
 		expectWebSocketEcho(t, s, "ws.test")
 	})
+	expectNoRejection(t, s.envoy)
+}
+
+// connections is a backend that answers 200 and counts the connections
+// its requests came over.
+type connections struct {
+	mu    sync.Mutex
+	peers map[string]bool
+}
+
+func (c *connections) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.peers[r.RemoteAddr] = true
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func (c *connections) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.peers)
+}
+
+// TestConfigMapUpstreamKeepalive: Envoy keeps connections to a backend
+// open for more requests, as ingress-nginx does by default; with
+// upstream-keepalive-connections: "0", written while rukou runs, every
+// request opens its own, within seconds (the cluster changes in place).
+func TestConfigMapUpstreamKeepalive(t *testing.T) {
+	s := startConfigMapStack(t)
+	backend := &connections{peers: map[string]bool{}}
+	s.apply(t, "site", join(echoService(t, "conns", backend, nil), objs(ingress("site", rule("conns.test", path(prefix, "/", "conns")))))...)
+	s.await(t, call{host: "conns.test", path: "/"}, http.StatusOK, "")
+	sendTen := func() int {
+		before := backend.count()
+		for range 10 {
+			if r := s.must(t, call{host: "conns.test", path: "/"}); r.status != http.StatusOK {
+				t.Fatalf("status %d", r.status)
+			}
+		}
+		return backend.count() - before
+	}
+	// One connection per Envoy worker at most (this machine has 2 cores).
+	if n := sendTen(); n > 2 {
+		t.Errorf("by default 10 requests one after the other opened %d connections, want them reused", n)
+	}
+	s.applyConfigMap(t, map[string]string{"upstream-keepalive-connections": "0"})
+	applied := time.Now()
+	harness.Eventually(t, 10*time.Second, "a connection per request", func() error {
+		if n := sendTen(); n != 10 {
+			return fmt.Errorf("10 requests opened %d connections", n)
+		}
+		return nil
+	})
+	t.Logf("a connection per request %v after the ConfigMap changed", time.Since(applied).Round(100*time.Millisecond))
 	expectNoRejection(t, s.envoy)
 }

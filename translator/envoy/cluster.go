@@ -6,43 +6,73 @@ import (
 
 	envoy_config_cluster_v3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_extensions_clusters_common_dns_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/common/dns/v3"
+	envoy_extensions_clusters_dns_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dns/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rukou/rukou/translator/ir"
 )
 
-// cluster renders an EDS cluster: its endpoints arrive separately, so that
-// an endpoint change never rebuilds a cluster.
-func cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
+// cluster renders a cluster: by default an EDS cluster, whose endpoints
+// arrive separately, so that an endpoint change never rebuilds it.
+func (sh *shared) cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 	out := &envoy_config_cluster_v3.Cluster{
 		Name: c.Name,
 		// "/" in a stat name reads as a path in Envoy's stats.
-		AltStatName:          strings.ReplaceAll(c.Name, "/", "_"),
-		ClusterDiscoveryType: &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_EDS},
-		EdsClusterConfig: &envoy_config_cluster_v3.Cluster_EdsClusterConfig{
-			EdsConfig:   adsConfigSource(),
-			ServiceName: c.Name,
-		},
+		AltStatName:    strings.ReplaceAll(c.Name, "/", "_"),
 		ConnectTimeout: durationpb.New(time.Duration(c.ConnectTimeout)),
 		LbPolicy:       envoy_config_cluster_v3.Cluster_ROUND_ROBIN,
 		Metadata:       logMetadata(false, alternativeNameKey, c.AlternativeName),
 	}
+	discovery(out, c)
 	if c.LoadBalancer == ir.RingHash {
 		out.LbPolicy = envoy_config_cluster_v3.Cluster_RING_HASH
 	}
 	if c.TLS != nil {
 		out.TransportSocket = upstreamTLS(c.TLS.ALPN)
 	}
-	if c.Protocol == ir.HTTP2 {
-		out.TypedExtensionProtocolOptions = http2Options()
+	if c.Protocol == ir.HTTP2 || c.Pool != nil {
+		out.TypedExtensionProtocolOptions = sh.protocolOptionsOf(c)
 	}
 	if c.SendProxyProtocol {
 		out.TransportSocket = upstreamProxyProtocol()
 	}
 	return out
+}
+
+// discovery sets how Envoy learns the cluster's endpoints. A DNS cluster
+// is Envoy's strict DNS (the DNS cluster extension with each address its
+// own endpoint), rather than logical DNS (one endpoint, the first address
+// of each lookup): ingress-nginx balances over every address a name
+// resolves to, and strict DNS does the same, and skips a failed address
+// on a retry. Envoy resolves the name again when the records' TTL runs
+// out, and prefers IPv4 addresses, as ingress-nginx looks up A records
+// before AAAA.
+func discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
+	switch c.Discovery {
+	case ir.DiscoveryStatic:
+		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_STATIC}
+		out.LoadAssignment = LoadAssignment(c)
+	case ir.DiscoveryDNS:
+		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_ClusterType{ClusterType: &envoy_config_cluster_v3.Cluster_CustomClusterType{
+			Name: "envoy.clusters.dns",
+			TypedConfig: mustAny(&envoy_extensions_clusters_dns_v3.DnsCluster{
+				RespectDnsTtl:   true,
+				DnsLookupFamily: envoy_extensions_clusters_common_dns_v3.DnsLookupFamily_V4_PREFERRED,
+			}),
+		}}
+		out.LoadAssignment = LoadAssignment(c)
+	default:
+		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_EDS}
+		out.EdsClusterConfig = &envoy_config_cluster_v3.Cluster_EdsClusterConfig{
+			EdsConfig:   adsConfigSource(),
+			ServiceName: c.Name,
+		}
+	}
 }
 
 // upstreamTLS speaks TLS to the endpoints without verifying their
@@ -56,17 +86,41 @@ func upstreamTLS(alpn []string) *envoy_config_core_v3.TransportSocket {
 	}
 }
 
-// http2Options makes Envoy speak HTTP/2 to the endpoints, as gRPC needs.
-func http2Options() map[string]*anypb.Any {
-	return map[string]*anypb.Any{
-		"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(&envoy_extensions_upstreams_http_v3.HttpProtocolOptions{
-			UpstreamProtocolOptions: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_{
-				ExplicitHttpConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig{
-					ProtocolConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-						Http2ProtocolOptions: &envoy_config_core_v3.Http2ProtocolOptions{},
-					},
-				},
-			},
-		}),
+// protocolOptions makes Envoy speak HTTP/2 to the endpoints, as gRPC
+// needs, or HTTP/1.1, and bounds how long and for how many requests it
+// keeps a connection.
+func protocolOptions(c *ir.Cluster) map[string]*anypb.Any {
+	explicit := &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig{
+		ProtocolConfig: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+			HttpProtocolOptions: &envoy_config_core_v3.Http1ProtocolOptions{},
+		},
 	}
+	if c.Protocol == ir.HTTP2 {
+		explicit.ProtocolConfig = &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+			Http2ProtocolOptions: &envoy_config_core_v3.Http2ProtocolOptions{},
+		}
+	}
+	opts := &envoy_extensions_upstreams_http_v3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &envoy_extensions_upstreams_http_v3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit},
+	}
+	if p := c.Pool; p != nil {
+		opts.CommonHttpProtocolOptions = connectionLimits(p)
+	}
+	return map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(opts)}
+}
+
+// connectionLimits bounds the upstream connections of a pool; Envoy's
+// defaults (an hour idle, no other bound) apply where the pool sets none.
+func connectionLimits(p *ir.ConnectionPool) *envoy_config_core_v3.HttpProtocolOptions {
+	o := &envoy_config_core_v3.HttpProtocolOptions{}
+	if p.IdleTimeout != 0 {
+		o.IdleTimeout = durationpb.New(time.Duration(p.IdleTimeout))
+	}
+	if p.MaxRequests != 0 {
+		o.MaxRequestsPerConnection = wrapperspb.UInt32(p.MaxRequests)
+	}
+	if p.MaxLifetime != 0 {
+		o.MaxConnectionDuration = durationpb.New(time.Duration(p.MaxLifetime))
+	}
+	return o
 }

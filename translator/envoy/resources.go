@@ -14,7 +14,8 @@ import (
 // Resources are the Envoy resources of one translation, each list sorted by
 // name, apart from the listeners: the HTTP ones, then the TCP and UDP ones
 // by port. Every route configuration is referenced by a listener, every cluster
-// by a route and every endpoint assignment belongs to a cluster, so a
+// by a route and every endpoint assignment belongs to an EDS cluster (the
+// other clusters carry their endpoints), so a
 // snapshot of them is consistent for state-of-the-world ADS.
 type Resources struct {
 	Listeners []*envoy_config_listener_v3.Listener
@@ -116,17 +117,19 @@ func Render(cfg *ir.Config) *Resources {
 		Clusters:  make([]*envoy_config_cluster_v3.Cluster, 0, len(cfg.Clusters)),
 		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
 	}
-	cache := newRouteCache()
+	sh := newShared()
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l))
-		r.Routes = append(r.Routes, routeConfiguration(l, cache))
+		r.Routes = append(r.Routes, routeConfiguration(l, sh))
 	}
 	for _, s := range cfg.Streams {
 		r.Listeners = append(r.Listeners, streamListener(s))
 	}
 	for _, c := range cfg.Clusters {
-		r.Clusters = append(r.Clusters, cluster(c))
-		r.Endpoints = append(r.Endpoints, LoadAssignment(c))
+		r.Clusters = append(r.Clusters, sh.cluster(c))
+		if c.Discovery == ir.DiscoveryEDS {
+			r.Endpoints = append(r.Endpoints, LoadAssignment(c))
+		}
 	}
 	for _, s := range cfg.Secrets {
 		r.Secrets = append(r.Secrets, secret(s))

@@ -10,7 +10,6 @@ import (
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_retry_host_previous_hosts_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -18,47 +17,9 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
-// routeCache holds the rendered form of each model route, which the model
-// shares among virtual hosts and listeners, and the last virtual host of
-// each name: each is rendered, and validated, once.
-type routeCache struct {
-	routes map[*ir.Route]*envoy_config_route_v3.Route
-	hosts  map[string]*envoy_config_route_v3.VirtualHost
-}
-
-func newRouteCache() routeCache {
-	return routeCache{routes: map[*ir.Route]*envoy_config_route_v3.Route{}, hosts: map[string]*envoy_config_route_v3.VirtualHost{}}
-}
-
-func (c routeCache) route(r *ir.Route) *envoy_config_route_v3.Route {
-	out, ok := c.routes[r]
-	if !ok {
-		out = route(r)
-		c.routes[r] = out
-	}
-	return out
-}
-
-// virtualHost renders vh, or returns the virtual host rendered before with
-// the same name, domains and routes: the plain and the TLS listener hold
-// the same routes for every host without TLS.
-func (c routeCache) virtualHost(vh *ir.VirtualHost) *envoy_config_route_v3.VirtualHost {
-	routes := make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))
-	for _, r := range vh.Routes {
-		routes = append(routes, c.route(r))
-	}
-	meta := logMetadata(vh.NoAccessLog)
-	if prev, ok := c.hosts[vh.Name]; ok && slices.Equal(prev.Routes, routes) && slices.Equal(prev.Domains, vh.Domains) && proto.Equal(prev.Metadata, meta) {
-		return prev
-	}
-	out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: routes, Metadata: meta}
-	c.hosts[vh.Name] = out
-	return out
-}
-
 // routeConfiguration renders a listener's virtual hosts as the route
 // configuration of the listener's name, which it reads over RDS.
-func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3.RouteConfiguration {
+func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.RouteConfiguration {
 	rc := &envoy_config_route_v3.RouteConfiguration{
 		Name: l.Name,
 		// Hosts match without the port of the Host header.
@@ -85,7 +46,7 @@ func routeConfiguration(l *ir.Listener, cache routeCache) *envoy_config_route_v3
 		rc.ResponseHeadersToAdd = append(rc.ResponseHeadersToAdd, header(h))
 	}
 	for _, vh := range l.VirtualHosts {
-		rc.VirtualHosts = append(rc.VirtualHosts, cache.virtualHost(vh))
+		rc.VirtualHosts = append(rc.VirtualHosts, sh.virtualHost(vh))
 	}
 	return rc
 }
@@ -100,11 +61,53 @@ func routeMetadata(r *ir.Route) *envoy_config_core_v3.Metadata {
 	return logMetadata(r.NoAccessLog, kv...)
 }
 
-func route(r *ir.Route) *envoy_config_route_v3.Route {
+// renderRoutes renders a model route: one Envoy route, or two when its retries
+// after the request was sent are for idempotent methods only. Envoy's
+// retry policy cannot tell methods apart, so POST, PATCH and LOCK get a
+// route of their own, tried first, that retries only failed connections.
+func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
+	main := sh.route(r)
+	if r.Forward == nil || r.Forward.Retry == nil {
+		return []*envoy_config_route_v3.Route{main}
+	}
+	rt := r.Forward.Retry
+	if rt.NonIdempotent || (!rt.Reset && len(rt.Statuses) == 0) {
+		return []*envoy_config_route_v3.Route{main}
+	}
+	safe := *rt
+	safe.Reset, safe.Statuses = false, nil
+	fw := *r.Forward
+	fw.Retry = &safe
+	if !safe.ConnectFailure {
+		fw.Retry = nil
+	}
+	match := r.Match
+	match.Headers = append(slices.Clone(r.Match.Headers), ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
+	return []*envoy_config_route_v3.Route{sh.variant(main, match, &fw), main}
+}
+
+// variant is the rendered route main with another match and forward; the
+// rest (metadata, headers, filter configurations) is shared with main,
+// which saves rendering them again for every proxied path
+// (docs/benchmarks.md); TestVariantIsTheRouteRendered checks that nothing
+// is missed.
+func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.Forward) *envoy_config_route_v3.Route {
+	return &envoy_config_route_v3.Route{
+		Match:                routeMatch(m),
+		Metadata:             main.Metadata,
+		Action:               &envoy_config_route_v3.Route_Route{Route: sh.routeAction(f)},
+		RequestHeadersToAdd:  main.RequestHeadersToAdd,
+		ResponseHeadersToAdd: main.ResponseHeadersToAdd,
+		TypedPerFilterConfig: main.TypedPerFilterConfig,
+	}
+}
+
+// route renders one model route as one Envoy route.
+func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: routeMetadata(r)}
 	switch {
 	case r.Forward != nil:
-		out.Action = &envoy_config_route_v3.Route_Route{Route: routeAction(r.Forward)}
+		out.Action = &envoy_config_route_v3.Route_Route{Route: sh.routeAction(r.Forward)}
 	case r.Redirect != nil:
 		out.Action = redirect(r.Redirect)
 	case r.Direct != nil:
@@ -158,9 +161,9 @@ func headerMatcher(h ir.HeaderMatch) *envoy_config_route_v3.HeaderMatcher {
 }
 
 // routeAction renders a forward. A request has no overall timeout, as
-// nginx has none; the idle timeout bounds each silence of the backend
-// instead.
-func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
+// nginx has none, unless the forward sets one (proxy-next-upstream-timeout);
+// the idle timeout bounds each silence of the backend instead.
+func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 	a := &envoy_config_route_v3.RouteAction{Timeout: durationpb.New(0)}
 	if len(f.Backends) == 1 {
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: f.Backends[0].Cluster}
@@ -174,8 +177,11 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
-	if f.IdleTimeout != 0 || f.Retries != 0 {
-		a.RetryPolicy = retryPolicy(f)
+	if f.IdleTimeout != 0 || f.Retry != nil {
+		a.RetryPolicy = sh.retryPolicyOf(f)
+	}
+	if f.Timeout != 0 {
+		a.Timeout = durationpb.New(time.Duration(f.Timeout))
 	}
 	if f.StreamIdleTimeout != 0 {
 		a.IdleTimeout = durationpb.New(time.Duration(f.StreamIdleTimeout))
@@ -202,26 +208,46 @@ func routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
 // retryPolicy holds the forward's idle timeout and retries. The idle
 // timeout is the router's per-try idle timeout, which runs from the
 // request's last byte sent upstream to the response's first, and between
-// any two bytes, and answers 504 when the response has not started. The
-// retries cover only failures before the request reached the endpoint
-// (refused or failed connections, refused streams, resets before the
-// request went out), each on an endpoint not tried yet.
+// any two bytes, and answers 504 when the response has not started. Each
+// retry goes to an endpoint not tried yet, when there is one.
 func retryPolicy(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
-	p := &envoy_config_route_v3.RetryPolicy{NumRetries: wrapperspb.UInt32(f.Retries)}
+	p := &envoy_config_route_v3.RetryPolicy{NumRetries: wrapperspb.UInt32(0)}
 	if f.IdleTimeout != 0 {
 		p.PerTryIdleTimeout = durationpb.New(time.Duration(f.IdleTimeout))
 	}
-	if f.Retries != 0 {
-		p.RetryOn = "connect-failure,refused-stream,reset-before-request"
-		p.RetryHostPredicate = []*envoy_config_route_v3.RetryPolicy_RetryHostPredicate{{
-			Name:       "envoy.retry_host_predicates.previous_hosts",
-			ConfigType: &envoy_config_route_v3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: previousHosts},
-		}}
-		// The predicate may pick a tried endpoint again; so many more picks
-		// make that unlikely on any backend of a few endpoints.
-		p.HostSelectionRetryMaxAttempts = 5
+	rt := f.Retry
+	if rt == nil {
+		return p
 	}
+	p.NumRetries = wrapperspb.UInt32(rt.Attempts)
+	p.RetryOn = retryOn(rt)
+	p.RetriableStatusCodes = rt.Statuses
+	p.RetryHostPredicate = []*envoy_config_route_v3.RetryPolicy_RetryHostPredicate{{
+		Name:       "envoy.retry_host_predicates.previous_hosts",
+		ConfigType: &envoy_config_route_v3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: previousHosts},
+	}}
+	// The predicate may pick a tried endpoint again; so many more picks
+	// make that unlikely on any backend of a few endpoints.
+	p.HostSelectionRetryMaxAttempts = 5
 	return p
+}
+
+// retryOn is Envoy's retry_on for a retry: connect-failure,
+// refused-stream and reset-before-request are the failures before the
+// request reached the endpoint; reset also covers the failures after it
+// was sent, a response that is not HTTP and a per-try idle timeout.
+func retryOn(rt *ir.Retry) string {
+	var on []string
+	if rt.ConnectFailure {
+		on = append(on, "connect-failure", "refused-stream", "reset-before-request")
+	}
+	if rt.Reset {
+		on = append(on, "reset")
+	}
+	if len(rt.Statuses) > 0 {
+		on = append(on, "retriable-status-codes")
+	}
+	return strings.Join(on, ",")
 }
 
 // previousHosts is the retry host predicate that skips tried endpoints.

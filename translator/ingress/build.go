@@ -90,6 +90,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		appRoots:     map[string]hostSetting{},
 		aliases:      map[string]hostSetting{},
 	}
+	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
 	b.configMaps = in.ConfigMaps
 	b.defaultCertificate()

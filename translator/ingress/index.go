@@ -18,6 +18,8 @@ type index struct {
 	classes  map[string]*networkingv1.IngressClass
 	services map[string]*corev1.Service              // namespace/name
 	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
+	// noExternalName refuses ExternalName Services (Options.DisableExternalName).
+	noExternalName bool
 }
 
 func newIndex(in Input) *index {
@@ -56,13 +58,16 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 	if !ok {
 		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %q not found", ref.Name)}
 	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		if ix.noExternalName {
+			return nil, &backendError{ir.ReasonExternalNameRefused,
+				fmt.Sprintf("service %s/%s is of type ExternalName, which --disable-svc-external-name refuses", namespace, svc.Name)}
+		}
+		return externalBackend(namespace, svc, ref.Port)
+	}
 	port, ok := servicePort(svc, ref.Port)
 	if !ok {
-		want := ref.Port.Name
-		if want == "" {
-			want = strconv.Itoa(int(ref.Port.Number))
-		}
-		return nil, &backendError{ir.ReasonServicePortNotFound, fmt.Sprintf("service %q has no port %q", ref.Name, want)}
+		return nil, &backendError{ir.ReasonServicePortNotFound, fmt.Sprintf("service %q has no port %q", ref.Name, portRef(ref.Port))}
 	}
 	return ix.portBackend(namespace, svc.Name, port), nil
 }
@@ -77,6 +82,15 @@ func (ix *index) portBackend(namespace, service string, port corev1.ServicePort)
 		PortName:  port.Name,
 		Endpoints: ix.endpoints(namespace, service, port.Name),
 	}
+}
+
+// portRef is how an Ingress backend names a Service port: by name, else
+// by number.
+func portRef(ref networkingv1.ServiceBackendPort) string {
+	if ref.Name != "" {
+		return ref.Name
+	}
+	return strconv.Itoa(int(ref.Number))
 }
 
 func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (corev1.ServicePort, bool) {
@@ -158,5 +172,8 @@ func NewEndpointIndex(slices []*discoveryv1.EndpointSlice) EndpointIndex {
 // Endpoints lists the addresses behind a backend's Service port, as Build
 // finds them.
 func (e EndpointIndex) Endpoints(be *Backend) []ir.Endpoint {
+	if be.ExternalName != "" {
+		return be.Endpoints // from the Service, never from EndpointSlices
+	}
 	return e.ix.endpoints(be.Namespace, be.Service, be.PortName)
 }

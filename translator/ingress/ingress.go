@@ -75,6 +75,10 @@ type Options struct {
 	// --default-backend-service) whose first port serves the requests that
 	// no rule and no Ingress defaultBackend serve; empty answers them 404.
 	DefaultBackendService string
+	// DisableExternalName refuses every ExternalName Service
+	// (--disable-svc-external-name, as ingress-nginx's flag), so that an
+	// Ingress cannot send traffic to a name outside the cluster.
+	DisableExternalName bool
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is

@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -61,7 +62,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			cfg.Clusters = append(cfg.Clusters, lowerStreamBackend(be))
 			continue
 		}
-		cfg.Clusters = append(cfg.Clusters, lowerBackend(be, s.ConnectTimeout))
+		cfg.Clusters = append(cfg.Clusters, lowerBackend(be, s))
 	}
 	for _, c := range m.Certificates {
 		if n := len(cfg.Secrets); n > 0 && cfg.Secrets[n-1].Name == c.Secret {
@@ -216,22 +217,29 @@ func filterChains(m *Model) []*ir.FilterChain {
 	return out
 }
 
-// lowerBackend is the cluster of a Service port: backend-protocol picks
+// lowerBackend is the cluster of a Service port: an ExternalName Service's
+// name is resolved by Envoy, its address used as it is; backend-protocol picks
 // HTTP/2 for gRPC and TLS (not verified, as ingress-nginx does by default)
 // for HTTPS and GRPCS; session affinity balances by the cookie's hash.
-// connect is the ConfigMap's proxy-connect-timeout, which the annotation
-// overrides.
-func lowerBackend(be *Backend, connect time.Duration) *ir.Cluster {
+// The ConfigMap's settings s give the connect timeout (which the
+// annotation overrides) and the keepalive of the connections.
+func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 	c := &ir.Cluster{
-		Name: be.Name, Protocol: ir.HTTP1, ConnectTimeout: ir.Duration(connect),
+		Name: be.Name, Protocol: ir.HTTP1, ConnectTimeout: ir.Duration(s.ConnectTimeout),
 		LoadBalancer: ir.RoundRobin, Endpoints: be.Endpoints,
-		AlternativeName: be.AlternativeName,
+		AlternativeName: be.AlternativeName, Pool: connectionPool(s.Keepalive),
 	}
 	if be.ConnectTimeout != 0 {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
 	}
 	if be.Affinity {
 		c.LoadBalancer = ir.RingHash
+	}
+	if be.ExternalName != "" {
+		c.Discovery = ir.DiscoveryDNS
+		if _, err := netip.ParseAddr(be.ExternalName); err == nil {
+			c.Discovery = ir.DiscoveryStatic
+		}
 	}
 	switch be.Protocol {
 	case nginx.ProtocolHTTPS:
@@ -242,6 +250,17 @@ func lowerBackend(be *Backend, connect time.Duration) *ir.Cluster {
 		c.Protocol, c.TLS = ir.HTTP2, &ir.UpstreamTLS{ALPN: []string{"h2"}}
 	}
 	return c
+}
+
+// connectionPool is nginx's upstream keepalive: idle connections close
+// after the keepalive timeout, any connection after its requests or its
+// time; without keepalive connections, after each request.
+func connectionPool(k nginx.Keepalive) *ir.ConnectionPool {
+	p := &ir.ConnectionPool{IdleTimeout: ir.Duration(k.Timeout), MaxRequests: k.Requests, MaxLifetime: ir.Duration(k.Time)}
+	if k.Connections == 0 {
+		p.MaxRequests = 1
+	}
+	return p
 }
 
 // lowering lowers the virtual hosts of both listeners. A model route

@@ -98,9 +98,7 @@ func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route 
 // empty, to the route's backend and any canary by weight. The ConfigMap's
 // settings s give the timeouts and retries that annotations do not.
 func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool, s *nginx.Settings) *ir.Route {
-	// proxy-next-upstream-tries counts the first try: the others go to
-	// other endpoints when a connection fails.
-	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}, Retries: s.NextUpstreamTries - 1}
+	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}}
 	switch {
 	case cluster != "":
 		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}
@@ -141,6 +139,11 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		// (its $best_http_host).
 		fw.HostFromRequest = "x-forwarded-host"
 	}
+	retry := s.Retry
+	if p.Retry != nil {
+		retry = *p.Retry
+	}
+	fw.Retry, fw.Timeout = lowerRetry(retry, s.RetryNonIdempotent), ir.Duration(retry.Timeout)
 	if aff := p.Affinity; aff != nil {
 		fw.SessionCookie = sessionCookie(aff, r, overTLS)
 		// The cookie, not chance, picks between the canary and the
@@ -153,6 +156,25 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 	route.Policy = routePolicy(p, s)
 	if p.CORS != nil && p.CORS.AllOrigins() {
 		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)
+	}
+}
+
+// lowerRetry lowers nginx's proxy_next_upstream: "error" and "timeout"
+// retry failed connections (for every method, as the request was never
+// sent) and, after the request was sent, dropped connections and read
+// timeouts; "invalid_header" the latter; http_NNN their statuses.
+// proxy_next_upstream_tries counts the first try. nil when nothing
+// retries.
+func lowerRetry(r nginx.Retry, nonIdempotent bool) *ir.Retry {
+	if r.On.Off() || r.Tries < 2 {
+		return nil
+	}
+	return &ir.Retry{
+		Attempts:       r.Tries - 1,
+		ConnectFailure: r.On.Error || r.On.Timeout,
+		Reset:          r.On.Error || r.On.Timeout || r.On.InvalidHeader,
+		Statuses:       r.On.Statuses,
+		NonIdempotent:  r.On.NonIdempotent || nonIdempotent,
 	}
 }
 

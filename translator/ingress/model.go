@@ -193,6 +193,10 @@ type Backend struct {
 	// alternative upstream; AlternativeName is that name.
 	Canary          bool
 	AlternativeName string
+	// ExternalName is the DNS name or IP address of an ExternalName
+	// Service, whose one endpoint (that name, or that address, with the
+	// port) comes from the Service rather than from EndpointSlices.
+	ExternalName string
 	Endpoints       []ir.Endpoint
 	// Stream is set for the backend of TCP or UDP services, which carries
 	// bytes rather than HTTP; SendProxyProtocol starts each connection

@@ -48,6 +48,10 @@ const (
 	// ReasonCertificateMismatch: a TLS host whose certificate is not
 	// valid for it; it is served with the default certificate.
 	ReasonCertificateMismatch Reason = "CertificateMismatch"
+	// ReasonExternalNameRefused: an ExternalName Service whose name is not
+	// a DNS name or an IP address, or is one that would reach the proxy
+	// itself (localhost, a loopback or unspecified address).
+	ReasonExternalNameRefused Reason = "ExternalNameRefused"
 )
 
 // Reasons lists every Reason above, so that metrics show each at 0 before
@@ -58,7 +62,7 @@ func Reasons() []Reason {
 		ReasonConflict, ReasonInvalidPath, ReasonInvalidHost, ReasonSecretNotFound, ReasonInvalidSecret,
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
 		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused, ReasonInvalidConfigValue,
-		ReasonConfigKeyIgnored, ReasonPortConflict, ReasonCertificateMismatch,
+		ReasonConfigKeyIgnored, ReasonPortConflict, ReasonCertificateMismatch, ReasonExternalNameRefused,
 	}
 }
 

@@ -215,10 +215,12 @@ type Forward struct {
 	// HostFromRequest, when set and the request has that header, replaces
 	// the Host header with its value.
 	HostFromRequest string `json:"hostFromRequest,omitempty"`
-	// Retries is how many other endpoints are tried, one after the other,
-	// when an endpoint refuses or drops the connection before the request
-	// reached it (so that retrying is safe for every method).
-	Retries uint32 `json:"retries,omitempty"`
+	// Retry, when set, tries the request again on other endpoints when
+	// one fails as it says.
+	Retry *Retry `json:"retry,omitempty"`
+	// Timeout, when not zero, bounds the whole exchange: every try and
+	// the whole response.
+	Timeout Duration `json:"timeout,omitempty"`
 	// IdleTimeout bounds the time the backend may stay silent, before its
 	// response starts and between two reads; a silent start answers 504.
 	// Zero means none.
@@ -229,6 +231,27 @@ type Forward struct {
 	// SessionCookie, when set, keeps a client on one endpoint (the cluster
 	// must balance by hash) with a cookie set when the request has none.
 	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+}
+
+// Retry says when a request goes on to another endpoint, one after the
+// other, each not tried before when the cluster has one left.
+type Retry struct {
+	// Attempts is how many more endpoints are tried after the first.
+	Attempts uint32 `json:"attempts"`
+	// ConnectFailure retries when the endpoint refused, failed or timed
+	// out the connection, or dropped it before the request reached it:
+	// safe for every method, as the endpoint never saw the request.
+	ConnectFailure bool `json:"connectFailure,omitempty"`
+	// Reset retries when the endpoint dropped the connection after the
+	// request was sent, answered with no HTTP, or stayed silent past the
+	// idle timeout before its response started.
+	Reset bool `json:"reset,omitempty"`
+	// Statuses are the response statuses that retry.
+	Statuses []uint32 `json:"statuses,omitempty"`
+	// NonIdempotent lets POST, PATCH and LOCK requests retry after Reset
+	// and Statuses too; otherwise, as nginx, they retry only on
+	// ConnectFailure, since the endpoint may have acted on them.
+	NonIdempotent bool `json:"nonIdempotent,omitempty"`
 }
 
 // WeightedCluster is one backend of a Forward.
@@ -384,12 +407,44 @@ type Cluster struct {
 	TLS            *UpstreamTLS `json:"tls,omitempty"`
 	ConnectTimeout Duration     `json:"connectTimeout"`
 	LoadBalancer   LoadBalancer `json:"loadBalancer"`
-	// Endpoints arrive over EDS, apart from the cluster, so that an
-	// endpoint change never rebuilds the cluster.
+	// Discovery is how Envoy learns the endpoints.
+	Discovery Discovery `json:"discovery,omitempty"`
+	// Endpoints are addresses; with DiscoveryDNS, DNS names.
 	Endpoints []Endpoint `json:"endpoints"`
 	// SendProxyProtocol starts every connection to an endpoint with a
 	// PROXY protocol v1 header that names the client.
 	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
+	// Pool, when set, bounds the connections kept to the endpoints.
+	Pool *ConnectionPool `json:"pool,omitempty"`
+}
+
+// Discovery is how Envoy learns a cluster's endpoints.
+type Discovery string
+
+const (
+	// DiscoveryEDS sends the endpoints apart from the cluster (EDS), so
+	// that an endpoint change never rebuilds the cluster. The default.
+	DiscoveryEDS Discovery = ""
+	// DiscoveryStatic makes the endpoints part of the cluster: fixed
+	// addresses that change only with the cluster.
+	DiscoveryStatic Discovery = "Static"
+	// DiscoveryDNS makes each endpoint's Address a DNS name that Envoy
+	// resolves, again whenever the records' TTL runs out; every address a
+	// name resolves to is an endpoint.
+	DiscoveryDNS Discovery = "DNS"
+)
+
+// ConnectionPool bounds the upstream connections of a cluster; zero
+// fields bound nothing.
+type ConnectionPool struct {
+	// IdleTimeout closes a connection that has carried no request this
+	// long.
+	IdleTimeout Duration `json:"idleTimeout,omitempty"`
+	// MaxRequests closes a connection after this many requests.
+	MaxRequests uint32 `json:"maxRequests,omitempty"`
+	// MaxLifetime closes a connection this long after it opened, once
+	// its requests in flight are done.
+	MaxLifetime Duration `json:"maxLifetime,omitempty"`
 }
 
 // UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not

@@ -31,9 +31,12 @@ type Settings struct {
 	ConnectTimeout time.Duration
 	ReadTimeout    time.Duration
 	SendTimeout    time.Duration
-	// NextUpstreamTries is how many endpoints a request whose connection
-	// fails may try in all (proxy-next-upstream-tries).
-	NextUpstreamTries uint32
+	// Retry is the default of the proxy-next-upstream annotations: when
+	// and how often a request goes on to another endpoint.
+	Retry Retry
+	// RetryNonIdempotent lets every route's POST, PATCH and LOCK requests
+	// go on to another endpoint once sent (retry-non-idempotent).
+	RetryNonIdempotent bool
 	// MaxBodyBytes is the default of proxy-body-size, 1m as in
 	// ingress-nginx; zero means no limit.
 	MaxBodyBytes uint64
@@ -44,6 +47,8 @@ type Settings struct {
 	// denylist-source-range; DenyAll is set when either could not be read.
 	Allow, Deny []netip.Prefix
 	DenyAll     bool
+	// Keepalive bounds the connections kept open to the endpoints.
+	Keepalive Keepalive
 	// LimitReqStatus is the status of requests over limit-rps or
 	// limit-rpm; LimitConnStatus of those over limit-connections.
 	LimitReqStatus  uint32
@@ -93,7 +98,8 @@ func DefaultSettings() Settings {
 		HSTSIncludeSubdomains: true,
 		ConnectTimeout:        5 * time.Second,
 		ReadTimeout:           60 * time.Second,
-		NextUpstreamTries:     3,
+		Retry:                 Retry{On: NextUpstream{Error: true, Timeout: true}, Tries: 3},
+		Keepalive:             Keepalive{Connections: 320, Timeout: 60 * time.Second, Requests: 10000, Time: time.Hour},
 		MaxBodyBytes:          1 << 20,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
@@ -215,12 +221,11 @@ func readGlobalTimeouts(r *reader, s *Settings) {
 	}
 }
 
-// readNextUpstreamTries reads proxy-next-upstream-tries; nginx's 0 means
-// "no limit", which rukou bounds by the default, 3.
-func readNextUpstreamTries(r *reader, s *Settings) {
-	if n, ok := r.number("proxy-next-upstream-tries", 0, 10); ok && n > 0 {
-		s.NextUpstreamTries = uint32(n)
-	}
+// readGlobalNextUpstream reads the defaults of the proxy-next-upstream
+// annotations and retry-non-idempotent.
+func readGlobalNextUpstream(r *reader, s *Settings) {
+	r.readNextUpstream(&s.Retry)
+	s.RetryNonIdempotent = r.boolean("retry-non-idempotent", s.RetryNonIdempotent)
 }
 
 func readGlobalBodySize(r *reader, s *Settings) {
@@ -403,9 +408,9 @@ var Keys = []Key{
 	{Name: "proxy-cookie-path", Status: NotYet},
 	{Name: "proxy-headers-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "proxy-headers-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
-	{Name: "proxy-next-upstream", Status: NotYet},
-	{Name: "proxy-next-upstream-timeout", Status: NotYet},
-	{Name: "proxy-next-upstream-tries", Status: Differs, Note: "retries only failed connections (`proxy-next-upstream` is not read yet); `0` means no limit as in nginx, taken as 3", read: readNextUpstreamTries},
+	{Name: "proxy-next-upstream", Status: Differs, Note: nextUpstreamNote, read: readGlobalNextUpstream},
+	{Name: "proxy-next-upstream-timeout", Status: Differs, Note: nextUpstreamTimeoutNote, readWith: "proxy-next-upstream"},
+	{Name: "proxy-next-upstream-tries", Status: Differs, Note: nextUpstreamTriesNote, readWith: "proxy-next-upstream"},
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
 	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
@@ -420,7 +425,7 @@ var Keys = []Key{
 	{Name: "proxy-stream-responses", Status: NotYet, Note: "a UDP session lasts until it has been idle for a minute (docs/tcp-udp.md)"},
 	{Name: "proxy-stream-timeout", Status: Differs, Note: "TCP services only; UDP sessions end after a minute without datagrams (docs/tcp-udp.md)", readWith: "proxy-stream-next-upstream"},
 	{Name: "relative-redirects", Status: NotYet},
-	{Name: "retry-non-idempotent", Status: NotYet},
+	{Name: "retry-non-idempotent", Status: Supported, Note: "adds `non_idempotent` to every `proxy-next-upstream`", readWith: "proxy-next-upstream"},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
@@ -445,10 +450,10 @@ var Keys = []Key{
 	{Name: "strict-validate-path-type", Status: NotYet},
 	{Name: "syslog-host", Status: NotYet},
 	{Name: "syslog-port", Status: NotYet},
-	{Name: "upstream-keepalive-connections", Status: NotYet},
-	{Name: "upstream-keepalive-requests", Status: NotYet},
-	{Name: "upstream-keepalive-time", Status: NotYet},
-	{Name: "upstream-keepalive-timeout", Status: NotYet},
+	{Name: "upstream-keepalive-connections", Status: Differs, Note: "only `0` (a connection per request) changes anything: Envoy keeps every idle connection until `upstream-keepalive-timeout`, with no count to cap", read: readKeepalive},
+	{Name: "upstream-keepalive-requests", Status: Supported, Note: "Envoy's `max_requests_per_connection`", readWith: "upstream-keepalive-connections"},
+	{Name: "upstream-keepalive-time", Status: Supported, Note: "Envoy's `max_connection_duration`", readWith: "upstream-keepalive-connections"},
+	{Name: "upstream-keepalive-timeout", Status: Supported, Note: "Envoy's upstream `idle_timeout`", readWith: "upstream-keepalive-connections"},
 	{Name: "use-forwarded-headers", Status: Differs, Note: "an X-Forwarded-Host list gives its whole value, nginx its first entry", read: readRealIP},
 	{Name: "use-geoip", Status: NotYet},
 	{Name: "use-geoip2", Status: NotYet},
@@ -475,3 +480,10 @@ const headersNote = "the named ConfigMap must be in a namespace that rukou watch
 // obsoleteHTTP2Note is the note of the HTTP/2 keys that nginx itself
 // ignores since 1.19.7.
 const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"
+
+// The notes of the proxy-next-upstream keys and annotations.
+const (
+	nextUpstreamNote        = "Envoy's retry policy; `error` also retries a read timeout, and `invalid_header` any dropped connection (docs/edge.md)"
+	nextUpstreamTimeoutNote = "Envoy's route timeout: it bounds the whole response too, not only the time to retry"
+	nextUpstreamTriesNote   = "`0` (nginx: no limit) keeps the default; at most 10"
+)

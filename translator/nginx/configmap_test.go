@@ -84,8 +84,50 @@ func TestReadConfigMap(t *testing.T) {
 			want:   settingsWith(func(s *Settings) { s.ConnectTimeout = 3 * time.Second }),
 			issues: []string{"proxy-read-timeout InvalidConfigValue"},
 		},
-		{name: "tries", data: map[string]string{"proxy-next-upstream-tries": "1"}, want: settingsWith(func(s *Settings) { s.NextUpstreamTries = 1 })},
+		{name: "tries", data: map[string]string{"proxy-next-upstream-tries": "1"}, want: settingsWith(func(s *Settings) { s.Retry.Tries = 1 })},
 		{name: "tries_zero_is_the_default", data: map[string]string{"proxy-next-upstream-tries": "0"}, want: defaults},
+		{
+			name:   "tries_over_ten_is_the_default",
+			data:   map[string]string{"proxy-next-upstream-tries": "11"},
+			want:   defaults,
+			issues: []string{"proxy-next-upstream-tries InvalidConfigValue"},
+		},
+		{
+			name: "next_upstream_conditions",
+			data: map[string]string{"proxy-next-upstream": "error http_503 http_502 http_502  non_idempotent", "proxy-next-upstream-timeout": "30"},
+			want: settingsWith(func(s *Settings) {
+				s.Retry.On = NextUpstream{Error: true, Statuses: []uint32{502, 503}, NonIdempotent: true}
+				s.Retry.Timeout = 30 * time.Second
+			}),
+		},
+		{name: "next_upstream_off", data: map[string]string{"proxy-next-upstream": "off"}, want: settingsWith(func(s *Settings) { s.Retry.On = NextUpstream{} })},
+		{
+			name:   "next_upstream_off_with_others_is_the_default",
+			data:   map[string]string{"proxy-next-upstream": "off error"},
+			want:   defaults,
+			issues: []string{"proxy-next-upstream InvalidConfigValue"},
+		},
+		{
+			name:   "next_upstream_unknown_condition_is_the_default",
+			data:   map[string]string{"proxy-next-upstream": "error http_501"},
+			want:   defaults,
+			issues: []string{"proxy-next-upstream InvalidConfigValue"},
+		},
+		{
+			name: "keepalive",
+			data: map[string]string{"upstream-keepalive-connections": "0", "upstream-keepalive-timeout": "5", "upstream-keepalive-requests": "7", "upstream-keepalive-time": "90m"},
+			want: settingsWith(func(s *Settings) {
+				s.Keepalive = Keepalive{Connections: 0, Timeout: 5 * time.Second, Requests: 7, Time: 90 * time.Minute}
+			}),
+		},
+		{name: "keepalive_time_in_seconds", data: map[string]string{"upstream-keepalive-time": "45"}, want: settingsWith(func(s *Settings) { s.Keepalive.Time = 45 * time.Second })},
+		{
+			name:   "invalid_keepalive_values_keep_the_defaults",
+			data:   map[string]string{"upstream-keepalive-time": "1 hour", "upstream-keepalive-requests": "0", "upstream-keepalive-timeout": "-1"},
+			want:   defaults,
+			issues: []string{"upstream-keepalive-requests InvalidConfigValue", "upstream-keepalive-time InvalidConfigValue", "upstream-keepalive-timeout InvalidConfigValue"},
+		},
+		{name: "retry_non_idempotent", data: map[string]string{"retry-non-idempotent": "true"}, want: settingsWith(func(s *Settings) { s.RetryNonIdempotent = true })},
 		{name: "body_size", data: map[string]string{"proxy-body-size": "8m"}, want: settingsWith(func(s *Settings) { s.MaxBodyBytes = 8 << 20 })},
 		{
 			name:   "invalid_body_size_is_no_limit",

@@ -29,6 +29,9 @@ type Policy struct {
 	// means no limit.
 	// (proxy-body-size).
 	MaxBodyBytes *uint64
+	// Retry, when set, replaces the ConfigMap's proxy-next-upstream
+	// settings.
+	Retry        *Retry
 	RateLimit    *RateLimit
 	Access       *ir.Access
 	CORS         *CORS

@@ -319,6 +319,28 @@ func TestReadUpstreamAnnotations(t *testing.T) {
 			issues: []string{"affinity InvalidAnnotation"},
 		},
 		{
+			name:   "next_upstream_overrides_the_configmap",
+			values: map[string]string{"proxy-next-upstream": "http_502 non_idempotent", "proxy-next-upstream-tries": "5"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "retry", *a.Policy.Retry, Retry{On: NextUpstream{Statuses: []uint32{502}, NonIdempotent: true}, Tries: 5})
+			},
+		},
+		{
+			name:   "next_upstream_tries_alone_keeps_the_conditions",
+			values: map[string]string{"proxy-next-upstream-tries": "1", "proxy-next-upstream-timeout": "9"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "retry", *a.Policy.Retry, Retry{On: NextUpstream{Error: true, Timeout: true}, Tries: 1, Timeout: 9 * time.Second})
+			},
+		},
+		{
+			name:   "invalid_next_upstream_keeps_the_default",
+			values: map[string]string{"proxy-next-upstream": "error sometimes"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "retry", *a.Policy.Retry, DefaultSettings().Retry)
+			},
+			issues: []string{"proxy-next-upstream InvalidAnnotation"},
+		},
+		{
 			name:   "invalid_cookie_name_falls_back",
 			values: map[string]string{"affinity": "cookie", "session-cookie-name": "bad name"},
 			check:  func(t *testing.T, a *Annotations) { equal(t, "name", a.Policy.Affinity.CookieName, "INGRESSCOOKIE") },

@@ -1,0 +1,46 @@
+package envoy
+
+import (
+	"net/netip"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// TestVariantIsTheRouteRendered: the POST route that renderRoutes derives
+// from a rendered route is what rendering the derived model route whole
+// gives, for a route that sets every field a route may carry.
+func TestVariantIsTheRouteRendered(t *testing.T) {
+	r := &ir.Route{
+		Match: ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/api"}, Headers: []ir.HeaderMatch{{Name: "x-canary", Exact: "1"}}},
+		Forward: &ir.Forward{
+			Backends:    []ir.WeightedCluster{{Cluster: "a", Weight: 90}, {Cluster: "b", Weight: 10}},
+			HostRewrite: "internal", IdleTimeout: ir.Duration(5e9), StreamIdleTimeout: ir.Duration(7e9), Timeout: ir.Duration(9e9),
+			PathRewrite:   &ir.RegexRewrite{Pattern: "^/api(.*)", Substitution: `\1`},
+			SessionCookie: &ir.SessionCookie{Name: "route", Path: "/"},
+			Retry:         &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true, Statuses: []uint32{502}},
+		},
+		Policy: &ir.Policy{
+			MaxBodyBytes: new(uint64(1024)),
+			Access:       &ir.Access{Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
+			RateLimit:    &ir.RateLimit{PerSecond: 5, BurstMultiplier: 5},
+		},
+		RequestHeaders:  []ir.Header{{Name: "X-Forwarded-Prefix", Value: "/api"}},
+		ResponseHeaders: []ir.Header{{Name: "Access-Control-Allow-Origin", Value: "*"}},
+		UpstreamName:    "default-web-80",
+	}
+	got := newShared().renderRoutes(r)
+	if len(got) != 2 {
+		t.Fatalf("%d routes, want the POST route and the route", len(got))
+	}
+	post := *r
+	fw := *r.Forward
+	fw.Retry = &ir.Retry{Attempts: 2, ConnectFailure: true}
+	post.Forward = &fw
+	post.Match.Headers = append(post.Match.Headers[:1:1], ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
+	if want := newShared().route(&post); !proto.Equal(got[0], want) {
+		t.Errorf("the POST route differs from the route rendered whole:\ngot  %v\nwant %v", got[0], want)
+	}
+}

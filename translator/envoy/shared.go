@@ -1,0 +1,113 @@
+package envoy
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// shared holds, for one rendering, the protos that many resources hold
+// alike: a model route that several virtual hosts and listeners share,
+// and the retry policy and protocol options that most routes and clusters
+// have in common. Rendered once, they are shared too, which saves most of
+// the rendering (resources are never modified once rendered).
+type shared struct {
+	routes map[*ir.Route][]*envoy_config_route_v3.Route
+	// hosts holds the last virtual host rendered of each name.
+	hosts    map[string]*envoy_config_route_v3.VirtualHost
+	retries  map[retryKey]*envoy_config_route_v3.RetryPolicy
+	protocol map[protocolKey]map[string]*anypb.Any
+}
+
+func newShared() *shared {
+	return &shared{
+		routes:   map[*ir.Route][]*envoy_config_route_v3.Route{},
+		hosts:    map[string]*envoy_config_route_v3.VirtualHost{},
+		retries:  map[retryKey]*envoy_config_route_v3.RetryPolicy{},
+		protocol: map[protocolKey]map[string]*anypb.Any{},
+	}
+}
+
+// retryKey is what a forward's retry policy depends on.
+type retryKey struct {
+	idle                  ir.Duration
+	retry                 bool
+	attempts              uint32
+	connectFailure, reset bool
+	statuses              string
+}
+
+// protocolKey is what a cluster's protocol options depend on.
+type protocolKey struct {
+	protocol ir.Protocol
+	pool     ir.ConnectionPool
+	hasPool  bool
+}
+
+// routesOf renders a model route once.
+func (s *shared) routesOf(r *ir.Route) []*envoy_config_route_v3.Route {
+	out, ok := s.routes[r]
+	if !ok {
+		out = s.renderRoutes(r)
+		s.routes[r] = out
+	}
+	return out
+}
+
+// virtualHost renders vh, or returns the virtual host rendered before with
+// the same name, domains, routes and metadata: the plain and the TLS
+// listener hold the same routes for every host without TLS.
+func (s *shared) virtualHost(vh *ir.VirtualHost) *envoy_config_route_v3.VirtualHost {
+	routes := make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))
+	for _, r := range vh.Routes {
+		routes = append(routes, s.routesOf(r)...)
+	}
+	meta := logMetadata(vh.NoAccessLog)
+	if prev, ok := s.hosts[vh.Name]; ok && slices.Equal(prev.Routes, routes) && slices.Equal(prev.Domains, vh.Domains) && proto.Equal(prev.Metadata, meta) {
+		return prev
+	}
+	out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: routes, Metadata: meta}
+	s.hosts[vh.Name] = out
+	return out
+}
+
+// retryPolicyOf renders a forward's retry policy once for all forwards
+// alike.
+func (s *shared) retryPolicyOf(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
+	k := retryKey{idle: f.IdleTimeout}
+	if rt := f.Retry; rt != nil {
+		k.retry, k.attempts, k.connectFailure, k.reset = true, rt.Attempts, rt.ConnectFailure, rt.Reset
+		codes := make([]string, len(rt.Statuses))
+		for i, c := range rt.Statuses {
+			codes[i] = strconv.FormatUint(uint64(c), 10)
+		}
+		k.statuses = strings.Join(codes, ",")
+	}
+	p, ok := s.retries[k]
+	if !ok {
+		p = retryPolicy(f)
+		s.retries[k] = p
+	}
+	return p
+}
+
+// protocolOptionsOf renders a cluster's protocol options once for all
+// clusters alike.
+func (s *shared) protocolOptionsOf(c *ir.Cluster) map[string]*anypb.Any {
+	k := protocolKey{protocol: c.Protocol}
+	if c.Pool != nil {
+		k.pool, k.hasPool = *c.Pool, true
+	}
+	o, ok := s.protocol[k]
+	if !ok {
+		o = protocolOptions(c)
+		s.protocol[k] = o
+	}
+	return o
+}
