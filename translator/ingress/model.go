@@ -197,7 +197,7 @@ type Backend struct {
 	// Service, whose one endpoint (that name, or that address, with the
 	// port) comes from the Service rather than from EndpointSlices.
 	ExternalName string
-	Endpoints       []ir.Endpoint
+	Endpoints    []ir.Endpoint
 	// Stream is set for the backend of TCP or UDP services, which carries
 	// bytes rather than HTTP; SendProxyProtocol starts each connection
 	// with a PROXY protocol header.

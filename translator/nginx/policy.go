@@ -31,11 +31,11 @@ type Policy struct {
 	MaxBodyBytes *uint64
 	// Retry, when set, replaces the ConfigMap's proxy-next-upstream
 	// settings.
-	Retry        *Retry
-	RateLimit    *RateLimit
-	Access       *ir.Access
-	CORS         *CORS
-	Affinity     *Affinity
+	Retry     *Retry
+	RateLimit *RateLimit
+	Access    *ir.Access
+	CORS      *CORS
+	Affinity  *Affinity
 	// NoAccessLog leaves the Ingress's requests out of the access log
 	// (enable-access-log: "false").
 	NoAccessLog bool
