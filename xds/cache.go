@@ -62,6 +62,12 @@ type cache struct {
 	// kinds are the resources served, type by type, with their versions.
 	kinds [numKinds]kindSnapshot
 
+	// resends counts the times the listeners were sent again after a NACK
+	// (resendListeners); listenersRejected is set by an Envoy's NACK of
+	// listeners and cleared when they are sent again.
+	resends           uint64
+	listenersRejected atomic.Bool
+
 	// Read without the lock, by metrics and readiness.
 	gen              atomic.Uint64
 	nWarm, nRetained atomic.Int64

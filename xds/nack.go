@@ -19,7 +19,8 @@ import (
 //
 // Delta watches go to the cache unchanged: the delta server counts the
 // rejected resources as delivered already, so the cache sends them again
-// only when they change.
+// only when they change. Rejected listeners get new versions with the next
+// change that is not only of endpoints (resendListeners), in both modes.
 //
 // A state-of-the-world request that names nothing, for a type Envoy asks for
 // only by name (routes, secrets, endpoints), gets no watch either: Envoy

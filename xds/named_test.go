@@ -192,3 +192,37 @@ func TestDeltaSecretAskedLaterIsSent(t *testing.T) {
 		t.Fatal("the secret the accepted HTTPS listener names was not sent: the listener would stay warming")
 	}
 }
+
+func TestRejectedListenersGoAgainWithTheNextChangeOnly(t *testing.T) {
+	s := newTestServer(time.Hour)
+	update(t, s, "blue", map[string]int{"blue": 1})
+	envoy := connectDelta(t, s, 1, "node-1")
+	envoy.receive(s, listeners, []string{"http"}, "cannot bind '127.0.0.1:8443': Address already in use")
+	rejected := s.Status().Types["listeners"].Version
+
+	update(t, s, "blue", map[string]int{"blue": 2})
+	if v := s.Status().Types["listeners"].Version; v != rejected {
+		t.Fatalf("an endpoint change sent the listeners again (%s): endpoint churn would make a listener rejected for good a NACK loop", v)
+	}
+
+	t.Log("a change of routes: the listeners go again once the routes do, not before")
+	update(t, s, "green", map[string]int{"green": 3})
+	if v := s.Status().Types["listeners"].Version; v != rejected {
+		t.Fatalf("the listeners were sent again (%s) while the routes waited for the new cluster", v)
+	}
+	envoy.receive(s, endpoints, []string{"green"}, "")
+	settle(t, s)
+	again := s.Status().Types["listeners"].Version
+	if again == rejected || routedTo(t, s) != "green" {
+		t.Fatalf("with the new routes, listeners version %s, want the rejected listeners again under a new version", again)
+	}
+
+	t.Log("Envoy takes them: the next change leaves them be")
+	envoy.receive(s, listeners, []string{"http"}, "")
+	update(t, s, "blue", map[string]int{"blue": 4})
+	envoy.receive(s, endpoints, []string{"blue"}, "")
+	settle(t, s)
+	if v := s.Status().Types["listeners"].Version; v != again || routedTo(t, s) != "blue" {
+		t.Fatalf("listeners version %s after a change with no NACK since, want %s unchanged", v, again)
+	}
+}
