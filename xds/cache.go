@@ -35,10 +35,11 @@ const fleet = "rukou"
 // An endpoint-only change adds no cluster, so it goes out at once.
 //
 // Every snapshot holds exactly one endpoint assignment per cluster it holds,
-// and the routes its listeners name: state-of-the-world ADS answers only when
-// Envoy asked for every resource of a type, and Envoy asks for the endpoints
-// of the clusters it has (a new cluster's endpoints go out once Envoy has the
-// cluster and asks again).
+// and the routes its listeners name: state-of-the-world ADS answers endpoints
+// only when Envoy asked for every assignment, and Envoy asks for the
+// endpoints of the clusters it has (a new cluster's endpoints go out once
+// Envoy has the cluster and asks again). Routes and secrets are answered as
+// asked (named.go): Envoy asks for those of the listeners it accepted.
 type cache struct {
 	snapshots cachev3.SnapshotCache
 	book      *book
@@ -61,6 +62,12 @@ type cache struct {
 	// kinds are the resources served, type by type, with their versions.
 	kinds [numKinds]kindSnapshot
 
+	// resends counts the times the listeners were sent again after a NACK
+	// (resendListeners); listenersRejected is set by an Envoy's NACK of
+	// listeners and cleared when they are sent again.
+	resends           uint64
+	listenersRejected atomic.Bool
+
 	// Read without the lock, by metrics and readiness.
 	gen              atomic.Uint64
 	nWarm, nRetained atomic.Int64
@@ -82,7 +89,7 @@ type step struct {
 
 func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache {
 	return &cache{
-		snapshots: nackCache{cachev3.NewSnapshotCache(true, fleetHash{}, cacheLogger{log})},
+		snapshots: nackCache{newSplitCache(cacheLogger{log})},
 		book:      b,
 		metrics:   m,
 		log:       log,

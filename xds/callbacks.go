@@ -53,8 +53,9 @@ func (c callbacks) OnStreamRequest(id int64, req *envoy_service_discovery_v3.Dis
 		return nil
 	}
 	a := c.s.book.request(key, req.GetNode().GetId(), k, req.GetVersionInfo(), req.GetResponseNonce(), nackMessage(req.GetErrorDetail()), time.Now())
-	// A NACK is only recorded here: nackCache keeps the cache from
-	// answering it with the configuration just rejected.
+	// A NACK is recorded here (and, for listeners, marks them to go again
+	// with the next change): nackCache keeps the cache from answering it
+	// with the configuration just rejected.
 	switch {
 	case a.nack != nil:
 		c.nack(key, a, req.GetVersionInfo())
@@ -95,12 +96,15 @@ func nackMessage(detail *statuspb.Status) string {
 
 func (c callbacks) nack(key streamKey, a answer, holds string) {
 	c.s.metrics.nacks.WithLabelValues(a.nack.Type).Inc()
+	if a.nack.Type == listeners.String() {
+		c.s.cache.listenersRejected.Store(true)
+	}
 	attrs := []any{"node", a.node, "stream", key.id, "mode", key.mode(), "type", a.nack.Type,
 		"rejected_version", a.nack.Version, "nonce", a.nack.Nonce, "error", a.nack.Message}
 	if holds != "" {
 		attrs = append(attrs, "envoy_keeps_version", holds)
 	}
-	c.s.log.Error("Envoy rejected configuration (NACK); it keeps its last accepted configuration, and rukou sends this type again only once it changes", attrs...)
+	c.s.log.Error("Envoy rejected configuration (NACK); it keeps its last accepted configuration, and rukou sends this type again only once it changes (listeners: with the next change)", attrs...)
 }
 
 func (c callbacks) OnStreamResponse(_ context.Context, id int64, _ *envoy_service_discovery_v3.DiscoveryRequest, resp *envoy_service_discovery_v3.DiscoveryResponse) {

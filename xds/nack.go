@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"slices"
+
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -17,7 +19,16 @@ import (
 //
 // Delta watches go to the cache unchanged: the delta server counts the
 // rejected resources as delivered already, so the cache sends them again
-// only when they change.
+// only when they change. Rejected listeners get new versions with the next
+// change that is not only of endpoints (resendListeners), in both modes.
+//
+// A state-of-the-world request that names nothing, for a type Envoy asks for
+// only by name (routes, secrets, endpoints), gets no watch either: Envoy
+// watches nothing of that type, as after it rejected the only listener with
+// TLS. The cache would answer it with every resource of the type, Envoy
+// would ignore them ("Ignoring unwatched type URL") and ask again at once,
+// a loop as fast as the stream goes. Once a listener names a secret again,
+// Envoy asks for it and gets it.
 type nackCache struct {
 	cachev3.SnapshotCache
 }
@@ -26,6 +37,9 @@ type nackCache struct {
 // Envoy rejected (see nackCache). The server's request is never modified: it
 // belongs to go-control-plane, which may still read it.
 func (c nackCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
+	if len(req.GetResourceNames()) == 0 && !sub.IsWildcard() && slices.Contains(namedTypes, req.GetTypeUrl()) {
+		return func() {}, nil
+	}
 	if v, ok := rejectedVersion(req, sub); ok && v != req.GetVersionInfo() {
 		claim := proto.Clone(req).(*cachev3.Request)
 		claim.VersionInfo = v

@@ -2,8 +2,9 @@
 // state-of-the-world, with go-control-plane's snapshot cache. It versions
 // resources by content, orders changes make-before-break (cache.go), keeps
 // per-node books of what each Envoy acknowledged or rejected (nodes.go,
-// callbacks.go), does not send a rejected configuration again (nack.go) and
-// counts what it sends (metrics.go).
+// callbacks.go), does not send a rejected configuration again (nack.go),
+// answers Envoys that accepted only some listeners with the routes and
+// secrets they ask for (named.go) and counts what it sends (metrics.go).
 //
 // It may import go-control-plane, gRPC, Prometheus and the Envoy backend's
 // Resources (translator/envoy); never the Kubernetes API nor a frontend.
@@ -20,6 +21,7 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_service_discovery_v3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	serverconfig "github.com/envoyproxy/go-control-plane/pkg/server/config"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
@@ -122,7 +124,13 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.Serve
 		grpc.MaxConcurrentStreams(1 << 20),
 	}, opts...)
 	gs := grpc.NewServer(opts...)
-	xs := serverv3.NewServer(ctx, s.cache.snapshots, callbacks{s})
+	// Envoy asks for routes, secrets and endpoints by name only. A first
+	// request that names none (the listener that needed a secret was
+	// rejected while the request waited to be sent) is no wildcard
+	// subscription: taken as one, the secrets it was "sent" counted as
+	// delivered, and a listener that later asked for them by name never got
+	// them and stayed warming.
+	xs := serverv3.NewServer(ctx, s.cache.snapshots, callbacks{s}, serverconfig.DeactivateLegacyWildcardForTypes(namedTypes))
 	envoy_service_discovery_v3.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	for _, svc := range s.services {
 		svc.Register(gs)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ type kindSnapshot struct {
 	hashes  map[types.Resource]string
 	perName map[string]string
 	version string
+	// base is the content version when version is not, because the
+	// listeners were sent again after a NACK (resendListeners).
+	base string
 }
 
 // set versions what compose chose to serve (clusterNames in order) and hands
@@ -77,8 +81,16 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 		if k == endpoints {
 			ks = withClusterVersions(ks, kinds[clusters].perName)
 		}
+		if prev := c.kinds[k]; prev.base != "" && ks.version == prev.base {
+			// The listeners sent again, translated again: they keep the
+			// versions Envoys have them under.
+			ks.perName, ks.version, ks.base = prev.perName, prev.version, prev.base
+		}
 		kinds[k] = ks
 		changed = changed || ks.version != c.kinds[k].version
+	}
+	if c.resendListeners(first, &kinds) {
+		changed = true
 	}
 	c.book.setWarming(c.warming)
 	if !changed {
@@ -197,4 +209,49 @@ func asResources[T types.Resource](items []T) []types.Resource {
 		out[i] = item
 	}
 	return out
+}
+
+// resendListeners serves the listeners again, with new versions, when an
+// Envoy rejected listeners since the last change and this snapshot completes
+// a change (its routes are the latest translation's) that is not only of
+// endpoints. It reports whether it did. Call with c.mu held.
+//
+// Envoy never tries a rejected listener again by itself, and go-control-plane
+// sends a resource again only when its version changes; a listener rejected
+// because its port was taken would otherwise wait for a change of that very
+// listener. Sending it again with the next change, and only then, keeps a
+// listener that is rejected for good to one NACK per change: never a loop,
+// and never on endpoint churn. Envoy compares listeners by content, so the
+// others it holds are not rebuilt nor drained.
+func (c *cache) resendListeners(first bool, kinds *[numKinds]kindSnapshot) bool {
+	if first || c.front != c.target || !c.listenersRejected.Load() {
+		return false
+	}
+	changed := false
+	for k := range numKinds {
+		if k != endpoints && kinds[k].version != c.kinds[k].version {
+			changed = true
+		}
+	}
+	if !changed {
+		return false
+	}
+	c.listenersRejected.Store(false)
+	if kinds[listeners].version != c.kinds[listeners].version {
+		return false // they change anyway
+	}
+	c.resends++
+	ks := kinds[listeners]
+	suffix := "+" + strconv.FormatUint(c.resends, 10)
+	base := ks.version
+	if ks.base != "" {
+		base = ks.base
+	}
+	again := kindSnapshot{items: ks.items, hashes: ks.hashes, perName: make(map[string]string, len(ks.perName)), version: base + suffix, base: base}
+	for _, r := range ks.items {
+		again.perName[cachev3.GetResourceName(r)] = ks.hashes[r] + suffix
+	}
+	kinds[listeners] = again
+	c.log.Info("sending the listeners again with this change: an Envoy rejected them", "version", again.version)
+	return true
 }

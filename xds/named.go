@@ -1,0 +1,87 @@
+package xds
+
+import (
+	"context"
+
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+)
+
+// Envoy asks for route configurations and secrets by the names its
+// listeners give, so what it asks for is what it accepted, not what the
+// snapshot holds. After a NACK that rejected one listener (the HTTPS
+// listener whose port another program holds, say), Envoy asks for the
+// routes of the listeners it kept, and for no secret at all when the
+// rejected listener was the only one with TLS.
+//
+// go-control-plane's snapshot cache in ADS mode answers a
+// state-of-the-world request only when it names every resource of the
+// snapshot; a request for fewer is dropped, and no later snapshot answers it.
+// That wait is what make-before-break relies on for endpoints (an Envoy asks
+// for a new cluster's endpoints once it has the cluster), but for routes it
+// froze every listener's routes behind the rejected one: the plain HTTP
+// listener waited for its routes until Envoy's initial fetch timed out, and
+// then got no route change at all.
+//
+// splitCache therefore serves routes and secrets from a second snapshot
+// cache, not in ADS mode, which answers exactly the names asked for, and
+// everything else from the ADS-mode cache. Both hold the same snapshot.
+type splitCache struct {
+	// ads serves listeners, clusters and endpoints; named serves routes and
+	// secrets.
+	ads, named cachev3.SnapshotCache
+}
+
+// namedTypes are the types Envoy asks for by name only, never by wildcard.
+var namedTypes = []string{routes.url(), secrets.url(), endpoints.url()}
+
+func newSplitCache(log cacheLogger) splitCache {
+	return splitCache{
+		ads:   cachev3.NewSnapshotCache(true, fleetHash{}, log),
+		named: cachev3.NewSnapshotCache(false, fleetHash{}, log),
+	}
+}
+
+func (c splitCache) of(typeURL string) cachev3.SnapshotCache {
+	if typeURL == routes.url() || typeURL == secrets.url() {
+		return c.named
+	}
+	return c.ads
+}
+
+// SetSnapshot sets snap in both caches: routes and secrets first, so that
+// listeners that name them find them served.
+func (c splitCache) SetSnapshot(ctx context.Context, node string, snap cachev3.ResourceSnapshot) error {
+	if err := c.named.SetSnapshot(ctx, node, snap); err != nil {
+		return err
+	}
+	return c.ads.SetSnapshot(ctx, node, snap)
+}
+
+func (c splitCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
+	return c.of(req.GetTypeUrl()).CreateWatch(req, sub, out)
+}
+
+func (c splitCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
+	return c.of(req.GetTypeUrl()).CreateDeltaWatch(req, sub, out)
+}
+
+func (c splitCache) Fetch(ctx context.Context, req *cachev3.Request) (cachev3.Response, error) {
+	return c.of(req.GetTypeUrl()).Fetch(ctx, req)
+}
+
+func (c splitCache) GetSnapshot(node string) (cachev3.ResourceSnapshot, error) {
+	return c.ads.GetSnapshot(node)
+}
+
+func (c splitCache) ClearSnapshot(node string) {
+	c.named.ClearSnapshot(node)
+	c.ads.ClearSnapshot(node)
+}
+
+// GetStatusInfo is the ADS-mode cache's: the watches of listeners, clusters
+// and endpoints.
+func (c splitCache) GetStatusInfo(node string) cachev3.StatusInfo {
+	return c.ads.GetStatusInfo(node)
+}
+
+func (c splitCache) GetStatusKeys() []string { return c.ads.GetStatusKeys() }
