@@ -3,11 +3,13 @@ package migrate
 import (
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rukou/rukou/selfsigned"
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/translator/nginx"
 )
@@ -16,19 +18,22 @@ import (
 // Reasons not named here make an Ingress differ.
 var effects = map[translator.Reason]Outcome{
 	// Part of the Ingress would not be served as ingress-nginx serves
-	// it: its paths answer 503, a path or host is dropped, or its hosts
-	// lose HTTPS.
+	// it: its paths answer 503, or a path or host is dropped.
 	"AuthenticationUnsupported":  CannotMove,
 	"BackendProtocolUnsupported": CannotMove,
 	"InvalidPath":                CannotMove,
 	"InvalidHost":                CannotMove,
-	"SecretNotFound":             CannotMove,
-	"InvalidSecret":              CannotMove,
 	"SnippetRefused":             CannotMove,
 	// ingress-nginx does the same: a missing Service or port answers
 	// 503, the older of two Ingresses keeps a path, a canary without a
 	// primary and the default backend of a hostless Ingress serve
 	// nothing.
+	// A TLS host whose Secret is missing, invalid or for other hosts is
+	// served with the default certificate and the redirect, as
+	// ingress-nginx serves it.
+	"SecretNotFound":       Unchanged,
+	"InvalidSecret":        Unchanged,
+	"CertificateMismatch":  Unchanged,
 	"ServiceNotFound":      Unchanged,
 	"ServicePortNotFound":  Unchanged,
 	"PathConflict":         Unchanged,
@@ -65,6 +70,14 @@ func findConfigMap(objs Objects, name string, warn func(string, ...any)) *corev1
 // shows up in conflicts.
 func translate(objs Objects, ings []Ingress, cm *corev1.ConfigMap, opts Options) (*translator.Result, error) {
 	topts := translator.DefaultOptions()
+	// rukou serve makes a default certificate at start, which TLS hosts
+	// without a usable Secret get; so does the report, so that it
+	// translates as rukou serve would.
+	chain, key, err := selfsigned.Fake(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	topts.GeneratedCertificate = &translator.KeyPair{Chain: chain, Key: key}
 	if opts.IngressClass != "" {
 		topts.IngressClass = opts.IngressClass
 	}

@@ -118,7 +118,7 @@ func TestMigrateCluster(t *testing.T) {
 	out, code := runMigrate(t, "--kubeconfig", kubeconfig, "-o", "json")
 	live, files := parseReport(t, out), parseReport(t, fromFiles)
 	if code != 2 || fileCode != 2 || live.Summary.ExitCode != 2 {
-		t.Errorf("exit status %d from the cluster, %d from files; want 2 (two Ingresses cannot move)", code, fileCode)
+		t.Errorf("exit status %d from the cluster, %d from files; want 2 (an Ingress cannot move)", code, fileCode)
 	}
 	if live.Controller.From != "Deployment ingress-nginx/ingress-nginx-controller" || live.Controller.ConfigMap != "ingress-nginx/ingress-nginx-controller" {
 		t.Errorf("controller %+v", live.Controller)
