@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +56,13 @@ func generateCertificate(opts *translator.Options) error {
 		return fmt.Errorf("default certificate: %w", err)
 	}
 	opts.GeneratedCertificate = &translator.KeyPair{Chain: chain, Key: key}
+	// The secret that admits Envoy's internal requests (custom-http-errors)
+	// to their routes is made at each start too: clients never see it.
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("internal secret: %w", err)
+	}
+	opts.InternalSecret = hex.EncodeToString(secret)
 	return nil
 }
 
