@@ -18,7 +18,7 @@ import (
 const customResponseFilter = "envoy.filters.http.custom_response"
 
 // customResponse is a route's error pages: for each status, an internal
-// redirect to the error path of ir.InternalHost with the status in a
+// redirect to ir.InternalHost with the status in a
 // header, whose answer the client gets with that status (status_code, one
 // policy per status). An error answer of the internal request itself is
 // passed on as it is.
@@ -30,9 +30,9 @@ func customResponse(e *ir.ErrorPages) *envoy_extensions_filters_http_custom_resp
 		for _, h := range e.RequestHeaders {
 			headers = append(headers, header(h))
 		}
-		headers = append(headers, header(ir.Header{Name: ir.InternalHeader, Value: e.Secret}))
+		headers = append(headers, header(ir.Header{Name: ir.InternalHeader, Value: e.Token}))
 		policy := &envoy_extensions_http_custom_response_redirect_policy_v3.RedirectPolicy{
-			RedirectActionSpecifier: &envoy_extensions_http_custom_response_redirect_policy_v3.RedirectPolicy_Uri{Uri: "http://" + ir.InternalHost + e.Path},
+			RedirectActionSpecifier: &envoy_extensions_http_custom_response_redirect_policy_v3.RedirectPolicy_Uri{Uri: "http://" + ir.InternalHost + "/"},
 			StatusCode:              wrapperspb.UInt32(status),
 			RequestHeadersToAdd:     headers,
 		}

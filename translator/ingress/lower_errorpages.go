@@ -12,16 +12,20 @@ import (
 const fixedInternalSecret = "rukou-offline"
 
 // errorPages lowers a route's custom-http-errors: the internal request
-// goes to the error backend's path of ir.InternalHost, with the headers
-// ingress-nginx sends its default backend. internalHost sets the secret.
+// goes to ir.InternalHost, with the headers ingress-nginx sends its default
+// backend. internalHost puts the secret before the token's cluster.
 func errorPages(r *Route) *ir.ErrorPages {
 	ns, name, _ := strings.Cut(r.Source, "/")
 	return &ir.ErrorPages{
-		Statuses: r.ErrorPages.Statuses, Path: "/" + r.ErrorPages.Backend, StatusHeader: "X-Code",
+		Statuses: r.ErrorPages.Statuses, Token: r.ErrorPages.Backend, StatusHeader: "X-Code",
 		RequestHeaders: []ir.Header{
 			{Name: "X-Format", FromRequest: "accept"},
-			// The path as the client sent it, before any rewrite.
-			{Name: "X-Original-URI", FromRequest: "x-envoy-original-path", Else: &ir.Header{FromRequest: ":path"}},
+			// The route sets X-Original-URI (originalURI), which the
+			// redirect copies; with proxy-add-original-uri-header the
+			// listener sets it again from x-envoy-original-path, the
+			// path before any rewrite, which carries the client's one
+			// over the redirect, whose own path is "/".
+			{Name: "x-envoy-original-path", FromRequest: "x-original-uri"},
 			{Name: "X-Namespace", Value: ns},
 			{Name: "X-Ingress-Name", Value: name},
 			{Name: "X-Service-Name", Value: r.Service},
@@ -31,46 +35,58 @@ func errorPages(r *Route) *ir.ErrorPages {
 	}
 }
 
+// originalURI is the request header by which the internal request of
+// error pages learns the client's path: the redirect's own headers are
+// computed after its path is set.
+var originalURI = ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value: ir.LogPath}}}
+
 // internalHost adds to each listener that has routes with error pages the
 // virtual host ir.InternalHost, whose routes serve their internal
-// requests: one per error backend, matched on its path and on the secret
-// header, which the route removes before the backend sees it. The backend
-// gets the path "/", as ingress-nginx sends it.
+// requests: one per error backend, matched on the secret header with the
+// backend's name, which the route removes before the backend sees it. The
+// backend gets the path "/", as ingress-nginx sends it.
 func internalHost(listeners []*ir.Listener, secret string) {
 	if secret == "" {
 		secret = fixedInternalSecret
 	}
 	for _, l := range listeners {
-		var paths []string
+		var clusters []string
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
-				if r.Policy != nil && r.Policy.ErrorPages != nil {
-					// Routes may be shared between listeners: setting
-					// is idempotent.
-					r.Policy.ErrorPages.Secret = secret
-					paths = append(paths, r.Policy.ErrorPages.Path)
+				if e := errorPagesOf(r); e != nil {
+					// Routes may be shared between listeners: the
+					// token gets its secret once.
+					if !strings.HasPrefix(e.Token, secret+" ") {
+						e.Token = secret + " " + e.Token
+					}
+					clusters = append(clusters, strings.TrimPrefix(e.Token, secret+" "))
 				}
 			}
 		}
-		if len(paths) == 0 {
+		if len(clusters) == 0 {
 			continue
 		}
-		slices.Sort(paths)
+		slices.Sort(clusters)
 		vh := &ir.VirtualHost{Name: ir.InternalHost, Domains: []string{ir.InternalHost}, NoAccessLog: true}
-		for _, p := range slices.Compact(paths) {
+		for _, c := range slices.Compact(clusters) {
 			vh.Routes = append(vh.Routes, &ir.Route{
 				Match: ir.Match{
-					Path:    ir.PathMatch{Kind: ir.PathExact, Value: p},
-					Headers: []ir.HeaderMatch{{Name: ir.InternalHeader, Exact: secret}},
+					Path:    ir.PathMatch{Kind: ir.PathPrefix, Value: "/"},
+					Headers: []ir.HeaderMatch{{Name: ir.InternalHeader, Exact: secret + " " + c}},
 				},
-				Forward: &ir.Forward{
-					Backends:    []ir.WeightedCluster{{Cluster: strings.TrimPrefix(p, "/")}},
-					PathRewrite: &ir.RegexRewrite{Pattern: "^.*$", Substitution: "/"},
-				},
+				Forward:              &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: c}}},
 				RemoveRequestHeaders: []string{ir.InternalHeader},
 				NoAccessLog:          true,
 			})
 		}
 		l.VirtualHosts = append(l.VirtualHosts, vh)
 	}
+}
+
+// errorPagesOf returns a route's error pages, nil when it has none.
+func errorPagesOf(r *ir.Route) *ir.ErrorPages {
+	if r.Policy == nil {
+		return nil
+	}
+	return r.Policy.ErrorPages
 }

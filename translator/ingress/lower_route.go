@@ -159,6 +159,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 			route.Policy = &ir.Policy{}
 		}
 		route.Policy.ErrorPages = errorPages(r)
+		route.RequestHeaders = append(route.RequestHeaders, originalURI)
 	}
 	if p.CORS != nil && p.CORS.AllOrigins() {
 		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)

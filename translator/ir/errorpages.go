@@ -6,16 +6,15 @@ package ir
 type ErrorPages struct {
 	// Statuses are the backend statuses that are replaced.
 	Statuses []uint32 `json:"statuses"`
-	// Path is the path of the internal request, on the host InternalHost;
-	// a route of that host, matched with InternalHeader, must serve it.
-	Path string `json:"path"`
+	// Token is the value of InternalHeader on the internal request, for
+	// path "/" of InternalHost: the secret, a space and the cluster that
+	// answers; the route of InternalHost that matches it serves it.
+	Token string `json:"token"`
 	// StatusHeader names the request header that tells the internal
 	// request the original status.
 	StatusHeader string `json:"statusHeader"`
 	// RequestHeaders are set on the internal request.
 	RequestHeaders []Header `json:"requestHeaders,omitempty"`
-	// Secret is the value of InternalHeader on the internal request.
-	Secret string `json:"secret"`
 }
 
 // InternalHost is the authority of the internal requests of ErrorPages.
