@@ -141,7 +141,7 @@ var Registry = []Entry{
 	{Name: "cors-expose-headers", Status: Supported, readWith: "enable-cors"},
 	{Name: "cors-max-age", Status: Supported, readWith: "enable-cors"},
 	{Name: "custom-headers", Status: NotYet},
-	{Name: "custom-http-errors", Status: Supported, Note: "the default backend's answer comes through an Envoy internal redirect (docs/ingress.md#custom-error-pages)", read: readErrorPages},
+	{Name: "custom-http-errors", Status: Differs, Note: "without a default backend the backend's answer passes through: rukou has no built-in error page (docs/ingress.md#custom-error-pages)", read: readErrorPages},
 	{Name: "default-backend", Status: Differs, Note: "serves the custom-http-errors only; a Service without endpoints still answers 503", readWith: "custom-http-errors"},
 	{Name: "denylist-source-range", Status: Supported, readWith: "allowlist-source-range"},
 	{Name: "disable-proxy-intercept-errors", Status: Supported, readWith: "custom-http-errors"},
