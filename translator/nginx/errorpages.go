@@ -26,10 +26,11 @@ type ErrorPages struct {
 
 // statusList reads a comma-separated list of client and server error
 // statuses (400 to 599), as ingress-nginx's custom-http-errors; each entry
-// that is not one is reported and left out.
+// that is not one is reported and left out. Nil when entries were given
+// and none could be used, so that the defaults apply.
 func (r *reader) statusList(name string) []uint32 {
 	v, _ := r.get(name)
-	out := []uint32{}
+	out, bad := []uint32{}, false
 	for _, field := range strings.Split(v, ",") {
 		field = strings.TrimSpace(field)
 		if field == "" {
@@ -38,9 +39,13 @@ func (r *reader) statusList(name string) []uint32 {
 		n, err := strconv.ParseUint(field, 10, 32)
 		if err != nil || n < 400 || n > 599 {
 			r.issue(name, ir.ReasonInvalidAnnotation, "%q is not a status from 400 to 599; left out", field)
+			bad = true
 			continue
 		}
 		out = append(out, uint32(n))
+	}
+	if bad && len(out) == 0 {
+		return nil
 	}
 	return out
 }

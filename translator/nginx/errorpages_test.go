@@ -26,6 +26,12 @@ func TestReadErrorPagesAnnotations(t *testing.T) {
 			issues: []string{"custom-http-errors InvalidAnnotation", "custom-http-errors InvalidAnnotation"},
 		},
 		{
+			name:   "no_usable_status_keeps_the_configmaps",
+			values: map[string]string{"custom-http-errors": "abc"},
+			check:  errorPages(nil),
+			issues: []string{"custom-http-errors InvalidAnnotation"},
+		},
+		{
 			name:   "bad_service_name",
 			values: map[string]string{"default-backend": "Not_A_Name"},
 			check:  errorPages(nil),
