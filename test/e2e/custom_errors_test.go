@@ -43,6 +43,9 @@ func TestCustomHTTPErrors(t *testing.T) {
 			t.Errorf("default backend got path %q, want /", r.echo.Path)
 		}
 	})
+	t.Run("over_https_too", func(t *testing.T) {
+		s.await(t, call{host: "site.test", path: "/?status=404", https: true}, http.StatusNotFound, "fallback")
+	})
 	t.Run("a_200_passes_untouched", func(t *testing.T) {
 		s.await(t, call{host: "site.test", path: "/ok"}, http.StatusOK, "site")
 		s.await(t, call{host: "site.test", path: "/ok?status=500"}, http.StatusInternalServerError, "site")
