@@ -42,6 +42,11 @@ func TestCustomHTTPErrors(t *testing.T) {
 		if r.echo.Path != "/" {
 			t.Errorf("default backend got path %q, want /", r.echo.Path)
 		}
+		id, _ := echoHeader(r, "X-Request-ID")
+		l := awaitLogLine(t, s.envoy, id)
+		if l["status"] != "503" || l["request"] != "GET /fail?status=503 HTTP/1.1" || l["proxy_upstream_name"] != "upstream-default-backend" {
+			t.Errorf("access log line %q: want status 503, the client's path and upstream-default-backend", l["line"])
+		}
 	})
 	t.Run("over_https_too", func(t *testing.T) {
 		s.await(t, call{host: "site.test", path: "/?status=404", https: true}, http.StatusNotFound, "fallback")

@@ -1,10 +1,13 @@
 package ingress
 
 import (
+	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rukou/rukou/translator/ir"
+	"github.com/rukou/rukou/translator/nginx"
 )
 
 // fixedInternalSecret admits internal requests when Options give no
@@ -45,10 +48,12 @@ var originalURI = ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value
 // requests: one per error backend, matched on the secret header with the
 // backend's name, which the route removes before the backend sees it. The
 // backend gets the path "/", as ingress-nginx sends it.
-func internalHost(listeners []*ir.Listener, secret string) {
-	if secret == "" {
-		secret = fixedInternalSecret
-	}
+//
+// The access log keeps the request: it is logged once, when the internal
+// request ends, with the client's path (x-envoy-original-path) and the
+// upstream named as ingress-nginx names its error pages' upstream.
+func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
+	secret := cmp.Or(opts.InternalSecret, fixedInternalSecret)
 	for _, l := range listeners {
 		var clusters []string
 		for _, vh := range l.VirtualHosts {
@@ -67,7 +72,8 @@ func internalHost(listeners []*ir.Listener, secret string) {
 			continue
 		}
 		slices.Sort(clusters)
-		vh := &ir.VirtualHost{Name: ir.InternalHost, Domains: []string{ir.InternalHost}, NoAccessLog: true}
+		vh := &ir.VirtualHost{Name: ir.InternalHost, Domains: []string{ir.InternalHost}}
+		names := errorUpstreamNames(m, opts)
 		for _, c := range slices.Compact(clusters) {
 			vh.Routes = append(vh.Routes, &ir.Route{
 				Match: ir.Match{
@@ -76,7 +82,7 @@ func internalHost(listeners []*ir.Listener, secret string) {
 				},
 				Forward:              &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: c}}},
 				RemoveRequestHeaders: []string{ir.InternalHeader},
-				NoAccessLog:          true,
+				UpstreamName:         names[c],
 			})
 		}
 		l.VirtualHosts = append(l.VirtualHosts, vh)
@@ -89,4 +95,18 @@ func errorPagesOf(r *ir.Route) *ir.ErrorPages {
 		return nil
 	}
 	return r.Policy.ErrorPages
+}
+
+// errorUpstreamNames is what the access log names each backend that may
+// answer error pages: upstream-default-backend for the controller's, as
+// ingress-nginx, and namespace-service-port for the others.
+func errorUpstreamNames(m *Model, opts Options) map[string]string {
+	names := map[string]string{}
+	for _, be := range m.Backends {
+		names[be.Name] = nginx.UpstreamName(be.Namespace, be.Service, strconv.Itoa(int(be.Port)))
+		if be.Namespace+"/"+be.Service == opts.DefaultBackendService {
+			names[be.Name] = DefaultUpstreamName
+		}
+	}
+	return names
 }
