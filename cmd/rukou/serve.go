@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +56,19 @@ func generateCertificate(opts *translator.Options) error {
 		return fmt.Errorf("default certificate: %w", err)
 	}
 	opts.GeneratedCertificate = &translator.KeyPair{Chain: chain, Key: key}
+	return nil
+}
+
+// generateInternalSecret gives opts the secret that admits Envoy's
+// internal requests (custom-http-errors) to their routes, made at each
+// start and never shown to clients. rukou translate keeps the fixed one:
+// its output is for reading, and stays the same from run to run.
+func generateInternalSecret(opts *translator.Options) error {
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("internal secret: %w", err)
+	}
+	opts.InternalSecret = hex.EncodeToString(secret)
 	return nil
 }
 
@@ -169,6 +184,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 	xdsOpts, err := cfg.xdsTLS.serverOptions()
 	if err != nil {
+		return err
+	}
+	if err := generateInternalSecret(&cfg.opts); err != nil {
 		return err
 	}
 	if err := generateCertificate(&cfg.opts); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	envoy_extensions_filters_http_buffer_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
 	envoy_extensions_filters_http_cors_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	envoy_extensions_filters_http_custom_response_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/custom_response/v3"
 	envoy_extensions_filters_http_local_ratelimit_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	envoy_extensions_filters_http_rbac_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	envoy_extensions_filters_http_router_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -69,6 +70,9 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		// grows past the limit; without a listener-wide limit, only routes
 		// that bring their own run it.
 		bodyLimit(l.MaxBodyBytes),
+		// Without a route's configuration it replaces no response; it
+		// comes last, so that it sees the backend's response first.
+		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
 	)
 }
@@ -116,6 +120,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.ExternalAuth != nil {
 		out[extAuthFilter] = mustAny(externalAuthRoute(p.ExternalAuth))
+	}
+	if p.ErrorPages != nil {
+		out[customResponseFilter] = mustAny(customResponse(p.ErrorPages))
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))

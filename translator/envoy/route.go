@@ -123,6 +123,7 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	for _, h := range r.ResponseHeaders {
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, header(h))
 	}
+	out.RequestHeadersToRemove = r.RemoveRequestHeaders
 	if r.Policy != nil {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)

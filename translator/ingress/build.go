@@ -297,6 +297,7 @@ func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.In
 	}
 	route.Backend = name
 	b.kinds[route] = kind
+	route.ErrorPages = b.errorPages(ing)
 }
 
 // backendFor returns the name of the Backend of an Ingress backend with the

@@ -55,6 +55,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		}
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
+	internalHost(cfg.Listeners, m, opts)
 	cfg.Streams = lowerStreams(m, opts)
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
 	for _, be := range m.Backends {

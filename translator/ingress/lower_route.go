@@ -154,6 +154,13 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})
 	}
 	route.Policy = routePolicy(p, s)
+	if r.ErrorPages != nil {
+		if route.Policy == nil {
+			route.Policy = &ir.Policy{}
+		}
+		route.Policy.ErrorPages = errorPages(r)
+		route.RequestHeaders = append(route.RequestHeaders, originalURI)
+	}
 	if p.CORS != nil && p.CORS.AllOrigins() {
 		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)
 	}

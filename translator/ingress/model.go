@@ -143,6 +143,9 @@ type Route struct {
 	// Policy holds what the route's Ingress asks of each request; nil when
 	// it asks nothing. Routes of one Ingress share it.
 	Policy *nginx.Policy
+	// ErrorPages, when set, replaces some of the backend's error
+	// responses with another backend's answer (custom-http-errors).
+	ErrorPages *ErrorPages
 }
 
 // Rewrite replaces the whole path with Target (rewrite-target), in which $1

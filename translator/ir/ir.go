@@ -121,6 +121,8 @@ type Route struct {
 	// header of the same name; ResponseHeaders on the response.
 	RequestHeaders  []Header `json:"requestHeaders,omitempty"`
 	ResponseHeaders []Header `json:"responseHeaders,omitempty"`
+	// RemoveRequestHeaders are removed from the request to the backend.
+	RemoveRequestHeaders []string `json:"removeRequestHeaders,omitempty"`
 	// Source names the object the route comes from (namespace/name), for
 	// readers of the model; it changes nothing that Envoy does.
 	Source string `json:"source,omitempty"`
@@ -311,6 +313,8 @@ type Policy struct {
 	Access          *Access          `json:"access,omitempty"`
 	// ExternalAuth, when set, asks an auth service about each request.
 	ExternalAuth *ExternalAuth `json:"externalAuth,omitempty"`
+	// ErrorPages, when set, replaces some of the backend's responses.
+	ErrorPages *ErrorPages `json:"errorPages,omitempty"`
 	// MaxBodyBytes, when set, replaces the listener's limit on the request
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.

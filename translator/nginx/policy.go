@@ -44,6 +44,9 @@ type Policy struct {
 	// global-auth-url (enable-global-auth: "false").
 	ExternalAuth *ExternalAuth
 	NoGlobalAuth bool
+	// ErrorPages, when set, is what the Ingress asks of its backends'
+	// error responses.
+	ErrorPages *ErrorPages
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with

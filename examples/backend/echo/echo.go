@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 )
 
 // Request is what the backend reports about a request it received.
@@ -25,13 +26,16 @@ type Request struct {
 	BodyBytes int64  `json:"bodyBytes"`
 }
 
-// Handler answers with a JSON Request naming backend.
+// Handler answers with a JSON Request naming backend, with the status
+// the query parameter status asks (200 to 599; 200 otherwise), so that
+// tests can make a backend fail.
 func Handler(backend string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		rest, _ := io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Backend", backend)
+		w.WriteHeader(status(r))
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(Request{
@@ -46,4 +50,13 @@ func Handler(backend string) http.Handler {
 			BodyBytes: int64(len(body)) + rest,
 		})
 	})
+}
+
+// status is the status the request asks for with ?status=NNN.
+func status(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("status"))
+	if err != nil || n < 200 || n > 599 {
+		return http.StatusOK
+	}
+	return n
 }
