@@ -105,15 +105,22 @@ func resourceNames(t *testing.T, resp *envoy_service_discovery_v3.DiscoveryRespo
 	return names
 }
 
-func TestStateOfTheWorldRoutesOfTheListenersEnvoyKept(t *testing.T) {
+// openSotwStream opens a state-of-the-world ADS stream to a server that
+// serves an HTTPS listener, with the responses it receives.
+func openSotwStream(t *testing.T) (envoy_service_discovery_v3.AggregatedDiscoveryService_StreamAggregatedResourcesClient, <-chan *envoy_service_discovery_v3.DiscoveryResponse) {
+	t.Helper()
 	s := withHTTPS(t, "blue")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	stream, err := serveADS(t, s).StreamAggregatedResources(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := responses(stream.Recv)
+	return stream, responses(stream.Recv)
+}
+
+func TestStateOfTheWorldRoutesOfTheListenersEnvoyKept(t *testing.T) {
+	stream, in := openSotwStream(t)
 	node := &envoy_config_core_v3.Node{Id: "n"}
 	if err := stream.Send(&envoy_service_discovery_v3.DiscoveryRequest{Node: node, TypeUrl: routes.url(), ResourceNames: []string{"http"}}); err != nil {
 		t.Fatal(err)
@@ -142,14 +149,7 @@ func TestStateOfTheWorldRoutesOfTheListenersEnvoyKept(t *testing.T) {
 }
 
 func TestStateOfTheWorldNoSecretAskedNoneSent(t *testing.T) {
-	s := withHTTPS(t, "blue")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	stream, err := serveADS(t, s).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := responses(stream.Recv)
+	stream, in := openSotwStream(t)
 	node := &envoy_config_core_v3.Node{Id: "n"}
 	// What Envoy sends once the only listener with TLS is gone: no names.
 	if err := stream.Send(&envoy_service_discovery_v3.DiscoveryRequest{Node: node, TypeUrl: secrets.url()}); err != nil {

@@ -60,34 +60,9 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 	}
 
 	first := c.gen.Load() == 0
-	changed := first
-	// References run from listeners to routes and from clusters to
-	// endpoints; while those three hold the same resources, and so the same
-	// names, the snapshot stays consistent whatever the endpoints hold.
-	references := first
-	var kinds [numKinds]kindSnapshot
-	for k := range numKinds {
-		// Endpoints follow their clusters' versions too (see
-		// withClusterVersions).
-		if !first && slices.Equal(items[k], c.kinds[k].items) && (k != endpoints || kinds[clusters].version == c.kinds[clusters].version) {
-			kinds[k] = c.kinds[k]
-			continue
-		}
-		references = references || k == listeners || k == routes || k == clusters
-		ks, err := version(items[k], c.kinds[k].hashes)
-		if err != nil {
-			return err
-		}
-		if k == endpoints {
-			ks = withClusterVersions(ks, kinds[clusters].perName)
-		}
-		if prev := c.kinds[k]; prev.base != "" && ks.version == prev.base {
-			// The listeners sent again, translated again: they keep the
-			// versions Envoys have them under.
-			ks.perName, ks.version, ks.base = prev.perName, prev.version, prev.base
-		}
-		kinds[k] = ks
-		changed = changed || ks.version != c.kinds[k].version
+	kinds, changed, references, err := c.versionKinds(items, first)
+	if err != nil {
+		return err
 	}
 	if c.resendListeners(first, &kinds) {
 		changed = true
@@ -128,6 +103,42 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 	c.log.Debug("snapshot set", "generation", next, "routes_current", c.front == c.target,
 		"warming", len(c.warming), "retained", len(c.retained), "clusters", len(clusterNames))
 	return nil
+}
+
+// versionKinds versions each type's resources, keeping the versions of the
+// types that did not change. changed says any version moved; references
+// says listeners, routes or clusters changed, so that the snapshot's
+// consistency must be checked again.
+func (c *cache) versionKinds(items [numKinds][]types.Resource, first bool) (kinds [numKinds]kindSnapshot, changed, references bool, err error) {
+	changed = first
+	// References run from listeners to routes and from clusters to
+	// endpoints; while those three hold the same resources, and so the same
+	// names, the snapshot stays consistent whatever the endpoints hold.
+	references = first
+	for k := range numKinds {
+		// Endpoints follow their clusters' versions too (see
+		// withClusterVersions).
+		if !first && slices.Equal(items[k], c.kinds[k].items) && (k != endpoints || kinds[clusters].version == c.kinds[clusters].version) {
+			kinds[k] = c.kinds[k]
+			continue
+		}
+		references = references || k == listeners || k == routes || k == clusters
+		ks, err := version(items[k], c.kinds[k].hashes)
+		if err != nil {
+			return kinds, false, false, err
+		}
+		if k == endpoints {
+			ks = withClusterVersions(ks, kinds[clusters].perName)
+		}
+		if prev := c.kinds[k]; prev.base != "" && ks.version == prev.base {
+			// The listeners sent again, translated again: they keep the
+			// versions Envoys have them under.
+			ks.perName, ks.version, ks.base = prev.perName, prev.version, prev.base
+		}
+		kinds[k] = ks
+		changed = changed || ks.version != c.kinds[k].version
+	}
+	return kinds, changed, references, nil
 }
 
 // version versions one type's resources, reusing the hashes in known.
