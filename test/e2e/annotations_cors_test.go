@@ -96,3 +96,34 @@ func expectHeaders(t *testing.T, h http.Header, want map[string]string) {
 		}
 	}
 }
+
+// TestAnnotationCORSOrigins: origins of any scheme (apps in web views send
+// capacitor:// or tauri://) and null are allowed when listed, as
+// ingress-nginx accepts them; a cors-allow-origin of only spaces allows
+// every origin.
+func TestAnnotationCORSOrigins(t *testing.T) {
+	s := startStack(t, "delta")
+	s.apply(t, "origins", join(backend(t, "api"), objs(
+		annotated("apps", map[string]string{"enable-cors": "true", "cors-allow-origin": "capacitor://localhost, tauri://localhost, null"},
+			rule("apps.test", path(prefix, "/", "api"))),
+		annotated("spaces", map[string]string{"enable-cors": "true", "cors-allow-origin": "   "},
+			rule("spaces.test", path(prefix, "/", "api"))),
+	))...)
+	preflight := func(host, origin string) call {
+		return call{method: http.MethodOptions, host: host, path: "/", header: headers("Origin", origin, "Access-Control-Request-Method", "PUT")}
+	}
+	for _, origin := range []string{"capacitor://localhost", "tauri://localhost", "null"} {
+		r := s.await(t, preflight("apps.test", origin), http.StatusNoContent, "")
+		if got := r.header.Get("Access-Control-Allow-Origin"); got != origin {
+			t.Errorf("preflight from %s: Access-Control-Allow-Origin = %q", origin, got)
+		}
+	}
+	if r := s.await(t, preflight("apps.test", "https://other.example"), http.StatusOK, "api"); r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("an unlisted origin got Access-Control-Allow-Origin %q", r.header.Get("Access-Control-Allow-Origin"))
+	}
+	r := s.await(t, preflight("spaces.test", "https://whoever.example"), http.StatusNoContent, "")
+	if got := r.header.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("cors-allow-origin of spaces: Access-Control-Allow-Origin = %q, want *", got)
+	}
+	expectNoRejection(t, s.envoy)
+}

@@ -96,7 +96,9 @@ const (
 // response headers as they are, so none may hold anything but these
 // characters.
 var (
-	corsOrigin        = regexp.MustCompile(`^https?://(\*\.)?[A-Za-z0-9\-.]+(:[0-9]+)?$`)
+	// An origin of any scheme (capacitor://, tauri://, as apps in web
+	// views send), or null, as ingress-nginx's corsOriginRegex.
+	corsOrigin        = regexp.MustCompile(`^(?:[a-z]+://(\*\.)?[A-Za-z0-9\-.]*(:[0-9]+)?|null)$`)
 	corsMethods       = regexp.MustCompile(`^([A-Za-z]+,?\s?)+$`)
 	corsHeaderList    = regexp.MustCompile(`^([A-Za-z0-9\-_]+,?\s?)+$`)
 	corsExposeHeaders = regexp.MustCompile(`^(([A-Za-z0-9\-_]+|\*),?\s?)+$`)
@@ -257,7 +259,9 @@ func readCORS(r *reader, a *Annotations) {
 	if n, ok := r.number("cors-max-age", 0, math.MaxInt32); ok {
 		c.MaxAge = uint32(n)
 	}
-	if v, ok := r.get("cors-allow-origin"); ok {
+	// An empty value (only spaces, trimmed) allows every origin, as in
+	// ingress-nginx, which reads it as no value.
+	if v, ok := r.get("cors-allow-origin"); ok && v != "" {
 		c.AllowOrigins = r.origins(v)
 	}
 	if len(c.AllowOrigins) == 0 {
@@ -279,7 +283,7 @@ func (r *reader) origins(v string) []string {
 		case corsOrigin.MatchString(origin):
 			out = append(out, strings.ToLower(origin))
 		default:
-			r.issue("cors-allow-origin", ir.ReasonInvalidAnnotation, "origin %q is not http(s)://host[:port] (the host may start with *.); left out", origin)
+			r.issue("cors-allow-origin", ir.ReasonInvalidAnnotation, "origin %q is not scheme://host[:port] (a lowercase scheme; the host may start with *.) nor null; left out", origin)
 		}
 	}
 	return out

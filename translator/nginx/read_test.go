@@ -491,6 +491,19 @@ func TestReadPolicyAnnotations(t *testing.T) {
 			issues: []string{"cors-allow-origin InvalidAnnotation"},
 		},
 		{
+			name:   "cors_origins_of_any_scheme_and_null",
+			values: map[string]string{"enable-cors": "true", "cors-allow-origin": "capacitor://localhost, tauri://localhost, null, HTTPS://upper.example, https://a.example/path"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "origins", a.Policy.CORS.AllowOrigins, []string{"capacitor://localhost", "tauri://localhost", "null"})
+			},
+			issues: []string{"cors-allow-origin InvalidAnnotation", "cors-allow-origin InvalidAnnotation"},
+		},
+		{
+			name:   "cors_origin_of_only_spaces_allows_all",
+			values: map[string]string{"enable-cors": "true", "cors-allow-origin": "   "},
+			check:  func(t *testing.T, a *Annotations) { equal(t, "origins", a.Policy.CORS.AllowOrigins, []string{"*"}) },
+		},
+		{
 			name:   "cors_star_among_origins_allows_all",
 			values: map[string]string{"enable-cors": "true", "cors-allow-origin": "https://a.example, *"},
 			check:  func(t *testing.T, a *Annotations) { equal(t, "origins", a.Policy.CORS.AllowOrigins, []string{"*"}) },
