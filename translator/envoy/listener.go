@@ -162,6 +162,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		Http2ProtocolOptions:       downstreamHTTP2(l.Clients.MaxConcurrentStreams),
 		ServerHeaderTransformation: serverHeader(l),
 		ServerName:                 l.Server,
+		LocalReplyConfig:           localReplyConfig(l.LocalReplies),
 		// WebSockets upgrade on every route, as nginx proxies them; without
 		// this Envoy answers an upgrade request with 403. An upgrade has
 		// its own filter chain: the same, without the body size limit,

@@ -88,6 +88,7 @@ func edgeListener(name, address string, port uint32, scheme string, publicPort u
 		BackendServer:               s.Clients.BackendServerHeader,
 		RealIP:                      lowerRealIP(&s.RealIP),
 		Block:                       lowerBlock(&s.Block),
+		LocalReplies:                localReplies(s),
 	}
 	// server_tokens off, as ingress-nginx has it by default, clears the
 	// Server header; on, nginx names itself, and rukou names its proxy.

@@ -49,3 +49,13 @@ type Compression struct {
 	// User-Agent it matches get uncompressed responses.
 	SkipUserAgent string `json:"skipUserAgent,omitempty"`
 }
+
+// LocalReply is the body of the answers of one status that the proxy makes
+// itself rather than a backend: no route, no endpoint, a limit, and direct
+// responses too (whose own Body it replaces). gRPC requests keep the
+// proxy's own answer, whose status their clients read from trailers.
+type LocalReply struct {
+	Status      uint32 `json:"status"`
+	Body        string `json:"body"`
+	ContentType string `json:"contentType"`
+}

@@ -81,6 +81,9 @@ type Listener struct {
 	// Compression compresses responses with the first of these methods
 	// that the client accepts most; empty compresses nothing.
 	Compression []*Compression `json:"compression,omitempty"`
+	// LocalReplies give the proxy's own answers of these statuses a body,
+	// one entry per status.
+	LocalReplies []LocalReply `json:"localReplies,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.

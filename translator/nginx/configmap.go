@@ -296,7 +296,7 @@ var Keys = []Key{
 	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
 	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
 	{Name: "compute-full-forwarded-for", Status: Differs, Note: "entries are joined with `,` where nginx writes `, `; with `forwarded-for-header` X-Forwarded-For only", readWith: "use-forwarded-headers"},
-	{Name: "custom-http-errors", Status: Differs, Note: "without a default backend the backend's answer passes through: rukou has no built-in error page (docs/ingress.md#custom-error-pages)", read: readCustomHTTPErrors},
+	{Name: "custom-http-errors", Status: Differs, Note: "without a default backend the backend's answer passes through, where ingress-nginx sends its built-in page (docs/ingress.md#custom-error-pages)", read: readCustomHTTPErrors},
 	{Name: "debug-connections", Status: NotYet},
 	{Name: "default-type", Status: NotYet},
 	{Name: "denylist-source-range", Status: Supported, Note: "the default of `denylist-source-range`", readWith: "whitelist-source-range"},

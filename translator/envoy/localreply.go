@@ -1,0 +1,63 @@
+package envoy
+
+import (
+	"strings"
+
+	envoy_config_accesslog_v3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
+	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// localReplyConfig gives Envoy's own answers of the listed statuses their
+// bodies: Envoy tries the mappers in order and applies the first whose
+// filter matches. Envoy's own answers are router and filter replies (no
+// route, no healthy endpoint, 413 of the buffer filter, limits) and direct
+// responses, which Envoy sends as local replies too. A gRPC request meets
+// a mapper that changes nothing first: Envoy answers it with status 200
+// and a grpc-status, and would put a body in its grpc-message header. nil
+// leaves Envoy's bodies (mostly none).
+func localReplyConfig(replies []ir.LocalReply) *envoy_extensions_filters_network_http_connection_manager_v3.LocalReplyConfig {
+	if len(replies) == 0 {
+		return nil
+	}
+	out := &envoy_extensions_filters_network_http_connection_manager_v3.LocalReplyConfig{
+		Mappers: []*envoy_extensions_filters_network_http_connection_manager_v3.ResponseMapper{{Filter: grpcRequest}},
+	}
+	for _, r := range replies {
+		out.Mappers = append(out.Mappers, &envoy_extensions_filters_network_http_connection_manager_v3.ResponseMapper{
+			Filter: statusIs(r.Status),
+			BodyFormatOverride: &envoy_config_core_v3.SubstitutionFormatString{
+				Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
+					// The body is a format string: "%" is Envoy's escape.
+					Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: strings.ReplaceAll(r.Body, "%", "%%")},
+				}},
+				ContentType: r.ContentType,
+			},
+		})
+	}
+	return out
+}
+
+// statusIs holds for replies of the status.
+func statusIs(status uint32) *envoy_config_accesslog_v3.AccessLogFilter {
+	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_StatusCodeFilter{
+		StatusCodeFilter: &envoy_config_accesslog_v3.StatusCodeFilter{Comparison: &envoy_config_accesslog_v3.ComparisonFilter{
+			Op:    envoy_config_accesslog_v3.ComparisonFilter_EQ,
+			Value: &envoy_config_core_v3.RuntimeUInt32{DefaultValue: status},
+		}},
+	}}
+}
+
+// grpcRequest holds for gRPC requests.
+var grpcRequest = &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_HeaderFilter{
+	HeaderFilter: &envoy_config_accesslog_v3.HeaderFilter{Header: &envoy_config_route_v3.HeaderMatcher{
+		Name: "content-type",
+		HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: &envoy_type_matcher_v3.StringMatcher{
+			MatchPattern: &envoy_type_matcher_v3.StringMatcher_Prefix{Prefix: "application/grpc"},
+		}},
+	}},
+}}
