@@ -115,8 +115,10 @@ func (r *reader) reportUnread(canary bool) {
 		switch {
 		case !known:
 			r.issue(name, ir.ReasonAnnotationIgnored, "not an ingress-nginx annotation rukou knows; ignored (see docs/annotations.md)")
-		case e.Status == Refused:
+		case e.Status == Refused && strings.HasSuffix(e.Note, "configuration text"):
 			r.issue(name, ir.ReasonSnippetRefused, "refused: rukou never adds configuration text; the rest of the Ingress is served")
+		case e.Status == Refused:
+			r.issue(name, ir.ReasonAnnotationIgnored, "refused: %s; ignored, the rest of the Ingress is served", e.Note)
 		case e.read == nil && e.readWith == "" && e.Note != "":
 			r.issue(name, ir.ReasonAnnotationIgnored, "not supported yet (%s); ignored (see docs/annotations.md)", e.Note)
 		case e.read == nil && e.readWith == "":

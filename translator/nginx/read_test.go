@@ -77,6 +77,16 @@ func TestReadAnnotationsFramework(t *testing.T) {
 			},
 		},
 		{
+			name: "annotations_without_an_envoy_counterpart_are_refused_not_as_snippets",
+			values: map[string]string{
+				"enable-modsecurity": "true", "fastcgi-index": "index.php", "influxdb-host": "127.0.0.1", "enable-opentracing": "true", "http2-push-preload": "true",
+			},
+			issues: []string{
+				"enable-modsecurity AnnotationIgnored", "enable-opentracing AnnotationIgnored", "fastcgi-index AnnotationIgnored",
+				"http2-push-preload AnnotationIgnored", "influxdb-host AnnotationIgnored",
+			},
+		},
+		{
 			name:   "unsupported_annotations_are_reported_once_each_by_name",
 			values: map[string]string{"proxy-buffering": "on", "made-up-annotation": "1", "ssl-redirect": "true"},
 			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-buffering AnnotationIgnored"},

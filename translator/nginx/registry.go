@@ -123,7 +123,7 @@ var Registry = []Entry{
 	{Name: "auth-tls-verify-depth", Status: NotYet},
 	{Name: "auth-type", Status: NotYet, Note: authNote, readWith: "auth-tls-secret"},
 	{Name: "auth-url", Status: Differs, Note: "see authentication.md: the URL the auth service is told is the normalised one; the timeout is for the whole auth request", read: readAuthURL},
-	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` is reported and HTTP applies", read: readProtocol},
+	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` are refused, Envoy speaks neither: the Ingress's paths answer 503 (`BackendProtocolUnsupported`); `AUTO_HTTP` is reported and HTTP applies", read: readProtocol},
 	{Name: "canary", Status: Supported, On: OnBoth, read: readCanary},
 	{Name: "canary-by-cookie", Status: Supported, On: OnCanary, readWith: "canary"},
 	{Name: "canary-by-header", Status: Supported, On: OnCanary, readWith: "canary"},
@@ -148,25 +148,25 @@ var Registry = []Entry{
 	{Name: "enable-access-log", Status: Supported, read: readAccessLogAnnotation},
 	{Name: "enable-cors", Status: Differs, Note: "see CORS", read: readCORS},
 	{Name: "enable-global-auth", Status: Supported, read: readEnableGlobalAuth},
-	{Name: "enable-influxdb", Status: NotYet},
-	{Name: "enable-modsecurity", Status: NotYet},
+	{Name: "enable-influxdb", Status: Refused, Note: influxNote},
+	{Name: "enable-modsecurity", Status: Refused, Note: wafNote},
 	{Name: "enable-opentelemetry", Status: NotYet},
-	{Name: "enable-opentracing", Status: NotYet},
-	{Name: "enable-owasp-core-rules", Status: NotYet},
+	{Name: "enable-opentracing", Status: Refused, Note: openTracingNote},
+	{Name: "enable-owasp-core-rules", Status: Refused, Note: wafNote},
 	{Name: "enable-rewrite-log", Status: NotYet},
-	{Name: "fastcgi-index", Status: NotYet},
-	{Name: "fastcgi-params-configmap", Status: NotYet},
+	{Name: "fastcgi-index", Status: Refused, Note: fastCGINote},
+	{Name: "fastcgi-params-configmap", Status: Refused, Note: fastCGINote},
 	{Name: "force-ssl-redirect", Status: Differs, Note: "`X-Forwarded-Proto` is not trusted", read: readForceSSLRedirect},
 	{Name: "from-to-www-redirect", Status: Differs, Note: "the path keeps its trailing slash", read: readFromToWWW},
 	{Name: "global-rate-limit", Status: NotYet},
 	{Name: "global-rate-limit-ignored-cidrs", Status: NotYet},
 	{Name: "global-rate-limit-key", Status: NotYet},
 	{Name: "global-rate-limit-window", Status: NotYet},
-	{Name: "http2-push-preload", Status: NotYet},
-	{Name: "influxdb-host", Status: NotYet},
-	{Name: "influxdb-measurement", Status: NotYet},
-	{Name: "influxdb-port", Status: NotYet},
-	{Name: "influxdb-server-name", Status: NotYet},
+	{Name: "http2-push-preload", Status: Refused, Note: "Envoy has no HTTP/2 server push, which browsers have dropped"},
+	{Name: "influxdb-host", Status: Refused, Note: influxNote},
+	{Name: "influxdb-measurement", Status: Refused, Note: influxNote},
+	{Name: "influxdb-port", Status: Refused, Note: influxNote},
+	{Name: "influxdb-server-name", Status: Refused, Note: influxNote},
 	{Name: "limit-allowlist", Former: "limit-whitelist", Status: Supported, readWith: "limit-rps"},
 	{Name: "limit-burst-multiplier", Status: Supported, readWith: "limit-rps"},
 	{Name: "limit-connections", Status: Differs, Note: "counted until the response headers", readWith: "limit-rps"},
@@ -179,10 +179,10 @@ var Registry = []Entry{
 	{Name: "mirror-request-body", Status: NotYet},
 	{Name: "mirror-target", Status: NotYet},
 	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
-	{Name: "modsecurity-transaction-id", Status: NotYet},
+	{Name: "modsecurity-transaction-id", Status: Refused, Note: wafNote},
 	{Name: "opentelemetry-operation-name", Status: NotYet},
 	{Name: "opentelemetry-trust-incoming-span", Status: NotYet},
-	{Name: "opentracing-trust-incoming-span", Status: NotYet},
+	{Name: "opentracing-trust-incoming-span", Status: Refused, Note: openTracingNote},
 	{Name: "permanent-redirect", Status: Differs, Note: "of nginx's variables, only a trailing `$request_uri`", read: readRedirect},
 	{Name: "permanent-redirect-code", Status: Differs, Note: "301, 302, 303, 307, 308", readWith: "permanent-redirect"},
 	{Name: "preserve-trailing-slash", Status: Supported, Note: "rukou always preserves the path", read: readPreserveTrailingSlash},
@@ -241,6 +241,15 @@ var Registry = []Entry{
 	{Name: "use-regex", Status: Differs, Note: "RE2", read: readUseRegex},
 	{Name: "x-forwarded-prefix", Status: Supported, read: readForwardedPrefix},
 }
+
+// The notes of the annotations and keys refused for want of an Envoy
+// counterpart.
+const (
+	fastCGINote     = "Envoy has no FastCGI client (`backend-protocol: FCGI` answers 503)"
+	wafNote         = "rukou has no web application firewall until a WAF engine is chosen: requests are not inspected"
+	influxNote      = "nginx's InfluxDB module; Envoy's statistics serve instead (docs/metrics.md)"
+	openTracingNote = "OpenTracing is retired (ingress-nginx removed it); OpenTelemetry takes its place"
+)
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"

@@ -57,7 +57,7 @@ func readProtocol(r *reader, a *Annotations) {
 		r.issue("backend-protocol", ir.ReasonAnnotationIgnored, "AUTO_HTTP (the client's scheme) is not supported; using HTTP")
 	case "FCGI", "AJP":
 		a.Unservable = &Issue{"backend-protocol", ir.ReasonBackendProtocol,
-			fmt.Sprintf("backend-protocol %s is not supported; the Ingress's paths answer 503", p)}
+			fmt.Sprintf("backend-protocol %s is refused: Envoy speaks neither FastCGI nor AJP; the Ingress's paths answer 503", p)}
 	default:
 		r.invalid("backend-protocol", "is not HTTP, HTTPS, GRPC, GRPCS, FCGI or AJP", "using HTTP")
 	}
