@@ -398,6 +398,9 @@ const (
 	// RingHash picks by the route's hash policy, so that equal hashes keep
 	// their endpoint while the endpoints stay.
 	RingHash LoadBalancer = "RingHash"
+	// LeastRequest picks, of two endpoints drawn at random, the one with
+	// fewer requests in flight.
+	LeastRequest LoadBalancer = "LeastRequest"
 )
 
 // Cluster is a set of endpoints that routes forward to.

@@ -55,7 +55,7 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		{
 			name: "no_annotations_give_ingress_nginx_defaults",
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "annotations", *a, Annotations{SSLRedirect: true, Protocol: ProtocolHTTP})
+				equal(t, "annotations", *a, Annotations{SSLRedirect: true, Protocol: ProtocolHTTP, Balance: BalanceRoundRobin})
 			},
 		},
 		{
@@ -533,7 +533,7 @@ func TestReadCanaryAnnotations(t *testing.T) {
 			name:   "header_pattern_must_be_re2",
 			values: map[string]string{"canary": "true", "canary-by-header": "X-Canary", "canary-by-header-pattern": "(?!x)"},
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "canary", *a.Canary, Canary{Header: "x-canary", WeightTotal: 100})
+				equal(t, "canary", *a.Canary, Canary{Header: "x-canary", BadHeaderPattern: true, WeightTotal: 100})
 			},
 			issues: []string{"canary-by-header-pattern InvalidAnnotation"},
 		},
