@@ -203,6 +203,9 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 	if c := f.SessionCookie; c != nil {
 		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}
 	}
+	for _, k := range f.HashBy {
+		a.HashPolicy = append(a.HashPolicy, hashPolicy(k))
+	}
 	return a
 }
 
@@ -269,6 +272,24 @@ func sessionCookie(c *ir.SessionCookie) *envoy_config_route_v3.RouteAction_HashP
 	return &envoy_config_route_v3.RouteAction_HashPolicy{
 		PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: cookie},
 	}
+}
+
+// hashPolicy hashes one part of the request; Envoy combines the hashes of
+// a route's policies into one, so equal parts give equal hashes.
+func hashPolicy(k ir.HashKey) *envoy_config_route_v3.RouteAction_HashPolicy {
+	p := &envoy_config_route_v3.RouteAction_HashPolicy{}
+	switch {
+	case k.Header != "":
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_Header_{Header: &envoy_config_route_v3.RouteAction_HashPolicy_Header{HeaderName: k.Header}}
+	case k.Cookie != "":
+		// No TTL: Envoy hashes the cookie and never sets it.
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{Name: k.Cookie}}
+	case k.Query != "":
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_QueryParameter_{QueryParameter: &envoy_config_route_v3.RouteAction_HashPolicy_QueryParameter{Name: k.Query}}
+	default:
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_ConnectionProperties_{ConnectionProperties: &envoy_config_route_v3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true}}
+	}
+	return p
 }
 
 // redirectCodes are the codes Envoy can redirect with.

@@ -234,7 +234,7 @@ func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
 	}
 	switch {
-	case be.Affinity:
+	case be.Affinity, be.Hash:
 		c.LoadBalancer = ir.RingHash
 	case be.Balance == nginx.BalanceEWMA:
 		c.LoadBalancer = ir.LeastRequest

@@ -149,6 +149,8 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		// The cookie, not chance, picks between the canary and the
 		// primary, so a client that has it stays on one side.
 		fw.HashPicksBackend = len(fw.Backends) > 1 && !r.Canary.Legacy
+	} else {
+		fw.HashBy = p.HashBy
 	}
 	if p.ForwardedPrefix != "" && r.Rewrite != nil {
 		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})

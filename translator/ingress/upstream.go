@@ -17,6 +17,8 @@ type upstreamKind struct {
 	protocol       nginx.Protocol
 	affinity       bool
 	connectTimeout time.Duration
+	// hash is set when upstream-hash-by picks the endpoint.
+	hash bool
 	// balance is load-balance, empty for round robin.
 	balance nginx.Balance
 	// canary is set for the backends of canary Ingresses.
@@ -34,7 +36,8 @@ func kindOf(a *nginx.Annotations) upstreamKind {
 		k.protocol = nginx.ProtocolHTTP
 	}
 	k.affinity = a.Policy != nil && a.Policy.Affinity != nil
-	if a.Balance != nginx.BalanceRoundRobin && !k.affinity {
+	k.hash = !k.affinity && a.Policy != nil && len(a.Policy.HashBy) > 0
+	if a.Balance != nginx.BalanceRoundRobin && !k.affinity && !k.hash {
 		// The session cookie's hash picks the endpoint, as ingress-nginx's
 		// sticky balancers replace load-balance.
 		k.balance = a.Balance
@@ -78,6 +81,9 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	}
 	if k.affinity {
 		parts = append(parts, "affinity")
+	}
+	if k.hash {
+		parts = append(parts, "hash")
 	}
 	if k.balance != "" {
 		parts = append(parts, string(k.balance))

@@ -233,6 +233,24 @@ type Forward struct {
 	// SessionCookie, when set, keeps a client on one endpoint (the cluster
 	// must balance by hash) with a cookie set when the request has none.
 	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+	// HashBy, when not empty, picks the endpoint by the hash of these
+	// parts of the request together (the cluster must balance by hash),
+	// so that requests with equal parts go to one endpoint. A request that
+	// lacks every part gets an endpoint by chance.
+	HashBy []HashKey `json:"hashBy,omitempty"`
+}
+
+// HashKey is one part of a request that a hash covers: exactly one field
+// is set.
+type HashKey struct {
+	// Header is a request header, ":path" and ":authority" included.
+	Header string `json:"header,omitempty"`
+	// Cookie is a cookie of the request; it is never set.
+	Cookie string `json:"cookie,omitempty"`
+	// Query is a parameter of the request's query.
+	Query string `json:"query,omitempty"`
+	// ClientAddress is the client's address.
+	ClientAddress bool `json:"clientAddress,omitempty"`
 }
 
 // Retry says when a request goes on to another endpoint, one after the

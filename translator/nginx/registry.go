@@ -233,7 +233,7 @@ var Registry = []Entry{
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "temporal-redirect", Status: Differs, Note: "of nginx's variables, only a trailing `$request_uri`", readWith: "permanent-redirect"},
 	{Name: "temporal-redirect-code", Status: Differs, Note: "301, 302, 303, 307, 308", readWith: "permanent-redirect"},
-	{Name: "upstream-hash-by", Status: NotYet},
+	{Name: "upstream-hash-by", Status: Differs, Note: "`$request_uri`, `$host`, `$remote_addr`, `$http_*`, `$cookie_*`, `$arg_*` and their combinations, on Envoy's ring hash (a combination hashes each variable and combines the hashes; text between variables is left out); another variable is reported and round robin applies; `affinity` wins over it, as in ingress-nginx", On: OnBoth, read: readHashBy},
 	{Name: "upstream-hash-by-subset", Status: NotYet},
 	{Name: "upstream-hash-by-subset-size", Status: NotYet},
 	{Name: "upstream-vhost", Status: Supported, read: readUpstreamHost},
