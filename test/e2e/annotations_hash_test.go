@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +83,46 @@ func TestAnnotationUpstreamHashBy(t *testing.T) {
 			t.Errorf("affinity with upstream-hash-by set no session cookie")
 		}
 	})
+	expectNoRejection(t, s.envoy)
+}
+
+// TestAnnotationAffinityPersistent: with affinity-mode: persistent the
+// session cookie names its endpoint, and a client keeps that endpoint
+// when more endpoints join the Service (a ring hash would move some
+// sessions). The Ingress is persistent.test in
+// translator/testdata/in/e2e_affinity.yaml.
+func TestAnnotationAffinityPersistent(t *testing.T) {
+	s := startStack(t, "delta")
+	a, b := endpoint(harnessBackend(t, "pool-a"), true, nil), endpoint(harnessBackend(t, "pool-b"), true, nil)
+	s.applyCase(t, "e2e_affinity.yaml", serviceWith("pool", a, b))
+	// Eight clients, each with the cookie of its first answer.
+	type client struct{ cookie, backend string }
+	var clients []client
+	for range 8 {
+		r := s.await(t, call{host: "persistent.test", path: "/"}, http.StatusOK, "")
+		name, rest, _ := strings.Cut(r.header.Get("Set-Cookie"), "=")
+		if name != "pin" {
+			t.Fatalf("Set-Cookie = %q, want the cookie pin", r.header.Get("Set-Cookie"))
+		}
+		clients = append(clients, client{"pin=" + strings.SplitN(rest, ";", 2)[0], r.backend})
+	}
+	check := func(when string) {
+		t.Helper()
+		for i, c := range clients {
+			for range 5 {
+				if got := s.must(t, call{host: "persistent.test", path: "/", header: headers("Cookie", c.cookie)}).backend; got != c.backend {
+					t.Fatalf("%s: client %d with its cookie went to %q, was on %q", when, i, got, c.backend)
+				}
+			}
+		}
+	}
+	check("before endpoints join")
+	more := []ep{a, b}
+	for _, name := range []string{"pool-c", "pool-d", "pool-e", "pool-f"} {
+		more = append(more, endpoint(harnessBackend(t, name), true, nil))
+	}
+	s.applyCase(t, "e2e_affinity.yaml", serviceWith("pool", more...))
+	s.await(t, call{host: "persistent.test", path: "/"}, http.StatusOK, "pool-c")
+	check("after four endpoints joined")
 	expectNoRejection(t, s.envoy)
 }

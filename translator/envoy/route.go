@@ -128,6 +128,12 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
+	if f := r.Forward; f != nil && f.SessionCookie != nil && f.SessionCookie.Persistent {
+		if out.TypedPerFilterConfig == nil {
+			out.TypedPerFilterConfig = map[string]*anypb.Any{}
+		}
+		out.TypedPerFilterConfig[sessionFilter] = persistentSession(f.SessionCookie)
+	}
 	return out
 }
 
@@ -200,7 +206,7 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		// Envoy leaves the Host alone when the header is absent.
 		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteHeader{HostRewriteHeader: f.HostFromRequest}
 	}
-	if c := f.SessionCookie; c != nil {
+	if c := f.SessionCookie; c != nil && !c.Persistent {
 		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}
 	}
 	for _, k := range f.HashBy {

@@ -218,7 +218,7 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 // sessionCookie keeps a client on one endpoint with a cookie. Over TLS the
 // cookie is always Secure, as ingress-nginx makes it.
 func sessionCookie(aff *nginx.Affinity, r *Route, overTLS bool) *ir.SessionCookie {
-	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath}
+	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent}
 	if c.Path == "" {
 		// The rule's path, as ingress-nginx sets it, or "/" for a
 		// regular expression.

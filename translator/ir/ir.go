@@ -295,6 +295,11 @@ type SessionCookie struct {
 	Path string   `json:"path"`
 	// Attributes such as Domain, SameSite, Secure (with no value).
 	Attributes []CookieAttribute `json:"attributes,omitempty"`
+	// Persistent makes the cookie name its endpoint rather than a hash:
+	// a session never moves while its endpoint stays, whatever endpoints
+	// join (the cluster need not balance by hash); when its endpoint is
+	// gone, another answers and the cookie is set again for it.
+	Persistent bool `json:"persistent,omitempty"`
 }
 
 // CookieAttribute is one attribute of a cookie.

@@ -94,9 +94,14 @@ func TestReadAnnotationsFramework(t *testing.T) {
 			values: map[string]string{"affinity": "cookie", "affinity-mode": "balanced", "preserve-trailing-slash": "true"},
 		},
 		{
-			name:   "affinity_mode_persistent_is_reported",
+			name:   "affinity_mode_persistent_pins_the_endpoint",
 			values: map[string]string{"affinity": "cookie", "affinity-mode": "persistent"},
-			issues: []string{"affinity-mode AnnotationIgnored"},
+			check:  func(t *testing.T, a *Annotations) { equal(t, "persistent", a.Policy.Affinity.Persistent, true) },
+		},
+		{
+			name:   "affinity_mode_unknown_is_reported",
+			values: map[string]string{"affinity": "cookie", "affinity-mode": "sticky"},
+			issues: []string{"affinity-mode InvalidAnnotation"},
 		},
 		{
 			name:   "canary_annotations_on_a_primary_are_reported",

@@ -95,7 +95,7 @@ func indexByName(entries []Entry) map[string]int {
 var Registry = []Entry{
 	{Name: "affinity", Status: Supported, Note: "`cookie`, the only type", On: OnBoth, read: readAffinity},
 	{Name: "affinity-canary-behavior", Status: Supported, Note: "`sticky`, `legacy`", On: OnCanary, readWith: "canary"},
-	{Name: "affinity-mode", Status: Differs, Note: "`balanced` only", On: OnBoth, readWith: "affinity"},
+	{Name: "affinity-mode", Status: Supported, Note: "`balanced` (Envoy's ring hash), `persistent` (Envoy's stateful session: the cookie names the endpoint, and a session never moves while its endpoint stays)", On: OnBoth, readWith: "affinity"},
 	{Name: "allowlist-source-range", Former: "whitelist-source-range", Status: Supported, read: readAccess},
 	{Name: "app-root", Status: Supported, read: readAppRoot},
 	{Name: "auth-always-set-cookie", Status: Supported, readWith: "auth-url"},

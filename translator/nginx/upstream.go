@@ -43,6 +43,9 @@ type Affinity struct {
 	Secure bool
 	// Partitioned adds the attribute of that name (CHIPS).
 	Partitioned bool
+	// Persistent keeps a session on its endpoint whatever endpoints join
+	// (affinity-mode: persistent).
+	Persistent bool
 }
 
 func readProtocol(r *reader, a *Annotations) {
@@ -90,12 +93,16 @@ func readAffinity(r *reader, a *Annotations) {
 		r.invalid("affinity", `is not "cookie"`, "no session affinity")
 		return
 	}
-	if mode, ok := r.get("affinity-mode"); ok && mode != "balanced" {
+	aff := &Affinity{CookieName: DefaultCookieName}
+	switch mode, _ := r.get("affinity-mode"); mode {
+	case "", "balanced":
 		// Envoy's ring hash moves some sessions when endpoints change, as
 		// ingress-nginx's "balanced" mode does.
-		r.issue("affinity-mode", ir.ReasonAnnotationIgnored, "%q is not supported; sessions are balanced (some move when endpoints change)", mode)
+	case "persistent":
+		aff.Persistent = true
+	default:
+		r.invalid("affinity-mode", `is not "balanced" or "persistent"`, "sessions are balanced")
 	}
-	aff := &Affinity{CookieName: DefaultCookieName}
 	if name, ok := r.get("session-cookie-name"); ok {
 		if valid.Token(name) {
 			aff.CookieName = name
