@@ -32,6 +32,8 @@ func TestAnnotationCanary(t *testing.T) {
 		{"always_means_nothing_with_a_header_value", "value.test", []string{"X-Version", "always"}, "stable"},
 		{"header_pattern_goes_to_canary", "pattern.test", []string{"X-Group", "gamma-7"}, "canary"},
 		{"header_not_matching_pattern_stays", "pattern.test", []string{"X-Group", "alpha-7"}, "stable"},
+		{"invalid_pattern_keeps_header_on_primary_despite_cookie", "badpattern.test", []string{"X-Group", "DoCanary", "Cookie", "use_canary=always"}, "stable"},
+		{"invalid_pattern_without_header_falls_to_cookie", "badpattern.test", []string{"Cookie", "use_canary=always"}, "canary"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for range 5 {

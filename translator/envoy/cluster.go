@@ -29,8 +29,11 @@ func (sh *shared) cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 		Metadata:       logMetadata(false, alternativeNameKey, c.AlternativeName),
 	}
 	discovery(out, c)
-	if c.LoadBalancer == ir.RingHash {
+	switch c.LoadBalancer {
+	case ir.RingHash:
 		out.LbPolicy = envoy_config_cluster_v3.Cluster_RING_HASH
+	case ir.LeastRequest:
+		out.LbPolicy = envoy_config_cluster_v3.Cluster_LEAST_REQUEST
 	}
 	if c.TLS != nil {
 		out.TransportSocket = upstreamTLS(c.TLS.ALPN)

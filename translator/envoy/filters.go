@@ -10,6 +10,7 @@ import (
 	envoy_extensions_filters_http_local_ratelimit_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	envoy_extensions_filters_http_rbac_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	envoy_extensions_filters_http_router_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	envoy_extensions_filters_http_stateful_session_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/stateful_session/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/rukou/rukou/translator/ir"
 	"google.golang.org/protobuf/proto"
@@ -73,6 +74,8 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		// Without a route's configuration it replaces no response; it
 		// comes last, so that it sees the backend's response first.
 		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
+		// Without a route's session it keeps none.
+		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
 	)
 }

@@ -128,6 +128,12 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
+	if f := r.Forward; f != nil && f.SessionCookie != nil && f.SessionCookie.Persistent {
+		if out.TypedPerFilterConfig == nil {
+			out.TypedPerFilterConfig = map[string]*anypb.Any{}
+		}
+		out.TypedPerFilterConfig[sessionFilter] = persistentSession(f.SessionCookie)
+	}
 	return out
 }
 
@@ -200,8 +206,11 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		// Envoy leaves the Host alone when the header is absent.
 		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteHeader{HostRewriteHeader: f.HostFromRequest}
 	}
-	if c := f.SessionCookie; c != nil {
+	if c := f.SessionCookie; c != nil && !c.Persistent {
 		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}
+	}
+	for _, k := range f.HashBy {
+		a.HashPolicy = append(a.HashPolicy, hashPolicy(k))
 	}
 	return a
 }
@@ -269,6 +278,24 @@ func sessionCookie(c *ir.SessionCookie) *envoy_config_route_v3.RouteAction_HashP
 	return &envoy_config_route_v3.RouteAction_HashPolicy{
 		PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: cookie},
 	}
+}
+
+// hashPolicy hashes one part of the request; Envoy combines the hashes of
+// a route's policies into one, so equal parts give equal hashes.
+func hashPolicy(k ir.HashKey) *envoy_config_route_v3.RouteAction_HashPolicy {
+	p := &envoy_config_route_v3.RouteAction_HashPolicy{}
+	switch {
+	case k.Header != "":
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_Header_{Header: &envoy_config_route_v3.RouteAction_HashPolicy_Header{HeaderName: k.Header}}
+	case k.Cookie != "":
+		// No TTL: Envoy hashes the cookie and never sets it.
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{Name: k.Cookie}}
+	case k.Query != "":
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_QueryParameter_{QueryParameter: &envoy_config_route_v3.RouteAction_HashPolicy_QueryParameter{Name: k.Query}}
+	default:
+		p.PolicySpecifier = &envoy_config_route_v3.RouteAction_HashPolicy_ConnectionProperties_{ConnectionProperties: &envoy_config_route_v3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true}}
+	}
+	return p
 }
 
 // redirectCodes are the codes Envoy can redirect with.

@@ -318,6 +318,7 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		return "", false
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
+	be.Balance, be.Hash = kind.balance, kind.hash
 	be.Name = backendName(be.Namespace, be.Service, be.Port, kind)
 	if kind.canary {
 		be.AlternativeName = upstreamName(ing.Namespace, backend)

@@ -234,8 +234,11 @@ func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 	if be.ConnectTimeout != 0 {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
 	}
-	if be.Affinity {
+	switch {
+	case be.Affinity, be.Hash:
 		c.LoadBalancer = ir.RingHash
+	case be.Balance == nginx.BalanceEWMA:
+		c.LoadBalancer = ir.LeastRequest
 	}
 	if be.ExternalName != "" {
 		c.Discovery = ir.DiscoveryDNS

@@ -23,6 +23,10 @@ func canaryChoices(primary string, c *Canary) []canaryChoice {
 		switch {
 		case c.HeaderValue != "":
 			out = append(out, canaryChoice{ir.HeaderMatch{Name: c.Header, Exact: c.HeaderValue}, canary})
+		case c.BadHeaderPattern:
+			// ingress-nginx stops at the pattern's error: the primary
+			// answers, and the cookie and the weight are not consulted.
+			out = append(out, canaryChoice{ir.HeaderMatch{Name: c.Header, Regex: `.*`}, primary})
 		case c.HeaderPattern != "":
 			// ingress-nginx searches the value for the pattern; a header
 			// match holds the whole value.

@@ -149,6 +149,8 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		// The cookie, not chance, picks between the canary and the
 		// primary, so a client that has it stays on one side.
 		fw.HashPicksBackend = len(fw.Backends) > 1 && !r.Canary.Legacy
+	} else {
+		fw.HashBy = p.HashBy
 	}
 	if p.ForwardedPrefix != "" && r.Rewrite != nil {
 		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})
@@ -216,7 +218,7 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 // sessionCookie keeps a client on one endpoint with a cookie. Over TLS the
 // cookie is always Secure, as ingress-nginx makes it.
 func sessionCookie(aff *nginx.Affinity, r *Route, overTLS bool) *ir.SessionCookie {
-	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath}
+	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent}
 	if c.Path == "" {
 		// The rule's path, as ingress-nginx sets it, or "/" for a
 		// regular expression.

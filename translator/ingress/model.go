@@ -188,6 +188,11 @@ type Backend struct {
 	// Affinity is set when routes to this backend keep a client on one
 	// endpoint with a cookie: the cluster balances by consistent hashing.
 	Affinity bool
+	// Hash is set when routes to this backend pick the endpoint by the
+	// hash of parts of the request (upstream-hash-by).
+	Hash bool
+	// Balance is load-balance when not round robin and without Affinity.
+	Balance nginx.Balance
 	// ConnectTimeout bounds connecting to an endpoint; zero means rukou's
 	// default (proxy-connect-timeout).
 	ConnectTimeout time.Duration

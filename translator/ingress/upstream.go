@@ -17,6 +17,10 @@ type upstreamKind struct {
 	protocol       nginx.Protocol
 	affinity       bool
 	connectTimeout time.Duration
+	// hash is set when upstream-hash-by picks the endpoint.
+	hash bool
+	// balance is load-balance, empty for round robin.
+	balance nginx.Balance
 	// canary is set for the backends of canary Ingresses.
 	canary bool
 	// stream is set for the backends of TCP and UDP services, which send
@@ -32,6 +36,12 @@ func kindOf(a *nginx.Annotations) upstreamKind {
 		k.protocol = nginx.ProtocolHTTP
 	}
 	k.affinity = a.Policy != nil && a.Policy.Affinity != nil
+	k.hash = !k.affinity && a.Policy != nil && len(a.Policy.HashBy) > 0
+	if a.Balance != nginx.BalanceRoundRobin && !k.affinity && !k.hash {
+		// The session cookie's hash picks the endpoint, as ingress-nginx's
+		// sticky balancers replace load-balance.
+		k.balance = a.Balance
+	}
 	return k
 }
 
@@ -71,6 +81,12 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	}
 	if k.affinity {
 		parts = append(parts, "affinity")
+	}
+	if k.hash {
+		parts = append(parts, "hash")
+	}
+	if k.balance != "" {
+		parts = append(parts, string(k.balance))
 	}
 	if k.connectTimeout != 0 {
 		parts = append(parts, fmt.Sprintf("connect-%ds", int64(k.connectTimeout/time.Second)))

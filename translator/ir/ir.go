@@ -236,6 +236,24 @@ type Forward struct {
 	// SessionCookie, when set, keeps a client on one endpoint (the cluster
 	// must balance by hash) with a cookie set when the request has none.
 	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+	// HashBy, when not empty, picks the endpoint by the hash of these
+	// parts of the request together (the cluster must balance by hash),
+	// so that requests with equal parts go to one endpoint. A request that
+	// lacks every part gets an endpoint by chance.
+	HashBy []HashKey `json:"hashBy,omitempty"`
+}
+
+// HashKey is one part of a request that a hash covers: exactly one field
+// is set.
+type HashKey struct {
+	// Header is a request header, ":path" and ":authority" included.
+	Header string `json:"header,omitempty"`
+	// Cookie is a cookie of the request; it is never set.
+	Cookie string `json:"cookie,omitempty"`
+	// Query is a parameter of the request's query.
+	Query string `json:"query,omitempty"`
+	// ClientAddress is the client's address.
+	ClientAddress bool `json:"clientAddress,omitempty"`
 }
 
 // Retry says when a request goes on to another endpoint, one after the
@@ -280,6 +298,11 @@ type SessionCookie struct {
 	Path string   `json:"path"`
 	// Attributes such as Domain, SameSite, Secure (with no value).
 	Attributes []CookieAttribute `json:"attributes,omitempty"`
+	// Persistent makes the cookie name its endpoint rather than a hash:
+	// a session never moves while its endpoint stays, whatever endpoints
+	// join (the cluster need not balance by hash); when its endpoint is
+	// gone, another answers and the cookie is set again for it.
+	Persistent bool `json:"persistent,omitempty"`
 }
 
 // CookieAttribute is one attribute of a cookie.
@@ -401,6 +424,9 @@ const (
 	// RingHash picks by the route's hash policy, so that equal hashes keep
 	// their endpoint while the endpoints stay.
 	RingHash LoadBalancer = "RingHash"
+	// LeastRequest picks, of two endpoints drawn at random, the one with
+	// fewer requests in flight.
+	LeastRequest LoadBalancer = "LeastRequest"
 )
 
 // Cluster is a set of endpoints that routes forward to.

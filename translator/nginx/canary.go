@@ -19,6 +19,10 @@ type Canary struct {
 	Header        string
 	HeaderValue   string
 	HeaderPattern string
+	// BadHeaderPattern is set when canary-by-header-pattern cannot be
+	// used: a request with the header then stays on the primary, as
+	// ingress-nginx stops at the pattern's error.
+	BadHeaderPattern bool
 	// Cookie, when set, names the cookie that decides next: "always" or
 	// "never".
 	Cookie string
@@ -87,11 +91,13 @@ func (r *reader) canaryHeader(c *Canary) {
 			r.invalid("canary-by-header-value", "is not a printable header value", `"always" and "never" apply`)
 		}
 	}
-	if v, ok := r.get("canary-by-header-pattern"); ok && c.Header != "" && c.HeaderValue == "" {
-		if _, err := syntax.Parse(v, syntax.Perl); err == nil && v != "" && valid.Printable(v) {
+	if v, ok := r.get("canary-by-header-pattern"); ok && v != "" && c.Header != "" && c.HeaderValue == "" {
+		if _, err := syntax.Parse(v, syntax.Perl); err == nil && valid.Printable(v) {
 			c.HeaderPattern = v
 		} else {
-			r.invalid("canary-by-header-pattern", "is not a regular expression RE2 accepts", `"always" and "never" apply`)
+			c.BadHeaderPattern = true
+			r.invalid("canary-by-header-pattern", "is not a regular expression RE2 accepts",
+				"a request with the header "+c.Header+" goes to the primary, whatever its cookie, as in ingress-nginx")
 		}
 	}
 }

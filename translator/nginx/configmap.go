@@ -31,6 +31,8 @@ type Settings struct {
 	ConnectTimeout time.Duration
 	ReadTimeout    time.Duration
 	SendTimeout    time.Duration
+	// Balance is the default of the load-balance annotation.
+	Balance Balance
 	// Retry is the default of the proxy-next-upstream annotations: when
 	// and how often a request goes on to another endpoint.
 	Retry Retry
@@ -100,6 +102,7 @@ func DefaultSettings() Settings {
 		HSTSMaxAge:            31536000,
 		HSTSIncludeSubdomains: true,
 		ConnectTimeout:        5 * time.Second,
+		Balance:               BalanceRoundRobin,
 		ReadTimeout:           60 * time.Second,
 		Retry:                 Retry{On: NextUpstream{Error: true, Timeout: true}, Tries: 3},
 		Keepalive:             Keepalive{Connections: 320, Timeout: 60 * time.Second, Requests: 10000, Time: time.Hour},
@@ -209,6 +212,12 @@ func readHSTS(r *reader, s *Settings) {
 	// nginx writes max-age as given; a browser reads a number of seconds.
 	if n, ok := r.number("hsts-max-age", 0, 1<<31-1); ok {
 		s.HSTSMaxAge = uint64(n)
+	}
+}
+
+func readGlobalBalance(r *reader, s *Settings) {
+	if b, ok := r.balance("load-balance"); ok {
+		s.Balance = b
 	}
 }
 
@@ -372,7 +381,7 @@ var Keys = []Key{
 	{Name: "limit-rate", Status: NotYet},
 	{Name: "limit-rate-after", Status: NotYet},
 	{Name: "limit-req-status-code", Status: Supported, Note: "the status of `limit-rps` and `limit-rpm`", read: readLimitStatus},
-	{Name: "load-balance", Status: NotYet},
+	{Name: "load-balance", Status: Differs, Note: loadBalanceNote, read: readGlobalBalance},
 	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "log-format-escape-json", Status: Differs, Note: "only for a format that is a JSON object; members in key order, a lone variable keeps its type", readWith: "access-log-path"},
 	{Name: "log-format-escape-none", Status: Supported, Note: "Envoy never escapes a text line", readWith: "access-log-path"},

@@ -44,6 +44,9 @@ type Annotations struct {
 	// rukou cannot enforce, or a backend protocol it cannot speak.
 	Unservable     *Issue
 	ConnectTimeout time.Duration
+	// Balance is how the backends pick an endpoint: the ConfigMap's
+	// load-balance unless the Ingress sets its own.
+	Balance Balance
 	// Policy is nil when the Ingress asks nothing of requests.
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").
@@ -78,7 +81,7 @@ func ReadWith(all map[string]string, ingress string, d *Settings) (*Annotations,
 			r.values[name] = strings.TrimSpace(value)
 		}
 	}
-	a := &Annotations{SSLRedirect: d.SSLRedirect, Protocol: ProtocolHTTP}
+	a := &Annotations{SSLRedirect: d.SSLRedirect, Protocol: ProtocolHTTP, Balance: d.Balance}
 	if acc := defaultAccess(d); acc != nil {
 		a.policy().Access = acc
 	}

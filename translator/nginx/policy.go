@@ -36,6 +36,9 @@ type Policy struct {
 	Access    *ir.Access
 	CORS      *CORS
 	Affinity  *Affinity
+	// HashBy, when set and without Affinity, picks the endpoint by the
+	// hash of these parts of the request (upstream-hash-by).
+	HashBy []ir.HashKey
 	// NoAccessLog leaves the Ingress's requests out of the access log
 	// (enable-access-log: "false").
 	NoAccessLog bool

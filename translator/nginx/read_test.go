@@ -55,7 +55,7 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		{
 			name: "no_annotations_give_ingress_nginx_defaults",
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "annotations", *a, Annotations{SSLRedirect: true, Protocol: ProtocolHTTP})
+				equal(t, "annotations", *a, Annotations{SSLRedirect: true, Protocol: ProtocolHTTP, Balance: BalanceRoundRobin})
 			},
 		},
 		{
@@ -104,9 +104,14 @@ func TestReadAnnotationsFramework(t *testing.T) {
 			values: map[string]string{"affinity": "cookie", "affinity-mode": "balanced", "preserve-trailing-slash": "true"},
 		},
 		{
-			name:   "affinity_mode_persistent_is_reported",
+			name:   "affinity_mode_persistent_pins_the_endpoint",
 			values: map[string]string{"affinity": "cookie", "affinity-mode": "persistent"},
-			issues: []string{"affinity-mode AnnotationIgnored"},
+			check:  func(t *testing.T, a *Annotations) { equal(t, "persistent", a.Policy.Affinity.Persistent, true) },
+		},
+		{
+			name:   "affinity_mode_unknown_is_reported",
+			values: map[string]string{"affinity": "cookie", "affinity-mode": "sticky"},
+			issues: []string{"affinity-mode InvalidAnnotation"},
 		},
 		{
 			name:   "canary_annotations_on_a_primary_are_reported",
@@ -556,7 +561,7 @@ func TestReadCanaryAnnotations(t *testing.T) {
 			name:   "header_pattern_must_be_re2",
 			values: map[string]string{"canary": "true", "canary-by-header": "X-Canary", "canary-by-header-pattern": "(?!x)"},
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "canary", *a.Canary, Canary{Header: "x-canary", WeightTotal: 100})
+				equal(t, "canary", *a.Canary, Canary{Header: "x-canary", BadHeaderPattern: true, WeightTotal: 100})
 			},
 			issues: []string{"canary-by-header-pattern InvalidAnnotation"},
 		},

@@ -43,6 +43,9 @@ type Affinity struct {
 	Secure bool
 	// Partitioned adds the attribute of that name (CHIPS).
 	Partitioned bool
+	// Persistent keeps a session on its endpoint whatever endpoints join
+	// (affinity-mode: persistent).
+	Persistent bool
 }
 
 func readProtocol(r *reader, a *Annotations) {
@@ -90,12 +93,16 @@ func readAffinity(r *reader, a *Annotations) {
 		r.invalid("affinity", `is not "cookie"`, "no session affinity")
 		return
 	}
-	if mode, ok := r.get("affinity-mode"); ok && mode != "balanced" {
+	aff := &Affinity{CookieName: DefaultCookieName}
+	switch mode, _ := r.get("affinity-mode"); mode {
+	case "", "balanced":
 		// Envoy's ring hash moves some sessions when endpoints change, as
 		// ingress-nginx's "balanced" mode does.
-		r.issue("affinity-mode", ir.ReasonAnnotationIgnored, "%q is not supported; sessions are balanced (some move when endpoints change)", mode)
+	case "persistent":
+		aff.Persistent = true
+	default:
+		r.invalid("affinity-mode", `is not "balanced" or "persistent"`, "sessions are balanced")
 	}
-	aff := &Affinity{CookieName: DefaultCookieName}
 	if name, ok := r.get("session-cookie-name"); ok {
 		if valid.Token(name) {
 			aff.CookieName = name
@@ -154,3 +161,41 @@ func (r *reader) cookieAttributes(aff *Affinity) {
 			"Envoy keeps the cookie; while its endpoint is gone, the ring sends it to another one")
 	}
 }
+
+// Balance is how a backend picks an endpoint among its own (load-balance).
+type Balance string
+
+const (
+	// BalanceRoundRobin takes the endpoints in turn, the default.
+	BalanceRoundRobin Balance = "round_robin"
+	// BalanceEWMA prefers the endpoints that answer fastest. Envoy has no
+	// latency average; its closest policy is least request, which picks
+	// the endpoint with the fewest requests in flight (of two drawn at
+	// random), so a slow endpoint, which holds its requests longer, gets
+	// fewer.
+	BalanceEWMA Balance = "ewma"
+)
+
+// balance reads a load-balance value; ok is false when rukou cannot honour
+// it, after reporting it.
+func (r *reader) balance(name string) (b Balance, ok bool) {
+	v, set := r.get(name)
+	if !set {
+		return "", false
+	}
+	switch b := Balance(strings.ToLower(v)); b {
+	case BalanceRoundRobin, BalanceEWMA:
+		return b, true
+	}
+	r.invalid(name, "is not round_robin or ewma (chash and sticky_* come from upstream-hash-by and affinity)", "using round_robin")
+	return BalanceRoundRobin, true
+}
+
+func readLoadBalance(r *reader, a *Annotations) {
+	if b, ok := r.balance("load-balance"); ok {
+		a.Balance = b
+	}
+}
+
+// loadBalanceNote is the docs' note on load-balance, annotation and key.
+const loadBalanceNote = "`round_robin`; `ewma` is Envoy's least request (fewest requests in flight of two endpoints drawn at random), the closest Envoy has to a latency average"
