@@ -50,7 +50,7 @@ func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logL
 	if err != nil {
 		return fmt.Errorf("address: %w", err)
 	}
-	lim, auth := limiter.New(log), limiter.NewAuth(log)
+	lim, auth := limiter.New(log), limiter.NewAuth(log, nil)
 	gs := grpc.NewServer(xds.KeepaliveOptions()...)
 	lim.Register(gs)
 	auth.Register(gs)
