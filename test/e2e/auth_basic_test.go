@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/rukou/rukou/test/harness"
 )
 
 // hashLine runs a real hashing tool and returns its output trimmed: the
@@ -164,5 +168,32 @@ func TestBasicAuthSatisfy(t *testing.T) {
 				t.Errorf("got %d, want %d", r.status, c.want)
 			}
 		})
+	}
+}
+
+// TestBasicAuthSeparateLimiter: `rukou limiter` beside Envoy asks rukou for
+// the users over SDS, by name, and follows their changes; without rukou's
+// answer it answers 500, never admits.
+func TestBasicAuthSeparateLimiter(t *testing.T) {
+	address := harness.Addr(t)
+	s := startStackWith(t, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", address}})
+	lim := harness.Start(t, "limiter", exec.Command(filepath.Join(harness.Root(t), "bin", "rukou"), "limiter",
+		"--address", address, "--xds-address", s.rukou.XDSAddress), 5*time.Second)
+	apply := func(line string) {
+		s.apply(t, "basic", join(backend(t, "web"), objs(opaque("users", map[string]string{"auth": line}),
+			annotated("site", map[string]string{"auth-type": "basic", "auth-secret": "users"}, rule("site.test", path(prefix, "/", "web")))))...)
+	}
+	apply(hashLine(t, "htpasswd", "-nbB", "alice", "pw") + "\n")
+	s.await(t, basicCall("site.test", "alice", "pw"), http.StatusOK, "web")
+	if r := s.must(t, basicCall("site.test", "alice", "no")); r.status != http.StatusUnauthorized {
+		t.Errorf("wrong password: got %d, want 401", r.status)
+	}
+	apply(hashLine(t, "htpasswd", "-nbB", "alice", "pw2") + "\n")
+	s.await(t, basicCall("site.test", "alice", "pw2"), http.StatusOK, "web")
+	if m, err := s.rukou.Metrics(); err != nil || m.Sum("rukou_external_auth_checks_total") != 0 {
+		t.Errorf("rukou serve decided checks although Envoy has its own limiter (metrics error %v)", err)
+	}
+	if lim.Exited() {
+		t.Fatalf("rukou limiter exited:\n%s", lim.Log())
 	}
 }
