@@ -37,6 +37,7 @@ type Auth struct {
 	envoy_service_auth_v3.UnimplementedAuthorizationServer
 
 	log     *slog.Logger
+	basic   *basicChecker
 	clients *clients
 	cache   *authCache
 	now     func() time.Time
@@ -48,10 +49,12 @@ type Auth struct {
 // discarded: enough to keep its connection for the next request.
 const maxAuthBody = 64 << 10
 
-// NewAuth returns the external authentication service, with an empty cache.
-func NewAuth(log *slog.Logger) *Auth {
+// NewAuth returns the authentication service, with an empty cache; it
+// finds the users of basic authentication in creds (nil: every basic
+// check answers 500).
+func NewAuth(log *slog.Logger, creds Credentials) *Auth {
 	a := &Auth{
-		log: log, clients: newClients(), cache: newAuthCache(maxCacheEntries), now: time.Now,
+		log: log, basic: newBasicChecker(creds), clients: newClients(), cache: newAuthCache(maxCacheEntries), now: time.Now,
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rukou_external_auth_checks_total",
 			Help: "Requests of routes with external authentication that the limiter decided, by result (allowed, unauthorized, forbidden, error) and whether the cache answered.",
@@ -76,11 +79,21 @@ func (a *Auth) Collectors() []prometheus.Collector {
 // Check decides one request.
 func (a *Auth) Check(ctx context.Context, req *envoy_service_auth_v3.CheckRequest) (*envoy_service_auth_v3.CheckResponse, error) {
 	o := originalOf(req)
-	s, err := readAuthSettings(req.GetAttributes().GetContextExtensions())
+	ext := req.GetAttributes().GetContextExtensions()
+	g, err := readGuard(ext)
+	var s *authSettings
+	if _, withURL := ext[wire.AuthURLKey]; err == nil && (withURL || g.credentials == "" && !g.satisfyAny) {
+		s, err = readAuthSettings(ext)
+	}
 	if err != nil {
 		a.log.Warn("external auth: refusing a request whose route's settings cannot be read", "error", err)
 		a.checks.WithLabelValues("error", "false").Inc()
 		return denied(http.StatusServiceUnavailable, nil), nil
+	}
+	if g.credentials != "" || g.satisfyAny {
+		resp, result := a.checkAll(ctx, o, g, s)
+		a.checks.WithLabelValues(result, "false").Inc()
+		return resp, nil
 	}
 	res, cached := a.ask(ctx, o, s)
 	a.checks.WithLabelValues(resultName(res.status), boolName(cached)).Inc()

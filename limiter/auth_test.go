@@ -76,7 +76,7 @@ func TestAuthDecides(t *testing.T) {
 		w.WriteHeader(code)
 	}))
 	defer svc.Close()
-	auth := NewAuth(slog.New(slog.DiscardHandler))
+	auth := NewAuth(slog.New(slog.DiscardHandler), nil)
 	cases := []struct {
 		name, path, signin string
 		always             bool
@@ -129,7 +129,7 @@ func TestAuthFailsClosed(t *testing.T) {
 	defer slow.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	auth := NewAuth(slog.New(slog.DiscardHandler))
+	auth := NewAuth(slog.New(slog.DiscardHandler), nil)
 	for name, c := range map[string]struct {
 		ext  map[string]string
 		want int
@@ -157,7 +157,7 @@ func TestAuthRequest(t *testing.T) {
 	var got atomic.Pointer[http.Request]
 	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Store(r) }))
 	defer svc.Close()
-	auth := NewAuth(slog.New(slog.DiscardHandler))
+	auth := NewAuth(slog.New(slog.DiscardHandler), nil)
 	ext := map[string]string{
 		wire.AuthURLKey: svc.URL + "/check?for=${host}", wire.AuthMethodKey: "POST",
 		wire.AuthSetHeaderPrefix + "X-Tenant": "shop-${cookie:tenant}",
@@ -198,7 +198,7 @@ func TestAuthCache(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer svc.Close()
-	auth := NewAuth(slog.New(slog.DiscardHandler))
+	auth := NewAuth(slog.New(slog.DiscardHandler), nil)
 	now := time.Unix(1000, 0)
 	auth.now = func() time.Time { return now }
 	ask := func(path, scope, user string) {
@@ -266,7 +266,7 @@ func TestAuthKeepalive(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer svc.Close()
-	auth := NewAuth(slog.New(slog.DiscardHandler))
+	auth := NewAuth(slog.New(slog.DiscardHandler), nil)
 	for _, c := range []struct {
 		name              string
 		keepalive, reqs   string

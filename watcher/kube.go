@@ -81,12 +81,18 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 		opts = append(opts, informers.WithNamespace(k.Namespace))
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, opts...)
-	// Only TLS Secrets are watched: rukou has no use for the others, and
-	// holding every Secret of a cluster would cost memory and trust.
-	secrets := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, append(opts,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()
-		}))...)
+	// Only TLS and Opaque Secrets are watched (certificates; basic
+	// authentication's users and CA bundles, which `kubectl create secret
+	// generic` makes): rukou has no use for the others (service account
+	// tokens, registry credentials), and holding every Secret of a
+	// cluster would cost memory and trust.
+	secretsOfType := func(typ corev1.SecretType) informers.SharedInformerFactory {
+		return informers.NewSharedInformerFactoryWithOptions(k.Client, 0, append(opts,
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("type", string(typ)).String()
+			}))...)
+	}
+	secrets, opaque := secretsOfType(corev1.SecretTypeTLS), secretsOfType(corev1.SecretTypeOpaque)
 
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { k.upsert(obj) },
@@ -104,8 +110,9 @@ func (k *Kube) startInformers(parent context.Context) (*generation, error) {
 		factory.Core().V1().Services().Informer(),
 		factory.Discovery().V1().EndpointSlices().Informer(),
 		secrets.Core().V1().Secrets().Informer(),
+		opaque.Core().V1().Secrets().Informer(),
 	}
-	factories := []informers.SharedInformerFactory{factory, secrets}
+	factories := []informers.SharedInformerFactory{factory, secrets, opaque}
 	for _, ns := range k.ConfigMapNamespaces {
 		cms := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTransform(stripObject), informers.WithNamespace(ns))
 		gen.informers = append(gen.informers, cms.Core().V1().ConfigMaps().Informer())

@@ -139,7 +139,7 @@ func TestKubeWatchesTheDefaultsOutsideTheNamespace(t *testing.T) {
 		"endpointslices ingress  kubernetes.io/service-name=fallback",
 		"endpointslices shop  ",
 		"secrets ingress metadata.name=default-tls ",
-		"secrets shop type=kubernetes.io/tls ",
+		"secrets shop type=Opaque ", "secrets shop type=kubernetes.io/tls ",
 		"services ingress metadata.name=fallback ",
 		"services shop  ",
 	})

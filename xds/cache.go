@@ -73,6 +73,9 @@ type cache struct {
 	nWarm, nRetained atomic.Int64
 	ready            atomic.Bool
 	counts           [numKinds]atomic.Int64
+	// generic are the generic secrets served now (basic authentication's
+	// users), by name, for the limiter in rukou's own process.
+	generic atomic.Pointer[map[string][]byte]
 }
 
 type servedCluster struct {

@@ -283,6 +283,18 @@ func (b *book) setWarming(names map[string]step) {
 	}
 }
 
+// secretsOnly says the stream was only ever sent secrets: rukou
+// limiter's SDS stream, as an Envoy asks for secrets only once it has the
+// listeners that name them.
+func (st *stream) secretsOnly() bool {
+	for k := range numKinds {
+		if sent := st.kinds[k].everSent || st.kinds[k].acked != ""; sent != (k == secrets) {
+			return false
+		}
+	}
+	return true
+}
+
 // warm reports whether every Envoy has acknowledged the endpoints of
 // cluster name, first served in generation added, so that its cluster has
 // left warming and routes may send traffic to it.
@@ -292,6 +304,9 @@ func (b *book) warm(name string, added uint64) bool {
 	for key, st := range b.streams {
 		if st.node == "" {
 			continue // it asks for everything once it speaks
+		}
+		if st.secretsOnly() {
+			continue // rukou limiter's SDS stream: no cluster to warm
 		}
 		ek := &st.kinds[endpoints]
 		if key.delta {

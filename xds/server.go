@@ -21,6 +21,7 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_service_discovery_v3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	envoy_service_secret_v3 "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	serverconfig "github.com/envoyproxy/go-control-plane/pkg/server/config"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
@@ -132,6 +133,8 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, opts ...grpc.Serve
 	// them and stayed warming.
 	xs := serverv3.NewServer(ctx, s.cache.snapshots, callbacks{s}, serverconfig.DeactivateLegacyWildcardForTypes(namedTypes))
 	envoy_service_discovery_v3.RegisterAggregatedDiscoveryServiceServer(gs, xs)
+	// rukou limiter asks for basic authentication's users over SDS.
+	envoy_service_secret_v3.RegisterSecretDiscoveryServiceServer(gs, xs)
 	for _, svc := range s.services {
 		svc.Register(gs)
 	}

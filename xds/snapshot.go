@@ -92,6 +92,7 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 		return fmt.Errorf("setting snapshot %d: %w", next, err)
 	}
 	c.kinds = kinds
+	c.generic.Store(genericSecrets(items[secrets]))
 	for k := range numKinds {
 		c.counts[k].Store(int64(len(items[k])))
 	}

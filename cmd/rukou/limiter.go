@@ -24,24 +24,26 @@ import (
 // each nginx does.
 func newLimiterCmd() *cobra.Command {
 	var address, opsAddress, logLevel string
+	var xdsCfg limiterXDS
 	cmd := &cobra.Command{
 		Use:   "limiter",
 		Short: "Count each client's requests in flight for limit-connections and ask auth services for auth-url, beside one Envoy",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLimiter(cmd.Context(), cmd.ErrOrStderr(), address, opsAddress, logLevel)
+			return runLimiter(cmd.Context(), cmd.ErrOrStderr(), address, opsAddress, logLevel, xdsCfg)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&address, "address", defaultLimiterAddress, "address of the limiter's gRPC service (plain text: keep it on loopback)")
 	fs.StringVar(&opsAddress, "ops-address", "", "address of /healthz and /metrics (default: none)")
 	logLevelFlag(fs, &logLevel)
+	limiterXDSFlags(fs, &xdsCfg)
 	return cmd
 }
 
 // runLimiter serves the limiter on address, and /healthz and /metrics on
 // opsAddress when it is set, until ctx is done.
-func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logLevel string) error {
+func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logLevel string, xdsCfg limiterXDS) error {
 	log, err := newLogger(stderr, logLevel, "text")
 	if err != nil {
 		return err
@@ -50,15 +52,20 @@ func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logL
 	if err != nil {
 		return fmt.Errorf("address: %w", err)
 	}
-	lim, auth := limiter.New(log), limiter.NewAuth(log)
-	gs := grpc.NewServer(xds.KeepaliveOptions()...)
-	lim.Register(gs)
-	auth.Register(gs)
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	creds, closeCreds, err := xdsCfg.credentials(ctx, &wg, log)
+	if err != nil {
+		lis.Close()
+		return err
+	}
+	defer closeCreds()
+	lim, auth := limiter.New(log), limiter.NewAuth(log, creds)
+	gs := grpc.NewServer(xds.KeepaliveOptions()...)
+	lim.Register(gs)
+	auth.Register(gs)
 	errs := make(chan error, 2)
 	if opsAddress != "" {
 		opsLis, err := net.Listen("tcp", opsAddress)

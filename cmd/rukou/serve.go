@@ -202,8 +202,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 	store := watcher.NewStore()
 	// Envoys whose bootstrap names no limiter of their own ask rukou.
-	lim, auth := limiter.New(log), limiter.NewAuth(log)
-	xdsServer := xds.New(log, xds.Options{Services: []xds.Service{lim, auth}})
+	// Its basic authentication reads the users from the snapshot served.
+	var xdsServer *xds.Server
+	lim, auth := limiter.New(log), limiter.NewAuth(log, limiter.CredentialsFunc(func(ctx context.Context, name string) ([]byte, error) {
+		return xdsServer.Credentials(ctx, name)
+	}))
+	xdsServer = xds.New(log, xds.Options{Services: []xds.Service{lim, auth}})
 	state := &state{log: log}
 	ops := newOps(state, xdsServer, store)
 	ops.registry.MustRegister(lim.Collectors()...)

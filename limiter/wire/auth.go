@@ -222,3 +222,20 @@ func ParseCacheRules(s string) ([]CacheRule, error) {
 	}
 	return out, nil
 }
+
+// Basic authentication and satisfy: the check's context extensions carry
+// only the name of the route's credentials, which the limiter asks rukou
+// for (an xDS generic secret), never the hashes.
+const (
+	// AuthBasicCredentialsKey names the route's credentials: htpasswd
+	// lines ("user:hash") in a generic secret of that name.
+	AuthBasicCredentialsKey = "rukou-auth-basic-credentials"
+	// AuthBasicRealmKey is the realm of the 401's WWW-Authenticate.
+	AuthBasicRealmKey = "rukou-auth-basic-realm"
+	// AuthSatisfyAnyKey, when "true", admits a request that passes any one
+	// of the address ranges (AuthAllowKey, AuthDenyKey: FormatPrefixes),
+	// the basic authentication and the auth URL.
+	AuthSatisfyAnyKey = "rukou-auth-satisfy-any"
+	AuthAllowKey      = "rukou-auth-allow"
+	AuthDenyKey       = "rukou-auth-deny"
+)

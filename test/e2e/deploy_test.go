@@ -507,7 +507,7 @@ func TestDeployServe(t *testing.T) {
 				continue
 			}
 			n++
-			if req.Method != http.MethodGet || req.Query.Get("fieldSelector") != "type=kubernetes.io/tls" {
+			if sel := req.Query.Get("fieldSelector"); req.Method != http.MethodGet || sel != "type=kubernetes.io/tls" && sel != "type=Opaque" {
 				t.Errorf("rukou asked for Secrets with %s %s?%s", req.Method, req.Path, req.Query.Encode())
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_extensions_filters_http_ext_authz_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	envoy_type_v3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -43,17 +44,40 @@ func externalAuth() *envoy_extensions_filters_http_ext_authz_v3.ExtAuthz {
 	}
 }
 
-// externalAuthRoute is a route's authentication, for the limiter.
-func externalAuthRoute(a *ir.ExternalAuth) *envoy_extensions_filters_http_ext_authz_v3.ExtAuthzPerRoute {
+// externalAuthRoute is a route's authentication, for the limiter: basic,
+// external or both, with the address ranges when satisfy any lets them
+// admit a request on their own (the RBAC filter then stays off the route).
+func externalAuthRoute(p *ir.Policy) *envoy_extensions_filters_http_ext_authz_v3.ExtAuthzPerRoute {
+	ext := map[string]string{}
+	if p.ExternalAuth != nil {
+		ext = authExtensions(p.ExternalAuth)
+	}
+	if b := p.BasicAuth; b != nil {
+		ext[wire.AuthBasicCredentialsKey] = b.Credentials
+		ext[wire.AuthBasicRealmKey] = b.Realm
+	}
+	if accessByAuth(p) {
+		ext[wire.AuthSatisfyAnyKey] = "true"
+		ext[wire.AuthAllowKey] = wire.FormatPrefixes(p.Access.Allow)
+		ext[wire.AuthDenyKey] = wire.FormatPrefixes(p.Access.Deny)
+	}
 	return &envoy_extensions_filters_http_ext_authz_v3.ExtAuthzPerRoute{
 		Override: &envoy_extensions_filters_http_ext_authz_v3.ExtAuthzPerRoute_CheckSettings{CheckSettings: &envoy_extensions_filters_http_ext_authz_v3.CheckSettings{
-			ContextExtensions: authExtensions(a),
+			ContextExtensions: ext,
 		}},
 	}
 }
 
-// authExtensions writes a route's authentication as context extensions;
-// settings at their defaults are left out.
+// accessByAuth says the limiter, not RBAC, checks the route's address
+// ranges: with satisfy any, a client in them needs no credentials and one
+// outside may still pass with them. Ranges that could not be read
+// (DenyAll) stay with RBAC: they admit no one.
+func accessByAuth(p *ir.Policy) bool {
+	return p.SatisfyAny && p.Access != nil && !p.Access.DenyAll && (p.BasicAuth != nil || p.ExternalAuth != nil)
+}
+
+// authExtensions writes a route's external authentication as context
+// extensions; settings at their defaults are left out.
 func authExtensions(a *ir.ExternalAuth) map[string]string {
 	ext := map[string]string{
 		wire.AuthURLKey:            authText(a.URL).String(),
@@ -157,4 +181,16 @@ func joinStatuses(statuses []uint32, sep string) string {
 		s[i] = strconv.FormatUint(uint64(c), 10)
 	}
 	return strings.Join(s, sep)
+}
+
+// credentialsSecret serves a route's users as a generic secret, which
+// only rukou's limiter asks for: no listener names it, so Envoy never
+// holds the hashes.
+func credentialsSecret(c *ir.Credentials) *envoy_extensions_transport_sockets_tls_v3.Secret {
+	return &envoy_extensions_transport_sockets_tls_v3.Secret{
+		Name: c.Name,
+		Type: &envoy_extensions_transport_sockets_tls_v3.Secret_GenericSecret{GenericSecret: &envoy_extensions_transport_sockets_tls_v3.GenericSecret{
+			Secret: &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: c.Users}},
+		}},
+	}
 }

@@ -118,11 +118,11 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	if p.ConnectionLimit != nil {
 		out[connLimitFilter] = mustAny(connectionLimit(p.ConnectionLimit))
 	}
-	if p.Access != nil {
+	if p.Access != nil && !accessByAuth(p) {
 		out[rbacFilter] = mustAny(&envoy_extensions_filters_http_rbac_v3.RBACPerRoute{Rbac: &envoy_extensions_filters_http_rbac_v3.RBAC{Rules: accessRules(p.Access)}})
 	}
-	if p.ExternalAuth != nil {
-		out[extAuthFilter] = mustAny(externalAuthRoute(p.ExternalAuth))
+	if p.ExternalAuth != nil || p.BasicAuth != nil {
+		out[extAuthFilter] = mustAny(externalAuthRoute(p))
 	}
 	if p.ErrorPages != nil {
 		out[customResponseFilter] = mustAny(customResponse(p.ErrorPages))

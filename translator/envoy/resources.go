@@ -1,7 +1,9 @@
 package envoy
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	envoy_config_cluster_v3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -134,5 +136,9 @@ func Render(cfg *ir.Config) *Resources {
 	for _, s := range cfg.Secrets {
 		r.Secrets = append(r.Secrets, secret(s))
 	}
+	for _, c := range cfg.Credentials {
+		r.Secrets = append(r.Secrets, credentialsSecret(c))
+	}
+	slices.SortFunc(r.Secrets, func(x, y *envoy_extensions_transport_sockets_tls_v3.Secret) int { return cmp.Compare(x.Name, y.Name) })
 	return r
 }

@@ -34,7 +34,8 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	plain := edgeListener(HTTPListener, opts.ListenAddress, opts.HTTPPort, "http", publicHTTPPort, s)
 	edgeSettings(plain, m, nil)
 	cfg.Listeners = []*ir.Listener{plain}
-	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}, labels: printsLabels(plain.AccessLog)}
+	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}, labels: printsLabels(plain.AccessLog),
+		credentials: map[string]*ir.Credentials{}}
 	plain.VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
@@ -56,6 +57,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
 	internalHost(cfg.Listeners, m, opts)
+	cfg.Credentials = credentials(lw.credentials)
 	cfg.Streams = lowerStreams(m, opts)
 	cfg.Clusters = make([]*ir.Cluster, 0, len(m.Backends))
 	for _, be := range m.Backends {
@@ -279,6 +281,9 @@ type lowering struct {
 	// labels is set when the access log prints route labels, which the
 	// routes then carry.
 	labels bool
+	// credentials are the users of the routes' basic authentication, by
+	// name.
+	credentials map[string]*ir.Credentials
 }
 
 // loweredKey is what the lowered routes of a model route depend on.

@@ -8,36 +8,36 @@ import (
 	"github.com/rukou/rukou/translator/nginx"
 )
 
-// protect adds external authentication to the routes lowered from r that
-// reach a backend, as ingress-nginx's auth_request guards a location:
-// the Ingress's auth-url, else the ConfigMap's global-auth-url unless the
-// Ingress opts out, and neither on a path under no-auth-locations.
-// Redirects and direct answers are not guarded (nginx returns them before
-// its access phase). A global authentication that could not be read turns
+// protect adds authentication to the routes lowered from r that reach a
+// backend, as ingress-nginx guards a location: basic authentication
+// (auth-type), and external authentication (auth_request) with the
+// Ingress's auth-url, else the ConfigMap's global-auth-url unless the
+// Ingress opts out; neither on a path under no-auth-locations. Redirects
+// and direct answers are not guarded (nginx returns them before its
+// access phase). A global authentication that could not be read turns
 // the routes it would guard into 503s.
 func (lw *lowering) protect(routes []*ir.Route, r *Route, host string) {
 	s := lw.settings
 	if slices.ContainsFunc(s.NoAuthLocations, func(l string) bool { return strings.HasPrefix(r.Path, l) }) {
 		return
 	}
-	var ext *nginx.ExternalAuth
-	global := r.Policy == nil || !r.Policy.NoGlobalAuth
-	switch {
-	case r.Policy != nil && r.Policy.ExternalAuth != nil:
-		ext = r.Policy.ExternalAuth
-	case global && s.GlobalAuthFail:
+	ext, ok := lw.routeExternalAuth(r)
+	if !ok {
 		for _, lr := range routes {
 			if lr.Forward != nil {
 				lr.Forward, lr.Policy, lr.Direct = nil, nil, &ir.Direct{Status: 503}
 			}
 		}
 		return
-	case global && s.GlobalAuth != nil:
-		ext = s.GlobalAuth
-	default:
+	}
+	var auth *ir.ExternalAuth
+	if ext != nil {
+		auth = lw.externalAuth(ext, r, host)
+	}
+	basic := lw.basicAuth(r)
+	if auth == nil && basic == nil {
 		return
 	}
-	auth := lw.externalAuth(ext, r, host)
 	for _, lr := range routes {
 		if lr.Forward == nil {
 			continue
@@ -45,8 +45,37 @@ func (lw *lowering) protect(routes []*ir.Route, r *Route, host string) {
 		if lr.Policy == nil {
 			lr.Policy = &ir.Policy{}
 		}
-		lr.Policy.ExternalAuth = auth
+		lr.Policy.ExternalAuth, lr.Policy.BasicAuth = auth, basic
+		lr.Policy.SatisfyAny = r.Policy != nil && r.Policy.SatisfyAny
 	}
+}
+
+// routeExternalAuth is the external authentication of r, nil when it has
+// none; ok is false when the ConfigMap's global one applies and could not
+// be read.
+func (lw *lowering) routeExternalAuth(r *Route) (ext *nginx.ExternalAuth, ok bool) {
+	s := lw.settings
+	global := r.Policy == nil || !r.Policy.NoGlobalAuth
+	switch {
+	case r.Policy != nil && r.Policy.ExternalAuth != nil:
+		return r.Policy.ExternalAuth, true
+	case global && s.GlobalAuthFail:
+		return nil, false
+	case global && s.GlobalAuth != nil:
+		return s.GlobalAuth, true
+	}
+	return nil, true
+}
+
+// basicAuth is the basic authentication of r, nil without one; the users
+// it checks join the configuration's credentials.
+func (lw *lowering) basicAuth(r *Route) *ir.BasicAuth {
+	if r.Policy == nil || r.Policy.BasicAuth == nil || r.Policy.BasicAuth.Credentials == nil {
+		return nil
+	}
+	ba := r.Policy.BasicAuth
+	lw.credentials[ba.Credentials.Name] = ba.Credentials
+	return &ir.BasicAuth{Realm: ba.Realm, Credentials: ba.Credentials.Name}
 }
 
 // externalAuth is the authentication of one route: the auth request has

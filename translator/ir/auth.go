@@ -105,3 +105,21 @@ const (
 	ValueQueryParam RequestValue = "queryParam"
 	ValueCookie     RequestValue = "cookie"
 )
+
+// BasicAuth admits the requests whose Basic credentials name a user of
+// Credentials with the right password; the others get 401 with a
+// WWW-Authenticate header for Realm. The Authorization header never
+// reaches the backend.
+type BasicAuth struct {
+	Realm string `json:"realm"`
+	// Credentials names the Config's Credentials to check against.
+	Credentials string `json:"credentials"`
+}
+
+// Credentials are users and their password hashes, as htpasswd lines
+// ("user:hash"), under a name that routes refer to. Dumps show the name
+// only: the hashes never leave rukou but to the one that checks them.
+type Credentials struct {
+	Name  string `json:"name"`
+	Users []byte `json:"-"`
+}

@@ -23,8 +23,11 @@ type Config struct {
 	Clusters []*Cluster `json:"clusters"`
 	// Secrets sorted by name: the certificates the listeners' TLS chains
 	// name.
-	Secrets     []*Secret    `json:"secrets,omitempty"`
-	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	Secrets []*Secret `json:"secrets,omitempty"`
+	// Credentials sorted by name: the users that routes' BasicAuth
+	// check against.
+	Credentials []*Credentials `json:"credentials,omitempty"`
+	Diagnostics []Diagnostic   `json:"diagnostics,omitempty"`
 }
 
 // Listener is one address Envoy accepts HTTP on, with its route table.
@@ -339,6 +342,12 @@ type Policy struct {
 	Access          *Access          `json:"access,omitempty"`
 	// ExternalAuth, when set, asks an auth service about each request.
 	ExternalAuth *ExternalAuth `json:"externalAuth,omitempty"`
+	// BasicAuth, when set, checks each request's Basic credentials.
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	// SatisfyAny admits a request that passes any one of Access,
+	// BasicAuth and ExternalAuth; without it a request must pass each
+	// that is set.
+	SatisfyAny bool `json:"satisfyAny,omitempty"`
 	// ErrorPages, when set, replaces some of the backend's responses.
 	ErrorPages *ErrorPages `json:"errorPages,omitempty"`
 	// MaxBodyBytes, when set, replaces the listener's limit on the request

@@ -47,6 +47,12 @@ type Policy struct {
 	// global-auth-url (enable-global-auth: "false").
 	ExternalAuth *ExternalAuth
 	NoGlobalAuth bool
+	// BasicAuth, when set, checks each request's Basic credentials
+	// (auth-type: basic).
+	BasicAuth *BasicAuth
+	// SatisfyAny admits a request that passes the address ranges or any
+	// authentication (satisfy: any).
+	SatisfyAny bool
 	// ErrorPages, when set, is what the Ingress asks of its backends'
 	// error responses.
 	ErrorPages *ErrorPages

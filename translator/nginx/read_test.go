@@ -92,12 +92,41 @@ func TestReadAnnotationsFramework(t *testing.T) {
 			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-buffering AnnotationIgnored"},
 		},
 		{
-			name:   "unsupported_authentication_makes_the_ingress_unservable",
-			values: map[string]string{"auth-url": "http://auth/check", "auth-type": "basic", "auth-secret": "users"},
+			name:   "digest_authentication_makes_the_ingress_unservable",
+			values: map[string]string{"auth-type": "digest", "auth-secret": "users"},
 			check: func(t *testing.T, a *Annotations) {
 				equal(t, "unservable", *a.Unservable, Issue{"auth-type", ir.ReasonAuthUnsupported, a.Unservable.Msg})
 			},
-			issues: []string{"auth-secret AnnotationIgnored"},
+		},
+		{
+			name: "basic_authentication_names_a_secret_of_the_ingress_namespace",
+			values: map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-secret-type": "auth-map",
+				"auth-realm": "test auth", "satisfy": "any"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "basic", *a.Policy.BasicAuth, BasicAuth{Secret: "default/users", Map: true, Realm: "test auth"})
+				equal(t, "satisfy any", a.Policy.SatisfyAny, true)
+			},
+		},
+		{
+			name:   "basic_authentication_refuses_another_namespace",
+			values: map[string]string{"auth-type": "basic", "auth-secret": "other/users"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "unservable", *a.Unservable, Issue{"auth-secret", ir.ReasonInvalidAnnotation, a.Unservable.Msg})
+			},
+		},
+		{
+			name:   "basic_authentication_without_a_secret_is_refused",
+			values: map[string]string{"auth-type": "basic", "auth-realm": `say "hi"`},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "unservable", *a.Unservable, Issue{"auth-secret", ir.ReasonInvalidAnnotation, a.Unservable.Msg})
+			},
+		},
+		{
+			name:   "a_realm_nginx_would_not_quote_is_refused",
+			values: map[string]string{"auth-type": "basic", "auth-secret": "users", "auth-realm": `say "hi"`},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "unservable", *a.Unservable, Issue{"auth-realm", ir.ReasonInvalidAnnotation, a.Unservable.Msg})
+			},
 		},
 		{
 			name:   "affinity_mode_balanced_is_what_envoy_does",
