@@ -318,6 +318,9 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		return "", false
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
+	if kind.serviceUpstream && be.ExternalName == "" {
+		b.useClusterIP(ing, field, be)
+	}
 	be.Name = backendName(be.Namespace, be.Service, be.Port, kind)
 	if kind.canary {
 		be.AlternativeName = upstreamName(ing.Namespace, backend)
@@ -326,6 +329,21 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		b.backends[be.Name] = be
 	}
 	return be.Name, true
+}
+
+// useClusterIP makes a Service's ClusterIP, with the Service port, the one
+// endpoint of its backend (service-upstream), so that kube-proxy picks the
+// pod. A Service without one (headless) keeps its endpoints and is
+// reported, as ingress-nginx falls back to them.
+func (b *builder) useClusterIP(ing *networkingv1.Ingress, field string, be *Backend) {
+	ip := b.index.clusterIP(be.Namespace, be.Service)
+	if ip == "" {
+		b.reportField(ing, field+".service", ir.ReasonAnnotationIgnored,
+			"service-upstream: service %q has no ClusterIP; its endpoints are used", be.Service)
+		return
+	}
+	be.ClusterIP = ip
+	be.Endpoints = []ir.Endpoint{{Address: ip, Port: be.Port}}
 }
 
 // model assembles the virtual hosts, as ingress-nginx builds its servers:

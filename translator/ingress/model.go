@@ -200,7 +200,11 @@ type Backend struct {
 	// Service, whose one endpoint (that name, or that address, with the
 	// port) comes from the Service rather than from EndpointSlices.
 	ExternalName string
-	Endpoints    []ir.Endpoint
+	// ClusterIP, when set, is the Service's cluster address, whose one
+	// endpoint (with the Service port) stands for the EndpointSlices'
+	// (service-upstream).
+	ClusterIP string
+	Endpoints []ir.Endpoint
 	// Stream is set for the backend of TCP or UDP services, which carries
 	// bytes rather than HTTP; SendProxyProtocol starts each connection
 	// with a PROXY protocol header.

@@ -44,6 +44,10 @@ type Annotations struct {
 	// rukou cannot enforce, or a backend protocol it cannot speak.
 	Unservable     *Issue
 	ConnectTimeout time.Duration
+	// ServiceUpstream sends to the Service's ClusterIP and port, one
+	// endpoint, rather than to the EndpointSlices' addresses
+	// (service-upstream).
+	ServiceUpstream bool
 	// Policy is nil when the Ingress asks nothing of requests.
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").

@@ -215,7 +215,7 @@ var Registry = []Entry{
 	{Name: "satisfy", Status: NotYet},
 	{Name: "server-alias", Status: NotYet},
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "service-upstream", Status: NotYet},
+	{Name: "service-upstream", Status: Supported, Note: "a Service without a ClusterIP (headless) is reported and its endpoints are used, as in ingress-nginx", read: readServiceUpstream},
 	{Name: "session-cookie-change-on-failure", Status: Differs, Note: "`false` only (Envoy keeps the cookie; the ring picks another endpoint while its own is gone)", On: OnBoth, readWith: "affinity"},
 	{Name: "session-cookie-conditional-samesite-none", Status: Differs, Note: "reported and ignored: Envoy does not look at the User-Agent", On: OnBoth, readWith: "affinity"},
 	{Name: "session-cookie-domain", Status: Supported, On: OnBoth, readWith: "affinity"},

@@ -63,6 +63,12 @@ func readProtocol(r *reader, a *Annotations) {
 	}
 }
 
+// readServiceUpstream reads service-upstream; the Service's ClusterIP
+// then stands for its endpoints, so that kube-proxy balances.
+func readServiceUpstream(r *reader, a *Annotations) {
+	a.ServiceUpstream = r.boolean("service-upstream", false)
+}
+
 func readConnectTimeout(r *reader, a *Annotations) {
 	a.ConnectTimeout = r.seconds("proxy-connect-timeout")
 }
