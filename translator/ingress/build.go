@@ -53,6 +53,10 @@ type builder struct {
 	// appRoots and aliases hold app-root and from-to-www-redirect by host.
 	appRoots map[string]hostSetting
 	aliases  map[string]hostSetting
+	// serverAliases holds the server-alias names of each named host, and
+	// aliasOf the host each served alias stands for.
+	serverAliases map[string]serverAliases
+	aliasOf       map[string]string
 	// streams are the TCP and UDP services served.
 	streams []*Stream
 }
@@ -77,18 +81,20 @@ type ingressRef struct {
 // direct status, without affecting any other rule.
 func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	b := &builder{
-		opts:         opts,
-		index:        newIndex(in),
-		backends:     map[string]*Backend{},
-		claimed:      map[routeKey]*Route{},
-		kinds:        map[*Route]upstreamKind{},
-		hosts:        map[string][]*Route{},
-		hostDefaults: map[string]*Route{},
-		firstNamer:   map[string]string{},
-		unlogged:     map[string]bool{},
-		tls:          newTLSState(in.Secrets),
-		appRoots:     map[string]hostSetting{},
-		aliases:      map[string]hostSetting{},
+		opts:          opts,
+		index:         newIndex(in),
+		backends:      map[string]*Backend{},
+		claimed:       map[routeKey]*Route{},
+		kinds:         map[*Route]upstreamKind{},
+		hosts:         map[string][]*Route{},
+		hostDefaults:  map[string]*Route{},
+		firstNamer:    map[string]string{},
+		unlogged:      map[string]bool{},
+		tls:           newTLSState(in.Secrets),
+		appRoots:      map[string]hostSetting{},
+		aliases:       map[string]hostSetting{},
+		serverAliases: map[string]serverAliases{},
+		aliasOf:       map[string]string{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
@@ -195,6 +201,7 @@ func (b *builder) addIngress(ing *ingressRef) {
 		hostsOrWildcard = []string{WildcardHost}
 	}
 	b.addHostRedirects(ing, hostsOrWildcard)
+	b.addServerAliases(ing, ownHosts)
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ing, ownHosts)
 	}
@@ -390,6 +397,7 @@ func (b *builder) model() *Model {
 			vh.AppRoot, vh.Source = r.value, r.source
 		}
 	}
+	m.VirtualHosts = append(m.VirtualHosts, b.serverAliasHosts(m.VirtualHosts)...)
 	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
 	b.useControllerDefault(m.VirtualHosts)
 	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {

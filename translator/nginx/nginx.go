@@ -38,6 +38,10 @@ type Annotations struct {
 	AppRoot    string
 	Redirect   *Redirect
 	FromToWWW  bool
+	// ServerAliases are more host names served with the routes of the
+	// Ingress's hosts (server-alias), lowercased, sorted, without
+	// duplicates.
+	ServerAliases []string
 	Protocol   Protocol
 	// Unservable, when set, says why the Ingress's paths answer 503 rather
 	// than be served otherwise than its annotations ask: an authentication

@@ -213,7 +213,7 @@ var Registry = []Entry{
 	{Name: "relative-redirects", Status: NotYet},
 	{Name: "rewrite-target", Status: Differs, Note: "RE2, `$1` … `$9` only", read: readRewriteTarget},
 	{Name: "satisfy", Status: NotYet},
-	{Name: "server-alias", Status: NotYet},
+	{Name: "server-alias", Status: Supported, Note: "an alias that a rule names as its host, or that an older Ingress's host already has, is left out (reported); the first Ingress naming a host sets its aliases", read: readServerAlias},
 	{Name: "server-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "service-upstream", Status: Supported, Note: "a Service without a ClusterIP (headless) is reported and its endpoints are used, as in ingress-nginx", read: readServiceUpstream},
 	{Name: "session-cookie-change-on-failure", Status: Differs, Note: "`false` only (Envoy keeps the cookie; the ring picks another endpoint while its own is gone)", On: OnBoth, readWith: "affinity"},
