@@ -42,7 +42,7 @@ type Annotations struct {
 	// Ingress's hosts (server-alias), lowercased, sorted, without
 	// duplicates.
 	ServerAliases []string
-	Protocol   Protocol
+	Protocol      Protocol
 	// Unservable, when set, says why the Ingress's paths answer 503 rather
 	// than be served otherwise than its annotations ask: an authentication
 	// rukou cannot enforce, or a backend protocol it cannot speak.
