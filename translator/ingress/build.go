@@ -297,12 +297,21 @@ func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.In
 		return
 	}
 	kind := kindOf(ing.ann)
+	auto := kind.protocol == nginx.ProtocolAutoHTTP
+	if auto {
+		kind.protocol = nginx.ProtocolHTTP
+	}
 	name, ok := b.backendFor(ing.Ingress, field, backend, kind, "the path answers 503")
 	if !ok {
 		route.DirectStatus = 503
 		return
 	}
 	route.Backend = name
+	if auto {
+		overTLS := kind
+		overTLS.protocol = nginx.ProtocolHTTPS
+		route.BackendOverTLS, _ = b.backendFor(ing.Ingress, field, backend, overTLS, "the path answers 503")
+	}
 	b.kinds[route] = kind
 	route.ErrorPages = b.errorPages(ing)
 }

@@ -100,6 +100,8 @@ func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route 
 func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool, s *nginx.Settings) *ir.Route {
 	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}}
 	switch {
+	case overTLS && r.BackendOverTLS != "":
+		fw.Backends = []ir.WeightedCluster{{Cluster: r.BackendOverTLS}}
 	case cluster != "":
 		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}
 	case r.Canary != nil:

@@ -105,6 +105,9 @@ type Route struct {
 	// Backend names the Backend that serves the route. Empty when the route
 	// answers directly with DirectStatus.
 	Backend string
+	// BackendOverTLS, when set, serves instead the requests that came over
+	// TLS: backend-protocol AUTO_HTTP speaks the client's scheme.
+	BackendOverTLS string
 	// DirectStatus, when not zero, is the status the route answers with
 	// because its backend cannot be used (a missing Service, say).
 	DirectStatus uint32

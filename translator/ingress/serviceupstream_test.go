@@ -44,3 +44,16 @@ func TestBuildServiceUpstream(t *testing.T) {
 		},
 	})
 }
+
+// TestBuildAutoHTTP: backend-protocol AUTO_HTTP speaks the client's
+// scheme, as ingress-nginx's proxy_pass $scheme://: the route has a
+// backend in clear text and one over TLS, two clusters.
+func TestBuildAutoHTTP(t *testing.T) {
+	runBuildCases(t, []buildCase{{
+		name: "a_backend_for_each_scheme",
+		objs: objects(services("api"), ing("x", annotate("nginx.ingress.kubernetes.io/backend-protocol", "auto_http"),
+			rule("example.com", path(prefix, "/", svc("api", 80))))),
+		model:    []string{"example.com", "  Prefix / -> default/api/80 (default/x)"},
+		backends: []string{"default/api/80 -> none", "default/api/80/https -> none"},
+	}})
+}

@@ -123,7 +123,7 @@ var Registry = []Entry{
 	{Name: "auth-tls-verify-depth", Status: NotYet},
 	{Name: "auth-type", Status: NotYet, Note: authNote, readWith: "auth-tls-secret"},
 	{Name: "auth-url", Status: Differs, Note: "see authentication.md: the URL the auth service is told is the normalised one; the timeout is for the whole auth request", read: readAuthURL},
-	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` is reported and HTTP applies", read: readProtocol},
+	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` speaks the client's scheme, as ingress-nginx's `$scheme`", read: readProtocol},
 	{Name: "canary", Status: Supported, On: OnBoth, read: readCanary},
 	{Name: "canary-by-cookie", Status: Supported, On: OnCanary, readWith: "canary"},
 	{Name: "canary-by-header", Status: Supported, On: OnCanary, readWith: "canary"},
