@@ -100,12 +100,14 @@ func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route 
 func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool, s *nginx.Settings) *ir.Route {
 	fw := &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: r.Backend}}}
 	switch {
-	case overTLS && r.BackendOverTLS != "":
-		fw.Backends = []ir.WeightedCluster{{Cluster: r.BackendOverTLS}}
 	case cluster != "":
 		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}
 	case r.Canary != nil:
 		fw.Backends = canaryWeights(r.Backend, r.Canary)
+	case overTLS && r.BackendOverTLS != "":
+		// A route with a canary keeps its clusters in clear text: the
+		// canary's backends follow the primary's HTTP kind.
+		fw.Backends = []ir.WeightedCluster{{Cluster: r.BackendOverTLS}}
 	}
 	if rw := r.Rewrite; rw != nil {
 		fw.PathRewrite = &ir.RegexRewrite{Pattern: `(?i)^(?:` + rw.Pattern + `).*`, Substitution: substitution(rw)}
