@@ -53,6 +53,10 @@ type builder struct {
 	// appRoots and aliases hold app-root and from-to-www-redirect by host.
 	appRoots map[string]hostSetting
 	aliases  map[string]hostSetting
+	// serverAliases holds the server-alias names of each named host, and
+	// aliasOf the host each served alias stands for.
+	serverAliases map[string]serverAliases
+	aliasOf       map[string]string
 	// streams are the TCP and UDP services served.
 	streams []*Stream
 }
@@ -77,18 +81,20 @@ type ingressRef struct {
 // direct status, without affecting any other rule.
 func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	b := &builder{
-		opts:         opts,
-		index:        newIndex(in),
-		backends:     map[string]*Backend{},
-		claimed:      map[routeKey]*Route{},
-		kinds:        map[*Route]upstreamKind{},
-		hosts:        map[string][]*Route{},
-		hostDefaults: map[string]*Route{},
-		firstNamer:   map[string]string{},
-		unlogged:     map[string]bool{},
-		tls:          newTLSState(in.Secrets),
-		appRoots:     map[string]hostSetting{},
-		aliases:      map[string]hostSetting{},
+		opts:          opts,
+		index:         newIndex(in),
+		backends:      map[string]*Backend{},
+		claimed:       map[routeKey]*Route{},
+		kinds:         map[*Route]upstreamKind{},
+		hosts:         map[string][]*Route{},
+		hostDefaults:  map[string]*Route{},
+		firstNamer:    map[string]string{},
+		unlogged:      map[string]bool{},
+		tls:           newTLSState(in.Secrets),
+		appRoots:      map[string]hostSetting{},
+		aliases:       map[string]hostSetting{},
+		serverAliases: map[string]serverAliases{},
+		aliasOf:       map[string]string{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
@@ -196,6 +202,7 @@ func (b *builder) addIngress(ing *ingressRef) {
 		hostsOrWildcard = []string{WildcardHost}
 	}
 	b.addHostRedirects(ing, hostsOrWildcard)
+	b.addServerAliases(ing, ownHosts)
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ing, ownHosts)
 	}
@@ -291,12 +298,21 @@ func (b *builder) resolve(ing *ingressRef, field string, backend networkingv1.In
 		return
 	}
 	kind := kindOf(ing.ann)
+	auto := kind.protocol == nginx.ProtocolAutoHTTP
+	if auto {
+		kind.protocol = nginx.ProtocolHTTP
+	}
 	name, ok := b.backendFor(ing.Ingress, field, backend, kind, "the path answers 503")
 	if !ok {
 		route.DirectStatus = 503
 		return
 	}
 	route.Backend = name
+	if auto {
+		overTLS := kind
+		overTLS.protocol = nginx.ProtocolHTTPS
+		route.BackendOverTLS, _ = b.backendFor(ing.Ingress, field, backend, overTLS, "the path answers 503")
+	}
 	b.kinds[route] = kind
 	route.ErrorPages = b.errorPages(ing)
 }
@@ -320,6 +336,9 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
 	be.Balance, be.Hash = kind.balance, kind.hash
+	if kind.serviceUpstream && be.ExternalName == "" {
+		b.useClusterIP(ing, field, be)
+	}
 	be.Name = backendName(be.Namespace, be.Service, be.Port, kind)
 	if kind.canary {
 		be.AlternativeName = upstreamName(ing.Namespace, backend)
@@ -328,6 +347,21 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		b.backends[be.Name] = be
 	}
 	return be.Name, true
+}
+
+// useClusterIP makes a Service's ClusterIP, with the Service port, the one
+// endpoint of its backend (service-upstream), so that kube-proxy picks the
+// pod. A Service without one (headless) keeps its endpoints and is
+// reported, as ingress-nginx falls back to them.
+func (b *builder) useClusterIP(ing *networkingv1.Ingress, field string, be *Backend) {
+	ip := b.index.clusterIP(be.Namespace, be.Service)
+	if ip == "" {
+		b.reportField(ing, field+".service", ir.ReasonAnnotationIgnored,
+			"service-upstream: service %q has no ClusterIP; its endpoints are used", be.Service)
+		return
+	}
+	be.ClusterIP = ip
+	be.Endpoints = []ir.Endpoint{{Address: ip, Port: be.Port}}
 }
 
 // model assembles the virtual hosts, as ingress-nginx builds its servers:
@@ -374,6 +408,7 @@ func (b *builder) model() *Model {
 			vh.AppRoot, vh.Source = r.value, r.source
 		}
 	}
+	m.VirtualHosts = append(m.VirtualHosts, b.serverAliasHosts(m.VirtualHosts)...)
 	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
 	b.useControllerDefault(m.VirtualHosts)
 	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {

@@ -458,6 +458,12 @@ func checkModel(t *testing.T, m *ingress.Model) {
 				}
 				backends[c.Backend] = true
 			}
+			if tls := r.BackendOverTLS; tls != "" {
+				if _, ok := backends[tls]; !ok {
+					t.Errorf("host %q route %s %s has backend over TLS %q, which is not a backend of the model", vh.Host, r.Match, r.Path, tls)
+				}
+				backends[tls] = true
+			}
 		}
 	}
 	for name, used := range backends {

@@ -59,6 +59,9 @@ func (b *builder) aliasHosts() []*VirtualHost {
 		if _, served := b.firstNamer[alias]; served {
 			continue
 		}
+		if _, taken := b.aliasOf[alias]; taken {
+			continue // a server-alias serves it
+		}
 		if c := b.tls.certificateOf(set.value); c != nil && c.leaf != nil && !b.tls.covers(alias) && certCovers(c.leaf, alias) {
 			b.tls.byHost[alias] = c
 		}
@@ -77,4 +80,67 @@ func certificateLeaf(chain [][]byte) *x509.Certificate {
 		return nil
 	}
 	return leaf
+}
+
+// serverAliases are the server-alias names of one host, from the oldest
+// Ingress that names the host with aliases.
+type serverAliases struct {
+	names []string
+	ing   *ingressRef
+}
+
+// addServerAliases records an Ingress's server-alias for the hosts it
+// names, as ingress-nginx does: the first Ingress with aliases for a host
+// sets them; a later one's are reported and left out. Rules without a
+// host already serve every name no rule names, so their aliases change
+// nothing.
+func (b *builder) addServerAliases(ing *ingressRef, hosts []string) {
+	if len(ing.ann.ServerAliases) == 0 {
+		return
+	}
+	for _, h := range hosts {
+		if prev, ok := b.serverAliases[h]; ok {
+			b.reportField(ing.Ingress, nginx.Field("server-alias"), ir.ReasonConflict,
+				"server-alias for host %q ignored: Ingress %s is older and sets the host's aliases", h, prev.ing.source)
+			continue
+		}
+		b.serverAliases[h] = serverAliases{ing.ann.ServerAliases, ing}
+	}
+}
+
+// serverAliasHosts returns a virtual host for each server alias of the
+// named hosts, with its host's routes. As in ingress-nginx, an alias that
+// a rule names as its host is left out (the rule's host is served on its
+// own); rukou reports it. An alias two hosts claim goes to the first host
+// by name, whose nginx server comes first. An alias is served over HTTPS
+// when its host's certificate is valid for it.
+func (b *builder) serverAliasHosts(named []*VirtualHost) []*VirtualHost {
+	var out []*VirtualHost
+	for _, vh := range named {
+		set, ok := b.serverAliases[vh.Host]
+		if !ok {
+			continue
+		}
+		for _, alias := range set.names {
+			if _, served := b.firstNamer[alias]; served {
+				if alias != vh.Host {
+					b.reportField(set.ing.Ingress, nginx.Field("server-alias"), ir.ReasonAnnotationIgnored,
+						"alias %q of host %q left out: a rule names it as its host, which is served on its own", alias, vh.Host)
+				}
+				continue
+			}
+			if owner, dup := b.aliasOf[alias]; dup {
+				b.reportField(set.ing.Ingress, nginx.Field("server-alias"), ir.ReasonConflict,
+					"alias %q of host %q left out: host %q has it too and comes first", alias, vh.Host, owner)
+				continue
+			}
+			b.aliasOf[alias] = vh.Host
+			if c := b.tls.certificateOf(vh.Host); c != nil && c.leaf != nil && !b.tls.covers(alias) && certCovers(c.leaf, alias) {
+				b.tls.byHost[alias] = c
+			}
+			out = append(out, &VirtualHost{Host: alias, Routes: vh.Routes, TLS: b.tls.covers(alias), NoAccessLog: vh.NoAccessLog,
+				AppRoot: vh.AppRoot, Source: vh.Source})
+		}
+	}
+	return out
 }

@@ -84,6 +84,19 @@ func (ix *index) portBackend(namespace, service string, port corev1.ServicePort)
 	}
 }
 
+// clusterIP is the address of a Service that has one: "" for a headless
+// Service, a missing one, or an address that is not one.
+func (ix *index) clusterIP(namespace, service string) string {
+	svc, ok := ix.services[namespace+"/"+service]
+	if !ok {
+		return ""
+	}
+	if _, err := netip.ParseAddr(svc.Spec.ClusterIP); err != nil {
+		return "" // "None" (headless) or unset
+	}
+	return svc.Spec.ClusterIP
+}
+
 // portRef is how an Ingress backend names a Service port: by name, else
 // by number.
 func portRef(ref networkingv1.ServiceBackendPort) string {
@@ -172,7 +185,7 @@ func NewEndpointIndex(slices []*discoveryv1.EndpointSlice) EndpointIndex {
 // Endpoints lists the addresses behind a backend's Service port, as Build
 // finds them.
 func (e EndpointIndex) Endpoints(be *Backend) []ir.Endpoint {
-	if be.ExternalName != "" {
+	if be.ExternalName != "" || be.ClusterIP != "" {
 		return be.Endpoints // from the Service, never from EndpointSlices
 	}
 	return e.ix.endpoints(be.Namespace, be.Service, be.PortName)

@@ -296,6 +296,9 @@ type loweredKey struct {
 	// routes redirect there and the virtual host is one exact name.
 	httpsHost string
 	toHTTPS   bool
+	// overTLS is set for the routes of the TLS listener when they differ
+	// from the plain listener's (a backend of the client's scheme).
+	overTLS bool
 	// secure is set when the session cookie must be Secure because the
 	// listener is TLS (and not already because the annotation says so).
 	secure bool
@@ -351,6 +354,7 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 		if key.toHTTPS && !wildcard && vh.Host != WildcardHost {
 			key.httpsHost = vh.Host
 		}
+		key.overTLS = !plain && r.BackendOverTLS != ""
 		if aff := affinityOf(r); !plain && aff != nil && !aff.Secure {
 			key.secure = true
 		}

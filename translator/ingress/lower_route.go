@@ -104,6 +104,10 @@ func proxyRoute(r *Route, match ir.Match, cluster string, overTLS bool, s *nginx
 		fw.Backends = []ir.WeightedCluster{{Cluster: cluster}}
 	case r.Canary != nil:
 		fw.Backends = canaryWeights(r.Backend, r.Canary)
+	case overTLS && r.BackendOverTLS != "":
+		// A route with a canary keeps its clusters in clear text: the
+		// canary's backends follow the primary's HTTP kind.
+		fw.Backends = []ir.WeightedCluster{{Cluster: r.BackendOverTLS}}
 	}
 	if rw := r.Rewrite; rw != nil {
 		fw.PathRewrite = &ir.RegexRewrite{Pattern: `(?i)^(?:` + rw.Pattern + `).*`, Substitution: substitution(rw)}

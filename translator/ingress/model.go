@@ -105,6 +105,9 @@ type Route struct {
 	// Backend names the Backend that serves the route. Empty when the route
 	// answers directly with DirectStatus.
 	Backend string
+	// BackendOverTLS, when set, serves instead the requests that came over
+	// TLS: backend-protocol AUTO_HTTP speaks the client's scheme.
+	BackendOverTLS string
 	// DirectStatus, when not zero, is the status the route answers with
 	// because its backend cannot be used (a missing Service, say).
 	DirectStatus uint32
@@ -205,7 +208,11 @@ type Backend struct {
 	// Service, whose one endpoint (that name, or that address, with the
 	// port) comes from the Service rather than from EndpointSlices.
 	ExternalName string
-	Endpoints    []ir.Endpoint
+	// ClusterIP, when set, is the Service's cluster address, whose one
+	// endpoint (with the Service port) stands for the EndpointSlices'
+	// (service-upstream).
+	ClusterIP string
+	Endpoints []ir.Endpoint
 	// Stream is set for the backend of TCP or UDP services, which carries
 	// bytes rather than HTTP; SendProxyProtocol starts each connection
 	// with a PROXY protocol header.

@@ -27,11 +27,13 @@ type upstreamKind struct {
 	// a PROXY protocol header with proxyProtocol.
 	stream        nginx.StreamProtocol
 	proxyProtocol bool
+	// serviceUpstream sends to the Service's ClusterIP (service-upstream).
+	serviceUpstream bool
 }
 
 // kindOf returns the upstream settings of an Ingress's backends.
 func kindOf(a *nginx.Annotations) upstreamKind {
-	k := upstreamKind{protocol: a.Protocol, connectTimeout: a.ConnectTimeout}
+	k := upstreamKind{protocol: a.Protocol, connectTimeout: a.ConnectTimeout, serviceUpstream: a.ServiceUpstream}
 	if k.protocol == "" {
 		k.protocol = nginx.ProtocolHTTP
 	}
@@ -99,6 +101,9 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	}
 	if k.proxyProtocol {
 		parts = append(parts, "proxy-protocol")
+	}
+	if k.serviceUpstream {
+		parts = append(parts, "service-upstream")
 	}
 	if len(parts) > 0 {
 		name += "/" + strings.Join(parts, "+")

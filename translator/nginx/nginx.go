@@ -38,7 +38,11 @@ type Annotations struct {
 	AppRoot    string
 	Redirect   *Redirect
 	FromToWWW  bool
-	Protocol   Protocol
+	// ServerAliases are more host names served with the routes of the
+	// Ingress's hosts (server-alias), lowercased, sorted, without
+	// duplicates.
+	ServerAliases []string
+	Protocol      Protocol
 	// Unservable, when set, says why the Ingress's paths answer 503 rather
 	// than be served otherwise than its annotations ask: an authentication
 	// rukou cannot enforce, or a backend protocol it cannot speak.
@@ -47,6 +51,10 @@ type Annotations struct {
 	// Balance is how the backends pick an endpoint: the ConfigMap's
 	// load-balance unless the Ingress sets its own.
 	Balance Balance
+	// ServiceUpstream sends to the Service's ClusterIP and port, one
+	// endpoint, rather than to the EndpointSlices' addresses
+	// (service-upstream).
+	ServiceUpstream bool
 	// Policy is nil when the Ingress asks nothing of requests.
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -196,4 +197,24 @@ func (r *reader) pathValue(name, extra, fallback string) string {
 		return ""
 	}
 	return v
+}
+
+// readServerAlias reads server-alias: host names separated by commas. A
+// name that is not a host name is reported and left out; the others stay.
+func readServerAlias(r *reader, a *Annotations) {
+	v, ok := r.get("server-alias")
+	if !ok {
+		return
+	}
+	for _, name := range strings.Split(v, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch {
+		case name == "":
+		case !valid.Host(name):
+			r.issue("server-alias", ir.ReasonInvalidAnnotation, "%q is not a host name; the other aliases are served", name)
+		case !slices.Contains(a.ServerAliases, name):
+			a.ServerAliases = append(a.ServerAliases, name)
+		}
+	}
+	slices.Sort(a.ServerAliases)
 }

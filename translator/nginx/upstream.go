@@ -22,6 +22,10 @@ const (
 	ProtocolGRPC Protocol = "GRPC"
 	// ProtocolGRPCS is HTTP/2 over TLS, not verified.
 	ProtocolGRPCS Protocol = "GRPCS"
+	// ProtocolAutoHTTP is the client's scheme: HTTP/1.1 over TLS, not
+	// verified, for requests that came over TLS, else in clear text
+	// (nginx's $scheme in proxy_pass).
+	ProtocolAutoHTTP Protocol = "AUTO_HTTP"
 )
 
 // DefaultCookieName is ingress-nginx's session cookie name.
@@ -54,16 +58,20 @@ func readProtocol(r *reader, a *Annotations) {
 		return
 	}
 	switch p := Protocol(strings.ToUpper(v)); p {
-	case ProtocolHTTP, ProtocolHTTPS, ProtocolGRPC, ProtocolGRPCS:
+	case ProtocolHTTP, ProtocolHTTPS, ProtocolGRPC, ProtocolGRPCS, ProtocolAutoHTTP:
 		a.Protocol = p
-	case "AUTO_HTTP":
-		r.issue("backend-protocol", ir.ReasonAnnotationIgnored, "AUTO_HTTP (the client's scheme) is not supported; using HTTP")
 	case "FCGI", "AJP":
 		a.Unservable = &Issue{"backend-protocol", ir.ReasonBackendProtocol,
 			fmt.Sprintf("backend-protocol %s is refused: Envoy speaks neither FastCGI nor AJP; the Ingress's paths answer 503", p)}
 	default:
 		r.invalid("backend-protocol", "is not HTTP, HTTPS, GRPC, GRPCS, FCGI or AJP", "using HTTP")
 	}
+}
+
+// readServiceUpstream reads service-upstream; the Service's ClusterIP
+// then stands for its endpoints, so that kube-proxy balances.
+func readServiceUpstream(r *reader, a *Annotations) {
+	a.ServiceUpstream = r.boolean("service-upstream", false)
 }
 
 func readConnectTimeout(r *reader, a *Annotations) {
