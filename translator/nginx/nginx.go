@@ -115,6 +115,8 @@ func (r *reader) reportUnread(canary bool) {
 		switch {
 		case !known:
 			r.issue(name, ir.ReasonAnnotationIgnored, "not an ingress-nginx annotation rukou knows; ignored (see docs/annotations.md)")
+		case e.Status == Refused && !strings.HasSuffix(e.Note, "configuration text"):
+			r.issue(name, ir.ReasonAnnotationIgnored, "refused: %s; ignored", e.Note)
 		case e.Status == Refused:
 			r.issue(name, ir.ReasonSnippetRefused, "refused: rukou never adds configuration text; the rest of the Ingress is served")
 		case e.read == nil && e.readWith == "" && e.Note != "":
