@@ -52,9 +52,8 @@ func tracing(hcm *envoy_extensions_filters_network_http_connection_manager_v3.Ht
 	}}
 }
 
-// routeTracing turns tracing off for a route, or names its spans. Zero
-// random and overall sampling start no trace; a request that carries a
-// sampled trace context is still traced, as Envoy's tracer follows it.
+// routeTracing turns tracing off for a route (zero random and overall
+// sampling: Envoy then samples none of its requests), or names its spans.
 func routeTracing(out *envoy_config_route_v3.Route, r *ir.Route) {
 	if r.NoTrace {
 		off := &envoy_type_v3.FractionalPercent{}

@@ -6,8 +6,8 @@ type Tracing struct {
 	Cluster string `json:"cluster"`
 	// ServiceName names the proxy in its spans.
 	ServiceName string `json:"serviceName"`
-	// SamplePercent is the share of new traces sampled (0 to 100); a
-	// request that joins a trace follows its sampled flag.
+	// SamplePercent is the share of requests sampled (0 to 100), whether
+	// or not they carry a sampled trace context.
 	SamplePercent float64 `json:"samplePercent"`
 	// NewTraces ignores the trace context requests carry: every request
 	// starts a trace of its own, and the backend sees that one only.

@@ -397,7 +397,7 @@ var Keys = []Key{
 	{Name: "otel-max-export-batch-size", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
 	{Name: "otel-max-queuesize", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
 	{Name: "otel-sampler", Status: Supported, readWith: "enable-opentelemetry"},
-	{Name: "otel-sampler-parent-based", Status: Differs, Note: "an incoming span's sampled flag always decides; `false` is reported", readWith: "enable-opentelemetry"},
+	{Name: "otel-sampler-parent-based", Status: Differs, Note: "read but not followed: Envoy samples every request by `otel-sampler` alone, as with `false`, whatever an incoming span's sampled flag says", readWith: "enable-opentelemetry"},
 	{Name: "otel-sampler-ratio", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "otel-schedule-delay-millis", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
 	{Name: "otel-service-name", Status: Supported, readWith: "enable-opentelemetry"},

@@ -21,8 +21,9 @@ type Tracing struct {
 	CollectorPort uint32
 	// ServiceName names the proxy in its spans (otel-service-name).
 	ServiceName string
-	// SamplePercent is the share of new traces sampled, from otel-sampler
-	// and otel-sampler-ratio.
+	// SamplePercent is the share of requests sampled, from otel-sampler
+	// and otel-sampler-ratio; Envoy decides so for every request, whether
+	// the incoming span was sampled or not.
 	SamplePercent float64
 	// TrustIncomingSpan joins the trace of an incoming traceparent
 	// header; otherwise every request starts a trace of its own.
@@ -56,10 +57,6 @@ func readTracing(r *reader, s *Settings) {
 	t.TrustIncomingSpan = r.boolean("opentelemetry-trust-incoming-span", t.TrustIncomingSpan)
 	t.OperationName = r.operationName("opentelemetry-operation-name", t.OperationName)
 	t.SamplePercent = readSampler(r, t.SamplePercent)
-	// Envoy's tracer always follows an incoming span's sampled flag.
-	if !r.boolean("otel-sampler-parent-based", true) {
-		r.issue("otel-sampler-parent-based", ir.ReasonConfigKeyIgnored, "\"false\" is not supported: an incoming span's sampled flag decides, as with \"true\"")
-	}
 	if t.On && t.CollectorHost == "" {
 		r.issue("enable-opentelemetry", ir.ReasonConfigKeyIgnored, "no otlp-collector-host is set; nothing is traced")
 	}
