@@ -180,6 +180,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		hcm.GenerateRequestId = wrapperspb.Bool(false)
 	}
 	detectClient(hcm, l.RealIP)
+	tracing(hcm, l.Tracing)
 	return hcm
 }
 

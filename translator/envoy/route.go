@@ -124,6 +124,7 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, header(h))
 	}
 	out.RequestHeadersToRemove = r.RemoveRequestHeaders
+	routeTracing(out, r)
 	if r.Policy != nil {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)

@@ -73,6 +73,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		}
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
 	}
+	lowerTracing(cfg, s)
 	return cfg
 }
 
@@ -371,6 +372,7 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 					lr.LogLabels = logLabels(r)
 				}
 				lr.NoAccessLog = r.Policy != nil && r.Policy.NoAccessLog
+				traceRoute(lr, r.Policy, lw.settings)
 			}
 			lw.protect(routes, r, vh.Host)
 			lw.done[key] = routes

@@ -81,6 +81,9 @@ type Listener struct {
 	// instead, and Server applies only where the backend sent none.
 	Server        string `json:"server,omitempty"`
 	BackendServer bool   `json:"backendServer,omitempty"`
+	// Tracing, when set, sends spans of the listener's requests to a
+	// collector.
+	Tracing *Tracing `json:"tracing,omitempty"`
 	// Compression compresses responses with the first of these methods
 	// that the client accepts most; empty compresses nothing.
 	Compression []*Compression `json:"compression,omitempty"`
@@ -141,6 +144,10 @@ type Route struct {
 	LogLabels map[string]string `json:"logLabels,omitempty"`
 	// NoAccessLog leaves the route's requests out of the access log.
 	NoAccessLog bool `json:"noAccessLog,omitempty"`
+	// NoTrace starts no trace for the route's requests where the
+	// listener traces; TraceOperation, when set, names their spans.
+	NoTrace        bool   `json:"noTrace,omitempty"`
+	TraceOperation string `json:"traceOperation,omitempty"`
 }
 
 // PathKind is how a route compares the request path (without its query).

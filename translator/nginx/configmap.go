@@ -90,6 +90,8 @@ type Settings struct {
 	// TLS is what the HTTPS listener offers: ssl-protocols, ssl-ciphers
 	// and ssl-ecdh-curve.
 	TLS ir.TLSParams
+	// Tracing is what the OpenTelemetry keys ask.
+	Tracing Tracing
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -120,6 +122,7 @@ func DefaultSettings() Settings {
 		},
 		NoAuthLocations: []string{"/.well-known/acme-challenge"},
 		TLS:             defaultTLS(),
+		Tracing:         defaultTracing(),
 	}
 }
 
@@ -320,6 +323,8 @@ var Keys = []Key{
 	{Name: "enable-ocsp", Status: NotYet},
 	{Name: "enable-opentelemetry", Status: NotYet},
 	{Name: "enable-owasp-modsecurity-crs", Status: Refused, Note: wafNote},
+	{Name: "enable-opentelemetry", Status: Differs, Note: "spans go over OTLP gRPC to `otlp-collector-host` (docs/tracing.md)", read: readTracing},
+	{Name: "enable-owasp-modsecurity-crs", Status: NotYet},
 	{Name: "enable-real-ip", Status: Supported, readWith: "use-forwarded-headers"},
 	{Name: "enable-serial-reloads", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "enable-syslog", Status: NotYet},
@@ -397,18 +402,18 @@ var Keys = []Key{
 	{Name: "nginx-status-ipv6-whitelist", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "no-auth-locations", Status: Supported, readWith: "global-auth-url"},
 	{Name: "no-tls-redirect-locations", Status: NotYet},
-	{Name: "opentelemetry-config", Status: NotYet},
-	{Name: "opentelemetry-operation-name", Status: NotYet},
-	{Name: "opentelemetry-trust-incoming-span", Status: NotYet},
-	{Name: "otel-max-export-batch-size", Status: NotYet},
-	{Name: "otel-max-queuesize", Status: NotYet},
-	{Name: "otel-sampler", Status: NotYet},
-	{Name: "otel-sampler-parent-based", Status: NotYet},
-	{Name: "otel-sampler-ratio", Status: NotYet},
-	{Name: "otel-schedule-delay-millis", Status: NotYet},
-	{Name: "otel-service-name", Status: NotYet},
-	{Name: "otlp-collector-host", Status: NotYet},
-	{Name: "otlp-collector-port", Status: NotYet},
+	{Name: "opentelemetry-config", Status: Refused, Note: "rukou writes no nginx module configuration; the otel-* keys set the tracer"},
+	{Name: "opentelemetry-operation-name", Status: Supported, readWith: "enable-opentelemetry"},
+	{Name: "opentelemetry-trust-incoming-span", Status: Supported, Note: "off, Envoy drops traceparent and tracestate before tracing, so the backend sees the new trace only", readWith: "enable-opentelemetry"},
+	{Name: "otel-max-export-batch-size", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
+	{Name: "otel-max-queuesize", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
+	{Name: "otel-sampler", Status: Supported, readWith: "enable-opentelemetry"},
+	{Name: "otel-sampler-parent-based", Status: Differs, Note: "read but not followed: Envoy samples every request by `otel-sampler` alone, as with `false`, whatever an incoming span's sampled flag says", readWith: "enable-opentelemetry"},
+	{Name: "otel-sampler-ratio", Status: Supported, readWith: "enable-opentelemetry"},
+	{Name: "otel-schedule-delay-millis", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
+	{Name: "otel-service-name", Status: Supported, readWith: "enable-opentelemetry"},
+	{Name: "otlp-collector-host", Status: Supported, readWith: "enable-opentelemetry"},
+	{Name: "otlp-collector-port", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "proxy-add-original-uri-header", Status: Supported, readWith: "generate-request-id"},
 	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
 	{Name: "proxy-buffer-size", Status: NotYet},

@@ -56,6 +56,11 @@ type Policy struct {
 	// ErrorPages, when set, is what the Ingress asks of its backends'
 	// error responses.
 	ErrorPages *ErrorPages
+	// Trace, when set, turns tracing on or off for the Ingress
+	// (enable-opentelemetry), whatever the ConfigMap says; TraceOperation
+	// names its spans (opentelemetry-operation-name).
+	Trace          *bool
+	TraceOperation string
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with
