@@ -48,6 +48,7 @@ func runLimiter(ctx context.Context, stderr io.Writer, address, opsAddress, logL
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(log)
 	lis, err := net.Listen("tcp", address)
 	if err != nil {
 		return fmt.Errorf("address: %w", err)

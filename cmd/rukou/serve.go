@@ -152,6 +152,7 @@ the Envoy configuration over xDS.`,
 			if err != nil {
 				return err
 			}
+			setMemoryLimit(log)
 			return serve(cmd.Context(), cfg, log)
 		},
 	}

@@ -62,12 +62,18 @@ func measureLatency(b *testing.B, port int, names map[string]string, hosts ...st
 // HTTP port once every host answers 200.
 func startWithLimiter(b *testing.B, manifest string, hosts ...string) int {
 	b.Helper()
+	return startWithLimiterArgs(b, manifest, nil, hosts...)
+}
+
+// startWithLimiterArgs is startWithLimiter with more Envoy flags.
+func startWithLimiterArgs(b *testing.B, manifest string, envoyArgs []string, hosts ...string) int {
+	b.Helper()
 	dir := b.TempDir()
 	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"), manifest)
 	limiter := harness.Addr(b)
 	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
 	rukou := harness.StartRukou(b, "--watch-dir", dir)
-	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}})
+	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}, EnvoyArgs: envoyArgs})
 	awaitServed(b, rukou.HTTPPort, lim, hosts...)
 	return rukou.HTTPPort
 }

@@ -159,3 +159,10 @@ func (l *Load) Stop() LoadResult {
 	<-l.done
 	return l.Now()
 }
+
+// Wait waits until the load reaches one of its bounds and returns the
+// final counts.
+func (l *Load) Wait() LoadResult {
+	<-l.done
+	return l.Now()
+}

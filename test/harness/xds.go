@@ -25,6 +25,8 @@ type EnvoyOptions struct {
 	// NoWait returns as soon as Envoy's admin API answers, without waiting
 	// for it to be LIVE (which needs a control plane that serves it).
 	NoWait bool
+	// EnvoyArgs are more Envoy flags, such as --concurrency 1.
+	EnvoyArgs []string
 }
 
 // StartEnvoyWith is StartEnvoy with more bootstrap flags, and optionally
@@ -40,7 +42,7 @@ func StartEnvoyWith(t testing.TB, xdsAddress string, o EnvoyOptions) *Envoy {
 	if out, err := exec.Command(filepath.Join(Root(t), "bin", "rukou"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("rukou bootstrap: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-c", bootstrap, "--disable-hot-restart", "--log-level", "info")
+	cmd := exec.Command(bin, append([]string{"-c", bootstrap, "--disable-hot-restart", "--log-level", "info"}, o.EnvoyArgs...)...)
 	e := &Envoy{Process: Start(t, "envoy", cmd, 10*time.Second), Admin: &envoy.Admin{Address: admin}}
 	Eventually(t, 30*time.Second, "envoy admin answers", func() error {
 		if e.Exited() {

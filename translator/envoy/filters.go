@@ -20,7 +20,10 @@ import (
 
 // The HTTP filters of every listener. Each does nothing on a route without
 // its per-route configuration, so the filter list never changes and a
-// route's policy never touches a listener.
+// route's policy never touches a listener. Those configured only by routes
+// are disabled by default: Envoy then leaves them out of the chain of a
+// request whose route does not configure them (a route's typed per-filter
+// configuration enables them), so a route that uses nothing pays for none.
 const (
 	corsFilter      = "envoy.filters.http.cors"
 	rateLimitFilter = "envoy.filters.http.local_ratelimit"
@@ -54,15 +57,17 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		// configuration brings the listener's block lists, so that
 		// changing them never rebuilds the listener.
 		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
-		filter(corsFilter, false, &envoy_extensions_filters_http_cors_v3.Cors{}),
-		// Without a token bucket the filter limits nothing; routes bring
-		// their own.
-		filter(rateLimitFilter, false, &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{StatPrefix: rateLimitStatPrefix}),
+		// Only routes with a CORS policy run it.
+		filter(corsFilter, true, &envoy_extensions_filters_http_cors_v3.Cors{}),
+		// Without a token bucket the filter limits nothing; only routes
+		// that bring their own run it.
+		filter(rateLimitFilter, true, &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{StatPrefix: rateLimitStatPrefix}),
 		// Disabled unless a route configures it: it asks rukou's limiter
 		// about each request.
 		filter(connLimitFilter, true, connectionLimiter()),
-		// Without rules the filter enforces nothing.
-		filter(rbacFilter, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
+		// Without rules the filter enforces nothing; only routes with
+		// address ranges run it.
+		filter(rbacFilter, true, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		// Disabled unless a route configures it: it asks rukou's limiter,
 		// which asks the route's auth service (nginx's auth_request, in
 		// the access phase after the address ranges).
@@ -72,7 +77,10 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		// that bring their own run it.
 		bodyLimit(l.MaxBodyBytes),
 		// Without a route's configuration it replaces no response; it
-		// comes last, so that it sees the backend's response first.
+		// comes last, so that it sees the backend's response first. It
+		// stays enabled: the error page's request, redirected inside
+		// Envoy to the default backend, needs it on its way back to keep
+		// the original status.
 		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
 		// Without a route's session it keeps none.
 		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),

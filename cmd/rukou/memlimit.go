@@ -1,0 +1,37 @@
+package main
+
+import (
+	"log/slog"
+	"math"
+	"os"
+	"runtime/debug"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
+)
+
+// memoryLimitRatio is the share of the container's memory limit given to Go's
+// heap as a soft limit. The rest is for what the GC does not count (stacks
+// outside the heap, cgo-free runtime metadata, the page cache of the watched
+// files) so that the kernel's OOM killer is not the one to enforce the limit.
+const memoryLimitRatio = 0.9
+
+// setMemoryLimit sets Go's soft memory limit from the cgroup's memory limit,
+// so that a rebuild (old and new configuration both alive for a moment) makes
+// the GC collect sooner instead of letting the heap reach twice the live
+// heap. An operator's GOMEMLIMIT wins, and AUTOMEMLIMIT=off turns it off;
+// without a cgroup limit (outside a container) nothing changes.
+func setMemoryLimit(log *slog.Logger) {
+	// The library's own log would report "no cgroup limit" as an error,
+	// which it is not outside a container: it stays quiet and we say
+	// which limit holds.
+	if _, err := memlimit.Set(
+		memlimit.WithRatio(memoryLimitRatio),
+		memlimit.WithProvider(memlimit.FromCgroup),
+	); err != nil {
+		log.Debug("no memory limit from the cgroup; Go's default GC", "reason", err)
+		return
+	}
+	if limit := debug.SetMemoryLimit(-1); limit != math.MaxInt64 {
+		log.Info("Go memory limit", "bytes", limit, "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"), "AUTOMEMLIMIT", os.Getenv("AUTOMEMLIMIT"))
+	}
+}
