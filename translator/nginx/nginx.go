@@ -127,9 +127,6 @@ func (r *reader) reportUnread(canary bool) {
 		case !known:
 			r.issue(name, ir.ReasonAnnotationIgnored, "not an ingress-nginx annotation rukou knows; ignored (see docs/annotations.md)")
 		case e.Status == Refused && strings.HasSuffix(e.Note, "configuration text"):
-		case e.Status == Refused && !strings.HasSuffix(e.Note, "configuration text"):
-			r.issue(name, ir.ReasonAnnotationIgnored, "refused: %s; ignored", e.Note)
-		case e.Status == Refused:
 			r.issue(name, ir.ReasonSnippetRefused, "refused: rukou never adds configuration text; the rest of the Ingress is served")
 		case e.Status == Refused:
 			r.issue(name, ir.ReasonAnnotationIgnored, "refused: %s; ignored, the rest of the Ingress is served", e.Note)
