@@ -32,7 +32,7 @@ func TestAnnotationFramework(t *testing.T) {
 		{"default/snippets", "SnippetRefused", "configuration text"},
 		{"default/snippets", "AnnotationIgnored", "not supported yet"},
 		{"default/snippets", "InvalidAnnotation", `"maybe"`},
-		{"default/private", "AuthenticationUnsupported", "auth-type"},
+		{"default/private", "SecretNotFound", "default/users not found"},
 	} {
 		waitDiagnostic(t, s, d.ingress, d.reason, d.mention)
 	}
