@@ -403,12 +403,12 @@ var Keys = []Key{
 	{Name: "opentelemetry-config", Status: Refused, Note: "rukou writes no nginx module configuration; the otel-* keys set the tracer"},
 	{Name: "opentelemetry-operation-name", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "opentelemetry-trust-incoming-span", Status: Supported, Note: "off, Envoy drops traceparent and tracestate before tracing, so the backend sees the new trace only", readWith: "enable-opentelemetry"},
-	{Name: "otel-max-export-batch-size", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
-	{Name: "otel-max-queuesize", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
+	{Name: "otel-max-export-batch-size", Status: Refused, Note: otelBatchNote},
+	{Name: "otel-max-queuesize", Status: Refused, Note: otelBatchNote},
 	{Name: "otel-sampler", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "otel-sampler-parent-based", Status: Differs, Note: "read but not followed: Envoy samples every request by `otel-sampler` alone, as with `false`, whatever an incoming span's sampled flag says", readWith: "enable-opentelemetry"},
 	{Name: "otel-sampler-ratio", Status: Supported, readWith: "enable-opentelemetry"},
-	{Name: "otel-schedule-delay-millis", Status: Refused, Note: "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"},
+	{Name: "otel-schedule-delay-millis", Status: Refused, Note: otelBatchNote},
 	{Name: "otel-service-name", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "otlp-collector-host", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "otlp-collector-port", Status: Supported, readWith: "enable-opentelemetry"},
@@ -502,3 +502,6 @@ const (
 	nextUpstreamTimeoutNote = "Envoy's route timeout: it bounds the whole response too, not only the time to retry"
 	nextUpstreamTriesNote   = "`0` (nginx: no limit) keeps the default; at most 10"
 )
+
+// otelBatchNote is why the OpenTelemetry batching keys are refused.
+const otelBatchNote = "Envoy's tracer batches spans by itself (`max_cache_size` 1024, sent every 5 seconds or 5 spans); ignored"
