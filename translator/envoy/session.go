@@ -1,9 +1,12 @@
 package envoy
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_filters_http_stateful_session_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/stateful_session/v3"
 	envoy_extensions_http_stateful_session_cookie_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/stateful_session/cookie/v3"
 	envoy_type_http_v3 "github.com/envoyproxy/go-control-plane/envoy/type/http/v3"
@@ -38,4 +41,72 @@ func persistentSession(c *ir.SessionCookie) *anypb.Any {
 			},
 		}},
 	})
+}
+
+// issuesCookie says whether a forward issues its session cookie itself,
+// tagged with the backend that answers.
+func issuesCookie(f *ir.Forward) bool {
+	if f.SessionCookie == nil {
+		return false
+	}
+	for _, b := range f.Backends {
+		if b.CookieTag != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// issueCookie adds the session cookie to the responses of each tagged
+// backend, and to the request that goes there: Envoy's own cookie (the
+// hash policy's) is a digest of the connection's addresses, which no
+// later route can tell apart by side. Headers added for one weighted
+// cluster are evaluated after Envoy chose it and before it picks the
+// endpoint, so the cookie that the request already carries gives the
+// hash that the client's next requests give. Envoy has no clock
+// arithmetic for an Expires attribute: Max-Age only.
+func issueCookie(out *envoy_config_route_v3.Route, f *ir.Forward) {
+	weighted := out.GetRoute().GetWeightedClusters().GetClusters()
+	for i, b := range f.Backends {
+		if b.CookieTag == "" {
+			continue
+		}
+		req, resp := issuedCookie(f.SessionCookie, b.CookieTag)
+		if len(weighted) == 0 {
+			out.RequestHeadersToAdd = append(out.RequestHeadersToAdd, req)
+			out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, resp)
+			continue
+		}
+		weighted[i].RequestHeadersToAdd = append(weighted[i].RequestHeadersToAdd, req)
+		weighted[i].ResponseHeadersToAdd = append(weighted[i].ResponseHeadersToAdd, resp)
+	}
+}
+
+// issuedCookie is the Cookie a request gets and the Set-Cookie its
+// response gets: the value is the stream's start time to the microsecond
+// and the client's port (the same in both, unique enough to spread
+// clients over the ring, and never the client's own text), "|" and the
+// tag.
+func issuedCookie(c *ir.SessionCookie, tag string) (req, resp *envoy_config_core_v3.HeaderValueOption) {
+	esc := func(v string) string { return strings.ReplaceAll(v, "%", "%%") }
+	pair := c.Name + "=%START_TIME(%s%6f)%.%DOWNSTREAM_REMOTE_PORT%|" + tag
+	set := pair
+	if c.TTL != 0 {
+		set += "; Max-Age=" + strconv.FormatInt(int64(time.Duration(c.TTL)/time.Second), 10)
+	}
+	set += "; Path=" + esc(c.Path)
+	for _, at := range c.Attributes {
+		set += "; " + at.Name
+		if at.Value != "" {
+			set += "=" + esc(at.Value)
+		}
+	}
+	set += "; HttpOnly"
+	add := func(name, value string) *envoy_config_core_v3.HeaderValueOption {
+		return &envoy_config_core_v3.HeaderValueOption{
+			Header:       &envoy_config_core_v3.HeaderValue{Key: name, Value: value},
+			AppendAction: envoy_config_core_v3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD,
+		}
+	}
+	return add("cookie", pair), add("set-cookie", set)
 }
