@@ -90,6 +90,17 @@ func TestAnnotationAffinityStickyCanary(t *testing.T) {
 			t.Errorf("16 new clients went to %v; with canary-weight 50 both sides should get some", sides)
 		}
 	})
+	t.Run("a_first_POST_gets_the_cookie_too", func(t *testing.T) {
+		// POST has a route of its own (its retries differ): it issues
+		// the cookie alike.
+		r := s.must(t, call{method: http.MethodPost, host: "half.test", path: "/info"})
+		value := sessionCookie(r, "aff")
+		if value == "" {
+			t.Fatalf("POST: Set-Cookie %q, want the cookie aff", r.header.Values("Set-Cookie"))
+		}
+		t.Logf("issued: aff=%s", value)
+		follow("half.test", value, r.backend, nil, 5)
+	})
 	expectNoRejection(t, s.envoy)
 }
 

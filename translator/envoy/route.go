@@ -129,8 +129,10 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 		out.TypedPerFilterConfig = filterConfigs(r.Policy)
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
-	if f := r.Forward; f != nil && issuesCookie(f) {
-		issueCookie(out, f)
+	if f := r.Forward; f != nil && len(f.Backends) == 1 {
+		req, resp := cookieHeaders(f, 0)
+		out.RequestHeadersToAdd = append(out.RequestHeadersToAdd, req...)
+		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, resp...)
 	}
 	if f := r.Forward; f != nil && f.SessionCookie != nil && f.SessionCookie.Persistent {
 		if out.TypedPerFilterConfig == nil {
@@ -180,8 +182,10 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: f.Backends[0].Cluster}
 	} else {
 		wc := &envoy_config_route_v3.WeightedCluster{}
-		for _, b := range f.Backends {
-			wc.Clusters = append(wc.Clusters, &envoy_config_route_v3.WeightedCluster_ClusterWeight{Name: b.Cluster, Weight: wrapperspb.UInt32(b.Weight)})
+		for i, b := range f.Backends {
+			cw := &envoy_config_route_v3.WeightedCluster_ClusterWeight{Name: b.Cluster, Weight: wrapperspb.UInt32(b.Weight)}
+			cw.RequestHeadersToAdd, cw.ResponseHeadersToAdd = cookieHeaders(f, i)
+			wc.Clusters = append(wc.Clusters, cw)
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_filters_http_stateful_session_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/stateful_session/v3"
 	envoy_extensions_http_stateful_session_cookie_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/stateful_session/cookie/v3"
 	envoy_type_http_v3 "github.com/envoyproxy/go-control-plane/envoy/type/http/v3"
@@ -57,29 +56,20 @@ func issuesCookie(f *ir.Forward) bool {
 	return false
 }
 
-// issueCookie adds the session cookie to the responses of each tagged
-// backend, and to the request that goes there: Envoy's own cookie (the
-// hash policy's) is a digest of the connection's addresses, which no
-// later route can tell apart by side. Headers added for one weighted
-// cluster are evaluated after Envoy chose it and before it picks the
-// endpoint, so the cookie that the request already carries gives the
-// hash that the client's next requests give. Envoy has no clock
+// cookieHeaders are the request and response headers that issue the
+// forward's session cookie when its backend i is chosen, or none: Envoy's
+// own cookie (the hash policy's) is a digest of the connection's
+// addresses, which no later route can tell apart by backend. Headers
+// added for a backend are evaluated after Envoy chose it and before it
+// picks the endpoint, so the cookie that the request already carries gives
+// the hash that the client's next requests give. Envoy has no clock
 // arithmetic for an Expires attribute: Max-Age only.
-func issueCookie(out *envoy_config_route_v3.Route, f *ir.Forward) {
-	weighted := out.GetRoute().GetWeightedClusters().GetClusters()
-	for i, b := range f.Backends {
-		if b.CookieTag == "" {
-			continue
-		}
-		req, resp := issuedCookie(f.SessionCookie, b.CookieTag)
-		if len(weighted) == 0 {
-			out.RequestHeadersToAdd = append(out.RequestHeadersToAdd, req)
-			out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, resp)
-			continue
-		}
-		weighted[i].RequestHeadersToAdd = append(weighted[i].RequestHeadersToAdd, req)
-		weighted[i].ResponseHeadersToAdd = append(weighted[i].ResponseHeadersToAdd, resp)
+func cookieHeaders(f *ir.Forward, i int) (req, resp []*envoy_config_core_v3.HeaderValueOption) {
+	if f.SessionCookie == nil || f.Backends[i].CookieTag == "" {
+		return nil, nil
 	}
+	r, w := issuedCookie(f.SessionCookie, f.Backends[i].CookieTag)
+	return []*envoy_config_core_v3.HeaderValueOption{r}, []*envoy_config_core_v3.HeaderValueOption{w}
 }
 
 // issuedCookie is the Cookie a request gets and the Set-Cookie its
