@@ -90,6 +90,13 @@ func TestAnnotationAffinityStickyCanary(t *testing.T) {
 			t.Errorf("16 new clients went to %v; with canary-weight 50 both sides should get some", sides)
 		}
 	})
+	t.Run("the_backend_sees_the_new_cookie_beside_the_clients_own", func(t *testing.T) {
+		r := s.must(t, call{host: "half.test", path: "/info", header: headers("Cookie", "a=1")})
+		value := sessionCookie(r, "aff")
+		if got := r.echo.Headers["Cookie"]; len(got) != 1 || !strings.Contains(got[0], "aff="+value) || !strings.Contains(got[0], "a=1") {
+			t.Errorf("the backend saw Cookie %q, want one header with a=1 and aff=%s", got, value)
+		}
+	})
 	t.Run("a_first_POST_gets_the_cookie_too", func(t *testing.T) {
 		// POST has a route of its own (its retries differ): it issues
 		// the cookie alike.
@@ -98,7 +105,6 @@ func TestAnnotationAffinityStickyCanary(t *testing.T) {
 		if value == "" {
 			t.Fatalf("POST: Set-Cookie %q, want the cookie aff", r.header.Values("Set-Cookie"))
 		}
-		t.Logf("issued: aff=%s", value)
 		follow("half.test", value, r.backend, nil, 5)
 	})
 	expectNoRejection(t, s.envoy)

@@ -48,13 +48,14 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 
 // TestIssuedCookie: the cookie that a route issues itself carries the
 // Max-Age, Path and attributes of the model's, with "%" escaped for
-// Envoy's formatter, and the request gets the same value.
+// Envoy's formatter, and the request gets the same value before its own
+// cookies.
 func TestIssuedCookie(t *testing.T) {
 	c := &ir.SessionCookie{Name: "aff", TTL: ir.Duration(120e9), Path: "/a%20b",
 		Attributes: []ir.CookieAttribute{{Name: "Domain", Value: "x.test"}, {Name: "Secure"}}}
 	req, resp := issuedCookie(c, "t1")
 	value := "aff=%START_TIME(%s%6f)%.%DOWNSTREAM_REMOTE_PORT%|t1"
-	if got := req.GetHeader().GetValue(); got != value {
+	if got := req.GetHeader().GetValue(); got != value+"; %REQ(cookie)%" {
 		t.Errorf("request cookie = %q, want %q", got, value)
 	}
 	if got, want := resp.GetHeader().GetValue(), value+"; Max-Age=120; Path=/a%%20b; Domain=x.test; Secure; HttpOnly"; got != want {

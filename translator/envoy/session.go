@@ -72,8 +72,8 @@ func cookieHeaders(f *ir.Forward, i int) (req, resp []*envoy_config_core_v3.Head
 	return []*envoy_config_core_v3.HeaderValueOption{r}, []*envoy_config_core_v3.HeaderValueOption{w}
 }
 
-// issuedCookie is the Cookie a request gets and the Set-Cookie its
-// response gets: the value is the stream's start time to the microsecond
+// issuedCookie is the Cookie a request gets (before its own cookies) and
+// the Set-Cookie its response gets: the value is the stream's start time to the microsecond
 // and the client's port (the same in both, unique enough to spread
 // clients over the ring, and never the client's own text), "|" and the
 // tag.
@@ -92,11 +92,17 @@ func issuedCookie(c *ir.SessionCookie, tag string) (req, resp *envoy_config_core
 		}
 	}
 	set += "; HttpOnly"
-	add := func(name, value string) *envoy_config_core_v3.HeaderValueOption {
-		return &envoy_config_core_v3.HeaderValueOption{
-			Header:       &envoy_config_core_v3.HeaderValue{Key: name, Value: value},
-			AppendAction: envoy_config_core_v3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD,
-		}
+	// The request's cookies stay in one Cookie header, which some servers
+	// expect (a second one they join with a comma); the session cookie
+	// comes first, so that Envoy hashes it rather than an older one of
+	// the same name. A request without cookies ends in "; ".
+	req = &envoy_config_core_v3.HeaderValueOption{
+		Header:       &envoy_config_core_v3.HeaderValue{Key: "cookie", Value: pair + "; %REQ(cookie)%"},
+		AppendAction: envoy_config_core_v3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 	}
-	return add("cookie", pair), add("set-cookie", set)
+	resp = &envoy_config_core_v3.HeaderValueOption{
+		Header:       &envoy_config_core_v3.HeaderValue{Key: "set-cookie", Value: set},
+		AppendAction: envoy_config_core_v3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD,
+	}
+	return req, resp
 }
