@@ -86,7 +86,7 @@ func edgeListener(name, address string, port uint32, scheme string, publicPort u
 		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-		MaxBodyBytes:                s.MaxBodyBytes,
+		MaxBodyBytes:                listenerBodyLimit(s),
 		Clients:                     clientConnections(&s.Clients),
 		BackendServer:               s.Clients.BackendServerHeader,
 		RealIP:                      lowerRealIP(&s.RealIP),

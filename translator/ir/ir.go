@@ -361,6 +361,10 @@ type Policy struct {
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.
 	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
+	// ResponseKiBps, when not zero, bounds the rate at which the route's
+	// responses are sent to clients, in KiB per second, shared by all the
+	// route's responses in flight on one proxy.
+	ResponseKiBps uint64 `json:"responseKiBps,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with

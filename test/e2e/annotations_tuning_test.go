@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rukou/rukou/examples/backend/echo"
+)
+
+// tuningBackend serves the proxy tuning case: /big?kib=N answers N KiB,
+// /upload reports the moment its request reached it on arrivals (before
+// it reads the body) and answers with the body's length; any other path
+// is the echo backend "tuning".
+func tuningBackend(arrivals chan<- time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			n, err := strconv.Atoi(r.URL.Query().Get("kib"))
+			if err != nil || n > 4096 {
+				http.Error(w, "bad kib", http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(n<<10))
+			chunk := []byte(strings.Repeat("x", 1<<10))
+			for range n {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "/upload":
+			select {
+			case arrivals <- time.Now():
+			default:
+			}
+			n, _ := bufio.NewReader(r.Body).Discard(1 << 30)
+			fmt.Fprintf(w, "%d bytes", n)
+		default:
+			echo.Handler("tuning").ServeHTTP(w, r)
+		}
+	})
+}
+
+// TestAnnotationLimitRate: limit-rate "50" sends a 200 KiB response at
+// 50 KiB/s once the first second's worth is out, so it takes about 3 s;
+// without it the same response takes a moment. limit-rate-after is
+// reported (Envoy cannot start a limit late). The Ingresses are
+// translator/testdata/in/e2e_proxy_tuning.yaml.
+func TestAnnotationLimitRate(t *testing.T) {
+	s := startStack(t, "delta")
+	s.applyCase(t, "e2e_proxy_tuning.yaml", echoService(t, "tuning", tuningBackend(nil), nil))
+	s.await(t, call{host: "rate.example.com", path: "/"}, http.StatusOK, "tuning")
+	s.await(t, call{host: "plain.example.com", path: "/"}, http.StatusOK, "tuning")
+
+	download := func(host string) time.Duration {
+		t.Helper()
+		began := time.Now()
+		r := s.must(t, call{host: host, path: "/big?kib=200"})
+		took := time.Since(began)
+		if r.status != http.StatusOK || len(r.body) != 200<<10 {
+			t.Fatalf("%s: status %d with %d bytes, want 200 with %d", host, r.status, len(r.body), 200<<10)
+		}
+		return took
+	}
+	if took := download("plain.example.com"); took > 2*time.Second {
+		t.Errorf("without limit-rate 200 KiB took %v, want well under 2 s", took)
+	}
+	// 50 KiB at once, then 150 KiB at 50 KiB/s: 3 s, with room for the
+	// bucket's 50 ms refills.
+	if took := download("rate.example.com"); took < 2500*time.Millisecond {
+		t.Errorf("with limit-rate 50 (KiB/s) 200 KiB took %v, want about 3 s", took)
+	}
+	waitDiagnostic(t, s, "default/rate", "AnnotationIgnored", "from the first byte")
+	expectNoRejection(t, s.envoy)
+}
+
+// TestAnnotationProxyRequestBuffering: by default, and with
+// proxy-request-buffering "on", the backend gets a request only once its
+// whole body has arrived, and a body over the 1m limit gets 413; with
+// "off" the request reaches the backend before its body, which streams
+// after it, and the limit no longer holds (reported).
+func TestAnnotationProxyRequestBuffering(t *testing.T) {
+	arrivals := make(chan time.Time, 4)
+	s := startStack(t, "delta")
+	s.applyCase(t, "e2e_proxy_tuning.yaml", echoService(t, "tuning", tuningBackend(arrivals), nil))
+	s.await(t, call{host: "stream.example.com", path: "/"}, http.StatusOK, "tuning")
+	s.await(t, call{host: "buffer.example.com", path: "/"}, http.StatusOK, "tuning")
+
+	for _, tc := range []struct {
+		host     string
+		streamed bool
+	}{{"stream.example.com", true}, {"buffer.example.com", false}, {"plain.example.com", false}} {
+		bodySent := s.slowUpload(t, tc.host)
+		var arrived time.Time
+		select {
+		case arrived = <-arrivals:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the backend never got the upload", tc.host)
+		}
+		if got := arrived.Before(bodySent); got != tc.streamed {
+			t.Errorf("%s: the request reached the backend %v after the body was sent; want streamed (before it) = %v",
+				tc.host, arrived.Sub(bodySent).Round(time.Millisecond), tc.streamed)
+		}
+	}
+
+	large := strings.Repeat("y", 2<<20)
+	if r := s.must(t, call{method: http.MethodPost, host: "stream.example.com", path: "/upload", body: strings.NewReader(large)}); r.status != http.StatusOK || r.body != "2097152 bytes" {
+		t.Errorf("streamed 2 MiB body: %d %q, want 200 \"2097152 bytes\"", r.status, r.body)
+	}
+	if r := s.must(t, call{method: http.MethodPost, host: "buffer.example.com", path: "/upload", body: strings.NewReader(large)}); r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("buffered 2 MiB body: status %d, want 413 (proxy-body-size 1m)", r.status)
+	}
+	waitDiagnostic(t, s, "default/stream", "AnnotationIgnored", "not enforced")
+	expectNoRejection(t, s.envoy)
+}
+
+// slowUpload posts a 5-byte body to host's /upload, sending it a second
+// after the headers, and returns when the body was sent.
+func (s *stack) slowUpload(t *testing.T, host string) time.Time {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.rukou.HTTPPort), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", host); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	bodySent := time.Now()
+	if _, err := conn.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: upload answered %d", host, resp.StatusCode)
+	}
+	return bodySent
+}
+
+// TestAnnotationConnectionProxyHeader: connection-proxy-header
+// "keep-alive" is the Connection header the backend gets, as in
+// ingress-nginx's e2e test; proxy-http-version "1.0" is reported, as is
+// enable-rewrite-log (refused), and the rest of the Ingress is served.
+func TestAnnotationConnectionProxyHeader(t *testing.T) {
+	s := startStack(t, "delta")
+	s.applyCase(t, "e2e_proxy_tuning.yaml", echoService(t, "tuning", tuningBackend(nil), nil))
+	r := s.await(t, call{host: "conn.example.com", path: "/"}, http.StatusOK, "tuning")
+	if got := r.echo.Headers["Connection"]; len(got) != 1 || got[0] != "keep-alive" {
+		t.Errorf("with connection-proxy-header the backend saw Connection %q, want [keep-alive]", got)
+	}
+	r = s.await(t, call{host: "plain.example.com", path: "/"}, http.StatusOK, "tuning")
+	if got := r.echo.Headers["Connection"]; len(got) != 0 {
+		t.Errorf("without connection-proxy-header the backend saw Connection %q, want none", got)
+	}
+	waitDiagnostic(t, s, "default/conn", "AnnotationIgnored", "HTTP/1.1")
+	waitDiagnostic(t, s, "default/conn", "AnnotationIgnored", "rewrite")
+	expectNoRejection(t, s.envoy)
+}

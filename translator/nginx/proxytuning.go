@@ -1,0 +1,135 @@
+package nginx
+
+import (
+	"regexp"
+
+	"github.com/rukou/rukou/translator/ir"
+)
+
+// Tuning is what the proxy tuning annotations and ConfigMap keys ask:
+// limit-rate, proxy-request-buffering, and the nginx buffer sizes, which
+// are read and checked but change nothing in Envoy (see the registry's
+// notes). Nil fields ask nothing.
+type Tuning struct {
+	// LimitRate bounds the rate of responses in KiB per second
+	// (limit-rate); zero lifts the ConfigMap's limit.
+	LimitRate *uint64
+	// RequestBuffering, when false, streams request bodies to the backend
+	// rather than hold them whole (proxy-request-buffering: off).
+	RequestBuffering *bool
+	// ConnectionHeader replaces the Connection header sent to the backend
+	// (connection-proxy-header, an annotation only).
+	ConnectionHeader string
+}
+
+// maxLimitRate bounds limit-rate (KiB/s): a rate of 4 TiB/s limits
+// nothing, and the bound keeps the byte count of Envoy's token bucket
+// within 64 bits.
+const maxLimitRate = 1 << 32
+
+// connectionHeader is the values ingress-nginx accepts for
+// connection-proxy-header.
+var connectionHeader = regexp.MustCompile(`^(close|keep-alive)$`)
+
+// readTuning reads the proxy tuning keys shared by the annotations and the
+// ConfigMap. The buffer sizes are only checked: nginx's buffers and
+// temporary files have no Envoy counterpart, which streams with flow
+// control (docs/annotations.md).
+func (r *reader) readTuning() Tuning {
+	var t Tuning
+	if n, ok := r.number("limit-rate", 0, maxLimitRate); ok {
+		t.LimitRate = new(uint64(n))
+	}
+	if n, ok := r.number("limit-rate-after", 0, 1<<62); ok && n > 0 {
+		r.issue("limit-rate-after", ir.ReasonAnnotationIgnored, "Envoy cannot start the limit after a number of bytes: limit-rate applies from the first byte, after a first second's worth")
+	}
+	if on, ok := r.onOff("proxy-request-buffering"); ok {
+		t.RequestBuffering = &on
+	}
+	r.onOff("proxy-buffering")
+	for _, name := range []string{"proxy-buffer-size", "proxy-max-temp-file-size", "client-body-buffer-size"} {
+		r.size(name, "it changes nothing in Envoy anyway")
+	}
+	r.number("proxy-buffers-number", 1, 1<<20)
+	return t
+}
+
+// onOff reads nginx's "on" or "off".
+func (r *reader) onOff(name string) (on, ok bool) {
+	switch v, set := r.get(name); {
+	case !set:
+		return false, false
+	case v == "on", v == "off":
+		return v == "on", true
+	}
+	r.invalid(name, `is not "on" or "off"`, "the default applies")
+	return false, false
+}
+
+// readProxyTuning reads an Ingress's proxy tuning annotations; the
+// ConfigMap's values apply where they are not set. It runs after
+// proxy-body-size and backend-protocol, whose body size limit
+// proxy-request-buffering: off lifts.
+func readProxyTuning(r *reader, a *Annotations) {
+	t := r.readTuning()
+	if v, ok := r.get("proxy-http-version"); ok {
+		switch v {
+		case "1.1":
+		case "1.0":
+			r.issue("proxy-http-version", ir.ReasonAnnotationIgnored, "Envoy speaks HTTP/1.1 to backends, never 1.0; using 1.1")
+		default:
+			r.invalid("proxy-http-version", "is not 1.0 or 1.1", "using 1.1")
+		}
+	}
+	t.ConnectionHeader = r.pattern("connection-proxy-header", connectionHeader, "")
+	if t.RequestBuffering != nil && !*t.RequestBuffering {
+		limit := r.defaults.MaxBodyBytes
+		if a.Policy != nil && a.Policy.MaxBodyBytes != nil {
+			limit = *a.Policy.MaxBodyBytes
+		} else if a.Protocol == ProtocolGRPC || a.Protocol == ProtocolGRPCS {
+			limit = 0 // gRPC gets no default limit (see ReadWith)
+		}
+		r.unboundedBody(limit)
+	}
+	if t != (Tuning{}) {
+		a.policy().Tuning = t
+	}
+}
+
+// unboundedBody reports that proxy-request-buffering: off lifts a body
+// size limit: Envoy can count only a body it holds.
+func (r *reader) unboundedBody(limit uint64) {
+	if limit != 0 {
+		r.issue("proxy-request-buffering", ir.ReasonAnnotationIgnored,
+			"off streams request bodies to the backend, so the body size limit of %d bytes (proxy-body-size) is not enforced there: Envoy can count only a body it holds", limit)
+	}
+}
+
+// readGlobalTuning reads the ConfigMap's proxy tuning keys, the defaults
+// of the annotations.
+func readGlobalTuning(r *reader, s *Settings) {
+	t := r.readTuning()
+	if t.LimitRate != nil {
+		s.LimitRate = *t.LimitRate
+	}
+	if t.RequestBuffering != nil {
+		s.RequestBuffering = *t.RequestBuffering
+		if !s.RequestBuffering {
+			r.unboundedBody(s.MaxBodyBytes)
+		}
+	}
+}
+
+// The notes of the proxy tuning annotations and keys.
+const (
+	limitRateNote = "KiB per second of each route's responses, by Envoy's bandwidth limit: one budget per route on each Envoy, " +
+		"shared by the responses in flight on it (nginx: per request), which starts full with one second's worth; `0` lifts the ConfigMap's limit"
+	limitRateAfterNote = "reported: Envoy cannot start a limit after some bytes; `limit-rate` applies from the first byte, after the first second's worth"
+	requestBufferingNote = "`on` (the default) holds the whole body, up to `proxy-body-size`, before the request is sent; `off` streams it, " +
+		"and then `proxy-body-size` is not enforced (reported): Envoy counts only a body it holds; without a size limit (`0`) bodies stream also with `on`"
+	requestBufferNote  = "checked, changes nothing: Envoy holds a buffered request body in memory, up to `proxy-body-size`, and writes no temporary files"
+	proxyBufferingNote = "checked, changes nothing: Envoy streams every response with flow control, as nginx does with `off` " +
+		"(ingress-nginx's default); with `on` nginx reads the whole response at once and frees the backend early, Envoy reads ahead at most 1 MiB"
+	responseBufferNote = "checked, changes nothing: Envoy streams responses with flow control (at most 1 MiB read ahead of the client), " +
+		"writes no temporary files, and allows response headers of up to 60 KiB"
+)
