@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,7 +50,8 @@ func tuningBackend(arrivals chan<- time.Time) http.Handler {
 
 // TestAnnotationLimitRate: limit-rate "50" sends a 200 KiB response at
 // 50 KiB/s once the first second's worth is out, so it takes about 3 s;
-// without it the same response takes a moment. limit-rate-after is
+// without it the same response takes a moment, and two responses at once
+// share the route's rate (a difference from nginx). limit-rate-after is
 // reported (Envoy cannot start a limit late). The Ingresses are
 // translator/testdata/in/e2e_proxy_tuning.yaml.
 func TestAnnotationLimitRate(t *testing.T) {
@@ -74,6 +77,24 @@ func TestAnnotationLimitRate(t *testing.T) {
 	// bucket's 50 ms refills.
 	if took := download("rate.example.com"); took < 2500*time.Millisecond {
 		t.Errorf("with limit-rate 50 (KiB/s) 200 KiB took %v, want about 3 s", took)
+	}
+	// Two responses at once share the route's rate (nginx would pace
+	// each on its own: about 1 s each for 100 KiB).
+	var wg sync.WaitGroup
+	took := make([]time.Duration, 2)
+	for i := range took {
+		wg.Go(func() {
+			began := time.Now()
+			r, err := s.do(call{host: "rate.example.com", path: "/big?kib=100"})
+			if err != nil || len(r.body) != 100<<10 {
+				t.Errorf("concurrent download: %v, %d bytes", err, len(r.body))
+			}
+			took[i] = time.Since(began)
+		})
+	}
+	wg.Wait()
+	if slices.Max(took) < 2*time.Second {
+		t.Errorf("two 100 KiB downloads at once took %v: want the route's 50 KiB/s shared, about 3 s for the slower", took)
 	}
 	waitDiagnostic(t, s, "default/rate", "AnnotationIgnored", "from the first byte")
 	expectNoRejection(t, s.envoy)
