@@ -17,7 +17,8 @@ import (
 
 // tuningBackend serves the proxy tuning case: /big?kib=N answers N KiB,
 // /upload reports the moment its request reached it on arrivals (before
-// it reads the body) and answers with the body's length; any other path
+// it reads the body) and answers with the body's length, /big-header
+// answers with a 10 KiB header; any other path
 // is the echo backend "tuning".
 func tuningBackend(arrivals chan<- time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +36,9 @@ func tuningBackend(arrivals chan<- time.Time) http.Handler {
 					return
 				}
 			}
+		case "/big-header":
+			w.Header().Set("X-Big", strings.Repeat("h", 10<<10))
+			fmt.Fprint(w, "big header")
 		case "/upload":
 			select {
 			case arrivals <- time.Now():
@@ -171,7 +175,8 @@ func (s *stack) slowUpload(t *testing.T, host string) time.Time {
 
 // TestAnnotationConnectionProxyHeader: connection-proxy-header
 // "keep-alive" is the Connection header the backend gets, as in
-// ingress-nginx's e2e test; proxy-http-version "1.0" is reported, as is
+// ingress-nginx's e2e test; proxy-buffer-size bounds the backend's response
+// headers; proxy-http-version "1.0" is reported, as is
 // enable-rewrite-log (refused), and the rest of the Ingress is served.
 func TestAnnotationConnectionProxyHeader(t *testing.T) {
 	s := startStack(t, "delta")
@@ -183,6 +188,15 @@ func TestAnnotationConnectionProxyHeader(t *testing.T) {
 	r = s.await(t, call{host: "plain.example.com", path: "/"}, http.StatusOK, "tuning")
 	if got := r.echo.Headers["Connection"]; len(got) != 0 {
 		t.Errorf("without connection-proxy-header the backend saw Connection %q, want none", got)
+	}
+	// proxy-buffer-size 8k bounds the backend's response headers: a
+	// 10 KiB header is a 502, as with nginx's "too big header"; Envoy's
+	// own bound (60 KiB) lets it through elsewhere.
+	if r := s.must(t, call{host: "conn.example.com", path: "/big-header"}); r.status != http.StatusBadGateway {
+		t.Errorf("a 10 KiB response header with proxy-buffer-size 8k: status %d, want 502", r.status)
+	}
+	if r := s.must(t, call{host: "plain.example.com", path: "/big-header"}); r.status != http.StatusOK || r.body != "big header" {
+		t.Errorf("a 10 KiB response header without proxy-buffer-size: %d %q, want 200", r.status, r.body)
 	}
 	waitDiagnostic(t, s, "default/conn", "AnnotationIgnored", "HTTP/1.1")
 	waitDiagnostic(t, s, "default/conn", "AnnotationIgnored", "rewrite")

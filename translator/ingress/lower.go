@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -237,6 +238,7 @@ func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 	if be.ConnectTimeout != 0 {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
 	}
+	c.MaxResponseHeaderKiB = cmp.Or(be.HeaderKiB, s.ResponseHeaderKiB)
 	switch {
 	case be.Affinity, be.Hash:
 		c.LoadBalancer = ir.RingHash

@@ -469,6 +469,10 @@ type Cluster struct {
 	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
 	// Pool, when set, bounds the connections kept to the endpoints.
 	Pool *ConnectionPool `json:"pool,omitempty"`
+	// MaxResponseHeaderKiB, when not zero, bounds the size of the
+	// endpoints' response headers: a response with larger ones fails
+	// (502) rather than reach the client.
+	MaxResponseHeaderKiB uint32 `json:"maxResponseHeaderKiB,omitempty"`
 }
 
 // Discovery is how Envoy learns a cluster's endpoints.

@@ -48,6 +48,9 @@ type Settings struct {
 	// RequestBuffering is the default of proxy-request-buffering: request
 	// bodies are held whole (up to MaxBodyBytes) before they are sent.
 	RequestBuffering bool
+	// ResponseHeaderKiB is the default of proxy-buffer-size, in KiB;
+	// zero keeps Envoy's limit (60 KiB).
+	ResponseHeaderKiB uint32
 	// UnderscoresInHeaders keeps request headers whose names hold an
 	// underscore; otherwise they are dropped, as nginx drops them.
 	UnderscoresInHeaders bool
@@ -424,7 +427,7 @@ var Keys = []Key{
 	{Name: "otlp-collector-port", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "proxy-add-original-uri-header", Status: Supported, readWith: "generate-request-id"},
 	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
-	{Name: "proxy-buffer-size", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
+	{Name: "proxy-buffer-size", Status: Differs, Note: bufferSizeNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffering", Status: Differs, Note: proxyBufferingNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-busy-buffers-size", Status: NotYet},

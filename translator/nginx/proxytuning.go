@@ -17,6 +17,9 @@ type Tuning struct {
 	// RequestBuffering, when false, streams request bodies to the backend
 	// rather than hold them whole (proxy-request-buffering: off).
 	RequestBuffering *bool
+	// ResponseHeaderKiB bounds the response headers of the backends, in
+	// KiB (proxy-buffer-size, rounded up); zero keeps Envoy's 60 KiB.
+	ResponseHeaderKiB uint32
 	// ConnectionHeader replaces the Connection header sent to the backend
 	// (connection-proxy-header, an annotation only).
 	ConnectionHeader string
@@ -47,11 +50,23 @@ func (r *reader) readTuning() Tuning {
 		t.RequestBuffering = &on
 	}
 	r.onOff("proxy-buffering")
-	for _, name := range []string{"proxy-buffer-size", "proxy-max-temp-file-size", "client-body-buffer-size"} {
+	if n, ok := r.size("proxy-buffer-size", "Envoy's limit of response headers applies"); ok && n > 0 {
+		t.ResponseHeaderKiB = headerKiB(n)
+	}
+	for _, name := range []string{"proxy-max-temp-file-size", "client-body-buffer-size"} {
 		r.size(name, "it changes nothing in Envoy anyway")
 	}
 	r.number("proxy-buffers-number", 1, 1<<20)
 	return t
+}
+
+// maxHeaderKiB is the largest limit of response headers Envoy takes.
+const maxHeaderKiB = 8192
+
+// headerKiB is a limit of response headers of n bytes in Envoy's KiB,
+// rounded up.
+func headerKiB(n uint64) uint32 {
+	return uint32(min((n+1023)/1024, maxHeaderKiB))
 }
 
 // onOff reads nginx's "on" or "off".
@@ -112,6 +127,7 @@ func readGlobalTuning(r *reader, s *Settings) {
 	if t.LimitRate != nil {
 		s.LimitRate = *t.LimitRate
 	}
+	s.ResponseHeaderKiB = t.ResponseHeaderKiB
 	if t.RequestBuffering != nil {
 		s.RequestBuffering = *t.RequestBuffering
 		if !s.RequestBuffering {
@@ -130,6 +146,8 @@ const (
 	requestBufferNote  = "checked, changes nothing: Envoy holds a buffered request body in memory, up to `proxy-body-size`, and writes no temporary files"
 	proxyBufferingNote = "checked, changes nothing: Envoy streams every response with flow control, as nginx does with `off` " +
 		"(ingress-nginx's default); with `on` nginx reads the whole response at once and frees the backend early, Envoy reads ahead at most 1 MiB"
-	responseBufferNote = "checked, changes nothing: Envoy streams responses with flow control (at most 1 MiB read ahead of the client), " +
-		"writes no temporary files, and allows response headers of up to 60 KiB"
+	responseBufferNote = "checked, changes nothing: Envoy streams responses with flow control (at most 1 MiB read ahead of the client) " +
+		"and writes no temporary files"
+	bufferSizeNote = "bounds the backend's response headers (larger: 502), rounded up to whole KiB, as Envoy counts header bytes; " +
+		"unset, Envoy's 60 KiB apply, not nginx's 4k; the response body streams whatever the size"
 )

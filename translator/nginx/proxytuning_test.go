@@ -54,12 +54,20 @@ func TestReadProxyTuning(t *testing.T) {
 		{name: "http_version_1_0_is_reported", values: map[string]string{"proxy-http-version": "1.0"}, issues: []string{"proxy-http-version AnnotationIgnored"}},
 		{name: "http_version_2_is_invalid", values: map[string]string{"proxy-http-version": "2"}, issues: []string{"proxy-http-version InvalidAnnotation"}},
 		{
-			name: "buffer_sizes_are_checked_and_change_nothing",
+			name: "buffer_sizes_are_checked_and_only_the_header_buffer_counts",
 			values: map[string]string{
 				"proxy-buffering": "on", "proxy-buffer-size": "8k", "proxy-buffers-number": "8",
 				"proxy-max-temp-file-size": "1024m", "client-body-buffer-size": "16K",
 			},
-			check: func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
+			check: tuning(Tuning{ResponseHeaderKiB: 8}),
+		},
+		{name: "proxy_buffer_size_rounds_up_to_kib", values: map[string]string{"proxy-buffer-size": "4097"}, check: tuning(Tuning{ResponseHeaderKiB: 5})},
+		{name: "proxy_buffer_size_at_most_envoys_8192_kib", values: map[string]string{"proxy-buffer-size": "1g"}, check: tuning(Tuning{ResponseHeaderKiB: 8192})},
+		{name: "proxy_buffer_size_zero_keeps_the_default", values: map[string]string{"proxy-buffer-size": "0"}, check: tuning(Tuning{})},
+		{
+			name:   "other_buffer_sizes_change_nothing",
+			values: map[string]string{"proxy-buffering": "off", "proxy-buffers-number": "4", "client-body-buffer-size": "1m"},
+			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
 		},
 		{
 			name: "buffer_sizes_that_cannot_be_read_are_reported",
@@ -95,7 +103,7 @@ func TestReadGlobalProxyTuning(t *testing.T) {
 		},
 		{
 			name: "buffer_sizes_are_checked", data: map[string]string{"proxy-buffering": "on", "proxy-buffer-size": "16k", "client-body-buffer-size": "1m", "proxy-buffers-number": "x"},
-			want: DefaultSettings(), issues: []string{"proxy-buffers-number InvalidConfigValue"},
+			want: settingsWith(func(s *Settings) { s.ResponseHeaderKiB = 16 }), issues: []string{"proxy-buffers-number InvalidConfigValue"},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) { checkRead(t, c.data, c.want, c.issues) })

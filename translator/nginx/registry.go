@@ -187,7 +187,7 @@ var Registry = []Entry{
 	{Name: "permanent-redirect-code", Status: Differs, Note: "301, 302, 303, 307, 308", readWith: "permanent-redirect"},
 	{Name: "preserve-trailing-slash", Status: Supported, Note: "rukou always preserves the path", read: readPreserveTrailingSlash},
 	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no default limit; the body is held in memory", read: readBodySize},
-	{Name: "proxy-buffer-size", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
+	{Name: "proxy-buffer-size", Status: Differs, Note: bufferSizeNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffering", Status: Differs, Note: proxyBufferingNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readConnectTimeout},
