@@ -153,7 +153,7 @@ var Registry = []Entry{
 	{Name: "enable-opentelemetry", Status: Supported, Note: "see docs/tracing.md", read: readRouteTracing},
 	{Name: "enable-opentracing", Status: Refused, Note: openTracingNote},
 	{Name: "enable-owasp-core-rules", Status: Refused, Note: wafNote},
-	{Name: "enable-rewrite-log", Status: Refused, Note: "nginx's debug log of its rewrites; Envoy has no such log (the access log shows the path the client sent, debugging.md shows the routes)"},
+	{Name: "enable-rewrite-log", Status: Refused, Note: "nginx's debug log of its rewrites; Envoy has no such log (the access log shows the path the client sent; `rukou translate` shows each route's rewrite)"},
 	{Name: "fastcgi-index", Status: Refused, Note: fastCGINote},
 	{Name: "fastcgi-params-configmap", Status: Refused, Note: fastCGINote},
 	{Name: "force-ssl-redirect", Status: Differs, Note: "`X-Forwarded-Proto` is not trusted", read: readForceSSLRedirect},
