@@ -202,3 +202,37 @@ func TestAnnotationConnectionProxyHeader(t *testing.T) {
 	waitDiagnostic(t, s, "default/conn", "AnnotationIgnored", "rewrite")
 	expectNoRejection(t, s.envoy)
 }
+
+// TestConfigMapProxyTuning: the ConfigMap's proxy-request-buffering "off"
+// and limit-rate "50" apply to every Ingress that sets neither: plain
+// streams request bodies and is paced; buffer.example.com, with
+// proxy-request-buffering "on", still holds bodies whole.
+func TestConfigMapProxyTuning(t *testing.T) {
+	arrivals := make(chan time.Time, 4)
+	s := startConfigMapStack(t)
+	s.applyConfigMap(t, map[string]string{"proxy-request-buffering": "off", "limit-rate": "50"})
+	s.applyCase(t, "e2e_proxy_tuning.yaml", echoService(t, "tuning", tuningBackend(arrivals), nil))
+	s.await(t, call{host: "plain.example.com", path: "/"}, http.StatusOK, "tuning")
+	s.await(t, call{host: "buffer.example.com", path: "/"}, http.StatusOK, "tuning")
+
+	for _, tc := range []struct {
+		host     string
+		streamed bool
+	}{{"plain.example.com", true}, {"buffer.example.com", false}} {
+		bodySent := s.slowUpload(t, tc.host)
+		select {
+		case arrived := <-arrivals:
+			if got := arrived.Before(bodySent); got != tc.streamed {
+				t.Errorf("%s: streamed = %v, want %v", tc.host, got, tc.streamed)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the backend never got the upload", tc.host)
+		}
+	}
+	began := time.Now()
+	r := s.must(t, call{host: "plain.example.com", path: "/big?kib=200"})
+	if took := time.Since(began); r.status != http.StatusOK || len(r.body) != 200<<10 || took < 2500*time.Millisecond {
+		t.Errorf("200 KiB under the ConfigMap's limit-rate 50: status %d, %d bytes in %v; want all of it in about 3 s", r.status, len(r.body), took)
+	}
+	expectNoRejection(t, s.envoy)
+}
