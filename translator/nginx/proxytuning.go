@@ -7,9 +7,10 @@ import (
 )
 
 // Tuning is what the proxy tuning annotations and ConfigMap keys ask:
-// limit-rate, proxy-request-buffering, and the nginx buffer sizes, which
-// are read and checked but change nothing in Envoy (see the registry's
-// notes). Nil fields ask nothing.
+// limit-rate, proxy-request-buffering, proxy-buffer-size and
+// connection-proxy-header. nginx's other buffer sizes are read and checked
+// but change nothing in Envoy (see the registry's notes). Zero fields ask
+// nothing.
 type Tuning struct {
 	// LimitRate bounds the rate of responses in KiB per second
 	// (limit-rate); zero lifts the ConfigMap's limit.
@@ -35,9 +36,9 @@ const maxLimitRate = 1 << 32
 var connectionHeader = regexp.MustCompile(`^(close|keep-alive)$`)
 
 // readTuning reads the proxy tuning keys shared by the annotations and the
-// ConfigMap. The buffer sizes are only checked: nginx's buffers and
-// temporary files have no Envoy counterpart, which streams with flow
-// control (docs/annotations.md).
+// ConfigMap. The buffer sizes other than proxy-buffer-size are only
+// checked: nginx's body buffers and temporary files have no Envoy
+// counterpart, which streams with flow control (docs/annotations.md).
 func (r *reader) readTuning() Tuning {
 	var t Tuning
 	if n, ok := r.number("limit-rate", 0, maxLimitRate); ok {
