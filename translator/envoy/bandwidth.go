@@ -27,8 +27,8 @@ func bandwidthLimit() *envoy_extensions_filters_network_http_connection_manager_
 
 // routeBandwidth is a route's response rate. Envoy keeps one token bucket
 // per route configuration, so the route's responses in flight share the
-// rate (nginx's limit_rate is per request); the bucket starts full, with
-// one second's worth.
+// rate (nginx's limit_rate is per request). Measured with Envoy 1.40, a
+// response is paced from its first bytes, with no burst to speak of.
 func routeBandwidth(kibps uint64) *envoy_extensions_filters_http_bandwidth_limit_v3.BandwidthLimit {
 	return &envoy_extensions_filters_http_bandwidth_limit_v3.BandwidthLimit{
 		StatPrefix: bandwidthStatPrefix,

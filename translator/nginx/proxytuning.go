@@ -45,7 +45,7 @@ func (r *reader) readTuning() Tuning {
 		t.LimitRate = new(uint64(n))
 	}
 	if n, ok := r.number("limit-rate-after", 0, 1<<62); ok && n > 0 {
-		r.issue("limit-rate-after", ir.ReasonAnnotationIgnored, "Envoy cannot start the limit after a number of bytes: limit-rate applies from the first byte, after a first second's worth")
+		r.issue("limit-rate-after", ir.ReasonAnnotationIgnored, "Envoy cannot start the limit after a number of bytes: limit-rate applies from the first byte")
 	}
 	if on, ok := r.onOff("proxy-request-buffering"); ok {
 		t.RequestBuffering = &on
@@ -140,8 +140,8 @@ func readGlobalTuning(r *reader, s *Settings) {
 // The notes of the proxy tuning annotations and keys.
 const (
 	limitRateNote = "KiB per second of each route's responses, by Envoy's bandwidth limit: one budget per route on each Envoy, " +
-		"shared by the responses in flight on it (nginx: per request), which starts full with one second's worth; `0` is no limit (on an Ingress, also over the ConfigMap's)"
-	limitRateAfterNote   = "`0` (nginx's default) only; another value is reported and `limit-rate` applies from the first byte (after the route's first second's worth): Envoy cannot start a limit after some bytes"
+		"shared by the responses in flight on it (nginx: per request); `0` is no limit (on an Ingress, also over the ConfigMap's)"
+	limitRateAfterNote   = "`0` (nginx's default) only; another value is reported and `limit-rate` applies from the first byte: Envoy cannot start a limit after some bytes"
 	requestBufferingNote = "`on` (the default) holds the whole body, up to `proxy-body-size`, before the request is sent; `off` streams it, " +
 		"and then `proxy-body-size` is not enforced (reported): Envoy counts only a body it holds; without a size limit (`0`) bodies stream also with `on`"
 	requestBufferNote  = "checked, changes nothing: Envoy holds a buffered request body in memory, up to `proxy-body-size`, and writes no temporary files"
