@@ -335,7 +335,7 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		return "", false
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
-	be.Balance, be.Hash = kind.balance, kind.hash
+	be.Balance, be.Hash, be.HeaderKiB = kind.balance, kind.hash, kind.headerKiB
 	if kind.serviceUpstream && be.ExternalName == "" {
 		b.useClusterIP(ing, field, be)
 	}

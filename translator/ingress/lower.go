@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -86,7 +87,7 @@ func edgeListener(name, address string, port uint32, scheme string, publicPort u
 		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-		MaxBodyBytes:                s.MaxBodyBytes,
+		MaxBodyBytes:                listenerBodyLimit(s),
 		Clients:                     clientConnections(&s.Clients),
 		BackendServer:               s.Clients.BackendServerHeader,
 		RealIP:                      lowerRealIP(&s.RealIP),
@@ -237,6 +238,7 @@ func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 	if be.ConnectTimeout != 0 {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
 	}
+	c.MaxResponseHeaderKiB = cmp.Or(be.HeaderKiB, s.ResponseHeaderKiB)
 	switch {
 	case be.Affinity, be.Hash:
 		c.LoadBalancer = ir.RingHash

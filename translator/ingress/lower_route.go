@@ -164,6 +164,9 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 	} else {
 		fw.HashBy = p.HashBy
 	}
+	if c := p.Tuning.ConnectionHeader; c != "" {
+		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "Connection", Value: c})
+	}
 	if p.ForwardedPrefix != "" && r.Rewrite != nil {
 		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})
 	}
@@ -201,10 +204,13 @@ func lowerRetry(r nginx.Retry, nonIdempotent bool) *ir.Retry {
 
 // routePolicy is what a route's filters check, or nil when nothing.
 func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
-	out := &ir.Policy{Access: p.Access}
+	out := &ir.Policy{Access: p.Access, ResponseKiBps: s.LimitRate}
+	if p.Tuning.LimitRate != nil {
+		out.ResponseKiBps = *p.Tuning.LimitRate
+	}
 	// The listener holds the default limit; a route states only another.
-	if p.MaxBodyBytes != nil && *p.MaxBodyBytes != s.MaxBodyBytes {
-		out.MaxBodyBytes = p.MaxBodyBytes
+	if limit := routeBodyLimit(p, s); limit != listenerBodyLimit(s) {
+		out.MaxBodyBytes = &limit
 	}
 	if p.CORS != nil && !p.CORS.AllOrigins() {
 		out.CORS = corsPolicy(p.CORS)
@@ -225,6 +231,32 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 		return nil
 	}
 	return out
+}
+
+// listenerBodyLimit is the body size limit of routes that set none of
+// their own: a body streamed (proxy-request-buffering: off) cannot be
+// counted, so it has none.
+func listenerBodyLimit(s *nginx.Settings) uint64 {
+	if !s.RequestBuffering {
+		return 0
+	}
+	return s.MaxBodyBytes
+}
+
+// routeBodyLimit is the body size limit of a route, zero when its body
+// streams.
+func routeBodyLimit(p *nginx.Policy, s *nginx.Settings) uint64 {
+	limit, buffered := s.MaxBodyBytes, s.RequestBuffering
+	if p.MaxBodyBytes != nil {
+		limit = *p.MaxBodyBytes
+	}
+	if p.Tuning.RequestBuffering != nil {
+		buffered = *p.Tuning.RequestBuffering
+	}
+	if !buffered {
+		return 0
+	}
+	return limit
 }
 
 // sessionCookie keeps a client on one endpoint with a cookie. Over TLS the

@@ -199,6 +199,9 @@ type Backend struct {
 	// ConnectTimeout bounds connecting to an endpoint; zero means rukou's
 	// default (proxy-connect-timeout).
 	ConnectTimeout time.Duration
+	// HeaderKiB bounds the endpoints' response headers; zero means the
+	// ConfigMap's bound (proxy-buffer-size).
+	HeaderKiB uint32
 	// Canary is set for the backend of canary Ingresses, which is its own
 	// cluster so that the access log can name it as ingress-nginx's
 	// alternative upstream; AlternativeName is that name.

@@ -365,6 +365,10 @@ type Policy struct {
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.
 	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
+	// ResponseKiBps, when not zero, bounds the rate at which the route's
+	// responses are sent to clients, in KiB per second, shared by all the
+	// route's responses in flight on one proxy.
+	ResponseKiBps uint64 `json:"responseKiBps,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with
@@ -469,6 +473,10 @@ type Cluster struct {
 	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
 	// Pool, when set, bounds the connections kept to the endpoints.
 	Pool *ConnectionPool `json:"pool,omitempty"`
+	// MaxResponseHeaderKiB, when not zero, bounds the size of the
+	// endpoints' response headers: a response with larger ones fails
+	// (502) rather than reach the client.
+	MaxResponseHeaderKiB uint32 `json:"maxResponseHeaderKiB,omitempty"`
 }
 
 // Discovery is how Envoy learns a cluster's endpoints.

@@ -29,6 +29,9 @@ type Policy struct {
 	// means no limit.
 	// (proxy-body-size).
 	MaxBodyBytes *uint64
+	// Tuning is what the proxy tuning annotations ask (limit-rate,
+	// proxy-request-buffering, connection-proxy-header).
+	Tuning Tuning
 	// Retry, when set, replaces the ConfigMap's proxy-next-upstream
 	// settings.
 	Retry     *Retry

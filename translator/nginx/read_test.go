@@ -88,8 +88,8 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		},
 		{
 			name:   "unsupported_annotations_are_reported_once_each_by_name",
-			values: map[string]string{"proxy-buffering": "on", "made-up-annotation": "1", "ssl-redirect": "true"},
-			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-buffering AnnotationIgnored"},
+			values: map[string]string{"proxy-cookie-path": "/ /app", "made-up-annotation": "1", "ssl-redirect": "true"},
+			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-cookie-path AnnotationIgnored"},
 		},
 		{
 			name:   "digest_authentication_makes_the_ingress_unservable",
