@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"bytes"
-		"fmt"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
