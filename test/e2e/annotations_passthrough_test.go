@@ -45,8 +45,9 @@ func expectPeerCertificate(t *testing.T, s *stack, sni string, want []byte) {
 // unopened, to the backend of its path "/", which terminates TLS with its
 // own certificate; a wildcard host too. Another host's TLS is still
 // terminated by Envoy with its Secret, plain HTTP to the passthrough host
-// still gets the 308 to HTTPS, and a client without SNI gets the default
-// certificate. Without the flag the annotation is reported and ignored.
+// still gets the 308 to HTTPS (and, on a host without TLS, reaches the
+// backend over HTTPS, as ingress-nginx proxies to it), and a client
+// without SNI gets the default certificate. Without the flag the annotation is reported and ignored.
 func TestAnnotationSSLPassthrough(t *testing.T) {
 	ca := newTestCA(t)
 	own := keyPair(t, "pass.test")
@@ -61,6 +62,7 @@ func TestAnnotationSSLPassthrough(t *testing.T) {
 			ca.secret(t, "term-tls", 7, "term.test"),
 			passthroughIngress("pass", "pass.test", "pass", "pass-tls"),
 			passthroughIngress("wild", "*.wild.test", "wild", ""),
+			passthroughIngress("cleartext", "cleartext.test", "pass", ""),
 			tlsIngress("term", "term.test", "term-tls"),
 		),
 	)...)
@@ -82,6 +84,9 @@ func TestAnnotationSSLPassthrough(t *testing.T) {
 		if got, want := r.header.Get("Location"), fmt.Sprintf("https://pass.test:%d/x?q=1", s.rukou.HTTPSPort); got != want {
 			t.Errorf("Location %q, want %q", got, want)
 		}
+	})
+	t.Run("plain_http_not_redirected_reaches_the_backend_over_https", func(t *testing.T) {
+		s.await(t, call{host: "cleartext.test", path: "/"}, http.StatusOK, "pass")
 	})
 	t.Run("a_client_without_sni_gets_the_default_certificate", func(t *testing.T) {
 		cert, err := handshake(s, "", nil)

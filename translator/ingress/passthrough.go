@@ -66,6 +66,7 @@ func (b *builder) addPassthrough(m *Model) {
 				"host %q has no path \"/\" nor defaultBackend with a Service whose endpoints rukou knows (ExternalName Services are not passed through): TLS is terminated for it as for other hosts", host)
 			continue
 		}
+		b.speakTLSTo(m, root.Backend)
 		be := b.passthroughBackend(b.backends[root.Backend])
 		m.Passthrough = append(m.Passthrough, &Passthrough{Host: host, Backend: be.Name, Source: ing.source})
 		b.reportPassthroughIgnored(ing, host, be)
@@ -99,6 +100,31 @@ func (b *builder) passthroughRoot(host string) *Route {
 		}
 	}
 	return b.hostDefaults[host]
+}
+
+// speakTLSTo makes the routes to a passthrough host's HTTP backend speak
+// HTTPS to it instead, as ingress-nginx proxies to that backend over
+// HTTPS: the backend terminates TLS itself, so the requests Envoy still
+// proxies (plain HTTP that is not redirected, HTTPS without SNI) would
+// otherwise reach its TLS port in clear text.
+func (b *builder) speakTLSTo(m *Model, name string) {
+	done := map[*Route]bool{}
+	for _, vh := range m.VirtualHosts {
+		for _, r := range vh.Routes {
+			kind, ok := b.kinds[r]
+			if done[r] || !ok || r.Backend != name || kind.protocol != nginx.ProtocolHTTP {
+				continue
+			}
+			done[r] = true
+			kind.protocol = nginx.ProtocolHTTPS
+			be := *b.backends[name]
+			be.Protocol, be.Name = nginx.ProtocolHTTPS, backendName(be.Namespace, be.Service, be.Port, kind)
+			if _, known := b.backends[be.Name]; !known {
+				b.backends[be.Name] = &be
+			}
+			r.Backend = be.Name
+		}
+	}
 }
 
 // passthroughBackend is the TCP backend of an HTTP backend's Service

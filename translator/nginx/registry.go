@@ -255,7 +255,7 @@ const (
 const mirrorNote = "`scheme://host[:port]$request_uri` only (the copy keeps the request's path and query; `/$request_uri` is read the same, without nginx's double slash); another variable or a path of the target's own is reported and nothing is mirrored; a loopback target on one of the proxy's own ports is refused; the client's answer never waits for the mirror (nginx's does)"
 
 // passthroughNote says how ssl-passthrough differs from ingress-nginx's.
-const passthroughNote = "needs `--enable-ssl-passthrough` (without it, reported and ignored); TLS connections whose SNI names the host go unopened to the backend of its path `/` (else of its Ingress's defaultBackend); other paths and annotations apply to plain HTTP only (reported); a wildcard host passes through every deeper name too (Envoy's SNI match), where ingress-nginx passes none; plain HTTP that is not redirected reaches the backend in clear text, where ingress-nginx speaks HTTPS to it"
+const passthroughNote = "needs `--enable-ssl-passthrough` (without it, reported and ignored); TLS connections whose SNI names the host go unopened to the backend of its path `/` (else of its Ingress's defaultBackend); other paths and annotations apply to plain HTTP only (reported); a wildcard host passes through every deeper name too (Envoy's SNI match), where ingress-nginx passes none; the HTTP requests Envoy still proxies to that backend (plain HTTP not redirected, HTTPS without SNI) go over HTTPS, as in ingress-nginx, which does so without the flag too"
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
