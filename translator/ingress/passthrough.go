@@ -53,6 +53,9 @@ func (b *builder) notePassthrough(ing *ingressRef, ownHosts []string) {
 // Envoy refuses a listener whose chains share a server name. The host
 // keeps its TLS mark, so plain HTTP still redirects to HTTPS.
 func (b *builder) addPassthrough(m *Model) {
+	if len(b.passthrough) == 0 {
+		return
+	}
 	hosts := make([]string, 0, len(b.passthrough))
 	for host := range b.passthrough {
 		hosts = append(hosts, host)
@@ -66,8 +69,9 @@ func (b *builder) addPassthrough(m *Model) {
 				"host %q has no path \"/\" nor defaultBackend with a Service whose endpoints rukou knows (ExternalName Services are not passed through): TLS is terminated for it as for other hosts", host)
 			continue
 		}
-		b.speakTLSTo(m, root.Backend)
-		be := b.passthroughBackend(b.backends[root.Backend])
+		http := b.backends[root.Backend]
+		b.speakTLSTo(m, http.Name)
+		be := b.passthroughBackend(http)
 		m.Passthrough = append(m.Passthrough, &Passthrough{Host: host, Backend: be.Name, Source: ing.source})
 		b.reportPassthroughIgnored(ing, host, be)
 		for i, c := range m.Certificates {
@@ -122,7 +126,7 @@ func (b *builder) speakTLSTo(m *Model, name string) {
 			if _, known := b.backends[be.Name]; !known {
 				b.backends[be.Name] = &be
 			}
-			r.Backend = be.Name
+			r.Backend, b.kinds[r] = be.Name, kind
 		}
 	}
 }
