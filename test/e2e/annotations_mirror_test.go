@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,12 +62,12 @@ func (m *recordingMirror) await(t *testing.T, uri string) mirrored {
 	return found
 }
 
-// startMirror serves a recordingMirror on 127.0.0.1 and returns it with
-// its port.
-func startMirror(t *testing.T, hold time.Duration) (*recordingMirror, int) {
+// startMirror serves a recordingMirror on 127.0.0.1, over TLS when cert
+// is set, and returns it with its port.
+func startMirror(t *testing.T, hold time.Duration, cert *tls.Certificate) (*recordingMirror, int) {
 	t.Helper()
 	m := &recordingMirror{hold: hold, done: make(chan struct{})}
-	port := serve(t, m, nil)
+	port := serve(t, m, cert)
 	t.Cleanup(func() { close(m.done) })
 	return m, port
 }
@@ -77,7 +79,7 @@ func startMirror(t *testing.T, hold time.Duration) (*recordingMirror, int) {
 // honour (a path of its own) is reported and nothing is mirrored.
 func TestAnnotationMirror(t *testing.T) {
 	const hold = 6 * time.Second
-	mirror, port := startMirror(t, hold)
+	mirror, port := startMirror(t, hold, nil)
 	target := "http://127.0.0.1:" + strconv.Itoa(port) + "$request_uri"
 	down := "http://127.0.0.1:" + strconv.Itoa(unansweredPort(t)) + "$request_uri"
 	s := startStack(t, "delta")
@@ -136,5 +138,29 @@ func TestAnnotationMirror(t *testing.T) {
 			}
 		}
 	})
+	expectNoRejection(t, s.envoy)
+}
+
+// TestAnnotationMirrorByNameOverTLS: an https target named by DNS gets
+// its copies over TLS, from the addresses Envoy resolves the name to,
+// with the name as Host.
+func TestAnnotationMirrorByNameOverTLS(t *testing.T) {
+	cert := keyPair(t, "mirror.partner.test")
+	mirror, port := startMirror(t, time.Second, &cert)
+	dns := harness.StartDNS(t)
+	dns.Set("mirror.partner.test", netip.MustParseAddr("127.0.0.1"))
+	s := startStackWith(t, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--dns-resolvers", dns.Address}})
+	s.apply(t, "mirror", join(backend(t, "primary"), objs(
+		annotated("copied", map[string]string{"mirror-target": "https://mirror.partner.test:" + strconv.Itoa(port) + "$request_uri"},
+			rule("copied.test", path(prefix, "/", "primary"))),
+	))...)
+	s.await(t, call{host: "copied.test", path: "/ready"}, http.StatusOK, "primary")
+	s.must(t, call{host: "copied.test", path: "/tls?x=1"})
+	if got := mirror.await(t, "/tls?x=1"); got.host != "mirror.partner.test" {
+		t.Errorf("the mirror got %+v, want Host mirror.partner.test", got)
+	}
+	if dns.Queries("mirror.partner.test") == 0 {
+		t.Error("Envoy never asked the test's name server")
+	}
 	expectNoRejection(t, s.envoy)
 }
