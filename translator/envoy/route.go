@@ -217,7 +217,24 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 	for _, k := range f.HashBy {
 		a.HashPolicy = append(a.HashPolicy, hashPolicy(k))
 	}
+	a.RequestMirrorPolicies = mirrorPolicies(f.Mirrors)
 	return a
+}
+
+// mirrorPolicies send each mirror a copy of the request. Envoy sends the
+// copy without waiting for it and drops its answer; by default it would
+// append "-shadow" to the copy's Host, which the literal Host (or the
+// flag, without one) keeps from happening.
+func mirrorPolicies(mirrors []ir.Mirror) []*envoy_config_route_v3.RouteAction_RequestMirrorPolicy {
+	var out []*envoy_config_route_v3.RouteAction_RequestMirrorPolicy
+	for _, m := range mirrors {
+		out = append(out, &envoy_config_route_v3.RouteAction_RequestMirrorPolicy{
+			Cluster:                       m.Cluster,
+			HostRewriteLiteral:            m.Host,
+			DisableShadowHostSuffixAppend: m.Host == "",
+		})
+	}
+	return out
 }
 
 // retryPolicy holds the forward's idle timeout and retries. The idle

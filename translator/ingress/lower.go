@@ -38,9 +38,10 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}, labels: printsLabels(plain.AccessLog),
 		credentials: map[string]*ir.Credentials{}}
 	plain.VirtualHosts = lw.hosts(m, true)
-	if len(m.Certificates) > 0 {
+	if len(m.Certificates) > 0 || len(m.Passthrough) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
 		https.TLS, https.TLSParams = filterChains(m), tlsParams(s)
+		https.Passthrough = passthroughChains(m)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
@@ -219,6 +220,16 @@ func filterChains(m *Model) []*ir.FilterChain {
 			fc.Name = "default/" + c.Secret
 		}
 		out = append(out, fc)
+	}
+	return out
+}
+
+// passthroughChains hand each passthrough host's TLS connections, chosen
+// by SNI, to its TCP backend.
+func passthroughChains(m *Model) []*ir.PassthroughChain {
+	var out []*ir.PassthroughChain
+	for _, p := range m.Passthrough {
+		out = append(out, &ir.PassthroughChain{Name: "passthrough/" + p.Host, ServerNames: []string{p.Host}, Cluster: p.Backend})
 	}
 	return out
 }

@@ -143,6 +143,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		fw.StreamIdleTimeout = ir.Duration(max(send, read))
 	}
 	fw.HostRewrite = p.UpstreamHost
+	fw.Mirrors = mirrors(p)
 	if fw.HostRewrite == "" && s.RealIP.UseForwardedHeaders {
 		// ingress-nginx sends the Host the forwarded headers give
 		// (its $best_http_host).

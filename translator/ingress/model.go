@@ -54,6 +54,9 @@ type Model struct {
 	// it has endpoints, so an update of endpoints alone that empties or
 	// fills it needs a whole translation.
 	ControllerDefault *Backend
+	// Passthrough are the hosts whose TLS connections reach a backend
+	// unopened, sorted by host.
+	Passthrough []*Passthrough
 }
 
 // Stream is one served entry of a TCP or UDP services ConfigMap: a port

@@ -39,6 +39,9 @@ type Listener struct {
 	// TLS, when not empty, terminates TLS with the chain whose server
 	// names the client's SNI matches, or else with the default chain.
 	TLS []*FilterChain `json:"tls,omitempty"`
+	// Passthrough chains, on a TLS listener, hand the connections whose
+	// SNI they name to a cluster unopened, before any TLS chain.
+	Passthrough []*PassthroughChain `json:"passthrough,omitempty"`
 	// TLSParams, for a TLS listener, are what every chain offers; nil
 	// keeps the backend's defaults.
 	TLSParams *TLSParams `json:"tlsParams,omitempty"`
@@ -100,6 +103,16 @@ type FilterChain struct {
 	ServerNames []string `json:"serverNames,omitempty"`
 	// Secret names the certificate.
 	Secret string `json:"secret"`
+}
+
+// PassthroughChain is a filter chain of a TLS listener that proxies the
+// connections whose SNI matches ServerNames to Cluster as bytes, without
+// terminating TLS.
+type PassthroughChain struct {
+	Name string `json:"name"`
+	// ServerNames are host names or "*.suffix" (any number of labels).
+	ServerNames []string `json:"serverNames"`
+	Cluster     string   `json:"cluster"`
 }
 
 // VirtualHost is the routes of a set of authorities.
@@ -243,11 +256,21 @@ type Forward struct {
 	// SessionCookie, when set, keeps a client on one endpoint (the cluster
 	// must balance by hash) with a cookie set when the request has none.
 	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+	// Mirrors each get a copy of the request, whose answer is ignored:
+	// the client's answer never waits for them.
+	Mirrors []Mirror `json:"mirrors,omitempty"`
 	// HashBy, when not empty, picks the endpoint by the hash of these
 	// parts of the request together (the cluster must balance by hash),
 	// so that requests with equal parts go to one endpoint. A request that
 	// lacks every part gets an endpoint by chance.
 	HashBy []HashKey `json:"hashBy,omitempty"`
+}
+
+// Mirror is a cluster that gets a copy of each request, with the same
+// method, path, headers and body; Host, when set, replaces its Host header.
+type Mirror struct {
+	Cluster string `json:"cluster"`
+	Host    string `json:"host,omitempty"`
 }
 
 // HashKey is one part of a request that a hash covers: exactly one field

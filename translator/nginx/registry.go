@@ -175,9 +175,9 @@ var Registry = []Entry{
 	{Name: "limit-rpm", Status: Differs, Note: "see Rate limits", readWith: "limit-rps"},
 	{Name: "limit-rps", Status: Differs, Note: "see Rate limits", read: readRateLimit},
 	{Name: "load-balance", Status: Differs, Note: loadBalanceNote, On: OnBoth, read: readLoadBalance},
-	{Name: "mirror-host", Status: NotYet},
-	{Name: "mirror-request-body", Status: NotYet},
-	{Name: "mirror-target", Status: NotYet},
+	{Name: "mirror-host", Status: Supported, readWith: "mirror-target"},
+	{Name: "mirror-request-body", Status: Differs, Note: "`off` cannot be honoured (Envoy always sends the body with the copy): reported, and the Ingress's requests are not mirrored", readWith: "mirror-target"},
+	{Name: "mirror-target", Status: Differs, Note: mirrorNote, read: readMirror},
 	{Name: "modsecurity-snippet", Status: Refused, Note: "ModSecurity configuration text"},
 	{Name: "modsecurity-transaction-id", Status: Refused, Note: wafNote},
 	{Name: "opentelemetry-operation-name", Status: Supported, Note: "the span's name", readWith: "enable-opentelemetry"},
@@ -227,7 +227,7 @@ var Registry = []Entry{
 	{Name: "session-cookie-samesite", Status: Supported, On: OnBoth, readWith: "affinity"},
 	{Name: "session-cookie-secure", Status: Supported, Note: "over TLS the cookie is always `Secure`", On: OnBoth, readWith: "affinity"},
 	{Name: "ssl-ciphers", Status: NotYet},
-	{Name: "ssl-passthrough", Status: NotYet, Note: "with `--enable-ssl-passthrough`, ingress-nginx hands the host's TLS connections to the backend unopened; rukou accepts the flag but terminates TLS for every host"},
+	{Name: "ssl-passthrough", Status: Differs, Note: passthroughNote, read: readSSLPassthrough},
 	{Name: "ssl-prefer-server-ciphers", Status: NotYet},
 	{Name: "ssl-redirect", Status: Supported, read: readSSLRedirect},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
@@ -250,6 +250,12 @@ const (
 	influxNote      = "nginx's InfluxDB module; Envoy's statistics serve instead (docs/metrics.md)"
 	openTracingNote = "OpenTracing is retired (ingress-nginx removed it); OpenTelemetry takes its place"
 )
+
+// mirrorNote says how mirror-target differs from ingress-nginx's.
+const mirrorNote = "`scheme://host[:port]$request_uri` only (the copy keeps the request's path and query; `/$request_uri` is read the same, without nginx's double slash); another variable or a path of the target's own is reported and nothing is mirrored; a loopback target on one of the proxy's own ports is refused; the client's answer never waits for the mirror (nginx's does)"
+
+// passthroughNote says how ssl-passthrough differs from ingress-nginx's.
+const passthroughNote = "needs `--enable-ssl-passthrough` (without it, reported and ignored); TLS connections whose SNI names the host go unopened to the backend of its path `/` (else of its Ingress's defaultBackend); other paths and annotations apply to plain HTTP only (reported); a wildcard host passes through every deeper name too (Envoy's SNI match), where ingress-nginx passes none; the HTTP requests Envoy still proxies to that backend (plain HTTP not redirected, HTTPS without SNI) go over HTTPS, as in ingress-nginx, which does so without the flag too"
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
