@@ -43,6 +43,7 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(namespacedName{&opts.TCPServices}, "tcp-services-configmap", `NAMESPACE/NAME of the ConfigMap of TCP services: "PORT": "namespace/service:port[:PROXY][:PROXY]" (docs/tcp-udp.md)`)
 	fs.Var(namespacedName{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)
 	fs.Var(namespacedName{&opts.DefaultSSLCertificate}, "default-ssl-certificate", "NAMESPACE/NAME of the kubernetes.io/tls Secret served to HTTPS clients whose SNI names no host with a certificate, and to TLS hosts whose Secret cannot be used (default: a self-signed certificate made at start)")
+	fs.Var(hostPort{&opts.GlobalRateLimitService}, "global-rate-limit-service", "HOST:PORT of the rate limit service (envoyproxy/ratelimit's gRPC) that counts global-rate-limit for every Envoy (docs/ratelimit.md); without it such Ingresses are served unlimited, reported")
 	fs.Var(namespacedName{&opts.DefaultBackendService}, "default-backend-service", "NAMESPACE/NAME of the Service whose first port serves the requests no rule and no Ingress defaultBackend serve (default: 404)")
 }
 
@@ -98,6 +99,9 @@ type serveConfig struct {
 	opts                   translator.Options
 	cluster                clusterConfig
 	xdsTLS                 xdsTLSConfig
+	// rateLimitDir is where the rate limit service reads its
+	// configuration (--global-rate-limit-config-dir).
+	rateLimitDir string
 	// sslPassthrough is --enable-ssl-passthrough, accepted for
 	// ingress-nginx's command lines; see passthroughNote.
 	sslPassthrough bool
@@ -170,6 +174,7 @@ the Envoy configuration over xDS.`,
 	translationFlags(fs, &cfg.opts)
 	clusterFlags(fs, &cfg.cluster)
 	xdsTLSFlags(fs, &cfg.xdsTLS)
+	fs.StringVar(&cfg.rateLimitDir, "global-rate-limit-config-dir", "", "directory where rukou writes "+rateLimitFileName+", the rate limit service's configuration of the global rate limits: $RUNTIME_ROOT/$RUNTIME_SUBDIRECTORY/config of envoyproxy/ratelimit (docs/ratelimit.md)")
 	fs.BoolVar(&cfg.sslPassthrough, "enable-ssl-passthrough", false, "accepted, as ingress-nginx's flag of that name; the ssl-passthrough annotation is not supported yet (docs/operations.md)")
 	return cmd
 }
@@ -195,6 +200,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	if cfg.sslPassthrough {
 		log.Warn(passthroughNote)
+	}
+	if cfg.opts.GlobalRateLimitService != "" && cfg.rateLimitDir == "" {
+		log.Warn("--global-rate-limit-service without --global-rate-limit-config-dir: the rate limit service must get rukou's limits some other way")
 	}
 	lis, err := listen(cfg)
 	if err != nil {
@@ -230,7 +238,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error { return xdsServer.Update(ctx, res.Resources) })
+	limits := &rateLimitFile{dir: cfg.rateLimitDir, log: log}
+	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error {
+		if err := limits.write(res); err != nil {
+			// The limits the service has keep counting; new ones count
+			// nothing until a write succeeds.
+			log.Error("global rate limits not written", "error", err)
+		}
+		return xdsServer.Update(ctx, res.Resources)
+	})
 	rb.done = func(r rebuild) {
 		ops.observeRebuild(r.elapsed, r.err)
 		if r.err != nil {

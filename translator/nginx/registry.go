@@ -158,10 +158,10 @@ var Registry = []Entry{
 	{Name: "fastcgi-params-configmap", Status: Refused, Note: fastCGINote},
 	{Name: "force-ssl-redirect", Status: Differs, Note: "`X-Forwarded-Proto` is not trusted", read: readForceSSLRedirect},
 	{Name: "from-to-www-redirect", Status: Differs, Note: "the path keeps its trailing slash", read: readFromToWWW},
-	{Name: "global-rate-limit", Status: NotYet},
-	{Name: "global-rate-limit-ignored-cidrs", Status: NotYet},
-	{Name: "global-rate-limit-key", Status: NotYet},
-	{Name: "global-rate-limit-window", Status: NotYet},
+	{Name: "global-rate-limit", Status: Differs, Note: globalRateLimitNote, read: readGlobalRateLimit},
+	{Name: "global-rate-limit-ignored-cidrs", Status: Supported, readWith: "global-rate-limit"},
+	{Name: "global-rate-limit-key", Status: Differs, Note: "`$remote_addr`, `$request_uri` (the normalised path), `$host` (as sent, with its port), `$http_*`, `$arg_*` and their combinations, up to 4 (text between variables is left out); another variable is reported and `$remote_addr` counts", readWith: "global-rate-limit"},
+	{Name: "global-rate-limit-window", Status: Differs, Note: "fixed windows of a second, minute, hour or day (ingress-nginx: a sliding window of any length); another window counts in the longest of those below it with the limit scaled down, reported", readWith: "global-rate-limit"},
 	{Name: "http2-push-preload", Status: Refused, Note: "Envoy has no HTTP/2 server push, which browsers have dropped"},
 	{Name: "influxdb-host", Status: Refused, Note: influxNote},
 	{Name: "influxdb-measurement", Status: Refused, Note: influxNote},
@@ -250,6 +250,9 @@ const (
 	influxNote      = "nginx's InfluxDB module; Envoy's statistics serve instead (docs/metrics.md)"
 	openTracingNote = "OpenTracing is retired (ingress-nginx removed it); OpenTelemetry takes its place"
 )
+
+// globalRateLimitNote says how global-rate-limit is counted.
+const globalRateLimitNote = "counted by envoyproxy/ratelimit in Redis through Envoy's rate limit filter (docs/ratelimit.md); needs `rukou serve --global-rate-limit-service`, without which the Ingress is served unlimited and reported (`GlobalRateLimitUnavailable`); an unreachable service lets requests through after 100 ms"
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
