@@ -50,7 +50,9 @@ func RateLimitServiceConfig(cfg *ir.Config) []byte {
 	for _, g := range limits {
 		descriptors = append(descriptors, serviceDescriptors(g)...)
 	}
-	slices.SortFunc(descriptors, func(a, b serviceDescriptor) int { return cmp.Or(cmp.Compare(a.Value, b.Value), cmp.Compare(a.Key, b.Key)) })
+	slices.SortFunc(descriptors, func(a, b serviceDescriptor) int {
+		return cmp.Or(cmp.Compare(a.Value, b.Value), cmp.Compare(a.Key, b.Key))
+	})
 	out, err := yaml.Marshal(struct {
 		Domain      string              `json:"domain"`
 		Descriptors []serviceDescriptor `json:"descriptors"`
