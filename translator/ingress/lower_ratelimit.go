@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -31,6 +32,9 @@ func withoutRateLimitService(ann *nginx.Annotations, opts Options) []nginx.Issue
 		return nil
 	}
 	ann.Policy.GlobalRateLimit = nil
+	if reflect.ValueOf(*ann.Policy).IsZero() {
+		ann.Policy = nil // it asked nothing else
+	}
 	return []nginx.Issue{{
 		Name: "global-rate-limit", Reason: ir.ReasonGlobalRateLimitUnavailable,
 		Msg: "rukou serve has no --global-rate-limit-service to count it in; the Ingress is served without its global rate limit",
