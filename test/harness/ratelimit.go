@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,17 @@ func StartRateLimit(t testing.TB) *RateLimit {
 	redis := Start(t, "redis-server", exec.Command(redisBin, "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes"), 5*time.Second)
 
+	// ratelimit exits when Redis refuses its first connection.
+	Eventually(t, 10*time.Second, "redis-server accepts connections", func() error {
+		if redis.Exited() {
+			t.Fatalf("redis-server exited:\n%s", redis.Log())
+		}
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(redisPort), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
 	root := t.TempDir()
 	r := &RateLimit{Redis: redis, GRPCAddress: Addr(t), ConfigDir: filepath.Join(root, "ratelimit", "config"), debugPort: FreePort(t)}
 	if err := os.MkdirAll(r.ConfigDir, 0o755); err != nil {
@@ -51,7 +63,7 @@ func StartRateLimit(t testing.TB) *RateLimit {
 	_, grpcPort, _ := strings.Cut(r.GRPCAddress, ":")
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
-		"USE_STATSD=false", "LOG_LEVEL=debug", "BACKEND_TYPE=redis",
+		"USE_STATSD=false", "LOG_LEVEL=info", "BACKEND_TYPE=redis",
 		"REDIS_SOCKET_TYPE=tcp", "REDIS_URL=127.0.0.1:"+strconv.Itoa(redisPort),
 		"HOST=127.0.0.1", "PORT="+strconv.Itoa(httpPort),
 		"GRPC_HOST=127.0.0.1", "GRPC_PORT="+grpcPort,
