@@ -53,6 +53,9 @@ func (f *rateLimitFile) write(res *translator.Result) error {
 	if data == nil || bytes.Equal(data, f.last) {
 		return nil
 	}
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
+		return fmt.Errorf("global rate limit configuration: %w", err)
+	}
 	tmp, err := os.CreateTemp(f.dir, "."+rateLimitFileName+".*")
 	if err != nil {
 		return fmt.Errorf("global rate limit configuration: %w", err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,8 +53,12 @@ func TestGlobalRateLimit(t *testing.T) {
 		other := call{host: "limited.test", path: "/other", from: "127.0.0.2"}
 		expect(t, "another path of the Ingress", statuses(t, other, b), limited)
 		expect(t, "another client", statuses(t, call{host: "limited.test", path: "/", from: "127.0.0.3"}, b), ok)
-		if r := a.must(t, c); r.header.Get("X-Envoy-Ratelimited") != "" {
+		r := a.must(t, c)
+		if r.header.Get("X-Envoy-Ratelimited") != "" {
 			t.Errorf("a limited request carries X-Envoy-Ratelimited, which nginx never sends")
+		}
+		if !strings.Contains(r.body, "429 Too Many Requests") {
+			t.Errorf("a limited request's body is %q, want the error page of 429", r.body)
 		}
 	})
 	t.Run("key_by_header_separate_counts", func(t *testing.T) {
