@@ -151,29 +151,36 @@ install_oauth2_proxy() {
 		"github.com/oauth2-proxy/oauth2-proxy/v7@v$OAUTH2_PROXY_VERSION"
 }
 
-# Debian's htpasswd (apache2-utils), for the oauth2-proxy tests' password
-# file. Without root the tests fall back to openssl's SHA-1 ({SHA} entries).
-install_htpasswd() {
-	if command -v htpasswd >/dev/null; then
-		log "htpasswd present"
+# install_deb installs a Debian package for a command the tests run, when
+# the command is missing; it needs root and apt-get, and says what the tests
+# do without it otherwise.
+install_deb() { # command, package, what the tests do without it
+	local cmd="$1" pkg="$2" without="$3"
+	if command -v "$cmd" >/dev/null; then
+		log "$cmd present"
 		return
 	fi
 	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
-		log "htpasswd missing (Debian: apt-get install -y apache2-utils); the tests use openssl instead"
+		log "$cmd missing (Debian: apt-get install -y $pkg); $without"
 		return
 	fi
-	log "apt-get install apache2-utils"
+	log "apt-get install $pkg"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y --no-install-recommends apache2-utils >/dev/null ||
-		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends apache2-utils >/dev/null; } ||
-		log "apt-get install apache2-utils failed; the tests use openssl instead"
+	apt-get install -y --no-install-recommends "$pkg" >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "$pkg" >/dev/null; } ||
+		log "apt-get install $pkg failed; $without"
 }
+
+# Debian's htpasswd (apache2-utils), for the oauth2-proxy tests' password
+# file. Without it the tests fall back to openssl's SHA-1 ({SHA} entries).
+install_htpasswd() { install_deb htpasswd apache2-utils "the tests use openssl instead"; }
 
 # envoyproxy/ratelimit's service, the rate limit service Envoy asks for
 # global-rate-limit. Its command is service_cmd; bin/ratelimit is clearer.
 install_ratelimit() {
-	if [[ -x "$bin/ratelimit" ]] && go version -m "$bin/ratelimit" 2>/dev/null |
-		grep -q "github.com/envoyproxy/ratelimit[[:space:]]*$RATELIMIT_VERSION"; then
+	# The binary has no version flag; the module version is in its build
+	# information.
+	if [[ -x "$bin/ratelimit" ]] && [[ "$(go version -m "$bin/ratelimit" 2>/dev/null)" == *"$RATELIMIT_VERSION"* ]]; then
 		log "ratelimit $RATELIMIT_VERSION present"
 		return
 	fi
@@ -187,21 +194,7 @@ install_ratelimit() {
 }
 
 # Debian's redis-server, where ratelimit keeps its counters.
-install_redis() {
-	if command -v redis-server >/dev/null; then
-		log "redis-server present"
-		return
-	fi
-	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
-		log "redis-server missing (Debian: apt-get install -y redis-server); the global rate limit tests fail without it"
-		return
-	fi
-	log "apt-get install redis-server"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y --no-install-recommends redis-server >/dev/null ||
-		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends redis-server >/dev/null; } ||
-		log "apt-get install redis-server failed; the global rate limit tests fail without it"
-}
+install_redis() { install_deb redis-server redis-server "the global rate limit tests fail without it"; }
 
 install_etcd() {
 	if has_version "$bin/etcd" --version "etcd Version: $ETCD_VERSION"; then
