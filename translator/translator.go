@@ -79,3 +79,8 @@ func Translate(in Input, opts Options) (*Result, error) {
 	}
 	return &Result{Model: model, Config: cfg, Resources: res, Diagnostics: diags, Ingresses: ingress.Statuses(in, opts, diags)}, nil
 }
+
+// RateLimitServiceConfig is the configuration of envoyproxy/ratelimit for
+// the global rate limits of cfg (YAML), nil when rukou serve names no rate
+// limit service.
+func RateLimitServiceConfig(cfg *ir.Config) []byte { return envoy.RateLimitServiceConfig(cfg) }

@@ -44,6 +44,7 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(namespacedName{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)
 	fs.Var(namespacedName{&opts.DefaultSSLCertificate}, "default-ssl-certificate", "NAMESPACE/NAME of the kubernetes.io/tls Secret served to HTTPS clients whose SNI names no host with a certificate, and to TLS hosts whose Secret cannot be used (default: a self-signed certificate made at start)")
 	fs.BoolVar(&opts.EnableSSLPassthrough, "enable-ssl-passthrough", opts.EnableSSLPassthrough, "pass the TLS connections of hosts whose Ingress sets ssl-passthrough to their backend unopened, chosen by SNI, as ingress-nginx's flag of that name")
+	fs.Var(hostPort{&opts.GlobalRateLimitService}, "global-rate-limit-service", "HOST:PORT of the rate limit service (envoyproxy/ratelimit's gRPC) that counts global-rate-limit for every Envoy (docs/ratelimit.md); without it such Ingresses are served unlimited, reported")
 	fs.Var(namespacedName{&opts.DefaultBackendService}, "default-backend-service", "NAMESPACE/NAME of the Service whose first port serves the requests no rule and no Ingress defaultBackend serve (default: 404)")
 }
 
@@ -99,6 +100,9 @@ type serveConfig struct {
 	opts                   translator.Options
 	cluster                clusterConfig
 	xdsTLS                 xdsTLSConfig
+	// rateLimitDir is where the rate limit service reads its
+	// configuration (--global-rate-limit-config-dir).
+	rateLimitDir string
 }
 
 // xdsTLSConfig are the files that put the xDS server behind TLS.
@@ -160,6 +164,7 @@ the Envoy configuration over xDS.`,
 	translationFlags(fs, &cfg.opts)
 	clusterFlags(fs, &cfg.cluster)
 	xdsTLSFlags(fs, &cfg.xdsTLS)
+	fs.StringVar(&cfg.rateLimitDir, "global-rate-limit-config-dir", "", "directory where rukou writes "+rateLimitFileName+", the rate limit service's configuration of the global rate limits: $RUNTIME_ROOT/$RUNTIME_SUBDIRECTORY/config of envoyproxy/ratelimit (docs/ratelimit.md)")
 	return cmd
 }
 
@@ -181,6 +186,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	if err := generateCertificate(&cfg.opts); err != nil {
 		return err
+	}
+	if cfg.opts.GlobalRateLimitService != "" && cfg.rateLimitDir == "" {
+		log.Warn("--global-rate-limit-service without --global-rate-limit-config-dir: the rate limit service must get rukou's limits some other way")
 	}
 	lis, err := listen(cfg)
 	if err != nil {
@@ -216,7 +224,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error { return xdsServer.Update(ctx, res.Resources) })
+	limits := &rateLimitFile{dir: cfg.rateLimitDir, log: log}
+	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error {
+		if err := limits.write(res); err != nil {
+			// The limits the service has keep counting; new ones count
+			// nothing until a write succeeds.
+			log.Error("global rate limits not written", "error", err)
+		}
+		return xdsServer.Update(ctx, res.Resources)
+	})
 	rb.done = func(r rebuild) {
 		ops.observeRebuild(r.elapsed, r.err)
 		if r.err != nil {

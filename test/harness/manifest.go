@@ -29,7 +29,13 @@ type Manifest struct {
 // that client-go does not know.
 func LoadManifest(t testing.TB) *Manifest {
 	t.Helper()
-	path := filepath.Join(Root(t), "deploy", "rukou.yaml")
+	return LoadManifestFile(t, "rukou.yaml")
+}
+
+// LoadManifestFile decodes the file name of deploy/ as LoadManifest does.
+func LoadManifestFile(t testing.TB, name string) *Manifest {
+	t.Helper()
+	path := filepath.Join(Root(t), "deploy", name)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,10 @@
 #                   module proxy (external authentication's end-to-end tests)
 #   htpasswd        Debian's apache2-utils (apt-get; needs root), which makes
 #                   the oauth2-proxy tests' bcrypt password file
+#   ratelimit       go install github.com/envoyproxy/ratelimit/src/service_cmd
+#                   from the module proxy (global-rate-limit's tests)
+#   redis-server    Debian's redis-server (apt-get; needs root), the store
+#                   that ratelimit counts in
 # and, for the one-node cluster (`install.sh cluster`, make cluster-tools):
 #   kubelet, kube-proxy, kube-controller-manager, kube-scheduler
 #                   built from k8s.io/kubernetes in this nested module
@@ -25,6 +29,9 @@ K8S_VERSION=v1.37.2
 ETCD_VERSION=3.6.16
 COREDNS_VERSION=1.15.0
 OAUTH2_PROXY_VERSION=7.15.6
+# envoyproxy/ratelimit tags no releases the module proxy serves as such; this
+# is the pseudo-version of its main branch on 2026-01-22.
+RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/bin"
@@ -144,23 +151,50 @@ install_oauth2_proxy() {
 		"github.com/oauth2-proxy/oauth2-proxy/v7@v$OAUTH2_PROXY_VERSION"
 }
 
-# Debian's htpasswd (apache2-utils), for the oauth2-proxy tests' password
-# file. Without root the tests fall back to openssl's SHA-1 ({SHA} entries).
-install_htpasswd() {
-	if command -v htpasswd >/dev/null; then
-		log "htpasswd present"
+# install_deb installs a Debian package for a command the tests run, when
+# the command is missing; it needs root and apt-get, and says what the tests
+# do without it otherwise.
+install_deb() { # command, package, what the tests do without it
+	local cmd="$1" pkg="$2" without="$3"
+	if command -v "$cmd" >/dev/null; then
+		log "$cmd present"
 		return
 	fi
 	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
-		log "htpasswd missing (Debian: apt-get install -y apache2-utils); the tests use openssl instead"
+		log "$cmd missing (Debian: apt-get install -y $pkg); $without"
 		return
 	fi
-	log "apt-get install apache2-utils"
+	log "apt-get install $pkg"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y --no-install-recommends apache2-utils >/dev/null ||
-		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends apache2-utils >/dev/null; } ||
-		log "apt-get install apache2-utils failed; the tests use openssl instead"
+	apt-get install -y --no-install-recommends "$pkg" >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "$pkg" >/dev/null; } ||
+		log "apt-get install $pkg failed; $without"
 }
+
+# Debian's htpasswd (apache2-utils), for the oauth2-proxy tests' password
+# file. Without it the tests fall back to openssl's SHA-1 ({SHA} entries).
+install_htpasswd() { install_deb htpasswd apache2-utils "the tests use openssl instead"; }
+
+# envoyproxy/ratelimit's service, the rate limit service Envoy asks for
+# global-rate-limit. Its command is service_cmd; bin/ratelimit is clearer.
+install_ratelimit() {
+	# The binary has no version flag; the module version is in its build
+	# information.
+	if [[ -x "$bin/ratelimit" ]] && [[ "$(go version -m "$bin/ratelimit" 2>/dev/null)" == *"$RATELIMIT_VERSION"* ]]; then
+		log "ratelimit $RATELIMIT_VERSION present"
+		return
+	fi
+	log "building ratelimit $RATELIMIT_VERSION from the Go module proxy"
+	local tmp
+	tmp="$(mktemp -d)"
+	CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
+		"github.com/envoyproxy/ratelimit/src/service_cmd@$RATELIMIT_VERSION"
+	mv "$tmp/service_cmd" "$bin/ratelimit"
+	rmdir "$tmp"
+}
+
+# Debian's redis-server, where ratelimit keeps its counters.
+install_redis() { install_deb redis-server redis-server "the global rate limit tests fail without it"; }
 
 install_etcd() {
 	if has_version "$bin/etcd" --version "etcd Version: $ETCD_VERSION"; then
@@ -180,6 +214,10 @@ oauth2-proxy)
 	install_oauth2_proxy
 	install_htpasswd
 	;;
+ratelimit)
+	install_ratelimit
+	install_redis
+	;;
 cluster)
 	install_envoy
 	install_etcd
@@ -194,9 +232,11 @@ all)
 	install_kube
 	install_oauth2_proxy
 	install_htpasswd
+	install_ratelimit
+	install_redis
 	;;
 *)
-	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|cluster|all]"
+	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|ratelimit|cluster|all]"
 	exit 2
 	;;
 esac

@@ -39,7 +39,8 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 
 // httpFilters is the filter chain of every HTTP connection manager, in
 // ingress-nginx's order: the block lists (nginx's server-wide checks),
-// CORS, rate limits (nginx's preaccess phase), client address ranges and
+// CORS, the global rate limit (ingress-nginx's Lua, in the rewrite phase),
+// rate limits (nginx's preaccess phase), client address ranges and
 // external authentication (its access phase), the body size limit, then
 // the router. The response rate limit and the compressors, when the
 // listener compresses, come first, so that they see every response last,
@@ -53,13 +54,20 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	return append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{bandwidthLimit()}, compressors(l.Compression)...),
+	out := append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{bandwidthLimit()}, compressors(l.Compression)...),
 		// Without rules the filter enforces nothing; the route
 		// configuration brings the listener's block lists, so that
 		// changing them never rebuilds the listener.
 		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		// Only routes with a CORS policy run it.
-		filter(corsFilter, true, &envoy_extensions_filters_http_cors_v3.Cors{}),
+		filter(corsFilter, true, &envoy_extensions_filters_http_cors_v3.Cors{}))
+	if l.RateLimitService != nil {
+		// Only routes with a global rate limit run it (they bring its
+		// descriptors); it is there only when rukou serve names a rate
+		// limit service, since it refers to the service's cluster.
+		out = append(out, filter(globalRateLimitFilter, true, globalRateLimit(l.RateLimitService)))
+	}
+	return append(out,
 		// Without a token bucket the filter limits nothing; only routes
 		// that bring their own run it.
 		filter(rateLimitFilter, true, &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{StatPrefix: rateLimitStatPrefix}),
@@ -108,8 +116,8 @@ func bodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_network_http_conne
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
 // httpFilters without the buffer filter, and without compressors, which
 // have nothing to compress in an upgraded stream.
-func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(&ir.Listener{}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+func upgradeFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	return slices.DeleteFunc(httpFilters(&ir.Listener{RateLimitService: l.RateLimitService}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }
@@ -123,6 +131,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.RateLimit != nil {
 		out[rateLimitFilter] = mustAny(localRateLimit(p.RateLimit))
+	}
+	if p.GlobalRateLimit != nil {
+		out[globalRateLimitFilter] = mustAny(globalRateLimitRoute(p.GlobalRateLimit))
 	}
 	if p.ConnectionLimit != nil {
 		out[connLimitFilter] = mustAny(connectionLimit(p.ConnectionLimit))

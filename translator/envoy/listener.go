@@ -198,7 +198,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		// bytes either).
 		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{
 			UpgradeType: "websocket",
-			Filters:     upgradeFilters(),
+			Filters:     upgradeFilters(l),
 		}},
 	}
 	if l.NoRequestID {

@@ -146,6 +146,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
 			authHeaders(ann, b.configMaps)
 			issues = append(issues, basicAuthUsers(ann, b.tls.secrets)...)
+			issues = append(issues, withoutRateLimitService(ann, b.opts)...)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}

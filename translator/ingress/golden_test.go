@@ -23,7 +23,9 @@ import (
 // a fixed generated default certificate; a case holding the Secret
 // default/default-ssl-certificate or the Service default/default-backend
 // runs with the flag that names it, and a case whose name holds
-// "passthrough" with --enable-ssl-passthrough. `go test ./translator/ingress -update`
+// "passthrough" with --enable-ssl-passthrough, one whose name holds
+// "global_rate_limit" with --global-rate-limit-service 127.0.0.1:8081.
+// `go test ./translator/ingress -update`
 // rewrites the models; review the diff as code. The Envoy backend's golden
 // test reads them.
 func TestGolden(t *testing.T) {
@@ -49,6 +51,9 @@ func TestGolden(t *testing.T) {
 			opts.DefaultBackendService = defaultBackend
 		}
 		opts.EnableSSLPassthrough = strings.Contains(filepath.Base(file), "passthrough")
+		if strings.Contains(filepath.Base(file), "global_rate_limit") {
+			opts.GlobalRateLimitService = "127.0.0.1:8081"
+		}
 		res, err := translator.Translate(in, opts)
 		if err != nil {
 			t.Fatalf("Translate: %v", err)

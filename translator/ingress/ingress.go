@@ -87,6 +87,11 @@ type Options struct {
 	// to the routes of ir.InternalHost: rukou serve makes a random one at
 	// start; empty uses a fixed one, which only offline translations should.
 	InternalSecret string
+	// GlobalRateLimitService is the HOST:PORT of the rate limit service
+	// (gRPC, envoyproxy/ratelimit's protocol) that counts global-rate-limit
+	// for every proxy (--global-rate-limit-service); empty serves Ingresses
+	// that ask for one without it, reported.
+	GlobalRateLimitService string
 }
 
 // DefaultOptions returns the options rukou serve uses when no flag is

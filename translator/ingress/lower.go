@@ -76,6 +76,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
 	}
 	lowerTracing(cfg, s)
+	lowerRateLimitService(cfg, opts, s)
 	return cfg
 }
 

@@ -222,6 +222,9 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 			out.RateLimit.Status = s.LimitReqStatus
 		}
 	}
+	if g := p.GlobalRateLimit; g != nil {
+		out.GlobalRateLimit = &ir.GlobalRateLimit{ID: g.ID, Limit: g.Limit, Unit: g.Unit, Key: g.Key, Ignored: g.Ignored}
+	}
 	if rl := p.RateLimit; rl != nil && rl.Connections != 0 {
 		out.ConnectionLimit = &ir.ConnectionLimit{Max: rl.Connections, Scope: rl.Scope, Exempt: rl.Exempt}
 		if s.LimitConnStatus != http.StatusServiceUnavailable {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
@@ -27,12 +28,19 @@ func lowerTracing(cfg *ir.Config, s *nginx.Settings) {
 			SamplePercent: t.SamplePercent, NewTraces: !t.TrustIncomingSpan,
 		}
 	}
+	addServiceCluster(cfg, CollectorCluster, t.CollectorHost, t.CollectorPort, s.ConnectTimeout)
+}
+
+// addServiceCluster adds the cluster of a gRPC service the proxy itself
+// talks to (a collector, a rate limit service), keeping the clusters
+// sorted by name. A host that is not an address is a DNS name.
+func addServiceCluster(cfg *ir.Config, name, host string, port uint32, connectTimeout time.Duration) {
 	c := &ir.Cluster{
-		Name: CollectorCluster, Protocol: ir.HTTP2, ConnectTimeout: ir.Duration(s.ConnectTimeout),
+		Name: name, Protocol: ir.HTTP2, ConnectTimeout: ir.Duration(connectTimeout),
 		LoadBalancer: ir.RoundRobin, Discovery: ir.DiscoveryDNS,
-		Endpoints: []ir.Endpoint{{Address: t.CollectorHost, Port: int32(t.CollectorPort)}},
+		Endpoints: []ir.Endpoint{{Address: host, Port: int32(port)}},
 	}
-	if _, err := netip.ParseAddr(t.CollectorHost); err == nil {
+	if _, err := netip.ParseAddr(host); err == nil {
 		c.Discovery = ir.DiscoveryStatic
 	}
 	i, _ := slices.BinarySearchFunc(cfg.Clusters, c.Name, func(x *ir.Cluster, name string) int { return strings.Compare(x.Name, name) })

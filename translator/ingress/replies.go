@@ -53,7 +53,12 @@ func localReplies(s *nginx.Settings) []ir.LocalReply {
 	slices.Sort(statuses)
 	out := make([]ir.LocalReply, 0, len(statuses))
 	for _, st := range statuses {
-		out = append(out, ir.LocalReply{Status: st, Body: errorPage(st), ContentType: "text/html"})
+		out = append(out, localReply(st))
 	}
 	return out
+}
+
+// localReply is the page of one of the proxy's own answers.
+func localReply(status uint32) ir.LocalReply {
+	return ir.LocalReply{Status: status, Body: errorPage(status), ContentType: "text/html"}
 }

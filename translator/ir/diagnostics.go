@@ -52,6 +52,10 @@ const (
 	// a DNS name or an IP address, or is one that would reach the proxy
 	// itself (localhost, a loopback or unspecified address).
 	ReasonExternalNameRefused Reason = "ExternalNameRefused"
+	// ReasonGlobalRateLimitUnavailable: an Ingress asks for a global rate
+	// limit and rukou serve has no rate limit service to count it in; the
+	// Ingress is served without it.
+	ReasonGlobalRateLimitUnavailable Reason = "GlobalRateLimitUnavailable"
 )
 
 // Reasons lists every Reason above, so that metrics show each at 0 before
@@ -63,6 +67,7 @@ func Reasons() []Reason {
 		ReasonInvalidAnnotation, ReasonSnippetRefused, ReasonAnnotationIgnored, ReasonBackendProtocol,
 		ReasonAuthUnsupported, ReasonCanaryUnused, ReasonDefaultBackendUnused, ReasonInvalidConfigValue,
 		ReasonConfigKeyIgnored, ReasonPortConflict, ReasonCertificateMismatch, ReasonExternalNameRefused,
+		ReasonGlobalRateLimitUnavailable,
 	}
 }
 

@@ -87,6 +87,9 @@ type Listener struct {
 	// Tracing, when set, sends spans of the listener's requests to a
 	// collector.
 	Tracing *Tracing `json:"tracing,omitempty"`
+	// RateLimitService, when set, counts the requests of routes with a
+	// GlobalRateLimit.
+	RateLimitService *RateLimitService `json:"rateLimitService,omitempty"`
 	// Compression compresses responses with the first of these methods
 	// that the client accepts most; empty compresses nothing.
 	Compression []*Compression `json:"compression,omitempty"`
@@ -370,8 +373,11 @@ type Direct struct {
 
 // Policy is what a route's filters check or count; zero fields do nothing.
 type Policy struct {
-	CORS            *CORS            `json:"cors,omitempty"`
-	RateLimit       *RateLimit       `json:"rateLimit,omitempty"`
+	CORS      *CORS      `json:"cors,omitempty"`
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// GlobalRateLimit, when set, counts requests in the listener's
+	// RateLimitService.
+	GlobalRateLimit *GlobalRateLimit `json:"globalRateLimit,omitempty"`
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	Access          *Access          `json:"access,omitempty"`
 	// ExternalAuth, when set, asks an auth service about each request.

@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -62,8 +63,11 @@ type Settings struct {
 	Keepalive Keepalive
 	// LimitReqStatus is the status of requests over limit-rps or
 	// limit-rpm; LimitConnStatus of those over limit-connections.
-	LimitReqStatus  uint32
-	LimitConnStatus uint32
+	LimitReqStatus uint32
+	// GlobalRateLimitStatus is the status of requests over
+	// global-rate-limit.
+	GlobalRateLimitStatus uint32
+	LimitConnStatus       uint32
 	// CustomHTTPErrors are the backend statuses whose responses the
 	// default backend's answer replaces (custom-http-errors).
 	CustomHTTPErrors []uint32
@@ -121,6 +125,7 @@ func DefaultSettings() Settings {
 		RequestBuffering:      true,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
+		GlobalRateLimitStatus: 429,
 		Clients:               defaultClients(),
 		Gzip:                  defaultGzip(),
 		Brotli:                defaultBrotli(),
@@ -276,17 +281,20 @@ func readGlobalAccess(r *reader, s *Settings) {
 	s.Allow, s.Deny, s.DenyAll = allow, deny, !allowOK || !denyOK
 }
 
-// readLimitStatus reads limit-req-status-code and limit-conn-status-code:
-// client or server error statuses that HTTP defines (and Envoy can send:
-// not 418, 425 or 451).
+// readLimitStatus reads limit-req-status-code, limit-conn-status-code and
+// global-rate-limit-status-code: client or server error statuses that HTTP
+// defines (and Envoy can send: not 418, 425 or 451).
 func readLimitStatus(r *reader, s *Settings) {
-	for name, status := range map[string]*uint32{"limit-req-status-code": &s.LimitReqStatus, "limit-conn-status-code": &s.LimitConnStatus} {
+	for name, status := range map[string]*uint32{
+		"limit-req-status-code": &s.LimitReqStatus, "limit-conn-status-code": &s.LimitConnStatus,
+		"global-rate-limit-status-code": &s.GlobalRateLimitStatus,
+	} {
 		n, ok := r.number(name, 400, 599)
 		if !ok {
 			continue
 		}
 		if http.StatusText(int(n)) == "" || n == 418 || n == 425 || n == 451 {
-			r.invalid(name, "is not an HTTP error status Envoy can answer with", "using 503")
+			r.invalid(name, "is not an HTTP error status Envoy can answer with", fmt.Sprintf("using %d", *status))
 			continue
 		}
 		*status = uint32(n)
@@ -358,6 +366,12 @@ var Keys = []Key{
 	{Name: "global-auth-signin-redirect-param", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "global-auth-url", Status: Differs, Note: "a value that cannot be used makes the routes it would protect answer 503 (ingress-nginx serves them unprotected)", read: readGlobalAuth},
+	{Name: "global-rate-limit-memcached-connect-timeout", Status: Refused, Note: memcachedNote},
+	{Name: "global-rate-limit-memcached-host", Status: Refused, Note: memcachedNote},
+	{Name: "global-rate-limit-memcached-max-idle-timeout", Status: Refused, Note: memcachedNote},
+	{Name: "global-rate-limit-memcached-pool-size", Status: Refused, Note: memcachedNote},
+	{Name: "global-rate-limit-memcached-port", Status: Refused, Note: memcachedNote},
+	{Name: "global-rate-limit-status-code", Status: Supported, Note: "the status of `global-rate-limit`", readWith: "limit-req-status-code"},
 	{Name: "grpc-buffer-size-kb", Status: NotYet},
 	{Name: "gzip-disable", Status: Differs, Note: "RE2 expressions only (no look-arounds or back-references); `msie6` also matches MSIE 6 with SV1", readWith: "use-gzip"},
 	{Name: "gzip-level", Status: Supported, readWith: "use-gzip"},
@@ -510,6 +524,10 @@ const headersNote = "the named ConfigMap must be in a namespace that rukou watch
 const obsoleteHTTP2Note = "obsolete: the nginx of ingress-nginx ignores it; `large-client-header-buffers` and `keep-alive-requests` apply to HTTP/2"
 
 // The notes of the proxy-next-upstream keys and annotations.
+// memcachedNote is the note of ingress-nginx's memcached keys, which its
+// global-rate-limit counted in.
+const memcachedNote = "rukou counts `global-rate-limit` in envoyproxy/ratelimit with Redis, not memcached (`rukou serve --global-rate-limit-service`, docs/ratelimit.md); ignored"
+
 const (
 	nextUpstreamNote        = "Envoy's retry policy; `error` also retries a read timeout, and `invalid_header` any dropped connection (docs/edge.md)"
 	nextUpstreamTimeoutNote = "Envoy's route timeout: it bounds the whole response too, not only the time to retry"

@@ -158,6 +158,13 @@ func TestReadConfigMap(t *testing.T) {
 		},
 		{name: "limit_status", data: map[string]string{"limit-req-status-code": "429"}, want: settingsWith(func(s *Settings) { s.LimitReqStatus = 429 })},
 		{name: "limit_conn_status", data: map[string]string{"limit-conn-status-code": "429"}, want: settingsWith(func(s *Settings) { s.LimitConnStatus = 429 })},
+		{name: "global_rate_limit_status", data: map[string]string{"global-rate-limit-status-code": "503"}, want: settingsWith(func(s *Settings) { s.GlobalRateLimitStatus = 503 })},
+		{
+			name:   "memcached_keys_are_refused",
+			data:   map[string]string{"global-rate-limit-memcached-host": "memc.default.svc", "global-rate-limit-memcached-port": "11211"},
+			want:   defaults,
+			issues: []string{"global-rate-limit-memcached-host ConfigKeyIgnored", "global-rate-limit-memcached-port ConfigKeyIgnored"},
+		},
 		{
 			name:   "limit_conn_status_out_of_range",
 			data:   map[string]string{"limit-conn-status-code": "302"},

@@ -34,9 +34,12 @@ type Policy struct {
 	// settings.
 	Retry     *Retry
 	RateLimit *RateLimit
-	Access    *ir.Access
-	CORS      *CORS
-	Affinity  *Affinity
+	// GlobalRateLimit, when set, counts requests for the whole Ingress
+	// across every proxy (global-rate-limit).
+	GlobalRateLimit *GlobalRateLimit
+	Access          *ir.Access
+	CORS            *CORS
+	Affinity        *Affinity
 	// HashBy, when set and without Affinity, picks the endpoint by the
 	// hash of these parts of the request (upstream-hash-by).
 	HashBy []ir.HashKey

@@ -158,10 +158,10 @@ var Registry = []Entry{
 	{Name: "fastcgi-params-configmap", Status: Refused, Note: fastCGINote},
 	{Name: "force-ssl-redirect", Status: Differs, Note: "`X-Forwarded-Proto` is not trusted", read: readForceSSLRedirect},
 	{Name: "from-to-www-redirect", Status: Differs, Note: "the path keeps its trailing slash", read: readFromToWWW},
-	{Name: "global-rate-limit", Status: NotYet},
-	{Name: "global-rate-limit-ignored-cidrs", Status: NotYet},
-	{Name: "global-rate-limit-key", Status: NotYet},
-	{Name: "global-rate-limit-window", Status: NotYet},
+	{Name: "global-rate-limit", Status: Differs, Note: globalRateLimitNote, read: readGlobalRateLimit},
+	{Name: "global-rate-limit-ignored-cidrs", Status: Supported, readWith: "global-rate-limit"},
+	{Name: "global-rate-limit-key", Status: Differs, Note: "`$remote_addr`, `$request_uri` (the normalised path), `$host` (as sent, with its port), `$http_*`, `$arg_*` and their combinations, up to 4 (text between variables is left out); another variable is reported and `$remote_addr` counts", readWith: "global-rate-limit"},
+	{Name: "global-rate-limit-window", Status: Differs, Note: "fixed windows of a second, minute, hour or day (ingress-nginx: a sliding window of any length); another window counts in the longest of those below it with the limit scaled down, reported", readWith: "global-rate-limit"},
 	{Name: "http2-push-preload", Status: Refused, Note: "Envoy has no HTTP/2 server push, which browsers have dropped"},
 	{Name: "influxdb-host", Status: Refused, Note: influxNote},
 	{Name: "influxdb-measurement", Status: Refused, Note: influxNote},
@@ -256,6 +256,9 @@ const mirrorNote = "`scheme://host[:port]$request_uri` only (the copy keeps the 
 
 // passthroughNote says how ssl-passthrough differs from ingress-nginx's.
 const passthroughNote = "needs `--enable-ssl-passthrough` (without it, reported and ignored); TLS connections whose SNI names the host go unopened to the backend of its path `/` (else of its Ingress's defaultBackend); other paths and annotations apply to plain HTTP only (reported); a wildcard host passes through every deeper name too (Envoy's SNI match), where ingress-nginx passes none; the HTTP requests Envoy still proxies to that backend (plain HTTP not redirected, HTTPS without SNI) go over HTTPS, as in ingress-nginx, which does so without the flag too"
+
+// globalRateLimitNote says how global-rate-limit is counted.
+const globalRateLimitNote = "counted by envoyproxy/ratelimit in Redis through Envoy's rate limit filter (docs/ratelimit.md); needs `rukou serve --global-rate-limit-service`, without which the Ingress is served unlimited and reported (`GlobalRateLimitUnavailable`); an unreachable service lets requests through after 100 ms"
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
