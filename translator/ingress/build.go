@@ -141,6 +141,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
 			authHeaders(ann, b.configMaps)
 			issues = append(issues, basicAuthUsers(ann, b.tls.secrets)...)
+			proxySSLSecret(ann, b.tls.secrets)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}
@@ -336,6 +337,7 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
 	be.Balance, be.Hash = kind.balance, kind.hash
+	be.ProxySSL = kind.tls()
 	if kind.serviceUpstream && be.ExternalName == "" {
 		b.useClusterIP(ing, field, be)
 	}
