@@ -83,7 +83,8 @@ func discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
 // upstreamTLS speaks TLS to the endpoints: by default without verifying
 // their certificates and without SNI. The certificate presented and the
 // trusted CA come over SDS, so that a renewed Secret never rebuilds the
-// cluster.
+// cluster. No max_verify_depth: Envoy applies it only where it verifies
+// clients (downstream), never to an upstream's chain.
 func upstreamTLS(t *ir.UpstreamTLS) *envoy_config_core_v3.TransportSocket {
 	common := &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{AlpnProtocols: t.ALPN}
 	if t.Params != nil {
@@ -99,10 +100,6 @@ func upstreamTLS(t *ir.UpstreamTLS) *envoy_config_core_v3.TransportSocket {
 			CombinedValidationContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext_CombinedCertificateValidationContext{
 				DefaultValidationContext: &envoy_extensions_transport_sockets_tls_v3.CertificateValidationContext{
 					MatchTypedSubjectAltNames: []*envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher{subjectAltName(v.Name)},
-					// Envoy counts the trust anchor in the depth, as
-					// OpenSSL did before 1.1; nginx's depth (OpenSSL 3)
-					// does not.
-					MaxVerifyDepth: wrapperspb.UInt32(v.Depth + 1),
 				},
 				ValidationContextSdsSecretConfig: &envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{
 					Name: v.CA, SdsConfig: adsConfigSource(),

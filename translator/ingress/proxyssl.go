@@ -101,8 +101,8 @@ func checkCA(data []byte) error {
 // short hash of the settings, not of the Secret's contents, which reach
 // Envoy over SDS and change without rebuilding the cluster.
 func proxySSLKey(p *nginx.ProxySSL) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%t|%d|%s|%t|%s|%s|%q",
-		p.Secret, p.Verify, p.VerifyDepth, p.Name, p.ServerName, p.Params.MinVersion, p.Params.MaxVersion, p.Params.CipherSuites))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%t|%s|%t|%s|%s|%q",
+		p.Secret, p.Verify, p.Name, p.ServerName, p.Params.MinVersion, p.Params.MaxVersion, p.Params.CipherSuites))
 	return "tls-" + hex.EncodeToString(sum[:4])
 }
 
@@ -117,7 +117,7 @@ func lowerProxySSL(t *ir.UpstreamTLS, p *nginx.ProxySSL) {
 		t.ClientCertificate = p.Certificate.Name
 	}
 	if p.Verify && p.CA != nil {
-		t.Verify = &ir.UpstreamVerify{CA: p.CA.Name, Name: p.Name, Depth: p.VerifyDepth}
+		t.Verify = &ir.UpstreamVerify{CA: p.CA.Name, Name: p.Name}
 	}
 }
 

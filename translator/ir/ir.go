@@ -523,10 +523,8 @@ type UpstreamVerify struct {
 	// CA names the Secret of the trusted certificates (Secret.CA).
 	CA string `json:"ca"`
 	// Name must be one of the certificate's subject alternative names.
+	// The chain is not bounded in length.
 	Name string `json:"name"`
-	// Depth is how many CA certificates may issue the endpoint's, above
-	// it, the trust anchor not counted.
-	Depth uint32 `json:"depth"`
 }
 
 // Endpoint is one address of a cluster.

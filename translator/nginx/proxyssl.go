@@ -24,12 +24,9 @@ type ProxySSL struct {
 	// the certificate presented to the backend; ca.crt, the certificates
 	// that its certificate is verified against.
 	Secret string
-	// Verify checks the backend's certificate (proxy-ssl-verify: on).
+	// Verify checks the backend's certificate (proxy-ssl-verify: on),
+	// however long its chain: proxy-ssl-verify-depth is refused.
 	Verify bool
-	// VerifyDepth is nginx's proxy_ssl_verify_depth: how many CA
-	// certificates may issue the backend's, above it, the trust anchor
-	// not counted (OpenSSL's count since 1.1).
-	VerifyDepth uint32
 	// Name is the name the backend's certificate must hold, and the SNI
 	// sent with ServerName (proxy-ssl-name; UpstreamBalancer when unset).
 	Name string
@@ -45,13 +42,12 @@ type ProxySSL struct {
 }
 
 // proxySSLNames are the annotations read with proxy-ssl-secret.
-var proxySSLNames = []string{"proxy-ssl-ciphers", "proxy-ssl-name", "proxy-ssl-protocols", "proxy-ssl-server-name", "proxy-ssl-verify", "proxy-ssl-verify-depth"}
+var proxySSLNames = []string{"proxy-ssl-ciphers", "proxy-ssl-name", "proxy-ssl-protocols", "proxy-ssl-server-name", "proxy-ssl-verify"}
 
 // readProxySSL reads proxy-ssl-secret and the annotations that go with
 // it. A Secret reference that cannot be used makes the Ingress's paths
 // answer 503, as ingress-nginx denies its locations; the others fall back
-// to ingress-nginx's defaults (verify off, depth 1, TLSv1.2, DEFAULT, no
-// SNI).
+// to ingress-nginx's defaults (verify off, TLSv1.2, DEFAULT, no SNI).
 func readProxySSL(r *reader, a *Annotations) {
 	const name = "proxy-ssl-secret"
 	v, ok := r.get(name)
@@ -79,12 +75,9 @@ func readProxySSL(r *reader, a *Annotations) {
 		}
 		return
 	}
-	p := &ProxySSL{Secret: v, Name: UpstreamBalancer, VerifyDepth: 1}
+	p := &ProxySSL{Secret: v, Name: UpstreamBalancer}
 	p.Verify = r.onOff("proxy-ssl-verify")
 	p.ServerName = r.onOff("proxy-ssl-server-name")
-	if n, ok := r.number("proxy-ssl-verify-depth", 0, maxVerifyDepth); ok && n > 0 {
-		p.VerifyDepth = uint32(n)
-	}
 	if n, ok := r.get("proxy-ssl-name"); ok {
 		if n = strings.ToLower(n); validServerName(n) {
 			p.Name = n
@@ -98,10 +91,6 @@ func readProxySSL(r *reader, a *Annotations) {
 		r.issue(name, ir.ReasonAnnotationIgnored, "applies to backends spoken to over TLS only (backend-protocol HTTPS, GRPCS or AUTO_HTTP), as in ingress-nginx; its Secret is still checked")
 	}
 }
-
-// maxVerifyDepth is the deepest proxy-ssl-verify-depth: Envoy counts the
-// trust anchor too, and allows at most 100.
-const maxVerifyDepth = 99
 
 // validServerName reports a name that a certificate can hold: a host
 // name without wildcard, or an address.
