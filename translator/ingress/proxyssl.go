@@ -34,12 +34,7 @@ func proxySSLSecret(ann *nginx.Annotations, secrets map[string]*corev1.Secret) {
 	if p == nil {
 		return
 	}
-	deny := func(reason ir.Reason, format string, args ...any) {
-		if ann.Unservable == nil {
-			ann.Unservable = &nginx.Issue{Name: "proxy-ssl-secret", Reason: reason,
-				Msg: fmt.Sprintf(format, args...) + "; the Ingress's paths answer 503"}
-		}
-	}
+	deny := denier(ann, "proxy-ssl-secret", "; the Ingress's paths answer 503")
 	s, ok := secrets[p.Secret]
 	if !ok {
 		deny(ir.ReasonSecretNotFound, "Secret %s not found", p.Secret)
@@ -75,6 +70,17 @@ func proxySSLSecret(ann *nginx.Annotations, secrets map[string]*corev1.Secret) {
 		resolved.CA = &ir.Secret{Name: trustedCAPrefix + p.Secret, CA: ca}
 	}
 	ann.ProxySSL = &resolved // a copy: the annotations read are the Ingress's own
+}
+
+// denier returns a function that makes the Ingress of ann unservable
+// because of the annotation name, with a message that ends with then,
+// unless something else already did.
+func denier(ann *nginx.Annotations, name, then string) func(reason ir.Reason, format string, args ...any) {
+	return func(reason ir.Reason, format string, args ...any) {
+		if ann.Unservable == nil {
+			ann.Unservable = &nginx.Issue{Name: name, Reason: reason, Msg: fmt.Sprintf(format, args...) + then}
+		}
+	}
 }
 
 // checkCA checks that PEM data holds certificates and nothing else that
