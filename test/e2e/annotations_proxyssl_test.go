@@ -3,17 +3,20 @@ package e2e
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/rukou/rukou/examples/backend/echo"
+	"github.com/rukou/rukou/test/harness"
 )
 
 // TestAnnotationProxySSL: the proxy-ssl-* annotations through a real Envoy
@@ -211,4 +214,54 @@ func (p *openSSLPKI) serve(t *testing.T, name, cert string, conf *tls.Config) []
 		echo.Handler(name).ServeHTTP(w, r)
 	})
 	return serviceWith(name, endpoint(serveTLS(t, handler, conf), true, nil))
+}
+
+// TestAnnotationProxySSLSecretChanges: a Secret's new contents reach Envoy
+// over SDS (a CA replaced: from 502 to 200), and an Ingress that names
+// another Secret gets a cluster of its own with that Secret, while every
+// request keeps an answer from the backend's side (no 503 of a cluster
+// without its certificate).
+func TestAnnotationProxySSLSecretChanges(t *testing.T) {
+	pki := newOpenSSLPKI(t)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pki.read(t, "root.crt"))
+	strict := pki.serve(t, "strict", "backend", &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots})
+	secret := func(name, ca string) runtime.Object {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string][]byte{
+			"tls.crt": pki.read(t, "client.crt"), "tls.key": pki.read(t, "client.key"), "ca.crt": pki.read(t, ca),
+		}}
+	}
+	ing := func(secret string) runtime.Object {
+		return annotated("rotate", map[string]string{"backend-protocol": "HTTPS", "proxy-ssl-secret": ns + "/" + secret,
+			"proxy-ssl-verify": "on", "proxy-ssl-name": "backend.internal"}, rule("rotate.test", path(prefix, "/", "strict")))
+	}
+	s := startStack(t, "delta")
+	s.apply(t, "rotate", join(strict, objs(secret("first", "other.crt"), secret("second", "root.crt"), ing("first")))...)
+	s.await(t, call{host: "rotate.test", path: "/"}, http.StatusBadGateway, "")
+
+	s.apply(t, "rotate", join(strict, objs(secret("first", "root.crt"), secret("second", "root.crt"), ing("first")))...)
+	s.await(t, call{host: "rotate.test", path: "/"}, http.StatusOK, "strict")
+
+	s.apply(t, "rotate", join(strict, objs(secret("first", "other.crt"), secret("second", "root.crt"), ing("second")))...)
+	start := time.Now()
+	var statuses []int
+	harness.Eventually(t, 15*time.Second, "rotate.test answers from the cluster of Secret second", func() error {
+		r, err := s.do(call{host: "rotate.test", path: "/"})
+		if err != nil {
+			return err
+		}
+		statuses = append(statuses, r.status)
+		if r.status != http.StatusOK || time.Since(start) < 2*time.Second {
+			return fmt.Errorf("got %d", r.status)
+		}
+		return nil
+	})
+	for _, st := range statuses {
+		if st != http.StatusOK && st != http.StatusBadGateway {
+			t.Errorf("while the Ingress moved to another Secret, answers were %v: want only 200 (and 502 before the move)", statuses)
+			break
+		}
+	}
+	t.Logf("moved to the other Secret in %s (%d requests)", time.Since(start).Round(time.Millisecond), len(statuses))
+	expectNoRejection(t, s.envoy)
 }
