@@ -252,7 +252,7 @@ const (
 )
 
 // proxySSLNote is the docs' note on proxy-ssl-secret.
-const proxySSLNote = "a Secret of the Ingress's namespace; missing, without a key pair or `ca.crt`, or not PEM: 503. It applies to `HTTPS`, `GRPCS` and `AUTO_HTTP` over TLS (ingress-nginx's `grpc_pass` ignores it for `GRPCS`), with its key pair presented even without `ca.crt` (ingress-nginx then presents none), and to the Ingress's own paths only (as `proxy-ssl-location-only: true`; ingress-nginx also gives the host's other paths the first Ingress's settings)"
+const proxySSLNote = "a Secret of the Ingress's namespace; missing, holding neither a key pair nor `ca.crt`, not PEM, or without `ca.crt` under `proxy-ssl-verify: on`: 503. It applies to `HTTPS`, `GRPCS` and `AUTO_HTTP` over TLS (ingress-nginx's `grpc_pass` ignores it for `GRPCS`), with its key pair presented even without `ca.crt` (ingress-nginx then presents none), and to the Ingress's own paths only (as `proxy-ssl-location-only: true`; ingress-nginx also gives the host's other paths the first Ingress's settings)"
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
