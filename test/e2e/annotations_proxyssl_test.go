@@ -31,6 +31,7 @@ func TestAnnotationProxySSL(t *testing.T) {
 	strict := pki.serve(t, "strict", "backend", &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots})
 	balancer := pki.serve(t, "balancer", "balancer", &tls.Config{})
 	tls12 := pki.serve(t, "tls12", "backend", &tls.Config{MaxVersion: tls.VersionTLS12})
+	aes256 := pki.serve(t, "aes256", "backend", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}})
 
 	secret := func(name string, keys map[string]string) runtime.Object {
 		data := map[string][]byte{}
@@ -51,7 +52,7 @@ func TestAnnotationProxySSL(t *testing.T) {
 	withSNI["proxy-ssl-server-name"] = "on"
 	withSNI["proxy-ssl-verify-depth"] = "2"
 	s := startStack(t, "delta")
-	s.apply(t, "proxyssl", join(strict, balancer, tls12, objs(
+	s.apply(t, "proxyssl", join(strict, balancer, tls12, aes256, objs(
 		secret("good", good),
 		secret("wrong-ca", map[string]string{"tls.crt": "client.crt", "tls.key": "client.key", "ca.crt": "other.crt"}),
 		secret("ca-only", map[string]string{"ca.crt": "root.crt"}),
@@ -65,6 +66,8 @@ func TestAnnotationProxySSL(t *testing.T) {
 		https("balancer", "balancer", map[string]string{"proxy-ssl-secret": ns + "/good", "proxy-ssl-verify": "on", "proxy-ssl-server-name": "on"}),
 		https("tls12", "tls12", map[string]string{"proxy-ssl-secret": ns + "/good"}),
 		https("tls13", "tls12", map[string]string{"proxy-ssl-secret": ns + "/good", "proxy-ssl-protocols": "TLSv1.3"}),
+		https("aes256", "aes256", map[string]string{"proxy-ssl-secret": ns + "/good", "proxy-ssl-ciphers": "ECDHE-ECDSA-AES256-GCM-SHA384"}),
+		https("aes128", "aes256", map[string]string{"proxy-ssl-secret": ns + "/good", "proxy-ssl-ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256"}),
 		https("missing", "strict", verified("nowhere")),
 		https("no-ca", "strict", verified("no-ca")),
 		https("bad-pem", "strict", verified("bad-pem")),
@@ -104,6 +107,13 @@ func TestAnnotationProxySSL(t *testing.T) {
 			t.Errorf("spoke %s by default, want TLS 1.2 (ingress-nginx's proxy-ssl-protocols)", v)
 		}
 		s.await(t, call{host: "tls13.test", path: "/"}, http.StatusBadGateway, "")
+	})
+	t.Run("proxy_ssl_ciphers_restrict_the_suites", func(t *testing.T) {
+		r := s.await(t, call{host: "aes256.test", path: "/"}, http.StatusOK, "aes256")
+		if c := r.header.Get("X-Backend-Cipher"); c != "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" {
+			t.Errorf("spoke %s, want TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", c)
+		}
+		s.await(t, call{host: "aes128.test", path: "/"}, http.StatusBadGateway, "")
 	})
 	t.Run("an_unusable_secret_answers_503_with_its_reason", func(t *testing.T) {
 		for _, c := range []struct{ name, reason, mention string }{
@@ -197,7 +207,7 @@ func (p *openSSLPKI) read(t *testing.T, name string) []byte {
 
 // serve runs an echo backend over TLS with the certificate cert (a name
 // of the PKI) and the settings of conf, as the Service name. Its answers
-// say which SNI, TLS version and client certificate it got.
+// say which SNI, TLS version, cipher suite and client certificate it got.
 func (p *openSSLPKI) serve(t *testing.T, name, cert string, conf *tls.Config) []runtime.Object {
 	t.Helper()
 	pair, err := tls.X509KeyPair(p.read(t, cert+".crt"), p.read(t, cert+".key"))
@@ -208,6 +218,7 @@ func (p *openSSLPKI) serve(t *testing.T, name, cert string, conf *tls.Config) []
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Backend-SNI", r.TLS.ServerName)
 		w.Header().Set("X-Backend-TLS-Version", tls.VersionName(r.TLS.Version))
+		w.Header().Set("X-Backend-Cipher", tls.CipherSuiteName(r.TLS.CipherSuite))
 		if len(r.TLS.PeerCertificates) > 0 {
 			w.Header().Set("X-Client-CN", r.TLS.PeerCertificates[0].Subject.CommonName)
 		}
