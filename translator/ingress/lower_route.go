@@ -37,13 +37,18 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool, s 
 		return append(out, &ir.Route{Match: match, Direct: &ir.Direct{Status: r.DirectStatus}, Source: r.Source})
 	}
 	if c := r.Canary; c != nil {
-		for _, choice := range canaryChoices(r.Backend, c) {
+		for _, choice := range stickyChoices(r.Backend, c, affinityOf(r)) {
 			m := cloneMatch(match)
 			m.Headers = append(m.Headers, choice.when)
 			out = append(out, proxyRoute(r, m, choice.cluster, overTLS, s))
 		}
+		for _, choice := range canaryChoices(r.Backend, c) {
+			m := cloneMatch(match)
+			m.Headers = append(m.Headers, choice.when)
+			out = append(out, issueSideCookies(proxyRoute(r, m, choice.cluster, overTLS, s), c))
+		}
 	}
-	return append(out, proxyRoute(r, match, "", overTLS, s))
+	return append(out, issueSideCookies(proxyRoute(r, match, "", overTLS, s), r.Canary))
 }
 
 // schemeRedirect is the redirect to HTTPS behind a proxy whose forwarded
@@ -150,9 +155,12 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 	fw.Retry, fw.Timeout = lowerRetry(retry, s.RetryNonIdempotent), ir.Duration(retry.Timeout)
 	if aff := p.Affinity; aff != nil {
 		fw.SessionCookie = sessionCookie(aff, r, overTLS)
-		// The cookie, not chance, picks between the canary and the
-		// primary, so a client that has it stays on one side.
-		fw.HashPicksBackend = len(fw.Backends) > 1 && !r.Canary.Legacy
+		if r.Canary != nil {
+			// Envoy's stateful session cookie names an endpoint, and
+			// cannot say which side issued it: with a canary, the
+			// cookie's hash keeps the endpoint.
+			fw.SessionCookie.Persistent = false
+		}
 	} else {
 		fw.HashBy = p.HashBy
 	}
@@ -222,7 +230,11 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 // sessionCookie keeps a client on one endpoint with a cookie. Over TLS the
 // cookie is always Secure, as ingress-nginx makes it.
 func sessionCookie(aff *nginx.Affinity, r *Route, overTLS bool) *ir.SessionCookie {
-	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent}
+	// Envoy's stateful session sets the cookie again whenever another
+	// endpoint answered, a retry after a failure included: what
+	// change-on-failure asks. Its cookie names the endpoint, so sessions
+	// then stay where they are when endpoints join, as in persistent mode.
+	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent || aff.ChangeOnFailure}
 	if c.Path == "" {
 		// The rule's path, as ingress-nginx sets it, or "/" for a
 		// regular expression.

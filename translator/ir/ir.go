@@ -225,9 +225,6 @@ const (
 type Forward struct {
 	// Backends by weight; a single backend takes every request.
 	Backends []WeightedCluster `json:"backends"`
-	// HashPicksBackend picks among the weighted backends with the hash
-	// policy's hash rather than by chance, so that a client keeps its side.
-	HashPicksBackend bool `json:"hashPicksBackend,omitempty"`
 	// PathRewrite, when set, replaces the path before it is sent.
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
@@ -296,6 +293,13 @@ type Retry struct {
 type WeightedCluster struct {
 	Cluster string `json:"cluster"`
 	Weight  uint32 `json:"weight,omitempty"`
+	// CookieTag, when set on a forward with a SessionCookie, makes the
+	// route issue the session cookie itself whenever this backend is
+	// chosen: a fresh key, "|" and the tag, so that a later route can
+	// match the backend that issued it. The request carries the cookie
+	// already when the endpoint is picked, so its hash keeps the client
+	// on the endpoint that answered first.
+	CookieTag string `json:"cookieTag,omitempty"`
 }
 
 // RegexRewrite replaces what Pattern matches in the path with Substitution,

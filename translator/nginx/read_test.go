@@ -357,6 +357,20 @@ func TestReadUpstreamAnnotations(t *testing.T) {
 			},
 		},
 		{
+			name:   "max_age_wins_over_expires",
+			values: map[string]string{"affinity": "cookie", "session-cookie-expires": "172800", "session-cookie-max-age": "259200"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: 72 * time.Hour})
+			},
+		},
+		{
+			name:   "change_on_failure_is_read",
+			values: map[string]string{"affinity": "cookie", "session-cookie-change-on-failure": "true"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", ChangeOnFailure: true})
+			},
+		},
+		{
 			name:   "only_cookie_affinity_exists",
 			values: map[string]string{"affinity": "ip", "session-cookie-name": "bad name"},
 			check:  func(t *testing.T, a *Annotations) { equal(t, "policy", a.Policy, (*Policy)(nil)) },
