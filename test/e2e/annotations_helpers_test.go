@@ -175,13 +175,24 @@ func headers(kv ...string) http.Header {
 // is not nil, and returns its port.
 func serve(t *testing.T, handler http.Handler, cert *tls.Certificate) int {
 	t.Helper()
+	var conf *tls.Config
+	if cert != nil {
+		conf = &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"http/1.1"}}
+	}
+	return serveTLS(t, handler, conf)
+}
+
+// serveTLS runs handler on 127.0.0.1 until the test ends, over TLS with
+// conf when it is not nil, and returns its port.
+func serveTLS(t *testing.T, handler http.Handler, conf *tls.Config) int {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: handler}
-	if cert != nil {
-		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"http/1.1"}})
+	if conf != nil {
+		l = tls.NewListener(l, conf)
 	}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })

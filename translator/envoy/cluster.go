@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"net/netip"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	envoy_extensions_clusters_dns_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dns/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	envoy_extensions_upstreams_http_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -36,7 +38,7 @@ func (sh *shared) cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 		out.LbPolicy = envoy_config_cluster_v3.Cluster_LEAST_REQUEST
 	}
 	if c.TLS != nil {
-		out.TransportSocket = upstreamTLS(c.TLS.ALPN)
+		out.TransportSocket = upstreamTLS(c.TLS)
 	}
 	if c.Protocol == ir.HTTP2 || c.Pool != nil {
 		out.TypedExtensionProtocolOptions = sh.protocolOptionsOf(c)
@@ -78,14 +80,53 @@ func discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
 	}
 }
 
-// upstreamTLS speaks TLS to the endpoints without verifying their
-// certificates and without SNI.
-func upstreamTLS(alpn []string) *envoy_config_core_v3.TransportSocket {
+// upstreamTLS speaks TLS to the endpoints: by default without verifying
+// their certificates and without SNI. The certificate presented and the
+// trusted CA come over SDS, so that a renewed Secret never rebuilds the
+// cluster. No max_verify_depth: Envoy applies it only where it verifies
+// clients (downstream), never to an upstream's chain.
+func upstreamTLS(t *ir.UpstreamTLS) *envoy_config_core_v3.TransportSocket {
+	common := &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{AlpnProtocols: t.ALPN}
+	if t.Params != nil {
+		common.TlsParams = tlsParameters(t.Params)
+	}
+	if t.ClientCertificate != "" {
+		common.TlsCertificateSdsSecretConfigs = []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
+			Name: t.ClientCertificate, SdsConfig: adsConfigSource(),
+		}}
+	}
+	if v := t.Verify; v != nil {
+		common.ValidationContextType = &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext_CombinedValidationContext{
+			CombinedValidationContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext_CombinedCertificateValidationContext{
+				DefaultValidationContext: &envoy_extensions_transport_sockets_tls_v3.CertificateValidationContext{
+					MatchTypedSubjectAltNames: []*envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher{subjectAltName(v.Name)},
+				},
+				ValidationContextSdsSecretConfig: &envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{
+					Name: v.CA, SdsConfig: adsConfigSource(),
+				},
+			},
+		}
+	}
 	return &envoy_config_core_v3.TransportSocket{
 		Name: "envoy.transport_sockets.tls",
 		ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(&envoy_extensions_transport_sockets_tls_v3.UpstreamTlsContext{
-			CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{AlpnProtocols: alpn},
+			CommonTlsContext: common,
+			Sni:              t.SNI,
 		})},
+	}
+}
+
+// subjectAltName matches a certificate that names name: a DNS name
+// (Envoy's exact DNS match takes a certificate's wildcard too, as
+// OpenSSL's host check does) or an IP address.
+func subjectAltName(name string) *envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher {
+	kind := envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher_DNS
+	if _, err := netip.ParseAddr(name); err == nil {
+		kind = envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher_IP_ADDRESS
+	}
+	return &envoy_extensions_transport_sockets_tls_v3.SubjectAltNameMatcher{
+		SanType: kind,
+		Matcher: &envoy_type_matcher_v3.StringMatcher{MatchPattern: &envoy_type_matcher_v3.StringMatcher_Exact{Exact: name}},
 	}
 }
 

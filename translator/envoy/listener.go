@@ -135,8 +135,16 @@ func downstreamTLS(secret string, l *ir.Listener) *envoy_extensions_transport_so
 	}
 }
 
-// secret renders a certificate for SDS.
+// secret renders a certificate for SDS, or trusted certificates.
 func secret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.Secret {
+	if len(s.CA) > 0 {
+		return &envoy_extensions_transport_sockets_tls_v3.Secret{
+			Name: s.Name,
+			Type: &envoy_extensions_transport_sockets_tls_v3.Secret_ValidationContext{ValidationContext: &envoy_extensions_transport_sockets_tls_v3.CertificateValidationContext{
+				TrustedCa: &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: s.CA}},
+			}},
+		}
+	}
 	return &envoy_extensions_transport_sockets_tls_v3.Secret{
 		Name: s.Name,
 		Type: &envoy_extensions_transport_sockets_tls_v3.Secret_TlsCertificate{TlsCertificate: &envoy_extensions_transport_sockets_tls_v3.TlsCertificate{
@@ -189,7 +197,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		Http2ProtocolOptions:       downstreamHTTP2(l.Clients.MaxConcurrentStreams),
 		ServerHeaderTransformation: serverHeader(l),
 		ServerName:                 l.Server,
-		LocalReplyConfig:           localReplyConfig(l.LocalReplies),
+		LocalReplyConfig:           withTLSFailure(localReplyConfig(l.LocalReplies), l.LocalReplies, l.UpstreamTLSFailureStatus),
 		// WebSockets upgrade on every route, as nginx proxies them; without
 		// this Envoy answers an upgrade request with 403. An upgrade has
 		// its own filter chain: the same, without the body size limit,

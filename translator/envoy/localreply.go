@@ -1,13 +1,16 @@
 package envoy
 
 import (
+	"slices"
 	"strings"
 
 	envoy_config_accesslog_v3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_extensions_access_loggers_filters_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rukou/rukou/translator/ir"
 )
@@ -29,17 +32,22 @@ func localReplyConfig(replies []ir.LocalReply) *envoy_extensions_filters_network
 	}
 	for _, r := range replies {
 		out.Mappers = append(out.Mappers, &envoy_extensions_filters_network_http_connection_manager_v3.ResponseMapper{
-			Filter: statusIs(r.Status),
-			BodyFormatOverride: &envoy_config_core_v3.SubstitutionFormatString{
-				Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
-					// The body is a format string: "%" is Envoy's escape.
-					Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: strings.ReplaceAll(r.Body, "%", "%%")},
-				}},
-				ContentType: r.ContentType,
-			},
+			Filter:             statusIs(r.Status),
+			BodyFormatOverride: bodyFormat(r),
 		})
 	}
 	return out
+}
+
+// bodyFormat is a reply's body as Envoy's format string.
+func bodyFormat(r ir.LocalReply) *envoy_config_core_v3.SubstitutionFormatString {
+	return &envoy_config_core_v3.SubstitutionFormatString{
+		Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
+			// The body is a format string: "%" is Envoy's escape.
+			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: strings.ReplaceAll(r.Body, "%", "%%")},
+		}},
+		ContentType: r.ContentType,
+	}
 }
 
 // statusIs holds for replies of the status.
@@ -61,3 +69,41 @@ var grpcRequest = &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &e
 		}},
 	}},
 }}
+
+// tlsFailed holds when Envoy answers because the connection to the
+// endpoint failed in its TLS handshake (a certificate not trusted, no
+// version or suite in common): Envoy names the failure "TLS_error:..." in
+// the upstream's transport failure reason, where a refused connection
+// has a reason of its own. Envoy answers both with 503.
+var tlsFailed = &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_AndFilter{
+	AndFilter: &envoy_config_accesslog_v3.AndFilter{Filters: []*envoy_config_accesslog_v3.AccessLogFilter{
+		statusIs(503),
+		{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_ExtensionFilter{ExtensionFilter: &envoy_config_accesslog_v3.ExtensionFilter{
+			Name: "envoy.access_loggers.extension_filters.cel",
+			ConfigType: &envoy_config_accesslog_v3.ExtensionFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_filters_cel_v3.ExpressionFilter{
+				Expression: `upstream.transport_failure_reason.startsWith('TLS_error')`,
+			})},
+		}}},
+	}},
+}}
+
+// withTLSFailure makes Envoy's answer to a failed TLS handshake with an
+// endpoint carry status (nginx's 502) with that status's body, after the
+// mapper that leaves gRPC requests alone: Envoy applies only the first
+// mapper that matches. Zero status leaves c as it is.
+func withTLSFailure(c *envoy_extensions_filters_network_http_connection_manager_v3.LocalReplyConfig, replies []ir.LocalReply, status uint32) *envoy_extensions_filters_network_http_connection_manager_v3.LocalReplyConfig {
+	if status == 0 {
+		return c
+	}
+	m := &envoy_extensions_filters_network_http_connection_manager_v3.ResponseMapper{Filter: tlsFailed, StatusCode: wrapperspb.UInt32(status)}
+	if c == nil {
+		return &envoy_extensions_filters_network_http_connection_manager_v3.LocalReplyConfig{Mappers: []*envoy_extensions_filters_network_http_connection_manager_v3.ResponseMapper{m}}
+	}
+	for _, r := range replies {
+		if r.Status == status {
+			m.BodyFormatOverride = bodyFormat(r)
+		}
+	}
+	c.Mappers = slices.Insert(c.Mappers, 1, m)
+	return c
+}

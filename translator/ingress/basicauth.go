@@ -38,12 +38,7 @@ func basicAuthUsers(ann *nginx.Annotations, secrets map[string]*corev1.Secret) [
 		return nil
 	}
 	ba := ann.Policy.BasicAuth
-	deny := func(reason ir.Reason, format string, args ...any) {
-		if ann.Unservable == nil {
-			ann.Unservable = &nginx.Issue{Name: "auth-secret", Reason: reason,
-				Msg: fmt.Sprintf(format, args...) + "; the Ingress's paths answer 503 rather than serve without authentication"}
-		}
-	}
+	deny := denier(ann, "auth-secret", "; the Ingress's paths answer 503 rather than serve without authentication")
 	s, ok := secrets[ba.Secret]
 	if !ok {
 		deny(ir.ReasonSecretNotFound, "Secret %s not found", ba.Secret)

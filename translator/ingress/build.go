@@ -147,6 +147,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 			authHeaders(ann, b.configMaps)
 			issues = append(issues, basicAuthUsers(ann, b.tls.secrets)...)
 			issues = append(issues, withoutRateLimitService(ann, b.opts)...)
+			proxySSLSecret(ann, b.tls.secrets)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}
@@ -344,6 +345,7 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
 	be.Balance, be.Hash, be.HeaderKiB = kind.balance, kind.hash, kind.headerKiB
+	be.ProxySSL = kind.tls()
 	if kind.serviceUpstream && be.ExternalName == "" {
 		b.useClusterIP(ing, field, be)
 	}

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"cmp"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -75,6 +76,10 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 		}
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
 	}
+	if upstream := proxySSLSecrets(m.Backends); len(upstream) > 0 {
+		cfg.Secrets = append(cfg.Secrets, upstream...)
+		slices.SortFunc(cfg.Secrets, func(x, y *ir.Secret) int { return strings.Compare(x.Name, y.Name) })
+	}
 	lowerTracing(cfg, s)
 	lowerRateLimitService(cfg, opts, s)
 	return cfg
@@ -95,6 +100,8 @@ func edgeListener(name, address string, port uint32, scheme string, publicPort u
 		RealIP:                      lowerRealIP(&s.RealIP),
 		Block:                       lowerBlock(&s.Block),
 		LocalReplies:                localReplies(s),
+		// nginx answers 502 when the TLS handshake with a backend fails.
+		UpstreamTLSFailureStatus: http.StatusBadGateway,
 	}
 	// server_tokens off, as ingress-nginx has it by default, clears the
 	// Server header; on, nginx names itself, and rukou names its proxy.
@@ -270,6 +277,9 @@ func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 		c.Protocol = ir.HTTP2
 	case nginx.ProtocolGRPCS:
 		c.Protocol, c.TLS = ir.HTTP2, &ir.UpstreamTLS{ALPN: []string{"h2"}}
+	}
+	if c.TLS != nil && be.ProxySSL != nil {
+		lowerProxySSL(c.TLS, be.ProxySSL)
 	}
 	return c
 }

@@ -224,4 +224,8 @@ type Backend struct {
 	// with a PROXY protocol header.
 	Stream            nginx.StreamProtocol
 	SendProxyProtocol bool
+	// ProxySSL, for a backend over TLS, is what proxy-ssl-* asks of the
+	// connections: nil speaks TLS without verifying or presenting
+	// anything.
+	ProxySSL *nginx.ProxySSL
 }

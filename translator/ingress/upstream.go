@@ -32,11 +32,22 @@ type upstreamKind struct {
 	// headerKiB bounds the response headers (proxy-buffer-size); zero
 	// keeps the ConfigMap's bound.
 	headerKiB uint32
+	// proxySSL is how a backend over TLS is spoken to (proxy-ssl-*).
+	proxySSL *nginx.ProxySSL
+}
+
+// tls returns the proxy-ssl-* settings that apply: those of a backend
+// spoken to over TLS, nil otherwise.
+func (k upstreamKind) tls() *nginx.ProxySSL {
+	if k.protocol != nginx.ProtocolHTTPS && k.protocol != nginx.ProtocolGRPCS {
+		return nil
+	}
+	return k.proxySSL
 }
 
 // kindOf returns the upstream settings of an Ingress's backends.
 func kindOf(a *nginx.Annotations) upstreamKind {
-	k := upstreamKind{protocol: a.Protocol, connectTimeout: a.ConnectTimeout, serviceUpstream: a.ServiceUpstream}
+	k := upstreamKind{protocol: a.Protocol, connectTimeout: a.ConnectTimeout, serviceUpstream: a.ServiceUpstream, proxySSL: a.ProxySSL}
 	if k.protocol == "" {
 		k.protocol = nginx.ProtocolHTTP
 	}
@@ -86,6 +97,9 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	var parts []string
 	if k.protocol != nginx.ProtocolHTTP && k.protocol != "" {
 		parts = append(parts, strings.ToLower(string(k.protocol)))
+	}
+	if p := k.tls(); p != nil {
+		parts = append(parts, proxySSLKey(p))
 	}
 	if k.affinity {
 		parts = append(parts, "affinity")

@@ -22,7 +22,7 @@ type Config struct {
 	// Clusters sorted by name; every cluster a route names is here.
 	Clusters []*Cluster `json:"clusters"`
 	// Secrets sorted by name: the certificates the listeners' TLS chains
-	// name.
+	// name, and those clusters present or trust (UpstreamTLS).
 	Secrets []*Secret `json:"secrets,omitempty"`
 	// Credentials sorted by name: the users that routes' BasicAuth
 	// check against.
@@ -96,6 +96,11 @@ type Listener struct {
 	// LocalReplies give the proxy's own answers of these statuses a body,
 	// one entry per status.
 	LocalReplies []LocalReply `json:"localReplies,omitempty"`
+	// UpstreamTLSFailureStatus, when not zero, is the status of the
+	// proxy's answer when the connection to an endpoint failed in its TLS
+	// handshake (a certificate not trusted, no version in common), with
+	// the body LocalReplies give it; zero keeps the proxy's own (503).
+	UpstreamTLSFailureStatus uint32 `json:"upstreamTLSFailureStatus,omitempty"`
 }
 
 // FilterChain is one certificate of a TLS listener.
@@ -537,10 +542,30 @@ type ConnectionPool struct {
 	MaxLifetime Duration `json:"maxLifetime,omitempty"`
 }
 
-// UpstreamTLS is TLS to a cluster's endpoints. Their certificates are not
-// verified and no SNI is sent.
+// UpstreamTLS is TLS to a cluster's endpoints. Without Verify their
+// certificates are not verified; without SNI none is sent.
 type UpstreamTLS struct {
 	ALPN []string `json:"alpn,omitempty"`
+	// SNI, when set, is the server name sent in the handshake.
+	SNI string `json:"sni,omitempty"`
+	// ClientCertificate, when set, names the Secret whose certificate is
+	// presented to the endpoints.
+	ClientCertificate string `json:"clientCertificate,omitempty"`
+	// Verify, when set, refuses endpoints whose certificates it does not
+	// accept: the connection fails.
+	Verify *UpstreamVerify `json:"verify,omitempty"`
+	// Params bound the versions and TLS 1.2 suites offered; nil keeps the
+	// backend's defaults.
+	Params *TLSParams `json:"params,omitempty"`
+}
+
+// UpstreamVerify is how an endpoint's certificate is verified.
+type UpstreamVerify struct {
+	// CA names the Secret of the trusted certificates (Secret.CA).
+	CA string `json:"ca"`
+	// Name must be one of the certificate's subject alternative names.
+	// The chain is not bounded in length.
+	Name string `json:"name"`
 }
 
 // Endpoint is one address of a cluster.
@@ -549,9 +574,12 @@ type Endpoint struct {
 	Port    int32  `json:"port"`
 }
 
-// Secret is a TLS certificate with its key. Dumps show its name only.
+// Secret is a TLS certificate with its key, or, with CA set instead,
+// trusted certificates. Dumps show its name only.
 type Secret struct {
 	Name  string `json:"name"`
 	Chain []byte `json:"-"`
 	Key   []byte `json:"-"`
+	// CA is PEM certificates that verify a peer's.
+	CA []byte `json:"-"`
 }

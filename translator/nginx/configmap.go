@@ -460,7 +460,7 @@ var Keys = []Key{
 	{Name: "proxy-request-buffering", Status: Differs, Note: requestBufferingNote, read: readGlobalTuning},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
-	{Name: "proxy-ssl-location-only", Status: NotYet},
+	{Name: "proxy-ssl-location-only", Status: NotYet, Note: "rukou always behaves as with `true`: the proxy-ssl-* annotations apply to their Ingress's own paths only"},
 	{Name: "proxy-stream-next-upstream", Status: Supported, Note: "TCP services (docs/tcp-udp.md)", read: readStreamKeys},
 	{Name: "proxy-stream-next-upstream-timeout", Status: NotYet},
 	{Name: "proxy-stream-next-upstream-tries", Status: Differs, Note: "TCP services; `0`, nginx's no limit, is taken as 3", readWith: "proxy-stream-next-upstream"},

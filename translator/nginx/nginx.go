@@ -55,6 +55,9 @@ type Annotations struct {
 	// endpoint, rather than to the EndpointSlices' addresses
 	// (service-upstream).
 	ServiceUpstream bool
+	// ProxySSL, when set, is how the backends are spoken to over TLS
+	// (proxy-ssl-*).
+	ProxySSL *ProxySSL
 	// Policy is nil when the Ingress asks nothing of requests.
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").

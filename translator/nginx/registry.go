@@ -203,13 +203,13 @@ var Registry = []Entry{
 	{Name: "proxy-redirect-to", Status: NotYet},
 	{Name: "proxy-request-buffering", Status: Differs, Note: requestBufferingNote, read: readProxyTuning},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout", read: readSendTimeout},
-	{Name: "proxy-ssl-ciphers", Status: NotYet},
-	{Name: "proxy-ssl-name", Status: NotYet},
-	{Name: "proxy-ssl-protocols", Status: NotYet},
-	{Name: "proxy-ssl-secret", Status: NotYet},
-	{Name: "proxy-ssl-server-name", Status: NotYet},
-	{Name: "proxy-ssl-verify", Status: NotYet, Note: "backends over TLS are never verified"},
-	{Name: "proxy-ssl-verify-depth", Status: NotYet},
+	{Name: "proxy-ssl-ciphers", Status: Differs, Note: "OpenSSL suite names; keywords such as `HIGH` are reported and left out (none left: `DEFAULT`, Envoy's list); TLS 1.3 suites are not configurable", readWith: "proxy-ssl-secret"},
+	{Name: "proxy-ssl-name", Status: Differs, Note: "a host name or address, matched against the certificate's subject alternative names only (never its common name); nginx variables are not read", readWith: "proxy-ssl-secret"},
+	{Name: "proxy-ssl-protocols", Status: Supported, Note: "`TLSv1.2` (the default) and `TLSv1.3`", readWith: "proxy-ssl-secret"},
+	{Name: "proxy-ssl-secret", Status: Differs, Note: proxySSLNote, read: readProxySSL},
+	{Name: "proxy-ssl-server-name", Status: Supported, Note: "sends proxy-ssl-name as SNI, else `upstream_balancer` as ingress-nginx does", readWith: "proxy-ssl-secret"},
+	{Name: "proxy-ssl-verify", Status: Differs, Note: "without proxy-ssl-name the certificate must name `upstream_balancer`, as in ingress-nginx; a Secret without `ca.crt` answers 503 where ingress-nginx does not verify; the chain's length is not bounded (see proxy-ssl-verify-depth)", readWith: "proxy-ssl-secret"},
+	{Name: "proxy-ssl-verify-depth", Status: Refused, Note: "Envoy bounds the length of a certificate chain only where it verifies clients, never a backend's: a backend's chain that `ca.crt` verifies is accepted whatever its length (ingress-nginx's default, 1, refuses chains with two intermediate CAs or more)"},
 	{Name: "relative-redirects", Status: NotYet},
 	{Name: "rewrite-target", Status: Differs, Note: "RE2, `$1` … `$9` only", read: readRewriteTarget},
 	{Name: "satisfy", Status: Supported, Note: "between the address ranges, `auth-type` and `auth-url`", read: readSatisfy},
@@ -259,6 +259,9 @@ const passthroughNote = "needs `--enable-ssl-passthrough` (without it, reported 
 
 // globalRateLimitNote says how global-rate-limit is counted.
 const globalRateLimitNote = "counted by envoyproxy/ratelimit in Redis through Envoy's rate limit filter (docs/ratelimit.md); needs `rukou serve --global-rate-limit-service`, without which the Ingress is served unlimited and reported (`GlobalRateLimitUnavailable`); an unreachable service lets requests through after 100 ms"
+
+// proxySSLNote is the docs' note on proxy-ssl-secret.
+const proxySSLNote = "a Secret of the Ingress's namespace; missing, holding neither a key pair nor `ca.crt`, not PEM, or without `ca.crt` under `proxy-ssl-verify: on`: 503. It applies to `HTTPS`, `GRPCS` and `AUTO_HTTP` over TLS (ingress-nginx's `grpc_pass` ignores it for `GRPCS`), with its key pair presented even without `ca.crt` (ingress-nginx then presents none), and to the Ingress's own paths only (as `proxy-ssl-location-only: true`; ingress-nginx also gives the host's other paths the first Ingress's settings)"
 
 // authNote is the note of the authentications rukou does not enforce yet.
 const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
