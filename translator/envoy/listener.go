@@ -27,12 +27,20 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
 	hcm := httpConnectionManager(l)
 	hcm.AccessLog = httpAccessLogs(l.AccessLog)
+	serverName, subject := listenerMatches(l)
+	if subject {
+		hcm.EarlyHeaderMutationExtensions = []*envoy_config_core_v3.TypedExtensionConfig{clientSubjectMutation()}
+	}
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
-		return []*envoy_config_listener_v3.Filter{{
+		out := []*envoy_config_listener_v3.Filter{{
 			Name:       "envoy.filters.network.http_connection_manager",
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
+		if serverName && len(l.TLS) > 0 {
+			out = append([]*envoy_config_listener_v3.Filter{serverNameFilter()}, out...)
+		}
+		return out
 	}
 	if l.RealIP != nil && l.RealIP.ProxyProtocol {
 		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
@@ -53,7 +61,7 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 			Filters: filters(),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
-				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret, l))},
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c, l))},
 			},
 		}
 		if len(c.ServerNames) == 0 {
@@ -91,25 +99,33 @@ func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3
 // unless the listener is HTTP/1.1 only. Envoy picks the cipher suite in
 // the server's order of preference (as nginx's ssl_prefer_server_ciphers
 // on, which ingress-nginx sets).
-func downstreamTLS(secret string, l *ir.Listener) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+func downstreamTLS(c *ir.FilterChain, l *ir.Listener) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
 	alpn := []string{"h2", "http/1.1"}
 	if l.Clients.HTTP1Only {
 		alpn = alpn[1:]
 	}
-	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
+	out := &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
 		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
 			TlsParams:     tlsParameters(l.TLSParams),
 			AlpnProtocols: alpn,
 			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
-				Name:      secret,
+				Name:      c.Secret,
 				SdsConfig: adsConfigSource(),
 			}},
 		},
 	}
+	if c.Clients != nil {
+		out.CommonTlsContext.ValidationContextType = clientValidation(c.Clients)
+		out.RequireClientCertificate = wrapperspb.Bool(false)
+	}
+	return out
 }
 
-// secret renders a certificate for SDS.
+// secret renders a certificate, or CAs that verify clients, for SDS.
 func secret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.Secret {
+	if s.CA != nil {
+		return validationSecret(s)
+	}
 	return &envoy_extensions_transport_sockets_tls_v3.Secret{
 		Name: s.Name,
 		Type: &envoy_extensions_transport_sockets_tls_v3.Secret_TlsCertificate{TlsCertificate: &envoy_extensions_transport_sockets_tls_v3.TlsCertificate{

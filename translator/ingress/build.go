@@ -59,6 +59,9 @@ type builder struct {
 	aliasOf       map[string]string
 	// streams are the TCP and UDP services served.
 	streams []*Stream
+	// clientCerts holds the client certificate authentication of each
+	// host that has one.
+	clientCerts map[string]*ClientCert
 }
 
 type routeKey struct {
@@ -95,6 +98,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		aliases:       map[string]hostSetting{},
 		serverAliases: map[string]serverAliases{},
 		aliasOf:       map[string]string{},
+		clientCerts:   map[string]*ClientCert{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
@@ -202,6 +206,7 @@ func (b *builder) addIngress(ing *ingressRef) {
 		hostsOrWildcard = []string{WildcardHost}
 	}
 	b.addHostRedirects(ing, hostsOrWildcard)
+	b.addClientCert(ing, hostsOrWildcard)
 	b.addServerAliases(ing, ownHosts)
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ing, ownHosts)
@@ -410,6 +415,7 @@ func (b *builder) model() *Model {
 	}
 	m.VirtualHosts = append(m.VirtualHosts, b.serverAliasHosts(m.VirtualHosts)...)
 	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
+	b.clientCertHosts(m.VirtualHosts)
 	b.useControllerDefault(m.VirtualHosts)
 	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {
 		if (x.Host == WildcardHost) != (y.Host == WildcardHost) {

@@ -39,7 +39,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	plain.VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
-		https.TLS, https.TLSParams = filterChains(m), tlsParams(s)
+		https.TLS, https.TLSParams = clientCertChains(m, filterChains(m)), tlsParams(s)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
@@ -72,6 +72,10 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			continue // certificates are sorted by Secret
 		}
 		cfg.Secrets = append(cfg.Secrets, &ir.Secret{Name: c.Secret, Chain: c.Chain, Key: c.Key})
+	}
+	if len(m.Certificates) > 0 {
+		cfg.Secrets = append(cfg.Secrets, clientCASecrets(m)...)
+		slices.SortStableFunc(cfg.Secrets, func(x, y *ir.Secret) int { return strings.Compare(x.Name, y.Name) })
 	}
 	lowerTracing(cfg, s)
 	return cfg
@@ -378,6 +382,9 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 			lw.done[key] = routes
 		}
 		out.Routes = append(out.Routes, routes...)
+	}
+	if vh.ClientCert != nil {
+		out.Routes = clientCertRoutes(vh, out.Routes, plain)
 	}
 	return out
 }

@@ -94,6 +94,9 @@ type VirtualHost struct {
 	// enable-access-log: "false", and nginx's location for the host's
 	// unmatched paths takes that Ingress's annotations.
 	NoAccessLog bool
+	// ClientCert, when set, asks clients of the host for certificates
+	// (auth-tls-secret), on all its paths.
+	ClientCert *ClientCert
 }
 
 // Route is one path rule, in the order Envoy must try it.

@@ -100,6 +100,9 @@ type FilterChain struct {
 	ServerNames []string `json:"serverNames,omitempty"`
 	// Secret names the certificate.
 	Secret string `json:"secret"`
+	// Clients, when set, asks clients for a certificate and checks it;
+	// routes then match on the outcome (Match.ClientCert).
+	Clients *ClientValidation `json:"clients,omitempty"`
 }
 
 // VirtualHost is the routes of a set of authorities.
@@ -168,6 +171,11 @@ type Match struct {
 	Path PathMatch `json:"path"`
 	// Headers must all match; ":authority" and ":method" are headers.
 	Headers []HeaderMatch `json:"headers,omitempty"`
+	// ClientCert, when set, must hold of the client's certificate.
+	ClientCert *CertMatch `json:"clientCert,omitempty"`
+	// ServerName, when set, must match the server name (SNI) the client
+	// sent in its TLS handshake; a request over plain HTTP has none.
+	ServerName *StringMatch `json:"serverName,omitempty"`
 }
 
 // PathMatch compares the request path.
@@ -214,6 +222,12 @@ const (
 	// DestinationPort is the port the client connected to: the listener's,
 	// or the destination port of the PROXY protocol header.
 	DestinationPort ConnectionInfo = "destination-port"
+	// ClientCertSubject and ClientCertIssuer are the subject and issuer
+	// of the client's certificate, as RFC 2253 names (CN=...,O=...).
+	ClientCertSubject ConnectionInfo = "client-cert-subject"
+	ClientCertIssuer  ConnectionInfo = "client-cert-issuer"
+	// ClientCertPEM is the client's certificate, PEM, URL-encoded.
+	ClientCertPEM ConnectionInfo = "client-cert-pem"
 )
 
 // Forward proxies the request to one of its backends.
@@ -508,9 +522,14 @@ type Endpoint struct {
 	Port    int32  `json:"port"`
 }
 
-// Secret is a TLS certificate with its key. Dumps show its name only.
+// Secret is a TLS certificate with its key, or, with CA set, the
+// certificates that verify clients. Dumps show its name only.
 type Secret struct {
 	Name  string `json:"name"`
 	Chain []byte `json:"-"`
 	Key   []byte `json:"-"`
+	// CA are PEM certificates of the authorities clients' certificates
+	// must chain to, and CRL, when set, PEM lists of revoked ones.
+	CA  []byte `json:"-"`
+	CRL []byte `json:"-"`
 }

@@ -59,6 +59,9 @@ type Annotations struct {
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").
 	Canary *Canary
+	// ClientCert, when set, asks the Ingress's hosts for client
+	// certificates (auth-tls-secret).
+	ClientCert *ClientCert
 }
 
 // Issue is one annotation that is not honoured as written.

@@ -115,12 +115,12 @@ var Registry = []Entry{
 	{Name: "auth-signin", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-signin-redirect-param", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "auth-tls-error-page", Status: NotYet},
-	{Name: "auth-tls-match-cn", Status: NotYet},
-	{Name: "auth-tls-pass-certificate-to-upstream", Status: NotYet},
-	{Name: "auth-tls-secret", Status: NotYet, Note: authNote, read: readAuthentication},
-	{Name: "auth-tls-verify-client", Status: NotYet},
-	{Name: "auth-tls-verify-depth", Status: NotYet},
+	{Name: "auth-tls-error-page", Status: Differs, Note: "an http(s) URL or a path, answered with a 302 to it (nginx serves a path from the same host itself); an nginx location (`@name`) answers 503", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-match-cn", Status: Supported, Note: "RE2, searched in the subject DN (RFC 2253) as nginx does; no match answers 403 for the whole host", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-pass-certificate-to-upstream", Status: Supported, Note: "`ssl-client-cert`: the URL-encoded PEM", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-secret", Status: Differs, Note: clientCertNote, read: readClientCert},
+	{Name: "auth-tls-verify-client", Status: Differs, Note: "`on`, `off`, `optional`, `optional_no_ca`; with `optional_no_ca` a certificate that fails (expired, revoked, unknown CA) is admitted with `ssl-client-verify: FAILED` (nginx adds the reason after `FAILED:`)", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-verify-depth", Status: Supported, readWith: "auth-tls-secret"},
 	{Name: "auth-type", Status: Differs, Note: "`basic` (see authentication.md); `digest` answers 503 (`AuthenticationUnsupported`)", read: readBasicAuth},
 	{Name: "auth-url", Status: Differs, Note: "see authentication.md: the URL the auth service is told is the normalised one; the timeout is for the whole auth request", read: readAuthURL},
 	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` speaks the client's scheme, as ingress-nginx's `$scheme`", read: readProtocol},
@@ -251,5 +251,6 @@ const (
 	openTracingNote = "OpenTracing is retired (ingress-nginx removed it); OpenTelemetry takes its place"
 )
 
-// authNote is the note of the authentications rukou does not enforce yet.
-const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"
+// clientCertNote is the note of auth-tls-secret, which docs/authentication.md
+// explains.
+const clientCertNote = "see authentication.md: the first Ingress naming a host with auth-tls-secret sets it for the whole host; a missing Secret, one without `ca.crt` or one that does not parse answers 503 (ingress-nginx answers 403); the client's TLS server name must be the host (else 421); the ssl-client-* headers a client sends are removed"
