@@ -118,6 +118,10 @@ func downstreamTLS(c *ir.FilterChain, l *ir.Listener) *envoy_extensions_transpor
 		out.CommonTlsContext.ValidationContextType = clientValidation(c.Clients)
 		out.RequireClientCertificate = wrapperspb.Bool(false)
 	}
+	if c.CipherSuites != nil {
+		out.CommonTlsContext.TlsParams.CipherSuites = c.CipherSuites
+	}
+	out.PreferClientCiphers = c.PreferClientCiphers
 	return out
 }
 

@@ -62,6 +62,8 @@ type builder struct {
 	// clientCerts holds the client certificate authentication of each
 	// host that has one.
 	clientCerts map[string]*ClientCert
+	// ciphers holds the TLS settings of each host that has some.
+	ciphers map[string]*nginx.HostCiphers
 }
 
 type routeKey struct {
@@ -99,6 +101,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		serverAliases: map[string]serverAliases{},
 		aliasOf:       map[string]string{},
 		clientCerts:   map[string]*ClientCert{},
+		ciphers:       map[string]*nginx.HostCiphers{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
@@ -207,6 +210,7 @@ func (b *builder) addIngress(ing *ingressRef) {
 	}
 	b.addHostRedirects(ing, hostsOrWildcard)
 	b.addClientCert(ing, hostsOrWildcard)
+	b.addHostCiphers(ing, hostsOrWildcard)
 	b.addServerAliases(ing, ownHosts)
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ing, ownHosts)
@@ -415,7 +419,7 @@ func (b *builder) model() *Model {
 	}
 	m.VirtualHosts = append(m.VirtualHosts, b.serverAliasHosts(m.VirtualHosts)...)
 	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
-	b.clientCertHosts(m.VirtualHosts)
+	b.hostTLS(m.VirtualHosts)
 	b.useControllerDefault(m.VirtualHosts)
 	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {
 		if (x.Host == WildcardHost) != (y.Host == WildcardHost) {

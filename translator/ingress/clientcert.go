@@ -31,10 +31,6 @@ type ClientCert struct {
 	// missing or bad Secret, a host without a name): its paths answer
 	// 503 rather than serve unprotected.
 	Failed string
-	// TLSSecret is the certificate the host is served with over TLS, the
-	// SDS name; empty when it has none, and then clients cannot present
-	// a certificate.
-	TLSSecret string
 	// Source is the Ingress that set it.
 	Source string
 }
@@ -119,25 +115,52 @@ func eachPEM(data []byte, typ string, parse func([]byte) error) error {
 	return nil
 }
 
-// clientCertHosts gives each virtual host the client certificate
-// authentication of its host (an alias that of the host it stands for),
-// with the certificate it is served with.
-func (b *builder) clientCertHosts(vhosts []*VirtualHost) {
+// hostTLS gives each virtual host the client certificate authentication
+// and the TLS settings of its host (an alias those of the host it stands
+// for), and, when it has either, the certificate its own filter chain
+// serves.
+func (b *builder) hostTLS(vhosts []*VirtualHost) {
 	for _, vh := range vhosts {
 		host := vh.Host
 		if of, ok := b.aliasOf[host]; ok {
 			host = of
 		}
-		c, ok := b.clientCerts[host]
-		if !ok {
+		vh.ClientCert, vh.Ciphers = b.clientCerts[host], b.ciphers[host]
+		if vh.ClientCert == nil && vh.Ciphers == nil {
 			continue
 		}
-		cc := *c
 		if cert := b.tls.certificateOf(vh.Host); cert != nil {
-			cc.TLSSecret = cert.Secret
+			vh.ChainSecret = cert.Secret
 		} else if b.tls.deflt != nil {
-			cc.TLSSecret = b.tls.deflt.Secret
+			vh.ChainSecret = b.tls.deflt.Secret
 		}
-		vh.ClientCert = &cc
+	}
+}
+
+// addHostCiphers gives the hosts of an Ingress its ssl-ciphers and
+// ssl-prefer-server-ciphers, each unless an older Ingress set it for the
+// host, as ingress-nginx's server takes the first it meets.
+func (b *builder) addHostCiphers(ing *ingressRef, hosts []string) {
+	c := ing.ann.Ciphers
+	if c == nil {
+		return
+	}
+	for _, h := range hosts {
+		if h == WildcardHost {
+			b.reportField(ing.Ingress, nginx.Field("ssl-ciphers"), ir.ReasonAnnotationIgnored,
+				"ssl-ciphers and ssl-prefer-server-ciphers are set per host name; ignored on rules without a host")
+			continue
+		}
+		cur := b.ciphers[h]
+		if cur == nil {
+			cur = &nginx.HostCiphers{}
+			b.ciphers[h] = cur
+		}
+		if cur.Suites == nil {
+			cur.Suites = c.Suites
+		}
+		if cur.PreferServer == nil {
+			cur.PreferServer = c.PreferServer
+		}
 	}
 }

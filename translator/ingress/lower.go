@@ -39,7 +39,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	plain.VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
-		https.TLS, https.TLSParams = clientCertChains(m, filterChains(m)), tlsParams(s)
+		https.TLS, https.TLSParams = hostChains(m, filterChains(m)), tlsParams(s)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".

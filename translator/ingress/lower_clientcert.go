@@ -16,26 +16,32 @@ import (
 // client's own copies are removed, so that none can pass for verified.
 var clientCertHeaders = []string{"ssl-client-cert", "ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn"}
 
-// verifies reports whether a host's chain asks clients for certificates.
-func (c *ClientCert) verifies() bool {
-	return c != nil && c.Failed == "" && c.Verify != nginx.VerifyOff && c.TLSSecret != ""
+// verifiesClients reports whether a host's own chain asks clients for
+// certificates.
+func (vh *VirtualHost) verifiesClients() bool {
+	c := vh.ClientCert
+	return c != nil && c.Failed == "" && c.Verify != nginx.VerifyOff && vh.ChainSecret != ""
 }
 
-// clientCertChains gives each host that verifies clients a filter chain
-// of its own, selected by its name, with its certificate and its CAs, and
-// takes the host out of the chain it shared; a chain left without names
-// is dropped (it would become the default chain).
-func clientCertChains(m *Model, chains []*ir.FilterChain) []*ir.FilterChain {
+// hostChains gives each host with client certificates or TLS settings of
+// its own a filter chain of its own, selected by its name, with its
+// certificate, and takes the host out of the chain it shared; a chain
+// left without names is dropped (it would become the default chain).
+func hostChains(m *Model, chains []*ir.FilterChain) []*ir.FilterChain {
 	var own []*ir.FilterChain
 	for _, vh := range m.VirtualHosts {
-		c := vh.ClientCert
-		if !c.verifies() {
+		if vh.ChainSecret == "" || !vh.verifiesClients() && vh.Ciphers == nil {
 			continue
 		}
-		own = append(own, &ir.FilterChain{
-			Name: "clients/" + vh.Host, ServerNames: []string{vh.Host}, Secret: c.TLSSecret,
-			Clients: &ir.ClientValidation{CA: clientCAPrefix + c.Secret, Depth: c.Depth},
-		})
+		fc := &ir.FilterChain{Name: "host/" + vh.Host, ServerNames: []string{vh.Host}, Secret: vh.ChainSecret}
+		if vh.verifiesClients() {
+			fc.Clients = &ir.ClientValidation{CA: clientCAPrefix + vh.ClientCert.Secret, Depth: vh.ClientCert.Depth}
+		}
+		if c := vh.Ciphers; c != nil {
+			fc.CipherSuites = slices.Clone(c.Suites)
+			fc.PreferClientCiphers = c.PreferServer != nil && !*c.PreferServer
+		}
+		own = append(own, fc)
 	}
 	if len(own) == 0 {
 		return chains
@@ -64,7 +70,7 @@ func clientCASecrets(m *Model) []*ir.Secret {
 	var out []*ir.Secret
 	for _, vh := range m.VirtualHosts {
 		c := vh.ClientCert
-		if !c.verifies() || slices.ContainsFunc(out, func(s *ir.Secret) bool { return s.Name == clientCAPrefix+c.Secret }) {
+		if !vh.verifiesClients() || slices.ContainsFunc(out, func(s *ir.Secret) bool { return s.Name == clientCAPrefix+c.Secret }) {
 			continue
 		}
 		out = append(out, &ir.Secret{Name: clientCAPrefix + c.Secret, CA: c.CA, CRL: c.CRL})
@@ -116,7 +122,7 @@ func clientCertRoutes(vh *VirtualHost, routes []*ir.Route, plain bool) []*ir.Rou
 		return []*ir.Route{{Match: root, Direct: &ir.Direct{Status: 503}, Source: c.Source}}
 	}
 	ok, refused := admitted(c.Verify)
-	if plain || !c.verifies() {
+	if plain || !vh.verifiesClients() {
 		return plainCertRoutes(c, routes, slices.Contains(ok, none))
 	}
 	var out []*ir.Route

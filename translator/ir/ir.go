@@ -103,6 +103,11 @@ type FilterChain struct {
 	// Clients, when set, asks clients for a certificate and checks it;
 	// routes then match on the outcome (Match.ClientCert).
 	Clients *ClientValidation `json:"clients,omitempty"`
+	// CipherSuites, when set, replace the listener's TLSParams suites
+	// (names from CipherSuites()); PreferClientCiphers lets the client's
+	// order of them win over the server's.
+	CipherSuites        []string `json:"cipherSuites,omitempty"`
+	PreferClientCiphers bool     `json:"preferClientCiphers,omitempty"`
 }
 
 // VirtualHost is the routes of a set of authorities.

@@ -58,3 +58,33 @@ func TestReadClientCert(t *testing.T) {
 		},
 	})
 }
+
+func TestReadHostCiphers(t *testing.T) {
+	ciphers := func(want *HostCiphers) func(t *testing.T, a *Annotations) {
+		return func(t *testing.T, a *Annotations) {
+			t.Helper()
+			equal(t, "ciphers", a.Ciphers, want)
+		}
+	}
+	off := false
+	runAnnotationCases(t, []annotationCase{
+		{
+			name:   "suites_in_the_given_order_unknown_left_out",
+			values: map[string]string{"ssl-ciphers": "ECDHE-RSA-AES256-GCM-SHA384:HIGH:!aNULL:ECDHE-RSA-AES128-GCM-SHA256"},
+			check:  ciphers(&HostCiphers{Suites: []string{"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"}}),
+			issues: []string{"ssl-ciphers InvalidAnnotation"},
+		},
+		{
+			name:   "nothing_usable_keeps_the_listeners",
+			values: map[string]string{"ssl-ciphers": "HIGH:DHE-RSA-AES256-SHA256"},
+			check:  ciphers(nil),
+			issues: []string{"ssl-ciphers InvalidAnnotation", "ssl-ciphers InvalidAnnotation"},
+		},
+		{name: "client_order", values: map[string]string{"ssl-prefer-server-ciphers": "false"}, check: ciphers(&HostCiphers{PreferServer: &off})},
+		{name: "not_a_boolean", values: map[string]string{"ssl-prefer-server-ciphers": "off"}, check: func(t *testing.T, a *Annotations) {
+			if a.Ciphers == nil || a.Ciphers.PreferServer == nil || !*a.Ciphers.PreferServer {
+				t.Errorf("ciphers %+v, want the server's order", a.Ciphers)
+			}
+		}, issues: []string{"ssl-prefer-server-ciphers InvalidAnnotation"}},
+	})
+}

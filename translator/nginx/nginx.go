@@ -62,6 +62,8 @@ type Annotations struct {
 	// ClientCert, when set, asks the Ingress's hosts for client
 	// certificates (auth-tls-secret).
 	ClientCert *ClientCert
+	// Ciphers, when set, are the TLS settings of the Ingress's hosts.
+	Ciphers *HostCiphers
 }
 
 // Issue is one annotation that is not honoured as written.
