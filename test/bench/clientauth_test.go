@@ -22,7 +22,7 @@ import (
 	"github.com/rukou/rukou/test/harness"
 )
 
-// BenchmarkBasicAuth measures what auth-type basic costs a request: one
+// BenchmarkBasicAuthEnvoy measures what auth-type basic costs a request: one
 // iteration sends one request (keep-alive, one client) through a real
 // Envoy to each of three hosts of the same echo backend: without
 // authentication; with the right password of a bcrypt user (cost 10, as
@@ -30,7 +30,7 @@ import (
 // remembers; and with a wrong password, which costs a bcrypt every time
 // (401). The limiter reads the users from rukou over SDS, as in the
 // install.
-func BenchmarkBasicAuth(b *testing.B) {
+func BenchmarkBasicAuthEnvoy(b *testing.B) {
 	binaries(b)
 	backend := harness.StartBackend(b, "echo")
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)

@@ -18,7 +18,9 @@ import (
 // serverNameKey is the connection's filter state that holds the client's
 // SNI, which routes of hosts that verify clients match on: the
 // certificate was checked by the chain that SNI picked, so a request for
-// another host on that connection must not pass for it.
+// the host on a connection of another chain must not pass for it. Only
+// chains that check clients set it: on the others the match never holds,
+// even where a wildcard's pattern would take their SNI.
 const serverNameKey = "rukou.sni"
 
 // clientSubjectHeader carries the client certificate's subject from the
@@ -132,14 +134,24 @@ func serverNameMatch(m *ir.StringMatch) *envoy_type_matcher_v3.FilterStateMatche
 	}
 }
 
-// listenerMatches says whether any route of a listener matches on the
-// client's SNI, and whether any on its certificate's subject.
-func listenerMatches(l *ir.Listener) (serverName, subject bool) {
+// listenerMatchesSubject says whether any route of a listener matches on
+// the client certificate's subject.
+func listenerMatchesSubject(l *ir.Listener) bool {
 	for _, vh := range l.VirtualHosts {
 		for _, r := range vh.Routes {
-			serverName = serverName || r.Match.ServerName != nil
-			subject = subject || r.Match.ClientCert != nil && r.Match.ClientCert.SubjectLacks != ""
+			if r.Match.ClientCert != nil && r.Match.ClientCert.SubjectLacks != "" {
+				return true
+			}
 		}
 	}
-	return serverName, subject
+	return false
+}
+
+// chainFilters are a TLS chain's network filters: a chain that checks
+// clients first records the SNI that picked it.
+func chainFilters(c *ir.FilterChain, filters []*envoy_config_listener_v3.Filter) []*envoy_config_listener_v3.Filter {
+	if c.Clients == nil {
+		return filters
+	}
+	return append([]*envoy_config_listener_v3.Filter{serverNameFilter()}, filters...)
 }

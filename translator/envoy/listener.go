@@ -27,20 +27,15 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
 	hcm := httpConnectionManager(l)
 	hcm.AccessLog = httpAccessLogs(l.AccessLog)
-	serverName, subject := listenerMatches(l)
-	if subject {
+	if listenerMatchesSubject(l) {
 		hcm.EarlyHeaderMutationExtensions = []*envoy_config_core_v3.TypedExtensionConfig{clientSubjectMutation()}
 	}
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
-		out := []*envoy_config_listener_v3.Filter{{
+		return []*envoy_config_listener_v3.Filter{{
 			Name:       "envoy.filters.network.http_connection_manager",
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
 		}}
-		if serverName && len(l.TLS) > 0 {
-			out = append([]*envoy_config_listener_v3.Filter{serverNameFilter()}, out...)
-		}
-		return out
 	}
 	if l.RealIP != nil && l.RealIP.ProxyProtocol {
 		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
@@ -58,7 +53,7 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	for _, c := range l.TLS {
 		fc := &envoy_config_listener_v3.FilterChain{
 			Name:    c.Name,
-			Filters: filters(),
+			Filters: chainFilters(c, filters()),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
 				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c, l))},

@@ -31,7 +31,7 @@ func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.Route
 	if readsHeader(l.RealIP) {
 		rc.InternalOnlyHeaders = envoyRequestHeaders
 	}
-	if _, subject := listenerMatches(l); subject {
+	if listenerMatchesSubject(l) {
 		rc.RequestHeadersToRemove = append(slices.Clone(rc.RequestHeadersToRemove), clientSubjectHeader)
 	}
 	if !l.Block.Empty() {

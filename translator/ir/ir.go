@@ -179,7 +179,9 @@ type Match struct {
 	// ClientCert, when set, must hold of the client's certificate.
 	ClientCert *CertMatch `json:"clientCert,omitempty"`
 	// ServerName, when set, must match the server name (SNI) the client
-	// sent in its TLS handshake; a request over plain HTTP has none.
+	// sent in its TLS handshake, on a connection whose filter chain checks
+	// clients (FilterChain.Clients): on others, and over plain HTTP, it
+	// never holds.
 	ServerName *StringMatch `json:"serverName,omitempty"`
 }
 
