@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // clientPKI is what the client certificate tests present: certificates
@@ -53,18 +54,11 @@ func subCA(t *testing.T, ca *opensslCA, name string) *opensslCA {
 	return sub
 }
 
-// TestClientCertificates: auth-tls-* as ingress-nginx enforces them, with
-// certificates and a CRL made by openssl: each verify mode's answers to no
-// certificate, a good one, an expired, a revoked and another CA's; the
-// error page; the verify depth with an intermediate CA; match-cn; the
-// ssl-client-* headers the backend gets, a client's own copies never
-// reaching it; a request for the host over another host's TLS connection
-// (421); Secrets that cannot be used (503); and the other hosts on the
-// same port unaffected.
-func TestClientCertificates(t *testing.T) {
-	p := newClientPKI(t)
-	s := startStack(t, "delta")
-	hosts := []string{"on", "optional", "noca", "errpage", "cn", "depth1", "depth2", "missing", "nokey", "bad", "open"}
+// clientCertObjects are the hosts of TestClientCertificates, with the
+// CA of Secret ca-only (depth1, depth2 and notls.cc.test verify with it).
+func clientCertObjects(t *testing.T, p *clientPKI) func(caOnly string) []runtime.Object {
+	t.Helper()
+	hosts := []string{"on", "optional", "noca", "errpage", "cn", "depth1", "depth2", "missing", "nokey", "bad", "open", "off", "plain"}
 	site := func(name string, ann map[string]string) *networkingv1.Ingress {
 		ing := annotated(name, ann, rule(name+".cc.test", path(prefix, "/", "web")))
 		for _, h := range hosts {
@@ -77,27 +71,56 @@ func TestClientCertificates(t *testing.T) {
 	for i, h := range hosts {
 		fqdn[i] = h + ".cc.test"
 	}
-	s.apply(t, "clientcert", join(backend(t, "web"), objs(
-		newTestCA(t).secret(t, "site-tls", 1, fqdn...),
-		opaque("ca", map[string]string{"ca.crt": ca, "ca.crl": p.ca.read(t, "ca.crl")}),
-		opaque("ca-only", map[string]string{"ca.crt": ca}),
-		opaque("nokey", map[string]string{"tls.crt": ca}),
-		opaque("bad", map[string]string{"ca.crt": "not a certificate"}),
-		site("on", map[string]string{"auth-tls-secret": "default/ca", "auth-tls-pass-certificate-to-upstream": "true"}),
-		site("optional", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional"}),
-		site("noca", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional_no_ca"}),
-		site("errpage", map[string]string{"auth-tls-secret": "ca", "auth-tls-error-page": "http://errors.cc.test/cert-error"}),
-		site("cn", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=client-1"}),
-		site("depth1", map[string]string{"auth-tls-secret": "ca-only"}),
-		site("depth2", map[string]string{"auth-tls-secret": "ca-only", "auth-tls-verify-depth": "2"}),
-		site("missing", map[string]string{"auth-tls-secret": "absent"}),
-		site("nokey", map[string]string{"auth-tls-secret": "nokey"}),
-		site("bad", map[string]string{"auth-tls-secret": "bad"}),
-		site("open", map[string]string{}),
-	))...)
-	get := func(host string, cert *tls.Certificate) call {
-		return call{host: host + ".cc.test", path: "/", https: true, clientCert: cert}
+	serverTLS := newTestCA(t).secret(t, "site-tls", 1, fqdn...)
+	web := backend(t, "web")
+	// depth1.cc.test and notls.cc.test verify with the CA of ca-only; a
+	// host without spec.tls is served with the default certificate, which
+	// its own chain takes.
+	return func(caOnly string) []runtime.Object {
+		return join(web, objs(
+			serverTLS,
+			opaque("ca", map[string]string{"ca.crt": ca, "ca.crl": p.ca.read(t, "ca.crl")}),
+			opaque("ca-only", map[string]string{"ca.crt": caOnly}),
+			opaque("nokey", map[string]string{"tls.crt": ca}),
+			opaque("bad", map[string]string{"ca.crt": "not a certificate"}),
+			site("on", map[string]string{"auth-tls-secret": "default/ca", "auth-tls-pass-certificate-to-upstream": "true"}),
+			site("optional", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional"}),
+			site("noca", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional_no_ca"}),
+			site("errpage", map[string]string{"auth-tls-secret": "ca", "auth-tls-error-page": "http://errors.cc.test/cert-error"}),
+			site("cn", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=client-1"}),
+			site("depth1", map[string]string{"auth-tls-secret": "ca-only"}),
+			site("depth2", map[string]string{"auth-tls-secret": "ca-only", "auth-tls-verify-depth": "2"}),
+			site("missing", map[string]string{"auth-tls-secret": "absent"}),
+			site("nokey", map[string]string{"auth-tls-secret": "nokey"}),
+			site("bad", map[string]string{"auth-tls-secret": "bad"}),
+			site("open", map[string]string{}),
+			site("off", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "off"}),
+			site("plain", map[string]string{"auth-tls-secret": "ca", "ssl-redirect": "false"}),
+			annotated("notls", map[string]string{"auth-tls-secret": "ca-only"}, rule("notls.cc.test", path(prefix, "/", "web"))),
+		))
 	}
+}
+
+// certCall is an HTTPS GET of host.cc.test presenting cert (none when
+// nil).
+func certCall(host string, cert *tls.Certificate) call {
+	return call{host: host + ".cc.test", path: "/", https: true, clientCert: cert}
+}
+
+// TestClientCertificates: auth-tls-* as ingress-nginx enforces them, with
+// certificates and a CRL made by openssl: each verify mode's answers to no
+// certificate, a good one, an expired, a revoked and another CA's; the
+// error page; the verify depth with an intermediate CA; match-cn; the
+// ssl-client-* headers the backend gets, a client's own copies never
+// reaching it; a request for the host over another host's TLS connection
+// (421); Secrets that cannot be used (503); and the other hosts on the
+// same port unaffected.
+func TestClientCertificates(t *testing.T) {
+	p := newClientPKI(t)
+	s := startStack(t, "delta")
+	objects := clientCertObjects(t, p)
+	s.apply(t, "clientcert", objects(p.ca.read(t, "ca.crt"))...)
+	get := certCall
 	s.await(t, get("on", p.good), http.StatusOK, "web")
 
 	for _, c := range []struct {
@@ -131,6 +154,10 @@ func TestClientCertificates(t *testing.T) {
 		{"other_host_without_cert", get("open", nil), 200, ""},
 		{"other_host_with_cert", get("open", p.good), 200, ""},
 		{"plain_http_redirects", call{host: "on.cc.test", path: "/"}, 308, ""},
+		{"plain_http_without_redirect_has_no_certificate", call{host: "plain.cc.test", path: "/"}, 400, ""},
+		{"verify_off", get("off", p.good), 200, "NONE"},
+		{"host_on_the_default_certificate_none", get("notls", nil), 400, ""},
+		{"host_on_the_default_certificate_good", get("notls", p.good), 200, "SUCCESS"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := s.must(t, c.call)
@@ -143,13 +170,53 @@ func TestClientCertificates(t *testing.T) {
 		})
 	}
 
+	testCertHeaders(t, s, p)
+	t.Run("error_page", func(t *testing.T) {
+		for _, cert := range []*tls.Certificate{nil, p.other} {
+			r := s.must(t, get("errpage", cert))
+			if r.status != http.StatusFound || r.header.Get("Location") != "http://errors.cc.test/cert-error" {
+				t.Errorf("got %d to %q, want 302 to http://errors.cc.test/cert-error", r.status, r.header.Get("Location"))
+			}
+		}
+	})
+	t.Run("server_name_of_another_host", func(t *testing.T) {
+		for _, cert := range []*tls.Certificate{p.good, nil} {
+			c := get("on", cert)
+			c.sni = "open.cc.test"
+			if r := s.must(t, c); r.status != http.StatusMisdirectedRequest {
+				t.Errorf("SNI open.cc.test, Host on.cc.test: got %d, want 421", r.status)
+			}
+		}
+		c := get("open", p.good)
+		c.sni = "on.cc.test"
+		if r := s.must(t, c); r.status != http.StatusOK || r.backend != "web" {
+			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
+		}
+	})
+	t.Run("new_ca_takes_effect", func(t *testing.T) {
+		other := newOpenSSLCA(t, "/CN=another CA")
+		stranger := other.keyPair(t, other.issue(t, "stranger", "/CN=client-1", "client", "", ""))
+		s.apply(t, "clientcert", objects(other.read(t, "ca.crt"))...)
+		s.await(t, get("notls", stranger), http.StatusOK, "web")
+		if r := s.must(t, get("notls", p.good)); r.status != http.StatusBadRequest {
+			t.Errorf("a certificate of the former CA: got %d, want 400", r.status)
+		}
+	})
+	expectNoRejection(t, s.envoy)
+}
+
+// testCertHeaders checks the ssl-client-* headers a backend gets, and
+// that a client's own copies (and of the subject match-cn reads) never
+// count.
+func testCertHeaders(t *testing.T, s *stack, p *clientPKI) {
+	get := certCall
 	t.Run("headers_reach_the_backend", func(t *testing.T) {
 		r := s.must(t, get("on", p.good))
 		if v, _ := echoHeader(r, "ssl-client-subject-dn"); v != subject(t, p.goodPEM) {
 			t.Errorf("ssl-client-subject-dn %q, want %q", v, subject(t, p.goodPEM))
 		}
-		if v, _ := echoHeader(r, "ssl-client-issuer-dn"); v != subject(t, ca) {
-			t.Errorf("ssl-client-issuer-dn %q, want %q", v, subject(t, ca))
+		if v, _ := echoHeader(r, "ssl-client-issuer-dn"); v != subject(t, p.ca.read(t, "ca.crt")) {
+			t.Errorf("ssl-client-issuer-dn %q, want %q", v, subject(t, p.ca.read(t, "ca.crt")))
 		}
 		v, _ := echoHeader(r, "ssl-client-cert")
 		if pemText, err := url.QueryUnescape(v); err != nil || strings.TrimSpace(pemText) != strings.TrimSpace(p.goodPEM) {
@@ -177,27 +244,4 @@ func TestClientCertificates(t *testing.T) {
 			t.Errorf("match-cn with a forged internal subject header: got %d, want 403", r.status)
 		}
 	})
-	t.Run("error_page", func(t *testing.T) {
-		for _, cert := range []*tls.Certificate{nil, p.other} {
-			r := s.must(t, get("errpage", cert))
-			if r.status != http.StatusFound || r.header.Get("Location") != "http://errors.cc.test/cert-error" {
-				t.Errorf("got %d to %q, want 302 to http://errors.cc.test/cert-error", r.status, r.header.Get("Location"))
-			}
-		}
-	})
-	t.Run("server_name_of_another_host", func(t *testing.T) {
-		for _, cert := range []*tls.Certificate{p.good, nil} {
-			c := get("on", cert)
-			c.sni = "open.cc.test"
-			if r := s.must(t, c); r.status != http.StatusMisdirectedRequest {
-				t.Errorf("SNI open.cc.test, Host on.cc.test: got %d, want 421", r.status)
-			}
-		}
-		c := get("open", p.good)
-		c.sni = "on.cc.test"
-		if r := s.must(t, c); r.status != http.StatusOK || r.backend != "web" {
-			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
-		}
-	})
-	expectNoRejection(t, s.envoy)
 }
