@@ -15,10 +15,10 @@ func TestAnnotationFramework(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "framework", join(backend(t, "web"), objs(
 		annotated("snippets", map[string]string{
-			"configuration-snippet": `more_set_headers "X-Injected: yes";`,
-			"server-snippet":        "location /admin { return 200; }",
-			"proxy-buffering":       "on",
-			"ssl-redirect":          "maybe",
+			"configuration-snippet":   `more_set_headers "X-Injected: yes";`,
+			"server-snippet":          "location /admin { return 200; }",
+			"upstream-hash-by-subset": "true",
+			"ssl-redirect":            "maybe",
 		}, rule("snippets.test", path(prefix, "/", "web"))),
 		annotated("private", map[string]string{"auth-type": "basic", "auth-secret": "users"},
 			rule("private.test", path(prefix, "/", "web"))),
@@ -58,7 +58,7 @@ func TestAnnotationFramework(t *testing.T) {
 				t.Errorf("%s reported %d times", key, n)
 			}
 		}
-		if seen["snippets metadata.annotations["+nginx+"server-snippet]"] != 1 || seen["snippets metadata.annotations["+nginx+"proxy-buffering]"] != 1 {
+		if seen["snippets metadata.annotations["+nginx+"server-snippet]"] != 1 || seen["snippets metadata.annotations["+nginx+"upstream-hash-by-subset]"] != 1 {
 			t.Errorf("diagnostics by Ingress and field: %v", seen)
 		}
 	})

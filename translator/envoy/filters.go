@@ -41,9 +41,10 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 // ingress-nginx's order: the block lists (nginx's server-wide checks),
 // CORS, rate limits (nginx's preaccess phase), client address ranges and
 // external authentication (its access phase), the body size limit, then
-// the router. The compressors, when the listener compresses, come first,
-// so that they see every response last, Envoy's own answers included, as
-// nginx's output filters do.
+// the router. The response rate limit and the compressors, when the
+// listener compresses, come first, so that they see every response last,
+// Envoy's own answers included, as nginx's output filters do; the rate
+// limit first of all, pacing the bytes the client gets.
 func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
@@ -52,7 +53,7 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	return append(compressors(l.Compression),
+	return append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{bandwidthLimit()}, compressors(l.Compression)...),
 		// Without rules the filter enforces nothing; the route
 		// configuration brings the listener's block lists, so that
 		// changing them never rebuilds the listener.
@@ -137,6 +138,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))
+	}
+	if p.ResponseKiBps != 0 {
+		out[bandwidthFilter] = mustAny(routeBandwidth(p.ResponseKiBps))
 	}
 	if len(out) == 0 {
 		return nil

@@ -64,6 +64,9 @@ type builder struct {
 	clientCerts map[string]*ClientCert
 	// ciphers holds the TLS settings of each host that has some.
 	ciphers map[string]*nginx.HostCiphers
+	// passthrough holds the oldest Ingress asking for SSL passthrough of
+	// each host.
+	passthrough map[string]*ingressRef
 }
 
 type routeKey struct {
@@ -102,6 +105,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		aliasOf:       map[string]string{},
 		clientCerts:   map[string]*ClientCert{},
 		ciphers:       map[string]*nginx.HostCiphers{},
+		passthrough:   map[string]*ingressRef{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
@@ -132,6 +136,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	}
 	b.addStreams(in.ConfigMaps)
 	m := b.model()
+	b.addPassthrough(m)
 	m.Settings, m.Streams = b.settings, b.streams
 	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
 	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
@@ -208,6 +213,8 @@ func (b *builder) addIngress(ing *ingressRef) {
 	if len(ownHosts) == 0 && len(ing.Spec.Rules) > 0 {
 		hostsOrWildcard = []string{WildcardHost}
 	}
+	b.notePassthrough(ing, ownHosts)
+	b.addMirror(ing)
 	b.addHostRedirects(ing, hostsOrWildcard)
 	b.addClientCert(ing, hostsOrWildcard)
 	b.addHostCiphers(ing, hostsOrWildcard)
@@ -344,7 +351,7 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		return "", false
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
-	be.Balance, be.Hash = kind.balance, kind.hash
+	be.Balance, be.Hash, be.HeaderKiB = kind.balance, kind.hash, kind.headerKiB
 	if kind.serviceUpstream && be.ExternalName == "" {
 		b.useClusterIP(ing, field, be)
 	}

@@ -64,6 +64,10 @@ type Annotations struct {
 	ClientCert *ClientCert
 	// Ciphers, when set, are the TLS settings of the Ingress's hosts.
 	Ciphers *HostCiphers
+	// SSLPassthrough asks that the TLS connections of the Ingress's hosts
+	// reach the backend of their path "/" unopened (ssl-passthrough);
+	// the frontend honours it only under --enable-ssl-passthrough.
+	SSLPassthrough bool
 }
 
 // Issue is one annotation that is not honoured as written.

@@ -173,3 +173,8 @@ func readHostCiphers(r *reader, a *Annotations) {
 		a.Ciphers = &c
 	}
 }
+
+// readSSLPassthrough reads ssl-passthrough, "true" or "false".
+func readSSLPassthrough(r *reader, a *Annotations) {
+	a.SSLPassthrough = r.boolean("ssl-passthrough", false)
+}
