@@ -27,13 +27,15 @@ func (vh *VirtualHost) verifiesClients() bool {
 // its own a filter chain of its own, selected by its name, with its
 // certificate, and takes the host out of the chain it shared; a chain
 // left without names is dropped (it would become the default chain).
+// Its name holds a ":", which no Secret's namespace/name does, so that
+// it never takes a certificate chain's name.
 func hostChains(m *Model, chains []*ir.FilterChain) []*ir.FilterChain {
 	var own []*ir.FilterChain
 	for _, vh := range m.VirtualHosts {
 		if vh.ChainSecret == "" || !vh.verifiesClients() && vh.Ciphers == nil {
 			continue
 		}
-		fc := &ir.FilterChain{Name: "host/" + vh.Host, ServerNames: []string{vh.Host}, Secret: vh.ChainSecret}
+		fc := &ir.FilterChain{Name: "host:" + vh.Host, ServerNames: []string{vh.Host}, Secret: vh.ChainSecret}
 		if vh.verifiesClients() {
 			fc.Clients = &ir.ClientValidation{CA: clientCAPrefix + vh.ClientCert.Secret, Depth: vh.ClientCert.Depth}
 		}
