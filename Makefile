@@ -57,6 +57,8 @@ bench: tools ## run the benchmarks, real Envoys included (results and commands: 
 	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 20m ./test/bench/
 	$(GO) test -run '^$$' -bench 'LimitConnections' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'ExternalAuth' -benchtime 2000x -timeout 5m ./test/bench/
+	$(GO) test -run '^$$' -bench 'BasicAuthEnvoy' -benchtime 200x -timeout 5m ./test/bench/
+	$(GO) test -run '^$$' -bench 'ClientCertificate' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Mirror' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'GlobalRateLimit' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'DataPlane' -benchtime 3x -timeout 10m ./test/bench/

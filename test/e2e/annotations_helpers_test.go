@@ -51,6 +51,10 @@ type call struct {
 	// proxy, when set, is written first on the connection, before TLS:
 	// a PROXY protocol header.
 	proxy []byte
+	// sni, when set, is the TLS server name instead of host; clientCert,
+	// when set, is presented when the server asks for one.
+	sni        string
+	clientCert *tls.Certificate
 }
 
 // reply is what a call got back.
@@ -85,7 +89,7 @@ func (s *stack) do(c call) (reply, error) {
 			}
 			return conn, nil
 		},
-		TLSClientConfig:   &tls.Config{ServerName: c.host, InsecureSkipVerify: true},
+		TLSClientConfig:   clientTLS(c),
 		DisableKeepAlives: true,
 		// The call's own headers say which encodings it accepts, and the
 		// reply is what Envoy sent, not decompressed.
@@ -131,6 +135,19 @@ func (s *stack) do(c call) (reply, error) {
 		r.backend = r.echo.Backend
 	}
 	return r, nil
+}
+
+// clientTLS is the TLS configuration of a call: any server certificate,
+// and the call's client certificate whatever CAs the server names.
+func clientTLS(c call) *tls.Config {
+	conf := &tls.Config{ServerName: c.host, InsecureSkipVerify: true}
+	if c.sni != "" {
+		conf.ServerName = c.sni
+	}
+	if c.clientCert != nil {
+		conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.clientCert, nil }
+	}
+	return conf
 }
 
 // must sends c once and fails the test when it gets no answer.

@@ -28,6 +28,9 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
 	hcm := httpConnectionManager(l)
 	hcm.AccessLog = httpAccessLogs(l.AccessLog)
+	if listenerMatchesSubject(l) {
+		hcm.EarlyHeaderMutationExtensions = []*envoy_config_core_v3.TypedExtensionConfig{clientSubjectMutation()}
+	}
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
 		return []*envoy_config_listener_v3.Filter{{
@@ -51,10 +54,10 @@ func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
 	for _, c := range l.TLS {
 		fc := &envoy_config_listener_v3.FilterChain{
 			Name:    c.Name,
-			Filters: filters(),
+			Filters: chainFilters(c, filters()),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
-				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c.Secret, l))},
+				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c, l))},
 			},
 		}
 		if len(c.ServerNames) == 0 {
@@ -118,32 +121,36 @@ func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3
 // unless the listener is HTTP/1.1 only. Envoy picks the cipher suite in
 // the server's order of preference (as nginx's ssl_prefer_server_ciphers
 // on, which ingress-nginx sets).
-func downstreamTLS(secret string, l *ir.Listener) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
+func downstreamTLS(c *ir.FilterChain, l *ir.Listener) *envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext {
 	alpn := []string{"h2", "http/1.1"}
 	if l.Clients.HTTP1Only {
 		alpn = alpn[1:]
 	}
-	return &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
+	out := &envoy_extensions_transport_sockets_tls_v3.DownstreamTlsContext{
 		CommonTlsContext: &envoy_extensions_transport_sockets_tls_v3.CommonTlsContext{
 			TlsParams:     tlsParameters(l.TLSParams),
 			AlpnProtocols: alpn,
 			TlsCertificateSdsSecretConfigs: []*envoy_extensions_transport_sockets_tls_v3.SdsSecretConfig{{
-				Name:      secret,
+				Name:      c.Secret,
 				SdsConfig: adsConfigSource(),
 			}},
 		},
 	}
+	if c.Clients != nil {
+		out.CommonTlsContext.ValidationContextType = clientValidation(c.Clients)
+		out.RequireClientCertificate = wrapperspb.Bool(false)
+	}
+	if c.CipherSuites != nil {
+		out.CommonTlsContext.TlsParams.CipherSuites = c.CipherSuites
+	}
+	out.PreferClientCiphers = c.PreferClientCiphers
+	return out
 }
 
-// secret renders a certificate for SDS, or trusted certificates.
+// secret renders a certificate, or CAs that verify clients, for SDS.
 func secret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.Secret {
-	if len(s.CA) > 0 {
-		return &envoy_extensions_transport_sockets_tls_v3.Secret{
-			Name: s.Name,
-			Type: &envoy_extensions_transport_sockets_tls_v3.Secret_ValidationContext{ValidationContext: &envoy_extensions_transport_sockets_tls_v3.CertificateValidationContext{
-				TrustedCa: &envoy_config_core_v3.DataSource{Specifier: &envoy_config_core_v3.DataSource_InlineBytes{InlineBytes: s.CA}},
-			}},
-		}
+	if s.CA != nil {
+		return validationSecret(s)
 	}
 	return &envoy_extensions_transport_sockets_tls_v3.Secret{
 		Name: s.Name,

@@ -31,6 +31,9 @@ func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.Route
 	if readsHeader(l.RealIP) {
 		rc.InternalOnlyHeaders = envoyRequestHeaders
 	}
+	if listenerMatchesSubject(l) {
+		rc.RequestHeadersToRemove = append(slices.Clone(rc.RequestHeadersToRemove), clientSubjectHeader)
+	}
 	if !l.Block.Empty() {
 		rc.TypedPerFilterConfig = map[string]*anypb.Any{blockFilterName: mustAny(blockRules(l.Block))}
 	}
@@ -93,12 +96,13 @@ func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
 // is missed.
 func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.Forward) *envoy_config_route_v3.Route {
 	return &envoy_config_route_v3.Route{
-		Match:                routeMatch(m),
-		Metadata:             main.Metadata,
-		Action:               &envoy_config_route_v3.Route_Route{Route: sh.routeAction(f)},
-		RequestHeadersToAdd:  main.RequestHeadersToAdd,
-		ResponseHeadersToAdd: main.ResponseHeadersToAdd,
-		TypedPerFilterConfig: main.TypedPerFilterConfig,
+		Match:                  routeMatch(m),
+		Metadata:               main.Metadata,
+		Action:                 &envoy_config_route_v3.Route_Route{Route: sh.routeAction(f)},
+		RequestHeadersToAdd:    main.RequestHeadersToAdd,
+		RequestHeadersToRemove: main.RequestHeadersToRemove,
+		ResponseHeadersToAdd:   main.ResponseHeadersToAdd,
+		TypedPerFilterConfig:   main.TypedPerFilterConfig,
 	}
 }
 
@@ -158,6 +162,12 @@ func routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
 	}
 	for _, h := range m.Headers {
 		out.Headers = append(out.Headers, headerMatcher(h))
+	}
+	if m.ClientCert != nil {
+		certMatch(out, m.ClientCert)
+	}
+	if m.ServerName != nil {
+		out.FilterState = append(out.FilterState, serverNameMatch(m.ServerName))
 	}
 	return out
 }
@@ -371,6 +381,12 @@ func headerValue(h ir.Header) string {
 		v += logFormat(h.Fields)
 	case h.FromConnection == ir.DestinationPort:
 		v += "%DOWNSTREAM_LOCAL_PORT%"
+	case h.FromConnection == ir.ClientCertSubject:
+		v += "%DOWNSTREAM_PEER_SUBJECT%"
+	case h.FromConnection == ir.ClientCertIssuer:
+		v += "%DOWNSTREAM_PEER_ISSUER%"
+	case h.FromConnection == ir.ClientCertPEM:
+		v += "%DOWNSTREAM_PEER_CERT%"
 	}
 	return v
 }

@@ -59,6 +59,11 @@ type builder struct {
 	aliasOf       map[string]string
 	// streams are the TCP and UDP services served.
 	streams []*Stream
+	// clientCerts holds the client certificate authentication of each
+	// host that has one.
+	clientCerts map[string]*ClientCert
+	// ciphers holds the TLS settings of each host that has some.
+	ciphers map[string]*nginx.HostCiphers
 	// passthrough holds the oldest Ingress asking for SSL passthrough of
 	// each host.
 	passthrough map[string]*ingressRef
@@ -98,6 +103,8 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		aliases:       map[string]hostSetting{},
 		serverAliases: map[string]serverAliases{},
 		aliasOf:       map[string]string{},
+		clientCerts:   map[string]*ClientCert{},
+		ciphers:       map[string]*nginx.HostCiphers{},
 		passthrough:   map[string]*ingressRef{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
@@ -211,6 +218,8 @@ func (b *builder) addIngress(ing *ingressRef) {
 	b.notePassthrough(ing, ownHosts)
 	b.addMirror(ing)
 	b.addHostRedirects(ing, hostsOrWildcard)
+	b.addClientCert(ing, hostsOrWildcard)
+	b.addHostCiphers(ing, hostsOrWildcard)
 	b.addServerAliases(ing, ownHosts)
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ing, ownHosts)
@@ -420,6 +429,7 @@ func (b *builder) model() *Model {
 	}
 	m.VirtualHosts = append(m.VirtualHosts, b.serverAliasHosts(m.VirtualHosts)...)
 	m.VirtualHosts = append(m.VirtualHosts, b.aliasHosts()...)
+	b.hostTLS(m.VirtualHosts)
 	b.useControllerDefault(m.VirtualHosts)
 	slices.SortStableFunc(m.VirtualHosts, func(x, y *VirtualHost) int {
 		if (x.Host == WildcardHost) != (y.Host == WildcardHost) {

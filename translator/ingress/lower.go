@@ -41,7 +41,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	plain.VirtualHosts = lw.hosts(m, true)
 	if len(m.Certificates) > 0 || len(m.Passthrough) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
-		https.TLS, https.TLSParams = filterChains(m), tlsParams(s)
+		https.TLS, https.TLSParams = hostChains(m, filterChains(m)), tlsParams(s)
 		https.Passthrough = passthroughChains(m)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
@@ -78,8 +78,11 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	}
 	if upstream := proxySSLSecrets(m.Backends); len(upstream) > 0 {
 		cfg.Secrets = append(cfg.Secrets, upstream...)
-		slices.SortFunc(cfg.Secrets, func(x, y *ir.Secret) int { return strings.Compare(x.Name, y.Name) })
 	}
+	if len(m.Certificates) > 0 {
+		cfg.Secrets = append(cfg.Secrets, clientCASecrets(m)...)
+	}
+	slices.SortStableFunc(cfg.Secrets, func(x, y *ir.Secret) int { return strings.Compare(x.Name, y.Name) })
 	lowerTracing(cfg, s)
 	lowerRateLimitService(cfg, opts, s)
 	return cfg
@@ -402,6 +405,9 @@ func (lw *lowering) host(vh *VirtualHost, plain bool) *ir.VirtualHost {
 			lw.done[key] = routes
 		}
 		out.Routes = append(out.Routes, routes...)
+	}
+	if vh.ClientCert != nil {
+		out.Routes = clientCertRoutes(vh, out.Routes, plain)
 	}
 	return out
 }

@@ -97,6 +97,15 @@ type VirtualHost struct {
 	// enable-access-log: "false", and nginx's location for the host's
 	// unmatched paths takes that Ingress's annotations.
 	NoAccessLog bool
+	// ClientCert, when set, asks clients of the host for certificates
+	// (auth-tls-secret), on all its paths.
+	ClientCert *ClientCert
+	// Ciphers, when set, are the host's own TLS settings.
+	Ciphers *nginx.HostCiphers
+	// ChainSecret is the certificate (SDS name) of the host's own TLS
+	// filter chain, which a host with ClientCert or Ciphers gets; empty
+	// when the host is not served over TLS.
+	ChainSecret string
 }
 
 // Route is one path rule, in the order Envoy must try it.

@@ -74,6 +74,11 @@ func (b *builder) addPassthrough(m *Model) {
 		be := b.passthroughBackend(http)
 		m.Passthrough = append(m.Passthrough, &Passthrough{Host: host, Backend: be.Name, Source: ing.source})
 		b.reportPassthroughIgnored(ing, host, be)
+		for _, vh := range m.VirtualHosts {
+			if vh.Host == host {
+				vh.ChainSecret = "" // no chain of its own either: no client certificate
+			}
+		}
 		for i, c := range m.Certificates {
 			if len(c.Hosts) > 0 {
 				m.Certificates[i].Hosts = slices.DeleteFunc(slices.Clone(c.Hosts), func(h string) bool { return h == host })

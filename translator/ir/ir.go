@@ -111,6 +111,14 @@ type FilterChain struct {
 	ServerNames []string `json:"serverNames,omitempty"`
 	// Secret names the certificate.
 	Secret string `json:"secret"`
+	// Clients, when set, asks clients for a certificate and checks it;
+	// routes then match on the outcome (Match.ClientCert).
+	Clients *ClientValidation `json:"clients,omitempty"`
+	// CipherSuites, when set, replace the listener's TLSParams suites
+	// (names from CipherSuites()); PreferClientCiphers lets the client's
+	// order of them win over the server's.
+	CipherSuites        []string `json:"cipherSuites,omitempty"`
+	PreferClientCiphers bool     `json:"preferClientCiphers,omitempty"`
 }
 
 // PassthroughChain is a filter chain of a TLS listener that proxies the
@@ -189,6 +197,13 @@ type Match struct {
 	Path PathMatch `json:"path"`
 	// Headers must all match; ":authority" and ":method" are headers.
 	Headers []HeaderMatch `json:"headers,omitempty"`
+	// ClientCert, when set, must hold of the client's certificate.
+	ClientCert *CertMatch `json:"clientCert,omitempty"`
+	// ServerName, when set, must match the server name (SNI) the client
+	// sent in its TLS handshake, on a connection whose filter chain checks
+	// clients (FilterChain.Clients): on others, and over plain HTTP, it
+	// never holds.
+	ServerName *StringMatch `json:"serverName,omitempty"`
 }
 
 // PathMatch compares the request path.
@@ -235,6 +250,12 @@ const (
 	// DestinationPort is the port the client connected to: the listener's,
 	// or the destination port of the PROXY protocol header.
 	DestinationPort ConnectionInfo = "destination-port"
+	// ClientCertSubject and ClientCertIssuer are the subject and issuer
+	// of the client's certificate, as RFC 2253 names (CN=...,O=...).
+	ClientCertSubject ConnectionInfo = "client-cert-subject"
+	ClientCertIssuer  ConnectionInfo = "client-cert-issuer"
+	// ClientCertPEM is the client's certificate, PEM, URL-encoded.
+	ClientCertPEM ConnectionInfo = "client-cert-pem"
 )
 
 // Forward proxies the request to one of its backends.
@@ -575,11 +596,14 @@ type Endpoint struct {
 }
 
 // Secret is a TLS certificate with its key, or, with CA set instead,
-// trusted certificates. Dumps show its name only.
+// trusted certificates: the authorities that clients' certificates, or a
+// backend's, must chain to. Dumps show its name only.
 type Secret struct {
 	Name  string `json:"name"`
 	Chain []byte `json:"-"`
 	Key   []byte `json:"-"`
-	// CA is PEM certificates that verify a peer's.
-	CA []byte `json:"-"`
+	// CA are PEM certificates of the authorities clients' certificates
+	// must chain to, and CRL, when set, PEM lists of revoked ones.
+	CA  []byte `json:"-"`
+	CRL []byte `json:"-"`
 }

@@ -51,3 +51,29 @@ func CipherSuites() []string {
 func Curves() []string {
 	return []string{"X25519MLKEM768", "X25519", "P-256", "P-384", "P-521"}
 }
+
+// ClientValidation is how a TLS chain checks client certificates. The
+// handshake completes whatever the client sends: routes decide what a
+// missing or failing certificate gets (Match.ClientCert).
+type ClientValidation struct {
+	// CA names the Secret (with CA set) that verifies certificates.
+	CA string `json:"ca"`
+	// Depth is how many certificates may stand between the client's own
+	// and one of CA's, nginx's ssl_verify_depth: 1 admits certificates
+	// that a CA signed directly.
+	Depth uint32 `json:"depth"`
+}
+
+// CertMatch is what a route asks of the client's certificate; nil fields
+// ask nothing.
+type CertMatch struct {
+	// Presented says whether the client sent a certificate.
+	Presented *bool `json:"presented,omitempty"`
+	// Validated says whether it sent one that its chain's CA verified,
+	// within the depth, unexpired and unrevoked.
+	Validated *bool `json:"validated,omitempty"`
+	// SubjectLacks, when set, holds when the certificate's subject (an
+	// RFC 2253 name) contains no match of this RE2 expression, or when
+	// there is no certificate.
+	SubjectLacks string `json:"subjectLacks,omitempty"`
+}

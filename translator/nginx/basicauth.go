@@ -3,7 +3,6 @@ package nginx
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/rukou/rukou/translator/ir"
 )
@@ -85,26 +84,13 @@ func readBasicAuth(r *reader, a *Annotations) {
 	a.policy().BasicAuth = b
 }
 
-// authSecretName reads auth-secret: a Secret of the Ingress's namespace,
-// by name or namespace/name; ingress-nginx refuses other namespaces
-// unless its ConfigMap's allow-cross-namespace-resources says otherwise,
-// which rukou does not support.
+// authSecretName reads auth-secret (see secretName).
 func authSecretName(r *reader) (string, error) {
 	v, _ := r.get("auth-secret")
-	ingressNS, _, _ := strings.Cut(r.ingress, "/")
-	ns, name, found := strings.Cut(v, "/")
-	if !found {
-		ns, name = ingressNS, v
-	}
-	switch {
-	case v == "":
+	if v == "" {
 		return "", fmt.Errorf("auth-type basic needs auth-secret")
-	case !authSecretChars.MatchString(v) || name == "" || ns == "" || strings.Contains(name, "/"):
-		return "", fmt.Errorf("%q is not a Secret's name or namespace/name", v)
-	case ns != ingressNS:
-		return "", fmt.Errorf("%q is a Secret of another namespace, which ingress-nginx refuses (allow-cross-namespace-resources is not supported)", v)
 	}
-	return ns + "/" + name, nil
+	return secretName(r, v)
 }
 
 // readSatisfy reads satisfy: "any" admits a request that passes the

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -83,9 +82,6 @@ func TestRegistryIsConsistent(t *testing.T) {
 		case e.Status == Refused && read:
 			t.Errorf("%s is refused but a reader reads it", e.Name)
 		}
-	}
-	if !slices.ContainsFunc(Registry, func(e Entry) bool { return e.Status == NotYet && e.read != nil }) {
-		t.Error("no entry not yet honoured has a reader: the authentications must still make their paths answer 503")
 	}
 }
 

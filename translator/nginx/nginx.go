@@ -62,6 +62,11 @@ type Annotations struct {
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").
 	Canary *Canary
+	// ClientCert, when set, asks the Ingress's hosts for client
+	// certificates (auth-tls-secret).
+	ClientCert *ClientCert
+	// Ciphers, when set, are the TLS settings of the Ingress's hosts.
+	Ciphers *HostCiphers
 	// SSLPassthrough asks that the TLS connections of the Ingress's hosts
 	// reach the backend of their path "/" unopened (ssl-passthrough);
 	// the frontend honours it only under --enable-ssl-passthrough.

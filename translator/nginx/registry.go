@@ -115,12 +115,12 @@ var Registry = []Entry{
 	{Name: "auth-signin", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-signin-redirect-param", Status: Supported, readWith: "auth-url"},
 	{Name: "auth-snippet", Status: Refused, Note: "nginx configuration text"},
-	{Name: "auth-tls-error-page", Status: NotYet},
-	{Name: "auth-tls-match-cn", Status: NotYet},
-	{Name: "auth-tls-pass-certificate-to-upstream", Status: NotYet},
-	{Name: "auth-tls-secret", Status: NotYet, Note: authNote, read: readAuthentication},
-	{Name: "auth-tls-verify-client", Status: NotYet},
-	{Name: "auth-tls-verify-depth", Status: NotYet},
+	{Name: "auth-tls-error-page", Status: Differs, Note: "an http(s) URL or a path, answered with a 302 to it (nginx serves a path from the same host itself); an nginx location (`@name`) answers 503", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-match-cn", Status: Supported, Note: "RE2, searched in the subject DN (RFC 2253) as nginx does; no match answers 403 for the whole host", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-pass-certificate-to-upstream", Status: Supported, Note: "`ssl-client-cert`: the URL-encoded PEM", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-secret", Status: Differs, Note: clientCertNote, read: readClientCert},
+	{Name: "auth-tls-verify-client", Status: Differs, Note: "`on`, `off`, `optional`, `optional_no_ca`; with `optional_no_ca` a certificate that fails (expired, revoked, unknown CA) is admitted with `ssl-client-verify: FAILED` (nginx adds the reason after `FAILED:`)", readWith: "auth-tls-secret"},
+	{Name: "auth-tls-verify-depth", Status: Supported, readWith: "auth-tls-secret"},
 	{Name: "auth-type", Status: Differs, Note: "`basic` (see authentication.md); `digest` answers 503 (`AuthenticationUnsupported`)", read: readBasicAuth},
 	{Name: "auth-url", Status: Differs, Note: "see authentication.md: the URL the auth service is told is the normalised one; the timeout is for the whole auth request", read: readAuthURL},
 	{Name: "backend-protocol", Status: Differs, Note: "`FCGI` and `AJP` answer 503; `AUTO_HTTP` speaks the client's scheme, as ingress-nginx's `$scheme`", read: readProtocol},
@@ -226,9 +226,9 @@ var Registry = []Entry{
 	{Name: "session-cookie-path", Status: Supported, On: OnBoth, readWith: "affinity"},
 	{Name: "session-cookie-samesite", Status: Supported, On: OnBoth, readWith: "affinity"},
 	{Name: "session-cookie-secure", Status: Supported, Note: "over TLS the cookie is always `Secure`", On: OnBoth, readWith: "affinity"},
-	{Name: "ssl-ciphers", Status: NotYet},
+	{Name: "ssl-ciphers", Status: Differs, Note: "for the host, set by the first Ingress naming it with ssl-ciphers; TLS 1.2 suites by their OpenSSL names: names BoringSSL does not know (DHE suites, keywords such as `HIGH`) are reported and left out; TLS 1.3 suites are BoringSSL's own", read: readHostCiphers},
 	{Name: "ssl-passthrough", Status: Differs, Note: passthroughNote, read: readSSLPassthrough},
-	{Name: "ssl-prefer-server-ciphers", Status: NotYet},
+	{Name: "ssl-prefer-server-ciphers", Status: Differs, Note: "for the host, set by the first Ingress naming it with it; `false` lets the client's order pick among TLS 1.2 suites (TLS 1.3 suites are picked by BoringSSL)", readWith: "ssl-ciphers"},
 	{Name: "ssl-redirect", Status: Supported, read: readSSLRedirect},
 	{Name: "stream-snippet", Status: Refused, Note: "nginx configuration text"},
 	{Name: "temporal-redirect", Status: Differs, Note: "of nginx's variables, only a trailing `$request_uri`", readWith: "permanent-redirect"},
@@ -251,6 +251,10 @@ const (
 	openTracingNote = "OpenTracing is retired (ingress-nginx removed it); OpenTelemetry takes its place"
 )
 
+// clientCertNote is the note of auth-tls-secret, which docs/authentication.md
+// explains.
+const clientCertNote = "see authentication.md: the first Ingress naming a host with auth-tls-secret sets it for the whole host; a missing Secret, one without `ca.crt` or one that does not parse answers 503 (ingress-nginx answers 403); the client's TLS server name must be the host (else 421); the ssl-client-* headers a client sends are removed"
+
 // mirrorNote says how mirror-target differs from ingress-nginx's.
 const mirrorNote = "`scheme://host[:port]$request_uri` only (the copy keeps the request's path and query; `/$request_uri` is read the same, without nginx's double slash); another variable or a path of the target's own is reported and nothing is mirrored; a loopback target on one of the proxy's own ports is refused; the client's answer never waits for the mirror (nginx's does)"
 
@@ -262,6 +266,3 @@ const globalRateLimitNote = "counted by envoyproxy/ratelimit in Redis through En
 
 // proxySSLNote is the docs' note on proxy-ssl-secret.
 const proxySSLNote = "a Secret of the Ingress's namespace; missing, holding neither a key pair nor `ca.crt`, not PEM, or without `ca.crt` under `proxy-ssl-verify: on`: 503. It applies to `HTTPS`, `GRPCS` and `AUTO_HTTP` over TLS (ingress-nginx's `grpc_pass` ignores it for `GRPCS`), with its key pair presented even without `ca.crt` (ingress-nginx then presents none), and to the Ingress's own paths only (as `proxy-ssl-location-only: true`; ingress-nginx also gives the host's other paths the first Ingress's settings)"
-
-// authNote is the note of the authentications rukou does not enforce yet.
-const authNote = "the Ingress's paths answer 503 (`AuthenticationUnsupported`)"

@@ -142,6 +142,38 @@ func (r *reader) someKept(name string, kept, unknown []string, what, def string)
 	return true
 }
 
+// HostCiphers are the TLS settings an Ingress asks for its hosts
+// (ssl-ciphers, ssl-prefer-server-ciphers); the first Ingress that names
+// a host with one sets it.
+type HostCiphers struct {
+	// Suites replace the ConfigMap's ssl-ciphers; nil keeps them.
+	Suites []string
+	// PreferServer, when set, says whether the server's order of the
+	// suites wins over the client's; nil keeps the server's, as nginx's
+	// ssl_prefer_server_ciphers on, which ingress-nginx sets.
+	PreferServer *bool
+}
+
+// readHostCiphers reads ssl-ciphers and ssl-prefer-server-ciphers on an
+// Ingress. Names of suites rukou cannot offer are reported and left out,
+// as in the ConfigMap's ssl-ciphers.
+func readHostCiphers(r *reader, a *Annotations) {
+	var c HostCiphers
+	if v, ok := r.get("ssl-ciphers"); ok {
+		suites, unknown := cipherSuites(v)
+		if r.someKept("ssl-ciphers", suites, unknown, "TLS 1.2 cipher suites rukou can offer (keywords such as HIGH are not read; BoringSSL has no DHE suites; TLS 1.3 suites are not configurable)", "the ConfigMap's ssl-ciphers") {
+			c.Suites = suites
+		}
+	}
+	if _, ok := r.get("ssl-prefer-server-ciphers"); ok {
+		prefer := r.boolean("ssl-prefer-server-ciphers", true)
+		c.PreferServer = &prefer
+	}
+	if c.Suites != nil || c.PreferServer != nil {
+		a.Ciphers = &c
+	}
+}
+
 // readSSLPassthrough reads ssl-passthrough, "true" or "false".
 func readSSLPassthrough(r *reader, a *Annotations) {
 	a.SSLPassthrough = r.boolean("ssl-passthrough", false)

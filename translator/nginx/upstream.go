@@ -82,18 +82,6 @@ func readConnectTimeout(r *reader, a *Annotations) {
 	a.ConnectTimeout = r.seconds("proxy-connect-timeout")
 }
 
-// readAuthentication makes the Ingress unservable when it asks for an
-// authentication rukou does not enforce yet: serving its paths without it
-// would expose what they protect.
-func readAuthentication(r *reader, a *Annotations) {
-	for _, name := range []string{"auth-tls-secret"} {
-		if _, ok := r.get(name); ok && a.Unservable == nil {
-			a.Unservable = &Issue{name, ir.ReasonAuthUnsupported,
-				name + " asks for an authentication rukou does not support yet; the Ingress's paths answer 503 rather than serve without it"}
-		}
-	}
-}
-
 // readAffinity reads affinity: cookie and the session cookie's settings.
 func readAffinity(r *reader, a *Annotations) {
 	v, ok := r.get("affinity")
