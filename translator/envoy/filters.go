@@ -84,6 +84,10 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
 		// Without a route's session it keeps none.
 		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
+		// Disabled unless a route asks for a rewrite of its responses'
+		// headers; next to the router, so that it rewrites the backend's
+		// response before any other filter sees it.
+		filter(luaFilter, true, responseRewriteFilter()),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
 	)
 }
@@ -134,6 +138,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.ErrorPages != nil {
 		out[customResponseFilter] = mustAny(customResponse(p.ErrorPages))
+	}
+	if p.ResponseRewrite != nil {
+		out[luaFilter] = mustAny(responseRewrite(p.ResponseRewrite))
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))

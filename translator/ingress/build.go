@@ -140,6 +140,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 		if owns(ing, b.index.classes, b.opts) {
 			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
 			authHeaders(ann, b.configMaps)
+			customHeaders(ann, b.configMaps, b.settings.Headers.AllowedResponseHeaders)
 			issues = append(issues, basicAuthUsers(ann, b.tls.secrets)...)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}

@@ -167,6 +167,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		route.Policy.ErrorPages = errorPages(r)
 		route.RequestHeaders = append(route.RequestHeaders, originalURI)
 	}
+	route.ResponseHeaders = append(route.ResponseHeaders, p.ResponseHeaders...)
 	if p.CORS != nil && p.CORS.AllOrigins() {
 		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)
 	}
@@ -193,7 +194,7 @@ func lowerRetry(r nginx.Retry, nonIdempotent bool) *ir.Retry {
 
 // routePolicy is what a route's filters check, or nil when nothing.
 func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
-	out := &ir.Policy{Access: p.Access}
+	out := &ir.Policy{Access: p.Access, ResponseRewrite: p.ResponseRewrite}
 	// The listener holds the default limit; a route states only another.
 	if p.MaxBodyBytes != nil && *p.MaxBodyBytes != s.MaxBodyBytes {
 		out.MaxBodyBytes = p.MaxBodyBytes

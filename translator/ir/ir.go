@@ -361,6 +361,9 @@ type Policy struct {
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.
 	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
+	// ResponseRewrite, when set, rewrites headers of the backend's
+	// responses.
+	ResponseRewrite *ResponseRewrite `json:"responseRewrite,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with

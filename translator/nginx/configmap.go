@@ -92,6 +92,10 @@ type Settings struct {
 	TLS ir.TLSParams
 	// Tracing is what the OpenTelemetry keys ask.
 	Tracing Tracing
+	// ProxyRedirectFrom, ProxyCookieDomain and ProxyCookiePath are the
+	// defaults of the annotations of those names, as written ("off" by
+	// default).
+	ProxyRedirectFrom, ProxyCookieDomain, ProxyCookiePath string
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -123,6 +127,8 @@ func DefaultSettings() Settings {
 		NoAuthLocations: []string{"/.well-known/acme-challenge"},
 		TLS:             defaultTLS(),
 		Tracing:         defaultTracing(),
+
+		ProxyRedirectFrom: rewriteOff, ProxyCookieDomain: rewriteOff, ProxyCookiePath: rewriteOff,
 	}
 }
 
@@ -334,7 +340,7 @@ var Keys = []Key{
 	{Name: "forwarded-for-proxy-protocol-header", Status: Refused, Note: "names an intermediate header of nginx's configuration, which rukou does not need; ignored"},
 	{Name: "generate-request-id", Status: Differs, Note: "a generated ID is a UUID (nginx: 32 hex digits)", read: readHeaderKeys},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
-	{Name: "global-allowed-response-headers", Status: NotYet},
+	{Name: "global-allowed-response-headers", Status: Supported, Note: "compared with the names of `custom-headers` as written", read: readAllowedResponseHeaders},
 	{Name: "global-auth-always-set-cookie", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-cache-duration", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-cache-key", Status: Supported, readWith: "global-auth-url"},
@@ -419,8 +425,8 @@ var Keys = []Key{
 	{Name: "proxy-buffers-number", Status: NotYet},
 	{Name: "proxy-busy-buffers-size", Status: NotYet},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readGlobalTimeouts},
-	{Name: "proxy-cookie-domain", Status: NotYet},
-	{Name: "proxy-cookie-path", Status: NotYet},
+	{Name: "proxy-cookie-domain", Status: Differs, Note: cookieRewriteNote, read: readGlobalRewrites},
+	{Name: "proxy-cookie-path", Status: Differs, Note: cookieRewriteNote, readWith: "proxy-cookie-domain"},
 	{Name: "proxy-headers-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "proxy-headers-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "proxy-next-upstream", Status: Differs, Note: nextUpstreamNote, read: readGlobalNextUpstream},
@@ -429,7 +435,7 @@ var Keys = []Key{
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
 	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
-	{Name: "proxy-redirect-from", Status: NotYet},
+	{Name: "proxy-redirect-from", Status: Differs, Note: "the default of the annotation; with no `proxy-redirect-to` key (ingress-nginx documents none), it applies where an Ingress sets `proxy-redirect-to`", readWith: "proxy-cookie-domain"},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},

@@ -140,7 +140,7 @@ var Registry = []Entry{
 	{Name: "cors-allow-origin", Status: Differs, Note: "matched completely; an entry ingress-nginx's whole-value check refuses (one with a path, say) is left out and reported, where ingress-nginx then allows every origin", readWith: "enable-cors"},
 	{Name: "cors-expose-headers", Status: Supported, readWith: "enable-cors"},
 	{Name: "cors-max-age", Status: Supported, readWith: "enable-cors"},
-	{Name: "custom-headers", Status: NotYet},
+	{Name: "custom-headers", Status: Supported, Note: customHeadersNote, read: readCustomHeaders},
 	{Name: "custom-http-errors", Status: Differs, Note: "without a default backend the backend's answer passes through, where ingress-nginx sends its built-in page (docs/ingress.md#custom-error-pages)", read: readErrorPages},
 	{Name: "default-backend", Status: Differs, Note: "serves the custom-http-errors only; a Service without endpoints still answers 503", readWith: "custom-http-errors"},
 	{Name: "denylist-source-range", Status: Supported, readWith: "allowlist-source-range"},
@@ -191,16 +191,16 @@ var Registry = []Entry{
 	{Name: "proxy-buffering", Status: NotYet},
 	{Name: "proxy-buffers-number", Status: NotYet},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readConnectTimeout},
-	{Name: "proxy-cookie-domain", Status: NotYet},
-	{Name: "proxy-cookie-path", Status: NotYet},
+	{Name: "proxy-cookie-domain", Status: Differs, Note: cookieRewriteNote, read: readCookieRewrites},
+	{Name: "proxy-cookie-path", Status: Differs, Note: cookieRewriteNote, readWith: "proxy-cookie-domain"},
 	{Name: "proxy-http-version", Status: NotYet},
 	{Name: "proxy-max-temp-file-size", Status: NotYet},
 	{Name: "proxy-next-upstream", Status: Differs, Note: nextUpstreamNote, read: readRetry},
 	{Name: "proxy-next-upstream-timeout", Status: Differs, Note: nextUpstreamTimeoutNote, readWith: "proxy-next-upstream"},
 	{Name: "proxy-next-upstream-tries", Status: Differs, Note: nextUpstreamTriesNote, readWith: "proxy-next-upstream"},
 	{Name: "proxy-read-timeout", Status: Supported, read: readReadTimeout},
-	{Name: "proxy-redirect-from", Status: NotYet},
-	{Name: "proxy-redirect-to", Status: NotYet},
+	{Name: "proxy-redirect-from", Status: Differs, Note: redirectRewriteNote, read: readProxyRedirect},
+	{Name: "proxy-redirect-to", Status: Differs, Note: redirectRewriteNote, readWith: "proxy-redirect-from"},
 	{Name: "proxy-request-buffering", Status: NotYet},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout", read: readSendTimeout},
 	{Name: "proxy-ssl-ciphers", Status: NotYet},
@@ -249,6 +249,13 @@ const (
 	wafNote         = "rukou has no web application firewall until a WAF engine is chosen: requests are not inspected"
 	influxNote      = "nginx's InfluxDB module; Envoy's statistics serve instead (docs/metrics.md)"
 	openTracingNote = "OpenTracing is retired (ingress-nginx removed it); OpenTelemetry takes its place"
+)
+
+// The notes of the annotations that change the backends' responses.
+const (
+	customHeadersNote   = "a ConfigMap of the Ingress's namespace, which rukou watches (those of `--configmap`); each name must be listed, as written, in the ConfigMap key `global-allowed-response-headers`; a missing ConfigMap, or a name or value not allowed, answers 503"
+	redirectRewriteNote = "rewrites the backend's `Location` and `Refresh` (Envoy's Lua filter, one script for every route that asks); a regular expression (`~`) is not supported (reported, nothing rewritten); the rewrite does not reach the redirects rukou makes itself"
+	cookieRewriteNote   = "`off` or `FROM TO`, rewrites the first `Domain` (or `Path`) attribute of each `Set-Cookie` of the backend (Envoy's Lua filter); a regular expression (`~`) is not supported (reported, nothing rewritten)"
 )
 
 // authNote is the note of the authentications rukou does not enforce yet.
