@@ -1,11 +1,15 @@
 package envoy
 
 import (
+	"cmp"
 	_ "embed" // the response rewriting script
+	"strconv"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_filters_http_lua_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	"github.com/rukou/rukou/translator/ir"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -16,6 +20,11 @@ import (
 // disabled on the listener; a route that asks for a rewrite enables it with
 // its LuaPerRoute, whose filter context carries the route's values as
 // strings. The script reads them as data: no value ever becomes code.
+//
+// The script also answers the redirects whose Location must leave out the
+// request's port (ir.Redirect.DropPort, nginx's port_in_redirect off):
+// Envoy's RedirectAction keeps the Host header's port, and port_redirect
+// 80 writes ":80" rather than none.
 
 // luaFilter is the Lua filter's name in the listeners' filter chain.
 const luaFilter = "envoy.filters.http.lua"
@@ -47,4 +56,24 @@ func responseRewrite(rw *ir.ResponseRewrite) *envoy_extensions_filters_http_lua_
 	put("cookie_domain", rw.CookieDomain)
 	put("cookie_path", rw.CookiePath)
 	return &envoy_extensions_filters_http_lua_v3.LuaPerRoute{FilterContext: &structpb.Struct{Fields: fields}}
+}
+
+// portlessRedirect renders a redirect without the request's port: the
+// route's direct response with the path alone as Location (what answers
+// if the filter does not) and the LuaPerRoute with which the script
+// answers it. Only the scheme, the path and the query of rd apply.
+func portlessRedirect(rd *ir.Redirect) (*envoy_config_route_v3.Route_DirectResponse, *anypb.Any, *envoy_config_core_v3.HeaderValueOption) {
+	fields := map[string]*structpb.Value{"redirect_code": structpb.NewStringValue(strconv.FormatUint(uint64(rd.Code), 10))}
+	if rd.Path != "" {
+		fields["redirect_path"] = structpb.NewStringValue(rd.Path)
+	}
+	if rd.Scheme != "" {
+		fields["redirect_scheme"] = structpb.NewStringValue(rd.Scheme)
+	}
+	if !rd.StripQuery {
+		fields["redirect_keep_query"] = structpb.NewBoolValue(true)
+	}
+	direct := &envoy_config_route_v3.Route_DirectResponse{DirectResponse: &envoy_config_route_v3.DirectResponseAction{Status: rd.Code}}
+	location := header(ir.Header{Name: "Location", Value: cmp.Or(rd.Path, "/")})
+	return direct, mustAny(&envoy_extensions_filters_http_lua_v3.LuaPerRoute{FilterContext: &structpb.Struct{Fields: fields}}), location
 }

@@ -124,3 +124,44 @@ function envoy_on_response(handle)
     rewrite_cookies(headers, rw)
   end
 end
+
+-- The request's authority without its port ("[::1]:8080" gives "[::1]").
+local function without_port(authority)
+  if string.sub(authority, 1, 1) == "[" then
+    local close = string.find(authority, "]", 1, true)
+    if close ~= nil then
+      return string.sub(authority, 1, close)
+    end
+    return authority
+  end
+  local colon = string.find(authority, ":", 1, true)
+  if colon ~= nil then
+    return string.sub(authority, 1, colon - 1)
+  end
+  return authority
+end
+
+-- A redirect whose Location names the request's host without its port:
+-- the route's values give the status, the path (with a query of its own,
+-- or the request's when redirect_keep_query is set), and optionally the
+-- scheme; otherwise the request's scheme.
+function envoy_on_request(handle)
+  local ctx = handle:filterContext()
+  local code = ctx:get("redirect_code")
+  if code == nil then
+    return
+  end
+  local headers = handle:headers()
+  local request_path = headers:get(":path") or "/"
+  local q = string.find(request_path, "?", 1, true)
+  local path = ctx:get("redirect_path")
+  if path == nil then
+    path = q and string.sub(request_path, 1, q - 1) or request_path
+  end
+  if q ~= nil and ctx:get("redirect_keep_query") and string.find(path, "?", 1, true) == nil then
+    path = path .. string.sub(request_path, q)
+  end
+  local scheme = ctx:get("redirect_scheme") or headers:get(":scheme") or "http"
+  local location = scheme .. "://" .. without_port(headers:get(":authority") or "") .. path
+  handle:respond({[":status"] = code, ["location"] = location}, "")
+end

@@ -85,8 +85,15 @@ func cloneMatch(m ir.Match) ir.Match {
 
 // fixedRedirect lowers permanent-redirect or temporal-redirect as nginx's
 // return CODE URL: a direct answer whose Location is the URL as written,
-// followed by the request's path and query where the URL keeps them.
+// followed by the request's path and query where the URL keeps them. A
+// relative URL is made absolute, as nginx does unless relative-redirects
+// says otherwise: a redirect to the path on the request's scheme and host,
+// without the port unless use-port-in-redirects keeps it.
 func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route {
+	if rd.Host == "" && !rd.Relative {
+		to := &ir.Redirect{Code: rd.Code, Path: rd.PathAndQuery, StripQuery: true, DropPort: !rd.KeepPort}
+		return &ir.Route{Match: match, Redirect: to, Source: source}
+	}
 	location := ir.Header{Name: "Location", Value: rd.Location()}
 	if rd.KeepRequestURI {
 		location.FromRequest = ":path"

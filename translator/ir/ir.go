@@ -333,6 +333,9 @@ type Redirect struct {
 	// (Path may then hold a query of its own).
 	Path       string `json:"path,omitempty"`
 	StripQuery bool   `json:"stripQuery,omitempty"`
+	// DropPort leaves the request's port out of the Location, which
+	// otherwise keeps the Host header's port when Port is not set.
+	DropPort bool `json:"dropPort,omitempty"`
 }
 
 // Direct answers with a status of its own.

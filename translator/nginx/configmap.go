@@ -96,6 +96,9 @@ type Settings struct {
 	// defaults of the annotations of those names, as written ("off" by
 	// default).
 	ProxyRedirectFrom, ProxyCookieDomain, ProxyCookiePath string
+	// RelativeRedirects is the default of the relative-redirects
+	// annotation.
+	RelativeRedirects bool
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -253,6 +256,10 @@ func readGlobalBodySize(r *reader, s *Settings) {
 	if n, ok := r.size("proxy-body-size", "using 1m"); ok {
 		s.MaxBodyBytes = n
 	}
+}
+
+func readGlobalRelativeRedirects(r *reader, s *Settings) {
+	s.RelativeRedirects = r.boolean("relative-redirects", s.RelativeRedirects)
 }
 
 func readUnderscores(r *reader, s *Settings) {
@@ -445,7 +452,7 @@ var Keys = []Key{
 	{Name: "proxy-stream-next-upstream-tries", Status: Differs, Note: "TCP services; `0`, nginx's no limit, is taken as 3", readWith: "proxy-stream-next-upstream"},
 	{Name: "proxy-stream-responses", Status: NotYet, Note: "a UDP session lasts until it has been idle for a minute (docs/tcp-udp.md)"},
 	{Name: "proxy-stream-timeout", Status: Differs, Note: "TCP services only; UDP sessions end after a minute without datagrams (docs/tcp-udp.md)", readWith: "proxy-stream-next-upstream"},
-	{Name: "relative-redirects", Status: NotYet},
+	{Name: "relative-redirects", Status: Supported, Note: "the default of the annotation", read: readGlobalRelativeRedirects},
 	{Name: "retry-non-idempotent", Status: Supported, Note: "adds `non_idempotent` to every `proxy-next-upstream`", readWith: "proxy-next-upstream"},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},

@@ -210,7 +210,7 @@ var Registry = []Entry{
 	{Name: "proxy-ssl-server-name", Status: NotYet},
 	{Name: "proxy-ssl-verify", Status: NotYet, Note: "backends over TLS are never verified"},
 	{Name: "proxy-ssl-verify-depth", Status: NotYet},
-	{Name: "relative-redirects", Status: NotYet},
+	{Name: "relative-redirects", Status: Supported, Note: "applies to the relative URLs of `permanent-redirect` and `temporal-redirect`, the only redirects nginx makes absolute", read: readRedirectForm},
 	{Name: "rewrite-target", Status: Differs, Note: "RE2, `$1` … `$9` only", read: readRewriteTarget},
 	{Name: "satisfy", Status: Supported, Note: "between the address ranges, `auth-type` and `auth-url`", read: readSatisfy},
 	{Name: "server-alias", Status: Supported, Note: "an alias that a rule names as its host, or that an older Ingress's host already has, is left out (reported); the first Ingress naming a host sets its aliases", read: readServerAlias},
@@ -237,7 +237,7 @@ var Registry = []Entry{
 	{Name: "upstream-hash-by-subset", Status: NotYet},
 	{Name: "upstream-hash-by-subset-size", Status: NotYet},
 	{Name: "upstream-vhost", Status: Supported, read: readUpstreamHost},
-	{Name: "use-port-in-redirects", Status: NotYet},
+	{Name: "use-port-in-redirects", Status: Differs, Note: "the port is the one the client named in `Host` (nginx: the port it listens on, unless 80 or 443); applies to the relative URLs of `permanent-redirect` and `temporal-redirect`", readWith: "relative-redirects"},
 	{Name: "use-regex", Status: Differs, Note: "RE2", read: readUseRegex},
 	{Name: "x-forwarded-prefix", Status: Supported, read: readForwardedPrefix},
 }
