@@ -140,7 +140,7 @@ var Registry = []Entry{
 	{Name: "cors-allow-origin", Status: Differs, Note: "matched completely; an entry ingress-nginx's whole-value check refuses (one with a path, say) is left out and reported, where ingress-nginx then allows every origin", readWith: "enable-cors"},
 	{Name: "cors-expose-headers", Status: Supported, readWith: "enable-cors"},
 	{Name: "cors-max-age", Status: Supported, readWith: "enable-cors"},
-	{Name: "custom-headers", Status: Supported, Note: customHeadersNote, read: readCustomHeaders},
+	{Name: "custom-headers", Status: Differs, Note: customHeadersNote, read: readCustomHeaders},
 	{Name: "custom-http-errors", Status: Differs, Note: "without a default backend the backend's answer passes through, where ingress-nginx sends its built-in page (docs/ingress.md#custom-error-pages)", read: readErrorPages},
 	{Name: "default-backend", Status: Differs, Note: "serves the custom-http-errors only; a Service without endpoints still answers 503", readWith: "custom-http-errors"},
 	{Name: "denylist-source-range", Status: Supported, readWith: "allowlist-source-range"},
@@ -253,9 +253,9 @@ const (
 
 // The notes of the annotations that change the backends' responses.
 const (
-	customHeadersNote   = "a ConfigMap of the Ingress's namespace, which rukou watches (those of `--configmap`); each name must be listed, as written, in the ConfigMap key `global-allowed-response-headers`; a missing ConfigMap, or a name or value not allowed, answers 503"
-	redirectRewriteNote = "rewrites the backend's `Location` and `Refresh` (Envoy's Lua filter, one script for every route that asks); a regular expression (`~`) is not supported (reported, nothing rewritten); the rewrite does not reach the redirects rukou makes itself"
-	cookieRewriteNote   = "`off` or `FROM TO`, rewrites the first `Domain` (or `Path`) attribute of each `Set-Cookie` of the backend (Envoy's Lua filter); a regular expression (`~`) is not supported (reported, nothing rewritten)"
+	customHeadersNote   = "see Response headers: the ConfigMap must be in the Ingress's namespace and among those rukou reads (`--configmap`'s namespace); otherwise, or missing, or with a header `global-allowed-response-headers` does not list, 503"
+	redirectRewriteNote = "see Response headers (Envoy's Lua filter); a regular expression (`~`) is not supported: reported, nothing rewritten"
+	cookieRewriteNote   = "see Response headers (Envoy's Lua filter); a regular expression (`~`) is not supported: reported, nothing rewritten"
 )
 
 // authNote is the note of the authentications rukou does not enforce yet.
