@@ -82,6 +82,12 @@ func TestAnnotationRedirects(t *testing.T) {
 			}
 		})
 	}
+	t.Run("relative_url_over_https_is_made_absolute_with_https", func(t *testing.T) {
+		r := s.await(t, call{host: "relative.test:30443", path: "/some/page?q=1", https: true}, http.StatusFound, "")
+		if got, want := r.header.Get("Location"), "https://relative.test/new-location"; got != want {
+			t.Errorf("Location = %q, want %q", got, want)
+		}
+	})
 	waitDiagnostic(t, s, "default/both", "AnnotationIgnored", "temporal-redirect")
 	waitDiagnostic(t, s, "default/bad-code", "InvalidAnnotation", "399")
 	expectNoRejection(t, s.envoy)
