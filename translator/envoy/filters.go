@@ -43,8 +43,9 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 // external authentication (its access phase), the body size limit, then
 // the router. The compressors, when the listener compresses, come first,
 // so that they see every response last, Envoy's own answers included, as
-// nginx's output filters do.
-func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+// nginx's output filters do. The Lua filter is there only when rewrites
+// is set (see lua.go).
+func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
 			Name:       name,
@@ -52,7 +53,7 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	return append(compressors(l.Compression),
+	out := append(compressors(l.Compression),
 		// Without rules the filter enforces nothing; the route
 		// configuration brings the listener's block lists, so that
 		// changing them never rebuilds the listener.
@@ -84,12 +85,14 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
 		// Without a route's session it keeps none.
 		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
-		// Disabled unless a route asks for a rewrite of its responses'
-		// headers; next to the router, so that it rewrites the backend's
-		// response before any other filter sees it.
-		filter(luaFilter, true, responseRewriteFilter()),
-		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
 	)
+	if rewrites {
+		// Disabled unless a route asks for it; next to the router, so
+		// that it rewrites the backend's response before any other
+		// filter sees it.
+		out = append(out, filter(luaFilter, true, responseRewriteFilter()))
+	}
+	return append(out, filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}))
 }
 
 // bodyLimit is the buffer filter with the listener's body size limit; the
@@ -111,8 +114,8 @@ func bodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_network_http_conne
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
 // httpFilters without the buffer filter, and without compressors, which
 // have nothing to compress in an upgraded stream.
-func upgradeFilters() []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(&ir.Listener{}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+func upgradeFilters(rewrites bool) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	return slices.DeleteFunc(httpFilters(&ir.Listener{}, rewrites), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }
