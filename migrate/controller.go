@@ -35,6 +35,9 @@ type controller struct {
 	IngressClass, ControllerClass string
 	WithoutClass, ClassByName     bool
 	ConfigMap, Namespace          string
+	// SSLPassthrough is --enable-ssl-passthrough, which rukou serve
+	// takes as it is.
+	SSLPassthrough bool
 }
 
 // newController reads ingress-nginx's flags: opts.Args when given, else
@@ -78,6 +81,8 @@ func (c *controller) apply() {
 			c.ConfigMap = a.Value
 		case "watch-namespace":
 			c.Namespace = a.Value
+		case "enable-ssl-passthrough":
+			c.SSLPassthrough = a.Value == "true"
 		}
 	}
 }

@@ -2,11 +2,15 @@ package migrate
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/nginx"
 )
 
 // TestParseArgs reads a command line as pflag does.
@@ -52,6 +56,36 @@ func TestEffectsNameTranslatorReasons(t *testing.T) {
 	for r := range effects {
 		if !slices.Contains(translator.Reasons(), r) {
 			t.Errorf("effects names %q, which is not a translator reason", r)
+		}
+	}
+}
+
+// TestSSLPassthroughFollowsTheFlag: the report translates with
+// --enable-ssl-passthrough when ingress-nginx has it (rukou serve takes it
+// as it is), so an Ingress with ssl-passthrough is not reported as
+// ignored for want of the flag; without it, it is.
+func TestSSLPassthroughFollowsTheFlag(t *testing.T) {
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "vault", Annotations: map[string]string{nginx.Prefix + "ssl-passthrough": "true"}},
+		Spec:       networkingv1.IngressSpec{IngressClassName: new("nginx"), Rules: []networkingv1.IngressRule{{Host: "vault.example.com"}}},
+	}
+	classes := []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "nginx"}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}}
+	for _, c := range []struct {
+		args        []string
+		wantFlagMsg bool
+	}{{nil, true}, {[]string{"--enable-ssl-passthrough"}, false}} {
+		r, err := Run(Objects{Ingresses: []*networkingv1.Ingress{ing}, IngressClasses: classes}, Options{Args: c.args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, ri := range r.Ingresses {
+			for _, d := range ri.Diagnostics {
+				got = got || strings.Contains(d.Message, "without --enable-ssl-passthrough")
+			}
+		}
+		if got != c.wantFlagMsg {
+			t.Errorf("args %v: reported for want of the flag %t, want %t", c.args, got, c.wantFlagMsg)
 		}
 	}
 }

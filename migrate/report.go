@@ -114,7 +114,7 @@ func Run(objs Objects, opts Options) (*Report, error) {
 	}
 	r.Ingresses = selectIngresses(objs.Ingresses, sel)
 	cm := findConfigMap(objs, c.ConfigMap, r.warn)
-	res, err := translate(objs, r.Ingresses, cm, opts)
+	res, err := translate(objs, r.Ingresses, cm, opts, c.SSLPassthrough)
 	if err != nil {
 		return nil, err
 	}

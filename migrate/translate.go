@@ -65,11 +65,13 @@ func findConfigMap(objs Objects, name string, warn func(string, ...any)) *corev1
 }
 
 // translate runs rukou's translator on objs with ingress-nginx's Ingresses
-// re-classed to rukou and its ConfigMap as rukou's --configmap. Ingresses
+// re-classed to rukou and its ConfigMap as rukou's --configmap, and with
+// --enable-ssl-passthrough when ingress-nginx has it (passthrough). Ingresses
 // already rukou's are translated too, so that a namespace moved earlier
 // shows up in conflicts.
-func translate(objs Objects, ings []Ingress, cm *corev1.ConfigMap, opts Options) (*translator.Result, error) {
+func translate(objs Objects, ings []Ingress, cm *corev1.ConfigMap, opts Options, passthrough bool) (*translator.Result, error) {
 	topts := translator.DefaultOptions()
+	topts.EnableSSLPassthrough = passthrough
 	// rukou serve makes a default certificate at start, which TLS hosts
 	// without a usable Secret get; so does the report, so that it
 	// translates as rukou serve would.

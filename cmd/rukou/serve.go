@@ -43,6 +43,7 @@ func translationFlags(fs *pflag.FlagSet, opts *translator.Options) {
 	fs.Var(namespacedName{&opts.TCPServices}, "tcp-services-configmap", `NAMESPACE/NAME of the ConfigMap of TCP services: "PORT": "namespace/service:port[:PROXY][:PROXY]" (docs/tcp-udp.md)`)
 	fs.Var(namespacedName{&opts.UDPServices}, "udp-services-configmap", `NAMESPACE/NAME of the ConfigMap of UDP services: "PORT": "namespace/service:port" (docs/tcp-udp.md)`)
 	fs.Var(namespacedName{&opts.DefaultSSLCertificate}, "default-ssl-certificate", "NAMESPACE/NAME of the kubernetes.io/tls Secret served to HTTPS clients whose SNI names no host with a certificate, and to TLS hosts whose Secret cannot be used (default: a self-signed certificate made at start)")
+	fs.BoolVar(&opts.EnableSSLPassthrough, "enable-ssl-passthrough", opts.EnableSSLPassthrough, "pass the TLS connections of hosts whose Ingress sets ssl-passthrough to their backend unopened, chosen by SNI, as ingress-nginx's flag of that name")
 	fs.Var(namespacedName{&opts.DefaultBackendService}, "default-backend-service", "NAMESPACE/NAME of the Service whose first port serves the requests no rule and no Ingress defaultBackend serve (default: 404)")
 }
 
@@ -98,18 +99,7 @@ type serveConfig struct {
 	opts                   translator.Options
 	cluster                clusterConfig
 	xdsTLS                 xdsTLSConfig
-	// sslPassthrough is --enable-ssl-passthrough, accepted for
-	// ingress-nginx's command lines; see passthroughNote.
-	sslPassthrough bool
 }
-
-// passthroughNote is what rukou says of --enable-ssl-passthrough: with it,
-// ingress-nginx passes the TLS connections of hosts whose Ingress has
-// nginx.ingress.kubernetes.io/ssl-passthrough to their backend unopened,
-// chosen by SNI. rukou does not do that yet: it accepts the flag, and
-// reports the annotation on every Ingress that sets it; Envoy terminates
-// TLS for every host.
-const passthroughNote = "--enable-ssl-passthrough is accepted; the ssl-passthrough annotation is not supported yet (Ingresses that set it are reported) and Envoy terminates TLS for every host"
 
 // xdsTLSConfig are the files that put the xDS server behind TLS.
 type xdsTLSConfig struct{ cert, key, ca string }
@@ -170,7 +160,6 @@ the Envoy configuration over xDS.`,
 	translationFlags(fs, &cfg.opts)
 	clusterFlags(fs, &cfg.cluster)
 	xdsTLSFlags(fs, &cfg.xdsTLS)
-	fs.BoolVar(&cfg.sslPassthrough, "enable-ssl-passthrough", false, "accepted, as ingress-nginx's flag of that name; the ssl-passthrough annotation is not supported yet (docs/operations.md)")
 	return cmd
 }
 
@@ -192,9 +181,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	if err := generateCertificate(&cfg.opts); err != nil {
 		return err
-	}
-	if cfg.sslPassthrough {
-		log.Warn(passthroughNote)
 	}
 	lis, err := listen(cfg)
 	if err != nil {

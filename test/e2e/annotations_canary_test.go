@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -127,9 +126,9 @@ func TestAnnotationAffinity(t *testing.T) {
 
 // TestAnnotationAffinityCookieAndCanary: the session cookie carries the
 // Domain, SameSite, Secure and Partitioned that the annotations ask for; with a canary,
-// the cookie keeps a client on the side it was sent to (sticky, the
-// default), while affinity-canary-behavior: legacy chooses by weight on
-// every request. The Ingresses are
+// the cookie keeps a client on the side that issued it (sticky, the
+// default), while under affinity-canary-behavior: legacy only the primary
+// issues it and a request without it is weighed again. The Ingresses are
 // translator/testdata/in/e2e_affinity_canary.yaml.
 func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
 	s := startStack(t, "delta")
@@ -154,29 +153,22 @@ func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
 	}
 	s.await(t, call{host: "sticky.test", path: "/", header: headers("Cookie", "side=probe")}, http.StatusOK, "")
 	t.Run("sticky_canary_keeps_each_client_on_one_side", func(t *testing.T) {
+		// Each new client takes the cookie of its first answer; a value
+		// that no side issued is weighed again, as in ingress-nginx.
 		total := map[string]int{}
 		for i := range 12 {
-			seen := sides("sticky.test", fmt.Sprintf("client-%d", i), 10)
-			if len(seen) != 1 {
-				t.Errorf("client-%d with its cookie was answered by %v, want one side only", i, seen)
+			r := s.must(t, call{host: "sticky.test", path: "/"})
+			value := sessionCookie(r, "side")
+			if value == "" {
+				t.Fatalf("client-%d: Set-Cookie = %q, want the session cookie side", i, r.header.Values("Set-Cookie"))
 			}
-			for k := range seen {
-				total[k]++
+			if seen := sides("sticky.test", value, 10); len(seen) != 1 || seen[r.backend] != 10 {
+				t.Errorf("client-%d, first answered by %s, with its cookie was answered by %v, want that side only", i, r.backend, seen)
 			}
+			total[r.backend]++
 		}
 		if total["stable"] == 0 || total["canary"] == 0 {
 			t.Errorf("12 clients landed on %v; with canary-weight 50 both sides should get some", total)
-		}
-	})
-	t.Run("first_cookie_keeps_the_client", func(t *testing.T) {
-		r := s.must(t, call{host: "sticky.test", path: "/"})
-		name, rest, _ := strings.Cut(r.header.Get("Set-Cookie"), "=")
-		if name != "side" {
-			t.Fatalf("Set-Cookie = %q, want the session cookie side", r.header.Get("Set-Cookie"))
-		}
-		value := strings.Trim(strings.SplitN(rest, ";", 2)[0], `"`)
-		if seen := sides("sticky.test", value, 10); len(seen) != 1 {
-			t.Errorf("with the cookie Envoy set, requests were answered by %v, want one side only", seen)
 		}
 	})
 	t.Run("legacy_chooses_the_canary_per_request", func(t *testing.T) {
@@ -184,6 +176,22 @@ func TestAnnotationAffinityCookieAndCanary(t *testing.T) {
 		if seen := sides("legacy.test", "one-client", 40); seen["stable"] == 0 || seen["canary"] == 0 {
 			t.Errorf("one client's cookie was answered by %v; legacy picks by weight each time, so both sides should answer", seen)
 		}
+		// Only the primary issues the cookie, which keeps its client there,
+		// as ingress-nginx copies no affinity to a legacy canary.
+		for range 20 {
+			r := s.must(t, call{host: "legacy.test", path: "/"})
+			value := sessionCookie(r, "side")
+			if r.backend == "canary" && value != "" {
+				t.Fatalf("legacy: the canary set the cookie side=%s", value)
+			}
+			if r.backend == "stable" {
+				if seen := sides("legacy.test", value, 10); seen["stable"] != 10 {
+					t.Errorf("legacy: the primary's cookie side=%s was answered by %v, want the primary only", value, seen)
+				}
+				return
+			}
+		}
+		t.Errorf("legacy: 20 new clients, none answered by the primary")
 	})
 	expectNoRejection(t, s.envoy)
 }

@@ -17,7 +17,7 @@ func TestAnnotationFramework(t *testing.T) {
 		annotated("snippets", map[string]string{
 			"configuration-snippet": `more_set_headers "X-Injected: yes";`,
 			"server-snippet":        "location /admin { return 200; }",
-			"proxy-buffering":       "on",
+			"auth-tls-match-cn":     "CN=x",
 			"ssl-redirect":          "maybe",
 		}, rule("snippets.test", path(prefix, "/", "web"))),
 		annotated("private", map[string]string{"auth-type": "basic", "auth-secret": "users"},
@@ -58,7 +58,7 @@ func TestAnnotationFramework(t *testing.T) {
 				t.Errorf("%s reported %d times", key, n)
 			}
 		}
-		if seen["snippets metadata.annotations["+nginx+"server-snippet]"] != 1 || seen["snippets metadata.annotations["+nginx+"proxy-buffering]"] != 1 {
+		if seen["snippets metadata.annotations["+nginx+"server-snippet]"] != 1 || seen["snippets metadata.annotations["+nginx+"auth-tls-match-cn]"] != 1 {
 			t.Errorf("diagnostics by Ingress and field: %v", seen)
 		}
 	})

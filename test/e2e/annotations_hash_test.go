@@ -77,6 +77,13 @@ func TestAnnotationUpstreamHashBy(t *testing.T) {
 			t.Errorf("one URI with round robin went to %v, want several endpoints", seen)
 		}
 	})
+	t.Run("subset_keeps_a_key_on_one_endpoint_and_is_reported", func(t *testing.T) {
+		// ingress-nginx's upstreamhashby.go sees three endpoints answer one
+		// URI with a subset of 3; Envoy's ring hash has no subsets.
+		waitDiagnostic(t, s, "default/subset", "AnnotationIgnored", "subset of 3")
+		sticks(t, "/same with a subset", call{host: "subset.test", path: "/same"})
+		spreads(t, "request URIs with a subset", func(i int) call { return call{host: "subset.test", path: fmt.Sprintf("/item/%d", i)} })
+	})
 	t.Run("affinity_wins_over_hash", func(t *testing.T) {
 		r := s.must(t, call{host: "sticky.test", path: "/"})
 		if r.header.Get("Set-Cookie") == "" {

@@ -109,6 +109,12 @@ func protocolOptions(c *ir.Cluster) map[string]*anypb.Any {
 	if p := c.Pool; p != nil {
 		opts.CommonHttpProtocolOptions = connectionLimits(p)
 	}
+	if c.MaxResponseHeaderKiB != 0 {
+		if opts.CommonHttpProtocolOptions == nil {
+			opts.CommonHttpProtocolOptions = &envoy_config_core_v3.HttpProtocolOptions{}
+		}
+		opts.CommonHttpProtocolOptions.MaxResponseHeadersKb = wrapperspb.UInt32(c.MaxResponseHeaderKiB)
+	}
 	return map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(opts)}
 }
 

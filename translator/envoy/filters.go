@@ -41,10 +41,11 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 // ingress-nginx's order: the block lists (nginx's server-wide checks),
 // CORS, rate limits (nginx's preaccess phase), client address ranges and
 // external authentication (its access phase), the body size limit, then
-// the router. The compressors, when the listener compresses, come first,
-// so that they see every response last, Envoy's own answers included, as
-// nginx's output filters do. The Lua filter is there only when rewrites
-// is set (see lua.go).
+// the router. The response rate limit and the compressors, when the
+// listener compresses, come first, so that they see every response last,
+// Envoy's own answers included, as nginx's output filters do; the rate
+// limit first of all, pacing the bytes the client gets. The Lua filter is
+// there only when rewrites is set (see lua.go).
 func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
@@ -53,7 +54,7 @@ func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_netw
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	out := append(compressors(l.Compression),
+	out := append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{bandwidthLimit()}, compressors(l.Compression)...),
 		// Without rules the filter enforces nothing; the route
 		// configuration brings the listener's block lists, so that
 		// changing them never rebuilds the listener.
@@ -147,6 +148,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))
+	}
+	if p.ResponseKiBps != 0 {
+		out[bandwidthFilter] = mustAny(routeBandwidth(p.ResponseKiBps))
 	}
 	if len(out) == 0 {
 		return nil

@@ -8,6 +8,7 @@ import (
 	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	envoy_extensions_filters_listener_tls_inspector_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	envoy_extensions_filters_network_tcp_proxy_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/rukou/rukou/translator/ir"
 	"google.golang.org/protobuf/proto"
@@ -37,7 +38,7 @@ func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener 
 	if l.RealIP != nil && l.RealIP.ProxyProtocol {
 		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
 	}
-	if len(l.TLS) == 0 {
+	if len(l.TLS) == 0 && len(l.Passthrough) == 0 {
 		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
 		out.FilterChains = append(out.FilterChains, portChains(hcm, l.PortRoutes)...)
 		return out
@@ -62,6 +63,32 @@ func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener 
 		}
 		fc.FilterChainMatch = &envoy_config_listener_v3.FilterChainMatch{ServerNames: c.ServerNames}
 		out.FilterChains = append(out.FilterChains, fc)
+	}
+	out.FilterChains = append(out.FilterChains, passthroughChains(l.Passthrough)...)
+	return out
+}
+
+// passthroughChains proxy the connections whose SNI they name to their
+// cluster as bytes: the TLS inspector read the SNI from the ClientHello
+// without consuming it, so the backend gets the whole handshake and
+// answers with its own certificate. Envoy refuses (NACKs) two chains with
+// the same server name, so the frontend never names a host in both a TLS
+// chain and a passthrough chain.
+func passthroughChains(chains []*ir.PassthroughChain) []*envoy_config_listener_v3.FilterChain {
+	var out []*envoy_config_listener_v3.FilterChain
+	for _, c := range chains {
+		tcp := &envoy_extensions_filters_network_tcp_proxy_v3.TcpProxy{
+			StatPrefix:       c.Name,
+			ClusterSpecifier: &envoy_extensions_filters_network_tcp_proxy_v3.TcpProxy_Cluster{Cluster: c.Cluster},
+		}
+		out = append(out, &envoy_config_listener_v3.FilterChain{
+			Name:             c.Name,
+			FilterChainMatch: &envoy_config_listener_v3.FilterChainMatch{ServerNames: c.ServerNames, TransportProtocol: "tls"},
+			Filters: []*envoy_config_listener_v3.Filter{{
+				Name:       "envoy.filters.network.tcp_proxy",
+				ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(tcp)},
+			}},
+		})
 	}
 	return out
 }

@@ -140,6 +140,11 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 		}
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
+	if f := r.Forward; f != nil && len(f.Backends) == 1 {
+		req, resp := cookieHeaders(f, 0)
+		out.RequestHeadersToAdd = append(out.RequestHeadersToAdd, req...)
+		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, resp...)
+	}
 	if f := r.Forward; f != nil && f.SessionCookie != nil && f.SessionCookie.Persistent {
 		if out.TypedPerFilterConfig == nil {
 			out.TypedPerFilterConfig = map[string]*anypb.Any{}
@@ -188,11 +193,10 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: f.Backends[0].Cluster}
 	} else {
 		wc := &envoy_config_route_v3.WeightedCluster{}
-		for _, b := range f.Backends {
-			wc.Clusters = append(wc.Clusters, &envoy_config_route_v3.WeightedCluster_ClusterWeight{Name: b.Cluster, Weight: wrapperspb.UInt32(b.Weight)})
-		}
-		if f.HashPicksBackend {
-			wc.RandomValueSpecifier = &envoy_config_route_v3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}
+		for i, b := range f.Backends {
+			cw := &envoy_config_route_v3.WeightedCluster_ClusterWeight{Name: b.Cluster, Weight: wrapperspb.UInt32(b.Weight)}
+			cw.RequestHeadersToAdd, cw.ResponseHeadersToAdd = cookieHeaders(f, i)
+			wc.Clusters = append(wc.Clusters, cw)
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
@@ -219,12 +223,29 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		a.HostRewriteSpecifier = &envoy_config_route_v3.RouteAction_HostRewriteHeader{HostRewriteHeader: f.HostFromRequest}
 	}
 	if c := f.SessionCookie; c != nil && !c.Persistent {
-		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c)}
+		a.HashPolicy = []*envoy_config_route_v3.RouteAction_HashPolicy{sessionCookie(c, !issuesCookie(f))}
 	}
 	for _, k := range f.HashBy {
 		a.HashPolicy = append(a.HashPolicy, hashPolicy(k))
 	}
+	a.RequestMirrorPolicies = mirrorPolicies(f.Mirrors)
 	return a
+}
+
+// mirrorPolicies send each mirror a copy of the request. Envoy sends the
+// copy without waiting for it and drops its answer; by default it would
+// append "-shadow" to the copy's Host, which the literal Host (or the
+// flag, without one) keeps from happening.
+func mirrorPolicies(mirrors []ir.Mirror) []*envoy_config_route_v3.RouteAction_RequestMirrorPolicy {
+	var out []*envoy_config_route_v3.RouteAction_RequestMirrorPolicy
+	for _, m := range mirrors {
+		out = append(out, &envoy_config_route_v3.RouteAction_RequestMirrorPolicy{
+			Cluster:                       m.Cluster,
+			HostRewriteLiteral:            m.Host,
+			DisableShadowHostSuffixAppend: m.Host == "",
+		})
+	}
+	return out
 }
 
 // retryPolicy holds the forward's idle timeout and retries. The idle
@@ -278,12 +299,13 @@ var previousHosts = mustAny(&envoy_extensions_retry_host_previous_hosts_v3.Previ
 // sessionCookie is a cookie hash policy: Envoy hashes the cookie to pick
 // an endpoint and, since the TTL is set (zero makes a session cookie),
 // sets it on the response when the request has none.
-func sessionCookie(c *ir.SessionCookie) *envoy_config_route_v3.RouteAction_HashPolicy {
-	cookie := &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{
-		Name: c.Name,
-		Ttl:  durationpb.New(time.Duration(c.TTL)),
-		Path: c.Path,
+// When the route issues the cookie itself, Envoy only hashes it (no TTL).
+func sessionCookie(c *ir.SessionCookie, envoySets bool) *envoy_config_route_v3.RouteAction_HashPolicy {
+	cookie := &envoy_config_route_v3.RouteAction_HashPolicy_Cookie{Name: c.Name}
+	if !envoySets {
+		return &envoy_config_route_v3.RouteAction_HashPolicy{PolicySpecifier: &envoy_config_route_v3.RouteAction_HashPolicy_Cookie_{Cookie: cookie}}
 	}
+	cookie.Ttl, cookie.Path = durationpb.New(time.Duration(c.TTL)), c.Path
 	for _, at := range c.Attributes {
 		cookie.Attributes = append(cookie.Attributes, &envoy_config_route_v3.RouteAction_HashPolicy_CookieAttribute{Name: at.Name, Value: at.Value})
 	}

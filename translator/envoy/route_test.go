@@ -2,6 +2,7 @@ package envoy
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -16,7 +17,7 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 	r := &ir.Route{
 		Match: ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/api"}, Headers: []ir.HeaderMatch{{Name: "x-canary", Exact: "1"}}},
 		Forward: &ir.Forward{
-			Backends:    []ir.WeightedCluster{{Cluster: "a", Weight: 90}, {Cluster: "b", Weight: 10}},
+			Backends:    []ir.WeightedCluster{{Cluster: "a", Weight: 90, CookieTag: "t1"}, {Cluster: "b", Weight: 10}},
 			HostRewrite: "internal", IdleTimeout: ir.Duration(5e9), StreamIdleTimeout: ir.Duration(7e9), Timeout: ir.Duration(9e9),
 			PathRewrite:   &ir.RegexRewrite{Pattern: "^/api(.*)", Substitution: `\1`},
 			SessionCookie: &ir.SessionCookie{Name: "route", Path: "/"},
@@ -42,5 +43,26 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 	post.Match.Headers = append(post.Match.Headers[:1:1], ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
 	if want := newShared().route(&post); !proto.Equal(got[0], want) {
 		t.Errorf("the POST route differs from the route rendered whole:\ngot  %v\nwant %v", got[0], want)
+	}
+}
+
+// TestIssuedCookie: the cookie that a route issues itself carries the
+// Max-Age, Path and attributes of the model's, with "%" escaped for
+// Envoy's formatter, and the request gets the same value before its own
+// cookies.
+func TestIssuedCookie(t *testing.T) {
+	c := &ir.SessionCookie{Name: "aff", TTL: ir.Duration(120e9), Path: "/a%20b",
+		Attributes: []ir.CookieAttribute{{Name: "Domain", Value: "x.test"}, {Name: "Secure"}}}
+	req, resp := issuedCookie(c, "t1")
+	value := "aff=%START_TIME(%s%6f)%.%DOWNSTREAM_REMOTE_PORT%|t1"
+	if got := req.GetHeader().GetValue(); got != value+"; %REQ(cookie)%" {
+		t.Errorf("request cookie = %q, want %q", got, value)
+	}
+	if got, want := resp.GetHeader().GetValue(), value+"; Max-Age=120; Path=/a%%20b; Domain=x.test; Secure; HttpOnly"; got != want {
+		t.Errorf("Set-Cookie = %q, want %q", got, want)
+	}
+	c.TTL = 0
+	if _, resp := issuedCookie(c, "t1"); strings.Contains(resp.GetHeader().GetValue(), "Max-Age") {
+		t.Errorf("Set-Cookie = %q, want a session cookie (no Max-Age)", resp.GetHeader().GetValue())
 	}
 }

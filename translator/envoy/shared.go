@@ -48,6 +48,8 @@ type protocolKey struct {
 	protocol ir.Protocol
 	pool     ir.ConnectionPool
 	hasPool  bool
+	// headerKiB is the cluster's bound on response headers.
+	headerKiB uint32
 }
 
 // routesOf renders a model route once.
@@ -100,7 +102,7 @@ func (s *shared) retryPolicyOf(f *ir.Forward) *envoy_config_route_v3.RetryPolicy
 // protocolOptionsOf renders a cluster's protocol options once for all
 // clusters alike.
 func (s *shared) protocolOptionsOf(c *ir.Cluster) map[string]*anypb.Any {
-	k := protocolKey{protocol: c.Protocol}
+	k := protocolKey{protocol: c.Protocol, headerKiB: c.MaxResponseHeaderKiB}
 	if c.Pool != nil {
 		k.pool, k.hasPool = *c.Pool, true
 	}

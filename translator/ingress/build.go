@@ -59,6 +59,9 @@ type builder struct {
 	aliasOf       map[string]string
 	// streams are the TCP and UDP services served.
 	streams []*Stream
+	// passthrough holds the oldest Ingress asking for SSL passthrough of
+	// each host.
+	passthrough map[string]*ingressRef
 }
 
 type routeKey struct {
@@ -95,6 +98,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		aliases:       map[string]hostSetting{},
 		serverAliases: map[string]serverAliases{},
 		aliasOf:       map[string]string{},
+		passthrough:   map[string]*ingressRef{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
 	b.readConfigMap(in.ConfigMaps)
@@ -125,6 +129,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	}
 	b.addStreams(in.ConfigMaps)
 	m := b.model()
+	b.addPassthrough(m)
 	m.Settings, m.Streams = b.settings, b.streams
 	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
 	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
@@ -202,6 +207,8 @@ func (b *builder) addIngress(ing *ingressRef) {
 	if len(ownHosts) == 0 && len(ing.Spec.Rules) > 0 {
 		hostsOrWildcard = []string{WildcardHost}
 	}
+	b.notePassthrough(ing, ownHosts)
+	b.addMirror(ing)
 	b.addHostRedirects(ing, hostsOrWildcard)
 	b.addServerAliases(ing, ownHosts)
 	if ing.Spec.DefaultBackend != nil {
@@ -336,7 +343,7 @@ func (b *builder) backendFor(ing *networkingv1.Ingress, field string, backend ne
 		return "", false
 	}
 	be.Protocol, be.Affinity, be.ConnectTimeout, be.Canary = kind.protocol, kind.affinity, kind.connectTimeout, kind.canary
-	be.Balance, be.Hash = kind.balance, kind.hash
+	be.Balance, be.Hash, be.HeaderKiB = kind.balance, kind.hash, kind.headerKiB
 	if kind.serviceUpstream && be.ExternalName == "" {
 		b.useClusterIP(ing, field, be)
 	}

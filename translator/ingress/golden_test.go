@@ -3,6 +3,7 @@ package ingress_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -21,7 +22,8 @@ import (
 // default/tcp-services, --udp-services-configmap default/udp-services and
 // a fixed generated default certificate; a case holding the Secret
 // default/default-ssl-certificate or the Service default/default-backend
-// runs with the flag that names it. `go test ./translator/ingress -update`
+// runs with the flag that names it, and a case whose name holds
+// "passthrough" with --enable-ssl-passthrough. `go test ./translator/ingress -update`
 // rewrites the models; review the diff as code. The Envoy backend's golden
 // test reads them.
 func TestGolden(t *testing.T) {
@@ -46,6 +48,7 @@ func TestGolden(t *testing.T) {
 		if slices.ContainsFunc(in.Services, func(s *corev1.Service) bool { return s.Namespace+"/"+s.Name == defaultBackend }) {
 			opts.DefaultBackendService = defaultBackend
 		}
+		opts.EnableSSLPassthrough = strings.Contains(filepath.Base(file), "passthrough")
 		res, err := translator.Translate(in, opts)
 		if err != nil {
 			t.Fatalf("Translate: %v", err)

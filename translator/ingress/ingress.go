@@ -79,6 +79,10 @@ type Options struct {
 	// (--disable-svc-external-name, as ingress-nginx's flag), so that an
 	// Ingress cannot send traffic to a name outside the cluster.
 	DisableExternalName bool
+	// EnableSSLPassthrough honours ssl-passthrough
+	// (--enable-ssl-passthrough, as ingress-nginx's flag); without it the
+	// annotation is reported and ignored.
+	EnableSSLPassthrough bool
 	// InternalSecret admits Envoy's internal requests (custom-http-errors)
 	// to the routes of ir.InternalHost: rukou serve makes a random one at
 	// start; empty uses a fixed one, which only offline translations should.

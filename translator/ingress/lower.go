@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -37,9 +38,10 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 	lw := &lowering{httpsPort: opts.HTTPSRedirectPort, settings: s, done: map[loweredKey][]*ir.Route{}, labels: printsLabels(plain.AccessLog),
 		credentials: map[string]*ir.Credentials{}}
 	plain.VirtualHosts = lw.hosts(m, true)
-	if len(m.Certificates) > 0 {
+	if len(m.Certificates) > 0 || len(m.Passthrough) > 0 {
 		https := edgeListener(HTTPSListener, opts.ListenAddress, opts.HTTPSPort, "https", opts.HTTPSRedirectPort, s)
 		https.TLS, https.TLSParams = filterChains(m), tlsParams(s)
+		https.Passthrough = passthroughChains(m)
 		https.VirtualHosts = lw.hosts(m, false)
 		// ingress-nginx sends Strict-Transport-Security on every HTTPS
 		// response unless the ConfigMap's hsts is "false".
@@ -86,7 +88,7 @@ func edgeListener(name, address string, port uint32, scheme string, publicPort u
 		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,
-		MaxBodyBytes:                s.MaxBodyBytes,
+		MaxBodyBytes:                listenerBodyLimit(s),
 		Clients:                     clientConnections(&s.Clients),
 		BackendServer:               s.Clients.BackendServerHeader,
 		RealIP:                      lowerRealIP(&s.RealIP),
@@ -222,6 +224,16 @@ func filterChains(m *Model) []*ir.FilterChain {
 	return out
 }
 
+// passthroughChains hand each passthrough host's TLS connections, chosen
+// by SNI, to its TCP backend.
+func passthroughChains(m *Model) []*ir.PassthroughChain {
+	var out []*ir.PassthroughChain
+	for _, p := range m.Passthrough {
+		out = append(out, &ir.PassthroughChain{Name: "passthrough/" + p.Host, ServerNames: []string{p.Host}, Cluster: p.Backend})
+	}
+	return out
+}
+
 // lowerBackend is the cluster of a Service port: an ExternalName Service's
 // name is resolved by Envoy, its address used as it is; backend-protocol picks
 // HTTP/2 for gRPC and TLS (not verified, as ingress-nginx does by default)
@@ -237,6 +249,7 @@ func lowerBackend(be *Backend, s *nginx.Settings) *ir.Cluster {
 	if be.ConnectTimeout != 0 {
 		c.ConnectTimeout = ir.Duration(be.ConnectTimeout)
 	}
+	c.MaxResponseHeaderKiB = cmp.Or(be.HeaderKiB, s.ResponseHeaderKiB)
 	switch {
 	case be.Affinity, be.Hash:
 		c.LoadBalancer = ir.RingHash

@@ -37,13 +37,18 @@ func lowerRoute(r *Route, match ir.Match, toHTTPS *ir.Redirect, overTLS bool, s 
 		return append(out, &ir.Route{Match: match, Direct: &ir.Direct{Status: r.DirectStatus}, Source: r.Source})
 	}
 	if c := r.Canary; c != nil {
-		for _, choice := range canaryChoices(r.Backend, c) {
+		for _, choice := range stickyChoices(r.Backend, c, affinityOf(r)) {
 			m := cloneMatch(match)
 			m.Headers = append(m.Headers, choice.when)
 			out = append(out, proxyRoute(r, m, choice.cluster, overTLS, s))
 		}
+		for _, choice := range canaryChoices(r.Backend, c) {
+			m := cloneMatch(match)
+			m.Headers = append(m.Headers, choice.when)
+			out = append(out, issueSideCookies(proxyRoute(r, m, choice.cluster, overTLS, s), c))
+		}
 	}
-	return append(out, proxyRoute(r, match, "", overTLS, s))
+	return append(out, issueSideCookies(proxyRoute(r, match, "", overTLS, s), r.Canary))
 }
 
 // schemeRedirect is the redirect to HTTPS behind a proxy whose forwarded
@@ -145,6 +150,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		fw.StreamIdleTimeout = ir.Duration(max(send, read))
 	}
 	fw.HostRewrite = p.UpstreamHost
+	fw.Mirrors = mirrors(p)
 	if fw.HostRewrite == "" && s.RealIP.UseForwardedHeaders {
 		// ingress-nginx sends the Host the forwarded headers give
 		// (its $best_http_host).
@@ -157,11 +163,17 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 	fw.Retry, fw.Timeout = lowerRetry(retry, s.RetryNonIdempotent), ir.Duration(retry.Timeout)
 	if aff := p.Affinity; aff != nil {
 		fw.SessionCookie = sessionCookie(aff, r, overTLS)
-		// The cookie, not chance, picks between the canary and the
-		// primary, so a client that has it stays on one side.
-		fw.HashPicksBackend = len(fw.Backends) > 1 && !r.Canary.Legacy
+		if r.Canary != nil {
+			// Envoy's stateful session cookie names an endpoint, and
+			// cannot say which side issued it: with a canary, the
+			// cookie's hash keeps the endpoint.
+			fw.SessionCookie.Persistent = false
+		}
 	} else {
 		fw.HashBy = p.HashBy
+	}
+	if c := p.Tuning.ConnectionHeader; c != "" {
+		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "Connection", Value: c})
 	}
 	if p.ForwardedPrefix != "" && r.Rewrite != nil {
 		route.RequestHeaders = append(route.RequestHeaders, ir.Header{Name: "X-Forwarded-Prefix", Value: p.ForwardedPrefix})
@@ -201,10 +213,13 @@ func lowerRetry(r nginx.Retry, nonIdempotent bool) *ir.Retry {
 
 // routePolicy is what a route's filters check, or nil when nothing.
 func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
-	out := &ir.Policy{Access: p.Access, ResponseRewrite: p.ResponseRewrite}
+	out := &ir.Policy{Access: p.Access, ResponseKiBps: s.LimitRate, ResponseRewrite: p.ResponseRewrite}
+	if p.Tuning.LimitRate != nil {
+		out.ResponseKiBps = *p.Tuning.LimitRate
+	}
 	// The listener holds the default limit; a route states only another.
-	if p.MaxBodyBytes != nil && *p.MaxBodyBytes != s.MaxBodyBytes {
-		out.MaxBodyBytes = p.MaxBodyBytes
+	if limit := routeBodyLimit(p, s); limit != listenerBodyLimit(s) {
+		out.MaxBodyBytes = &limit
 	}
 	if p.CORS != nil && !p.CORS.AllOrigins() {
 		out.CORS = corsPolicy(p.CORS)
@@ -227,10 +242,40 @@ func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
 	return out
 }
 
+// listenerBodyLimit is the body size limit of routes that set none of
+// their own: a body streamed (proxy-request-buffering: off) cannot be
+// counted, so it has none.
+func listenerBodyLimit(s *nginx.Settings) uint64 {
+	if !s.RequestBuffering {
+		return 0
+	}
+	return s.MaxBodyBytes
+}
+
+// routeBodyLimit is the body size limit of a route, zero when its body
+// streams.
+func routeBodyLimit(p *nginx.Policy, s *nginx.Settings) uint64 {
+	limit, buffered := s.MaxBodyBytes, s.RequestBuffering
+	if p.MaxBodyBytes != nil {
+		limit = *p.MaxBodyBytes
+	}
+	if p.Tuning.RequestBuffering != nil {
+		buffered = *p.Tuning.RequestBuffering
+	}
+	if !buffered {
+		return 0
+	}
+	return limit
+}
+
 // sessionCookie keeps a client on one endpoint with a cookie. Over TLS the
 // cookie is always Secure, as ingress-nginx makes it.
 func sessionCookie(aff *nginx.Affinity, r *Route, overTLS bool) *ir.SessionCookie {
-	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent}
+	// Envoy's stateful session sets the cookie again whenever another
+	// endpoint answered, a retry after a failure included: what
+	// change-on-failure asks. Its cookie names the endpoint, so sessions
+	// then stay where they are when endpoints join, as in persistent mode.
+	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent || aff.ChangeOnFailure}
 	if c.Path == "" {
 		// The rule's path, as ingress-nginx sets it, or "/" for a
 		// regular expression.

@@ -54,6 +54,9 @@ type Model struct {
 	// it has endpoints, so an update of endpoints alone that empties or
 	// fills it needs a whole translation.
 	ControllerDefault *Backend
+	// Passthrough are the hosts whose TLS connections reach a backend
+	// unopened, sorted by host.
+	Passthrough []*Passthrough
 }
 
 // Stream is one served entry of a TCP or UDP services ConfigMap: a port
@@ -199,6 +202,9 @@ type Backend struct {
 	// ConnectTimeout bounds connecting to an endpoint; zero means rukou's
 	// default (proxy-connect-timeout).
 	ConnectTimeout time.Duration
+	// HeaderKiB bounds the endpoints' response headers; zero means the
+	// ConfigMap's bound (proxy-buffer-size).
+	HeaderKiB uint32
 	// Canary is set for the backend of canary Ingresses, which is its own
 	// cluster so that the access log can name it as ingress-nginx's
 	// alternative upstream; AlternativeName is that name.

@@ -29,6 +29,9 @@ type upstreamKind struct {
 	proxyProtocol bool
 	// serviceUpstream sends to the Service's ClusterIP (service-upstream).
 	serviceUpstream bool
+	// headerKiB bounds the response headers (proxy-buffer-size); zero
+	// keeps the ConfigMap's bound.
+	headerKiB uint32
 }
 
 // kindOf returns the upstream settings of an Ingress's backends.
@@ -38,6 +41,9 @@ func kindOf(a *nginx.Annotations) upstreamKind {
 		k.protocol = nginx.ProtocolHTTP
 	}
 	k.affinity = a.Policy != nil && a.Policy.Affinity != nil
+	if a.Policy != nil {
+		k.headerKiB = a.Policy.Tuning.ResponseHeaderKiB
+	}
 	k.hash = !k.affinity && a.Policy != nil && len(a.Policy.HashBy) > 0
 	if a.Balance != nginx.BalanceRoundRobin && !k.affinity && !k.hash {
 		// The session cookie's hash picks the endpoint, as ingress-nginx's
@@ -104,6 +110,9 @@ func backendName(namespace, service string, port int32, k upstreamKind) string {
 	}
 	if k.serviceUpstream {
 		parts = append(parts, "service-upstream")
+	}
+	if k.headerKiB != 0 {
+		parts = append(parts, fmt.Sprintf("headers-%dk", k.headerKiB))
 	}
 	if len(parts) > 0 {
 		name += "/" + strings.Join(parts, "+")

@@ -39,6 +39,9 @@ type Listener struct {
 	// TLS, when not empty, terminates TLS with the chain whose server
 	// names the client's SNI matches, or else with the default chain.
 	TLS []*FilterChain `json:"tls,omitempty"`
+	// Passthrough chains, on a TLS listener, hand the connections whose
+	// SNI they name to a cluster unopened, before any TLS chain.
+	Passthrough []*PassthroughChain `json:"passthrough,omitempty"`
 	// TLSParams, for a TLS listener, are what every chain offers; nil
 	// keeps the backend's defaults.
 	TLSParams *TLSParams `json:"tlsParams,omitempty"`
@@ -100,6 +103,16 @@ type FilterChain struct {
 	ServerNames []string `json:"serverNames,omitempty"`
 	// Secret names the certificate.
 	Secret string `json:"secret"`
+}
+
+// PassthroughChain is a filter chain of a TLS listener that proxies the
+// connections whose SNI matches ServerNames to Cluster as bytes, without
+// terminating TLS.
+type PassthroughChain struct {
+	Name string `json:"name"`
+	// ServerNames are host names or "*.suffix" (any number of labels).
+	ServerNames []string `json:"serverNames"`
+	Cluster     string   `json:"cluster"`
 }
 
 // VirtualHost is the routes of a set of authorities.
@@ -220,9 +233,6 @@ const (
 type Forward struct {
 	// Backends by weight; a single backend takes every request.
 	Backends []WeightedCluster `json:"backends"`
-	// HashPicksBackend picks among the weighted backends with the hash
-	// policy's hash rather than by chance, so that a client keeps its side.
-	HashPicksBackend bool `json:"hashPicksBackend,omitempty"`
 	// PathRewrite, when set, replaces the path before it is sent.
 	PathRewrite *RegexRewrite `json:"pathRewrite,omitempty"`
 	// HostRewrite, when set, replaces the Host header.
@@ -246,11 +256,21 @@ type Forward struct {
 	// SessionCookie, when set, keeps a client on one endpoint (the cluster
 	// must balance by hash) with a cookie set when the request has none.
 	SessionCookie *SessionCookie `json:"sessionCookie,omitempty"`
+	// Mirrors each get a copy of the request, whose answer is ignored:
+	// the client's answer never waits for them.
+	Mirrors []Mirror `json:"mirrors,omitempty"`
 	// HashBy, when not empty, picks the endpoint by the hash of these
 	// parts of the request together (the cluster must balance by hash),
 	// so that requests with equal parts go to one endpoint. A request that
 	// lacks every part gets an endpoint by chance.
 	HashBy []HashKey `json:"hashBy,omitempty"`
+}
+
+// Mirror is a cluster that gets a copy of each request, with the same
+// method, path, headers and body; Host, when set, replaces its Host header.
+type Mirror struct {
+	Cluster string `json:"cluster"`
+	Host    string `json:"host,omitempty"`
 }
 
 // HashKey is one part of a request that a hash covers: exactly one field
@@ -291,6 +311,13 @@ type Retry struct {
 type WeightedCluster struct {
 	Cluster string `json:"cluster"`
 	Weight  uint32 `json:"weight,omitempty"`
+	// CookieTag, when set on a forward with a SessionCookie, makes the
+	// route issue the session cookie itself whenever this backend is
+	// chosen: a fresh key, "|" and the tag, so that a later route can
+	// match the backend that issued it. The request carries the cookie
+	// already when the endpoint is picked, so its hash keeps the client
+	// on the endpoint that answered first.
+	CookieTag string `json:"cookieTag,omitempty"`
 }
 
 // RegexRewrite replaces what Pattern matches in the path with Substitution,
@@ -364,6 +391,10 @@ type Policy struct {
 	// body (Listener.MaxBodyBytes): a larger body gets 413; zero lifts
 	// the limit.
 	MaxBodyBytes *uint64 `json:"maxBodyBytes,omitempty"`
+	// ResponseKiBps, when not zero, bounds the rate at which the route's
+	// responses are sent to clients, in KiB per second, shared by all the
+	// route's responses in flight on one proxy.
+	ResponseKiBps uint64 `json:"responseKiBps,omitempty"`
 	// ResponseRewrite, when set, rewrites headers of the backend's
 	// responses.
 	ResponseRewrite *ResponseRewrite `json:"responseRewrite,omitempty"`
@@ -471,6 +502,10 @@ type Cluster struct {
 	SendProxyProtocol bool `json:"sendProxyProtocol,omitempty"`
 	// Pool, when set, bounds the connections kept to the endpoints.
 	Pool *ConnectionPool `json:"pool,omitempty"`
+	// MaxResponseHeaderKiB, when not zero, bounds the size of the
+	// endpoints' response headers: a response with larger ones fails
+	// (502) rather than reach the client.
+	MaxResponseHeaderKiB uint32 `json:"maxResponseHeaderKiB,omitempty"`
 }
 
 // Discovery is how Envoy learns a cluster's endpoints.

@@ -42,6 +42,15 @@ type Settings struct {
 	// MaxBodyBytes is the default of proxy-body-size, 1m as in
 	// ingress-nginx; zero means no limit.
 	MaxBodyBytes uint64
+	// LimitRate is the default of limit-rate, KiB per second of each
+	// response; zero means no limit.
+	LimitRate uint64
+	// RequestBuffering is the default of proxy-request-buffering: request
+	// bodies are held whole (up to MaxBodyBytes) before they are sent.
+	RequestBuffering bool
+	// ResponseHeaderKiB is the default of proxy-buffer-size, in KiB;
+	// zero keeps Envoy's limit (60 KiB).
+	ResponseHeaderKiB uint32
 	// UnderscoresInHeaders keeps request headers whose names hold an
 	// underscore; otherwise they are dropped, as nginx drops them.
 	UnderscoresInHeaders bool
@@ -116,6 +125,7 @@ func DefaultSettings() Settings {
 		Retry:                 Retry{On: NextUpstream{Error: true, Timeout: true}, Tries: 3},
 		Keepalive:             Keepalive{Connections: 320, Timeout: 60 * time.Second, Requests: 10000, Time: time.Hour},
 		MaxBodyBytes:          1 << 20,
+		RequestBuffering:      true,
 		LimitReqStatus:        503,
 		LimitConnStatus:       503,
 		Clients:               defaultClients(),
@@ -205,8 +215,11 @@ func ReadConfigMap(data map[string]string) (Settings, []Issue) {
 	}
 	for i := range r.issues {
 		// The reader's checks are the annotations'; here they judge a key.
-		if r.issues[i].Reason == ir.ReasonInvalidAnnotation {
+		switch r.issues[i].Reason {
+		case ir.ReasonInvalidAnnotation:
 			r.issues[i].Reason = ir.ReasonInvalidConfigValue
+		case ir.ReasonAnnotationIgnored:
+			r.issues[i].Reason = ir.ReasonConfigKeyIgnored
 		}
 	}
 	slices.SortStableFunc(r.issues, func(x, y Issue) int { return strings.Compare(x.Name, y.Name) })
@@ -316,7 +329,7 @@ var Keys = []Key{
 	{Name: "brotli-level", Status: Supported, readWith: "use-gzip"},
 	{Name: "brotli-min-length", Status: Supported, readWith: "use-gzip"},
 	{Name: "brotli-types", Status: Supported, readWith: "use-gzip"},
-	{Name: "client-body-buffer-size", Status: NotYet},
+	{Name: "client-body-buffer-size", Status: Differs, Note: requestBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "client-body-timeout", Status: NotYet, Note: "Envoy has no timeout between two reads of a body; a stalled upload is closed by the stream idle timeout (5 minutes, or the route's read timeout when longer)"},
 	{Name: "client-header-buffer-size", Status: Differs, Note: "counts only as a bound of a request's headers, when larger than `large-client-header-buffers` holds", readWith: "keep-alive"},
 	{Name: "client-header-timeout", Status: Supported, readWith: "keep-alive"},
@@ -394,8 +407,8 @@ var Keys = []Key{
 	{Name: "large-client-header-buffers", Status: Differs, Note: "bounds a request's line and headers together (number times size), not each line; too large answers 431 (nginx: 400 or 414)", readWith: "keep-alive"},
 	{Name: "limit-conn-status-code", Status: Supported, Note: "the status of `limit-connections`", readWith: "limit-req-status-code"},
 	{Name: "limit-conn-zone-variable", Status: NotYet},
-	{Name: "limit-rate", Status: NotYet},
-	{Name: "limit-rate-after", Status: NotYet},
+	{Name: "limit-rate", Status: Differs, Note: limitRateNote, readWith: "proxy-request-buffering"},
+	{Name: "limit-rate-after", Status: Differs, Note: limitRateAfterNote, readWith: "proxy-request-buffering"},
 	{Name: "limit-req-status-code", Status: Supported, Note: "the status of `limit-rps` and `limit-rpm`", read: readLimitStatus},
 	{Name: "load-balance", Status: Differs, Note: loadBalanceNote, read: readGlobalBalance},
 	{Name: "location-snippet", Status: Refused, Note: "nginx configuration text"},
@@ -427,9 +440,9 @@ var Keys = []Key{
 	{Name: "otlp-collector-port", Status: Supported, readWith: "enable-opentelemetry"},
 	{Name: "proxy-add-original-uri-header", Status: Supported, readWith: "generate-request-id"},
 	{Name: "proxy-body-size", Status: Differs, Note: "gRPC backends get no limit unless their Ingress sets one; the body is held in memory", read: readGlobalBodySize},
-	{Name: "proxy-buffer-size", Status: NotYet},
-	{Name: "proxy-buffering", Status: NotYet},
-	{Name: "proxy-buffers-number", Status: NotYet},
+	{Name: "proxy-buffer-size", Status: Differs, Note: bufferSizeNote, readWith: "proxy-request-buffering"},
+	{Name: "proxy-buffering", Status: Differs, Note: proxyBufferingNote, readWith: "proxy-request-buffering"},
+	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-busy-buffers-size", Status: NotYet},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readGlobalTimeouts},
 	{Name: "proxy-cookie-domain", Status: Differs, Note: "the default of the annotation (annotations.md, Response headers); a regular expression (`~`) is not supported: reported, `off` applies", read: readGlobalRewrites},
@@ -443,7 +456,7 @@ var Keys = []Key{
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
 	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
 	{Name: "proxy-redirect-from", Status: Differs, Note: "the default of the annotation; with no `proxy-redirect-to` key (ingress-nginx documents none), it applies where an Ingress sets `proxy-redirect-to`", readWith: "proxy-cookie-domain"},
-	{Name: "proxy-request-buffering", Status: NotYet},
+	{Name: "proxy-request-buffering", Status: Differs, Note: requestBufferingNote, read: readGlobalTuning},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
 	{Name: "proxy-ssl-location-only", Status: NotYet},

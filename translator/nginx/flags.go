@@ -87,7 +87,7 @@ var Flags = []Flag{
 	{Name: "enable-annotation-validation", Status: Refused, Note: annotationsNote},
 	{Name: "enable-metrics", Status: Differs, Note: "rukou always serves `/metrics` on `--ops-address`, with its own names (docs/metrics.md)"},
 	{Name: "enable-ssl-chain-completion", Status: NotYet},
-	{Name: "enable-ssl-passthrough", Status: Differs, Note: "accepted, but changes nothing yet: the `ssl-passthrough` annotation is not supported (reported on the Ingresses that set it) and Envoy terminates TLS for every host"},
+	{Name: "enable-ssl-passthrough", Status: Supported, Note: "ingress-nginx's name and meaning: the TLS connections of hosts with `ssl-passthrough` reach their backend unopened, chosen by SNI (docs/annotations.md#ssl-passthrough)"},
 	{Name: "enable-topology-aware-routing", Status: NotYet},
 	{Name: "exclude-socket-metrics", Status: NotYet, Note: metricsNote},
 	{Name: "health-check-path", Status: Differs, Note: healthNote},

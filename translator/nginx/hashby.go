@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"math"
 	"regexp"
 	"strings"
 
@@ -21,6 +22,9 @@ var hashVariable = regexp.MustCompile(`\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))
 func readHashBy(r *reader, a *Annotations) {
 	v, ok := r.get("upstream-hash-by")
 	if !ok {
+		if _, set := r.get("upstream-hash-by-subset"); set {
+			r.issue("upstream-hash-by-subset", ir.ReasonAnnotationIgnored, "ignored without upstream-hash-by, as in ingress-nginx")
+		}
 		return
 	}
 	if !hashByValue.MatchString(v) {
@@ -41,6 +45,25 @@ func readHashBy(r *reader, a *Annotations) {
 		return
 	}
 	a.policy().HashBy = keys
+	readHashSubset(r)
+}
+
+// readHashSubset reads upstream-hash-by-subset and its size. ingress-nginx
+// hashes a key to a set of that many endpoints and picks one of them at
+// random; Envoy's ring hash has no such step, so a key keeps one endpoint,
+// which the reader reports.
+func readHashSubset(r *reader) {
+	if !r.boolean("upstream-hash-by-subset", false) {
+		return
+	}
+	size := int64(3)
+	if n, ok := r.number("upstream-hash-by-subset-size", 1, math.MaxInt32); ok {
+		size = n
+	}
+	if size > 1 {
+		r.issue("upstream-hash-by-subset", ir.ReasonAnnotationIgnored,
+			"Envoy hashes each key to one endpoint, not to a subset of %d endpoints picked among at random; requests with one key all reach one endpoint", size)
+	}
 }
 
 // hashKey is the part of the request an nginx variable stands for.

@@ -36,6 +36,29 @@ func TestReadUpstreamHashBy(t *testing.T) {
 			issues: []string{"upstream-hash-by InvalidAnnotation"},
 		},
 		{
+			name:   "subset_keeps_the_hash_and_is_reported",
+			values: map[string]string{"upstream-hash-by": "$request_uri", "upstream-hash-by-subset": "true"},
+			check:  hashBy(ir.HashKey{Header: ":path"}),
+			issues: []string{"upstream-hash-by-subset AnnotationIgnored"},
+		},
+		{
+			name:   "subset_of_one_is_the_hash",
+			values: map[string]string{"upstream-hash-by": "$request_uri", "upstream-hash-by-subset": "true", "upstream-hash-by-subset-size": "1"},
+			check:  hashBy(ir.HashKey{Header: ":path"}),
+		},
+		{
+			name:   "subset_size_zero_is_invalid",
+			values: map[string]string{"upstream-hash-by": "$request_uri", "upstream-hash-by-subset": "true", "upstream-hash-by-subset-size": "0"},
+			check:  hashBy(ir.HashKey{Header: ":path"}),
+			issues: []string{"upstream-hash-by-subset AnnotationIgnored", "upstream-hash-by-subset-size InvalidAnnotation"},
+		},
+		{
+			name:   "subset_without_hash_by_is_reported",
+			values: map[string]string{"upstream-hash-by-subset": "true"},
+			check:  hashBy(),
+			issues: []string{"upstream-hash-by-subset AnnotationIgnored"},
+		},
+		{
 			name:   "load_balance_ewma",
 			values: map[string]string{"load-balance": "EWMA"},
 			check:  func(t *testing.T, a *Annotations) { equal(t, "balance", a.Balance, BalanceEWMA) },

@@ -59,6 +59,10 @@ type Annotations struct {
 	Policy *Policy
 	// Canary is set on a canary Ingress (canary: "true").
 	Canary *Canary
+	// SSLPassthrough asks that the TLS connections of the Ingress's hosts
+	// reach the backend of their path "/" unopened (ssl-passthrough);
+	// the frontend honours it only under --enable-ssl-passthrough.
+	SSLPassthrough bool
 }
 
 // Issue is one annotation that is not honoured as written.

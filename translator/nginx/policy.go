@@ -4,11 +4,9 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/rukou/rukou/translator/internal/valid"
 	"github.com/rukou/rukou/translator/ir"
 )
 
@@ -29,6 +27,9 @@ type Policy struct {
 	// means no limit.
 	// (proxy-body-size).
 	MaxBodyBytes *uint64
+	// Tuning is what the proxy tuning annotations ask (limit-rate,
+	// proxy-request-buffering, connection-proxy-header).
+	Tuning Tuning
 	// Retry, when set, replaces the ConfigMap's proxy-next-upstream
 	// settings.
 	Retry     *Retry
@@ -61,6 +62,9 @@ type Policy struct {
 	// names its spans (opentelemetry-operation-name).
 	Trace          *bool
 	TraceOperation string
+	// Mirror, when set, sends a copy of each request to another server
+	// (mirror-target).
+	Mirror *Mirror
 	// ResponseRewrite, when set, rewrites the backends' Location, Refresh
 	// and Set-Cookie headers (proxy-redirect-*, proxy-cookie-*).
 	ResponseRewrite *ir.ResponseRewrite
@@ -134,16 +138,7 @@ func readUpstreamHost(r *reader, a *Annotations) {
 	if !ok {
 		return
 	}
-	host, port := v, ""
-	if h, p, found := strings.Cut(v, ":"); found && !strings.Contains(p, ":") {
-		host, port = h, p
-	}
-	_, addrErr := netip.ParseAddr(strings.Trim(host, "[]"))
-	okHost := addrErr == nil || (valid.Host(strings.ToLower(host)) && !strings.HasPrefix(host, "*."))
-	if n, err := strconv.ParseUint(port, 10, 16); port != "" && (err != nil || n == 0) {
-		okHost = false
-	}
-	if !okHost {
+	if !hostWithPort(v) {
 		r.invalid("upstream-vhost", "is not a host name with an optional port", "the Host header is kept")
 		return
 	}

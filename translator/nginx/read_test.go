@@ -88,8 +88,8 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		},
 		{
 			name:   "unsupported_annotations_are_reported_once_each_by_name",
-			values: map[string]string{"proxy-buffering": "on", "made-up-annotation": "1", "ssl-redirect": "true"},
-			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-buffering AnnotationIgnored"},
+			values: map[string]string{"auth-tls-match-cn": "CN=x", "made-up-annotation": "1", "ssl-redirect": "true"},
+			issues: []string{"auth-tls-match-cn AnnotationIgnored", "made-up-annotation AnnotationIgnored"},
 		},
 		{
 			name:   "digest_authentication_makes_the_ingress_unservable",
@@ -354,6 +354,20 @@ func TestReadUpstreamAnnotations(t *testing.T) {
 			values: map[string]string{"affinity": "cookie", "session-cookie-expires": "60"},
 			check: func(t *testing.T, a *Annotations) {
 				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: time.Minute})
+			},
+		},
+		{
+			name:   "max_age_wins_over_expires",
+			values: map[string]string{"affinity": "cookie", "session-cookie-expires": "172800", "session-cookie-max-age": "259200"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: 72 * time.Hour})
+			},
+		},
+		{
+			name:   "change_on_failure_is_read",
+			values: map[string]string{"affinity": "cookie", "session-cookie-change-on-failure": "true"},
+			check: func(t *testing.T, a *Annotations) {
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", ChangeOnFailure: true})
 			},
 		},
 		{

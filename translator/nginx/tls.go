@@ -141,3 +141,8 @@ func (r *reader) someKept(name string, kept, unknown []string, what, def string)
 	}
 	return true
 }
+
+// readSSLPassthrough reads ssl-passthrough, "true" or "false".
+func readSSLPassthrough(r *reader, a *Annotations) {
+	a.SSLPassthrough = r.boolean("ssl-passthrough", false)
+}

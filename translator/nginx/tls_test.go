@@ -2,7 +2,6 @@ package nginx
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -30,13 +29,17 @@ func TestCipherSuitesAreNotRenamed(t *testing.T) {
 	}
 }
 
-// TestSSLPassthroughIsReportedNamingTheFlag: the annotation is not
-// supported yet, and its report says what --enable-ssl-passthrough would
-// have done in ingress-nginx.
-func TestSSLPassthroughIsReportedNamingTheFlag(t *testing.T) {
+// TestSSLPassthroughIsRead: the annotation is read as a boolean; whether
+// it is honoured depends on --enable-ssl-passthrough, which the frontend
+// knows.
+func TestSSLPassthroughIsRead(t *testing.T) {
 	s := DefaultSettings()
-	_, issues := ReadWith(map[string]string{Prefix + "ssl-passthrough": "true"}, "default/x", &s)
-	if len(issues) != 1 || issues[0].Reason != ir.ReasonAnnotationIgnored || !strings.Contains(issues[0].Msg, "--enable-ssl-passthrough") {
-		t.Errorf("issues %+v, want one AnnotationIgnored naming --enable-ssl-passthrough", issues)
+	a, issues := ReadWith(map[string]string{Prefix + "ssl-passthrough": "true"}, "default/x", &s)
+	if !a.SSLPassthrough || len(issues) != 0 {
+		t.Errorf("true: SSLPassthrough %t, issues %+v; want true, none", a.SSLPassthrough, issues)
+	}
+	a, issues = ReadWith(map[string]string{Prefix + "ssl-passthrough": "yes"}, "default/x", &s)
+	if a.SSLPassthrough || len(issues) != 1 || issues[0].Reason != ir.ReasonInvalidAnnotation {
+		t.Errorf("yes: SSLPassthrough %t, issues %+v; want false, one InvalidAnnotation", a.SSLPassthrough, issues)
 	}
 }

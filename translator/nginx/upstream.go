@@ -50,6 +50,10 @@ type Affinity struct {
 	// Persistent keeps a session on its endpoint whatever endpoints join
 	// (affinity-mode: persistent).
 	Persistent bool
+	// ChangeOnFailure sets the cookie again for the endpoint that answers
+	// when the session's endpoint failed and another one was tried
+	// (session-cookie-change-on-failure).
+	ChangeOnFailure bool
 }
 
 func readProtocol(r *reader, a *Annotations) {
@@ -163,10 +167,7 @@ func (r *reader) cookieAttributes(aff *Affinity) {
 	}
 	aff.Secure = r.boolean("session-cookie-secure", false)
 	aff.Partitioned = r.boolean("session-cookie-partitioned", false)
-	if r.boolean("session-cookie-change-on-failure", false) {
-		r.issue("session-cookie-change-on-failure", ir.ReasonAnnotationIgnored,
-			"Envoy keeps the cookie; while its endpoint is gone, the ring sends it to another one")
-	}
+	aff.ChangeOnFailure = r.boolean("session-cookie-change-on-failure", false)
 }
 
 // Balance is how a backend picks an endpoint among its own (load-balance).
