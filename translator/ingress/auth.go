@@ -1,10 +1,8 @@
 package ingress
 
 import (
-	"fmt"
 	"slices"
 
-	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -19,12 +17,7 @@ func authHeaders(ann *nginx.Annotations, cms []*corev1.ConfigMap) {
 		return
 	}
 	ext := ann.Policy.ExternalAuth
-	deny := func(format string, args ...any) {
-		if ann.Unservable == nil {
-			ann.Unservable = &nginx.Issue{Name: "auth-proxy-set-headers", Reason: ir.ReasonInvalidAnnotation,
-				Msg: fmt.Sprintf(format, args...) + "; the Ingress's paths answer 503 rather than serve without authentication"}
-		}
-	}
+	deny := denier(ann, "auth-proxy-set-headers", "; the Ingress's paths answer 503 rather than serve without authentication")
 	i := slices.IndexFunc(cms, func(cm *corev1.ConfigMap) bool { return cm.Namespace+"/"+cm.Name == ext.ProxySetHeaders })
 	if i < 0 {
 		// In a cluster rukou watches the ConfigMaps of the namespaces its

@@ -18,12 +18,7 @@ func customHeaders(ann *nginx.Annotations, cms []*corev1.ConfigMap, allowed []st
 		return
 	}
 	nsName := ann.Policy.CustomHeaders
-	deny := func(format string, args ...any) {
-		if ann.Unservable == nil {
-			ann.Unservable = &nginx.Issue{Name: "custom-headers", Reason: ir.ReasonInvalidAnnotation,
-				Msg: fmt.Sprintf(format, args...) + "; the Ingress's paths answer 503, as ingress-nginx denies them"}
-		}
-	}
+	deny := denier(ann, "custom-headers", "; the Ingress's paths answer 503, as ingress-nginx denies them")
 	cm := findConfigMap(cms, nsName)
 	if cm == nil {
 		// In a cluster rukou watches the ConfigMaps of the namespaces its
@@ -41,4 +36,15 @@ func customHeaders(ann *nginx.Annotations, cms []*corev1.ConfigMap, allowed []st
 	p := *ann.Policy
 	p.ResponseHeaders = headers
 	ann.Policy = &p
+}
+
+// denier returns what makes an Ingress's paths answer 503 because of the
+// annotation name, unless something else already does: the message, with
+// suffix (what follows) after it, as an InvalidAnnotation.
+func denier(ann *nginx.Annotations, name, suffix string) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if ann.Unservable == nil {
+			ann.Unservable = &nginx.Issue{Name: name, Reason: ir.ReasonInvalidAnnotation, Msg: fmt.Sprintf(format, args...) + suffix}
+		}
+	}
 }

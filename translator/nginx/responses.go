@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -215,13 +216,8 @@ func readCustomHeaders(r *reader, a *Annotations) {
 // allowed (the ConfigMap's global-allowed-response-headers, compared as
 // written).
 func CustomHeaders(data map[string]string, allowed []string) ([]ir.Header, error) {
-	names := make([]string, 0, len(data))
-	for name := range data {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	out := make([]ir.Header, 0, len(names))
-	for _, name := range names {
+	out := make([]ir.Header, 0, len(data))
+	for _, name := range slices.Sorted(maps.Keys(data)) {
 		switch v := data[name]; {
 		case !customHeaderName.MatchString(name) || !settable(name):
 			return nil, fmt.Errorf("%q is not a header name rukou can set", name)
