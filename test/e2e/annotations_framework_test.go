@@ -15,10 +15,10 @@ func TestAnnotationFramework(t *testing.T) {
 	s := startStack(t, "delta")
 	s.apply(t, "framework", join(backend(t, "web"), objs(
 		annotated("snippets", map[string]string{
-			"configuration-snippet":   `more_set_headers "X-Injected: yes";`,
-			"server-snippet":          "location /admin { return 200; }",
-			"upstream-hash-by-subset": "true",
-			"ssl-redirect":            "maybe",
+			"configuration-snippet": `more_set_headers "X-Injected: yes";`,
+			"server-snippet":        "location /admin { return 200; }",
+			"auth-tls-match-cn":     "CN=x",
+			"ssl-redirect":          "maybe",
 		}, rule("snippets.test", path(prefix, "/", "web"))),
 		annotated("private", map[string]string{"auth-type": "basic", "auth-secret": "users"},
 			rule("private.test", path(prefix, "/", "web"))),
@@ -30,7 +30,7 @@ func TestAnnotationFramework(t *testing.T) {
 	}
 	for _, d := range []struct{ ingress, reason, mention string }{
 		{"default/snippets", "SnippetRefused", "configuration text"},
-		{"default/snippets", "AnnotationIgnored", "not supported yet"},
+		{"default/snippets", "AnnotationIgnored", "ignored without auth-tls-secret"},
 		{"default/snippets", "InvalidAnnotation", `"maybe"`},
 		{"default/private", "SecretNotFound", "default/users not found"},
 	} {
@@ -58,7 +58,7 @@ func TestAnnotationFramework(t *testing.T) {
 				t.Errorf("%s reported %d times", key, n)
 			}
 		}
-		if seen["snippets metadata.annotations["+nginx+"server-snippet]"] != 1 || seen["snippets metadata.annotations["+nginx+"upstream-hash-by-subset]"] != 1 {
+		if seen["snippets metadata.annotations["+nginx+"server-snippet]"] != 1 || seen["snippets metadata.annotations["+nginx+"auth-tls-match-cn]"] != 1 {
 			t.Errorf("diagnostics by Ingress and field: %v", seen)
 		}
 	})

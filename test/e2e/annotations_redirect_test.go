@@ -48,8 +48,12 @@ func TestAnnotationSSLRedirect(t *testing.T) {
 // TestAnnotationRedirects: permanent-redirect answers 301 (or its code)
 // with the URL as given, temporal-redirect 302 (or its code), and the
 // temporal one wins when both are set. The request's path and query are
-// not carried over, unless the URL ends in nginx's $request_uri. The
-// Ingresses are translator/testdata/in/e2e_redirects.yaml.
+// not carried over, unless the URL ends in nginx's $request_uri. A relative
+// URL is made absolute with the request's host, without the port the Host
+// header names (ingress-nginx's absolute_redirect on, port_in_redirect
+// off), with it under use-port-in-redirects, and goes as written under
+// relative-redirects. The Ingresses are
+// translator/testdata/in/e2e_redirects.yaml.
 func TestAnnotationRedirects(t *testing.T) {
 	s := startStack(t, "delta")
 	s.applyCase(t, "e2e_redirects.yaml", backend(t, "unused"))
@@ -66,7 +70,10 @@ func TestAnnotationRedirects(t *testing.T) {
 		{"invalid_code_falls_back_to_301", "badcode.test", http.StatusMovedPermanently, "https://new.example.org/"},
 		{"request_uri_keeps_path_and_query", "moved.test", http.StatusMovedPermanently, "https://new.example.org/some/page?q=1"},
 		{"url_without_path_goes_as_written", "nopath.test", http.StatusMovedPermanently, "https://new.example.org"},
-		{"relative_url_goes_as_written", "relative.test", http.StatusFound, "/new-location"},
+		{"relative_url_is_made_absolute", "relative.test", http.StatusFound, "http://relative.test/new-location"},
+		{"relative_url_leaves_out_the_port", "relative.test:30080", http.StatusFound, "http://relative.test/new-location"},
+		{"use_port_in_redirects_keeps_the_port", "keepport.test:30080", http.StatusMovedPermanently, "http://keepport.test:30080/new-location?from=old"},
+		{"relative_redirects_goes_as_written", "relativekept.test:30080", http.StatusMovedPermanently, "/new-location?from=old"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := s.await(t, call{host: c.host, path: "/some/page?q=1"}, c.status, "")
@@ -75,6 +82,12 @@ func TestAnnotationRedirects(t *testing.T) {
 			}
 		})
 	}
+	t.Run("relative_url_over_https_is_made_absolute_with_https", func(t *testing.T) {
+		r := s.await(t, call{host: "relative.test:30443", path: "/some/page?q=1", https: true}, http.StatusFound, "")
+		if got, want := r.header.Get("Location"), "https://relative.test/new-location"; got != want {
+			t.Errorf("Location = %q, want %q", got, want)
+		}
+	})
 	waitDiagnostic(t, s, "default/both", "AnnotationIgnored", "temporal-redirect")
 	waitDiagnostic(t, s, "default/bad-code", "InvalidAnnotation", "399")
 	expectNoRejection(t, s.envoy)

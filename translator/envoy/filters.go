@@ -45,8 +45,9 @@ const rateLimitStatPrefix = "rukou_rate_limit"
 // the router. The response rate limit and the compressors, when the
 // listener compresses, come first, so that they see every response last,
 // Envoy's own answers included, as nginx's output filters do; the rate
-// limit first of all, pacing the bytes the client gets.
-func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+// limit first of all, pacing the bytes the client gets. The Lua filter is
+// there only when rewrites is set (see lua.go).
+func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 	filter := func(name string, disabled bool, config proto.Message) *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
 		return &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
 			Name:       name,
@@ -67,7 +68,7 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		// limit service, since it refers to the service's cluster.
 		out = append(out, filter(globalRateLimitFilter, true, globalRateLimit(l.RateLimitService)))
 	}
-	return append(out,
+	out = append(out,
 		// Without a token bucket the filter limits nothing; only routes
 		// that bring their own run it.
 		filter(rateLimitFilter, true, &envoy_extensions_filters_http_local_ratelimit_v3.LocalRateLimit{StatPrefix: rateLimitStatPrefix}),
@@ -93,8 +94,14 @@ func httpFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connec
 		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
 		// Without a route's session it keeps none.
 		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
-		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}),
 	)
+	if rewrites {
+		// Disabled unless a route asks for it; next to the router, so
+		// that it rewrites the backend's response before any other
+		// filter sees it.
+		out = append(out, filter(luaFilter, true, responseRewriteFilter()))
+	}
+	return append(out, filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}))
 }
 
 // bodyLimit is the buffer filter with the listener's body size limit; the
@@ -116,8 +123,8 @@ func bodyLimit(maxBodyBytes uint64) *envoy_extensions_filters_network_http_conne
 // upgradeFilters is the filter chain of upgraded (WebSocket) streams:
 // httpFilters without the buffer filter, and without compressors, which
 // have nothing to compress in an upgraded stream.
-func upgradeFilters(l *ir.Listener) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	return slices.DeleteFunc(httpFilters(&ir.Listener{RateLimitService: l.RateLimitService}), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
+func upgradeFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
+	return slices.DeleteFunc(httpFilters(&ir.Listener{RateLimitService: l.RateLimitService}, rewrites), func(f *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter) bool {
 		return f.Name == bufferFilter
 	})
 }
@@ -146,6 +153,9 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.ErrorPages != nil {
 		out[customResponseFilter] = mustAny(customResponse(p.ErrorPages))
+	}
+	if p.ResponseRewrite != nil {
+		out[luaFilter] = mustAny(responseRewrite(p.ResponseRewrite))
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))

@@ -24,9 +24,9 @@ import (
 // certificates exist. A TLS listener has a filter chain per certificate;
 // Envoy updates filter chains in place, so adding a TLS host drains no
 // connection of another.
-func listener(l *ir.Listener) *envoy_config_listener_v3.Listener {
+func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener {
 	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
-	hcm := httpConnectionManager(l)
+	hcm := httpConnectionManager(l, rewrites)
 	hcm.AccessLog = httpAccessLogs(l.AccessLog)
 	if listenerMatchesSubject(l) {
 		hcm.EarlyHeaderMutationExtensions = []*envoy_config_core_v3.TypedExtensionConfig{clientSubjectMutation()}
@@ -164,7 +164,7 @@ func secret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.Secret {
 // httpConnectionManager is the edge configuration every listener shares,
 // reading the routes named as the listener. docs/edge.md explains each
 // choice.
-func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager {
+func httpConnectionManager(l *ir.Listener, rewrites bool) *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager {
 	// As nginx's underscores_in_headers off: a header whose name holds an
 	// underscore is dropped, not refused, unless the listener allows it.
 	underscores := envoy_config_core_v3.HttpProtocolOptions_DROP_HEADER
@@ -179,7 +179,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 				ConfigSource:    adsConfigSource(),
 			},
 		},
-		HttpFilters: httpFilters(l),
+		HttpFilters: httpFilters(l, rewrites),
 		// The routing model sets the forwarded headers itself (it
 		// replaces X-Forwarded-For, as ingress-nginx does); a request ID
 		// the client sent is kept, as ingress-nginx keeps it.
@@ -213,7 +213,7 @@ func httpConnectionManager(l *ir.Listener) *envoy_extensions_filters_network_htt
 		// bytes either).
 		UpgradeConfigs: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_UpgradeConfig{{
 			UpgradeType: "websocket",
-			Filters:     upgradeFilters(l),
+			Filters:     upgradeFilters(l, rewrites),
 		}},
 	}
 	if l.NoRequestID {

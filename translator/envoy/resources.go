@@ -120,8 +120,9 @@ func Render(cfg *ir.Config) *Resources {
 		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
 	}
 	sh := newShared()
+	rewriting := rewritingListeners(cfg.Listeners)
 	for _, l := range cfg.Listeners {
-		r.Listeners = append(r.Listeners, listener(l))
+		r.Listeners = append(r.Listeners, listener(l, rewriting[l.Name]))
 		r.Routes = append(r.Routes, routeConfiguration(l, sh))
 	}
 	for _, s := range cfg.Streams {

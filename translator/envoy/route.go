@@ -112,6 +112,12 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	switch {
 	case r.Forward != nil:
 		out.Action = &envoy_config_route_v3.Route_Route{Route: sh.routeAction(r.Forward)}
+	case r.Redirect != nil && r.Redirect.DropPort:
+		var lua *anypb.Any
+		var location *envoy_config_core_v3.HeaderValueOption
+		out.Action, lua, location = portlessRedirect(r.Redirect)
+		out.TypedPerFilterConfig = map[string]*anypb.Any{luaFilter: lua}
+		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, location)
 	case r.Redirect != nil:
 		out.Action = redirect(r.Redirect)
 	case r.Direct != nil:
@@ -130,7 +136,12 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	out.RequestHeadersToRemove = r.RemoveRequestHeaders
 	routeTracing(out, r)
 	if r.Policy != nil {
-		out.TypedPerFilterConfig = filterConfigs(r.Policy)
+		for name, config := range filterConfigs(r.Policy) {
+			if out.TypedPerFilterConfig == nil {
+				out.TypedPerFilterConfig = map[string]*anypb.Any{}
+			}
+			out.TypedPerFilterConfig[name] = config
+		}
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
 	}
 	if f := r.Forward; f != nil && len(f.Backends) == 1 {

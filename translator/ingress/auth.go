@@ -1,7 +1,6 @@
 package ingress
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -19,22 +18,17 @@ func authHeaders(ann *nginx.Annotations, cms []*corev1.ConfigMap) {
 		return
 	}
 	ext := ann.Policy.ExternalAuth
-	deny := func(format string, args ...any) {
-		if ann.Unservable == nil {
-			ann.Unservable = &nginx.Issue{Name: "auth-proxy-set-headers", Reason: ir.ReasonInvalidAnnotation,
-				Msg: fmt.Sprintf(format, args...) + "; the Ingress's paths answer 503 rather than serve without authentication"}
-		}
-	}
+	deny := denier(ann, "auth-proxy-set-headers", "; the Ingress's paths answer 503 rather than serve without authentication")
 	i := slices.IndexFunc(cms, func(cm *corev1.ConfigMap) bool { return cm.Namespace+"/"+cm.Name == ext.ProxySetHeaders })
 	if i < 0 {
 		// In a cluster rukou watches the ConfigMaps of the namespaces its
 		// flags name (--configmap's) only.
-		deny("ConfigMap %s not found among those rukou watches (the namespaces of --configmap's ConfigMap)", ext.ProxySetHeaders)
+		deny(ir.ReasonInvalidAnnotation, "ConfigMap %s not found among those rukou watches (the namespaces of --configmap's ConfigMap)", ext.ProxySetHeaders)
 		return
 	}
 	headers, err := nginx.AuthRequestHeaders(cms[i].Data)
 	if err != nil {
-		deny("ConfigMap %s: %v", ext.ProxySetHeaders, err)
+		deny(ir.ReasonInvalidAnnotation, "ConfigMap %s: %v", ext.ProxySetHeaders, err)
 		return
 	}
 	// The reader's value is the Ingress's own: a copy, so that a canary or

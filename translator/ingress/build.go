@@ -152,6 +152,7 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 		if owns(ing, b.index.classes, b.opts) {
 			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
 			authHeaders(ann, b.configMaps)
+			customHeaders(ann, b.configMaps, b.settings.Headers.AllowedResponseHeaders)
 			issues = append(issues, basicAuthUsers(ann, b.tls.secrets)...)
 			issues = append(issues, withoutRateLimitService(ann, b.opts)...)
 			proxySSLSecret(ann, b.tls.secrets)

@@ -90,8 +90,15 @@ func cloneMatch(m ir.Match) ir.Match {
 
 // fixedRedirect lowers permanent-redirect or temporal-redirect as nginx's
 // return CODE URL: a direct answer whose Location is the URL as written,
-// followed by the request's path and query where the URL keeps them.
+// followed by the request's path and query where the URL keeps them. A
+// relative URL is made absolute, as nginx does unless relative-redirects
+// says otherwise: a redirect to the path on the request's scheme and host,
+// without the port unless use-port-in-redirects keeps it.
 func fixedRedirect(rd *nginx.Redirect, match ir.Match, source string) *ir.Route {
+	if rd.Host == "" && !rd.Relative {
+		to := &ir.Redirect{Code: rd.Code, Path: rd.PathAndQuery, StripQuery: true, DropPort: !rd.KeepPort}
+		return &ir.Route{Match: match, Redirect: to, Source: source}
+	}
 	location := ir.Header{Name: "Location", Value: rd.Location()}
 	if rd.KeepRequestURI {
 		location.FromRequest = ":path"
@@ -179,6 +186,7 @@ func applyPolicy(route *ir.Route, p *nginx.Policy, r *Route, overTLS bool, s *ng
 		route.Policy.ErrorPages = errorPages(r)
 		route.RequestHeaders = append(route.RequestHeaders, originalURI)
 	}
+	route.ResponseHeaders = append(route.ResponseHeaders, p.ResponseHeaders...)
 	if p.CORS != nil && p.CORS.AllOrigins() {
 		route.ResponseHeaders = append(route.ResponseHeaders, corsHeaders(p.CORS, ir.Header{Value: "*"})...)
 	}
@@ -205,7 +213,7 @@ func lowerRetry(r nginx.Retry, nonIdempotent bool) *ir.Retry {
 
 // routePolicy is what a route's filters check, or nil when nothing.
 func routePolicy(p *nginx.Policy, s *nginx.Settings) *ir.Policy {
-	out := &ir.Policy{Access: p.Access, ResponseKiBps: s.LimitRate}
+	out := &ir.Policy{Access: p.Access, ResponseKiBps: s.LimitRate, ResponseRewrite: p.ResponseRewrite}
 	if p.Tuning.LimitRate != nil {
 		out.ResponseKiBps = *p.Tuning.LimitRate
 	}

@@ -389,6 +389,9 @@ type Redirect struct {
 	// (Path may then hold a query of its own).
 	Path       string `json:"path,omitempty"`
 	StripQuery bool   `json:"stripQuery,omitempty"`
+	// DropPort leaves the request's port out of the Location, which
+	// otherwise keeps the Host header's port when Port is not set.
+	DropPort bool `json:"dropPort,omitempty"`
 }
 
 // Direct answers with a status of its own.
@@ -424,6 +427,9 @@ type Policy struct {
 	// responses are sent to clients, in KiB per second, shared by all the
 	// route's responses in flight on one proxy.
 	ResponseKiBps uint64 `json:"responseKiBps,omitempty"`
+	// ResponseRewrite, when set, rewrites headers of the backend's
+	// responses.
+	ResponseRewrite *ResponseRewrite `json:"responseRewrite,omitempty"`
 }
 
 // CORS answers the actual cross-origin requests from AllowOrigins with

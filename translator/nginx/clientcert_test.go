@@ -48,8 +48,9 @@ func TestReadClientCert(t *testing.T) {
 		{name: "match_cn_bad_regex", values: map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=(alice"}, check: denied("auth-tls-match-cn")},
 		{name: "pass_certificate_not_a_boolean", values: map[string]string{"auth-tls-secret": "ca", "auth-tls-pass-certificate-to-upstream": "yes"}, check: denied("auth-tls-pass-certificate-to-upstream")},
 		{
-			name:   "settings_without_a_secret_do_nothing",
+			name:   "settings_without_a_secret_do_nothing_and_are_reported",
 			values: map[string]string{"auth-tls-verify-client": "on"},
+			issues: []string{"auth-tls-verify-client AnnotationIgnored"},
 			check: func(t *testing.T, a *Annotations) {
 				if a.ClientCert != nil || a.Unservable != nil {
 					t.Errorf("ClientCert %+v, Unservable %+v; want neither", a.ClientCert, a.Unservable)

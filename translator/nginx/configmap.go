@@ -105,6 +105,13 @@ type Settings struct {
 	TLS ir.TLSParams
 	// Tracing is what the OpenTelemetry keys ask.
 	Tracing Tracing
+	// ProxyRedirectFrom, ProxyCookieDomain and ProxyCookiePath are the
+	// defaults of the annotations of those names, as written ("off" by
+	// default).
+	ProxyRedirectFrom, ProxyCookieDomain, ProxyCookiePath string
+	// RelativeRedirects is the default of the relative-redirects
+	// annotation.
+	RelativeRedirects bool
 }
 
 // DefaultSettings are ingress-nginx's defaults for the keys rukou reads,
@@ -138,6 +145,8 @@ func DefaultSettings() Settings {
 		NoAuthLocations: []string{"/.well-known/acme-challenge"},
 		TLS:             defaultTLS(),
 		Tracing:         defaultTracing(),
+
+		ProxyRedirectFrom: rewriteOff, ProxyCookieDomain: rewriteOff, ProxyCookiePath: rewriteOff,
 	}
 }
 
@@ -267,6 +276,10 @@ func readGlobalBodySize(r *reader, s *Settings) {
 	}
 }
 
+func readGlobalRelativeRedirects(r *reader, s *Settings) {
+	s.RelativeRedirects = r.boolean("relative-redirects", s.RelativeRedirects)
+}
+
 func readUnderscores(r *reader, s *Settings) {
 	s.UnderscoresInHeaders = r.boolean("enable-underscores-in-headers", s.UnderscoresInHeaders)
 }
@@ -355,7 +368,7 @@ var Keys = []Key{
 	{Name: "forwarded-for-proxy-protocol-header", Status: Refused, Note: "names an intermediate header of nginx's configuration, which rukou does not need; ignored"},
 	{Name: "generate-request-id", Status: Differs, Note: "a generated ID is a UUID (nginx: 32 hex digits)", read: readHeaderKeys},
 	{Name: "geoip2-autoreload-in-minutes", Status: NotYet},
-	{Name: "global-allowed-response-headers", Status: NotYet},
+	{Name: "global-allowed-response-headers", Status: Supported, Note: "compared with the names of `custom-headers` as written", read: readAllowedResponseHeaders},
 	{Name: "global-auth-always-set-cookie", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-cache-duration", Status: Supported, readWith: "global-auth-url"},
 	{Name: "global-auth-cache-key", Status: Supported, readWith: "global-auth-url"},
@@ -446,8 +459,8 @@ var Keys = []Key{
 	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-busy-buffers-size", Status: NotYet},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readGlobalTimeouts},
-	{Name: "proxy-cookie-domain", Status: NotYet},
-	{Name: "proxy-cookie-path", Status: NotYet},
+	{Name: "proxy-cookie-domain", Status: Differs, Note: "the default of the annotation (annotations.md, Response headers); a regular expression (`~`) is not supported: reported, `off` applies", read: readGlobalRewrites},
+	{Name: "proxy-cookie-path", Status: Differs, Note: "the default of the annotation (annotations.md, Response headers); a regular expression (`~`) is not supported: reported, `off` applies", readWith: "proxy-cookie-domain"},
 	{Name: "proxy-headers-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "proxy-headers-hash-max-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "proxy-next-upstream", Status: Differs, Note: nextUpstreamNote, read: readGlobalNextUpstream},
@@ -456,7 +469,7 @@ var Keys = []Key{
 	{Name: "proxy-protocol-header-timeout", Status: NotYet},
 	{Name: "proxy-read-timeout", Status: Supported, readWith: "proxy-connect-timeout"},
 	{Name: "proxy-real-ip-cidr", Status: Differs, Note: "with `use-proxy-protocol` alone, the PROXY header's address is taken from every peer", readWith: "use-forwarded-headers"},
-	{Name: "proxy-redirect-from", Status: NotYet},
+	{Name: "proxy-redirect-from", Status: Differs, Note: "the default of the annotation; with no `proxy-redirect-to` key (ingress-nginx documents none), it applies where an Ingress sets `proxy-redirect-to`", readWith: "proxy-cookie-domain"},
 	{Name: "proxy-request-buffering", Status: Differs, Note: requestBufferingNote, read: readGlobalTuning},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout (as the annotation)", readWith: "proxy-connect-timeout"},
 	{Name: "proxy-set-headers", Status: Differs, Note: headersNote, readWith: "generate-request-id"},
@@ -466,7 +479,7 @@ var Keys = []Key{
 	{Name: "proxy-stream-next-upstream-tries", Status: Differs, Note: "TCP services; `0`, nginx's no limit, is taken as 3", readWith: "proxy-stream-next-upstream"},
 	{Name: "proxy-stream-responses", Status: NotYet, Note: "a UDP session lasts until it has been idle for a minute (docs/tcp-udp.md)"},
 	{Name: "proxy-stream-timeout", Status: Differs, Note: "TCP services only; UDP sessions end after a minute without datagrams (docs/tcp-udp.md)", readWith: "proxy-stream-next-upstream"},
-	{Name: "relative-redirects", Status: NotYet},
+	{Name: "relative-redirects", Status: Supported, Note: "the default of the annotation", read: readGlobalRelativeRedirects},
 	{Name: "retry-non-idempotent", Status: Supported, Note: "adds `non_idempotent` to every `proxy-next-upstream`", readWith: "proxy-next-upstream"},
 	{Name: "reuse-port", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},
 	{Name: "server-name-hash-bucket-size", Status: Refused, Note: "nginx tuning with no Envoy counterpart; ignored"},

@@ -25,6 +25,9 @@ type HeaderSettings struct {
 	// Hide are response headers of the backends that clients never see
 	// (hide-headers).
 	Hide []string
+	// AllowedResponseHeaders are the names custom-headers may set
+	// (global-allowed-response-headers).
+	AllowedResponseHeaders []string
 }
 
 // readHeaderKeys reads the header keys.

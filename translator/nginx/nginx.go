@@ -105,6 +105,9 @@ func ReadWith(all map[string]string, ingress string, d *Settings) (*Annotations,
 	if acc := defaultAccess(d); acc != nil {
 		a.policy().Access = acc
 	}
+	if rw := defaultRewrite(d); rw != nil {
+		a.policy().ResponseRewrite = rw
+	}
 	canary := r.boolean("canary", false)
 	if canary {
 		a.Canary = &Canary{}
@@ -122,6 +125,9 @@ func ReadWith(all map[string]string, ingress string, d *Settings) (*Annotations,
 	// when its Ingress asks for one.
 	if (a.Protocol == ProtocolGRPC || a.Protocol == ProtocolGRPCS) && (a.Policy == nil || a.Policy.MaxBodyBytes == nil) {
 		a.policy().MaxBodyBytes = new(uint64)
+	}
+	if a.Policy != nil && a.Policy.ResponseRewrite != nil && *a.Policy.ResponseRewrite == (ir.ResponseRewrite{}) {
+		a.Policy.ResponseRewrite = nil // the annotations turned the ConfigMap's rewrites off
 	}
 	if a.Policy != nil && reflect.ValueOf(*a.Policy).IsZero() {
 		a.Policy = nil

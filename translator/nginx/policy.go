@@ -68,6 +68,14 @@ type Policy struct {
 	// Mirror, when set, sends a copy of each request to another server
 	// (mirror-target).
 	Mirror *Mirror
+	// ResponseRewrite, when set, rewrites the backends' Location, Refresh
+	// and Set-Cookie headers (proxy-redirect-*, proxy-cookie-*).
+	ResponseRewrite *ir.ResponseRewrite
+	// CustomHeaders names the ConfigMap (namespace/name) whose entries are
+	// set on every response (custom-headers); the frontend reads it into
+	// ResponseHeaders.
+	CustomHeaders   string
+	ResponseHeaders []ir.Header
 }
 
 // RateLimit limits the requests of each client address on each Envoy, with

@@ -88,8 +88,8 @@ func TestReadAnnotationsFramework(t *testing.T) {
 		},
 		{
 			name:   "unsupported_annotations_are_reported_once_each_by_name",
-			values: map[string]string{"proxy-cookie-path": "/ /app", "made-up-annotation": "1", "ssl-redirect": "true"},
-			issues: []string{"made-up-annotation AnnotationIgnored", "proxy-cookie-path AnnotationIgnored"},
+			values: map[string]string{"auth-tls-match-cn": "CN=x", "made-up-annotation": "1", "ssl-redirect": "true"},
+			issues: []string{"auth-tls-match-cn AnnotationIgnored", "made-up-annotation AnnotationIgnored"},
 		},
 		{
 			name:   "digest_authentication_makes_the_ingress_unservable",

@@ -140,7 +140,7 @@ var Registry = []Entry{
 	{Name: "cors-allow-origin", Status: Differs, Note: "matched completely; an entry ingress-nginx's whole-value check refuses (one with a path, say) is left out and reported, where ingress-nginx then allows every origin", readWith: "enable-cors"},
 	{Name: "cors-expose-headers", Status: Supported, readWith: "enable-cors"},
 	{Name: "cors-max-age", Status: Supported, readWith: "enable-cors"},
-	{Name: "custom-headers", Status: NotYet},
+	{Name: "custom-headers", Status: Differs, Note: customHeadersNote, read: readCustomHeaders},
 	{Name: "custom-http-errors", Status: Differs, Note: "without a default backend the backend's answer passes through, where ingress-nginx sends its built-in page (docs/ingress.md#custom-error-pages)", read: readErrorPages},
 	{Name: "default-backend", Status: Differs, Note: "serves the custom-http-errors only; a Service without endpoints still answers 503", readWith: "custom-http-errors"},
 	{Name: "denylist-source-range", Status: Supported, readWith: "allowlist-source-range"},
@@ -191,16 +191,16 @@ var Registry = []Entry{
 	{Name: "proxy-buffering", Status: Differs, Note: proxyBufferingNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readConnectTimeout},
-	{Name: "proxy-cookie-domain", Status: NotYet},
-	{Name: "proxy-cookie-path", Status: NotYet},
+	{Name: "proxy-cookie-domain", Status: Differs, Note: cookieRewriteNote, read: readCookieRewrites},
+	{Name: "proxy-cookie-path", Status: Differs, Note: cookieRewriteNote, readWith: "proxy-cookie-domain"},
 	{Name: "proxy-http-version", Status: Differs, Note: "`1.1`; `1.0` is reported and HTTP/1.1 spoken: Envoy's HTTP/1 client speaks no 1.0", readWith: "proxy-request-buffering"},
 	{Name: "proxy-max-temp-file-size", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-next-upstream", Status: Differs, Note: nextUpstreamNote, read: readRetry},
 	{Name: "proxy-next-upstream-timeout", Status: Differs, Note: nextUpstreamTimeoutNote, readWith: "proxy-next-upstream"},
 	{Name: "proxy-next-upstream-tries", Status: Differs, Note: nextUpstreamTriesNote, readWith: "proxy-next-upstream"},
 	{Name: "proxy-read-timeout", Status: Supported, read: readReadTimeout},
-	{Name: "proxy-redirect-from", Status: NotYet},
-	{Name: "proxy-redirect-to", Status: NotYet},
+	{Name: "proxy-redirect-from", Status: Differs, Note: redirectRewriteNote, read: readProxyRedirect},
+	{Name: "proxy-redirect-to", Status: Differs, Note: redirectRewriteNote, readWith: "proxy-redirect-from"},
 	{Name: "proxy-request-buffering", Status: Differs, Note: requestBufferingNote, read: readProxyTuning},
 	{Name: "proxy-send-timeout", Status: Differs, Note: "a stream idle timeout, at least the read timeout", read: readSendTimeout},
 	{Name: "proxy-ssl-ciphers", Status: Differs, Note: "OpenSSL suite names; keywords such as `HIGH` are reported and left out (none left: `DEFAULT`, Envoy's list); TLS 1.3 suites are not configurable", readWith: "proxy-ssl-secret"},
@@ -210,7 +210,7 @@ var Registry = []Entry{
 	{Name: "proxy-ssl-server-name", Status: Supported, Note: "sends proxy-ssl-name as SNI, else `upstream_balancer` as ingress-nginx does", readWith: "proxy-ssl-secret"},
 	{Name: "proxy-ssl-verify", Status: Differs, Note: "without proxy-ssl-name the certificate must name `upstream_balancer`, as in ingress-nginx; a Secret without `ca.crt` answers 503 where ingress-nginx does not verify; the chain's length is not bounded (see proxy-ssl-verify-depth)", readWith: "proxy-ssl-secret"},
 	{Name: "proxy-ssl-verify-depth", Status: Refused, Note: "Envoy bounds the length of a certificate chain only where it verifies clients, never a backend's: a backend's chain that `ca.crt` verifies is accepted whatever its length (ingress-nginx's default, 1, refuses chains with two intermediate CAs or more)"},
-	{Name: "relative-redirects", Status: NotYet},
+	{Name: "relative-redirects", Status: Supported, Note: "applies to the relative URLs of `permanent-redirect` and `temporal-redirect`, the only redirects nginx makes absolute", read: readRedirectForm},
 	{Name: "rewrite-target", Status: Differs, Note: "RE2, `$1` … `$9` only", read: readRewriteTarget},
 	{Name: "satisfy", Status: Supported, Note: "between the address ranges, `auth-type` and `auth-url`", read: readSatisfy},
 	{Name: "server-alias", Status: Supported, Note: "an alias that a rule names as its host, or that an older Ingress's host already has, is left out (reported); the first Ingress naming a host sets its aliases", read: readServerAlias},
@@ -237,7 +237,7 @@ var Registry = []Entry{
 	{Name: "upstream-hash-by-subset", Status: Differs, Note: "Envoy's ring hash has no subsets: a key reaches one endpoint, as without the subset, where ingress-nginx spreads it at random over `upstream-hash-by-subset-size` endpoints; reported when the size is more than 1", On: OnBoth, readWith: "upstream-hash-by"},
 	{Name: "upstream-hash-by-subset-size", Status: Differs, Note: "read and checked (1 or more, default 3); see `upstream-hash-by-subset`", On: OnBoth, readWith: "upstream-hash-by"},
 	{Name: "upstream-vhost", Status: Supported, read: readUpstreamHost},
-	{Name: "use-port-in-redirects", Status: NotYet},
+	{Name: "use-port-in-redirects", Status: Differs, Note: "the port is the one the client named in `Host` (nginx: the port it listens on, unless 80 or 443); applies to the relative URLs of `permanent-redirect` and `temporal-redirect`", readWith: "relative-redirects"},
 	{Name: "use-regex", Status: Differs, Note: "RE2", read: readUseRegex},
 	{Name: "x-forwarded-prefix", Status: Supported, read: readForwardedPrefix},
 }
@@ -254,6 +254,13 @@ const (
 // clientCertNote is the note of auth-tls-secret, which docs/authentication.md
 // explains.
 const clientCertNote = "see authentication.md: the first Ingress naming a host with auth-tls-secret sets it for the whole host; a missing Secret, one without `ca.crt` or one that does not parse answers 503 (ingress-nginx answers 403); the client's TLS server name must be the host (else 421); the ssl-client-* headers a client sends are removed"
+
+// The notes of the annotations that change the backends' responses.
+const (
+	customHeadersNote   = "see Response headers: the ConfigMap must be in the Ingress's namespace and among those rukou reads (`--configmap`'s namespace); otherwise, or missing, or with a header `global-allowed-response-headers` does not list, 503"
+	redirectRewriteNote = "see Response headers (Envoy's Lua filter); a regular expression (`~`) is not supported: reported, nothing rewritten"
+	cookieRewriteNote   = "see Response headers (Envoy's Lua filter); a regular expression (`~`) is not supported: reported, nothing rewritten"
+)
 
 // mirrorNote says how mirror-target differs from ingress-nginx's.
 const mirrorNote = "`scheme://host[:port]$request_uri` only (the copy keeps the request's path and query; `/$request_uri` is read the same, without nginx's double slash); another variable or a path of the target's own is reported and nothing is mirrored; a loopback target on one of the proxy's own ports is refused; the client's answer never waits for the mirror (nginx's does)"

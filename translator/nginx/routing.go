@@ -30,6 +30,11 @@ type Redirect struct {
 	// KeepRequestURI appends the request's own path and query to the URL
 	// (nginx's $request_uri after the host).
 	KeepRequestURI bool
+	// A relative URL goes to Location as written when Relative is set
+	// (relative-redirects, nginx's absolute_redirect off); otherwise nginx
+	// makes it absolute with the request's scheme and host, and with the
+	// port only when KeepPort is set (use-port-in-redirects).
+	Relative, KeepPort bool
 }
 
 // Location is the URL as it goes to the Location header, without the
@@ -125,6 +130,20 @@ func (r *reader) redirectTo(name, codeName string, def uint32) *Redirect {
 		}
 	}
 	return rd
+}
+
+// readRedirectForm reads relative-redirects (the ConfigMap's by default)
+// and use-port-in-redirects, which change how nginx writes the relative
+// URL of a redirect it makes itself: those of permanent-redirect and
+// temporal-redirect, the only ones rukou makes from a relative URL
+// (app-root, from-to-www-redirect and the HTTPS redirect give nginx an
+// absolute URL).
+func readRedirectForm(r *reader, a *Annotations) {
+	relative := r.boolean("relative-redirects", r.defaults.RelativeRedirects)
+	keepPort := r.boolean("use-port-in-redirects", false)
+	if a.Redirect != nil {
+		a.Redirect.Relative, a.Redirect.KeepPort = relative, keepPort
+	}
 }
 
 // requestURI is the one nginx variable a redirect URL may use, at its end
