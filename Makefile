@@ -62,6 +62,8 @@ bench: tools ## run the benchmarks, real Envoys included (results and commands: 
 	$(GO) test -run '^$$' -bench 'Mirror' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'GlobalRateLimit' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'ResponseRewrite' -benchtime 2000x -timeout 5m ./test/bench/
+	$(GO) test -run '^$$' -bench 'Retries' -benchtime 2000x -timeout 5m ./test/bench/
+	$(GO) test -run '^$$' -bench 'Hashing' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'DataPlane' -benchtime 3x -timeout 10m ./test/bench/
 
 run: build ## the demo: two backends, rukou on examples/, and Envoy on 127.0.0.1:8080

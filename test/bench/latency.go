@@ -35,12 +35,20 @@ func awaitServed(b *testing.B, port int, helper *harness.Process, hosts ...strin
 // latency of each under its name.
 func measureLatency(b *testing.B, port int, names map[string]string, hosts ...string) {
 	b.Helper()
+	measureLatencyWith(b, names, func(host string) (harness.Response, error) { return harness.Get(port, host, "/") }, hosts...)
+}
+
+// measureLatencyWith is measureLatency with the requests sent by get, which
+// may add headers and check the answer: an error or a status other than
+// 200 fails the benchmark.
+func measureLatencyWith(b *testing.B, names map[string]string, get func(host string) (harness.Response, error), hosts ...string) {
+	b.Helper()
 	took := map[string][]time.Duration{}
 	b.ResetTimer()
 	for range b.N {
 		for _, host := range hosts {
 			start := time.Now()
-			r, err := harness.Get(port, host, "/")
+			r, err := get(host)
 			if err != nil || r.Status != http.StatusOK {
 				b.Fatalf("%s: %v %v", host, r.Status, err)
 			}
@@ -68,12 +76,20 @@ func startWithLimiter(b *testing.B, manifest string, hosts ...string) int {
 // startWithLimiterArgs is startWithLimiter with more Envoy flags.
 func startWithLimiterArgs(b *testing.B, manifest string, envoyArgs []string, hosts ...string) int {
 	b.Helper()
+	port, _ := startStack(b, manifest, envoyArgs, hosts...)
+	return port
+}
+
+// startStack is startWithLimiterArgs that also returns the Envoy, for
+// benchmarks that read its counters.
+func startStack(b *testing.B, manifest string, envoyArgs []string, hosts ...string) (int, *harness.Envoy) {
+	b.Helper()
 	dir := b.TempDir()
 	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"), manifest)
 	limiter := harness.Addr(b)
 	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
 	rukou := harness.StartRukou(b, "--watch-dir", dir)
-	harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}, EnvoyArgs: envoyArgs})
+	envoy := harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}, EnvoyArgs: envoyArgs})
 	awaitServed(b, rukou.HTTPPort, lim, hosts...)
-	return rukou.HTTPPort
+	return rukou.HTTPPort, envoy
 }

@@ -7,31 +7,38 @@ import (
 	"strings"
 )
 
-// ServiceYAML is a Service with port 80 (named http) and an EndpointSlice
-// whose only endpoint is 127.0.0.1:port.
-func ServiceYAML(name string, port int) string {
-	return fmt.Sprintf(`apiVersion: v1
+// ServiceYAML is a Service with port 80 (named http) and, for each of
+// ports, an EndpointSlice whose only endpoint is 127.0.0.1 on that port
+// (a slice has one port per name, so endpoints on different ports of one
+// address need a slice each).
+func ServiceYAML(name string, ports ...int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `apiVersion: v1
 kind: Service
 metadata:
-  name: %[1]s
+  name: %s
 spec:
   ports:
   - name: http
     port: 80
----
+`, name)
+	for i, port := range ports {
+		fmt.Fprintf(&b, `---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata:
-  name: %[1]s-x1
+  name: %[1]s-x%[2]d
   labels:
     kubernetes.io/service-name: %[1]s
 addressType: IPv4
 ports:
 - name: http
-  port: %[2]d
+  port: %[3]d
 endpoints:
 - addresses: ["127.0.0.1"]
-`, name, port)
+`, name, i+1, port)
+	}
+	return b.String()
 }
 
 // IngressYAML is an Ingress "name" of the class rukou (by the legacy

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -116,11 +117,17 @@ var client = &http.Client{
 
 // Get sends GET http://127.0.0.1:port/path with the given Host header.
 func Get(port int, host, path string) (Response, error) {
+	return GetWith(port, host, path, nil)
+}
+
+// GetWith is Get with the request headers header besides.
+func GetWith(port int, host, path string, header http.Header) (Response, error) {
 	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(port)+path, nil)
 	if err != nil {
 		return Response{}, err
 	}
 	req.Host = host
+	maps.Copy(req.Header, header)
 	resp, err := client.Do(req)
 	if err != nil {
 		return Response{}, err
