@@ -282,6 +282,10 @@ func retryPolicy(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
 	// The predicate may pick a tried endpoint again; so many more picks
 	// make that unlikely on any backend of a few endpoints.
 	p.HostSelectionRetryMaxAttempts = 5
+	// nginx moves to the next endpoint at once; Envoy waits a jittered
+	// back-off before each retry, 25 ms at most by default, so it gets
+	// its least base interval.
+	p.RetryBackOff = &envoy_config_route_v3.RetryPolicy_RetryBackOff{BaseInterval: durationpb.New(time.Millisecond), MaxInterval: durationpb.New(4 * time.Millisecond)}
 	return p
 }
 
