@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rukou/rukou/examples/backend/echo"
 )
@@ -18,6 +19,46 @@ func sessionCookie(r reply, name string) string {
 		}
 	}
 	return ""
+}
+
+// checkExpires fails unless the Set-Cookie of the cookie name in r has one
+// Expires attribute, an HTTP date (IMF-fixdate, as nginx writes it) within
+// a few seconds of sent plus seconds; with seconds 0, unless it has none.
+func checkExpires(t *testing.T, r reply, name string, sent time.Time, seconds int) {
+	t.Helper()
+	for _, c := range r.header.Values("Set-Cookie") {
+		if n, _, _ := strings.Cut(c, "="); n != name {
+			continue
+		}
+		var dates []string
+		for _, attr := range strings.Split(c, ";")[1:] {
+			if k, v, _ := strings.Cut(strings.TrimSpace(attr), "="); strings.EqualFold(k, "expires") {
+				dates = append(dates, v)
+			}
+		}
+		if seconds == 0 {
+			if len(dates) != 0 {
+				t.Errorf("Set-Cookie %q has Expires, want none", c)
+			}
+			return
+		}
+		if len(dates) != 1 {
+			t.Errorf("Set-Cookie %q has %d Expires attributes, want one", c, len(dates))
+			return
+		}
+		at, err := time.Parse(http.TimeFormat, dates[0])
+		if err != nil {
+			t.Errorf("Set-Cookie %q: Expires is not an HTTP date: %v", c, err)
+			return
+		}
+		// The script counts whole seconds: the date may be up to one
+		// second before sent plus seconds.
+		if want := sent.Add(time.Duration(seconds) * time.Second); at.Before(want.Add(-2*time.Second)) || at.After(want.Add(5*time.Second)) {
+			t.Errorf("Set-Cookie %q: Expires %s, want about %s (%d s after the request)", c, at, want.UTC().Format(http.TimeFormat), seconds)
+		}
+		return
+	}
+	t.Errorf("Set-Cookie %q, want the cookie %s", r.header.Values("Set-Cookie"), name)
 }
 
 // TestAnnotationAffinityStickyCanary follows ingress-nginx's canary.go
@@ -78,11 +119,15 @@ func TestAnnotationAffinityStickyCanary(t *testing.T) {
 	t.Run("each_client_keeps_the_side_of_its_first_answer", func(t *testing.T) {
 		sides := map[string]int{}
 		for i := range 16 {
+			sent := time.Now()
 			r := s.must(t, call{host: "half.test", path: "/info"})
 			value := sessionCookie(r, "aff")
 			if value == "" || !strings.Contains(r.header.Get("Set-Cookie"), "Max-Age=600") {
 				t.Fatalf("client %d: Set-Cookie %q, want the cookie aff with Max-Age=600", i, r.header.Values("Set-Cookie"))
 			}
+			// The cookie rukou issues: Max-Age from max-age, Expires
+			// from expires, as ingress-nginx's.
+			checkExpires(t, r, "aff", sent, 900)
 			follow("half.test", value, r.backend, nil, 5)
 			sides[strings.SplitN(r.backend, "-", 2)[0]]++
 		}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAnnotationCanary: a canary Ingress (same host and path as its
@@ -92,6 +93,8 @@ func TestAnnotationAffinity(t *testing.T) {
 	if name != "route" || !strings.Contains(rest, "Max-Age=3600") || !strings.Contains(rest, "Path=/app") {
 		t.Fatalf("Set-Cookie = %q, want the cookie route with Max-Age=3600 and Path=/app", cookie)
 	}
+	// session-cookie-max-age alone: no Expires, as ingress-nginx's.
+	checkExpires(t, r, "route", time.Time{}, 0)
 	value := strings.SplitN(rest, ";", 2)[0]
 	first := r.backend
 	for range 30 {
@@ -105,12 +108,27 @@ func TestAnnotationAffinity(t *testing.T) {
 		if c := r.header.Get("Set-Cookie"); !strings.HasPrefix(c, "INGRESSCOOKIE=") || strings.Contains(c, "Max-Age") {
 			t.Errorf("Set-Cookie = %q, want a session cookie INGRESSCOOKIE", c)
 		}
+		checkExpires(t, r, "INGRESSCOOKIE", time.Time{}, 0)
 	})
 	t.Run("expires_and_path_annotations", func(t *testing.T) {
-		r := s.await(t, call{host: "expires.test", path: "/"}, http.StatusOK, "")
+		s.await(t, call{host: "expires.test", path: "/"}, http.StatusOK, "")
+		sent := time.Now()
+		r := s.must(t, call{host: "expires.test", path: "/"})
 		if c := r.header.Get("Set-Cookie"); !strings.Contains(c, "Max-Age=120") || !strings.Contains(c, "Path=/shop") {
 			t.Errorf("Set-Cookie = %q, want Max-Age=120 (from session-cookie-expires) and Path=/shop", c)
 		}
+		checkExpires(t, r, "INGRESSCOOKIE", sent, 120)
+	})
+	t.Run("persistent_sessions_cookie_gets_expires_too", func(t *testing.T) {
+		// Envoy's stateful session sets this cookie, after the route's
+		// other filters have seen the response.
+		s.await(t, call{host: "persistent.test", path: "/"}, http.StatusOK, "")
+		sent := time.Now()
+		r := s.must(t, call{host: "persistent.test", path: "/"})
+		if c := r.header.Get("Set-Cookie"); !strings.Contains(c, "Max-Age=300") {
+			t.Errorf("Set-Cookie = %q, want Max-Age=300 (from session-cookie-expires)", c)
+		}
+		checkExpires(t, r, "pin", sent, 300)
 	})
 	t.Run("without_affinity_requests_spread", func(t *testing.T) {
 		seen := map[string]int{}

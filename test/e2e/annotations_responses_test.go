@@ -3,7 +3,9 @@ package e2e
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,6 +50,10 @@ func TestAnnotationResponseRewrite(t *testing.T) {
 			"proxy-cookie-domain": "internal.local rewrite.test", "proxy-cookie-path": "/app/ /",
 		}, rule("rewrite.test", path(prefix, "/", "app"))),
 		annotated("plain", nil, rule("plain.test", path(prefix, "/", "app"))),
+		annotated("sticky", map[string]string{
+			"proxy-cookie-path": "/app/ /",
+			"affinity":          "cookie", "session-cookie-name": "aff", "session-cookie-expires": "60",
+		}, rule("sticky.test", path(prefix, "/", "app"))),
 	))...)
 	r := s.await(t, call{host: "rewrite.test", path: "/"}, http.StatusFound, "")
 	if got, want := r.header.Get("Location"), "https://rewrite.test/app/x"; got != want {
@@ -70,6 +76,17 @@ func TestAnnotationResponseRewrite(t *testing.T) {
 	}
 	if got := r.header.Values("Set-Cookie"); !slices.Equal(got, internalCookies) {
 		t.Errorf("without the annotations: Set-Cookie %q, want the backend's %q", got, internalCookies)
+	}
+
+	// One route both rewrites cookies and dates its session cookie: the
+	// backend's cookies get their Path rewritten and no Expires.
+	s.await(t, call{host: "sticky.test", path: "/"}, http.StatusFound, "")
+	sent := time.Now()
+	r = s.must(t, call{host: "sticky.test", path: "/"})
+	checkExpires(t, r, "aff", sent, 60)
+	wantCookies = []string{"session=1; Domain=.INTERNAL.local; Path=/cart; HttpOnly", "theme=dark; path=/; domain=other.org", "plain=1"}
+	if got := slices.DeleteFunc(r.header.Values("Set-Cookie"), func(c string) bool { return strings.HasPrefix(c, "aff=") }); !slices.Equal(got, wantCookies) {
+		t.Errorf("with affinity: the backend's Set-Cookie %q, want %q", got, wantCookies)
 	}
 	expectNoRejection(t, s.envoy)
 }

@@ -92,16 +92,19 @@ func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_netw
 		// Envoy to the default backend, needs it on its way back to keep
 		// the original status.
 		filter(customResponseFilter, false, &envoy_extensions_filters_http_custom_response_v3.CustomResponse{}),
-		// Without a route's session it keeps none.
-		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
 	)
 	if rewrites {
 		// Disabled unless a route asks for it; next to the router, so
 		// that it rewrites the backend's response before any other
-		// filter sees it.
+		// filter sees it, but before the stateful session filter, which
+		// sets its cookie on the way back: the script adds that
+		// cookie's Expires.
 		out = append(out, filter(luaFilter, true, responseRewriteFilter()))
 	}
-	return append(out, filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}))
+	return append(out,
+		// Without a route's session it keeps none.
+		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
+		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}))
 }
 
 // bodyLimit is the buffer filter with the listener's body size limit; the
@@ -153,9 +156,6 @@ func filterConfigs(p *ir.Policy) map[string]*anypb.Any {
 	}
 	if p.ErrorPages != nil {
 		out[customResponseFilter] = mustAny(customResponse(p.ErrorPages))
-	}
-	if p.ResponseRewrite != nil {
-		out[luaFilter] = mustAny(responseRewrite(p.ResponseRewrite))
 	}
 	if p.MaxBodyBytes != nil {
 		out[bufferFilter] = mustAny(routeBodyLimit(*p.MaxBodyBytes))

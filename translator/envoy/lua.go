@@ -5,6 +5,7 @@ import (
 	_ "embed" // the response rewriting script
 	"slices"
 	"strconv"
+	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -25,7 +26,9 @@ import (
 // The script also answers the redirects whose Location must leave out the
 // request's port (ir.Redirect.DropPort, nginx's port_in_redirect off):
 // Envoy's RedirectAction keeps the Host header's port, and port_redirect
-// 80 writes ":80" rather than none.
+// 80 writes ":80" rather than none. And it adds the Expires attribute of a
+// route's session cookie (ir.SessionCookie.Expires), which Envoy's cookies
+// lack.
 
 // Envoy makes a Lua state for each Lua filter of each connection manager
 // on each worker (about 120 KB each, measured on Envoy 1.40: +70 MB for 200
@@ -55,7 +58,16 @@ func rewritingListeners(ls []*ir.Listener) map[string]bool {
 
 // usesLua reports whether a route needs the Lua filter.
 func usesLua(r *ir.Route) bool {
-	return r.Policy != nil && r.Policy.ResponseRewrite != nil || r.Redirect != nil && r.Redirect.DropPort
+	return r.Policy != nil && r.Policy.ResponseRewrite != nil || r.Redirect != nil && r.Redirect.DropPort || expiringCookie(r.Forward) != nil
+}
+
+// expiringCookie is the forward's session cookie when it takes an Expires
+// attribute, or nil.
+func expiringCookie(f *ir.Forward) *ir.SessionCookie {
+	if f == nil || f.SessionCookie == nil || f.SessionCookie.Expires == 0 {
+		return nil
+	}
+	return f.SessionCookie
 }
 
 // luaFilter is the Lua filter's name in the listeners' filter chain.
@@ -74,9 +86,12 @@ func responseRewriteFilter() *envoy_extensions_filters_http_lua_v3.Lua {
 	}
 }
 
-// responseRewrite is a route's LuaPerRoute: the script above with the
-// route's values in its filter context, under the keys the script reads.
-func responseRewrite(rw *ir.ResponseRewrite) *envoy_extensions_filters_http_lua_v3.LuaPerRoute {
+// responseLua is a forwarding route's LuaPerRoute, or nil when its
+// responses need no script: the script above with the route's values in
+// its filter context, under the keys the script reads. Envoy's session
+// cookies carry Max-Age only (its header formatters have no clock
+// arithmetic either), so the script adds the session cookie's Expires.
+func responseLua(r *ir.Route) *anypb.Any {
 	fields := map[string]*structpb.Value{}
 	put := func(prefix string, t *ir.TextRewrite) {
 		if t != nil {
@@ -84,10 +99,20 @@ func responseRewrite(rw *ir.ResponseRewrite) *envoy_extensions_filters_http_lua_
 			fields[prefix+"_to"] = structpb.NewStringValue(t.To)
 		}
 	}
-	put("location", rw.Location)
-	put("cookie_domain", rw.CookieDomain)
-	put("cookie_path", rw.CookiePath)
-	return &envoy_extensions_filters_http_lua_v3.LuaPerRoute{FilterContext: &structpb.Struct{Fields: fields}}
+	if r.Policy != nil && r.Policy.ResponseRewrite != nil {
+		rw := r.Policy.ResponseRewrite
+		put("location", rw.Location)
+		put("cookie_domain", rw.CookieDomain)
+		put("cookie_path", rw.CookiePath)
+	}
+	if c := expiringCookie(r.Forward); c != nil {
+		fields["cookie_expires_name"] = structpb.NewStringValue(c.Name)
+		fields["cookie_expires_seconds"] = structpb.NewNumberValue(float64(time.Duration(c.Expires) / time.Second))
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return mustAny(&envoy_extensions_filters_http_lua_v3.LuaPerRoute{FilterContext: &structpb.Struct{Fields: fields}})
 }
 
 // portlessRedirect renders a redirect without the request's port: the

@@ -82,12 +82,29 @@ local function rewrite_cookie(value, rw)
   return table.concat(parts, ";")
 end
 
-local function rewrite_cookies(headers, rw)
+-- The session cookie's Set-Cookie value with an Expires attribute at now
+-- plus seconds (an HTTP date), when the value sets the cookie named name
+-- and has no Expires yet; nil otherwise.
+local function add_expires(value, name, seconds)
+  if string.sub(value, 1, #name + 1) ~= name .. "=" then
+    return nil
+  end
+  -- The cookie's own value cannot hold a ";": what follows one is an
+  -- attribute.
+  if string.find(string.lower(value), ";%s*expires%s*=") ~= nil then
+    return nil
+  end
+  return value .. "; Expires=" .. os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + seconds)
+end
+
+-- Every Set-Cookie value through each, which returns the new value or nil
+-- for no change.
+local function rewrite_cookies(headers, each)
   local cookies, changed = {}, false
   -- The map must not change while it is walked: collect, then replace.
   for name, value in pairs(headers) do
     if name == "set-cookie" then
-      local new = rewrite_cookie(value, rw)
+      local new = each(value)
       cookies[#cookies + 1] = new or value
       changed = changed or new ~= nil
     end
@@ -120,8 +137,13 @@ function envoy_on_response(handle)
     domain_from = ctx:get("cookie_domain_from"), domain_to = ctx:get("cookie_domain_to"),
     path_from = ctx:get("cookie_path_from"), path_to = ctx:get("cookie_path_to"),
   }
-  if rw.domain_from ~= nil or rw.path_from ~= nil then
-    rewrite_cookies(headers, rw)
+  local expiring = ctx:get("cookie_expires_name")
+  local seconds = ctx:get("cookie_expires_seconds")
+  if rw.domain_from ~= nil or rw.path_from ~= nil or expiring ~= nil then
+    rewrite_cookies(headers, function(value)
+      local new = rewrite_cookie(value, rw)
+      return expiring and add_expires(new or value, expiring, seconds) or new
+    end)
   end
 end
 

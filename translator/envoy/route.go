@@ -137,12 +137,12 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	routeTracing(out, r)
 	if r.Policy != nil {
 		for name, config := range filterConfigs(r.Policy) {
-			if out.TypedPerFilterConfig == nil {
-				out.TypedPerFilterConfig = map[string]*anypb.Any{}
-			}
-			out.TypedPerFilterConfig[name] = config
+			perFilter(out, name, config)
 		}
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, authCookieHeaders(r.Policy.ExternalAuth)...)
+	}
+	if lua := responseLua(r); lua != nil {
+		perFilter(out, luaFilter, lua)
 	}
 	if f := r.Forward; f != nil && len(f.Backends) == 1 {
 		req, resp := cookieHeaders(f, 0)
@@ -150,12 +150,17 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 		out.ResponseHeadersToAdd = append(out.ResponseHeadersToAdd, resp...)
 	}
 	if f := r.Forward; f != nil && f.SessionCookie != nil && f.SessionCookie.Persistent {
-		if out.TypedPerFilterConfig == nil {
-			out.TypedPerFilterConfig = map[string]*anypb.Any{}
-		}
-		out.TypedPerFilterConfig[sessionFilter] = persistentSession(f.SessionCookie)
+		perFilter(out, sessionFilter, persistentSession(f.SessionCookie))
 	}
 	return out
+}
+
+// perFilter sets the route's configuration of the named filter.
+func perFilter(r *envoy_config_route_v3.Route, name string, config *anypb.Any) {
+	if r.TypedPerFilterConfig == nil {
+		r.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	r.TypedPerFilterConfig[name] = config
 }
 
 func routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {

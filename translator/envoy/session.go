@@ -63,7 +63,7 @@ func issuesCookie(f *ir.Forward) bool {
 // added for a backend are evaluated after Envoy chose it and before it
 // picks the endpoint, so the cookie that the request already carries gives
 // the hash that the client's next requests give. Envoy has no clock
-// arithmetic for an Expires attribute: Max-Age only.
+// arithmetic for an Expires attribute: the Lua filter adds it (lua.go).
 func cookieHeaders(f *ir.Forward, i int) (req, resp []*envoy_config_core_v3.HeaderValueOption) {
 	if f.SessionCookie == nil || f.Backends[i].CookieTag == "" {
 		return nil, nil

@@ -278,7 +278,7 @@ func sessionCookie(aff *nginx.Affinity, r *Route, overTLS bool) *ir.SessionCooki
 	// endpoint answered, a retry after a failure included: what
 	// change-on-failure asks. Its cookie names the endpoint, so sessions
 	// then stay where they are when endpoints join, as in persistent mode.
-	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Path: aff.CookiePath, Persistent: aff.Persistent || aff.ChangeOnFailure}
+	c := &ir.SessionCookie{Name: aff.CookieName, TTL: ir.Duration(aff.MaxAge), Expires: ir.Duration(aff.Expires), Path: aff.CookiePath, Persistent: aff.Persistent || aff.ChangeOnFailure}
 	if c.Path == "" {
 		// The rule's path, as ingress-nginx sets it, or "/" for a
 		// regular expression.

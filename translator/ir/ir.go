@@ -360,8 +360,11 @@ type RegexRewrite struct {
 type SessionCookie struct {
 	Name string `json:"name"`
 	// TTL is the cookie's Max-Age; zero makes a session cookie.
-	TTL  Duration `json:"ttl,omitempty"`
-	Path string   `json:"path"`
+	TTL Duration `json:"ttl,omitempty"`
+	// Expires, when not zero, adds an Expires attribute that long after
+	// each response that sets the cookie.
+	Expires Duration `json:"expires,omitempty"`
+	Path    string   `json:"path"`
 	// Attributes such as Domain, SameSite, Secure (with no value).
 	Attributes []CookieAttribute `json:"attributes,omitempty"`
 	// Persistent makes the cookie name its endpoint rather than a hash:

@@ -350,17 +350,17 @@ func TestReadUpstreamAnnotations(t *testing.T) {
 			},
 		},
 		{
-			name:   "session_cookie_expires_gives_the_max_age",
+			name:   "session_cookie_expires_gives_the_expires_and_the_max_age",
 			values: map[string]string{"affinity": "cookie", "session-cookie-expires": "60"},
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: time.Minute})
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: time.Minute, Expires: time.Minute})
 			},
 		},
 		{
-			name:   "max_age_wins_over_expires",
+			name:   "max_age_gives_the_max_age_and_expires_the_expires",
 			values: map[string]string{"affinity": "cookie", "session-cookie-expires": "172800", "session-cookie-max-age": "259200"},
 			check: func(t *testing.T, a *Annotations) {
-				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: 72 * time.Hour})
+				equal(t, "affinity", *a.Policy.Affinity, Affinity{CookieName: "INGRESSCOOKIE", MaxAge: 72 * time.Hour, Expires: 48 * time.Hour})
 			},
 		},
 		{

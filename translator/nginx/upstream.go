@@ -39,6 +39,9 @@ type Affinity struct {
 	CookiePath string
 	// MaxAge is the cookie's lifetime; zero makes a session cookie.
 	MaxAge time.Duration
+	// Expires, when not zero, gives the cookie an Expires attribute that
+	// long after the response.
+	Expires time.Duration
 	// Domain and SameSite are the cookie's attributes of those names;
 	// empty leaves them out.
 	Domain, SameSite string
@@ -116,12 +119,15 @@ func readAffinity(r *reader, a *Annotations) {
 			r.invalid("session-cookie-path", "is not a path starting with /", "using the rule's path")
 		}
 	}
-	// ingress-nginx sets both Expires and Max-Age; Envoy sets Max-Age, from
-	// max-age when given, else from expires.
-	for _, name := range []string{"session-cookie-expires", "session-cookie-max-age"} {
-		if n, ok := r.number(name, 0, maxSeconds); ok {
-			aff.MaxAge = time.Duration(n) * time.Second
-		}
+	// ingress-nginx's Expires comes from expires and its Max-Age from
+	// max-age. Envoy's cookies need a lifetime, written as Max-Age: from
+	// max-age when given, else from expires (the same lifetime).
+	if n, ok := r.number("session-cookie-expires", 0, maxSeconds); ok {
+		aff.Expires = time.Duration(n) * time.Second
+		aff.MaxAge = aff.Expires
+	}
+	if n, ok := r.number("session-cookie-max-age", 0, maxSeconds); ok {
+		aff.MaxAge = time.Duration(n) * time.Second
 	}
 	r.cookieAttributes(aff)
 	a.policy().Affinity = aff
