@@ -239,7 +239,18 @@ func TestConfigMapPolicyDefaults(t *testing.T) {
 	})
 	t.Run("limit_conn_status_code", func(t *testing.T) {
 		s.await(t, call{host: "conn.test", path: "/", from: "127.0.0.7"}, http.StatusOK, "held")
-		counts := s.burst(t, 3, call{host: "conn.test", path: "/?sleep=1s", from: "127.0.0.7"})
+		// The limiter frees a connection's slot once Envoy tells it the
+		// connection closed, which can come after the client saw its
+		// answer: a burst that starts before then finds the slot taken
+		// and gets only 429s. So up to three bursts, a moment apart.
+		var counts map[int]int
+		for range 3 {
+			time.Sleep(200 * time.Millisecond)
+			counts = s.burst(t, 3, call{host: "conn.test", path: "/?sleep=1s", from: "127.0.0.7"})
+			if counts[http.StatusServiceUnavailable] != 0 || counts[http.StatusOK] != 0 {
+				break
+			}
+		}
 		if counts[http.StatusOK] == 0 || counts[http.StatusTooManyRequests] == 0 || counts[http.StatusServiceUnavailable] != 0 {
 			t.Errorf("3 slow requests at once over limit-connections 1: statuses %v, want some served, some 429 and no 503", counts)
 		}
