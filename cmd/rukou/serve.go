@@ -224,6 +224,25 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 
+	rb := servingRebuilder(ctx, cfg, store, xdsServer, state, ops, log)
+	rb.rebuild()
+	log.Info("serving", lis.attrs()...)
+	wg.Go(func() { rb.run(ctx, store.Changes()) })
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		return nil
+	case err := <-errs:
+		cancel()
+		return err
+	}
+}
+
+// servingRebuilder translates the store's objects on each change and
+// serves the result: the rate limit service's file first, then xDS; the
+// debug pages and metrics follow what was served.
+func servingRebuilder(ctx context.Context, cfg serveConfig, store *watcher.Store, xdsServer *xds.Server, state *state, ops *ops, log *slog.Logger) *rebuilder {
 	limits := &rateLimitFile{dir: cfg.rateLimitDir, log: log}
 	rb := newRebuilder(store, cfg.opts, func(res *translator.Result) error {
 		if err := limits.write(res); err != nil {
@@ -242,18 +261,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		state.set(r.res)
 		log.Debug("configuration updated", "elapsed", r.elapsed, "clusters", len(r.res.Resources.Clusters), "endpointsOnly", r.endpointsOnly)
 	}
-	rb.rebuild()
-	log.Info("serving", lis.attrs()...)
-	wg.Go(func() { rb.run(ctx, store.Changes()) })
-
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-		return nil
-	case err := <-errs:
-		cancel()
-		return err
-	}
+	return rb
 }
 
 // listeners are serve's open ports; debug is nil when --debug-address is
