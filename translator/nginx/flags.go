@@ -79,7 +79,7 @@ var Flags = []Flag{
 	{Name: "disable-catch-all", Status: NotYet},
 	{Name: "disable-full-test", Status: NotYet, Note: webhookNote},
 	{Name: "disable-leader-election", Status: Differs, Note: leaderNote + "; without it every replica writes status"},
-	{Name: "disable-svc-external-name", Status: NotYet},
+	{Name: "disable-svc-external-name", Status: Supported, Note: sameNameNote + ": backends on ExternalName Services answer 503, reported"},
 	{Name: "disable-sync-events", Status: NotYet},
 	{Name: "dynamic-configuration-retries", Status: Refused, Note: nginxOnlyNote},
 	{Name: "election-id", Status: Differs, Note: leaderNote},
