@@ -62,11 +62,7 @@ const clientCertFail = "; the Ingress's paths answer 503 rather than serve witho
 func readClientCert(r *reader, a *Annotations) {
 	v, ok := r.get("auth-tls-secret")
 	if !ok {
-		for _, n := range []string{"auth-tls-error-page", "auth-tls-match-cn", "auth-tls-pass-certificate-to-upstream", "auth-tls-verify-client", "auth-tls-verify-depth"} {
-			if _, set := r.get(n); set {
-				r.issue(n, ir.ReasonAnnotationIgnored, "ignored without auth-tls-secret, as in ingress-nginx")
-			}
-		}
+		r.ignoredWithout("auth-tls-secret", "auth-tls-error-page", "auth-tls-match-cn", "auth-tls-pass-certificate-to-upstream", "auth-tls-verify-client", "auth-tls-verify-depth")
 		return
 	}
 	fail := func(name, format string, args ...any) {

@@ -22,9 +22,7 @@ var hashVariable = regexp.MustCompile(`\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))
 func readHashBy(r *reader, a *Annotations) {
 	v, ok := r.get("upstream-hash-by")
 	if !ok {
-		if _, set := r.get("upstream-hash-by-subset"); set {
-			r.issue("upstream-hash-by-subset", ir.ReasonAnnotationIgnored, "ignored without upstream-hash-by, as in ingress-nginx")
-		}
+		r.ignoredWithout("upstream-hash-by", "upstream-hash-by-subset")
 		return
 	}
 	if !hashByValue.MatchString(v) {

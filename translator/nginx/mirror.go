@@ -35,11 +35,7 @@ type Mirror struct {
 func readMirror(r *reader, a *Annotations) {
 	target, ok := r.get("mirror-target")
 	if !ok {
-		for _, name := range []string{"mirror-host", "mirror-request-body"} {
-			if _, set := r.get(name); set {
-				r.issue(name, ir.ReasonAnnotationIgnored, "ignored: mirror-target is not set")
-			}
-		}
+		r.ignoredWithout("mirror-target", "mirror-host", "mirror-request-body")
 		return
 	}
 	m, problem := parseMirrorTarget(target)

@@ -52,11 +52,7 @@ func readProxySSL(r *reader, a *Annotations) {
 	const name = "proxy-ssl-secret"
 	v, ok := r.get(name)
 	if !ok {
-		for _, n := range proxySSLNames {
-			if _, set := r.get(n); set {
-				r.issue(n, ir.ReasonAnnotationIgnored, "ignored without proxy-ssl-secret, as in ingress-nginx")
-			}
-		}
+		r.ignoredWithout(name, proxySSLNames...)
 		return
 	}
 	own, _, _ := strings.Cut(r.ingress, "/")

@@ -30,6 +30,16 @@ func (r *reader) issue(name string, reason ir.Reason, format string, args ...any
 	r.issues = append(r.issues, Issue{Name: name, Reason: reason, Msg: fmt.Sprintf(format, args...)})
 }
 
+// ignoredWithout reports each of names that is set while parent, which
+// they only qualify, is not: ingress-nginx reads none of them then.
+func (r *reader) ignoredWithout(parent string, names ...string) {
+	for _, n := range names {
+		if _, set := r.get(n); set {
+			r.issue(n, ir.ReasonAnnotationIgnored, "ignored without %s, as in ingress-nginx", parent)
+		}
+	}
+}
+
 // invalid reports a value that cannot be used; fallback says what applies
 // instead.
 func (r *reader) invalid(name, problem, fallback string) {
