@@ -1,10 +1,14 @@
 package translator_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/proto"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
@@ -113,5 +117,61 @@ func TestUpdateEndpointsKeepsUnchangedAssignments(t *testing.T) {
 		if after.Resources.Endpoints[i] != before.Resources.Endpoints[i] {
 			t.Errorf("assignment of %s was rebuilt though its endpoints did not change", before.Resources.Endpoints[i].ClusterName)
 		}
+	}
+}
+
+// TestUpdateServiceEndpointsTouchesOnlyTheirBackends: an endpoint change of
+// one Service reads only that Service's slices and changes only its
+// backends' assignments; every other assignment stays the very object it
+// was, though the input holds none of its slices.
+func TestUpdateServiceEndpointsTouchesOnlyTheirBackends(t *testing.T) {
+	objs, err := watcher.ReadPaths([]string{"testdata/in/endpoints_ready_terminating.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := watcher.NewStore()
+	store.Replace(watcher.DirSource, objs)
+	in := store.Input()
+	before, err := translator.Translate(in, translator.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first Service with endpoints loses them all.
+	i := slices.IndexFunc(before.Resources.Endpoints, func(cla *envoy_config_endpoint_v3.ClusterLoadAssignment) bool { return len(cla.Endpoints) > 0 })
+	if i < 0 || len(before.Resources.Endpoints) < 2 {
+		t.Fatal("the input needs two Services, one with endpoints")
+	}
+	name := strings.Split(before.Resources.Endpoints[i].ClusterName, "/")
+	svc := types.NamespacedName{Namespace: name[0], Name: name[1]}
+	after, err := translator.UpdateServiceEndpoints(before, map[types.NamespacedName]bool{svc: true}, translator.Input{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.EndpointSlices = slices.DeleteFunc(slices.Clone(in.EndpointSlices), func(es *discoveryv1.EndpointSlice) bool {
+		return es.Namespace == svc.Namespace && es.Labels[discoveryv1.LabelServiceName] == svc.Name
+	})
+	full, err := translator.Translate(in, translator.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := svc.Namespace + "/" + svc.Name + "/"
+	changed := 0
+	for i, cla := range after.Resources.Endpoints {
+		if !proto.Equal(cla, full.Resources.Endpoints[i]) {
+			t.Errorf("endpoints of %s differ from a full translation:\nfast: %v\nfull: %v", cla.ClusterName, cla, full.Resources.Endpoints[i])
+		}
+		mine := strings.HasPrefix(cla.ClusterName, prefix)
+		if same := cla == before.Resources.Endpoints[i]; mine == same {
+			t.Errorf("assignment of %s: rebuilt %v, want rebuilt only for %s", cla.ClusterName, !same, svc)
+		}
+		if mine {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Fatalf("no assignment of %s changed", svc)
+	}
+	if len(before.Resources.Endpoints[i].Endpoints) == 0 {
+		t.Error("the previous result's assignment was changed in place")
 	}
 }

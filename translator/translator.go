@@ -64,6 +64,8 @@ type Result struct {
 	Diagnostics []Diagnostic
 	// Ingresses reports on every Ingress of the input, owned or not.
 	Ingresses []IngressStatus
+	// backends finds Model's backends by Service, for endpoint updates.
+	backends backendIndex
 }
 
 // Translate builds the routing model for in and the Envoy resources for it.
@@ -77,7 +79,7 @@ func Translate(in Input, opts Options) (*Result, error) {
 	if err := res.Validate(); err != nil {
 		return nil, fmt.Errorf("generated Envoy configuration is invalid: %w", err)
 	}
-	return &Result{Model: model, Config: cfg, Resources: res, Diagnostics: diags, Ingresses: ingress.Statuses(in, opts, diags)}, nil
+	return &Result{Model: model, Config: cfg, Resources: res, Diagnostics: diags, Ingresses: ingress.Statuses(in, opts, diags), backends: indexBackends(model, cfg)}, nil
 }
 
 // RateLimitServiceConfig is the configuration of envoyproxy/ratelimit for

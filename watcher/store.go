@@ -15,6 +15,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rukou/rukou/translator/ingress"
 )
@@ -51,13 +52,31 @@ type Store struct {
 	mu      sync.RWMutex
 	sources map[string]map[Key]runtime.Object
 	changes chan struct{}
-	// dirty holds the kinds changed since the last Snapshot.
-	dirty map[string]bool
+	// pending holds the changes since the last TakeChanges.
+	pending Changes
+	// slicesOf indexes the EndpointSlices by the Service their label
+	// names: how many sources hold each key under that label.
+	slicesOf map[types.NamespacedName]map[Key]int
+}
+
+// Changes are what changed in the store between two rebuilds: the kinds,
+// and the Services whose EndpointSlices changed, so that an endpoint change
+// touches only their endpoints.
+type Changes struct {
+	Kinds map[string]bool
+	// Services are those named by the service-name label of an
+	// EndpointSlice added, changed or removed, before and after.
+	Services map[types.NamespacedName]bool
+}
+
+// OnlyEndpoints reports whether EndpointSlices alone changed.
+func (c Changes) OnlyEndpoints() bool {
+	return len(c.Kinds) == 1 && c.Kinds["EndpointSlice"]
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1)}
+	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName]map[Key]int{}}
 }
 
 // Changes delivers a signal after one or more changes; signals coalesce.
@@ -82,18 +101,46 @@ func (s *Store) Upsert(source string, obj runtime.Object) {
 		objs = map[Key]runtime.Object{}
 		s.sources[source] = objs
 	}
+	s.markDirty(key, objs[key], obj)
 	objs[key] = obj
-	s.markDirty(key.Kind)
 	s.mu.Unlock()
 	s.notify()
 }
 
-// markDirty records a changed kind; s.mu must be held.
-func (s *Store) markDirty(kind string) {
-	if s.dirty == nil {
-		s.dirty = map[string]bool{}
+// markDirty records that the object at key changed from old to obj (either
+// may be nil) in one source, and keeps slicesOf in step; s.mu must be held.
+func (s *Store) markDirty(key Key, old, obj runtime.Object) {
+	if s.pending.Kinds == nil {
+		s.pending.Kinds = map[string]bool{}
 	}
-	s.dirty[kind] = true
+	s.pending.Kinds[key.Kind] = true
+	for i, o := range [2]runtime.Object{old, obj} {
+		es, ok := o.(*discoveryv1.EndpointSlice)
+		if !ok {
+			continue
+		}
+		svc := serviceOf(es)
+		if s.pending.Services == nil {
+			s.pending.Services = map[types.NamespacedName]bool{}
+		}
+		s.pending.Services[svc] = true
+		keys := s.slicesOf[svc]
+		if keys == nil {
+			keys = map[Key]int{}
+			s.slicesOf[svc] = keys
+		}
+		if keys[key] += 2*i - 1; keys[key] <= 0 { // old leaves, obj comes
+			delete(keys, key)
+			if len(keys) == 0 {
+				delete(s.slicesOf, svc)
+			}
+		}
+	}
+}
+
+// serviceOf names the Service of an EndpointSlice.
+func serviceOf(es *discoveryv1.EndpointSlice) types.NamespacedName {
+	return types.NamespacedName{Namespace: es.Namespace, Name: es.Labels[discoveryv1.LabelServiceName]}
 }
 
 // Delete removes obj as seen by source.
@@ -103,8 +150,8 @@ func (s *Store) Delete(source string, obj runtime.Object) {
 		return
 	}
 	s.mu.Lock()
+	s.markDirty(key, s.sources[source][key], nil)
 	delete(s.sources[source], key)
-	s.markDirty(key.Kind)
 	s.mu.Unlock()
 	s.notify()
 }
@@ -123,12 +170,12 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 		// A file read again yields new objects for unchanged content:
 		// only a real difference marks the kind changed.
 		if old, ok := prev[key]; !ok || (old != obj && !equality.Semantic.DeepEqual(old, obj)) {
-			s.markDirty(key.Kind)
+			s.markDirty(key, old, obj)
 		}
 	}
-	for key := range prev {
+	for key, old := range prev {
 		if _, ok := next[key]; !ok {
-			s.markDirty(key.Kind)
+			s.markDirty(key, old, nil)
 		}
 	}
 	s.sources[source] = next
@@ -149,16 +196,16 @@ func (s *Store) Counts() map[string]int {
 	return out
 }
 
-// TakeChanges returns the kinds changed since the previous call. Call it
-// before Input: a change that lands in between is both in that input and
-// reported by the next call, so the next rebuild repeats it, which is
-// harmless; nothing is ever missed.
-func (s *Store) TakeChanges() map[string]bool {
+// TakeChanges returns the changes since the previous call. Call it before
+// Input: a change that lands in between is both in that input and reported
+// by the next call, so the next rebuild repeats it, which is harmless;
+// nothing is ever missed.
+func (s *Store) TakeChanges() Changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	dirty := s.dirty
-	s.dirty = nil
-	return dirty
+	out := s.pending
+	s.pending = Changes{}
+	return out
 }
 
 // PendingOnlyEndpoints reports whether the changes not yet taken are
@@ -166,12 +213,54 @@ func (s *Store) TakeChanges() map[string]bool {
 func (s *Store) PendingOnlyEndpoints() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return OnlyEndpoints(s.dirty)
+	return s.pending.OnlyEndpoints()
 }
 
-// OnlyEndpoints reports whether the changed kinds are EndpointSlices alone.
-func OnlyEndpoints(changed map[string]bool) bool {
-	return len(changed) == 1 && changed["EndpointSlice"]
+// EndpointSlicesOf returns the EndpointSlices of services, in the order
+// Input gives them: what an endpoint change of those Services needs. It
+// looks at their slices alone, however many objects the store holds.
+func (s *Store) EndpointSlicesOf(services map[types.NamespacedName]bool) []*discoveryv1.EndpointSlice {
+	s.mu.RLock()
+	sources := s.sourceNames()
+	var keys []Key
+	objs := map[Key]*discoveryv1.EndpointSlice{}
+	for svc := range services {
+		for key := range s.slicesOf[svc] {
+			// The last source holding the key wins, as in Input; its
+			// object may name another Service.
+			for _, name := range slices.Backward(sources) {
+				if obj, ok := s.sources[name][key]; ok {
+					if es := obj.(*discoveryv1.EndpointSlice); serviceOf(es) == svc {
+						keys, objs[key] = append(keys, key), es
+					}
+					break
+				}
+			}
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(keys, compareKeys)
+	out := make([]*discoveryv1.EndpointSlice, len(keys))
+	for i, key := range keys {
+		out[i] = objs[key]
+	}
+	return out
+}
+
+// sourceNames lists the sources in order: when two hold one object, the
+// last one's wins. s.mu must be held.
+func (s *Store) sourceNames() []string {
+	out := make([]string, 0, len(s.sources))
+	for name := range s.sources {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// compareKeys orders keys by kind, namespace and name.
+func compareKeys(a, b Key) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }
 
 // Input returns the current objects for translation, in a stable order:
@@ -180,12 +269,7 @@ func (s *Store) Input(kinds ...string) ingress.Input {
 	s.mu.RLock()
 	keys := make([]Key, 0)
 	merged := map[Key]runtime.Object{}
-	sources := make([]string, 0, len(s.sources))
-	for name := range s.sources {
-		sources = append(sources, name)
-	}
-	slices.Sort(sources) // when two sources hold one object, the last name wins
-	for _, name := range sources {
+	for _, name := range s.sourceNames() {
 		for key, obj := range s.sources[name] {
 			if len(kinds) > 0 && !slices.Contains(kinds, key.Kind) {
 				continue
@@ -198,9 +282,7 @@ func (s *Store) Input(kinds ...string) ingress.Input {
 	}
 	s.mu.RUnlock()
 
-	slices.SortFunc(keys, func(a, b Key) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortFunc(keys, compareKeys)
 	var in ingress.Input
 	for _, key := range keys {
 		switch o := merged[key].(type) {

@@ -1,6 +1,8 @@
 package watcher_test
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -8,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rukou/rukou/watcher"
 )
@@ -201,24 +204,67 @@ func TestSnapshotReportsChangedKinds(t *testing.T) {
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}}
 	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-1"}}
 	s.Replace(watcher.DirSource, []runtime.Object{svc, slice})
-	if changed := s.TakeChanges(); !changed["Service"] || !changed["EndpointSlice"] {
+	if changed := s.TakeChanges().Kinds; !changed["Service"] || !changed["EndpointSlice"] {
 		t.Errorf("first snapshot: changed %v, want Service and EndpointSlice", changed)
 	}
-	if changed := s.TakeChanges(); len(changed) != 0 {
+	if changed := s.TakeChanges().Kinds; len(changed) != 0 {
 		t.Errorf("nothing changed, but %v reported", changed)
 	}
 	s.Replace(watcher.DirSource, []runtime.Object{svc.DeepCopy(), slice.DeepCopy()})
-	if changed := s.TakeChanges(); len(changed) != 0 {
+	if changed := s.TakeChanges().Kinds; len(changed) != 0 {
 		t.Errorf("objects read again with the same content, but %v reported", changed)
 	}
 	moved := slice.DeepCopy()
 	moved.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.9"}}}
 	s.Replace(watcher.DirSource, []runtime.Object{svc.DeepCopy(), moved})
-	if changed := s.TakeChanges(); !watcher.OnlyEndpoints(changed) {
+	if changed := s.TakeChanges(); !changed.OnlyEndpoints() {
 		t.Errorf("only the slice changed, but %v reported", changed)
 	}
 	s.Delete(watcher.DirSource, svc)
-	if changed := s.TakeChanges(); watcher.OnlyEndpoints(changed) || !changed["Service"] {
+	if changed := s.TakeChanges(); changed.OnlyEndpoints() || !changed.Kinds["Service"] {
 		t.Errorf("a deleted Service: changed %v", changed)
+	}
+}
+
+// TestChangesNameTheServicesOfChangedSlices: an endpoint change names the
+// Services whose slices changed (both when a slice moves from one Service
+// to another), and EndpointSlicesOf gives exactly their slices, the last
+// source's object winning.
+func TestChangesNameTheServicesOfChangedSlices(t *testing.T) {
+	slice := func(name, svc, ip string) *discoveryv1.EndpointSlice {
+		return &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
+			Endpoints:  []discoveryv1.Endpoint{{Addresses: []string{ip}}},
+		}
+	}
+	named := func(names ...string) map[types.NamespacedName]bool {
+		out := map[types.NamespacedName]bool{}
+		for _, n := range names {
+			out[types.NamespacedName{Namespace: "default", Name: n}] = true
+		}
+		return out
+	}
+	s := watcher.NewStore()
+	s.Replace(watcher.DirSource, []runtime.Object{slice("web-1", "web", "10.0.0.1"), slice("api-1", "api", "10.0.0.2"), slice("db-1", "db", "10.0.0.3")})
+	s.TakeChanges()
+
+	s.Replace(watcher.DirSource, []runtime.Object{slice("web-1", "web", "10.0.0.9"), slice("api-1", "api", "10.0.0.2"), slice("db-1", "db", "10.0.0.3")})
+	if got := s.TakeChanges().Services; !maps.Equal(got, named("web")) {
+		t.Errorf("web's slice changed: Services %v, want web alone", got)
+	}
+	s.Upsert(watcher.DirSource, slice("api-1", "db", "10.0.0.2"))
+	s.Delete(watcher.DirSource, slice("web-1", "web", ""))
+	if got := s.TakeChanges().Services; !maps.Equal(got, named("api", "db", "web")) {
+		t.Errorf("a slice moved from api to db, web's went: Services %v, want api, db and web", got)
+	}
+
+	// The cluster's source comes after the directory's, so its object wins.
+	s.Upsert(watcher.KubeSource, slice("db-1", "api", "10.0.0.7"))
+	var got []string
+	for _, es := range s.EndpointSlicesOf(named("db")) {
+		got = append(got, es.Name+"="+es.Endpoints[0].Addresses[0])
+	}
+	if want := []string{"api-1=10.0.0.2"}; !slices.Equal(got, want) {
+		t.Errorf("db's slices: %v, want %v (db-1 belongs to api in the source that wins)", got, want)
 	}
 }

@@ -59,8 +59,11 @@ type cache struct {
 	// Envoy has acknowledged routes without them.
 	warming  map[string]step
 	retained map[string]step
-	// kinds are the resources served, type by type, with their versions.
-	kinds [numKinds]kindSnapshot
+	// kinds are the resources served, type by type, with their versions;
+	// endpointAt finds an assignment among kinds[endpoints].items by
+	// cluster name, made on the first endpoint change after a compose.
+	kinds      [numKinds]kindSnapshot
+	endpointAt map[string]int
 
 	// resends counts the times the listeners were sent again after a NACK
 	// (resendListeners); listenersRejected is set by an Envoy's NACK of
@@ -107,6 +110,9 @@ func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache 
 func (c *cache) update(ctx context.Context, res *envoy.Resources) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if done, err := c.serveEndpoints(ctx, res); done {
+		return err
+	}
 	c.target = res
 	return c.compose(ctx, time.Now())
 }

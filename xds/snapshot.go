@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"slices"
 	"strconv"
@@ -36,6 +35,8 @@ type kindSnapshot struct {
 	// base is the content version when version is not, because the
 	// listeners were sent again after a NACK (resendListeners).
 	base string
+	// resources index items by name, as the snapshot served holds them.
+	resources cachev3.Resources
 }
 
 // set versions what compose chose to serve (clusterNames in order) and hands
@@ -73,14 +74,37 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 		return nil
 	}
 
+	if err := c.serve(ctx, next, &kinds, references); err != nil {
+		return err
+	}
+	c.endpointAt = nil // the endpoints may have moved
+	c.generic.Store(genericSecrets(items[secrets]))
+	for k := range numKinds {
+		c.counts[k].Store(int64(len(items[k])))
+	}
+	c.metrics.snapshotSecond.Observe(time.Since(start).Seconds())
+	c.log.Debug("snapshot set", "generation", next, "routes_current", c.front == c.target,
+		"warming", len(c.warming), "retained", len(c.retained), "clusters", len(clusterNames))
+	return nil
+}
+
+// serve hands kinds to the go-control-plane cache as snapshot next, after
+// checking its references when they may have changed, and makes it the
+// snapshot served. The types whose versions did not change reuse their
+// index by name. Call with c.mu held.
+func (c *cache) serve(ctx context.Context, next uint64, kinds *[numKinds]kindSnapshot, references bool) error {
 	snap := &cachev3.Snapshot{VersionMap: make(map[string]map[string]string, numKinds)}
 	var versions [numKinds]string
 	for k := range numKinds {
-		versions[k] = kinds[k].version
-		snap.Resources[k.responseType()] = cachev3.NewResources(kinds[k].version, kinds[k].items)
+		ks := &kinds[k]
+		versions[k] = ks.version
+		if ks.resources.Version != ks.version || ks.resources.Items == nil {
+			ks.resources = cachev3.NewResources(ks.version, ks.items)
+		}
+		snap.Resources[k.responseType()] = ks.resources
 		// Set here, go-control-plane does not encode every resource
 		// again to version it for delta.
-		snap.VersionMap[k.url()] = kinds[k].perName
+		snap.VersionMap[k.url()] = ks.perName
 	}
 	if references {
 		if err := snap.Consistent(); err != nil {
@@ -91,18 +115,11 @@ func (c *cache) set(ctx context.Context, next uint64, clusterNames []string) err
 	if err := c.snapshots.SetSnapshot(ctx, fleet, snap); err != nil {
 		return fmt.Errorf("setting snapshot %d: %w", next, err)
 	}
-	c.kinds = kinds
-	c.generic.Store(genericSecrets(items[secrets]))
-	for k := range numKinds {
-		c.counts[k].Store(int64(len(items[k])))
-	}
+	c.kinds = *kinds
 	c.gen.Store(next)
 	if c.front == c.target {
 		c.ready.Store(true)
 	}
-	c.metrics.snapshotSecond.Observe(time.Since(start).Seconds())
-	c.log.Debug("snapshot set", "generation", next, "routes_current", c.front == c.target,
-		"warming", len(c.warming), "retained", len(c.retained), "clusters", len(clusterNames))
 	return nil
 }
 
@@ -183,17 +200,11 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 	if err := errors.Join(errs...); err != nil {
 		return kindSnapshot{}, err
 	}
-	h := sha256.New()
 	for i, r := range items {
-		name := cachev3.GetResourceName(r)
 		ks.hashes[r] = sums[i]
-		ks.perName[name] = sums[i]
-		_, _ = io.WriteString(h, name)
-		_, _ = io.WriteString(h, "=")
-		_, _ = io.WriteString(h, sums[i])
-		_, _ = io.WriteString(h, ";")
+		ks.perName[cachev3.GetResourceName(r)] = sums[i]
 	}
-	ks.version = hex.EncodeToString(h.Sum(nil))[:16]
+	ks.version = typeVersion(items, ks.perName)
 	return ks, nil
 }
 
@@ -204,14 +215,11 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 // cluster; delta ADS sends the endpoints again only when their version
 // changes. (Assignments are named after their clusters.)
 func withClusterVersions(ks kindSnapshot, clusterVersions map[string]string) kindSnapshot {
-	h := sha256.New()
 	for _, r := range ks.items {
 		name := cachev3.GetResourceName(r)
-		v := ks.hashes[r] + "." + clusterVersions[name]
-		ks.perName[name] = v
-		_, _ = io.WriteString(h, name+"="+v+";")
+		ks.perName[name] = ks.hashes[r] + "." + clusterVersions[name]
 	}
-	ks.version = hex.EncodeToString(h.Sum(nil))[:16]
+	ks.version = typeVersion(ks.items, ks.perName)
 	return ks
 }
 

@@ -27,12 +27,13 @@ var (
 // everything otherwise; and when a rebuild fails, Envoy keeps the last
 // good result and the next rebuild is a full one.
 type rebuilder struct {
-	// changes takes the kinds changed since it was last called.
-	changes func() map[string]bool
+	// changes takes the changes since it was last called.
+	changes func() watcher.Changes
 	// translate translates every watched object.
 	translate func() (*translator.Result, error)
-	// updateEndpoints recomputes only the endpoints of prev.
-	updateEndpoints func(prev *translator.Result) (*translator.Result, error)
+	// updateEndpoints recomputes only the endpoints of prev that the
+	// changes touch.
+	updateEndpoints func(prev *translator.Result, changes watcher.Changes) (*translator.Result, error)
 	// publish hands a result to the xDS server; an error means Envoy was
 	// not given it.
 	publish func(*translator.Result) error
@@ -66,11 +67,13 @@ func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*t
 	return &rebuilder{
 		changes:   store.TakeChanges,
 		translate: func() (*translator.Result, error) { return translator.Translate(store.Input(), opts) },
-		updateEndpoints: func(prev *translator.Result) (*translator.Result, error) {
+		updateEndpoints: func(prev *translator.Result, changes watcher.Changes) (*translator.Result, error) {
 			// Listeners, routes and clusters cannot have changed: only
-			// EndpointSlices are read, unless the default backend's
-			// endpoints came or went, which changes routes.
-			res, err := translator.UpdateEndpoints(prev, store.Input("EndpointSlice"))
+			// the EndpointSlices of the Services changed are read, unless
+			// the default backend's endpoints came or went, which changes
+			// routes.
+			in := translator.Input{EndpointSlices: store.EndpointSlicesOf(changes.Services)}
+			res, err := translator.UpdateServiceEndpoints(prev, changes.Services, in)
 			if errors.Is(err, translator.ErrNeedsTranslate) {
 				return translator.Translate(store.Input(), opts)
 			}
@@ -101,19 +104,19 @@ func (r *rebuilder) run(ctx context.Context, changed <-chan struct{}) {
 // rebuild takes the pending changes, makes a result and publishes it.
 func (r *rebuilder) rebuild() {
 	start := r.now()
-	out := r.build(watcher.OnlyEndpoints(r.changes()))
+	out := r.build(r.changes())
 	out.elapsed = r.now().Sub(start)
 	if r.done != nil {
 		r.done(out)
 	}
 }
 
-func (r *rebuilder) build(onlyEndpoints bool) rebuild {
-	out := rebuild{endpointsOnly: onlyEndpoints && r.last != nil && !r.stale}
+func (r *rebuilder) build(changes watcher.Changes) rebuild {
+	out := rebuild{endpointsOnly: changes.OnlyEndpoints() && r.last != nil && !r.stale}
 	var res *translator.Result
 	var err error
 	if out.endpointsOnly {
-		res, err = r.updateEndpoints(r.last)
+		res, err = r.updateEndpoints(r.last, changes)
 	} else {
 		res, err = r.translate()
 	}

@@ -31,10 +31,10 @@ type fakeRebuilder struct {
 func newFakeRebuilder() *fakeRebuilder {
 	f := &fakeRebuilder{}
 	f.rebuilder = &rebuilder{
-		changes: func() map[string]bool {
+		changes: func() watcher.Changes {
 			c := f.pending
 			f.pending = nil
-			return c
+			return watcher.Changes{Kinds: c}
 		},
 		translate: func() (*translator.Result, error) {
 			f.calls = append(f.calls, "translate")
@@ -43,7 +43,7 @@ func newFakeRebuilder() *fakeRebuilder {
 			}
 			return &translator.Result{}, nil
 		},
-		updateEndpoints: func(prev *translator.Result) (*translator.Result, error) {
+		updateEndpoints: func(prev *translator.Result, _ watcher.Changes) (*translator.Result, error) {
 			f.calls = append(f.calls, "endpoints")
 			f.prevs = append(f.prevs, prev)
 			if f.failEndpoints {

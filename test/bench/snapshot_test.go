@@ -26,15 +26,8 @@ func BenchmarkTranslateAndSnapshot(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			srv := xds.New(slog.New(slog.NewTextHandler(io.Discard, nil)), xds.Options{})
 			opts := translator.DefaultOptions()
-			res, err := translator.Translate(in, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := srv.Update(ctx, res.Resources); err != nil {
-				b.Fatal(err)
-			}
+			srv, res := served(b, in, opts)
 			var translate, snapshot time.Duration
 			i := 0
 			for b.Loop() {
@@ -61,6 +54,20 @@ func BenchmarkTranslateAndSnapshot(b *testing.B) {
 
 // changeOneEndpoint replaces the first EndpointSlice by a copy whose first
 // address depends on i. Objects in an Input are shared and never modified.
+// served translates in and serves it from a new in-process xDS server.
+func served(b *testing.B, in translator.Input, opts translator.Options) (*xds.Server, *translator.Result) {
+	b.Helper()
+	srv := xds.New(slog.New(slog.NewTextHandler(io.Discard, nil)), xds.Options{})
+	res, err := translator.Translate(in, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Update(context.Background(), res.Resources); err != nil {
+		b.Fatal(err)
+	}
+	return srv, res
+}
+
 func changeOneEndpoint(in translator.Input, i int) {
 	es := in.EndpointSlices[0].DeepCopy()
 	es.Endpoints = append([]discoveryv1.Endpoint(nil), es.Endpoints...)

@@ -76,6 +76,19 @@ func TestAnnotationAffinityStickyCanary(t *testing.T) {
 	s.applyCase(t, "e2e_affinity_sticky.yaml", serviceWith("stable", pool("stable")...), serviceWith("canary", pool("canary")...))
 	force := headers("ForceCanary", "yes")
 	s.await(t, call{host: "force.test", path: "/info", header: force}, http.StatusOK, "")
+	// The Expires attribute comes from the Lua filter, which the listener
+	// gains with the first route that asks for it: the routes can reach
+	// Envoy a moment before the listener that carries it is warm.
+	harness.Eventually(t, 15*time.Second, "half.test's session cookie has Expires", func() error {
+		r, err := s.do(call{host: "half.test", path: "/info"})
+		if err != nil {
+			return err
+		}
+		if c := r.header.Get("Set-Cookie"); !strings.Contains(strings.ToLower(c), "expires=") {
+			return fmt.Errorf("Set-Cookie %q", c)
+		}
+		return nil
+	})
 	// follow sends n requests with the cookie aff=value (and header h) and
 	// fails unless want answered every one.
 	follow := func(host, value, want string, h http.Header, n int) {

@@ -1,0 +1,118 @@
+package xds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/rukou/rukou/translator/envoy"
+)
+
+// An endpoint change is most of what rukou serves (every rollout, every
+// pod that comes or goes), and it changes a few assignments among
+// thousands. compose works on every resource, so serveEndpoints serves such
+// a change with work in proportion to the assignments changed: it reuses
+// every other type as served, patches copies of the endpoints' versions
+// and index, and skips the consistency check (names do not change).
+
+// serveEndpoints serves res when it differs from the target served only in
+// endpoint assignments, at the same positions and for the same clusters,
+// and nothing waits for a make-before-break step. It reports whether it
+// did; when it did not, compose must. Call with c.mu held.
+func (c *cache) serveEndpoints(ctx context.Context, res *envoy.Resources) (bool, error) {
+	t := c.target
+	if t == nil || c.front != t || len(c.warming) > 0 || len(c.retained) > 0 || c.gen.Load() == 0 ||
+		!slices.Equal(res.Listeners, t.Listeners) || !slices.Equal(res.Routes, t.Routes) ||
+		!slices.Equal(res.Clusters, t.Clusters) || !slices.Equal(res.Secrets, t.Secrets) ||
+		len(res.Endpoints) != len(t.Endpoints) {
+		return false, nil
+	}
+	var changed []int
+	for i, cla := range res.Endpoints {
+		if cla != t.Endpoints[i] {
+			if cla.ClusterName != t.Endpoints[i].ClusterName {
+				return false, nil
+			}
+			changed = append(changed, i)
+		}
+	}
+	start := time.Now()
+	if len(changed) > 0 {
+		if err := c.patchEndpoints(ctx, res, changed); err != nil {
+			return true, err
+		}
+	}
+	c.target, c.front = res, res
+	c.metrics.snapshotSecond.Observe(time.Since(start).Seconds())
+	return true, nil
+}
+
+// patchEndpoints serves the assignments of res at positions changed in
+// place of the target's, as a new snapshot. Call with c.mu held.
+func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, changed []int) error {
+	if c.endpointAt == nil {
+		c.endpointAt = make(map[string]int, len(c.kinds[endpoints].items))
+		for i, r := range c.kinds[endpoints].items {
+			c.endpointAt[cachev3.GetResourceName(r)] = i
+		}
+	}
+	kinds := c.kinds
+	prev := c.kinds[endpoints]
+	ks := kindSnapshot{
+		items:     slices.Clone(prev.items),
+		hashes:    prev.hashes,
+		perName:   maps.Clone(prev.perName),
+		resources: cachev3.Resources{Items: maps.Clone(prev.resources.Items)},
+	}
+	var buf []byte
+	for _, i := range changed {
+		cla, old := res.Endpoints[i], c.target.Endpoints[i]
+		at, ok := c.endpointAt[cla.ClusterName]
+		if !ok || ks.items[at] != types.Resource(old) {
+			return fmt.Errorf("endpoints of %s are not served as the target says", cla.ClusterName)
+		}
+		var err error
+		if buf, err = (proto.MarshalOptions{Deterministic: true}).MarshalAppend(buf[:0], cla); err != nil {
+			return fmt.Errorf("versioning %s: %w", cla.ClusterName, err)
+		}
+		sum := sha256.Sum256(buf)
+		// The served versions' map is the next one's known hashes; the
+		// old object is never looked up again.
+		delete(ks.hashes, old)
+		ks.hashes[cla] = hex.EncodeToString(sum[:8])
+		ks.items[at] = cla
+		ks.perName[cla.ClusterName] = ks.hashes[cla] + "." + kinds[clusters].perName[cla.ClusterName]
+		ks.resources.Items[cla.ClusterName] = types.ResourceWithTTL{Resource: cla}
+		if sc, ok := c.served[cla.ClusterName]; ok && sc.cla == old {
+			c.served[cla.ClusterName] = servedCluster{sc.cluster, cla}
+		}
+	}
+	ks.version = typeVersion(ks.items, ks.perName)
+	ks.resources.Version = ks.version
+	if ks.version == prev.version {
+		// The same content in new objects: nothing to send.
+		c.kinds[endpoints] = ks
+		return nil
+	}
+	kinds[endpoints] = ks
+	return c.serve(ctx, c.gen.Load()+1, &kinds, false)
+}
+
+// typeVersion hashes a type's resource names and versions, in order.
+func typeVersion(items []types.Resource, perName map[string]string) string {
+	var buf []byte
+	for _, r := range items {
+		name := cachev3.GetResourceName(r)
+		buf = append(append(append(append(buf, name...), '='), perName[name]...), ';')
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])[:16]
+}
