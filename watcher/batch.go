@@ -8,8 +8,13 @@ import (
 // Hold is how long Batch holds a burst of signals before it acts: until
 // Quiet has passed without a new signal, or Max since the burst began,
 // whichever comes first.
+//
+// First, when not zero, is the quiet awaited after the first signal that
+// follows a quiet spell (no signal for Quiet): a lone change, such as one
+// new Ingress, is acted on after First rather than Quiet, and a second
+// signal within First makes it a burst held as Quiet says.
 type Hold struct {
-	Quiet, Max time.Duration
+	Quiet, Max, First time.Duration
 }
 
 // Batch calls fn once per burst of signals on in, held as hold says. hold
@@ -17,32 +22,55 @@ type Hold struct {
 // burst may be held for less (endpoint changes alone) or for longer (once
 // another change joins it). It returns when ctx is done.
 func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func()) {
+	var last time.Time // of the last signal taken
+	// pending is set when a signal came while fn ran: the burst goes on,
+	// with no quiet spell before it.
+	pending := false
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-in:
+		quiet := time.Duration(0)
+		if !pending {
+			select {
+			case <-ctx.Done():
+				return
+			case <-in:
+			}
+			quiet = time.Since(last)
 		}
-		if !holdBurst(ctx, in, hold) {
+		var ok bool
+		if last, ok = holdBurst(ctx, in, hold, quiet); !ok {
 			return
 		}
 		fn()
+		select {
+		case <-in:
+			pending = true
+		default:
+			pending = false
+		}
 	}
 }
 
-// holdBurst waits out one burst; false when ctx is done.
-func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold) bool {
+// holdBurst waits out one burst, whose first signal came after a spell of
+// quiet; it returns the time of the burst's last signal, and false when ctx
+// is done.
+func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet time.Duration) (time.Time, bool) {
 	start := time.Now()
+	last := start
 	h := hold()
 	deadline := time.NewTimer(h.Max)
 	defer deadline.Stop()
-	idle := time.NewTimer(h.Quiet)
+	wait := h.Quiet
+	if h.First != 0 && quiet >= h.Quiet {
+		wait = h.First
+	}
+	idle := time.NewTimer(wait)
 	defer idle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return false
+			return last, false
 		case <-in:
+			last = time.Now()
 			if next := hold(); next.Max != h.Max {
 				deadline.Reset(max(next.Max-time.Since(start), 0))
 				h = next
@@ -51,9 +79,9 @@ func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold) bool {
 			}
 			idle.Reset(h.Quiet)
 		case <-idle.C:
-			return true
+			return last, true
 		case <-deadline.C:
-			return true
+			return last, true
 		}
 	}
 }

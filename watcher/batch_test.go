@@ -238,3 +238,50 @@ func TestBatchReturnsWhenCancelled(t *testing.T) {
 		})
 	})
 }
+
+// TestBatchActsOnALoneChangeAfterFirst: after a quiet spell, a lone signal
+// is acted on after First; a second signal within First makes a burst held
+// for Quiet; and a stream that goes on through a call (or after one that
+// ended at Max) gets no First.
+func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
+		inCall, release := make(chan struct{}), make(chan struct{})
+		blocking := false
+		r := startBatchHeld(t, func() watcher.Hold { return h }, func() {
+			if blocking {
+				blocking = false
+				inCall <- struct{}{}
+				<-release
+			}
+		})
+		start := time.Now()
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != h.First {
+			t.Errorf("a lone change was acted on %v after it came, want First, %v", at.Sub(start), h.First)
+		}
+
+		time.Sleep(time.Second)
+		start = time.Now()
+		r.signal()
+		time.Sleep(5 * time.Millisecond)
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != 5*time.Millisecond+h.Quiet {
+			t.Errorf("two changes 5 ms apart were acted on %v after the first, want %v (Quiet after the second)", at.Sub(start), 5*time.Millisecond+h.Quiet)
+		}
+
+		time.Sleep(time.Second)
+		blocking = true
+		r.signal()
+		<-inCall
+		time.Sleep(time.Second) // a long call
+		r.signal()              // comes during it
+		close(release)
+		r.wait(t)
+		start = time.Now()
+		if at := r.wait(t); at.Sub(start) != h.Quiet {
+			t.Errorf("a change that came during a call was acted on %v after it, want Quiet, %v", at.Sub(start), h.Quiet)
+		}
+		r.none(t, time.Hour)
+	})
+}

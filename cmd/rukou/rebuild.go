@@ -11,13 +11,15 @@ import (
 )
 
 // Debounce of rukou serve: a burst of changes makes one rebuild, after
-// 100 ms without another change, or 1 s after the burst began at most. A
+// 100 ms without another change, or 1 s after the burst began at most; a
+// lone change after a quiet spell (one new Ingress) is rebuilt 10 ms after
+// it came, and a second change within those 10 ms makes it a burst. A
 // burst of endpoint changes alone, whose rebuild touches only the changed
 // assignments, is held for 10 ms of quiet, 50 ms at most, so that a pod
 // that goes away stops getting requests at once while a rollout's burst
 // still makes few rebuilds.
 var (
-	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second}
+	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
 	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond}
 )
 
