@@ -48,17 +48,21 @@ var dataPlaneCases = []struct {
 //   - ratio, the headline: the static Envoy's CPU time per request divided
 //     by rukou's, the CPU time being the whole process's (every thread,
 //     user and system, read in nanoseconds from its CPU-time clock). This
-//     is what a filter, a header or a log line costs, and it barely moves
-//     when other programs take the machine's cores: they delay Envoy's
-//     work but do not add to it.
+//     is what a filter, a header or a log line costs, and other programs
+//     on the machine's cores mostly delay Envoy's work rather than add to
+//     it. Not entirely: at a lower rate Envoy batches fewer requests per
+//     wake-up, so a busy machine raises both Envoys' CPU per request.
 //   - rps-ratio: rukou's requests per second divided by the static one's.
 //     On a shared 2-core machine it follows whoever else is running (runs
 //     of the same code gave 0.65 and 0.98), which is why it is not the
 //     headline.
 //
 // Each is the median of the per-round ratios, so that a round that a burst
-// of load from elsewhere fell on counts once. The CPU time of the auth
-// service, the limiter and the backend is not Envoy's and is not counted.
+// of load from elsewhere fell on counts once. The control case loads the
+// static Envoy against an identical one: its distance from 1 is the noise
+// of the run (0.95 to 1.02 for ratio, 0.86 to 1.02 for rps-ratio, in four
+// runs at load averages of 23 to 75). The CPU time of the auth service,
+// the limiter and the backend is not Envoy's and is not counted.
 func BenchmarkDataPlane(b *testing.B) {
 	binaries(b)
 	backendPort := harness.StartBackend(b, "echo")
