@@ -58,8 +58,10 @@ func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_netw
 	out := append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{bandwidthLimit()}, compressors(l.Compression)...),
 		// Without rules the filter enforces nothing; the route
 		// configuration brings the listener's block lists, so that
-		// changing them never rebuilds the listener.
-		filter(blockFilterName, false, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
+		// changing them never rebuilds the listener. Its per-filter
+		// configuration there enables it for every route of that
+		// configuration; without block lists no route runs it.
+		filter(blockFilterName, true, &envoy_extensions_filters_http_rbac_v3.RBAC{}),
 		// Only routes with a CORS policy run it.
 		filter(corsFilter, true, &envoy_extensions_filters_http_cors_v3.Cors{}))
 	if l.RateLimitService != nil {
@@ -102,8 +104,9 @@ func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_netw
 		out = append(out, filter(luaFilter, true, responseRewriteFilter()))
 	}
 	return append(out,
-		// Without a route's session it keeps none.
-		filter(sessionFilter, false, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
+		// Without a route's session it keeps none; only routes with a
+		// session run it.
+		filter(sessionFilter, true, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}))
 }
 
