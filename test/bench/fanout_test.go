@@ -1,0 +1,393 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	envoy_config_bootstrap_v3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	envoy_config_listener_v3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	envoy_extensions_filters_http_router_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/rukou/rukou/test/harness"
+)
+
+// fanOutEnvoys is how many Envoys BenchmarkFanOut connects to one rukou.
+var fanOutEnvoys = flag.Int("fanout-envoys", 50, "number of Envoys BenchmarkFanOut connects to one rukou")
+
+// fanOutIngresses is the size of the fleet BenchmarkFanOut serves: the
+// Standard fleet's 10,000 Services and 50,000 endpoints, with 1,000
+// Ingresses (so 1,000 virtual hosts, clusters and assignments per Envoy).
+const fanOutIngresses = 1000
+
+// BenchmarkFanOut runs one `rukou serve --watch-dir` on the 1,000-Ingress
+// fleet and -fanout-envoys real Envoys (delta ADS, --concurrency 1), and
+// measures what each connected Envoy costs rukou and how long a change takes
+// to reach the last of them. Each iteration makes two changes and waits
+// until every Envoy serves each: an endpoint change (the probe's endpoint
+// moves to the other echo backend) and a configuration change (a new file
+// with a new Ingress, Service and EndpointSlice: a new virtual host, cluster
+// and assignment). Before the Envoys start, rukou makes the same two changes
+// alone, for the CPU a change costs without anyone to push to.
+func BenchmarkFanOut(b *testing.B) {
+	binaries(b)
+	n := *fanOutEnvoys
+	dir := b.TempDir()
+	if err := Standard(fanOutIngresses).WriteManifests(dir); err != nil {
+		b.Fatal(err)
+	}
+	backends := startProbeBackends(b)
+	probe := filepath.Join(dir, "probe.yaml")
+	harness.WriteManifest(b, probe, ProbeManifest(backends.ports[0]))
+	rukou := harness.StartRukou(b, "--watch-dir", dir)
+	harness.Eventually(b, 2*time.Minute, "rukou ready", func() error {
+		_, err := rukou.Ops("/readyz")
+		return err
+	})
+	alone := rukouAlone(b, rukou, dir, probe, backends)
+
+	start := time.Now()
+	fleet := startFleet(b, rukou, n)
+	launchS := time.Since(start).Seconds()
+	fleet.await(b, start, probeHost, backends.names[0], 10*time.Minute)
+	syncS := time.Since(start).Seconds()
+	connected := sampleRukou(b, rukou)
+
+	var endpoint, config fanOutTimes
+	cpu0 := cpuTime(b, rukou.PID())
+	for b.Loop() {
+		i := len(endpoint.last)
+		next := (i + 1) % 2
+		t0 := time.Now()
+		harness.WriteManifest(b, probe, ProbeManifest(backends.ports[next]))
+		endpoint.add(fleet.await(b, t0, probeHost, backends.names[next], 2*time.Minute))
+		t0 = time.Now()
+		harness.WriteManifest(b, filepath.Join(dir, fmt.Sprintf("extra-%03d.yaml", i)), extraManifest(i, backends.ports[next]))
+		config.add(fleet.await(b, t0, extraHost(i), backends.names[next], 2*time.Minute))
+	}
+	changes := 2 * len(endpoint.last)
+	cpuPerChange := ms(cpuTime(b, rukou.PID())-cpu0) / float64(changes)
+
+	endpoint.report(b, "endpoint")
+	config.report(b, "config")
+	b.ReportMetric(float64(n), "envoys")
+	b.ReportMetric(launchS, "all-started-s")
+	b.ReportMetric(syncS, "all-synced-s")
+	b.ReportMetric(alone.rssMB, "rss-0-MB")
+	b.ReportMetric(connected.rssMB, "rss-N-MB")
+	b.ReportMetric(alone.heapMB, "heap-0-MB")
+	b.ReportMetric(connected.heapMB, "heap-N-MB")
+	b.ReportMetric((connected.rssMB-alone.rssMB)/float64(n), "rss-MB/envoy")
+	b.ReportMetric((connected.heapMB-alone.heapMB)/float64(n), "heap-MB/envoy")
+	b.ReportMetric(ms(connected.cpu-alone.cpu)/float64(n), "sync-cpu-ms/envoy")
+	b.ReportMetric(alone.cpuPerChangeMS, "cpu-ms/change-0")
+	b.ReportMetric(cpuPerChange, "cpu-ms/change-N")
+	b.ReportMetric((cpuPerChange-alone.cpuPerChangeMS)/float64(n), "cpu-ms/change/envoy")
+	b.ReportMetric(fleet.meanRSS(b), "envoy-rss-MB")
+}
+
+// rukouState is what rukou holds at one moment, after a forced GC.
+type rukouState struct {
+	rssMB, heapMB float64
+	// cpu is rukou's CPU time (user and system) since it started.
+	cpu time.Duration
+	// cpuPerChangeMS is, for rukou alone, its CPU per change.
+	cpuPerChangeMS float64
+}
+
+// rukouAlone measures rukou before any Envoy connects: its memory, and the
+// CPU of one endpoint change and one configuration change (as the
+// benchmark's loop makes them) waited for through /debug/xds's generation.
+func rukouAlone(b *testing.B, rukou *harness.Rukou, dir, probe string, backends probeBackends) rukouState {
+	b.Helper()
+	const pairs = 3
+	var took time.Duration
+	for i := range pairs {
+		for _, write := range []func(){
+			func() { harness.WriteManifest(b, probe, ProbeManifest(backends.ports[(i+1)%2])) },
+			func() {
+				harness.WriteManifest(b, filepath.Join(dir, fmt.Sprintf("alone-%d.yaml", i)), extraManifest(900+i, backends.ports[0]))
+			},
+		} {
+			gen := generation(b, rukou)
+			cpu := cpuTime(b, rukou.PID())
+			write()
+			harness.Eventually(b, 30*time.Second, "rukou sets a snapshot", func() error {
+				if g := generation(b, rukou); g == gen {
+					return fmt.Errorf("generation still %d", g)
+				}
+				return nil
+			})
+			// A configuration change may set a second snapshot (the held
+			// routes); give rukou a moment to finish before reading.
+			time.Sleep(300 * time.Millisecond)
+			took += cpuTime(b, rukou.PID()) - cpu
+		}
+	}
+	// Back to the first backend, as the Envoys expect when they start.
+	harness.WriteManifest(b, probe, ProbeManifest(backends.ports[0]))
+	time.Sleep(2 * time.Second)
+	s := sampleRukou(b, rukou)
+	s.cpuPerChangeMS = ms(took) / (2 * pairs)
+	return s
+}
+
+// sampleRukou forces a GC in rukou (pprof's heap profile with gc=1) and
+// reads its resident set, its heap in use and its CPU time.
+func sampleRukou(b *testing.B, rukou *harness.Rukou) rukouState {
+	b.Helper()
+	if _, err := rukou.Debug("/debug/pprof/heap?gc=1"); err != nil {
+		b.Fatal(err)
+	}
+	m, err := rukou.Metrics()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rukouState{
+		rssMB:  statusKB(b, rukou.PID(), "VmRSS") / 1024,
+		heapMB: m.Sum("go_memstats_heap_inuse_bytes") / (1 << 20),
+		cpu:    cpuTime(b, rukou.PID()),
+	}
+}
+
+// generation is the snapshot generation rukou's /debug/xds reports.
+func generation(b *testing.B, rukou *harness.Rukou) uint64 {
+	b.Helper()
+	st, err := rukou.XDSStatus()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st.Generation
+}
+
+// cpuTime is the user plus system CPU time of a process, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func cpuTime(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(stat), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		b.Fatalf("/proc/%d/stat: %q", pid, stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime, stime: fields 14 and 15 of the line
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			b.Fatalf("/proc/%d/stat: %v", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// statusKB reads a "kB" field of /proc/PID/status, such as VmRSS.
+func statusKB(b *testing.B, pid int, field string) float64 {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb
+		}
+	}
+	b.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// extraHost is the host of the i-th configuration change.
+func extraHost(i int) string { return fmt.Sprintf("extra-%03d.bench.example", i) }
+
+// extraManifest is the i-th configuration change: an Ingress for
+// extraHost(i) and its own Service and EndpointSlice, whose one endpoint is
+// the echo backend at port on 127.0.0.1. Envoy serves it once it has the
+// new route, the new cluster and its assignment.
+func extraManifest(i, port int) string {
+	ns, name := "bench-extra", fmt.Sprintf("extra-%03d", i)
+	return fmt.Sprintf("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: %[2]s\n  namespace: %[1]s\nspec:\n  ingressClassName: rukou\n  rules:\n  - host: %[3]s\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: %[2]s\n            port:\n              number: 80\n---\n"+
+		"apiVersion: v1\nkind: Service\nmetadata:\n  name: %[2]s\n  namespace: %[1]s\nspec:\n  ports:\n  - name: http\n    port: 80\n---\n"+
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: %[2]s-0\n  namespace: %[1]s\n  labels:\n    kubernetes.io/service-name: %[2]s\naddressType: IPv4\nports:\n- name: http\n  port: %[4]d\nendpoints:\n- addresses: [\"127.0.0.1\"]\n", ns, name, extraHost(i), port)
+}
+
+// fanOutTimes are, per change, when the first and the last Envoy served it.
+type fanOutTimes struct{ first, last []time.Duration }
+
+// add records one change's arrival times, one per Envoy.
+func (t *fanOutTimes) add(arrivals []time.Duration) {
+	t.first = append(t.first, slices.Min(arrivals))
+	t.last = append(t.last, slices.Max(arrivals))
+}
+
+// report reports the median and maximum of the first and the last Envoy's
+// times under the change's name.
+func (t *fanOutTimes) report(b *testing.B, name string) {
+	if len(t.last) == 0 {
+		return
+	}
+	for _, s := range []struct {
+		who string
+		d   []time.Duration
+	}{{"first", t.first}, {"last", t.last}} {
+		d := slices.Clone(s.d)
+		slices.Sort(d)
+		b.ReportMetric(ms(d[(len(d)-1)/2]), name+"-"+s.who+"-p50-ms")
+		b.ReportMetric(ms(d[len(d)-1]), name+"-"+s.who+"-max-ms")
+	}
+}
+
+// fanOutFleet are the Envoys of BenchmarkFanOut, each with a listener of
+// its own (see probeListener).
+type fanOutFleet struct {
+	envoys []*harness.Envoy
+	ports  []int
+}
+
+// startFleet starts n Envoys against rukou without waiting for them to be
+// LIVE (the fleet's await does); Envoy's hot restart is off (the harness
+// passes --disable-hot-restart), so they need no distinct --base-id.
+func startFleet(b *testing.B, rukou *harness.Rukou, n int) *fanOutFleet {
+	b.Helper()
+	f := &fanOutFleet{}
+	for i := range n {
+		port := harness.FreePort(b)
+		e := harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{
+			Mode:          "delta",
+			NoWait:        true,
+			BootstrapArgs: []string{"--node-id", fmt.Sprintf("fanout-%03d", i)},
+			EnvoyArgs:     []string{"--concurrency", "1", "--config-yaml", probeListener(b, port)},
+		})
+		f.envoys, f.ports = append(f.envoys, e), append(f.ports, port)
+	}
+	return f
+}
+
+// probeListener is bootstrap YAML (JSON) that Envoy's --config-yaml merges
+// into the one `rukou bootstrap` wrote: a static listener on 127.0.0.1:port
+// that routes with rukou's "http" route configuration, over the same ADS
+// stream. Every Envoy binds the listener rukou serves over LDS on the same
+// port (SO_REUSEPORT), so a request to it reaches any one of them; this
+// listener reaches one Envoy, through the routes, clusters and endpoints
+// rukou served it. Only the HTTP filters differ: here just the router.
+func probeListener(b *testing.B, port int) string {
+	b.Helper()
+	hcm := &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager{
+		StatPrefix: "fanout_probe",
+		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
+			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
+				RouteConfigName: "http",
+				ConfigSource: &envoy_config_core_v3.ConfigSource{
+					ConfigSourceSpecifier: &envoy_config_core_v3.ConfigSource_Ads{Ads: &envoy_config_core_v3.AggregatedConfigSource{}},
+					ResourceApiVersion:    envoy_config_core_v3.ApiVersion_V3,
+				},
+			},
+		},
+		HttpFilters: []*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{{
+			Name:       "envoy.filters.http.router",
+			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(b, &envoy_extensions_filters_http_router_v3.Router{})},
+		}},
+	}
+	l := &envoy_config_listener_v3.Listener{
+		Name: "fanout-probe",
+		Address: &envoy_config_core_v3.Address{Address: &envoy_config_core_v3.Address_SocketAddress{SocketAddress: &envoy_config_core_v3.SocketAddress{
+			Address: "127.0.0.1", PortSpecifier: &envoy_config_core_v3.SocketAddress_PortValue{PortValue: uint32(port)},
+		}}},
+		FilterChains: []*envoy_config_listener_v3.FilterChain{{Filters: []*envoy_config_listener_v3.Filter{{
+			Name:       "envoy.filters.network.http_connection_manager",
+			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(b, hcm)},
+		}}}},
+	}
+	out, err := protojson.Marshal(&envoy_config_bootstrap_v3.Bootstrap{StaticResources: &envoy_config_bootstrap_v3.Bootstrap_StaticResources{Listeners: []*envoy_config_listener_v3.Listener{l}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(out)
+}
+
+// mustAny wraps m in an Any, failing the benchmark when it cannot.
+func mustAny(b *testing.B, m proto.Message) *anypb.Any {
+	b.Helper()
+	a, err := anypb.New(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// fanOutPollers is how many goroutines poll the fleet: each sweeps its
+// share of the Envoys, one request each, until every one has answered. A
+// few, not one per Envoy, so that polling does not take the two cores
+// from rukou and the Envoys.
+const fanOutPollers = 4
+
+// await waits until every Envoy answers GET host/ from backend on its own
+// listener, and returns, per Envoy, the time from since until its first
+// such answer. The resolution is one sweep: about N/fanOutPollers requests.
+func (f *fanOutFleet) await(b *testing.B, since time.Time, host, backend string, timeout time.Duration) []time.Duration {
+	b.Helper()
+	arrivals := make([]time.Duration, len(f.ports))
+	deadline := since.Add(timeout)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var late []string
+	for w := range fanOutPollers {
+		wg.Go(func() {
+			pending := []int{}
+			for i := w; i < len(f.ports); i += fanOutPollers {
+				pending = append(pending, i)
+			}
+			for len(pending) > 0 && time.Now().Before(deadline) {
+				pending = slices.DeleteFunc(pending, func(i int) bool {
+					r, err := harness.Get(f.ports[i], host, "/")
+					if err != nil || r.Backend != backend {
+						return false
+					}
+					arrivals[i] = time.Since(since)
+					return true
+				})
+				time.Sleep(time.Millisecond)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, i := range pending {
+				late = append(late, fmt.Sprintf("fanout-%03d (port %d)", i, f.ports[i]))
+			}
+		})
+	}
+	wg.Wait()
+	if len(late) > 0 {
+		b.Fatalf("%s not answered by %s within %v on %d Envoys: %s", host, backend, timeout, len(late), strings.Join(late, ", "))
+	}
+	return arrivals
+}
+
+// meanRSS is the Envoys' mean resident set, in MB.
+func (f *fanOutFleet) meanRSS(b *testing.B) float64 {
+	b.Helper()
+	var sum float64
+	for _, e := range f.envoys {
+		sum += statusKB(b, e.PID(), "VmRSS") / 1024
+	}
+	return sum / float64(len(f.envoys))
+}
