@@ -8,7 +8,7 @@ IMAGE   ?= ghcr.io/rukou/rukou:v0.1.0
 DOCKER  ?= docker
 KUBECTL ?= kubectl
 
-.PHONY: help build tools cluster-tools cluster-up cluster-down test test-unit test-e2e test-cluster bench run lint fmt clean image image-archives deploy golden
+.PHONY: help build tools cluster-tools cluster-up cluster-down test test-unit test-e2e test-cluster bench bench-peers run lint fmt clean image image-archives deploy golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ bench: tools ## run the benchmarks, real Envoys included (results and commands: 
 	$(GO) test -run '^$$' -bench 'Retries' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Hashing' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'DataPlane' -benchtime 3x -timeout 10m ./test/bench/
+
+bench-peers: tools ## run rukou and Contour (pinned in test/tools/install.sh) on the same API server and Envoy, 1,000 and 10,000 Ingresses; prints the ratios
+	bash test/tools/install.sh contour
+	$(GO) test -run '^$$' -bench 'Peers' -benchtime 1x -timeout 60m ./test/bench/
 
 run: build ## the demo: two backends, rukou on examples/, and Envoy on 127.0.0.1:8080
 	bash examples/run.sh
