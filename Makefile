@@ -8,7 +8,7 @@ IMAGE   ?= ghcr.io/rukou/rukou:v0.1.0
 DOCKER  ?= docker
 KUBECTL ?= kubectl
 
-.PHONY: help build tools cluster-tools cluster-up cluster-down test test-unit test-e2e test-cluster bench bench-fanout run lint fmt clean image image-archives deploy golden
+.PHONY: help build tools cluster-tools cluster-up cluster-down test test-unit test-e2e test-cluster bench bench-fanout bench-peers run lint fmt clean image image-archives deploy golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,7 @@ golden: ## rewrite the golden files (routing model, Envoy resources) and the ann
 bench: tools ## run the benchmarks, real Envoys included (results and commands: docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/ ./migrate/
 	$(GO) test -run '^$$' -bench 'TranslateAndSnapshot' -benchmem -benchtime 5x -timeout 10m ./test/bench/
+	$(GO) test -run '^$$' -bench 'EndpointChange' -benchtime 40x -timeout 10m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Serve10k|Push10k' -benchtime 10x -timeout 15m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 20m ./test/bench/
 	$(GO) test -run '^$$' -bench 'LimitConnections' -benchtime 2000x -timeout 5m ./test/bench/
@@ -64,10 +65,14 @@ bench: tools ## run the benchmarks, real Envoys included (results and commands: 
 	$(GO) test -run '^$$' -bench 'ResponseRewrite' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Retries' -benchtime 2000x -timeout 5m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Hashing' -benchtime 2000x -timeout 5m ./test/bench/
-	$(GO) test -run '^$$' -bench 'DataPlane' -benchtime 3x -timeout 10m ./test/bench/
+	$(GO) test -run '^$$' -bench 'DataPlane' -benchtime 8x -timeout 15m ./test/bench/
 
 bench-fanout: tools ## one rukou, 50 real Envoys: how long a change takes to reach the last one, what each Envoy costs rukou (10 to 20 minutes; docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench 'FanOut' -benchtime 5x -timeout 60m ./test/bench/ -fanout-envoys 50
+
+bench-peers: tools ## run rukou and Contour (pinned in test/tools/install.sh) on the same API server and Envoy, 1,000 and 10,000 Ingresses; prints the ratios
+	bash test/tools/install.sh contour
+	$(GO) test -run '^$$' -bench 'Peers' -benchtime 1x -timeout 60m ./test/bench/
 
 run: build ## the demo: two backends, rukou on examples/, and Envoy on 127.0.0.1:8080
 	bash examples/run.sh

@@ -34,10 +34,7 @@ func BenchmarkCluster1k(b *testing.B) {
 		netns := harness.StartNetns(b)
 		netns.StartBackend(b, "app", 8080)
 		ctx := harness.Context(b)
-		if _, err := client.NetworkingV1().IngressClasses().Create(ctx, &networkingv1.IngressClass{
-			ObjectMeta: metav1.ObjectMeta{Name: "rukou"},
-			Spec:       networkingv1.IngressClassSpec{Controller: "rukou.io/ingress-controller"},
-		}, metav1.CreateOptions{}); err != nil {
+		if err := createIngressClass(ctx, client); err != nil {
 			b.Fatal(err)
 		}
 		rukou := harness.StartRukou(b, "--kubeconfig", cluster.Kubeconfig, "--log-level", "info")
@@ -47,22 +44,7 @@ func BenchmarkCluster1k(b *testing.B) {
 		createFleet(b, n, func(i int) error { return createApp(ctx, client, i, netns.IP) })
 		created := time.Since(start)
 
-		pending := map[int]bool{}
-		for i := range n {
-			pending[i] = true
-		}
-		deadline := time.Now().Add(5 * time.Minute)
-		for len(pending) > 0 {
-			if time.Now().After(deadline) {
-				b.Fatalf("%d of %d hosts not served after 5 minutes", len(pending), n)
-			}
-			for i := range pending {
-				r, err := harness.Get(rukou.HTTPPort, host(i), "/")
-				if err == nil && r.Status == http.StatusOK {
-					delete(pending, i)
-				}
-			}
-		}
+		awaitAllServed(b, rukou.HTTPPort, n, 5*time.Minute)
 		served := time.Since(start)
 		rss, err := rukou.PeakRSS()
 		if err != nil {
@@ -76,6 +58,16 @@ func BenchmarkCluster1k(b *testing.B) {
 	}
 }
 
+// createIngressClass creates the IngressClass rukou, of rukou's controller.
+func createIngressClass(ctx context.Context, client kubernetes.Interface) error {
+	_, err := client.NetworkingV1().IngressClasses().Create(ctx, &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "rukou"},
+		Spec:       networkingv1.IngressClassSpec{Controller: "rukou.io/ingress-controller"},
+	}, metav1.CreateOptions{})
+	return err
+}
+
+// host is the host name of the i-th application's Ingress.
 func host(i int) string { return fmt.Sprintf("app-%d.cluster.bench", i) }
 
 // createFleet runs create for 0 to n-1 with 8 workers: the objects of n
@@ -110,11 +102,41 @@ func createFleet(b *testing.B, n int, create func(i int) error) {
 	}
 }
 
+// awaitAllServed waits, at most timeout, until each of the hosts of
+// applications 0 to n-1 has answered 200 through Envoy's HTTP port once.
+func awaitAllServed(b *testing.B, port, n int, timeout time.Duration) {
+	b.Helper()
+	pending := map[int]bool{}
+	for i := range n {
+		pending[i] = true
+	}
+	deadline := time.Now().Add(timeout)
+	for len(pending) > 0 {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d hosts not served after %v", len(pending), n, timeout)
+		}
+		for i := range pending {
+			r, err := harness.Get(port, host(i), "/")
+			if err == nil && r.Status == http.StatusOK {
+				delete(pending, i)
+			}
+		}
+	}
+}
+
 // createApp creates the i-th Service, its EndpointSlice (pointing at
 // ip:8080) and its Ingress, of class rukou.
 func createApp(ctx context.Context, client kubernetes.Interface, i int, ip string) error {
+	if err := createBackend(ctx, client, i, ip); err != nil {
+		return err
+	}
+	return createIngress(ctx, client, i)
+}
+
+// createBackend creates the i-th Service and its EndpointSlice, pointing at
+// ip:8080.
+func createBackend(ctx context.Context, client kubernetes.Interface, i int, ip string) error {
 	name := fmt.Sprintf("app-%d", i)
-	prefix := networkingv1.PathTypePrefix
 	portName, port, ready := "http", int32(8080), true
 	if _, err := client.CoreV1().Services("default").Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -122,14 +144,20 @@ func createApp(ctx context.Context, client kubernetes.Interface, i int, ip strin
 	}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	if _, err := client.DiscoveryV1().EndpointSlices("default").Create(ctx, &discoveryv1.EndpointSlice{
+	_, err := client.DiscoveryV1().EndpointSlices("default").Create(ctx, &discoveryv1.EndpointSlice{
 		ObjectMeta:  metav1.ObjectMeta{Name: name + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &port}},
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
-	}, metav1.CreateOptions{}); err != nil {
-		return err
-	}
+	}, metav1.CreateOptions{})
+	return err
+}
+
+// createIngress creates the i-th Ingress, of class rukou: host(i) to the
+// i-th Service.
+func createIngress(ctx context.Context, client kubernetes.Interface, i int) error {
+	name := fmt.Sprintf("app-%d", i)
+	prefix := networkingv1.PathTypePrefix
 	className := "rukou"
 	_, err := client.NetworkingV1().Ingresses("default").Create(ctx, &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -137,7 +165,7 @@ func createApp(ctx context.Context, client kubernetes.Interface, i int, ip strin
 			IngressClassName: &className,
 			Rules: []networkingv1.IngressRule{{Host: host(i), IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
 				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: networkingv1.IngressBackend{
-					Service: &networkingv1.IngressServiceBackend{Name: name, Port: networkingv1.ServiceBackendPort{Name: portName}},
+					Service: &networkingv1.IngressServiceBackend{Name: name, Port: networkingv1.ServiceBackendPort{Name: "http"}},
 				}}},
 			}}}},
 		},

@@ -194,18 +194,24 @@ func (p *Process) Exited() bool {
 }
 
 // PeakRSS returns the process's peak resident set size (VmHWM) in bytes.
-func (p *Process) PeakRSS() (int64, error) {
+func (p *Process) PeakRSS() (int64, error) { return p.statusBytes("VmHWM") }
+
+// RSS returns the process's resident set size now (VmRSS) in bytes.
+func (p *Process) RSS() (int64, error) { return p.statusBytes("VmRSS") }
+
+// statusBytes reads a "kB" field of /proc/PID/status, in bytes.
+func (p *Process) statusBytes(field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID()))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.PID())
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, p.PID())
 }
 
 // Log returns what the process has printed so far.

@@ -33,7 +33,6 @@ type EnvoyOptions struct {
 // without waiting for Envoy to be LIVE.
 func StartEnvoyWith(t testing.TB, xdsAddress string, o EnvoyOptions) *Envoy {
 	t.Helper()
-	bin := Tool(t, "envoy")
 	admin := Addr(t)
 	bootstrap := filepath.Join(t.TempDir(), "bootstrap.yaml")
 	args := append([]string{"bootstrap",
@@ -42,8 +41,7 @@ func StartEnvoyWith(t testing.TB, xdsAddress string, o EnvoyOptions) *Envoy {
 	if out, err := exec.Command(filepath.Join(Root(t), "bin", "rukou"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("rukou bootstrap: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, append([]string{"-c", bootstrap, "--disable-hot-restart", "--log-level", "info"}, o.EnvoyArgs...)...)
-	e := &Envoy{Process: Start(t, "envoy", cmd, 10*time.Second), Admin: &envoy.Admin{Address: admin}}
+	e := &Envoy{Process: StartEnvoyFrom(t, bootstrap, o.EnvoyArgs...), Admin: &envoy.Admin{Address: admin}}
 	Eventually(t, 30*time.Second, "envoy admin answers", func() error {
 		if e.Exited() {
 			t.Fatalf("envoy exited:\n%s", e.Log())
@@ -58,6 +56,16 @@ func StartEnvoyWith(t testing.TB, xdsAddress string, o EnvoyOptions) *Envoy {
 		return nil
 	})
 	return e
+}
+
+// StartEnvoyFrom runs bin/envoy with the bootstrap file bootstrap (written
+// by `rukou bootstrap`, or by a peer's own bootstrap command) and more Envoy
+// flags, without waiting for anything: what ready means depends on the
+// bootstrap.
+func StartEnvoyFrom(t testing.TB, bootstrap string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(Tool(t, "envoy"), append([]string{"-c", bootstrap, "--disable-hot-restart", "--log-level", "info"}, args...)...)
+	return Start(t, "envoy", cmd, 10*time.Second)
 }
 
 // WriteManifest writes content to path as editors and kubectl do, through

@@ -12,6 +12,9 @@
 #                   from the module proxy (global-rate-limit's tests)
 #   redis-server    Debian's redis-server (apt-get; needs root), the store
 #                   that ratelimit counts in
+# and, for the peer benchmark only (`install.sh contour`, make bench-peers):
+#   contour         go install github.com/projectcontour/contour/cmd/contour
+#                   from the module proxy; its CRDs come from the same module
 # and, for the one-node cluster (`install.sh cluster`, make cluster-tools):
 #   kubelet, kube-proxy, kube-controller-manager, kube-scheduler
 #                   built from k8s.io/kubernetes in this nested module
@@ -32,6 +35,7 @@ OAUTH2_PROXY_VERSION=7.15.6
 # envoyproxy/ratelimit tags no releases the module proxy serves as such; this
 # is the pseudo-version of its main branch on 2026-01-22.
 RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36
+CONTOUR_VERSION=v1.33.8
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/bin"
@@ -151,6 +155,17 @@ install_oauth2_proxy() {
 		"github.com/oauth2-proxy/oauth2-proxy/v7@v$OAUTH2_PROXY_VERSION"
 }
 
+# install_contour installs the peer that `make bench-peers` measures rukou
+# against. `go version -m` reads the module version go install stamped in.
+install_contour() {
+	if [[ -x "$bin/contour" ]] && [[ "$(go version -m "$bin/contour")" == *"github.com/projectcontour/contour	$CONTOUR_VERSION"* ]]; then
+		log "contour $CONTOUR_VERSION present"
+		return
+	fi
+	log "building contour $CONTOUR_VERSION from the Go module proxy (several minutes on a cold cache)"
+	GOBIN="$bin" go install "github.com/projectcontour/contour/cmd/contour@$CONTOUR_VERSION"
+}
+
 # install_deb installs a Debian package for a command the tests run, when
 # the command is missing; it needs root and apt-get, and says what the tests
 # do without it otherwise.
@@ -214,6 +229,7 @@ oauth2-proxy)
 	install_oauth2_proxy
 	install_htpasswd
 	;;
+contour) install_contour ;;
 ratelimit)
 	install_ratelimit
 	install_redis
@@ -236,7 +252,7 @@ all)
 	install_redis
 	;;
 *)
-	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|ratelimit|cluster|all]"
+	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|ratelimit|contour|cluster|all]"
 	exit 2
 	;;
 esac
