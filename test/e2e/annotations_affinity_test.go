@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rukou/rukou/examples/backend/echo"
+	"github.com/rukou/rukou/test/harness"
 )
 
 // sessionCookie is the value of the cookie name that a reply sets, or ""
