@@ -67,10 +67,14 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 	kinds := c.kinds
 	prev := c.kinds[endpoints]
 	ks := kindSnapshot{
-		items:     slices.Clone(prev.items),
-		hashes:    prev.hashes,
-		perName:   maps.Clone(prev.perName),
-		resources: cachev3.Resources{Items: maps.Clone(prev.resources.Items)},
+		items:   slices.Clone(prev.items),
+		hashes:  prev.hashes,
+		perName: maps.Clone(prev.perName),
+	}
+	if prev.resources.Version == prev.version && prev.resources.Items != nil {
+		ks.resources.Items = maps.Clone(prev.resources.Items)
+	} else { // served as it was translated before: the same versions in other objects
+		ks.resources = cachev3.NewResources(prev.version, prev.items)
 	}
 	var buf []byte
 	for _, i := range changed {

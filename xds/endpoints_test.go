@@ -21,7 +21,13 @@ import (
 func TestEndpointPatchServesWhatComposeWould(t *testing.T) {
 	ctx := context.Background()
 	s := newTestServer(time.Hour)
-	first := config(t, "blue", map[string]int{"blue": 1, "green": 2, "red": 3})
+	ports := map[string]int{"blue": 1, "green": 2, "red": 3}
+	if err := s.Update(ctx, config(t, "blue", ports)); err != nil {
+		t.Fatal(err)
+	}
+	// The same content translated again, in new objects: the endpoint
+	// change below patches what these became.
+	first := config(t, "blue", ports)
 	if err := s.Update(ctx, first); err != nil {
 		t.Fatal(err)
 	}
