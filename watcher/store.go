@@ -104,12 +104,15 @@ func (s *Store) Upsert(source string, obj runtime.Object) {
 	s.markDirty(key, objs[key], obj)
 	objs[key] = obj
 	s.mu.Unlock()
-	s.notify()
 }
 
 // markDirty records that the object at key changed from old to obj (either
-// may be nil) in one source, and keeps slicesOf in step; s.mu must be held.
+// may be nil) in one source, keeps slicesOf in step, and signals the
+// change; s.mu must be held. Signalling under the lock keeps TakeChanges
+// from taking a change whose signal is still to come, which would start a
+// rebuild with nothing to do.
 func (s *Store) markDirty(key Key, old, obj runtime.Object) {
+	defer s.notify()
 	if s.pending.Kinds == nil {
 		s.pending.Kinds = map[string]bool{}
 	}
@@ -153,10 +156,10 @@ func (s *Store) Delete(source string, obj runtime.Object) {
 	s.markDirty(key, s.sources[source][key], nil)
 	delete(s.sources[source], key)
 	s.mu.Unlock()
-	s.notify()
 }
 
-// Replace makes objs the whole set of objects of source.
+// Replace makes objs the whole set of objects of source. It signals when
+// that changes an object, and on the source's first Replace.
 func (s *Store) Replace(source string, objs []runtime.Object) {
 	next := make(map[Key]runtime.Object, len(objs))
 	for _, obj := range objs {
@@ -165,7 +168,12 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 		}
 	}
 	s.mu.Lock()
-	prev := s.sources[source]
+	prev, known := s.sources[source]
+	if !known {
+		// A source's first set, even an empty one, settles the input
+		// that a first rebuild may wait for.
+		s.notify()
+	}
 	for key, obj := range next {
 		// A file read again yields new objects for unchanged content:
 		// only a real difference marks the kind changed.
@@ -180,7 +188,6 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 	}
 	s.sources[source] = next
 	s.mu.Unlock()
-	s.notify()
 }
 
 // Counts returns how many objects of each kind the store holds.
@@ -200,11 +207,24 @@ func (s *Store) Counts() map[string]int {
 // Input: a change that lands in between is both in that input and reported
 // by the next call, so the next rebuild repeats it, which is harmless;
 // nothing is ever missed.
+//
+// It also drops a change signal still pending for the changes it takes:
+// that signal would start a rebuild with nothing to do, and a rebuild that
+// finds no changes translates everything again, which at 10,000 Ingresses
+// costs a second or so of CPU and, until a snapshot replaces the one
+// served, a second copy of every resource in memory. (rukou serve's first
+// rebuild took the sources' first changes and left their signal, which
+// made exactly that rebuild.) A change whose mark lands after this call
+// signals again.
 func (s *Store) TakeChanges() Changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.pending
 	s.pending = Changes{}
+	select {
+	case <-s.changes:
+	default:
+	}
 	return out
 }
 

@@ -268,3 +268,27 @@ func TestChangesNameTheServicesOfChangedSlices(t *testing.T) {
 		t.Errorf("db's slices: %v, want %v (db-1 belongs to api in the source that wins)", got, want)
 	}
 }
+
+// TestTakeChangesDropsTheirSignal: once a rebuild has taken the changes, the
+// signal they raised is gone, so no second rebuild follows with nothing to
+// do (at 10,000 Ingresses, a whole translation and a second copy of the
+// configuration in memory); a change after the take signals again, and an
+// unchanged Replace signals nothing.
+func TestTakeChangesDropsTheirSignal(t *testing.T) {
+	s := watcher.NewStore()
+	s.Replace(watcher.DirSource, []runtime.Object{svcObject("default", "a")})
+	if got := s.TakeChanges().Kinds; !got["Service"] {
+		t.Fatalf("TakeChanges() = %v, want Service", got)
+	}
+	if drained(s) {
+		t.Error("a signal was left for changes already taken")
+	}
+	s.Replace(watcher.DirSource, []runtime.Object{svcObject("default", "a")})
+	if drained(s) {
+		t.Error("a Replace with the same objects signalled a change")
+	}
+	s.Upsert(watcher.KubeSource, svcObject("default", "b"))
+	if !drained(s) {
+		t.Error("a change after the take gave no signal")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_extensions_filters_network_tcp_proxy_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	envoy_service_discovery_v3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
@@ -350,6 +352,34 @@ func TestEndpointChangeIsServedAtOnceAndAlone(t *testing.T) {
 	vm2 := snap2.(*cachev3.Snapshot).GetVersionMap(endpoints.url())
 	if vm["green"] != vm2["green"] || vm["blue"] == vm2["blue"] {
 		t.Errorf("per-resource versions: green %s vs %s (want equal), blue %s vs %s (want different)", vm["green"], vm2["green"], vm["blue"], vm2["blue"])
+	}
+}
+
+// TestSameContentReplacesTheObjectsServed: a translation that changed
+// nothing is no new snapshot, but its objects take the place of the old
+// ones in the cache Envoys are served from, so that the old translation is
+// not kept in memory beside the new one; the versions stay.
+func TestSameContentReplacesTheObjectsServed(t *testing.T) {
+	s := newTestServer(time.Hour)
+	update(t, s, "blue", map[string]int{"blue": 1})
+	before := s.Status()
+	next := config(t, "blue", map[string]int{"blue": 1})
+	if err := s.Update(context.Background(), next); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(); st.Generation != before.Generation || !maps.Equal(st.Types, before.Types) {
+		t.Errorf("identical content changed the snapshot: %+v, was %+v", st, before)
+	}
+	snap, err := s.cache.snapshots.GetSnapshot(fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := snap.(*cachev3.Snapshot).GetResources(routes.url())["http"]
+	if got != types.Resource(next.Routes[0]) {
+		t.Error("the cache still serves the previous translation's route configuration")
+	}
+	if got := snap.(*cachev3.Snapshot).GetResources(clusters.url())["blue"]; got != types.Resource(next.Clusters[0]) {
+		t.Error("the cache still serves the previous translation's cluster")
 	}
 }
 

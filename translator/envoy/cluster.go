@@ -26,11 +26,11 @@ func (sh *shared) cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 		Name: c.Name,
 		// "/" in a stat name reads as a path in Envoy's stats.
 		AltStatName:    strings.ReplaceAll(c.Name, "/", "_"),
-		ConnectTimeout: durationpb.New(time.Duration(c.ConnectTimeout)),
+		ConnectTimeout: sh.duration(time.Duration(c.ConnectTimeout)),
 		LbPolicy:       envoy_config_cluster_v3.Cluster_ROUND_ROBIN,
 		Metadata:       logMetadata(false, alternativeNameKey, c.AlternativeName),
 	}
-	discovery(out, c)
+	sh.discovery(out, c)
 	switch c.LoadBalancer {
 	case ir.RingHash:
 		out.LbPolicy = envoy_config_cluster_v3.Cluster_RING_HASH
@@ -57,7 +57,7 @@ func (sh *shared) cluster(c *ir.Cluster) *envoy_config_cluster_v3.Cluster {
 // on a retry. Envoy resolves the name again when the records' TTL runs
 // out, and prefers IPv4 addresses, as ingress-nginx looks up A records
 // before AAAA.
-func discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
+func (sh *shared) discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
 	switch c.Discovery {
 	case ir.DiscoveryStatic:
 		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_STATIC}
@@ -74,7 +74,7 @@ func discovery(out *envoy_config_cluster_v3.Cluster, c *ir.Cluster) {
 	default:
 		out.ClusterDiscoveryType = &envoy_config_cluster_v3.Cluster_Type{Type: envoy_config_cluster_v3.Cluster_EDS}
 		out.EdsClusterConfig = &envoy_config_cluster_v3.Cluster_EdsClusterConfig{
-			EdsConfig:   adsConfigSource(),
+			EdsConfig:   sh.ads,
 			ServiceName: c.Name,
 		}
 	}

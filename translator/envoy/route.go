@@ -96,7 +96,7 @@ func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
 // is missed.
 func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.Forward) *envoy_config_route_v3.Route {
 	return &envoy_config_route_v3.Route{
-		Match:                  routeMatch(m),
+		Match:                  sh.routeMatch(m),
 		Metadata:               main.Metadata,
 		Action:                 &envoy_config_route_v3.Route_Route{Route: sh.routeAction(f)},
 		RequestHeadersToAdd:    main.RequestHeadersToAdd,
@@ -108,7 +108,7 @@ func (sh *shared) variant(main *envoy_config_route_v3.Route, m ir.Match, f *ir.F
 
 // route renders one model route as one Envoy route.
 func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
-	out := &envoy_config_route_v3.Route{Match: routeMatch(r.Match), Metadata: routeMetadata(r)}
+	out := &envoy_config_route_v3.Route{Match: sh.routeMatch(r.Match), Metadata: routeMetadata(r)}
 	switch {
 	case r.Forward != nil:
 		out.Action = &envoy_config_route_v3.Route_Route{Route: sh.routeAction(r.Forward)}
@@ -163,7 +163,7 @@ func perFilter(r *envoy_config_route_v3.Route, name string, config *anypb.Any) {
 	r.TypedPerFilterConfig[name] = config
 }
 
-func routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
+func (sh *shared) routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
 	out := &envoy_config_route_v3.RouteMatch{}
 	switch p := m.Path; {
 	case p.Kind == ir.PathExact:
@@ -177,7 +177,7 @@ func routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
 		out.PathSpecifier = &envoy_config_route_v3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: p.Value}
 	}
 	for _, h := range m.Headers {
-		out.Headers = append(out.Headers, headerMatcher(h))
+		out.Headers = append(out.Headers, sh.headerMatcherOf(h))
 	}
 	if m.ClientCert != nil {
 		certMatch(out, m.ClientCert)
@@ -203,7 +203,7 @@ func headerMatcher(h ir.HeaderMatch) *envoy_config_route_v3.HeaderMatcher {
 // nginx has none, unless the forward sets one (proxy-next-upstream-timeout);
 // the idle timeout bounds each silence of the backend instead.
 func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction {
-	a := &envoy_config_route_v3.RouteAction{Timeout: durationpb.New(0)}
+	a := &envoy_config_route_v3.RouteAction{Timeout: sh.duration(0)}
 	if len(f.Backends) == 1 {
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_Cluster{Cluster: f.Backends[0].Cluster}
 	} else {
@@ -219,10 +219,10 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		a.RetryPolicy = sh.retryPolicyOf(f)
 	}
 	if f.Timeout != 0 {
-		a.Timeout = durationpb.New(time.Duration(f.Timeout))
+		a.Timeout = sh.duration(time.Duration(f.Timeout))
 	}
 	if f.StreamIdleTimeout != 0 {
-		a.IdleTimeout = durationpb.New(time.Duration(f.StreamIdleTimeout))
+		a.IdleTimeout = sh.duration(time.Duration(f.StreamIdleTimeout))
 	}
 	if rw := f.PathRewrite; rw != nil {
 		a.RegexRewrite = &envoy_type_matcher_v3.RegexMatchAndSubstitute{

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -64,5 +65,33 @@ func TestIssuedCookie(t *testing.T) {
 	c.TTL = 0
 	if _, resp := issuedCookie(c, "t1"); strings.Contains(resp.GetHeader().GetValue(), "Max-Age") {
 		t.Errorf("Set-Cookie = %q, want a session cookie (no Max-Age)", resp.GetHeader().GetValue())
+	}
+}
+
+// TestCommonMessagesAreShared: the method match of the routes for
+// non-idempotent requests, the routes' timeouts and the clusters' config
+// source are one message each for the whole rendering, not one per route
+// or cluster (at 10,000 Ingresses, about 8 MB per configuration in memory).
+func TestCommonMessagesAreShared(t *testing.T) {
+	sh := newShared()
+	route := func(cluster string) []*envoy_config_route_v3.Route {
+		return sh.renderRoutes(&ir.Route{
+			Match:   ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/" + cluster}},
+			Forward: &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: cluster, Weight: 1}}, Retry: &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true}},
+		})
+	}
+	a, b := route("a"), route("b")
+	if len(a) != 2 || len(b) != 2 {
+		t.Fatalf("%d and %d routes, want the POST route and the route each", len(a), len(b))
+	}
+	if a[0].Match.Headers[0] != b[0].Match.Headers[0] {
+		t.Error("the method match is rendered once per route")
+	}
+	if a[1].GetRoute().Timeout != b[1].GetRoute().Timeout {
+		t.Error("the routes' timeout is rendered once per route")
+	}
+	ca, cb := sh.cluster(&ir.Cluster{Name: "a"}), sh.cluster(&ir.Cluster{Name: "b"})
+	if ca.EdsClusterConfig.EdsConfig != cb.EdsClusterConfig.EdsConfig || ca.ConnectTimeout != cb.ConnectTimeout {
+		t.Error("the clusters' config source or connect timeout is rendered once per cluster")
 	}
 }
