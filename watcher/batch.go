@@ -10,9 +10,10 @@ import (
 // whichever comes first.
 //
 // First, when not zero, is the quiet awaited after the first signal that
-// follows a quiet spell (no signal for Quiet): a lone change, such as one
-// new Ingress, is acted on after First rather than Quiet, and a second
-// signal within First makes it a burst held as Quiet says.
+// follows a quiet spell (no signal for Quiet), and the quiet then grows by
+// First with each signal, up to Quiet: a lone change, such as one new
+// Ingress with its Service and EndpointSlice, is acted on within a few
+// First, while a burst soon waits for Quiet.
 type Hold struct {
 	Quiet, Max, First time.Duration
 }
@@ -59,11 +60,13 @@ func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet 
 	h := hold()
 	deadline := time.NewTimer(h.Max)
 	defer deadline.Stop()
-	wait := h.Quiet
+	// grow is the quiet after n signals.
+	grow := func(int) time.Duration { return h.Quiet }
 	if h.First != 0 && quiet >= h.Quiet {
-		wait = h.First
+		grow = func(n int) time.Duration { return min(h.Quiet, time.Duration(n)*h.First) }
 	}
-	idle := time.NewTimer(wait)
+	n := 1
+	idle := time.NewTimer(grow(n))
 	defer idle.Stop()
 	for {
 		select {
@@ -77,7 +80,8 @@ func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet 
 			} else {
 				h.Quiet = next.Quiet
 			}
-			idle.Reset(h.Quiet)
+			n++
+			idle.Reset(grow(n))
 		case <-idle.C:
 			return last, true
 		case <-deadline.C:

@@ -240,9 +240,9 @@ func TestBatchReturnsWhenCancelled(t *testing.T) {
 }
 
 // TestBatchActsOnALoneChangeAfterFirst: after a quiet spell, a lone signal
-// is acted on after First; a second signal within First makes a burst held
-// for Quiet; and a stream that goes on through a call (or after one that
-// ended at Max) gets no First.
+// is acted on after First; each further signal adds First to the quiet
+// awaited, up to Quiet, so that a burst is soon held for Quiet; and a
+// stream that goes on through a call gets no First.
 func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
@@ -266,8 +266,21 @@ func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 		r.signal()
 		time.Sleep(5 * time.Millisecond)
 		r.signal()
-		if at := r.wait(t); at.Sub(start) != 5*time.Millisecond+h.Quiet {
-			t.Errorf("two changes 5 ms apart were acted on %v after the first, want %v (Quiet after the second)", at.Sub(start), 5*time.Millisecond+h.Quiet)
+		if at := r.wait(t); at.Sub(start) != 5*time.Millisecond+2*h.First {
+			t.Errorf("two changes 5 ms apart were acted on %v after the first, want %v (twice First after the second)", at.Sub(start), 5*time.Millisecond+2*h.First)
+		}
+
+		time.Sleep(time.Second)
+		start = time.Now()
+		for range 30 { // every 15 ms: the first alone, then a burst held for Quiet
+			r.signal()
+			time.Sleep(15 * time.Millisecond)
+		}
+		if at := r.wait(t); at.Sub(start) != h.First {
+			t.Errorf("the first of changes 15 ms apart was acted on %v after it came, want First, %v", at.Sub(start), h.First)
+		}
+		if at := r.wait(t); at.Sub(start) != 29*15*time.Millisecond+h.Quiet {
+			t.Errorf("the 29 changes after it were acted on %v after the first, want once, %v (Quiet after the last)", at.Sub(start), 29*15*time.Millisecond+h.Quiet)
 		}
 
 		time.Sleep(time.Second)

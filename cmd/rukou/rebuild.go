@@ -11,9 +11,10 @@ import (
 )
 
 // Debounce of rukou serve: a burst of changes makes one rebuild, after
-// 100 ms without another change, or 1 s after the burst began at most; a
-// lone change after a quiet spell (one new Ingress) is rebuilt 10 ms after
-// it came, and a second change within those 10 ms makes it a burst. A
+// 100 ms without another change, or 1 s after the burst began at most;
+// after a quiet spell, the quiet awaited starts at 10 ms and grows by 10 ms
+// with each change, so that a new Ingress with its Service and
+// EndpointSlice is rebuilt some 30 ms after the last of them. A
 // burst of endpoint changes alone, whose rebuild touches only the changed
 // assignments, is held for 10 ms of quiet, 50 ms at most, so that a pod
 // that goes away stops getting requests at once while a rollout's burst
