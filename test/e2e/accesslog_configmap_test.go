@@ -31,6 +31,33 @@ func logLine(t *testing.T, s *stack, id string) string {
 	return found
 }
 
+// awaitFormat waits until a request like c, with its own request ID, is
+// logged in a line that holds mark: the format the test set has reached
+// the listener that serves c.
+func awaitFormat(t *testing.T, s *stack, c call, mark string) {
+	t.Helper()
+	harness.Eventually(t, 20*time.Second, c.host+" requests logged with "+mark, func() error {
+		probe := id("probe")
+		c.header = headers("X-Request-ID", probe)
+		if _, err := s.do(c); err != nil {
+			return err
+		}
+		for range 100 { // Envoy writes the line just after the answer
+			for _, line := range strings.Split(s.envoy.Log(), "\n") {
+				if !strings.Contains(line, probe) {
+					continue
+				}
+				if !strings.Contains(line, mark) {
+					return fmt.Errorf("logged in another format: %s", line)
+				}
+				return nil
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return fmt.Errorf("no line with %s in Envoy's output", probe)
+	})
+}
+
 // unlogged fails the test for each id that some line of Envoy's output
 // holds. Call it after awaiting the line of a later request: Envoy writes
 // its lines in order.
@@ -178,6 +205,10 @@ func TestConfigMapAccessLogEveryVariable(t *testing.T) {
 		tlsIngress("vars", "vars.test", "vars-tls"),
 	))...)
 	s.await(t, call{host: "vars.test", path: "/", https: true}, http.StatusOK, "vars")
+	// The routes can reach Envoy a moment before the listeners that carry
+	// the new format are warm: wait until both listeners log in it.
+	awaitFormat(t, s, call{host: "vars.test", path: "/"}, "status=<")
+	awaitFormat(t, s, call{host: "vars.test", path: "/", https: true}, "status=<")
 
 	plainID, tlsID := id("plain"), id("tls")
 	s.must(t, call{host: "vars.test", path: "/a/b?x=1", from: "127.0.0.9", header: headers("X-Request-ID", plainID, "X-Tag", "t", "Content-Type", "text/plain")})
