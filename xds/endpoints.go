@@ -2,8 +2,6 @@ package xds
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/rukou/rukou/translator/envoy"
 )
@@ -83,17 +80,17 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		if !ok || ks.items[at] != types.Resource(old) {
 			return fmt.Errorf("endpoints of %s are not served as the target says", cla.ClusterName)
 		}
-		var err error
-		if buf, err = (proto.MarshalOptions{Deterministic: true}).MarshalAppend(buf[:0], cla); err != nil {
-			return fmt.Errorf("versioning %s: %w", cla.ClusterName, err)
+		hash, next, err := hashResource(cla, buf)
+		if err != nil {
+			return err
 		}
-		sum := sha256.Sum256(buf)
+		buf = next
 		// The served versions' map is the next one's known hashes; the
 		// old object is never looked up again.
 		delete(ks.hashes, old)
-		ks.hashes[cla] = hex.EncodeToString(sum[:8])
+		ks.hashes[cla] = hash
 		ks.items[at] = cla
-		ks.perName[cla.ClusterName] = ks.hashes[cla] + "." + kinds[clusters].perName[cla.ClusterName]
+		ks.perName[cla.ClusterName] = endpointVersion(hash, kinds[clusters].perName[cla.ClusterName])
 		ks.resources.Items[cla.ClusterName] = types.ResourceWithTTL{Resource: cla}
 		if sc, ok := c.served[cla.ClusterName]; ok && sc.cla == old {
 			c.served[cla.ClusterName] = servedCluster{sc.cluster, cla}
@@ -108,15 +105,4 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 	}
 	kinds[endpoints] = ks
 	return c.serve(ctx, c.gen.Load()+1, &kinds, false)
-}
-
-// typeVersion hashes a type's resource names and versions, in order.
-func typeVersion(items []types.Resource, perName map[string]string) string {
-	var buf []byte
-	for _, r := range items {
-		name := cachev3.GetResourceName(r)
-		buf = append(append(append(append(buf, name...), '='), perName[name]...), ';')
-	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:])[:16]
 }

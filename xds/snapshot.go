@@ -217,13 +217,10 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 			for j := w; j < len(todo); j += workers {
 				i := todo[j]
 				var err error
-				buf, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], items[i])
-				if err != nil {
-					errs[w] = fmt.Errorf("versioning %s: %w", cachev3.GetResourceName(items[i]), err)
+				if sums[i], buf, err = hashResource(items[i], buf); err != nil {
+					errs[w] = err
 					return
 				}
-				sum := sha256.Sum256(buf)
-				sums[i] = hex.EncodeToString(sum[:8])
 			}
 		})
 	}
@@ -239,6 +236,32 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 	return ks, nil
 }
 
+// hashResource is a resource's version: the hash of its deterministic
+// encoding, made in buf, which it returns for the next one.
+func hashResource(r types.Resource, buf []byte) (string, []byte, error) {
+	buf, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf[:0], r)
+	if err != nil {
+		return "", buf, fmt.Errorf("versioning %s: %w", cachev3.GetResourceName(r), err)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8]), buf, nil
+}
+
+// typeVersion hashes a type's resource names and versions, in order.
+func typeVersion(items []types.Resource, perName map[string]string) string {
+	var buf []byte
+	for _, r := range items {
+		name := cachev3.GetResourceName(r)
+		buf = append(append(append(append(buf, name...), '='), perName[name]...), ';')
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// endpointVersion is an assignment's version: its own hash and its
+// cluster's version (see withClusterVersions).
+func endpointVersion(hash, clusterVersion string) string { return hash + "." + clusterVersion }
+
 // withClusterVersions makes each endpoint assignment's version carry its
 // cluster's. Envoy warms an EDS cluster changed in place (a new connect
 // timeout or keepalive, say) only once its endpoints arrive again, and
@@ -248,7 +271,7 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 func withClusterVersions(ks kindSnapshot, clusterVersions map[string]string) kindSnapshot {
 	for _, r := range ks.items {
 		name := cachev3.GetResourceName(r)
-		ks.perName[name] = ks.hashes[r] + "." + clusterVersions[name]
+		ks.perName[name] = endpointVersion(ks.hashes[r], clusterVersions[name])
 	}
 	ks.version = typeVersion(ks.items, ks.perName)
 	return ks
