@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,10 @@ const DirSource = "dir"
 // symlinks such as ConfigMap volumes). It also scans every Interval, in case
 // the kernel dropped an event or the directory itself was replaced, and
 // only polls, every 250 ms, where inotify is not available.
+//
+// A changed file costs in proportion to what changed in it: only its
+// documents whose text changed are decoded again, and only its objects go
+// to the store.
 type Dir struct {
 	Path     string
 	Store    *Store
@@ -45,6 +50,9 @@ type Dir struct {
 	// named something else (a ConfigMap volume's ..data) or lost events.
 	touched map[string]bool
 	all     bool
+	// owner names, for each object the directory serves, the file it is
+	// served from: the last in name order of those defining it.
+	owner map[Key]string
 }
 
 type dirFile struct {
@@ -53,7 +61,7 @@ type dirFile struct {
 	// sum is the content's hash, so that a reread file whose content is
 	// the same (a touch, a save without edits) causes no rebuild.
 	sum  [sha256.Size]byte
-	objs []runtime.Object
+	docs []decodedDocument
 }
 
 // IsManifest reports whether a file name looks like a manifest.
@@ -183,7 +191,6 @@ func (d *Dir) Scan() error {
 		d.files = map[string]*dirFile{}
 		d.errors = map[string]error{}
 	}
-	log := d.logger()
 	touched, all := d.touched, d.all
 	d.touched, d.all = nil, false
 
@@ -191,7 +198,8 @@ func (d *Dir) Scan() error {
 	if err != nil {
 		return err
 	}
-	changed := false
+	// edits holds the objects each changed file served before.
+	edits := map[string][]runtime.Object{}
 	seen := map[string]bool{}
 	for _, e := range entries {
 		name := filepath.Join(d.Path, e.Name())
@@ -207,61 +215,141 @@ func (d *Dir) Scan() error {
 		if prev != nil && !all && !touched[name] && prev.mod.Equal(info.ModTime()) && prev.size == info.Size() {
 			continue
 		}
-		data, err := os.ReadFile(name)
-		sum := sha256.Sum256(data)
-		if err == nil && prev != nil && prev.sum == sum && d.errors[name] == nil {
-			prev.mod, prev.size = info.ModTime(), info.Size()
-			continue
+		if d.read(name, info, prev) {
+			edits[name] = prev.objects()
 		}
-		var objs []runtime.Object
-		if err == nil {
-			objs, err = Decode(name, data)
-		}
-		next := &dirFile{mod: info.ModTime(), size: info.Size(), sum: sum, objs: objs}
-		if err != nil {
-			if prev != nil {
-				next.objs = prev.objs
-			}
-			d.files[name] = next
-			if old := d.errors[name]; old == nil || old.Error() != err.Error() {
-				log.Error("manifest not loaded; keeping what the file served before", "file", name, "error", err)
-			}
-			d.errors[name] = err
-			continue
-		}
-		delete(d.errors, name)
-		d.files[name] = next
-		changed = true
 	}
-	for name := range d.files {
+	for name, f := range d.files {
 		if !seen[name] {
+			edits[name] = f.objects()
 			delete(d.files, name)
 			delete(d.errors, name)
-			changed = true
 		}
 	}
 	// The first scan sets the source even when there is nothing to read;
 	// later scans signal only changes, or an empty directory would cause
 	// a rebuild every interval.
-	if changed || first {
+	switch {
+	case first || len(edits) > patchFiles:
 		d.Store.Replace(DirSource, d.objects())
+	case len(edits) > 0:
+		d.patch(edits)
 	}
 	return nil
 }
 
-// objects lists the objects of every file, in file name order so that the
-// last file wins when two define the same object.
-func (d *Dir) objects() []runtime.Object {
-	names := make([]string, 0, len(d.files))
-	for name := range d.files {
-		names = append(names, name)
+// patchFiles is how many changed files a scan hands to the store one by
+// one; beyond that it hands over the whole directory.
+const patchFiles = 64
+
+// read reads a new or changed file, and reports whether what it serves
+// changed. A file that does not parse keeps serving what it served.
+func (d *Dir) read(name string, info os.FileInfo, prev *dirFile) bool {
+	data, err := os.ReadFile(name)
+	sum := sha256.Sum256(data)
+	if err == nil && prev != nil && prev.sum == sum && d.errors[name] == nil {
+		prev.mod, prev.size = info.ModTime(), info.Size()
+		return false
 	}
-	slices.Sort(names)
+	var docs []decodedDocument
+	if prev != nil {
+		docs = prev.docs
+	}
+	if err == nil {
+		docs, err = decodeDocuments(name, data, docs, nil)
+	}
+	next := &dirFile{mod: info.ModTime(), size: info.Size(), sum: sum, docs: docs}
+	if err != nil {
+		if prev != nil {
+			next.docs = prev.docs
+		}
+		d.files[name] = next
+		if old := d.errors[name]; old == nil || old.Error() != err.Error() {
+			d.logger().Error("manifest not loaded; keeping what the file served before", "file", name, "error", err)
+		}
+		d.errors[name] = err
+		return false
+	}
+	delete(d.errors, name)
+	d.files[name] = next
+	return true
+}
+
+// objects lists the objects of a file; none for nil.
+func (f *dirFile) objects() []runtime.Object {
+	if f == nil {
+		return nil
+	}
+	return flatten(f.docs)
+}
+
+// objects lists the objects of every file, in file name order so that the
+// last file wins when two define the same object, and records the file
+// each comes from.
+func (d *Dir) objects() []runtime.Object {
+	names := slices.Sorted(maps.Keys(d.files))
+	d.owner = map[Key]string{}
 	var out []runtime.Object
 	for _, name := range names {
-		out = append(out, d.files[name].objs...)
+		for _, obj := range d.files[name].objects() {
+			if key, ok := KeyOf(obj); ok {
+				d.owner[key] = name
+				out = append(out, obj)
+			}
+		}
 	}
 	return out
+}
+
+// patch hands the store what changed in the edited files, each given
+// with the objects it served before: a change to one file of a directory
+// of thousands of objects costs in proportion to that file. An object
+// keeps coming from the last file in name order that defines it.
+func (d *Dir) patch(edits map[string][]runtime.Object) {
+	upserts := map[Key]runtime.Object{}
+	lost := map[Key]bool{}
+	for name, before := range edits {
+		now := map[Key]bool{}
+		for _, obj := range d.files[name].objects() {
+			key, ok := KeyOf(obj)
+			if !ok {
+				continue
+			}
+			now[key] = true
+			if owner, ok := d.owner[key]; !ok || name >= owner {
+				d.owner[key] = name
+				upserts[key] = obj
+			}
+		}
+		for _, obj := range before {
+			if key, ok := KeyOf(obj); ok && !now[key] && d.owner[key] == name {
+				lost[key] = true
+			}
+		}
+	}
+	var deletes []Key
+	if len(lost) > 0 {
+		// An object its file no longer defines may still come from
+		// another file: find the last one, in one pass over them all.
+		found := map[Key]string{}
+		for name, f := range d.files {
+			for _, obj := range f.objects() {
+				if key, ok := KeyOf(obj); ok && lost[key] && name >= found[key] {
+					found[key], upserts[key] = name, obj
+				}
+			}
+		}
+		for key := range lost {
+			if name, ok := found[key]; ok {
+				d.owner[key] = name
+				continue
+			}
+			delete(d.owner, key)
+			delete(upserts, key)
+			deletes = append(deletes, key)
+		}
+	}
+	d.Store.Patch(DirSource, slices.Collect(maps.Values(upserts)), deletes)
 }
 
 // Errors returns the current error of each malformed file.

@@ -101,6 +101,50 @@ func TestDirScan(t *testing.T) {
 		}
 	})
 
+	t.Run("the_file_that_wins_an_object_follows_changes_after_the_first_scan", func(t *testing.T) {
+		f := newDirFixture(t)
+		f.write("a.yaml", serviceDoc("web", 81))
+		f.scan()
+		port := func() int32 { return f.store.Input().Services[0].Spec.Ports[0].Port }
+		f.write("b.yaml", serviceDoc("web", 82))
+		if f.scan(); port() != 82 {
+			t.Errorf("with b.yaml added: port %d, want b.yaml's 82", port())
+		}
+		f.write("a.yaml", serviceDoc("web", 83))
+		if f.scan(); port() != 82 {
+			t.Errorf("with a.yaml changed: port %d, want b.yaml's 82 still", port())
+		}
+		f.write("b.yaml", serviceDoc("api", 80))
+		equalKeys(t, "with web gone from b.yaml", f.scan(), []string{"Service default/api", "Service default/web"})
+		if port := f.store.Input().Services[1].Spec.Ports[0].Port; port != 83 {
+			t.Errorf("with web gone from b.yaml: port %d, want a.yaml's 83", port)
+		}
+		if err := os.Remove(filepath.Join(f.path, "a.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		equalKeys(t, "with a.yaml removed", f.scan(), []string{"Service default/api"})
+	})
+
+	t.Run("a_changed_document_leaves_the_others_objects_as_they_were", func(t *testing.T) {
+		f := newDirFixture(t)
+		f.write("app.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 80)))
+		f.scan()
+		before := f.store.Input().Services
+		drained(f.store)
+		f.write("app.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 81)))
+		f.scan()
+		after := f.store.Input().Services
+		if after[0] != before[0] {
+			t.Error("Service api, whose document did not change, was decoded again")
+		}
+		if after[1].Spec.Ports[0].Port != 81 {
+			t.Errorf("Service web has port %d, want the new 81", after[1].Spec.Ports[0].Port)
+		}
+		if !drained(f.store) {
+			t.Error("the change gave no signal")
+		}
+	})
+
 	t.Run("only_manifests_at_the_top_level_are_read", func(t *testing.T) {
 		f := newDirFixture(t)
 		f.write("web.yml", serviceDoc("web", 80))

@@ -3,6 +3,7 @@ package watcher
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -54,20 +55,55 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 // Namespaced objects without a namespace get "default", as kubectl does.
 // The error, if any, is a *ManifestError naming the file and the line.
 func Decode(file string, data []byte, extra ...schema.GroupKind) ([]runtime.Object, error) {
-	var out []runtime.Object
-	for _, doc := range splitDocuments(data) {
-		objs, err := decodeDocument(doc.text, extra)
-		if err != nil {
-			line := doc.line
-			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-				n, _ := strconv.Atoi(m[1])
-				line += n - 1
+	docs, err := decodeDocuments(file, data, nil, extra)
+	return flatten(docs), err
+}
+
+// decodedDocument is one document of a file, known by its text's hash,
+// and the objects read from it.
+type decodedDocument struct {
+	sum  [sha256.Size]byte
+	objs []runtime.Object
+}
+
+// decodeDocuments reads a file's documents as Decode does, taking the
+// objects of a document whose text prev holds already from prev: a file
+// of thousands of objects read again after one of them changed decodes
+// that one, and the others stay the very objects the store holds, which
+// it compares by pointer before anything else.
+func decodeDocuments(file string, data []byte, prev []decodedDocument, extra []schema.GroupKind) ([]decodedDocument, error) {
+	known := make(map[[sha256.Size]byte][]runtime.Object, len(prev))
+	for _, d := range prev {
+		known[d.sum] = d.objs
+	}
+	texts := splitDocuments(data)
+	out := make([]decodedDocument, 0, len(texts))
+	for _, doc := range texts {
+		sum := sha256.Sum256(doc.text)
+		objs, ok := known[sum]
+		if !ok {
+			var err error
+			if objs, err = decodeDocument(doc.text, extra); err != nil {
+				line := doc.line
+				if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+					n, _ := strconv.Atoi(m[1])
+					line += n - 1
+				}
+				return nil, &ManifestError{File: file, Line: line, Err: err}
 			}
-			return nil, &ManifestError{File: file, Line: line, Err: err}
 		}
-		out = append(out, objs...)
+		out = append(out, decodedDocument{sum: sum, objs: objs})
 	}
 	return out, nil
+}
+
+// flatten lists the objects of docs in their order.
+func flatten(docs []decodedDocument) []runtime.Object {
+	var out []runtime.Object
+	for _, d := range docs {
+		out = append(out, d.objs...)
+	}
+	return out
 }
 
 type document struct {

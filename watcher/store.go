@@ -175,11 +175,7 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 		s.notify()
 	}
 	for key, obj := range next {
-		// A file read again yields new objects for unchanged content:
-		// only a real difference marks the kind changed.
-		if old, ok := prev[key]; !ok || (old != obj && !equality.Semantic.DeepEqual(old, obj)) {
-			s.markDirty(key, old, obj)
-		}
+		s.markChanged(key, prev[key], obj)
 	}
 	for key, old := range prev {
 		if _, ok := next[key]; !ok {
@@ -188,6 +184,40 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 	}
 	s.sources[source] = next
 	s.mu.Unlock()
+}
+
+// Patch puts objs into source's set and takes the objects at deletes out
+// of it, signalling as Replace does for the set so changed: a source that
+// knows what changed hands over that alone.
+func (s *Store) Patch(source string, objs []runtime.Object, deletes []Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set := s.sources[source]
+	if set == nil {
+		set = map[Key]runtime.Object{}
+		s.sources[source] = set
+	}
+	for _, obj := range objs {
+		if key, ok := KeyOf(obj); ok {
+			s.markChanged(key, set[key], obj)
+			set[key] = obj
+		}
+	}
+	for _, key := range deletes {
+		if old, ok := set[key]; ok {
+			s.markDirty(key, old, nil)
+			delete(set, key)
+		}
+	}
+}
+
+// markChanged marks the object at key changed from old (nil when there
+// was none) to obj, unless the two are equal: a file read again yields
+// new objects for unchanged content. s.mu must be held.
+func (s *Store) markChanged(key Key, old, obj runtime.Object) {
+	if old == nil || (old != obj && !equality.Semantic.DeepEqual(old, obj)) {
+		s.markDirty(key, old, obj)
+	}
 }
 
 // Counts returns how many objects of each kind the store holds.
