@@ -158,13 +158,20 @@ func (d *Dir) settle(ctx context.Context, events <-chan fsnotify.Event) bool {
 	}
 }
 
-// touch marks a file that inotify named for rereading; any other name
-// marks every file.
+// touch marks a file that inotify named for rereading. The directory
+// itself, a name of a ConfigMap volume's own (..data, whose swap changes
+// every file behind its symlinks) or none (events were lost) marks every
+// file. Other names that are not manifests are left alone: an editor's
+// swap file, or the temporary file a save writes and renames into place,
+// whose rename names the manifest too.
 func (d *Dir) touch(name string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if name == "" || !IsManifest(name) {
+	if name == "" || filepath.Clean(name) == filepath.Clean(d.Path) || strings.HasPrefix(filepath.Base(name), "..") {
 		d.all = true
+		return
+	}
+	if !IsManifest(name) {
 		return
 	}
 	if d.touched == nil {

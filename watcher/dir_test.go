@@ -2,6 +2,7 @@ package watcher_test
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"errors"
 	"log/slog"
@@ -373,10 +374,57 @@ func TestDirRunFollowsInotify(t *testing.T) {
 	if drained(f.store) {
 		t.Error("a save that changed nothing made a change signal")
 	}
+	// A save through a temporary file renamed into place, as editors and
+	// rukou's tests save.
+	tmp := writeFile(t, f.path, ".web.yaml.tmp", serviceDoc("wib", 80), f.mtime)
+	if err := os.Rename(tmp, filepath.Join(f.path, "web.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	await("a save by rename", func() bool {
+		s := f.store.Input().Services
+		return len(s) == 1 && s[0].Name == "wib"
+	})
 	if err := os.Remove(filepath.Join(f.path, "web.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	await("a removal", func() bool { return len(f.store.Input().Services) == 0 })
+}
+
+// TestDirRunFollowsAConfigMapVolume: a ConfigMap volume presents each key
+// as a symlink through ..data, and the kubelet changes them all at once by
+// swapping ..data; inotify names only ..data's temporary link, never the
+// manifests.
+func TestDirRunFollowsAConfigMapVolume(t *testing.T) {
+	f := newDirFixture(t)
+	f.dir.Interval = time.Hour
+	version := func(dir, service string) {
+		if err := os.Mkdir(filepath.Join(f.path, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, f.path, filepath.Join(dir, "web.yaml"), serviceDoc(service, 80), f.mtime)
+		if err := os.Symlink(dir, filepath.Join(f.path, "..data_tmp")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(f.path, "..data_tmp"), filepath.Join(f.path, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version("..2026_01", "web")
+	if err := os.Symlink(filepath.Join("..data", "web.yaml"), filepath.Join(f.path, "web.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	equalKeys(t, "first", f.scan(), []string{"Service default/web"})
+	f.run()
+	// Run's watch starts before long; until then a swap may go unseen.
+	deadline := time.Now().Add(patience)
+	for i := 2; time.Now().Before(deadline); i++ {
+		version(fmt.Sprintf("..2026_%02d", i), "wob") // same size, same time
+		time.Sleep(20 * time.Millisecond)
+		if s := f.store.Input().Services; len(s) == 1 && s[0].Name == "wob" {
+			return
+		}
+	}
+	t.Fatal("the swap of ..data did not reach the store")
 }
 
 func TestReadPaths(t *testing.T) {
