@@ -58,7 +58,7 @@ func subCA(t *testing.T, ca *opensslCA, name string) *opensslCA {
 // CA of Secret ca-only (depth1, depth2 and notls.cc.test verify with it).
 func clientCertObjects(t *testing.T, p *clientPKI) func(caOnly string) []runtime.Object {
 	t.Helper()
-	hosts := []string{"on", "optional", "noca", "errpage", "cn", "depth1", "depth2", "missing", "nokey", "bad", "open", "off", "plain"}
+	hosts := []string{"on", "optional", "noca", "errpage", "cn", "cnalt", "depth1", "depth2", "missing", "nokey", "bad", "open", "off", "plain"}
 	site := func(name string, ann map[string]string) *networkingv1.Ingress {
 		ing := annotated(name, ann, rule(name+".cc.test", path(prefix, "/", "web")))
 		for _, h := range hosts {
@@ -88,6 +88,7 @@ func clientCertObjects(t *testing.T, p *clientPKI) func(caOnly string) []runtime
 			site("noca", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional_no_ca"}),
 			site("errpage", map[string]string{"auth-tls-secret": "ca", "auth-tls-error-page": "http://errors.cc.test/cert-error"}),
 			site("cn", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=client-1"}),
+			site("cnalt", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=(nomatch|client-1)"}),
 			site("depth1", map[string]string{"auth-tls-secret": "ca-only"}),
 			site("depth2", map[string]string{"auth-tls-secret": "ca-only", "auth-tls-verify-depth": "2"}),
 			site("missing", map[string]string{"auth-tls-secret": "absent"}),
@@ -144,6 +145,9 @@ func TestClientCertificates(t *testing.T) {
 		{"match_cn", get("cn", p.good), 200, "SUCCESS"},
 		{"match_cn_other_cn", get("cn", p.cn2), 403, ""},
 		{"match_cn_none", get("cn", nil), 400, ""},
+		{"match_cn_one_of_the_alternatives", get("cnalt", p.good), 200, "SUCCESS"},
+		{"match_cn_none_of_the_alternatives", get("cnalt", p.cn2), 403, ""},
+		{"error_page_host_good", get("errpage", p.good), 200, "SUCCESS"},
 		{"depth_1_direct", get("depth1", p.good), 200, "SUCCESS"},
 		{"depth_1_one_intermediate", get("depth1", p.oneIntermediate), 200, "SUCCESS"},
 		{"depth_1_two_intermediates", get("depth1", p.twoIntermediates), 400, ""},
@@ -156,6 +160,7 @@ func TestClientCertificates(t *testing.T) {
 		{"plain_http_redirects", call{host: "on.cc.test", path: "/"}, 308, ""},
 		{"plain_http_without_redirect_has_no_certificate", call{host: "plain.cc.test", path: "/"}, 400, ""},
 		{"verify_off", get("off", p.good), 200, "NONE"},
+		{"verify_off_none", get("off", nil), 200, "NONE"},
 		{"host_on_the_default_certificate_none", get("notls", nil), 400, ""},
 		{"host_on_the_default_certificate_good", get("notls", p.good), 200, "SUCCESS"},
 	} {
