@@ -162,3 +162,37 @@ func TestExternalAuthCacheScope(t *testing.T) {
 	}
 	expectNoRejection(t, s.envoy)
 }
+
+// TestExternalAuthGlobalSettings: the ConfigMap's global-auth-* keys act
+// as their annotations do on every Ingress: the method, the redirect
+// header, the signin page and its parameter, and the response headers.
+// The auth URL picks the auth service's answer from a request header, an
+// nginx variable.
+func TestExternalAuthGlobalSettings(t *testing.T) {
+	s := startConfigMapStack(t)
+	auth := startAuthServer(t)
+	s.applyConfigMap(t, map[string]string{
+		"global-auth-url":                   auth.url("/$http_x_want"),
+		"global-auth-method":                "POST",
+		"global-auth-request-redirect":      "http://login.test/after",
+		"global-auth-signin":                "http://login.test/start",
+		"global-auth-signin-redirect-param": "back",
+		"global-auth-response-headers":      "X-User",
+	})
+	s.apply(t, "sites", join(backend(t, "web"), objs(ingress("site", rule("g.test", path(prefix, "/", "web")))))...)
+
+	r := s.await(t, call{host: "g.test", path: "/p?x=1", header: headers("X-Want", "401")}, http.StatusFound, "")
+	if got, want := r.header.Get("Location"), "http://login.test/start?back=http://g.test"+url.QueryEscape("/p?x=1"); got != want {
+		t.Errorf("global-auth-signin: Location %q, want %q", got, want)
+	}
+	r = s.await(t, call{host: "g.test", path: "/p", header: headers("X-Want", "200", "X-User", "mallory")}, http.StatusOK, "web")
+	if v, _ := echoHeader(r, "X-User"); v != "alice" {
+		t.Errorf("backend saw X-User %q, want the auth service's alice", v)
+	}
+	req, _ := auth.lastRequest()
+	if req.Method != http.MethodPost || req.Header.Get("X-Auth-Request-Redirect") != "http://login.test/after" {
+		t.Errorf("auth request: %s with X-Auth-Request-Redirect %q, want POST with http://login.test/after", req.Method, req.Header.Get("X-Auth-Request-Redirect"))
+	}
+	s.await(t, call{host: "g.test", path: "/", header: headers("X-Want", "403")}, http.StatusForbidden, "")
+	expectNoRejection(t, s.envoy)
+}
