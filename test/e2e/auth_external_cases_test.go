@@ -68,7 +68,8 @@ func TestExternalAuthSignin(t *testing.T) {
 // sends none ("should overwrite Foo header with auth response"), a new
 // connection per check without auth-keepalive and one kept with it, and
 // an auth-url with an invalid host refusing its Ingress's paths with 503
-// ("with invalid auth-url should deny whole location").
+// ("with invalid auth-url should deny whole location"), and auth-snippet
+// refused without weakening the authentication.
 func TestExternalAuthRequestSettings(t *testing.T) {
 	s := startStack(t, "delta")
 	auth := startAuthServer(t)
@@ -82,6 +83,7 @@ func TestExternalAuthRequestSettings(t *testing.T) {
 		site("fresh", map[string]string{"auth-url": auth.url("/200")}),
 		site("kept", map[string]string{"auth-url": auth.url("/200"), "auth-keepalive": "4"}),
 		site("badurl", map[string]string{"auth-url": "https://invalid..auth.url"}),
+		site("snippet", map[string]string{"auth-url": auth.url("/403"), "auth-snippet": "return 200;"}),
 		ingress("open", rule("open.test", path(prefix, "/", "web"))),
 	))...)
 
@@ -126,6 +128,9 @@ func TestExternalAuthRequestSettings(t *testing.T) {
 	s.await(t, call{host: "open.test", path: "/"}, http.StatusOK, "web")
 	s.await(t, call{host: "badurl.test", path: "/"}, http.StatusServiceUnavailable, "")
 	waitDiagnostic(t, s, "default/badurl", "InvalidAnnotation", "no valid host")
+	// auth-snippet is refused and reported; the authentication holds.
+	s.await(t, call{host: "snippet.test", path: "/"}, http.StatusForbidden, "")
+	waitDiagnostic(t, s, "default/snippet", "SnippetRefused", "")
 	expectNoRejection(t, s.envoy)
 }
 
