@@ -227,6 +227,10 @@ func testCertHeaders(t *testing.T, s *stack, p *clientPKI) {
 		if pemText, err := url.QueryUnescape(v); err != nil || strings.TrimSpace(pemText) != strings.TrimSpace(p.goodPEM) {
 			t.Errorf("ssl-client-cert %q is not the URL-encoded PEM of the client's certificate", v)
 		}
+		// nginx's $ssl_client_escaped_cert: spaces as %20, new lines as %0A.
+		if !strings.HasPrefix(v, "-----BEGIN%20CERTIFICATE-----%0A") {
+			t.Errorf("ssl-client-cert %q does not start as nginx escapes it", v)
+		}
 	})
 	t.Run("forged_headers_are_replaced_or_removed", func(t *testing.T) {
 		forged := headers("ssl-client-verify", "SUCCESS", "ssl-client-subject-dn", "CN=admin", "ssl-client-issuer-dn", "CN=forged", "ssl-client-cert", "forged")
