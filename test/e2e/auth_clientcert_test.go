@@ -198,6 +198,18 @@ func TestClientCertificates(t *testing.T) {
 			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
 		}
 	})
+	t.Run("match_cn_change_takes_effect", func(t *testing.T) {
+		// ingress-nginx's "should reload the nginx config when
+		// auth-tls-match-cn is updated", on a host of the default
+		// certificate.
+		site := func(cn string) runtime.Object {
+			return annotated("cnupdate", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": cn}, rule("cnupdate.cc.test", path(prefix, "/", "web")))
+		}
+		s.apply(t, "cnupdate", site("CN=notvalid"))
+		s.await(t, get("cnupdate", p.good), http.StatusForbidden, "")
+		s.apply(t, "cnupdate", site("CN=client-1"))
+		s.await(t, get("cnupdate", p.good), http.StatusOK, "web")
+	})
 	t.Run("new_ca_takes_effect", func(t *testing.T) {
 		other := newOpenSSLCA(t, "/CN=another CA")
 		stranger := other.keyPair(t, other.issue(t, "stranger", "/CN=client-1", "client", "", ""))
