@@ -176,40 +176,9 @@ func TestClientCertificates(t *testing.T) {
 	}
 
 	testCertHeaders(t, s, p)
-	t.Run("error_page", func(t *testing.T) {
-		for _, cert := range []*tls.Certificate{nil, p.other} {
-			r := s.must(t, get("errpage", cert))
-			if r.status != http.StatusFound || r.header.Get("Location") != "http://errors.cc.test/cert-error" {
-				t.Errorf("got %d to %q, want 302 to http://errors.cc.test/cert-error", r.status, r.header.Get("Location"))
-			}
-		}
-	})
-	t.Run("server_name_of_another_host", func(t *testing.T) {
-		for _, cert := range []*tls.Certificate{p.good, nil} {
-			c := get("on", cert)
-			c.sni = "open.cc.test"
-			if r := s.must(t, c); r.status != http.StatusMisdirectedRequest {
-				t.Errorf("SNI open.cc.test, Host on.cc.test: got %d, want 421", r.status)
-			}
-		}
-		c := get("open", p.good)
-		c.sni = "on.cc.test"
-		if r := s.must(t, c); r.status != http.StatusOK || r.backend != "web" {
-			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
-		}
-	})
-	t.Run("match_cn_change_takes_effect", func(t *testing.T) {
-		// ingress-nginx's "should reload the nginx config when
-		// auth-tls-match-cn is updated", on a host of the default
-		// certificate.
-		site := func(cn string) runtime.Object {
-			return annotated("cnupdate", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": cn}, rule("cnupdate.cc.test", path(prefix, "/", "web")))
-		}
-		s.apply(t, "cnupdate", site("CN=notvalid"))
-		s.await(t, get("cnupdate", p.good), http.StatusForbidden, "")
-		s.apply(t, "cnupdate", site("CN=client-1"))
-		s.await(t, get("cnupdate", p.good), http.StatusOK, "web")
-	})
+	testErrorPage(t, s, p)
+	testServerNameOfAnotherHost(t, s, p)
+	testMatchCNChange(t, s, p)
 	t.Run("new_ca_takes_effect", func(t *testing.T) {
 		other := newOpenSSLCA(t, "/CN=another CA")
 		stranger := other.keyPair(t, other.issue(t, "stranger", "/CN=client-1", "client", "", ""))
@@ -263,6 +232,54 @@ func testCertHeaders(t *testing.T, s *stack, p *clientPKI) {
 		c.header = headers("x-rukou-client-subject", "CN=client-1")
 		if r := s.must(t, c); r.status != http.StatusForbidden {
 			t.Errorf("match-cn with a forged internal subject header: got %d, want 403", r.status)
+		}
+	})
+}
+
+// testMatchCNChange: a change of auth-tls-match-cn takes effect
+// (ingress-nginx's "should reload the nginx config when auth-tls-match-cn
+// is updated"), on a host of the default certificate.
+func testMatchCNChange(t *testing.T, s *stack, p *clientPKI) {
+	t.Run("match_cn_change_takes_effect", func(t *testing.T) {
+		site := func(cn string) runtime.Object {
+			return annotated("cnupdate", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": cn}, rule("cnupdate.cc.test", path(prefix, "/", "web")))
+		}
+		s.apply(t, "cnupdate", site("CN=notvalid"))
+		s.await(t, certCall("cnupdate", p.good), http.StatusForbidden, "")
+		s.apply(t, "cnupdate", site("CN=client-1"))
+		s.await(t, certCall("cnupdate", p.good), http.StatusOK, "web")
+	})
+}
+
+// testErrorPage: with auth-tls-error-page, a failed verification is a
+// 302 to the page.
+func testErrorPage(t *testing.T, s *stack, p *clientPKI) {
+	t.Run("error_page", func(t *testing.T) {
+		for _, cert := range []*tls.Certificate{nil, p.other} {
+			r := s.must(t, certCall("errpage", cert))
+			if r.status != http.StatusFound || r.header.Get("Location") != "http://errors.cc.test/cert-error" {
+				t.Errorf("got %d to %q, want 302 to http://errors.cc.test/cert-error", r.status, r.header.Get("Location"))
+			}
+		}
+	})
+}
+
+// testServerNameOfAnotherHost: a request for a host with client
+// certificates over another host's TLS connection is 421, whatever the
+// certificate; the other way round it is served.
+func testServerNameOfAnotherHost(t *testing.T, s *stack, p *clientPKI) {
+	t.Run("server_name_of_another_host", func(t *testing.T) {
+		for _, cert := range []*tls.Certificate{p.good, nil} {
+			c := certCall("on", cert)
+			c.sni = "open.cc.test"
+			if r := s.must(t, c); r.status != http.StatusMisdirectedRequest {
+				t.Errorf("SNI open.cc.test, Host on.cc.test: got %d, want 421", r.status)
+			}
+		}
+		c := certCall("open", p.good)
+		c.sni = "on.cc.test"
+		if r := s.must(t, c); r.status != http.StatusOK || r.backend != "web" {
+			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
 		}
 	})
 }
