@@ -58,7 +58,7 @@ func subCA(t *testing.T, ca *opensslCA, name string) *opensslCA {
 // CA of Secret ca-only (depth1, depth2 and notls.cc.test verify with it).
 func clientCertObjects(t *testing.T, p *clientPKI) func(caOnly string) []runtime.Object {
 	t.Helper()
-	hosts := []string{"on", "optional", "noca", "errpage", "cn", "depth1", "depth2", "missing", "nokey", "bad", "open", "off", "plain"}
+	hosts := []string{"on", "optional", "noca", "errpage", "cn", "cnalt", "depth1", "depth2", "missing", "nokey", "bad", "open", "off", "plain"}
 	site := func(name string, ann map[string]string) *networkingv1.Ingress {
 		ing := annotated(name, ann, rule(name+".cc.test", path(prefix, "/", "web")))
 		for _, h := range hosts {
@@ -88,6 +88,7 @@ func clientCertObjects(t *testing.T, p *clientPKI) func(caOnly string) []runtime
 			site("noca", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional_no_ca"}),
 			site("errpage", map[string]string{"auth-tls-secret": "ca", "auth-tls-error-page": "http://errors.cc.test/cert-error"}),
 			site("cn", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=client-1"}),
+			site("cnalt", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": "CN=(nomatch|client-1)"}),
 			site("depth1", map[string]string{"auth-tls-secret": "ca-only"}),
 			site("depth2", map[string]string{"auth-tls-secret": "ca-only", "auth-tls-verify-depth": "2"}),
 			site("missing", map[string]string{"auth-tls-secret": "absent"}),
@@ -144,6 +145,9 @@ func TestClientCertificates(t *testing.T) {
 		{"match_cn", get("cn", p.good), 200, "SUCCESS"},
 		{"match_cn_other_cn", get("cn", p.cn2), 403, ""},
 		{"match_cn_none", get("cn", nil), 400, ""},
+		{"match_cn_one_of_the_alternatives", get("cnalt", p.good), 200, "SUCCESS"},
+		{"match_cn_none_of_the_alternatives", get("cnalt", p.cn2), 403, ""},
+		{"error_page_host_good", get("errpage", p.good), 200, "SUCCESS"},
 		{"depth_1_direct", get("depth1", p.good), 200, "SUCCESS"},
 		{"depth_1_one_intermediate", get("depth1", p.oneIntermediate), 200, "SUCCESS"},
 		{"depth_1_two_intermediates", get("depth1", p.twoIntermediates), 400, ""},
@@ -156,6 +160,7 @@ func TestClientCertificates(t *testing.T) {
 		{"plain_http_redirects", call{host: "on.cc.test", path: "/"}, 308, ""},
 		{"plain_http_without_redirect_has_no_certificate", call{host: "plain.cc.test", path: "/"}, 400, ""},
 		{"verify_off", get("off", p.good), 200, "NONE"},
+		{"verify_off_none", get("off", nil), 200, "NONE"},
 		{"host_on_the_default_certificate_none", get("notls", nil), 400, ""},
 		{"host_on_the_default_certificate_good", get("notls", p.good), 200, "SUCCESS"},
 	} {
@@ -171,28 +176,9 @@ func TestClientCertificates(t *testing.T) {
 	}
 
 	testCertHeaders(t, s, p)
-	t.Run("error_page", func(t *testing.T) {
-		for _, cert := range []*tls.Certificate{nil, p.other} {
-			r := s.must(t, get("errpage", cert))
-			if r.status != http.StatusFound || r.header.Get("Location") != "http://errors.cc.test/cert-error" {
-				t.Errorf("got %d to %q, want 302 to http://errors.cc.test/cert-error", r.status, r.header.Get("Location"))
-			}
-		}
-	})
-	t.Run("server_name_of_another_host", func(t *testing.T) {
-		for _, cert := range []*tls.Certificate{p.good, nil} {
-			c := get("on", cert)
-			c.sni = "open.cc.test"
-			if r := s.must(t, c); r.status != http.StatusMisdirectedRequest {
-				t.Errorf("SNI open.cc.test, Host on.cc.test: got %d, want 421", r.status)
-			}
-		}
-		c := get("open", p.good)
-		c.sni = "on.cc.test"
-		if r := s.must(t, c); r.status != http.StatusOK || r.backend != "web" {
-			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
-		}
-	})
+	testErrorPage(t, s, p)
+	testServerNameOfAnotherHost(t, s, p)
+	testMatchCNChange(t, s, p)
 	t.Run("new_ca_takes_effect", func(t *testing.T) {
 		other := newOpenSSLCA(t, "/CN=another CA")
 		stranger := other.keyPair(t, other.issue(t, "stranger", "/CN=client-1", "client", "", ""))
@@ -222,6 +208,10 @@ func testCertHeaders(t *testing.T, s *stack, p *clientPKI) {
 		if pemText, err := url.QueryUnescape(v); err != nil || strings.TrimSpace(pemText) != strings.TrimSpace(p.goodPEM) {
 			t.Errorf("ssl-client-cert %q is not the URL-encoded PEM of the client's certificate", v)
 		}
+		// nginx's $ssl_client_escaped_cert: spaces as %20, new lines as %0A.
+		if !strings.HasPrefix(v, "-----BEGIN%20CERTIFICATE-----%0A") {
+			t.Errorf("ssl-client-cert %q does not start as nginx escapes it", v)
+		}
 	})
 	t.Run("forged_headers_are_replaced_or_removed", func(t *testing.T) {
 		forged := headers("ssl-client-verify", "SUCCESS", "ssl-client-subject-dn", "CN=admin", "ssl-client-issuer-dn", "CN=forged", "ssl-client-cert", "forged")
@@ -242,6 +232,54 @@ func testCertHeaders(t *testing.T, s *stack, p *clientPKI) {
 		c.header = headers("x-rukou-client-subject", "CN=client-1")
 		if r := s.must(t, c); r.status != http.StatusForbidden {
 			t.Errorf("match-cn with a forged internal subject header: got %d, want 403", r.status)
+		}
+	})
+}
+
+// testMatchCNChange: a change of auth-tls-match-cn takes effect
+// (ingress-nginx's "should reload the nginx config when auth-tls-match-cn
+// is updated"), on a host of the default certificate.
+func testMatchCNChange(t *testing.T, s *stack, p *clientPKI) {
+	t.Run("match_cn_change_takes_effect", func(t *testing.T) {
+		site := func(cn string) runtime.Object {
+			return annotated("cnupdate", map[string]string{"auth-tls-secret": "ca", "auth-tls-match-cn": cn}, rule("cnupdate.cc.test", path(prefix, "/", "web")))
+		}
+		s.apply(t, "cnupdate", site("CN=notvalid"))
+		s.await(t, certCall("cnupdate", p.good), http.StatusForbidden, "")
+		s.apply(t, "cnupdate", site("CN=client-1"))
+		s.await(t, certCall("cnupdate", p.good), http.StatusOK, "web")
+	})
+}
+
+// testErrorPage: with auth-tls-error-page, a failed verification is a
+// 302 to the page.
+func testErrorPage(t *testing.T, s *stack, p *clientPKI) {
+	t.Run("error_page", func(t *testing.T) {
+		for _, cert := range []*tls.Certificate{nil, p.other} {
+			r := s.must(t, certCall("errpage", cert))
+			if r.status != http.StatusFound || r.header.Get("Location") != "http://errors.cc.test/cert-error" {
+				t.Errorf("got %d to %q, want 302 to http://errors.cc.test/cert-error", r.status, r.header.Get("Location"))
+			}
+		}
+	})
+}
+
+// testServerNameOfAnotherHost: a request for a host with client
+// certificates over another host's TLS connection is 421, whatever the
+// certificate; the other way round it is served.
+func testServerNameOfAnotherHost(t *testing.T, s *stack, p *clientPKI) {
+	t.Run("server_name_of_another_host", func(t *testing.T) {
+		for _, cert := range []*tls.Certificate{p.good, nil} {
+			c := certCall("on", cert)
+			c.sni = "open.cc.test"
+			if r := s.must(t, c); r.status != http.StatusMisdirectedRequest {
+				t.Errorf("SNI open.cc.test, Host on.cc.test: got %d, want 421", r.status)
+			}
+		}
+		c := certCall("open", p.good)
+		c.sni = "on.cc.test"
+		if r := s.must(t, c); r.status != http.StatusOK || r.backend != "web" {
+			t.Errorf("SNI on.cc.test, Host open.cc.test: got %d, want 200 from open's backend", r.status)
 		}
 	})
 }

@@ -56,10 +56,16 @@ func externalAuthRoute(p *ir.Policy) *envoy_extensions_filters_http_ext_authz_v3
 		ext[wire.AuthBasicCredentialsKey] = b.Credentials
 		ext[wire.AuthBasicRealmKey] = b.Realm
 	}
-	if accessByAuth(p) {
+	switch {
+	case accessByAuth(p):
 		ext[wire.AuthSatisfyAnyKey] = "true"
 		ext[wire.AuthAllowKey] = wire.FormatPrefixes(p.Access.Allow)
 		ext[wire.AuthDenyKey] = wire.FormatPrefixes(p.Access.Deny)
+	case p.SatisfyAny && p.BasicAuth != nil && p.ExternalAuth != nil:
+		// Without address ranges, satisfy any still lets the Basic
+		// credentials admit a request that the auth service would refuse,
+		// as nginx's access phase stops at the first module that admits.
+		ext[wire.AuthSatisfyAnyKey] = "true"
 	}
 	return &envoy_extensions_filters_http_ext_authz_v3.ExtAuthzPerRoute{
 		Override: &envoy_extensions_filters_http_ext_authz_v3.ExtAuthzPerRoute_CheckSettings{CheckSettings: &envoy_extensions_filters_http_ext_authz_v3.CheckSettings{
