@@ -50,9 +50,6 @@ type Dir struct {
 	// named something else (a ConfigMap volume's ..data) or lost events.
 	touched map[string]bool
 	all     bool
-	// owner names, for each object the directory serves, the file it is
-	// served from: the last in name order of those defining it.
-	owner map[Key]string
 }
 
 type dirFile struct {
@@ -291,31 +288,33 @@ func (f *dirFile) objects() []runtime.Object {
 }
 
 // objects lists the objects of every file, in file name order so that the
-// last file wins when two define the same object, and records the file
-// each comes from.
+// last file wins when two define the same object.
 func (d *Dir) objects() []runtime.Object {
-	names := slices.Sorted(maps.Keys(d.files))
-	d.owner = map[Key]string{}
 	var out []runtime.Object
-	for _, name := range names {
-		for _, obj := range d.files[name].objects() {
-			if key, ok := KeyOf(obj); ok {
-				d.owner[key] = name
-				out = append(out, obj)
-			}
-		}
+	for _, name := range slices.Sorted(maps.Keys(d.files)) {
+		out = append(out, d.files[name].objects()...)
 	}
 	return out
 }
 
 // patch hands the store what changed in the edited files, each given
-// with the objects it served before: a change to one file of a directory
-// of thousands of objects costs in proportion to that file. An object
-// keeps coming from the last file in name order that defines it.
+// with the objects it served before, file by file: a change to one file
+// of a directory of thousands of objects costs in proportion to that
+// file. An object comes from the last file in name order that defines it;
+// the store's current object tells whether the edited file was that one.
+// When it was not (the object is defined twice), or the file no longer
+// defines an object it served, the file it now comes from is looked up
+// among them all.
 func (d *Dir) patch(edits map[string][]runtime.Object) {
-	upserts := map[Key]runtime.Object{}
-	lost := map[Key]bool{}
-	for name, before := range edits {
+	contested := map[Key]bool{}
+	for _, name := range slices.Sorted(maps.Keys(edits)) {
+		served := map[runtime.Object]bool{}
+		for _, obj := range edits[name] {
+			if key, ok := KeyOf(obj); ok && d.Store.Get(DirSource, key) == obj {
+				served[obj] = true
+			}
+		}
+		var upserts []runtime.Object
 		now := map[Key]bool{}
 		for _, obj := range d.files[name].objects() {
 			key, ok := KeyOf(obj)
@@ -323,40 +322,36 @@ func (d *Dir) patch(edits map[string][]runtime.Object) {
 				continue
 			}
 			now[key] = true
-			if owner, ok := d.owner[key]; !ok || name >= owner {
-				d.owner[key] = name
-				upserts[key] = obj
+			if cur := d.Store.Get(DirSource, key); cur == nil || served[cur] {
+				upserts = append(upserts, obj)
+			} else {
+				contested[key] = true
 			}
 		}
-		for _, obj := range before {
-			if key, ok := KeyOf(obj); ok && !now[key] && d.owner[key] == name {
-				lost[key] = true
+		var deletes []Key
+		for obj := range served {
+			if key, _ := KeyOf(obj); !now[key] {
+				contested[key] = true
+				deletes = append(deletes, key)
+			}
+		}
+		d.Store.Patch(DirSource, upserts, deletes)
+	}
+	if len(contested) == 0 {
+		return
+	}
+	// One pass over every file finds where each contested object comes
+	// from now, if anywhere.
+	from := map[Key]string{}
+	won := map[Key]runtime.Object{}
+	for name, f := range d.files {
+		for _, obj := range f.objects() {
+			if key, ok := KeyOf(obj); ok && contested[key] && name >= from[key] {
+				from[key], won[key] = name, obj
 			}
 		}
 	}
-	var deletes []Key
-	if len(lost) > 0 {
-		// An object its file no longer defines may still come from
-		// another file: find the last one, in one pass over them all.
-		found := map[Key]string{}
-		for name, f := range d.files {
-			for _, obj := range f.objects() {
-				if key, ok := KeyOf(obj); ok && lost[key] && name >= found[key] {
-					found[key], upserts[key] = name, obj
-				}
-			}
-		}
-		for key := range lost {
-			if name, ok := found[key]; ok {
-				d.owner[key] = name
-				continue
-			}
-			delete(d.owner, key)
-			delete(upserts, key)
-			deletes = append(deletes, key)
-		}
-	}
-	d.Store.Patch(DirSource, slices.Collect(maps.Values(upserts)), deletes)
+	d.Store.Patch(DirSource, slices.Collect(maps.Values(won)), nil)
 }
 
 // Errors returns the current error of each malformed file.

@@ -55,8 +55,16 @@ type Store struct {
 	// pending holds the changes since the last TakeChanges.
 	pending Changes
 	// slicesOf indexes the EndpointSlices by the Service their label
-	// names: how many sources hold each key under that label.
-	slicesOf map[types.NamespacedName]map[Key]int
+	// names: how many sources hold each key under that label. A slice, as
+	// a Service has one EndpointSlice or a few: a map each would weigh
+	// some 700 bytes per Service.
+	slicesOf map[types.NamespacedName][]sliceCount
+}
+
+// sliceCount is how many sources hold an EndpointSlice under a Service.
+type sliceCount struct {
+	key Key
+	n   int
 }
 
 // Changes are what changed in the store between two rebuilds: the kinds,
@@ -76,7 +84,7 @@ func (c Changes) OnlyEndpoints() bool {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName]map[Key]int{}}
+	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName][]sliceCount{}}
 }
 
 // Changes delivers a signal after one or more changes; signals coalesce.
@@ -127,16 +135,18 @@ func (s *Store) markDirty(key Key, old, obj runtime.Object) {
 			s.pending.Services = map[types.NamespacedName]bool{}
 		}
 		s.pending.Services[svc] = true
-		keys := s.slicesOf[svc]
-		if keys == nil {
-			keys = map[Key]int{}
-			s.slicesOf[svc] = keys
+		counts := s.slicesOf[svc]
+		at := slices.IndexFunc(counts, func(c sliceCount) bool { return c.key == key })
+		if at < 0 {
+			at, counts = len(counts), append(counts, sliceCount{key: key})
 		}
-		if keys[key] += 2*i - 1; keys[key] <= 0 { // old leaves, obj comes
-			delete(keys, key)
-			if len(keys) == 0 {
-				delete(s.slicesOf, svc)
-			}
+		if counts[at].n += 2*i - 1; counts[at].n <= 0 { // old leaves, obj comes
+			counts = slices.Delete(counts, at, at+1)
+		}
+		if len(counts) == 0 {
+			delete(s.slicesOf, svc)
+		} else {
+			s.slicesOf[svc] = counts
 		}
 	}
 }
@@ -184,6 +194,13 @@ func (s *Store) Replace(source string, objs []runtime.Object) {
 	}
 	s.sources[source] = next
 	s.mu.Unlock()
+}
+
+// Get returns source's object at key, or nil.
+func (s *Store) Get(source string, key Key) runtime.Object {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sources[source][key]
 }
 
 // Patch puts objs into source's set and takes the objects at deletes out
@@ -275,7 +292,8 @@ func (s *Store) EndpointSlicesOf(services map[types.NamespacedName]bool) []*disc
 	var keys []Key
 	objs := map[Key]*discoveryv1.EndpointSlice{}
 	for svc := range services {
-		for key := range s.slicesOf[svc] {
+		for _, c := range s.slicesOf[svc] {
+			key := c.key
 			// The last source holding the key wins, as in Input; its
 			// object may name another Service.
 			for _, name := range slices.Backward(sources) {
