@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -177,8 +175,7 @@ func TestBasicAuthSatisfy(t *testing.T) {
 func TestBasicAuthSeparateLimiter(t *testing.T) {
 	address := harness.Addr(t)
 	s := startStackWith(t, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", address}})
-	lim := harness.Start(t, "limiter", exec.Command(filepath.Join(harness.Root(t), "bin", "rukou"), "limiter",
-		"--address", address, "--xds-address", s.rukou.XDSAddress), 5*time.Second)
+	lim := startSeparateLimiter(t, address, s.rukou.XDSAddress)
 	apply := func(line string) {
 		s.apply(t, "basic", join(backend(t, "web"), objs(opaque("users", map[string]string{"auth": line}),
 			annotated("site", map[string]string{"auth-type": "basic", "auth-secret": "users"}, rule("site.test", path(prefix, "/", "web")))))...)

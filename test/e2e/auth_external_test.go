@@ -182,12 +182,25 @@ func TestExternalAuthCookie(t *testing.T) {
 		{"always.test", "/", http.StatusOK, true},
 		{"always.test", "/error", http.StatusServiceUnavailable, true},
 	} {
-		r := s.await(t, call{host: c.host, path: c.path}, c.status, "")
-		if got := r.header.Values("Set-Cookie"); (len(got) == 1 && got[0] == "alma=armud") != c.cookie {
-			t.Errorf("%s%s: %d with Set-Cookie %q, want the cookie: %v", c.host, c.path, r.status, got, c.cookie)
+		s.await(t, call{host: c.host, path: c.path}, c.status, "")
+		if err := expectCookie(s, call{host: c.host, path: c.path}, c.status, c.cookie); err != nil {
+			t.Error(err)
 		}
 	}
 	expectNoRejection(t, s.envoy)
+}
+
+// expectCookie sends c and says how its answer differs from status with
+// (or without) the auth service's cookie.
+func expectCookie(s *stack, c call, status int, cookie bool) error {
+	r, err := s.do(c)
+	if err != nil {
+		return err
+	}
+	if got := r.header.Values("Set-Cookie"); r.status != status || (len(got) == 1 && got[0] == "alma=armud") != cookie {
+		return fmt.Errorf("%s%s: %d with Set-Cookie %q, want %d with the cookie: %v", c.host, c.path, r.status, got, status, cookie)
+	}
+	return nil
 }
 
 // TestExternalAuthCache: with auth-cache-key and auth-cache-duration, a
@@ -202,7 +215,15 @@ func TestExternalAuthCache(t *testing.T) {
 		annotated("cached", map[string]string{"auth-url": auth.url("/200"), "auth-cache-key": "$http_authorization",
 			"auth-cache-duration": "200 10m"}, rule("cached.test", path(prefix, "/", "web"))),
 	))...)
-	alice := call{host: "cached.test", path: "/", header: headers("Authorization", "Bearer alice")}
+	expectCachedAuth(t, s, auth, "cached.test")
+}
+
+// expectCachedAuth checks that host's answers are cached by the
+// Authorization header for 200s: repeated requests do not reach auth,
+// and are let through once it fails; another key reaches it.
+func expectCachedAuth(t *testing.T, s *stack, auth *authServer, host string) {
+	t.Helper()
+	alice := call{host: host, path: "/", header: headers("Authorization", "Bearer alice")}
 	s.await(t, alice, http.StatusOK, "web")
 	before := auth.hits.Load()
 	for range 3 {
@@ -217,7 +238,7 @@ func TestExternalAuthCache(t *testing.T) {
 	if r := s.must(t, alice); r.status != http.StatusOK {
 		t.Errorf("cached key with the auth service failing: %d, want 200", r.status)
 	}
-	if r := s.must(t, call{host: "cached.test", path: "/", header: headers("Authorization", "Bearer bob")}); r.status != http.StatusInternalServerError {
+	if r := s.must(t, call{host: host, path: "/", header: headers("Authorization", "Bearer bob")}); r.status != http.StatusInternalServerError {
 		t.Errorf("another key with the auth service failing: %d, want 500", r.status)
 	}
 	if n := auth.hits.Load() - before; n != 1 {
