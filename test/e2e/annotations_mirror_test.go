@@ -77,6 +77,8 @@ func startMirror(t *testing.T, hold time.Duration, cert *tls.Certificate) (*reco
 // mirror-host's; the client gets the primary backend's answer, also when
 // the mirror is slow or does not answer at all. A target Envoy cannot
 // honour (a path of its own) is reported and nothing is mirrored.
+// mirror-request-body "on" sends the body; "off", which Envoy cannot
+// honour, is reported and nothing of that Ingress is mirrored.
 func TestAnnotationMirror(t *testing.T) {
 	const hold = 6 * time.Second
 	mirror, port := startMirror(t, hold, nil)
@@ -90,6 +92,8 @@ func TestAnnotationMirror(t *testing.T) {
 		annotated("down", map[string]string{"mirror-target": down}, rule("down.test", path(prefix, "/", "primary"))),
 		annotated("fixed", map[string]string{"mirror-target": "http://127.0.0.1:" + strconv.Itoa(port) + "/fixed"},
 			rule("fixed.test", path(prefix, "/", "primary"))),
+		annotated("body-on", map[string]string{"mirror-target": target, "mirror-request-body": "on"}, rule("body-on.test", path(prefix, "/", "primary"))),
+		annotated("body-off", map[string]string{"mirror-target": target, "mirror-request-body": "off"}, rule("body-off.test", path(prefix, "/", "primary"))),
 	))...)
 
 	t.Run("the_mirror_gets_method_path_host_and_body", func(t *testing.T) {
@@ -135,6 +139,33 @@ func TestAnnotationMirror(t *testing.T) {
 		for _, g := range mirror.got {
 			if strings.Contains(g.uri, "never-mirrored") {
 				t.Errorf("the mirror got %+v", g)
+			}
+		}
+	})
+	t.Run("mirror_request_body_on_sends_the_body", func(t *testing.T) {
+		s.await(t, call{host: "body-on.test", path: "/ready-on"}, http.StatusOK, "primary")
+		s.must(t, call{method: http.MethodPost, host: "body-on.test", path: "/with-body", body: strings.NewReader("kept")})
+		if got := mirror.await(t, "/with-body"); got.body != "kept" {
+			t.Errorf("the mirror got %+v, want the body \"kept\"", got)
+		}
+	})
+	t.Run("mirror_request_body_off_is_reported_and_mirrors_nothing", func(t *testing.T) {
+		// Envoy cannot mirror without the body: the Ingress mirrors
+		// nothing rather than send bodies it keeps from the mirror.
+		waitDiagnostic(t, s, "default/body-off", "AnnotationIgnored", "cannot be honoured")
+		s.await(t, call{host: "body-off.test", path: "/ready-body-off"}, http.StatusOK, "primary")
+		r := s.must(t, call{method: http.MethodPost, host: "body-off.test", path: "/body-off", body: strings.NewReader("secret")})
+		if r.status != http.StatusOK || r.backend != "primary" {
+			t.Errorf("the client got %d from %q, want 200 from the primary", r.status, r.backend)
+		}
+		// A fence: a copy sent after this one's would have been is awaited.
+		s.must(t, call{host: "body-on.test", path: "/after-body-off"})
+		mirror.await(t, "/after-body-off")
+		mirror.mu.Lock()
+		defer mirror.mu.Unlock()
+		for _, g := range mirror.got {
+			if strings.Contains(g.uri, "body-off") && g.uri != "/after-body-off" {
+				t.Errorf("the mirror got %+v from an Ingress with mirror-request-body off", g)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 // backend's 503 reaches the client as 503 with the default backend's
 // answer, which was told the original status and where the request went,
 // as ingress-nginx tells it; a 200 passes untouched; an Ingress's
+// custom-http-errors annotation replaces the ConfigMap's list for it; its
 // default-backend annotation names another Service to answer, and
 // disable-proxy-intercept-errors lets the backend's own 503 through.
 func TestCustomHTTPErrors(t *testing.T) {
@@ -20,6 +21,7 @@ func TestCustomHTTPErrors(t *testing.T) {
 		ingress("site", rule("site.test", path(prefix, "/", "site"))),
 		annotated("own", map[string]string{"default-backend": "other"}, rule("own.test", path(prefix, "/", "site"))),
 		annotated("off", map[string]string{"disable-proxy-intercept-errors": "true"}, rule("off.test", path(prefix, "/", "site"))),
+		annotated("listed", map[string]string{"custom-http-errors": "418"}, rule("listed.test", path(prefix, "/", "site"))),
 	))...)
 
 	t.Run("a_503_gets_the_default_backends_answer_with_503", func(t *testing.T) {
@@ -57,6 +59,14 @@ func TestCustomHTTPErrors(t *testing.T) {
 	})
 	t.Run("default_backend_annotation_names_the_service_that_answers", func(t *testing.T) {
 		s.await(t, call{host: "own.test", path: "/?status=404"}, http.StatusNotFound, "other")
+	})
+	t.Run("annotation_list_replaces_the_configmaps_for_its_ingress", func(t *testing.T) {
+		r := s.await(t, call{host: "listed.test", path: "/?status=418"}, http.StatusTeapot, "fallback")
+		if got, _ := echoHeader(r, "X-Ingress-Name"); got != "listed" {
+			t.Errorf("default backend saw X-Ingress-Name %q, want listed", got)
+		}
+		s.await(t, call{host: "listed.test", path: "/?status=503"}, http.StatusServiceUnavailable, "site")
+		s.await(t, call{host: "site.test", path: "/?status=418"}, http.StatusTeapot, "site")
 	})
 	t.Run("disable_proxy_intercept_errors_passes_the_503", func(t *testing.T) {
 		s.await(t, call{host: "off.test", path: "/?status=503"}, http.StatusServiceUnavailable, "site")

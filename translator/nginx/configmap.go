@@ -457,7 +457,7 @@ var Keys = []Key{
 	{Name: "proxy-buffer-size", Status: Differs, Note: bufferSizeNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffering", Status: Differs, Note: proxyBufferingNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
-	{Name: "proxy-busy-buffers-size", Status: NotYet},
+	{Name: "proxy-busy-buffers-size", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readGlobalTimeouts},
 	{Name: "proxy-cookie-domain", Status: Differs, Note: "the default of the annotation (annotations.md, Response headers); a regular expression (`~`) is not supported: reported, `off` applies", read: readGlobalRewrites},
 	{Name: "proxy-cookie-path", Status: Differs, Note: "the default of the annotation (annotations.md, Response headers); a regular expression (`~`) is not supported: reported, `off` applies", readWith: "proxy-cookie-domain"},

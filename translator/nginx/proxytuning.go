@@ -54,7 +54,7 @@ func (r *reader) readTuning() Tuning {
 	if n, ok := r.size("proxy-buffer-size", "Envoy's limit of response headers applies"); ok && n > 0 {
 		t.ResponseHeaderKiB = headerKiB(n)
 	}
-	for _, name := range []string{"proxy-max-temp-file-size", "client-body-buffer-size"} {
+	for _, name := range []string{"proxy-max-temp-file-size", "proxy-busy-buffers-size", "client-body-buffer-size"} {
 		r.size(name, "it changes nothing in Envoy anyway")
 	}
 	r.number("proxy-buffers-number", 1, 1<<20)

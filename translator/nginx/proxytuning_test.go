@@ -57,7 +57,7 @@ func TestReadProxyTuning(t *testing.T) {
 			name: "buffer_sizes_are_checked_and_only_the_header_buffer_counts",
 			values: map[string]string{
 				"proxy-buffering": "on", "proxy-buffer-size": "8k", "proxy-buffers-number": "8",
-				"proxy-max-temp-file-size": "1024m", "client-body-buffer-size": "16K",
+				"proxy-max-temp-file-size": "1024m", "client-body-buffer-size": "16K", "proxy-busy-buffers-size": "16k",
 			},
 			check: tuning(Tuning{ResponseHeaderKiB: 8}),
 		},
@@ -73,11 +73,11 @@ func TestReadProxyTuning(t *testing.T) {
 			name: "buffer_sizes_that_cannot_be_read_are_reported",
 			values: map[string]string{
 				"proxy-buffering": "maybe", "proxy-buffer-size": "8 KB", "proxy-buffers-number": "0",
-				"proxy-max-temp-file-size": "-1", "client-body-buffer-size": "big",
+				"proxy-max-temp-file-size": "-1", "client-body-buffer-size": "big", "proxy-busy-buffers-size": "16 k",
 			},
 			issues: []string{
 				"client-body-buffer-size InvalidAnnotation", "proxy-buffer-size InvalidAnnotation", "proxy-buffering InvalidAnnotation",
-				"proxy-buffers-number InvalidAnnotation", "proxy-max-temp-file-size InvalidAnnotation",
+				"proxy-buffers-number InvalidAnnotation", "proxy-busy-buffers-size InvalidAnnotation", "proxy-max-temp-file-size InvalidAnnotation",
 			},
 		},
 		{name: "rewrite_log_is_refused", values: map[string]string{"enable-rewrite-log": "true"}, issues: []string{"enable-rewrite-log AnnotationIgnored"}},
@@ -102,7 +102,7 @@ func TestReadGlobalProxyTuning(t *testing.T) {
 			issues: []string{"limit-rate-after ConfigKeyIgnored"},
 		},
 		{
-			name: "buffer_sizes_are_checked", data: map[string]string{"proxy-buffering": "on", "proxy-buffer-size": "16k", "client-body-buffer-size": "1m", "proxy-buffers-number": "x"},
+			name: "buffer_sizes_are_checked", data: map[string]string{"proxy-buffering": "on", "proxy-buffer-size": "16k", "client-body-buffer-size": "1m", "proxy-buffers-number": "x", "proxy-busy-buffers-size": "32k"},
 			want: settingsWith(func(s *Settings) { s.ResponseHeaderKiB = 16 }), issues: []string{"proxy-buffers-number InvalidConfigValue"},
 		},
 	} {

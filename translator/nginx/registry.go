@@ -190,6 +190,7 @@ var Registry = []Entry{
 	{Name: "proxy-buffer-size", Status: Differs, Note: bufferSizeNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffering", Status: Differs, Note: proxyBufferingNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-buffers-number", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
+	{Name: "proxy-busy-buffers-size", Status: Differs, Note: responseBufferNote, readWith: "proxy-request-buffering"},
 	{Name: "proxy-connect-timeout", Status: Supported, read: readConnectTimeout},
 	{Name: "proxy-cookie-domain", Status: Differs, Note: cookieRewriteNote, read: readCookieRewrites},
 	{Name: "proxy-cookie-path", Status: Differs, Note: cookieRewriteNote, readWith: "proxy-cookie-domain"},
