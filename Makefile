@@ -17,7 +17,7 @@ build: ## build bin/rukou and the demo backend bin/backend
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/rukou ./cmd/rukou
 	$(GO) build -o bin/backend ./examples/backend
 
-tools: ## install the pinned Envoy, kube-apiserver, kubectl and etcd into bin/ (skips what is there)
+tools: ## install the pinned Envoy, kube-apiserver, kubectl, etcd, oauth2-proxy, ratelimit and otelcol into bin/ (skips what is there)
 	bash test/tools/install.sh all
 
 cluster-tools: ## install what the one-node cluster runs: kubelet & co., CoreDNS, containerd, runc, CNI (needs root)

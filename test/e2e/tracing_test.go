@@ -1,77 +1,26 @@
 package e2e
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/grpc"
 
 	"github.com/rukou/rukou/test/harness"
 )
 
-// The spans are received by an OTLP gRPC receiver built on the official
-// OpenTelemetry protos (go.opentelemetry.io/proto/otlp), in the test:
-// Envoy exports to it exactly as to a collector.
+// Envoy exports its spans to a real OpenTelemetry Collector
+// (harness.StartCollector: bin/otelcol's OTLP gRPC receiver), which
+// forwards them to a sink in the test; the assertions read what the
+// Collector passed on.
 
-// otlpReceiver keeps the spans Envoy exports, with their service name.
-type otlpReceiver struct {
-	collectortrace.UnimplementedTraceServiceServer
-	port int
-
-	mu    sync.Mutex
-	spans []receivedSpan
-}
-
-// receivedSpan is one exported span and the service that sent it.
-type receivedSpan struct {
-	service string
-	span    *tracepb.Span
-}
-
-// Export keeps the spans of one export.
-func (o *otlpReceiver) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, rs := range req.GetResourceSpans() {
-		service := ""
-		for _, kv := range rs.GetResource().GetAttributes() {
-			if kv.GetKey() == "service.name" {
-				service = kv.GetValue().GetStringValue()
-			}
-		}
-		for _, ss := range rs.GetScopeSpans() {
-			for _, sp := range ss.GetSpans() {
-				o.spans = append(o.spans, receivedSpan{service: service, span: sp})
-			}
-		}
-	}
-	return &collectortrace.ExportTraceServiceResponse{}, nil
-}
-
-// startOTLP serves an OTLP gRPC receiver on 127.0.0.1 until the test ends.
-func startOTLP(t *testing.T) *otlpReceiver {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &otlpReceiver{port: lis.Addr().(*net.TCPAddr).Port}
-	srv := grpc.NewServer()
-	collectortrace.RegisterTraceServiceServer(srv, o)
-	go srv.Serve(lis) //nolint:errcheck // Serve returns when the test stops it
-	t.Cleanup(srv.Stop)
-	return o
-}
+// otlpReceiver finds the spans a test's Collector forwarded.
+type otlpReceiver struct{ *harness.Collector }
 
 // attr is a span's attribute as text, "" when absent.
 func attr(sp *tracepb.Span, key string) string {
@@ -88,10 +37,11 @@ func attr(sp *tracepb.Span, key string) string {
 }
 
 // spanFor waits until a span of a request to host and path arrives; Envoy
-// exports every 5 seconds, or sooner once it holds 5 spans.
-func (o *otlpReceiver) spanFor(t *testing.T, host, path string) receivedSpan {
+// exports every 5 seconds, or sooner once it holds 5 spans, and the
+// Collector forwards within 50 ms.
+func (o otlpReceiver) spanFor(t *testing.T, host, path string) harness.CollectedSpan {
 	t.Helper()
-	var found receivedSpan
+	var found harness.CollectedSpan
 	harness.Eventually(t, 30*time.Second, "a span of "+host+path, func() error {
 		if sp, ok := o.find(host, path); ok {
 			found = sp
@@ -103,23 +53,17 @@ func (o *otlpReceiver) spanFor(t *testing.T, host, path string) receivedSpan {
 }
 
 // find is the first span received of a request to host and path.
-func (o *otlpReceiver) find(host, path string) (receivedSpan, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, sp := range o.spans {
-		url := attr(sp.span, "http.url")
+func (o otlpReceiver) find(host, path string) (harness.CollectedSpan, bool) {
+	for _, sp := range o.Spans() {
+		url := attr(sp.Span, "http.url")
 		if strings.Contains(url, "://"+host+path) && (strings.HasSuffix(url, host+path) || strings.Contains(url, host+path+"?")) {
 			return sp, true
 		}
 	}
-	return receivedSpan{}, false
+	return harness.CollectedSpan{}, false
 }
 
-func (o *otlpReceiver) count() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.spans)
-}
+func (o otlpReceiver) count() int { return len(o.Spans()) }
 
 // Trace context of the test's client: a sampled W3C traceparent.
 const (
@@ -129,14 +73,14 @@ const (
 )
 
 // startTracingStack starts rukou and Envoy with the ConfigMap's
-// OpenTelemetry keys, extra, pointing at a fresh receiver.
-func startTracingStack(t *testing.T, extra map[string]string) (*stack, *otlpReceiver) {
+// OpenTelemetry keys, extra, pointing at a fresh Collector.
+func startTracingStack(t *testing.T, extra map[string]string) (*stack, otlpReceiver) {
 	t.Helper()
-	o := startOTLP(t)
+	o := otlpReceiver{harness.StartCollector(t)}
 	s := startConfigMapStack(t)
 	data := map[string]string{
 		"enable-opentelemetry": "true", "otlp-collector-host": "127.0.0.1",
-		"otlp-collector-port": strconv.Itoa(o.port), "otel-service-name": "rukou-e2e",
+		"otlp-collector-port": strconv.Itoa(o.OTLPPort), "otel-service-name": "rukou-e2e",
 	}
 	for k, v := range extra {
 		data[k] = v
@@ -162,12 +106,12 @@ func TestOpenTelemetrySpans(t *testing.T) {
 	s.must(t, call{host: "quiet.test", path: "/hidden"})
 	r := s.must(t, call{host: "shop.test", path: "/cart", header: headers("traceparent", clientParent)})
 	got := o.spanFor(t, "shop.test", "/cart")
-	sp := got.span
+	sp := got.Span
 	if sp.GetName() != "shop-front" {
 		t.Errorf("span name %q, want shop-front (opentelemetry-operation-name)", sp.GetName())
 	}
-	if got.service != "rukou-e2e" {
-		t.Errorf("service.name %q, want rukou-e2e (otel-service-name)", got.service)
+	if got.Service != "rukou-e2e" {
+		t.Errorf("service.name %q, want rukou-e2e (otel-service-name)", got.Service)
 	}
 	if m, st := attr(sp, "http.method"), attr(sp, "http.status_code"); m != "GET" || st != "200" {
 		t.Errorf("span http.method %q, http.status_code %q, want GET and 200", m, st)
@@ -187,7 +131,7 @@ func TestOpenTelemetrySpans(t *testing.T) {
 	// Spans leave in the order their requests ended: the shop's span
 	// having arrived, the quiet one's would have too.
 	if sp, ok := o.find("quiet.test", "/hidden"); ok {
-		t.Errorf("enable-opentelemetry: \"false\": got span %q of quiet.test", sp.span.GetName())
+		t.Errorf("enable-opentelemetry: \"false\": got span %q of quiet.test", sp.Span.GetName())
 	}
 	expectNoRejection(t, s.envoy)
 }
@@ -201,7 +145,7 @@ func TestOpenTelemetryUntrustedIncomingSpan(t *testing.T) {
 	s.apply(t, "site", join(backend(t, "echo"), objs(ingress("shop", rule("shop.test", path(prefix, "/", "echo")))))...)
 	s.await(t, call{host: "shop.test", path: "/warm"}, http.StatusOK, "echo")
 	r := s.must(t, call{host: "shop.test", path: "/cart", header: headers("traceparent", clientParent)})
-	sp := o.spanFor(t, "shop.test", "/cart").span
+	sp := o.spanFor(t, "shop.test", "/cart").Span
 	id := hex.EncodeToString(sp.GetTraceId())
 	if id == clientTraceID {
 		t.Errorf("span joined the client's trace %s, want a new trace", id)
@@ -227,7 +171,7 @@ func TestOpenTelemetrySamplingOff(t *testing.T) {
 	s.must(t, call{host: "shop.test", path: "/unsampled"})
 	s.must(t, call{host: "shop.test", path: "/parent", header: headers("traceparent", clientParent)})
 	s.applyConfigMap(t, map[string]string{
-		"enable-opentelemetry": "true", "otlp-collector-host": "127.0.0.1", "otlp-collector-port": strconv.Itoa(o.port),
+		"enable-opentelemetry": "true", "otlp-collector-host": "127.0.0.1", "otlp-collector-port": strconv.Itoa(o.OTLPPort),
 	})
 	harness.Eventually(t, 30*time.Second, "a span once sampling is on", func() error {
 		if _, err := s.do(call{host: "shop.test", path: "/after"}); err != nil {
@@ -240,7 +184,7 @@ func TestOpenTelemetrySamplingOff(t *testing.T) {
 	})
 	for _, p := range []string{"/unsampled", "/parent"} {
 		if sp, ok := o.find("shop.test", p); ok {
-			t.Errorf("otel-sampler: AlwaysOff: got span %q of %s", sp.span.GetName(), p)
+			t.Errorf("otel-sampler: AlwaysOff: got span %q of %s", sp.Span.GetName(), p)
 		}
 	}
 }

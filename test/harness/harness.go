@@ -1,5 +1,6 @@
 // Package harness runs the real programs of rukou's end-to-end tests on
-// loopback: rukou itself, Envoy, etcd and kube-apiserver, demo backends, and
+// loopback: rukou itself, Envoy, etcd and kube-apiserver, the OpenTelemetry
+// Collector and the other services features talk to, demo backends, and
 // network namespaces that stand in for other hosts. Everything a test starts
 // is stopped when the test ends; when the test fails, each program's log is
 // printed.

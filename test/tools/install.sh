@@ -12,6 +12,10 @@
 #                   from the module proxy (global-rate-limit's tests)
 #   redis-server    Debian's redis-server (apt-get; needs root), the store
 #                   that ratelimit counts in
+#   otelcol         an OpenTelemetry Collector (OTLP receiver and exporter)
+#                   built by the Collector's builder from the manifest
+#                   otelcol/builder.yaml, modules from the module proxy only
+#                   (the OpenTelemetry tests' span receiver)
 # and, for the peer benchmark only (`install.sh contour`, make bench-peers):
 #   contour         go install github.com/projectcontour/contour/cmd/contour
 #                   from the module proxy; its CRDs come from the same module
@@ -36,6 +40,9 @@ OAUTH2_PROXY_VERSION=7.15.6
 # is the pseudo-version of its main branch on 2026-01-22.
 RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36
 CONTOUR_VERSION=v1.33.8
+# The Collector's builder, of the same release as the components that
+# otelcol/builder.yaml pins.
+OTELCOL_BUILDER_VERSION=v0.165.0
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$root/bin"
@@ -211,6 +218,52 @@ install_ratelimit() {
 # Debian's redis-server, where ratelimit keeps its counters.
 install_redis() { install_deb redis-server redis-server "the global rate limit tests fail without it"; }
 
+# otelcol_current succeeds when bin/otelcol was built from every module that
+# otelcol/builder.yaml pins, at its version (read from the binary's build
+# information), so that a changed manifest rebuilds it.
+otelcol_current() {
+	local info mod ver
+	[[ -x "$bin/otelcol" ]] || return 1
+	info="$(go version -m "$bin/otelcol" 2>/dev/null)" || return 1
+	while read -r mod ver; do
+		[[ "$info" == *"	$mod	$ver"* ]] || return 1
+	done < <(sed -n 's/^ *- gomod: *//p' "$tools/otelcol/builder.yaml")
+}
+
+# The OpenTelemetry Collector that the OpenTelemetry tests' Envoy exports
+# to. The builder generates a main package for the manifest's components,
+# resolves their modules and compiles it; GOPROXY without its "direct"
+# fallback makes a module the proxy lacks fail here rather than be fetched
+# from its origin.
+install_otelcol() {
+	if otelcol_current; then
+		log "otelcol $OTELCOL_BUILDER_VERSION present"
+		return
+	fi
+	log "building otelcol $OTELCOL_BUILDER_VERSION with the Collector's builder (about 3 minutes on a cold cache)"
+	local tmp proxy
+	tmp="$(mktemp -d)"
+	proxy="$(go env GOPROXY)"
+	proxy="${proxy%[,|]direct}"
+	[[ -n "$proxy" && "$proxy" != direct && "$proxy" != off ]] || {
+		log "otelcol: GOPROXY is \"$(go env GOPROXY)\"; the Collector is built from a module proxy only"
+		exit 1
+	}
+	GOPROXY="$proxy" GOBIN="$tmp" go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION"
+	(cd "$tmp" && GOPROXY="$proxy" ./builder --config "$tools/otelcol/builder.yaml" >builder.log 2>&1) || {
+		log "otelcol: the builder failed:"
+		cat "$tmp/builder.log" >&2
+		exit 1
+	}
+	mv "$tmp/build/otelcol" "$bin/otelcol"
+	rm -rf "$tmp"
+	otelcol_current || {
+		log "bin/otelcol lacks a module of test/tools/otelcol/builder.yaml; its build information:"
+		go version -m "$bin/otelcol" >&2
+		exit 1
+	}
+}
+
 install_etcd() {
 	if has_version "$bin/etcd" --version "etcd Version: $ETCD_VERSION"; then
 		log "etcd $ETCD_VERSION present"
@@ -230,6 +283,7 @@ oauth2-proxy)
 	install_htpasswd
 	;;
 contour) install_contour ;;
+otelcol) install_otelcol ;;
 ratelimit)
 	install_ratelimit
 	install_redis
@@ -250,9 +304,10 @@ all)
 	install_htpasswd
 	install_ratelimit
 	install_redis
+	install_otelcol
 	;;
 *)
-	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|ratelimit|contour|cluster|all]"
+	log "usage: $0 [envoy|kube|etcd|oauth2-proxy|ratelimit|otelcol|contour|cluster|all]"
 	exit 2
 	;;
 esac
