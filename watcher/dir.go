@@ -298,14 +298,15 @@ func (d *Dir) objects() []runtime.Object {
 }
 
 // patch hands the store what changed in the edited files, each given
-// with the objects it served before, file by file: a change to one file
-// of a directory of thousands of objects costs in proportion to that
-// file. An object comes from the last file in name order that defines it;
-// the store's current object tells whether the edited file was that one.
-// When it was not (the object is defined twice), or the file no longer
-// defines an object it served, the file it now comes from is looked up
-// among them all.
+// with the objects it served before, in one step: a change to one file of
+// a directory of thousands of objects costs in proportion to that file.
+// An object comes from the last file in name order that defines it; the
+// store's current object tells whether the edited file was that one.
+// When it was not (the object is defined twice), when two edited files
+// claim it, or when the file no longer defines an object it served, the
+// file it now comes from is looked up among them all.
 func (d *Dir) patch(edits map[string][]runtime.Object) {
+	upserts := map[Key]runtime.Object{}
 	contested := map[Key]bool{}
 	for _, name := range slices.Sorted(maps.Keys(edits)) {
 		served := map[runtime.Object]bool{}
@@ -314,44 +315,60 @@ func (d *Dir) patch(edits map[string][]runtime.Object) {
 				served[obj] = true
 			}
 		}
-		var upserts []runtime.Object
-		now := map[Key]bool{}
-		for _, obj := range d.files[name].objects() {
-			key, ok := KeyOf(obj)
-			if !ok {
-				continue
-			}
-			now[key] = true
-			if cur := d.Store.Get(DirSource, key); cur == nil || served[cur] {
-				upserts = append(upserts, obj)
+		now := lastByKey(d.files[name].objects())
+		for key, obj := range now {
+			_, claimed := upserts[key]
+			if cur := d.Store.Get(DirSource, key); !claimed && (cur == nil || served[cur]) {
+				upserts[key] = obj
 			} else {
 				contested[key] = true
 			}
 		}
-		var deletes []Key
 		for obj := range served {
-			if key, _ := KeyOf(obj); !now[key] {
+			if key, _ := KeyOf(obj); now[key] == nil {
 				contested[key] = true
-				deletes = append(deletes, key)
 			}
 		}
-		d.Store.Patch(DirSource, upserts, deletes)
 	}
-	if len(contested) == 0 {
-		return
+	var deletes []Key
+	if len(contested) > 0 {
+		won := d.winners(contested)
+		for key := range contested {
+			if obj, ok := won[key]; ok {
+				upserts[key] = obj
+				continue
+			}
+			delete(upserts, key)
+			deletes = append(deletes, key)
+		}
 	}
-	// One pass over every file finds where each contested object comes
-	// from now, if anywhere.
+	d.Store.Patch(DirSource, slices.Collect(maps.Values(upserts)), deletes)
+}
+
+// winners finds, in one pass over every file, the object each of keys
+// comes from: the last file's in name order, then the last in the file.
+func (d *Dir) winners(keys map[Key]bool) map[Key]runtime.Object {
 	from := map[Key]string{}
 	won := map[Key]runtime.Object{}
 	for name, f := range d.files {
 		for _, obj := range f.objects() {
-			if key, ok := KeyOf(obj); ok && contested[key] && name >= from[key] {
+			if key, ok := KeyOf(obj); ok && keys[key] && name >= from[key] {
 				from[key], won[key] = name, obj
 			}
 		}
 	}
-	d.Store.Patch(DirSource, slices.Collect(maps.Values(won)), nil)
+	return won
+}
+
+// lastByKey indexes objs by key, the last of two with one key winning.
+func lastByKey(objs []runtime.Object) map[Key]runtime.Object {
+	out := make(map[Key]runtime.Object, len(objs))
+	for _, obj := range objs {
+		if key, ok := KeyOf(obj); ok {
+			out[key] = obj
+		}
+	}
+	return out
 }
 
 // Errors returns the current error of each malformed file.

@@ -102,50 +102,6 @@ func TestDirScan(t *testing.T) {
 		}
 	})
 
-	t.Run("the_file_that_wins_an_object_follows_changes_after_the_first_scan", func(t *testing.T) {
-		f := newDirFixture(t)
-		f.write("a.yaml", serviceDoc("web", 81))
-		f.scan()
-		port := func() int32 { return f.store.Input().Services[0].Spec.Ports[0].Port }
-		f.write("b.yaml", serviceDoc("web", 82))
-		if f.scan(); port() != 82 {
-			t.Errorf("with b.yaml added: port %d, want b.yaml's 82", port())
-		}
-		f.write("a.yaml", serviceDoc("web", 83))
-		if f.scan(); port() != 82 {
-			t.Errorf("with a.yaml changed: port %d, want b.yaml's 82 still", port())
-		}
-		f.write("b.yaml", serviceDoc("api", 80))
-		equalKeys(t, "with web gone from b.yaml", f.scan(), []string{"Service default/api", "Service default/web"})
-		if port := f.store.Input().Services[1].Spec.Ports[0].Port; port != 83 {
-			t.Errorf("with web gone from b.yaml: port %d, want a.yaml's 83", port)
-		}
-		if err := os.Remove(filepath.Join(f.path, "a.yaml")); err != nil {
-			t.Fatal(err)
-		}
-		equalKeys(t, "with a.yaml removed", f.scan(), []string{"Service default/api"})
-	})
-
-	t.Run("a_changed_document_leaves_the_others_objects_as_they_were", func(t *testing.T) {
-		f := newDirFixture(t)
-		f.write("app.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 80)))
-		f.scan()
-		before := f.store.Input().Services
-		drained(f.store)
-		f.write("app.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 81)))
-		f.scan()
-		after := f.store.Input().Services
-		if after[0] != before[0] {
-			t.Error("Service api, whose document did not change, was decoded again")
-		}
-		if after[1].Spec.Ports[0].Port != 81 {
-			t.Errorf("Service web has port %d, want the new 81", after[1].Spec.Ports[0].Port)
-		}
-		if !drained(f.store) {
-			t.Error("the change gave no signal")
-		}
-	})
-
 	t.Run("only_manifests_at_the_top_level_are_read", func(t *testing.T) {
 		f := newDirFixture(t)
 		f.write("web.yml", serviceDoc("web", 80))
@@ -256,6 +212,100 @@ func TestDirErrorsAreSorted(t *testing.T) {
 	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "a.yaml") || !strings.Contains(errs[1].Error(), "b.yaml") {
 		t.Errorf("Errors() = %v, want a.yaml's then b.yaml's", errs)
 	}
+}
+
+// TestDirScanPatches: after the first scan, a scan hands the store only
+// what changed in the changed files, and the store ends as a whole reread
+// would leave it, signalling only real changes.
+func TestDirScanPatches(t *testing.T) {
+	t.Run("the_file_that_wins_an_object_follows_changes_after_the_first_scan", func(t *testing.T) {
+		f := newDirFixture(t)
+		f.write("a.yaml", serviceDoc("web", 81))
+		f.scan()
+		port := func() int32 { return f.store.Input().Services[0].Spec.Ports[0].Port }
+		f.write("b.yaml", serviceDoc("web", 82))
+		if f.scan(); port() != 82 {
+			t.Errorf("with b.yaml added: port %d, want b.yaml's 82", port())
+		}
+		f.write("a.yaml", serviceDoc("web", 83))
+		if f.scan(); port() != 82 {
+			t.Errorf("with a.yaml changed: port %d, want b.yaml's 82 still", port())
+		}
+		f.write("b.yaml", serviceDoc("api", 80))
+		equalKeys(t, "with web gone from b.yaml", f.scan(), []string{"Service default/api", "Service default/web"})
+		if port := f.store.Input().Services[1].Spec.Ports[0].Port; port != 83 {
+			t.Errorf("with web gone from b.yaml: port %d, want a.yaml's 83", port)
+		}
+		if err := os.Remove(filepath.Join(f.path, "a.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		equalKeys(t, "with a.yaml removed", f.scan(), []string{"Service default/api"})
+	})
+
+	t.Run("a_changed_document_leaves_the_others_objects_as_they_were", func(t *testing.T) {
+		f := newDirFixture(t)
+		f.write("app.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 80)))
+		f.scan()
+		before := f.store.Input().Services
+		drained(f.store)
+		f.write("app.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 81)))
+		f.scan()
+		after := f.store.Input().Services
+		if after[0] != before[0] {
+			t.Error("Service api, whose document did not change, was decoded again")
+		}
+		if after[1].Spec.Ports[0].Port != 81 {
+			t.Errorf("Service web has port %d, want the new 81", after[1].Spec.Ports[0].Port)
+		}
+		if !drained(f.store) {
+			t.Error("the change gave no signal")
+		}
+	})
+
+	t.Run("an_object_moved_between_files_in_one_scan_is_no_change", func(t *testing.T) {
+		f := newDirFixture(t)
+		f.write("a.yaml", serviceDoc("api", 80))
+		f.write("b.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 80)))
+		f.scan()
+		drained(f.store)
+		f.write("b.yaml", serviceDoc("api", 80))
+		f.write("a.yaml", joinDocs(serviceDoc("api", 80), serviceDoc("web", 80)))
+		equalKeys(t, "after the move", f.scan(), []string{"Service default/api", "Service default/web"})
+		if drained(f.store) {
+			t.Error("moving an unchanged object to another file signalled a change")
+		}
+	})
+
+	t.Run("the_losing_copy_within_one_file_is_no_change", func(t *testing.T) {
+		f := newDirFixture(t)
+		f.write("app.yaml", joinDocs(serviceDoc("web", 81), serviceDoc("web", 82)))
+		f.scan()
+		drained(f.store)
+		f.write("app.yaml", joinDocs(serviceDoc("web", 83), serviceDoc("web", 82)))
+		f.scan()
+		if port := f.store.Input().Services[0].Spec.Ports[0].Port; port != 82 {
+			t.Errorf("port %d, want the last copy's 82", port)
+		}
+		if drained(f.store) {
+			t.Error("a change to the copy that loses signalled a change")
+		}
+	})
+
+	t.Run("many_changed_files_at_once", func(t *testing.T) {
+		f := newDirFixture(t)
+		for i := range 100 {
+			f.write(fmt.Sprintf("s%03d.yaml", i), serviceDoc(fmt.Sprintf("s%03d", i), 80))
+		}
+		f.scan()
+		for i := range 100 {
+			f.write(fmt.Sprintf("s%03d.yaml", i), serviceDoc(fmt.Sprintf("s%03d", i), 81))
+		}
+		f.scan()
+		in := f.store.Input()
+		if len(in.Services) != 100 || in.Services[0].Spec.Ports[0].Port != 81 || in.Services[99].Spec.Ports[0].Port != 81 {
+			t.Errorf("got %d Services, want 100 on port 81", len(in.Services))
+		}
+	})
 }
 
 func TestDirScanSignalsOnlyChanges(t *testing.T) {

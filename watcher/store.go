@@ -211,6 +211,8 @@ func (s *Store) Patch(source string, objs []runtime.Object, deletes []Key) {
 	defer s.mu.Unlock()
 	set := s.sources[source]
 	if set == nil {
+		// A source's first set, as in Replace.
+		s.notify()
 		set = map[Key]runtime.Object{}
 		s.sources[source] = set
 	}

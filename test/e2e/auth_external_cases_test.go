@@ -25,17 +25,14 @@ func TestExternalAuthSignin(t *testing.T) {
 	s := startStack(t, "delta")
 	auth := startAuthServer(t)
 	line := "uname:" + hashLine(t, "openssl", "passwd", "-apr1", "pwd") + "\n"
-	site := func(name string, ann map[string]string) runtime.Object {
-		return annotated(name, ann, rule(name+".test", path(prefix, "/", "web")))
-	}
 	signin := "http://$host/auth/start"
 	s.apply(t, "signin", join(backend(t, "web"), objs(
 		opaque("users", map[string]string{"auth": line}),
-		site("signin", map[string]string{"auth-url": auth.url("/401"), "auth-signin": signin}),
-		site("orig", map[string]string{"auth-url": auth.url("/401"), "auth-signin": signin, "auth-signin-redirect-param": "orig"}),
-		site("any", map[string]string{"auth-url": auth.url("/401"), "auth-signin": signin,
+		webSite("signin", map[string]string{"auth-url": auth.url("/401"), "auth-signin": signin}),
+		webSite("orig", map[string]string{"auth-url": auth.url("/401"), "auth-signin": signin, "auth-signin-redirect-param": "orig"}),
+		webSite("any", map[string]string{"auth-url": auth.url("/401"), "auth-signin": signin,
 			"auth-type": "basic", "auth-secret": "users", "auth-realm": "test basic auth", "satisfy": "any"}),
-		site("cors", map[string]string{"auth-type": "basic", "auth-secret": "users", "enable-cors": "true"}),
+		webSite("cors", map[string]string{"auth-type": "basic", "auth-secret": "users", "enable-cors": "true"}),
 	))...)
 
 	query := "/?a=b&c=d"
@@ -73,17 +70,14 @@ func TestExternalAuthSignin(t *testing.T) {
 func TestExternalAuthRequestSettings(t *testing.T) {
 	s := startStack(t, "delta")
 	auth := startAuthServer(t)
-	site := func(name string, ann map[string]string) runtime.Object {
-		return annotated(name, ann, rule(name+".test", path(prefix, "/", "web")))
-	}
 	s.apply(t, "settings", join(backend(t, "web"), objs(
-		site("method", map[string]string{"auth-url": auth.url("/200"), "auth-method": "POST",
+		webSite("method", map[string]string{"auth-url": auth.url("/200"), "auth-method": "POST",
 			"auth-request-redirect": "http://login.test/back", "auth-response-headers": "Foo"}),
-		site("vars", map[string]string{"auth-url": auth.url("/200") + "?scheme=$scheme&uri=$escaped_request_uri&tenant=$http_x_tenant"}),
-		site("fresh", map[string]string{"auth-url": auth.url("/200")}),
-		site("kept", map[string]string{"auth-url": auth.url("/200"), "auth-keepalive": "4"}),
-		site("badurl", map[string]string{"auth-url": "https://invalid..auth.url"}),
-		site("snippet", map[string]string{"auth-url": auth.url("/403"), "auth-snippet": "return 200;"}),
+		webSite("vars", map[string]string{"auth-url": auth.url("/200") + "?scheme=$scheme&uri=$escaped_request_uri&tenant=$http_x_tenant"}),
+		webSite("fresh", map[string]string{"auth-url": auth.url("/200")}),
+		webSite("kept", map[string]string{"auth-url": auth.url("/200"), "auth-keepalive": "4"}),
+		webSite("badurl", map[string]string{"auth-url": "https://invalid..auth.url"}),
+		webSite("snippet", map[string]string{"auth-url": auth.url("/403"), "auth-snippet": "return 200;"}),
 		ingress("open", rule("open.test", path(prefix, "/", "web"))),
 	))...)
 
@@ -200,4 +194,10 @@ func TestExternalAuthGlobalSettings(t *testing.T) {
 	}
 	s.await(t, call{host: "g.test", path: "/", header: headers("X-Want", "403")}, http.StatusForbidden, "")
 	expectNoRejection(t, s.envoy)
+}
+
+// webSite is an Ingress NAME serving NAME.test's / from Service web, with
+// the annotations given.
+func webSite(name string, ann map[string]string) runtime.Object {
+	return annotated(name, ann, rule(name+".test", path(prefix, "/", "web")))
 }

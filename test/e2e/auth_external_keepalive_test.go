@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -60,14 +61,7 @@ func (c *connLog) url() string { return fmt.Sprintf("http://127.0.0.1:%d/", c.po
 func (c *connLog) snapshot() (map[string]int, map[string]time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	requests, closed := map[string]int{}, map[string]time.Time{}
-	for k, v := range c.requests {
-		requests[k] = v
-	}
-	for k, v := range c.closed {
-		closed[k] = v
-	}
-	return requests, closed
+	return maps.Clone(c.requests), maps.Clone(c.closed)
 }
 
 // startKeptAuth serves NAME.test, checked by a connLog auth service with
@@ -115,8 +109,11 @@ func TestExternalAuthKeepaliveTimeout(t *testing.T) {
 	s, auth := startKeptAuth(t, "brief", "auth-keepalive-timeout", "1")
 	// Let every connection of the wait above go, then make one check.
 	harness.Eventually(t, 10*time.Second, "the auth service's connections closed", func() error {
-		if requests, closed := auth.snapshot(); len(closed) != len(requests) {
-			return fmt.Errorf("%d connections still open", len(requests)-len(closed))
+		requests, closed := auth.snapshot()
+		for conn := range requests {
+			if _, ok := closed[conn]; !ok {
+				return fmt.Errorf("connection %s still open", conn)
+			}
 		}
 		return nil
 	})

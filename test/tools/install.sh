@@ -237,22 +237,23 @@ otelcol_current() {
 # from its origin.
 install_otelcol() {
 	if otelcol_current; then
-		log "otelcol $OTELCOL_BUILDER_VERSION present"
+		log "otelcol present (built from the modules test/tools/otelcol/builder.yaml pins)"
 		return
 	fi
 	log "building otelcol $OTELCOL_BUILDER_VERSION with the Collector's builder (about 3 minutes on a cold cache)"
 	local tmp proxy
-	tmp="$(mktemp -d)"
 	proxy="$(go env GOPROXY)"
 	proxy="${proxy%[,|]direct}"
 	[[ -n "$proxy" && "$proxy" != direct && "$proxy" != off ]] || {
 		log "otelcol: GOPROXY is \"$(go env GOPROXY)\"; the Collector is built from a module proxy only"
 		exit 1
 	}
+	tmp="$(mktemp -d)"
 	GOPROXY="$proxy" GOBIN="$tmp" go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_BUILDER_VERSION"
 	(cd "$tmp" && GOPROXY="$proxy" ./builder --config "$tools/otelcol/builder.yaml" >builder.log 2>&1) || {
 		log "otelcol: the builder failed:"
 		cat "$tmp/builder.log" >&2
+		rm -rf "$tmp"
 		exit 1
 	}
 	mv "$tmp/build/otelcol" "$bin/otelcol"
