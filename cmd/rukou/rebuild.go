@@ -14,14 +14,14 @@ import (
 // 100 ms without another change, or 1 s after the burst began at most;
 // after a quiet spell, the quiet awaited starts at 10 ms and grows by 10 ms
 // with each change, so that a new Ingress with its Service and
-// EndpointSlice is rebuilt some 30 ms after the last of them. A
-// burst of endpoint changes alone, whose rebuild touches only the changed
-// assignments, is held for 10 ms of quiet, 50 ms at most, so that a pod
-// that goes away stops getting requests at once while a rollout's burst
-// still makes few rebuilds.
+// EndpointSlice is rebuilt some 30 ms after the last of them. Endpoint
+// changes alone, whose rebuild touches only the changed assignments, are
+// held for 1 ms after a quiet spell, the quiet growing by 1 ms with each
+// change up to 10 ms, 50 ms at most: a pod that goes away stops getting
+// requests at once, while a rollout's burst still makes few rebuilds.
 var (
 	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
-	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond}
+	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond, First: time.Millisecond}
 )
 
 // rebuilder is serve's rebuild policy. It coalesces a burst of changes into

@@ -169,10 +169,15 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 		slice := func(i int) *discoveryv1.EndpointSlice {
 			return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("web-%d", i)}}
 		}
-		// A Service among endpoint changes, 5 ms apart: one full rebuild,
-		// held until 100 ms of quiet.
+		// An endpoint change after a quiet spell goes the fast way at
+		// once; a Service 5 ms later among more endpoint changes makes one
+		// full rebuild, held until 100 ms of quiet.
 		store.Upsert(watcher.DirSource, slice(0))
 		time.Sleep(5 * time.Millisecond)
+		synctest.Wait()
+		if r := <-outcomes; !r.endpointsOnly || r.err != nil {
+			t.Errorf("a lone EndpointSlice: %+v, want the endpoints-only path", r)
+		}
 		store.Upsert(watcher.DirSource, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}})
 		for i := 1; i < 5; i++ {
 			time.Sleep(20 * time.Millisecond)
@@ -192,24 +197,33 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 			t.Errorf("a burst with a Service: %+v, want a full rebuild", r)
 		}
 
-		// Then endpoints alone, 5 ms apart: one fast rebuild, 10 ms after
-		// the last.
-		for i := range 3 {
-			store.Upsert(watcher.DirSource, slice(10+i))
-			time.Sleep(5 * time.Millisecond)
-		}
-		time.Sleep(endpointsHold.Quiet - 5*time.Millisecond - time.Millisecond)
+		// Then endpoints alone, 5 ms apart, after that quiet spell: the
+		// first goes the fast way 1 ms after it came, the others make one
+		// more fast rebuild, 10 ms after the last.
+		store.Upsert(watcher.DirSource, slice(10))
+		time.Sleep(endpointsHold.First)
 		synctest.Wait()
-		if len(outcomes) != 0 {
-			t.Fatalf("%d rebuilds before 10 ms of quiet", len(outcomes))
+		if n := len(outcomes); n != 1 {
+			t.Fatalf("%d rebuilds %v after a lone endpoint change, want 1", n, endpointsHold.First)
+		}
+		for i := 1; i < 3; i++ {
+			time.Sleep(5*time.Millisecond - endpointsHold.First)
+			store.Upsert(watcher.DirSource, slice(10+i))
+		}
+		time.Sleep(endpointsHold.Quiet - time.Millisecond)
+		synctest.Wait()
+		if n := len(outcomes); n != 1 {
+			t.Fatalf("%d rebuilds before 10 ms of quiet after the burst, want the lone change's 1", n)
 		}
 		time.Sleep(time.Millisecond)
 		synctest.Wait()
-		if n := len(outcomes); n != 1 {
-			t.Fatalf("%d rebuilds after a burst of endpoints, want 1", n)
+		if n := len(outcomes); n != 2 {
+			t.Fatalf("%d rebuilds after a burst of endpoints, want 2", n)
 		}
-		if r := <-outcomes; !r.endpointsOnly || r.err != nil {
-			t.Errorf("a burst of EndpointSlices: %+v, want the endpoints-only path", r)
+		for range 2 {
+			if r := <-outcomes; !r.endpointsOnly || r.err != nil {
+				t.Errorf("EndpointSlices alone: %+v, want the endpoints-only path", r)
+			}
 		}
 	})
 }
