@@ -75,9 +75,10 @@ func TestTranslate(t *testing.T) {
 		if err := yaml.Unmarshal([]byte(out), &dump); err != nil {
 			t.Fatalf("output is not YAML: %v\n%s", err, out)
 		}
-		// HTTP, and HTTPS with only the generated default certificate.
-		if len(dump["listeners"]) != 2 || len(dump["clusters"]) != 1 || len(dump["routes"]) != 2 || len(dump["secrets"]) != 1 {
-			t.Errorf("want two listeners and route configurations, one cluster and secret, got %d, %d, %d, %d",
+		// HTTP, and HTTPS with only the generated default certificate,
+		// both reading one route configuration.
+		if len(dump["listeners"]) != 2 || len(dump["clusters"]) != 1 || len(dump["routes"]) != 1 || len(dump["secrets"]) != 1 {
+			t.Errorf("want two listeners, one route configuration, cluster and secret, got %d, %d, %d, %d",
 				len(dump["listeners"]), len(dump["routes"]), len(dump["clusters"]), len(dump["secrets"]))
 		}
 		if !strings.Contains(out, "name: default-fake-certificate") || strings.Contains(out, "PRIVATE KEY") || strings.Contains(out, "BEGIN") {

@@ -121,6 +121,12 @@ func (s *stack) do(c call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	return readReply(resp)
+}
+
+// readReply reads a response whole, and the echo backend's report when
+// one answered.
+func readReply(resp *http.Response) (reply, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {

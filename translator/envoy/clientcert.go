@@ -67,15 +67,29 @@ func validationSecret(s *ir.Secret) *envoy_extensions_transport_sockets_tls_v3.S
 // serverNameFilter records the client's SNI in the connection's filter
 // state, for routes that match on it (ir.Match.ServerName).
 func serverNameFilter() *envoy_config_listener_v3.Filter {
+	return connectionValue(serverNameKey, "%REQUESTED_SERVER_NAME%")
+}
+
+// schemeKey is the filter state of the scheme of the listener a connection
+// came to, which the routes of a route table that both listeners read
+// match (ir.Match.Scheme): the request's own :scheme is what an HTTP/2
+// client says, or, over HTTP/1, a trusted load balancer's
+// X-Forwarded-Proto.
+const schemeKey = "rukou.scheme"
+
+// connectionValue is a network filter that records format, an Envoy
+// format string, as the connection's filter state key, for routes to
+// match.
+func connectionValue(key, format string) *envoy_config_listener_v3.Filter {
 	return &envoy_config_listener_v3.Filter{
 		Name: "envoy.filters.network.set_filter_state",
 		ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_filters_network_set_filter_state_v3.Config{
 			OnNewConnection: []*envoy_extensions_filters_common_set_filter_state_v3.FilterStateValue{{
-				Key:        &envoy_extensions_filters_common_set_filter_state_v3.FilterStateValue_ObjectKey{ObjectKey: serverNameKey},
+				Key:        &envoy_extensions_filters_common_set_filter_state_v3.FilterStateValue_ObjectKey{ObjectKey: key},
 				FactoryKey: "envoy.string",
 				Value: &envoy_extensions_filters_common_set_filter_state_v3.FilterStateValue_FormatString{FormatString: &envoy_config_core_v3.SubstitutionFormatString{
 					Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
-						Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: "%REQUESTED_SERVER_NAME%"},
+						Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: format},
 					}},
 				}},
 				ReadOnly: true,

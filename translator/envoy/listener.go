@@ -1,6 +1,9 @@
 package envoy
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,7 +28,7 @@ import (
 // Envoy updates filter chains in place, so adding a TLS host drains no
 // connection of another.
 func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener {
-	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port)}
+	out := &envoy_config_listener_v3.Listener{Name: l.Name, Address: socketAddress(l.Address, l.Port), Metadata: listenerVars(l.Vars)}
 	hcm := httpConnectionManager(l, rewrites)
 	hcm.AccessLog = httpAccessLogs(l.AccessLog)
 	if listenerMatchesSubject(l) {
@@ -33,10 +36,14 @@ func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener 
 	}
 	hcmAny := mustAny(hcm)
 	filters := func() []*envoy_config_listener_v3.Filter {
-		return []*envoy_config_listener_v3.Filter{{
+		hcmFilter := &envoy_config_listener_v3.Filter{
 			Name:       "envoy.filters.network.http_connection_manager",
 			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
-		}}
+		}
+		if l.Scheme != "" {
+			return []*envoy_config_listener_v3.Filter{connectionValue(schemeKey, l.Scheme), hcmFilter}
+		}
+		return []*envoy_config_listener_v3.Filter{hcmFilter}
 	}
 	if l.RealIP != nil && l.RealIP.ProxyProtocol {
 		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
@@ -175,7 +182,7 @@ func httpConnectionManager(l *ir.Listener, rewrites bool) *envoy_extensions_filt
 		StatPrefix: l.Name,
 		RouteSpecifier: &envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager_Rds{
 			Rds: &envoy_extensions_filters_network_http_connection_manager_v3.Rds{
-				RouteConfigName: l.Name,
+				RouteConfigName: cmp.Or(l.Routes, l.Name),
 				ConfigSource:    adsConfigSource(),
 			},
 		},
@@ -224,6 +231,16 @@ func httpConnectionManager(l *ir.Listener, rewrites bool) *envoy_extensions_filt
 	detectClient(hcm, l.RealIP)
 	tracing(hcm, l.Tracing)
 	return hcm
+}
+
+// listenerVars are a listener's own values as its metadata, which headers
+// read with Envoy's %METADATA(LISTENER:...)%.
+func listenerVars(vars map[string]string) *envoy_config_core_v3.Metadata {
+	kv := make([]string, 0, 2*len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		kv = append(kv, k, vars[k])
+	}
+	return logMetadata(false, kv...)
 }
 
 // serverHeader says how Envoy treats the Server response header. Without

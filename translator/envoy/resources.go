@@ -123,7 +123,9 @@ func Render(cfg *ir.Config) *Resources {
 	rewriting := rewritingListeners(cfg.Listeners)
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l, rewriting[l.Name]))
-		r.Routes = append(r.Routes, routeConfiguration(l, sh))
+		if l.Routes == "" {
+			r.Routes = append(r.Routes, routeConfiguration(l, sh))
+		}
 	}
 	for _, s := range cfg.Streams {
 		r.Listeners = append(r.Listeners, streamListener(s))

@@ -185,6 +185,12 @@ func (sh *shared) routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
 	if m.ServerName != nil {
 		out.FilterState = append(out.FilterState, serverNameMatch(m.ServerName))
 	}
+	if m.Scheme != "" {
+		out.FilterState = append(out.FilterState, &envoy_type_matcher_v3.FilterStateMatcher{
+			Key:     schemeKey,
+			Matcher: &envoy_type_matcher_v3.FilterStateMatcher_StringMatch{StringMatch: stringMatcher(ir.StringMatch{Exact: m.Scheme})},
+		})
+	}
 	return out
 }
 
@@ -391,6 +397,8 @@ func headerValue(h ir.Header) string {
 	}
 	v := strings.ReplaceAll(h.Value, "%", "%%")
 	switch {
+	case h.FromListener != "":
+		v += "%METADATA(LISTENER:" + metadataNamespace + ":" + h.FromListener + ")%"
 	case h.FromRequest != "" && h.Else != nil:
 		v += "%REQ(" + h.FromRequest + "?" + h.Else.FromRequest + ")%"
 	case h.FromRequest != "":
@@ -431,6 +439,9 @@ func celValue(h ir.Header) string {
 			orElse = celValue(*h.Else)
 		}
 		parts = append(parts, "("+key+" in request.headers ? request.headers["+key+"] : "+orElse+")")
+	case h.FromListener != "":
+		md, key := "xds.listener_metadata.filter_metadata", strconv.Quote(h.FromListener)
+		parts = append(parts, "(has("+md+"."+metadataNamespace+") && "+key+" in "+md+"."+metadataNamespace+" ? "+md+"."+metadataNamespace+"["+key+"] : \"\")")
 	case h.FromConnection == ir.DestinationPort:
 		// Envoy's CEL has no string(int): the port is printed as a
 		// number, so it cannot follow a literal.

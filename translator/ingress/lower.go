@@ -57,6 +57,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 			// https, so such plain connections get the TLS routes.
 			cfg.Listeners[0].PortRoutes = []ir.PortRoutes{{Port: 443, Routes: HTTPSListener}}
 		}
+		shareRoutes(plain, https)
 		cfg.Listeners = append(cfg.Listeners, https)
 	}
 	internalHost(cfg.Listeners, m, opts)

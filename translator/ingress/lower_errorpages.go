@@ -55,6 +55,9 @@ var originalURI = ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value
 func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
 	secret := cmp.Or(opts.InternalSecret, fixedInternalSecret)
 	for _, l := range listeners {
+		if l.Routes != "" {
+			continue // it reads another listener's table
+		}
 		var clusters []string
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
@@ -86,6 +89,16 @@ func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
 			})
 		}
 		l.VirtualHosts = append(l.VirtualHosts, vh)
+	}
+	for _, l := range listeners {
+		if l.Routes == "" {
+			continue
+		}
+		for _, owner := range listeners {
+			if owner.Name == l.Routes {
+				l.VirtualHosts = owner.VirtualHosts
+			}
+		}
 	}
 }
 

@@ -48,6 +48,17 @@ type Listener struct {
 	// VirtualHosts in the order Envoy must try them; a request goes to the
 	// first whose domains match its authority.
 	VirtualHosts []*VirtualHost `json:"virtualHosts"`
+	// Routes, when set, names the listener whose route table this one
+	// reads, as the two tables would differ only in what Vars and the
+	// request's scheme tell apart: the proxy then builds one table on each
+	// change instead of two. VirtualHosts are the shared table's.
+	Routes string `json:"routes,omitempty"`
+	// Scheme, when set, is "http" or "https", which the routes of a
+	// shared table match (Match.Scheme) to tell the listeners apart.
+	Scheme string `json:"scheme,omitempty"`
+	// Vars are the listener's own values, which headers read by key
+	// (Header.FromListener).
+	Vars map[string]string `json:"vars,omitempty"`
 	// RequestHeaders are set, in order, on every request forwarded from
 	// this listener, and RemoveRequestHeaders removed from it;
 	// ResponseHeaders are set on every response it sends.
@@ -204,6 +215,9 @@ type Match struct {
 	// clients (FilterChain.Clients): on others, and over plain HTTP, it
 	// never holds.
 	ServerName *StringMatch `json:"serverName,omitempty"`
+	// Scheme, when set, must be the Scheme of the listener that received
+	// the request, whatever the request says of its scheme.
+	Scheme string `json:"scheme,omitempty"`
 }
 
 // PathMatch compares the request path.
@@ -238,6 +252,9 @@ type Header struct {
 	// the client connected to that port (DestinationPort).
 	OnPort      uint32 `json:"onPort,omitempty"`
 	OnPortValue string `json:"onPortValue,omitempty"`
+	// FromListener, when set, is the key of the value in the Vars of the
+	// listener that received the request; an empty value sends no header.
+	FromListener string `json:"fromListener,omitempty"`
 }
 
 // ConnectionInfo is something known of a client's connection.
