@@ -186,10 +186,7 @@ func (sh *shared) routeMatch(m ir.Match) *envoy_config_route_v3.RouteMatch {
 		out.FilterState = append(out.FilterState, serverNameMatch(m.ServerName))
 	}
 	if m.Scheme != "" {
-		out.FilterState = append(out.FilterState, &envoy_type_matcher_v3.FilterStateMatcher{
-			Key:     schemeKey,
-			Matcher: &envoy_type_matcher_v3.FilterStateMatcher_StringMatch{StringMatch: stringMatcher(ir.StringMatch{Exact: m.Scheme})},
-		})
+		out.FilterState = append(out.FilterState, sh.schemeMatch(m.Scheme))
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -30,6 +31,7 @@ type shared struct {
 	// alike: at 10,000 Ingresses, one of each instead of tens of
 	// thousands is about 8 MB less for every configuration in memory.
 	headers   map[ir.HeaderMatch]*envoy_config_route_v3.HeaderMatcher
+	schemes   map[string]*envoy_type_matcher_v3.FilterStateMatcher
 	durations map[time.Duration]*durationpb.Duration
 	ads       *envoy_config_core_v3.ConfigSource
 }
@@ -41,6 +43,7 @@ func newShared() *shared {
 		retries:   map[retryKey]*envoy_config_route_v3.RetryPolicy{},
 		protocol:  map[protocolKey]map[string]*anypb.Any{},
 		headers:   map[ir.HeaderMatch]*envoy_config_route_v3.HeaderMatcher{},
+		schemes:   map[string]*envoy_type_matcher_v3.FilterStateMatcher{},
 		durations: map[time.Duration]*durationpb.Duration{},
 		ads:       adsConfigSource(),
 	}
@@ -53,6 +56,20 @@ func (s *shared) headerMatcherOf(h ir.HeaderMatch) *envoy_config_route_v3.Header
 	if !ok {
 		m = headerMatcher(h)
 		s.headers[h] = m
+	}
+	return m
+}
+
+// schemeMatch renders the match of a listener's scheme once for all
+// routes of a shared table that need it (ir.Match.Scheme).
+func (s *shared) schemeMatch(scheme string) *envoy_type_matcher_v3.FilterStateMatcher {
+	m, ok := s.schemes[scheme]
+	if !ok {
+		m = &envoy_type_matcher_v3.FilterStateMatcher{
+			Key:     schemeKey,
+			Matcher: &envoy_type_matcher_v3.FilterStateMatcher_StringMatch{StringMatch: stringMatcher(ir.StringMatch{Exact: scheme})},
+		}
+		s.schemes[scheme] = m
 	}
 	return m
 }
