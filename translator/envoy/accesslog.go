@@ -14,11 +14,11 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
-// The metadata that carries the access log's upstream names: a route's
-// UpstreamName, and a cluster's AlternativeName.
+// The metadata rukou's values are under, and the key of a cluster's
+// AlternativeName, which the access log prints (a route's UpstreamName is
+// the route's name).
 const (
 	metadataNamespace  = "rukou"
-	upstreamNameKey    = "upstream_name"
 	alternativeNameKey = "alternative_upstream_name"
 )
 
@@ -208,7 +208,8 @@ func logOperator(f ir.LogField) string {
 	case ir.LogResponseHeader:
 		return "%RESP(" + f.Header + ")%"
 	case ir.LogUpstreamName:
-		return "%METADATA(ROUTE:" + metadataNamespace + ":" + upstreamNameKey + ")%"
+		// Each route is named after its upstream.
+		return "%ROUTE_NAME%"
 	case ir.LogAlternativeUpstreamName:
 		// Empty, not "-", when the cluster has none or nothing answered.
 		// has() fails on a missing map key on the way, so each step is

@@ -30,7 +30,7 @@ func TestLogOperator(t *testing.T) {
 		{"request_time_in_seconds_digit_by_digit", ir.LogField{Value: ir.LogRequestTime}, secs},
 		{"request_header", ir.LogField{Value: ir.LogRequestHeader, Header: "user-agent"}, "%REQ(user-agent)%"},
 		{"response_header", ir.LogField{Value: ir.LogResponseHeader, Header: "content-type"}, "%RESP(content-type)%"},
-		{"upstream_name_from_route_metadata", ir.LogField{Value: ir.LogUpstreamName}, "%METADATA(ROUTE:rukou:upstream_name)%"},
+		{"upstream_name_is_the_route_name", ir.LogField{Value: ir.LogUpstreamName}, "%ROUTE_NAME%"},
 		{"alternative_name_from_cluster_metadata_else_empty", ir.LogField{Value: ir.LogAlternativeUpstreamName},
 			`%CEL(has(xds.cluster_name) && has(xds.cluster_metadata.filter_metadata.rukou) && has(` + alt + `) ? ` + alt + ` : "")%`},
 		{"upstream_address", ir.LogField{Value: ir.LogUpstreamAddress}, "%UPSTREAM_HOST%"},
