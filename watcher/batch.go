@@ -27,6 +27,11 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 	// pending is set when a signal came while fn ran: the burst goes on,
 	// with no quiet spell before it.
 	pending := false
+	// grown is how many signals the last burst took while its quiet grew
+	// by First: a burst that goes on during a short fn goes on growing, so
+	// that a change that came as fn ran (an Ingress just after its
+	// Service) is held a few First more, not Quiet.
+	grown := 0
 	for {
 		quiet := time.Duration(0)
 		if !pending {
@@ -35,16 +40,20 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 				return
 			case <-in:
 			}
-			quiet = time.Since(last)
+			quiet, grown = time.Since(last), 0
 		}
 		var ok bool
-		if last, ok = holdBurst(ctx, in, hold, quiet); !ok {
+		if last, grown, ok = holdBurst(ctx, in, hold, quiet, grown); !ok {
 			return
 		}
 		fn()
 		select {
 		case <-in:
 			pending = true
+			if time.Since(last) >= hold().Quiet {
+				// After a long fn, the signals are a stream: Quiet.
+				grown = 0
+			}
 		default:
 			pending = false
 		}
@@ -52,9 +61,10 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 }
 
 // holdBurst waits out one burst, whose first signal came after a spell of
-// quiet; it returns the time of the burst's last signal, and false when ctx
-// is done.
-func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet time.Duration) (time.Time, bool) {
+// quiet, or that goes on from one that had grown signals; it returns the
+// time of the burst's last signal, how many signals it has grown by (zero
+// when its quiet did not grow) and false when ctx is done.
+func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet time.Duration, grown int) (time.Time, int, bool) {
 	start := time.Now()
 	last := start
 	h := hold()
@@ -62,16 +72,23 @@ func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet 
 	defer deadline.Stop()
 	// grow is the quiet after n signals.
 	grow := func(int) time.Duration { return h.Quiet }
-	if h.First != 0 && quiet >= h.Quiet {
+	growing := h.First != 0 && (quiet >= h.Quiet || grown > 0)
+	if growing {
 		grow = func(n int) time.Duration { return min(h.Quiet, time.Duration(n)*h.First) }
 	}
-	n := 1
+	n := grown + 1
+	taken := func() int {
+		if growing {
+			return n
+		}
+		return 0
+	}
 	idle := time.NewTimer(grow(n))
 	defer idle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return last, false
+			return last, 0, false
 		case <-in:
 			last = time.Now()
 			if next := hold(); next.Max != h.Max {
@@ -83,9 +100,9 @@ func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet 
 			n++
 			idle.Reset(grow(n))
 		case <-idle.C:
-			return last, true
+			return last, taken(), true
 		case <-deadline.C:
-			return last, true
+			return last, taken(), true
 		}
 	}
 }

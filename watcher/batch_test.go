@@ -241,8 +241,9 @@ func TestBatchReturnsWhenCancelled(t *testing.T) {
 
 // TestBatchActsOnALoneChangeAfterFirst: after a quiet spell, a lone signal
 // is acted on after First; each further signal adds First to the quiet
-// awaited, up to Quiet, so that a burst is soon held for Quiet; and a
-// stream that goes on through a call gets no First.
+// awaited, up to Quiet, so that a burst is soon held for Quiet; a change
+// that comes during a long call gets no First, and one during the short
+// call of a lone change goes on growing.
 func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
@@ -293,7 +294,23 @@ func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 		r.wait(t)
 		start = time.Now()
 		if at := r.wait(t); at.Sub(start) != h.Quiet {
-			t.Errorf("a change that came during a call was acted on %v after it, want Quiet, %v", at.Sub(start), h.Quiet)
+			t.Errorf("a change that came during a long call was acted on %v after it, want Quiet, %v", at.Sub(start), h.Quiet)
+		}
+
+		// A change soon after a lone one, while its short call runs (an
+		// Ingress just after its Service), goes on growing the quiet.
+		time.Sleep(time.Second)
+		release = make(chan struct{})
+		blocking = true
+		r.signal()
+		<-inCall
+		time.Sleep(10 * time.Millisecond)
+		r.signal()
+		start = time.Now()
+		close(release)
+		r.wait(t)
+		if at := r.wait(t); at.Sub(start) != 2*h.First {
+			t.Errorf("a change that came during a short call after a lone one was acted on %v after it, want twice First, %v", at.Sub(start), 2*h.First)
 		}
 		r.none(t, time.Hour)
 	})

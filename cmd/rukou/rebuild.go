@@ -14,7 +14,8 @@ import (
 // 100 ms without another change, or 1 s after the burst began at most;
 // after a quiet spell, the quiet awaited starts at 10 ms and grows by 10 ms
 // with each change, so that a new Ingress with its Service and
-// EndpointSlice is rebuilt some 30 ms after the last of them. Endpoint
+// EndpointSlice is rebuilt some 30 ms after the last of them (a change
+// during a short rebuild of such a burst goes on growing). Endpoint
 // changes alone, whose rebuild touches only the changed assignments, are
 // held for 1 ms after a quiet spell, the quiet growing by 1 ms with each
 // change up to 10 ms, 50 ms at most: a pod that goes away stops getting
