@@ -38,7 +38,8 @@ func (f *failing) count(method string) int {
 // a GET that times out goes on too, by default; proxy-next-upstream-timeout
 // bounds a request with all its tries; proxy-next-upstream-tries:
 // 1 tries once; and with one of two endpoints
-// dead, "off" lets requests to it fail, where the default retries them.
+// dead, "off" lets requests to it fail, where the default retries them,
+// POSTs as well.
 func TestProxyNextUpstream(t *testing.T) {
 	s := startStack(t, "delta")
 	bad := &failing{seen: map[string]int{}}
@@ -123,6 +124,11 @@ func TestProxyNextUpstream(t *testing.T) {
 		}
 		if got := statuses(t, 20, call{host: "default.test", path: "/"}); got[http.StatusOK] != 20 {
 			t.Errorf("by default with one of two endpoints dead: %v, want 20 × 200", got)
+		}
+		// A refused connection never reached a backend: a POST goes on
+		// to the other endpoint too, as nginx passes it on.
+		if got := statuses(t, 20, call{method: http.MethodPost, host: "default.test", path: "/"}); got[http.StatusOK] != 20 {
+			t.Errorf("POST by default with one of two endpoints dead: %v, want 20 × 200", got)
 		}
 	})
 	expectNoRejection(t, s.envoy)

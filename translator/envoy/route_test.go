@@ -11,9 +11,11 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 )
 
-// TestVariantIsTheRouteRendered: the POST route that renderRoutes derives
-// from a rendered route is what rendering the derived model route whole
-// gives, for a route that sets every field a route may carry.
+// TestVariantIsTheRouteRendered: the two routes that renderRoutes makes of
+// a route whose retries are for idempotent methods only are what
+// rendering the derived model routes whole gives, for a route that sets
+// every field a route may carry: first every method but POST, PATCH and
+// LOCK with every retry, then any method with connection retries only.
 func TestVariantIsTheRouteRendered(t *testing.T) {
 	r := &ir.Route{
 		Match: ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/api"}, Headers: []ir.HeaderMatch{{Name: "x-canary", Exact: "1"}}},
@@ -35,15 +37,22 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 	}
 	got := newShared().renderRoutes(r)
 	if len(got) != 2 {
-		t.Fatalf("%d routes, want the POST route and the route", len(got))
+		t.Fatalf("%d routes, want the route for idempotent methods and the route for the rest", len(got))
 	}
-	post := *r
+	idempotent := *r
+	idempotent.Match.Headers = append(r.Match.Headers[:1:1],
+		ir.HeaderMatch{Name: ":method", Exact: "POST", Invert: true},
+		ir.HeaderMatch{Name: ":method", Exact: "PATCH", Invert: true},
+		ir.HeaderMatch{Name: ":method", Exact: "LOCK", Invert: true})
+	if want := newShared().route(&idempotent); !proto.Equal(got[0], want) {
+		t.Errorf("the route for idempotent methods differs from the route rendered whole:\ngot  %v\nwant %v", got[0], want)
+	}
+	rest := *r
 	fw := *r.Forward
 	fw.Retry = &ir.Retry{Attempts: 2, ConnectFailure: true}
-	post.Forward = &fw
-	post.Match.Headers = append(post.Match.Headers[:1:1], ir.HeaderMatch{Name: ":method", Regex: "POST|PATCH|LOCK"})
-	if want := newShared().route(&post); !proto.Equal(got[0], want) {
-		t.Errorf("the POST route differs from the route rendered whole:\ngot  %v\nwant %v", got[0], want)
+	rest.Forward = &fw
+	if want := newShared().route(&rest); !proto.Equal(got[1], want) {
+		t.Errorf("the route for POST, PATCH and LOCK differs from the route rendered whole:\ngot  %v\nwant %v", got[1], want)
 	}
 }
 

@@ -232,6 +232,9 @@ type HeaderMatch struct {
 	Name  string `json:"name"`
 	Exact string `json:"exact,omitempty"`
 	Regex string `json:"regex,omitempty"`
+	// Invert matches a request that has the header with a value that does
+	// not match.
+	Invert bool `json:"invert,omitempty"`
 }
 
 // Header is a header to set: the literal Value, followed by the value of
