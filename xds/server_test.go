@@ -2,6 +2,7 @@ package xds
 
 import (
 	"context"
+	"google.golang.org/protobuf/proto"
 	"io"
 	"log/slog"
 	"maps"
@@ -137,7 +138,15 @@ func routedTo(t *testing.T, s *Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := snap.(*cachev3.Snapshot).GetResources(routes.url())["http"].(*envoy_config_route_v3.RouteConfiguration)
+	// What an Envoy would get: the encoding go-control-plane sends.
+	b, err := cachev3.MarshalResource(snap.(*cachev3.Snapshot).GetResources(routes.url())["http"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &envoy_config_route_v3.RouteConfiguration{}
+	if err := proto.Unmarshal(b, rc); err != nil {
+		t.Fatal(err)
+	}
 	return rc.VirtualHosts[0].Routes[0].GetRoute().GetCluster()
 }
 
@@ -375,7 +384,7 @@ func TestSameContentReplacesTheObjectsServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := snap.(*cachev3.Snapshot).GetResources(routes.url())["http"]
-	if got != types.Resource(next.Routes[0]) {
+	if e, ok := got.(*encoded); !ok || e.Resource != types.Resource(next.Routes[0]) {
 		t.Error("the cache still serves the previous translation's route configuration")
 	}
 	if got := snap.(*cachev3.Snapshot).GetResources(clusters.url())["blue"]; got != types.Resource(next.Clusters[0]) {

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,6 +38,22 @@ type kindSnapshot struct {
 	base string
 	// resources index items by name, as the snapshot served holds them.
 	resources cachev3.Resources
+	// encodings are the deterministic encodings by resource, of the
+	// routes only (see encoded).
+	encodings map[types.Resource][]byte
+}
+
+// served is what go-control-plane serves of items: each resource with its
+// encoding when ks keeps them.
+func (ks *kindSnapshot) served() []types.Resource {
+	if ks.encodings == nil {
+		return ks.items
+	}
+	out := make([]types.Resource, len(ks.items))
+	for i, r := range ks.items {
+		out[i] = encodedAs(r, cachev3.GetResourceName(r), ks.encodings[r])
+	}
+	return out
 }
 
 // set versions what compose chose to serve (clusterNames in order) and hands
@@ -144,7 +161,7 @@ func snapshotOf(kinds *[numKinds]kindSnapshot) (*cachev3.Snapshot, [numKinds]str
 		ks := &kinds[k]
 		versions[k] = ks.version
 		if ks.resources.Version != ks.version || ks.resources.Items == nil {
-			ks.resources = cachev3.NewResources(ks.version, ks.items)
+			ks.resources = cachev3.NewResources(ks.version, ks.served())
 		}
 		snap.Resources[k.responseType()] = ks.resources
 		// Set here, go-control-plane does not encode every resource
@@ -172,7 +189,7 @@ func (c *cache) versionKinds(items [numKinds][]types.Resource, first bool) (kind
 			continue
 		}
 		references = references || k == listeners || k == routes || k == clusters
-		ks, err := version(items[k], c.kinds[k].hashes)
+		ks, err := version(items[k], &c.kinds[k], k == routes)
 		if err != nil {
 			return kinds, false, false, err
 		}
@@ -190,19 +207,27 @@ func (c *cache) versionKinds(items [numKinds][]types.Resource, first bool) (kind
 	return kinds, changed, references, nil
 }
 
-// version versions one type's resources, reusing the hashes in known.
-// Encoding is most of the cost of a snapshot, so new resources are encoded
-// on every CPU.
-func version(items []types.Resource, known map[types.Resource]string) (kindSnapshot, error) {
+// version versions one type's resources, reusing the hashes of prev, and
+// keeps their encodings when keep says so. Encoding is most of the cost
+// of a snapshot, so new resources are encoded on every CPU.
+func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapshot, error) {
 	ks := kindSnapshot{
 		items:   items,
 		hashes:  make(map[types.Resource]string, len(items)),
 		perName: make(map[string]string, len(items)),
 	}
 	sums := make([]string, len(items))
+	var encodings [][]byte
+	if keep {
+		encodings = make([][]byte, len(items))
+	}
 	var todo []int
 	for i, r := range items {
-		if v, ok := known[r]; ok {
+		v, ok := prev.hashes[r]
+		if keep && ok {
+			encodings[i], ok = prev.encodings[r]
+		}
+		if ok {
 			sums[i] = v
 		} else {
 			todo = append(todo, i)
@@ -221,6 +246,9 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 					errs[w] = err
 					return
 				}
+				if keep {
+					encodings[i] = bytes.Clone(buf)
+				}
 			}
 		})
 	}
@@ -228,9 +256,15 @@ func version(items []types.Resource, known map[types.Resource]string) (kindSnaps
 	if err := errors.Join(errs...); err != nil {
 		return kindSnapshot{}, err
 	}
+	if keep {
+		ks.encodings = make(map[types.Resource][]byte, len(items))
+	}
 	for i, r := range items {
 		ks.hashes[r] = sums[i]
 		ks.perName[cachev3.GetResourceName(r)] = sums[i]
+		if keep {
+			ks.encodings[r] = encodings[i]
+		}
 	}
 	ks.version = typeVersion(items, ks.perName)
 	return ks, nil
