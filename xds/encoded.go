@@ -14,6 +14,8 @@ import (
 // bytes; everything else (descriptor, reflection, name) is the resource's.
 // Only route configurations are served so: one large resource, sent to
 // every Envoy on nearly every configuration change.
+// The bytes stand for the resource as it was versioned: like every
+// resource handed to go-control-plane, it is never modified afterwards.
 type encoded struct {
 	types.Resource
 	name    string

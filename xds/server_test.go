@@ -2,7 +2,6 @@ package xds
 
 import (
 	"context"
-	"google.golang.org/protobuf/proto"
 	"io"
 	"log/slog"
 	"maps"
@@ -24,6 +23,7 @@ import (
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 

@@ -94,7 +94,8 @@ func startTracingStack(t *testing.T, extra map[string]string) (*stack, otlpRecei
 // opentelemetry-operation-name asks, with the method, status and upstream
 // users look for, in the trace of the client's traceparent (trusted by
 // default), which the backend sees continued. An Ingress with
-// enable-opentelemetry: "false" yields no span.
+// enable-opentelemetry: "false" yields no span. A POST is traced, or not,
+// as a GET is.
 func TestOpenTelemetrySpans(t *testing.T) {
 	s, o := startTracingStack(t, nil)
 	s.apply(t, "site", join(backend(t, "echo"), objs(
@@ -104,6 +105,10 @@ func TestOpenTelemetrySpans(t *testing.T) {
 	s.await(t, call{host: "quiet.test", path: "/warm"}, http.StatusOK, "echo")
 	s.await(t, call{host: "shop.test", path: "/warm"}, http.StatusOK, "echo")
 	s.must(t, call{host: "quiet.test", path: "/hidden"})
+	// A POST takes the route of its own that keeps nginx's retry rule
+	// for non-idempotent methods: it is traced, or not, the same way.
+	s.must(t, call{method: http.MethodPost, host: "quiet.test", path: "/hidden-post", body: strings.NewReader("order")})
+	s.must(t, call{method: http.MethodPost, host: "shop.test", path: "/order", body: strings.NewReader("order")})
 	r := s.must(t, call{host: "shop.test", path: "/cart", header: headers("traceparent", clientParent)})
 	got := o.spanFor(t, "shop.test", "/cart")
 	sp := got.Span
@@ -130,8 +135,13 @@ func TestOpenTelemetrySpans(t *testing.T) {
 	}
 	// Spans leave in the order their requests ended: the shop's span
 	// having arrived, the quiet one's would have too.
-	if sp, ok := o.find("quiet.test", "/hidden"); ok {
-		t.Errorf("enable-opentelemetry: \"false\": got span %q of quiet.test", sp.Span.GetName())
+	for _, p := range []string{"/hidden", "/hidden-post"} {
+		if sp, ok := o.find("quiet.test", p); ok {
+			t.Errorf("enable-opentelemetry: \"false\": got span %q of quiet.test%s", sp.Span.GetName(), p)
+		}
+	}
+	if post := o.spanFor(t, "shop.test", "/order").Span; post.GetName() != "shop-front" || attr(post, "http.method") != "POST" {
+		t.Errorf("POST span %q with http.method %q, want shop-front and POST", post.GetName(), attr(post, "http.method"))
 	}
 	expectNoRejection(t, s.envoy)
 }

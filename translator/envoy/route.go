@@ -119,6 +119,8 @@ func (sh *shared) variant(main *envoy_config_route_v3.Route, m *envoy_config_rou
 		RequestHeadersToRemove: main.RequestHeadersToRemove,
 		ResponseHeadersToAdd:   main.ResponseHeadersToAdd,
 		TypedPerFilterConfig:   main.TypedPerFilterConfig,
+		Tracing:                main.Tracing,
+		Decorator:              main.Decorator,
 	}
 }
 

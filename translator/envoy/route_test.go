@@ -34,6 +34,8 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 		RequestHeaders:  []ir.Header{{Name: "X-Forwarded-Prefix", Value: "/api"}},
 		ResponseHeaders: []ir.Header{{Name: "Access-Control-Allow-Origin", Value: "*"}},
 		UpstreamName:    "default-web-80",
+		NoTrace:         true,
+		TraceOperation:  "web",
 	}
 	got := newShared().renderRoutes(r)
 	if len(got) != 2 {
