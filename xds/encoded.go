@@ -2,6 +2,7 @@ package xds
 
 import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/runtime/protoiface"
 )
@@ -18,13 +19,12 @@ import (
 // resource handed to go-control-plane, it is never modified afterwards.
 type encoded struct {
 	types.Resource
-	name    string
 	methods protoiface.Methods
 }
 
 // encodedAs is r served as b, its deterministic encoding.
-func encodedAs(r types.Resource, name string, b []byte) *encoded {
-	return &encoded{Resource: r, name: name, methods: protoiface.Methods{
+func encodedAs(r types.Resource, b []byte) *encoded {
+	return &encoded{Resource: r, methods: protoiface.Methods{
 		Flags: protoiface.SupportMarshalDeterministic,
 		Size: func(protoiface.SizeInput) protoiface.SizeOutput {
 			return protoiface.SizeOutput{Size: len(b)}
@@ -41,7 +41,7 @@ func encodedAs(r types.Resource, name string, b []byte) *encoded {
 }
 
 // GetName names the resource for go-control-plane (types.ResourceWithName).
-func (e *encoded) GetName() string { return e.name }
+func (e *encoded) GetName() string { return cachev3.GetResourceName(e.Resource) }
 
 // ProtoReflect is the resource's reflection with the encoded methods.
 func (e *encoded) ProtoReflect() protoreflect.Message {

@@ -51,7 +51,7 @@ func (ks *kindSnapshot) served() []types.Resource {
 	}
 	out := make([]types.Resource, len(ks.items))
 	for i, r := range ks.items {
-		out[i] = encodedAs(r, cachev3.GetResourceName(r), ks.encodings[r])
+		out[i] = encodedAs(r, ks.encodings[r])
 	}
 	return out
 }

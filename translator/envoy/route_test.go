@@ -7,6 +7,7 @@ import (
 
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rukou/rukou/translator/ir"
 )
@@ -49,6 +50,15 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 	if want := newShared().route(&idempotent); !proto.Equal(got[0], want) {
 		t.Errorf("the route for idempotent methods differs from the route rendered whole:\ngot  %v\nwant %v", got[0], want)
 	}
+	// Whatever a later field of the route, the second route carries it
+	// too: every field set on the first is set on the second.
+	second := got[1].ProtoReflect()
+	got[0].ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		if !second.Has(fd) {
+			t.Errorf("the route for POST, PATCH and LOCK lacks %s", fd.Name())
+		}
+		return true
+	})
 	rest := *r
 	fw := *r.Forward
 	fw.Retry = &ir.Retry{Attempts: 2, ConnectFailure: true}
