@@ -295,11 +295,10 @@ func TestTutorial(t *testing.T) {
 	}
 
 	step(t, "leader_failover", func(t *testing.T) {
+		// The Lease's duration is read while a replica holds it: a released
+		// Lease says 1 s (client-go writes that when it lets go), which is
+		// not the duration the replicas were started with.
 		leaseDuration := 15 * time.Second
-		if s := kubectl(t, "-n", ns, "get", "lease", "rukou-leader", "-o", "jsonpath={.spec.leaseDurationSeconds}"); s != "" {
-			n, _ := strconv.Atoi(s)
-			leaseDuration = time.Duration(n) * time.Second
-		}
 		holder := func() string {
 			out, _ := kubectlErr("-n", ns, "get", "lease", "rukou-leader", "-o", "jsonpath={.spec.holderIdentity}")
 			return strings.TrimSpace(out)
@@ -315,6 +314,13 @@ func TestTutorial(t *testing.T) {
 			if leaderPod == "" || !slices.Contains(strings.Fields(running), leaderPod) {
 				return fmt.Errorf("holder %q, running replicas %q", old, running)
 			}
+			s := kubectl(t, "-n", ns, "get", "lease", "rukou-leader", "-o", "jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}")
+			h, secs, _ := strings.Cut(strings.TrimSpace(s), " ")
+			n, err := strconv.Atoi(secs)
+			if h != old || err != nil || n <= 0 {
+				return fmt.Errorf("Lease %q changed while it was read", s)
+			}
+			leaseDuration = time.Duration(n) * time.Second
 			return nil
 		})
 		start := time.Now()
