@@ -313,8 +313,10 @@ func socketAddress(host string, port uint32) *envoy_config_core_v3.Address {
 // mustAny packs a message into an Any. Marshalling a generated message into
 // memory cannot fail, so a failure is a programming error.
 func mustAny(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
-	if err != nil {
+	// Deterministic: a message with a map (a Struct, say) would otherwise
+	// be new bytes on each translation, and a new version for Envoy.
+	a := &anypb.Any{}
+	if err := anypb.MarshalFrom(a, m, proto.MarshalOptions{Deterministic: true}); err != nil {
 		panic(err)
 	}
 	return a
