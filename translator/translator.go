@@ -72,10 +72,21 @@ type Result struct {
 // Rules that cannot be honoured are reported in the diagnostics. The error is
 // non-nil only when the generated Envoy configuration fails Envoy's own
 // validation, which is a bug in rukou; callers then keep serving what they had.
-func Translate(in Input, opts Options) (*Result, error) {
+func Translate(in Input, opts Options) (*Result, error) { return TranslateAfter(nil, in, opts) }
+
+// TranslateAfter is Translate for the next state of the objects that prev
+// (nil for none) was translated from. The result is Translate's; it shares
+// with prev the Envoy resources of the virtual hosts and clusters that did
+// not change, so that the xDS server versions only the new ones.
+func TranslateAfter(prev *Result, in Input, opts Options) (*Result, error) {
 	model, diags := ingress.Build(in, opts)
 	cfg := ingress.Lower(model, diags, opts)
-	res := envoy.Render(cfg)
+	var res *Resources
+	if prev != nil {
+		res = envoy.RenderAfter(prev.Config, prev.Resources, cfg)
+	} else {
+		res = envoy.Render(cfg)
+	}
 	if err := res.Validate(); err != nil {
 		return nil, fmt.Errorf("generated Envoy configuration is invalid: %w", err)
 	}

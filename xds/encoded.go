@@ -1,8 +1,13 @@
 package xds
 
 import (
+	"fmt"
+
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/runtime/protoiface"
 )
@@ -56,3 +61,86 @@ type encodedMessage struct {
 func (m encodedMessage) Interface() protoreflect.ProtoMessage { return m.e }
 
 func (m encodedMessage) ProtoMethods() *protoiface.Methods { return &m.e.methods }
+
+// hostEncodings are the encodings of virtual hosts, each a piece of the
+// encoding of the route configuration that holds it. A translation reuses
+// the virtual hosts that did not change (envoy.RenderAfter), so a new route
+// configuration is encoded from the pieces of the one before, and only its
+// new virtual hosts are encoded: at 10,000 hosts, a change of one is one
+// host encoded and 7 MB copied instead of 7 MB encoded.
+type hostEncodings map[*envoy_config_route_v3.VirtualHost][]byte
+
+// hostsOf are the encodings of the virtual hosts of r, a route
+// configuration versioned into ks.
+func (ks *kindSnapshot) hostsOf(r types.Resource) hostEncodings {
+	rc, ok := r.(*envoy_config_route_v3.RouteConfiguration)
+	if !ok {
+		return nil
+	}
+	out := make(hostEncodings, len(rc.VirtualHosts))
+	for _, vh := range rc.VirtualHosts {
+		if b, ok := ks.hosts[vh]; ok {
+			out[vh] = b
+		}
+	}
+	return out
+}
+
+// encodeRoutes is rc's deterministic encoding, made with the encodings of
+// its virtual hosts in known where there are some; into gets the encodings
+// of all its virtual hosts, which are pieces of what it returns. rc is
+// not modified: other goroutines may read it.
+func encodeRoutes(rc *envoy_config_route_v3.RouteConfiguration, known, into hostEncodings) ([]byte, error) {
+	deterministic := proto.MarshalOptions{Deterministic: true}
+	// The configuration without its virtual hosts: a shallow copy of
+	// every other field.
+	var rest []byte
+	{
+		bare := &envoy_config_route_v3.RouteConfiguration{}
+		m := bare.ProtoReflect()
+		rc.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if fd.Number() != virtualHostsField {
+				m.Set(fd, v)
+			}
+			return true
+		})
+		var err error
+		if rest, err = deterministic.Marshal(bare); err != nil {
+			return nil, err
+		}
+	}
+	pieces := make([][]byte, len(rc.VirtualHosts))
+	size := len(rest)
+	for i, vh := range rc.VirtualHosts {
+		b, ok := known[vh]
+		if !ok {
+			var err error
+			if b, err = deterministic.Marshal(vh); err != nil {
+				return nil, fmt.Errorf("virtual host %s: %w", vh.Name, err)
+			}
+		}
+		pieces[i] = b
+		size += protowire.SizeTag(virtualHostsField) + protowire.SizeBytes(len(b))
+	}
+	// A deterministic encoding orders the fields by number: the name
+	// (1), the virtual hosts (2), then the others.
+	head := 0
+	if num, typ, n := protowire.ConsumeTag(rest); n > 0 && num == 1 && typ == protowire.BytesType {
+		if m := protowire.ConsumeFieldValue(num, typ, rest[n:]); m >= 0 {
+			head = n + m
+		}
+	}
+	out := make([]byte, 0, size)
+	out = append(out, rest[:head]...)
+	for i, vh := range rc.VirtualHosts {
+		out = protowire.AppendTag(out, virtualHostsField, protowire.BytesType)
+		out = protowire.AppendVarint(out, uint64(len(pieces[i])))
+		start := len(out)
+		out = append(out, pieces[i]...)
+		into[vh] = out[start:len(out):len(out)]
+	}
+	return append(out, rest[head:]...), nil
+}
+
+// virtualHostsField is the number of RouteConfiguration.virtual_hosts.
+const virtualHostsField = 2

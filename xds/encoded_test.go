@@ -53,3 +53,44 @@ func TestEncodedRoutesAreSentAsVersioned(t *testing.T) {
 		t.Error("a kind that keeps no encodings is served as it is")
 	}
 }
+
+// TestRouteEncodingFromHostPieces: a route configuration that shares
+// virtual hosts with one versioned before is encoded from their pieces
+// and its new hosts, and the bytes are its deterministic encoding, with
+// the fields before and after the virtual hosts in their places.
+func TestRouteEncodingFromHostPieces(t *testing.T) {
+	a := &envoy_config_route_v3.VirtualHost{Name: "a", Domains: []string{"a.test"}}
+	b := &envoy_config_route_v3.VirtualHost{Name: "b", Domains: []string{"b.test"}}
+	c := &envoy_config_route_v3.VirtualHost{Name: "c", Domains: []string{"c.test", "*.c.test"}}
+	first := &envoy_config_route_v3.RouteConfiguration{Name: "http", VirtualHosts: []*envoy_config_route_v3.VirtualHost{a, b}, IgnorePortInHostMatching: true}
+	ks, err := version([]types.Resource{first}, &kindSnapshot{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, next := range []*envoy_config_route_v3.RouteConfiguration{
+		{Name: "http", VirtualHosts: []*envoy_config_route_v3.VirtualHost{c, a}, IgnorePortInHostMatching: true, ResponseHeadersToRemove: []string{"server"}},
+		{VirtualHosts: []*envoy_config_route_v3.VirtualHost{b, c}},
+		{Name: "empty"},
+	} {
+		again, err := version([]types.Resource{next}, &ks, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := proto.MarshalOptions{Deterministic: true}.Marshal(next)
+		if got := again.encodings[next]; !bytes.Equal(got, want) {
+			t.Errorf("%q: encoded as %x, want %x", next.Name, got, want)
+		}
+		if again.perName[next.Name] != hashOf(want) {
+			t.Errorf("%q: version %s, want the hash of its encoding", next.Name, again.perName[next.Name])
+		}
+		for _, vh := range next.VirtualHosts {
+			piece, _ := proto.MarshalOptions{Deterministic: true}.Marshal(vh)
+			if !bytes.Equal(again.hosts[vh], piece) {
+				t.Errorf("%q: the piece of host %s is %x, want %x", next.Name, vh.Name, again.hosts[vh], piece)
+			}
+		}
+	}
+	if len(first.VirtualHosts) != 2 || first.VirtualHosts[0] != a {
+		t.Error("versioning changed the configuration")
+	}
+}

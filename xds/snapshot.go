@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/proto"
@@ -39,8 +41,10 @@ type kindSnapshot struct {
 	// resources index items by name, as the snapshot served holds them.
 	resources cachev3.Resources
 	// encodings are the deterministic encodings by resource, of the
-	// routes only (see encoded).
+	// routes only (see encoded), and hosts those of their virtual hosts,
+	// each a piece of its configuration's encoding.
 	encodings map[types.Resource][]byte
+	hosts     hostEncodings
 }
 
 // served is what go-control-plane serves of items: each resource with its
@@ -209,7 +213,9 @@ func (c *cache) versionKinds(items [numKinds][]types.Resource, first bool) (kind
 
 // version versions one type's resources, reusing the hashes of prev, and
 // keeps their encodings when keep says so. Encoding is most of the cost
-// of a snapshot, so new resources are encoded on every CPU.
+// of a snapshot, so new resources are encoded on every CPU, and a route
+// configuration kept encoded reuses the encodings of the virtual hosts
+// it shares with prev's.
 func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapshot, error) {
 	ks := kindSnapshot{
 		items:   items,
@@ -218,8 +224,10 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 	}
 	sums := make([]string, len(items))
 	var encodings [][]byte
+	var hosts []hostEncodings
 	if keep {
 		encodings = make([][]byte, len(items))
+		hosts = make([]hostEncodings, len(items))
 	}
 	var todo []int
 	for i, r := range items {
@@ -242,6 +250,15 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 			for j := w; j < len(todo); j += workers {
 				i := todo[j]
 				var err error
+				if rc, ok := items[i].(*envoy_config_route_v3.RouteConfiguration); ok && keep {
+					hosts[i] = hostEncodings{}
+					if encodings[i], err = encodeRoutes(rc, prev.hosts, hosts[i]); err != nil {
+						errs[w] = fmt.Errorf("versioning %s: %w", rc.Name, err)
+						return
+					}
+					sums[i] = hashOf(encodings[i])
+					continue
+				}
 				if sums[i], buf, err = hashResource(items[i], buf); err != nil {
 					errs[w] = err
 					return
@@ -258,13 +275,20 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 	}
 	if keep {
 		ks.encodings = make(map[types.Resource][]byte, len(items))
+		ks.hosts = hostEncodings{}
 	}
 	for i, r := range items {
 		ks.hashes[r] = sums[i]
 		ks.perName[cachev3.GetResourceName(r)] = sums[i]
-		if keep {
-			ks.encodings[r] = encodings[i]
+		if !keep {
+			continue
 		}
+		ks.encodings[r] = encodings[i]
+		if hosts[i] == nil {
+			// Versioned before: its hosts' encodings are prev's.
+			hosts[i] = prev.hostsOf(r)
+		}
+		maps.Copy(ks.hosts, hosts[i])
 	}
 	ks.version = typeVersion(items, ks.perName)
 	return ks, nil
@@ -277,8 +301,13 @@ func hashResource(r types.Resource, buf []byte) (string, []byte, error) {
 	if err != nil {
 		return "", buf, fmt.Errorf("versioning %s: %w", cachev3.GetResourceName(r), err)
 	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:8]), buf, nil
+	return hashOf(buf), buf, nil
+}
+
+// hashOf is the version of a resource encoded as b.
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // typeVersion hashes a type's resource names and versions, in order.

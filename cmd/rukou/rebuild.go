@@ -33,8 +33,10 @@ var (
 type rebuilder struct {
 	// changes takes the changes since it was last called.
 	changes func() watcher.Changes
-	// translate translates every watched object.
-	translate func() (*translator.Result, error)
+	// translate translates every watched object, after prev (the last
+	// result published, nil before the first), whose resources it
+	// reuses where nothing changed.
+	translate func(prev *translator.Result) (*translator.Result, error)
 	// updateEndpoints recomputes only the endpoints of prev that the
 	// changes touch.
 	updateEndpoints func(prev *translator.Result, changes watcher.Changes) (*translator.Result, error)
@@ -69,8 +71,10 @@ type rebuild struct {
 // opts and publishes with publish.
 func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*translator.Result) error) *rebuilder {
 	return &rebuilder{
-		changes:   store.TakeChanges,
-		translate: func() (*translator.Result, error) { return translator.Translate(store.Input(), opts) },
+		changes: store.TakeChanges,
+		translate: func(prev *translator.Result) (*translator.Result, error) {
+			return translator.TranslateAfter(prev, store.Input(), opts)
+		},
 		updateEndpoints: func(prev *translator.Result, changes watcher.Changes) (*translator.Result, error) {
 			// Listeners, routes and clusters cannot have changed: only
 			// the EndpointSlices of the Services changed are read, unless
@@ -79,7 +83,7 @@ func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*t
 			in := translator.Input{EndpointSlices: store.EndpointSlicesOf(changes.Services)}
 			res, err := translator.UpdateServiceEndpoints(prev, changes.Services, in)
 			if errors.Is(err, translator.ErrNeedsTranslate) {
-				return translator.Translate(store.Input(), opts)
+				return translator.TranslateAfter(prev, store.Input(), opts)
 			}
 			return res, err
 		},
@@ -122,7 +126,7 @@ func (r *rebuilder) build(changes watcher.Changes) rebuild {
 	if out.endpointsOnly {
 		res, err = r.updateEndpoints(r.last, changes)
 	} else {
-		res, err = r.translate()
+		res, err = r.translate(r.last)
 	}
 	if err != nil {
 		r.stale = true

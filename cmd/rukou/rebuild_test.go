@@ -36,7 +36,7 @@ func newFakeRebuilder() *fakeRebuilder {
 			f.pending = nil
 			return watcher.Changes{Kinds: c}
 		},
-		translate: func() (*translator.Result, error) {
+		translate: func(*translator.Result) (*translator.Result, error) {
 			f.calls = append(f.calls, "translate")
 			if f.failTranslate {
 				return nil, errors.New("invalid")

@@ -88,3 +88,64 @@ func rebuildLoop(b *testing.B, in translator.Input, srv *xds.Server, stepMetric 
 	b.ReportMetric(ms(stepped)/float64(i), stepMetric)
 	b.ReportMetric(ms(snapshot)/float64(i), "snapshot-ms/op")
 }
+
+// BenchmarkNewIngress is the rebuild `rukou serve` makes for one new
+// Ingress among n: each iteration adds one, for a Service no other Ingress
+// uses, then translates and versions everything. mode=full translates from
+// nothing; mode=after translates after the result before
+// (translator.TranslateAfter, as serve does), reusing the Envoy resources of
+// the hosts and clusters that did not change.
+func BenchmarkNewIngress(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		for _, mode := range []string{"full", "after"} {
+			b.Run(fmt.Sprintf("ingresses=%d/mode=%s", n, mode), func(b *testing.B) {
+				in, err := Standard(n).Input(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts := translator.DefaultOptions()
+				srv, res := served(b, in, opts)
+				model := in.Ingresses[0]
+				ctx := context.Background()
+				var translate, snapshot time.Duration
+				i := 0
+				for b.Loop() {
+					ing := model.DeepCopy()
+					ing.Name = fmt.Sprintf("new-%05d", i)
+					svc := fmt.Sprintf("svc-%05d", (n+i)%len(in.Services))
+					ing.Namespace = namespaceOf(in, svc)
+					ing.Spec.Rules[0].Host = ing.Name + ".bench.example"
+					ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = svc
+					in.Ingresses = append(in.Ingresses, ing)
+					i++
+					start := time.Now()
+					prev := res
+					if mode == "full" {
+						prev = nil
+					}
+					if res, err = translator.TranslateAfter(prev, in, opts); err != nil {
+						b.Fatal(err)
+					}
+					mid := time.Now()
+					if err := srv.Update(ctx, res.Resources); err != nil {
+						b.Fatal(err)
+					}
+					translate += mid.Sub(start)
+					snapshot += time.Since(mid)
+				}
+				b.ReportMetric(ms(translate)/float64(i), "translate-ms/op")
+				b.ReportMetric(ms(snapshot)/float64(i), "snapshot-ms/op")
+			})
+		}
+	}
+}
+
+// namespaceOf is the namespace of the Service named svc in in.
+func namespaceOf(in translator.Input, svc string) string {
+	for _, s := range in.Services {
+		if s.Name == svc {
+			return s.Namespace
+		}
+	}
+	return ""
+}

@@ -25,6 +25,10 @@ type Resources struct {
 	Clusters  []*envoy_config_cluster_v3.Cluster
 	Endpoints []*envoy_config_endpoint_v3.ClusterLoadAssignment
 	Secrets   []*envoy_extensions_transport_sockets_tls_v3.Secret
+
+	// validated holds the resources and virtual hosts reused from an
+	// earlier rendering (RenderAfter), which Validate checked then.
+	validated map[any]bool
 }
 
 // validator is what every generated Envoy proto implements (protoc-gen-validate).
@@ -49,17 +53,26 @@ func (r *Resources) Validate() error {
 		}
 	}
 	seen := map[any]bool{}
+	for v := range r.validated {
+		seen[v] = true
+	}
 	for _, rc := range r.Routes {
 		if err := validateRouteConfiguration(rc, seen); err != nil {
 			return fmt.Errorf("route configuration %q: %w", rc.Name, err)
 		}
 	}
 	for _, c := range r.Clusters {
+		if seen[c] {
+			continue
+		}
 		if err := check("cluster", c.Name, c); err != nil {
 			return err
 		}
 	}
 	for _, e := range r.Endpoints {
+		if seen[e] {
+			continue
+		}
 		if err := check("cluster load assignment", e.ClusterName, e); err != nil {
 			return err
 		}
@@ -69,6 +82,7 @@ func (r *Resources) Validate() error {
 			return err
 		}
 	}
+	r.validated = nil // all checked now; let go of the set
 	return nil
 }
 
@@ -112,14 +126,15 @@ func validateVirtualHost(vh *envoy_config_route_v3.VirtualHost, seen map[any]boo
 }
 
 // Render turns a routing model into Envoy resources, one to one.
-func Render(cfg *ir.Config) *Resources {
+func Render(cfg *ir.Config) *Resources { return render(cfg, newShared()) }
+
+func render(cfg *ir.Config, sh *shared) *Resources {
 	r := &Resources{
 		Listeners: make([]*envoy_config_listener_v3.Listener, 0, len(cfg.Listeners)),
 		Routes:    make([]*envoy_config_route_v3.RouteConfiguration, 0, len(cfg.Listeners)),
 		Clusters:  make([]*envoy_config_cluster_v3.Cluster, 0, len(cfg.Clusters)),
 		Endpoints: make([]*envoy_config_endpoint_v3.ClusterLoadAssignment, 0, len(cfg.Clusters)),
 	}
-	sh := newShared()
 	rewriting := rewritingListeners(cfg.Listeners)
 	for _, l := range cfg.Listeners {
 		r.Listeners = append(r.Listeners, listener(l, rewriting[l.Name]))
@@ -131,11 +146,13 @@ func Render(cfg *ir.Config) *Resources {
 		r.Listeners = append(r.Listeners, streamListener(s))
 	}
 	for _, c := range cfg.Clusters {
-		r.Clusters = append(r.Clusters, sh.cluster(c))
-		if c.Discovery == ir.DiscoveryEDS {
-			r.Endpoints = append(r.Endpoints, LoadAssignment(c))
+		cluster, cla := sh.clusterOf(c)
+		r.Clusters = append(r.Clusters, cluster)
+		if cla != nil {
+			r.Endpoints = append(r.Endpoints, cla)
 		}
 	}
+	r.validated = sh.reused
 	for _, s := range cfg.Secrets {
 		r.Secrets = append(r.Secrets, secret(s))
 	}

@@ -34,6 +34,11 @@ type shared struct {
 	schemes   map[string]*envoy_type_matcher_v3.FilterStateMatcher
 	durations map[time.Duration]*durationpb.Duration
 	ads       *envoy_config_core_v3.ConfigSource
+	// before is what the rendering before this one made, which this one
+	// reuses where the model did not change (RenderAfter); reused holds
+	// what it reused.
+	before *earlier
+	reused map[any]bool
 }
 
 func newShared() *shared {
@@ -46,6 +51,7 @@ func newShared() *shared {
 		schemes:   map[string]*envoy_type_matcher_v3.FilterStateMatcher{},
 		durations: map[time.Duration]*durationpb.Duration{},
 		ads:       adsConfigSource(),
+		reused:    map[any]bool{},
 	}
 }
 
@@ -116,6 +122,10 @@ func (s *shared) routesOf(r *ir.Route) []*envoy_config_route_v3.Route {
 // the same name, domains, routes and metadata: the plain and the TLS
 // listener hold the same routes for every host without TLS.
 func (s *shared) virtualHost(vh *ir.VirtualHost) *envoy_config_route_v3.VirtualHost {
+	if out, ok := s.keptHost(vh); ok {
+		s.hosts[vh.Name] = out
+		return out
+	}
 	routes := make([]*envoy_config_route_v3.Route, 0, len(vh.Routes))
 	for _, r := range vh.Routes {
 		routes = append(routes, s.routesOf(r)...)
