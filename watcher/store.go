@@ -7,6 +7,7 @@ package watcher
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"sync"
 
@@ -59,6 +60,10 @@ type Store struct {
 	// a Service has one EndpointSlice or a few: a map each would weigh
 	// some 700 bytes per Service.
 	slicesOf map[types.NamespacedName][]sliceCount
+	// merged holds Input's objects of each kind, in order, until an
+	// object of that kind changes: a new Ingress among 10,000 Services and
+	// EndpointSlices merges and sorts the Ingresses alone.
+	merged map[string][]runtime.Object
 }
 
 // sliceCount is how many sources hold an EndpointSlice under a Service.
@@ -84,7 +89,7 @@ func (c Changes) OnlyEndpoints() bool {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName][]sliceCount{}}
+	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName][]sliceCount{}, merged: map[string][]runtime.Object{}}
 }
 
 // Changes delivers a signal after one or more changes; signals coalesce.
@@ -121,6 +126,7 @@ func (s *Store) Upsert(source string, obj runtime.Object) {
 // rebuild with nothing to do.
 func (s *Store) markDirty(key Key, old, obj runtime.Object) {
 	defer s.notify()
+	delete(s.merged, key.Kind)
 	if s.pending.Kinds == nil {
 		s.pending.Kinds = map[string]bool{}
 	}
@@ -333,42 +339,58 @@ func compareKeys(a, b Key) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }
 
-// Input returns the current objects for translation, in a stable order:
-// every kind, or only the kinds named.
-func (s *Store) Input(kinds ...string) ingress.Input {
-	s.mu.RLock()
-	keys := make([]Key, 0)
-	merged := map[Key]runtime.Object{}
-	for _, name := range s.sourceNames() {
-		for key, obj := range s.sources[name] {
-			if len(kinds) > 0 && !slices.Contains(kinds, key.Kind) {
-				continue
-			}
-			if _, dup := merged[key]; !dup {
-				keys = append(keys, key)
-			}
-			merged[key] = obj
-		}
-	}
-	s.mu.RUnlock()
+// kinds are the kinds the store holds, in Input's order.
+var kinds = []string{"ConfigMap", "EndpointSlice", "Ingress", "IngressClass", "Secret", "Service"}
 
-	slices.SortFunc(keys, compareKeys)
+// Input returns the current objects for translation, in a stable order
+// (by kind, namespace and name): every kind, or only the kinds named.
+func (s *Store) Input(only ...string) ingress.Input {
+	if len(only) == 0 {
+		only = kinds
+	}
+	s.mu.Lock()
+	s.merge(only)
+	objs := make([][]runtime.Object, len(only))
+	for i, kind := range only {
+		objs[i] = s.merged[kind]
+	}
+	s.mu.Unlock()
+
 	var in ingress.Input
-	for _, key := range keys {
-		switch o := merged[key].(type) {
-		case *networkingv1.Ingress:
-			in.Ingresses = append(in.Ingresses, o)
-		case *networkingv1.IngressClass:
-			in.IngressClasses = append(in.IngressClasses, o)
-		case *corev1.Service:
-			in.Services = append(in.Services, o)
-		case *discoveryv1.EndpointSlice:
-			in.EndpointSlices = append(in.EndpointSlices, o)
-		case *corev1.Secret:
-			in.Secrets = append(in.Secrets, o)
-		case *corev1.ConfigMap:
-			in.ConfigMaps = append(in.ConfigMaps, o)
+	for _, list := range objs {
+		for _, obj := range list {
+			in.Add(obj)
 		}
 	}
 	return in
+}
+
+// merge fills s.merged for those of kinds it lacks: each key's object
+// from the last source that holds it, sorted by namespace and name, in
+// one pass over the sources. s.mu must be held.
+func (s *Store) merge(kinds []string) {
+	missing := map[string]map[Key]runtime.Object{}
+	for _, kind := range kinds {
+		if _, ok := s.merged[kind]; !ok {
+			missing[kind] = map[Key]runtime.Object{}
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	for _, name := range s.sourceNames() {
+		for key, obj := range s.sources[name] {
+			if m, ok := missing[key.Kind]; ok {
+				m[key] = obj
+			}
+		}
+	}
+	for kind, m := range missing {
+		keys := slices.SortedFunc(maps.Keys(m), compareKeys)
+		list := make([]runtime.Object, len(keys))
+		for i, key := range keys {
+			list[i] = m[key]
+		}
+		s.merged[kind] = list
+	}
 }

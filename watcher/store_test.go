@@ -3,6 +3,7 @@ package watcher_test
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -290,5 +291,53 @@ func TestTakeChangesDropsTheirSignal(t *testing.T) {
 	s.Upsert(watcher.KubeSource, svcObject("default", "b"))
 	if !drained(s) {
 		t.Error("a change after the take gave no signal")
+	}
+}
+
+// TestInputAfterEveryChange: read after each change, the input is what a
+// store that saw the same changes and is read once gives: the objects of
+// the kinds that did not change are kept from the read before, and those
+// of a changed kind are merged again, in either source.
+func TestInputAfterEveryChange(t *testing.T) {
+	meta := func(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
+	labelled := func(o *corev1.Service, v string) *corev1.Service {
+		o.Labels = map[string]string{"v": v}
+		return o
+	}
+	ops := []func(s *watcher.Store){
+		func(s *watcher.Store) { s.Upsert(watcher.DirSource, svcObject("shop", "web")) },
+		func(s *watcher.Store) {
+			s.Upsert(watcher.DirSource, &networkingv1.Ingress{ObjectMeta: meta("shop", "b")})
+		},
+		func(s *watcher.Store) {
+			s.Upsert(watcher.KubeSource, &networkingv1.Ingress{ObjectMeta: meta("shop", "a")})
+		},
+		func(s *watcher.Store) { s.Upsert(watcher.KubeSource, labelled(svcObject("shop", "web"), "kube")) },
+		func(s *watcher.Store) {
+			s.Replace(watcher.DirSource, []runtime.Object{labelled(svcObject("shop", "web"), "dir"), svcObject("default", "api")})
+		},
+		func(s *watcher.Store) {
+			s.Patch(watcher.DirSource, []runtime.Object{&corev1.Secret{ObjectMeta: meta("shop", "tls")}}, []watcher.Key{{Kind: "Service", Namespace: "default", Name: "api"}})
+		},
+		func(s *watcher.Store) { s.Delete(watcher.KubeSource, svcObject("shop", "web")) },
+		func(s *watcher.Store) {
+			s.Delete(watcher.KubeSource, &networkingv1.Ingress{ObjectMeta: meta("shop", "a")})
+		},
+	}
+	read := watcher.NewStore()
+	for k := range ops {
+		ops[k](read)
+		got := read.Input()
+		once := watcher.NewStore()
+		for _, op := range ops[:k+1] {
+			op(once)
+		}
+		want := once.Input()
+		equalKeys(t, "after change "+strconv.Itoa(k+1), inputKeys(got), inputKeys(want))
+		for i, s := range want.Services {
+			if i < len(got.Services) && got.Services[i].Labels["v"] != s.Labels["v"] {
+				t.Errorf("after change %d: Service %s from %q, want %q", k+1, s.Name, got.Services[i].Labels["v"], s.Labels["v"])
+			}
+		}
 	}
 }

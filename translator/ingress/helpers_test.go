@@ -233,18 +233,7 @@ func modified[T any](obj T, change func(T)) T {
 func input(objs ...runtime.Object) translator.Input {
 	var in translator.Input
 	for _, obj := range objs {
-		switch o := obj.(type) {
-		case *networkingv1.Ingress:
-			in.Ingresses = append(in.Ingresses, o)
-		case *networkingv1.IngressClass:
-			in.IngressClasses = append(in.IngressClasses, o)
-		case *corev1.Service:
-			in.Services = append(in.Services, o)
-		case *discoveryv1.EndpointSlice:
-			in.EndpointSlices = append(in.EndpointSlices, o)
-		case *corev1.Secret:
-			in.Secrets = append(in.Secrets, o)
-		default:
+		if !in.Add(obj) {
 			panic(fmt.Sprintf("input: unexpected %T", obj))
 		}
 	}

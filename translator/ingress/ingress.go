@@ -30,6 +30,28 @@ type Input struct {
 	ConfigMaps []*corev1.ConfigMap
 }
 
+// Add appends obj to the list of its kind, and reports false for a kind
+// an Input does not hold.
+func (in *Input) Add(obj any) bool {
+	switch o := obj.(type) {
+	case *networkingv1.Ingress:
+		in.Ingresses = append(in.Ingresses, o)
+	case *networkingv1.IngressClass:
+		in.IngressClasses = append(in.IngressClasses, o)
+	case *corev1.Service:
+		in.Services = append(in.Services, o)
+	case *discoveryv1.EndpointSlice:
+		in.EndpointSlices = append(in.EndpointSlices, o)
+	case *corev1.Secret:
+		in.Secrets = append(in.Secrets, o)
+	case *corev1.ConfigMap:
+		in.ConfigMaps = append(in.ConfigMaps, o)
+	default:
+		return false
+	}
+	return true
+}
+
 // Options are the settings that shape translation, from rukou serve's flags.
 type Options struct {
 	// IngressClass is the value of the legacy kubernetes.io/ingress.class
