@@ -66,16 +66,27 @@ func (f Fleet) namespace(i int) string { return fmt.Sprintf("ns-%03d", i%f.Names
 // Input returns the fleet as a translation input, read from the same
 // manifests a `rukou serve --watch-dir` would read.
 func (f Fleet) Input(dir string) (translator.Input, error) {
-	if err := f.WriteManifests(dir); err != nil {
-		return translator.Input{}, err
-	}
-	objs, err := watcher.ReadPaths([]string{dir})
+	store, err := f.Store(dir)
 	if err != nil {
 		return translator.Input{}, err
 	}
+	return store.Input(), nil
+}
+
+// Store returns a store holding the fleet, read from the manifests it
+// writes into dir, as the directory source of `rukou serve` holds it.
+func (f Fleet) Store(dir string) (*watcher.Store, error) {
+	if err := f.WriteManifests(dir); err != nil {
+		return nil, err
+	}
+	objs, err := watcher.ReadPaths([]string{dir})
+	if err != nil {
+		return nil, err
+	}
 	store := watcher.NewStore()
 	store.Replace(watcher.DirSource, objs)
-	return store.Input(), nil
+	store.TakeChanges()
+	return store, nil
 }
 
 // ProbeManifest is the Ingress, Service and EndpointSlice of the probe:

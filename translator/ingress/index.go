@@ -15,21 +15,40 @@ import (
 
 // index gives the builder lookups by name over one Input.
 type index struct {
-	classes  map[string]*networkingv1.IngressClass
-	services map[string]*corev1.Service              // namespace/name
-	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
+	classes map[string]*networkingv1.IngressClass
+	*backendObjects
 	// noExternalName refuses ExternalName Services (Options.DisableExternalName).
 	noExternalName bool
 }
 
-func newIndex(in Input) *index {
-	ix := &index{
-		classes:  make(map[string]*networkingv1.IngressClass, len(in.IngressClasses)),
-		services: make(map[string]*corev1.Service, len(in.Services)),
-		slices:   make(map[string][]*discoveryv1.EndpointSlice, len(in.EndpointSlices)),
-	}
+// backendObjects index the Services and EndpointSlices of an Input.
+type backendObjects struct {
+	services map[string]*corev1.Service              // namespace/name
+	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
+	// from are the objects indexed, which an input holding the very same
+	// ones may take the index of (sameObjects).
+	from Input
+}
+
+func newIndex(in Input) *index { return newIndexAfter(nil, in) }
+
+// newIndexAfter indexes in, taking the index of Services and
+// EndpointSlices of prev (nil for none) when in holds the very objects
+// prev was made of: a change of an Ingress among 10,000 Services then
+// indexes none of them again.
+func newIndexAfter(prev *backendObjects, in Input) *index {
+	ix := &index{classes: make(map[string]*networkingv1.IngressClass, len(in.IngressClasses))}
 	for _, c := range in.IngressClasses {
 		ix.classes[c.Name] = c
+	}
+	if prev != nil && slices.Equal(prev.from.Services, in.Services) && slices.Equal(prev.from.EndpointSlices, in.EndpointSlices) {
+		ix.backendObjects = prev
+		return ix
+	}
+	ix.backendObjects = &backendObjects{
+		services: make(map[string]*corev1.Service, len(in.Services)),
+		slices:   make(map[string][]*discoveryv1.EndpointSlice, len(in.EndpointSlices)),
+		from:     Input{Services: in.Services, EndpointSlices: in.EndpointSlices},
 	}
 	for _, s := range in.Services {
 		ix.services[s.Namespace+"/"+s.Name] = s
