@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/rukou/rukou/translator/ir"
 	corev1 "k8s.io/api/core/v1"
@@ -26,9 +27,16 @@ type backendObjects struct {
 	services map[string]*corev1.Service              // namespace/name
 	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
 	// from are the objects indexed, which an input holding the very same
-	// ones may take the index of (sameObjects).
+	// ones may take the index of (newIndexAfter).
 	from Input
+	// resolved holds the endpoints found for each Service port, which
+	// depend on these objects alone; the builds that share the index share
+	// them (never modified).
+	mu       sync.Mutex
+	resolved map[servicePortKey][]ir.Endpoint
 }
+
+type servicePortKey struct{ namespace, service, port string }
 
 func newIndex(in Input) *index { return newIndexAfter(nil, in) }
 
@@ -49,6 +57,7 @@ func newIndexAfter(prev *backendObjects, in Input) *index {
 		services: make(map[string]*corev1.Service, len(in.Services)),
 		slices:   make(map[string][]*discoveryv1.EndpointSlice, len(in.EndpointSlices)),
 		from:     Input{Services: in.Services, EndpointSlices: in.EndpointSlices},
+		resolved: map[servicePortKey][]ir.Endpoint{},
 	}
 	for _, s := range in.Services {
 		ix.services[s.Namespace+"/"+s.Name] = s
@@ -139,6 +148,20 @@ func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (core
 // used; when none is ready, serving endpoints that are terminating are used
 // instead, as kube-proxy does, so a rollout's last pods still get traffic.
 func (ix *index) endpoints(namespace, service, portName string) []ir.Endpoint {
+	k := servicePortKey{namespace, service, portName}
+	ix.mu.Lock()
+	eps, ok := ix.resolved[k]
+	ix.mu.Unlock()
+	if !ok {
+		eps = ix.readEndpoints(namespace, service, portName)
+		ix.mu.Lock()
+		ix.resolved[k] = eps
+		ix.mu.Unlock()
+	}
+	return eps
+}
+
+func (ix *index) readEndpoints(namespace, service, portName string) []ir.Endpoint {
 	var ready, terminating []ir.Endpoint
 	for _, es := range ix.slices[namespace+"/"+service] {
 		if es.AddressType == discoveryv1.AddressTypeFQDN {
