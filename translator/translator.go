@@ -79,11 +79,7 @@ func Translate(in Input, opts Options) (*Result, error) { return TranslateAfter(
 // with prev the Envoy resources of the virtual hosts and clusters that did
 // not change, so that the xDS server versions only the new ones.
 func TranslateAfter(prev *Result, in Input, opts Options) (*Result, error) {
-	var prevModel *ingress.Model
-	if prev != nil {
-		prevModel = prev.Model
-	}
-	model, diags := ingress.BuildAfter(prevModel, in, opts)
+	model, diags := ingress.Build(in, opts)
 	cfg := ingress.Lower(model, diags, opts)
 	var res *Resources
 	if prev != nil {

@@ -87,19 +87,10 @@ type ingressRef struct {
 // Build computes the routing model for in. Every rule it cannot honour is
 // reported in the returned diagnostics and left out, or answered with a
 // direct status, without affecting any other rule.
-func Build(in Input, opts Options) (*Model, []ir.Diagnostic) { return BuildAfter(nil, in, opts) }
-
-// BuildAfter is Build for the next state of the objects that prev (nil for
-// none) was built from: the model is Build's, and prev's index of Services
-// and EndpointSlices is taken when those did not change.
-func BuildAfter(prev *Model, in Input, opts Options) (*Model, []ir.Diagnostic) {
-	var objects *backendObjects
-	if prev != nil {
-		objects = prev.objects
-	}
+func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	b := &builder{
 		opts:          opts,
-		index:         newIndexAfter(objects, in),
+		index:         newIndex(in),
 		backends:      map[string]*Backend{},
 		claimed:       map[routeKey]*Route{},
 		kinds:         map[*Route]upstreamKind{},
@@ -399,7 +390,7 @@ func (b *builder) useClusterIP(ing *networkingv1.Ingress, field string, be *Back
 // serve the hosts that no rule names (WildcardHost). Envoy picks one
 // virtual host per request and tries its routes in order.
 func (b *builder) model() *Model {
-	m := &Model{objects: b.index.backendObjects}
+	m := &Model{}
 	names := make([]string, 0, len(b.firstNamer))
 	for host := range b.firstNamer {
 		names = append(names, host)

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/rukou/rukou/translator/ir"
 	corev1 "k8s.io/api/core/v1"
@@ -16,58 +15,35 @@ import (
 
 // index gives the builder lookups by name over one Input.
 type index struct {
-	classes map[string]*networkingv1.IngressClass
-	*backendObjects
+	classes  map[string]*networkingv1.IngressClass
+	services map[objectKey]*corev1.Service
+	slices   map[objectKey][]*discoveryv1.EndpointSlice // by Service
 	// noExternalName refuses ExternalName Services (Options.DisableExternalName).
 	noExternalName bool
 }
 
-// backendObjects index the Services and EndpointSlices of an Input.
-type backendObjects struct {
-	services map[string]*corev1.Service              // namespace/name
-	slices   map[string][]*discoveryv1.EndpointSlice // namespace/service
-	// from are the objects indexed, which an input holding the very same
-	// ones may take the index of (newIndexAfter).
-	from Input
-	// resolved holds the endpoints found for each Service port, which
-	// depend on these objects alone; the builds that share the index share
-	// them (never modified).
-	mu       sync.Mutex
-	resolved map[servicePortKey][]ir.Endpoint
-}
+// objectKey names an object of a namespace; its strings are the objects'
+// own, so indexing 10,000 Services makes no new ones.
+type objectKey struct{ namespace, name string }
 
-type servicePortKey struct{ namespace, service, port string }
-
-func newIndex(in Input) *index { return newIndexAfter(nil, in) }
-
-// newIndexAfter indexes in, taking the index of Services and
-// EndpointSlices of prev (nil for none) when in holds the very objects
-// prev was made of: a change of an Ingress among 10,000 Services then
-// indexes none of them again.
-func newIndexAfter(prev *backendObjects, in Input) *index {
-	ix := &index{classes: make(map[string]*networkingv1.IngressClass, len(in.IngressClasses))}
+func newIndex(in Input) *index {
+	ix := &index{
+		classes:  make(map[string]*networkingv1.IngressClass, len(in.IngressClasses)),
+		services: make(map[objectKey]*corev1.Service, len(in.Services)),
+		slices:   make(map[objectKey][]*discoveryv1.EndpointSlice, len(in.EndpointSlices)),
+	}
 	for _, c := range in.IngressClasses {
 		ix.classes[c.Name] = c
 	}
-	if prev != nil && slices.Equal(prev.from.Services, in.Services) && slices.Equal(prev.from.EndpointSlices, in.EndpointSlices) {
-		ix.backendObjects = prev
-		return ix
-	}
-	ix.backendObjects = &backendObjects{
-		services: make(map[string]*corev1.Service, len(in.Services)),
-		slices:   make(map[string][]*discoveryv1.EndpointSlice, len(in.EndpointSlices)),
-		from:     Input{Services: in.Services, EndpointSlices: in.EndpointSlices},
-		resolved: map[servicePortKey][]ir.Endpoint{},
-	}
 	for _, s := range in.Services {
-		ix.services[s.Namespace+"/"+s.Name] = s
+		ix.services[objectKey{s.Namespace, s.Name}] = s
 	}
 	for _, es := range in.EndpointSlices {
 		svc := es.Labels[discoveryv1.LabelServiceName]
 		if svc == "" {
 			continue
 		}
-		key := es.Namespace + "/" + svc
+		key := objectKey{es.Namespace, svc}
 		ix.slices[key] = append(ix.slices[key], es)
 	}
 	return ix
@@ -82,7 +58,7 @@ type backendError struct {
 // backend resolves an Ingress's Service backend to a model Backend with its
 // endpoints.
 func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBackend) (*Backend, *backendError) {
-	svc, ok := ix.services[namespace+"/"+ref.Name]
+	svc, ok := ix.services[objectKey{namespace, ref.Name}]
 	if !ok {
 		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %q not found", ref.Name)}
 	}
@@ -115,7 +91,7 @@ func (ix *index) portBackend(namespace, service string, port corev1.ServicePort)
 // clusterIP is the address of a Service that has one: "" for a headless
 // Service, a missing one, or an address that is not one.
 func (ix *index) clusterIP(namespace, service string) string {
-	svc, ok := ix.services[namespace+"/"+service]
+	svc, ok := ix.services[objectKey{namespace, service}]
 	if !ok {
 		return ""
 	}
@@ -148,22 +124,8 @@ func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (core
 // used; when none is ready, serving endpoints that are terminating are used
 // instead, as kube-proxy does, so a rollout's last pods still get traffic.
 func (ix *index) endpoints(namespace, service, portName string) []ir.Endpoint {
-	k := servicePortKey{namespace, service, portName}
-	ix.mu.Lock()
-	eps, ok := ix.resolved[k]
-	ix.mu.Unlock()
-	if !ok {
-		eps = ix.readEndpoints(namespace, service, portName)
-		ix.mu.Lock()
-		ix.resolved[k] = eps
-		ix.mu.Unlock()
-	}
-	return eps
-}
-
-func (ix *index) readEndpoints(namespace, service, portName string) []ir.Endpoint {
 	var ready, terminating []ir.Endpoint
-	for _, es := range ix.slices[namespace+"/"+service] {
+	for _, es := range ix.slices[objectKey{namespace, service}] {
 		if es.AddressType == discoveryv1.AddressTypeFQDN {
 			continue
 		}

@@ -57,10 +57,6 @@ type Model struct {
 	// Passthrough are the hosts whose TLS connections reach a backend
 	// unopened, sorted by host.
 	Passthrough []*Passthrough
-
-	// objects index the Services and EndpointSlices the model was built
-	// from, for the next build (BuildAfter).
-	objects *backendObjects
 }
 
 // Stream is one served entry of a TCP or UDP services ConfigMap: a port
