@@ -70,20 +70,18 @@ func (m encodedMessage) ProtoMethods() *protoiface.Methods { return &m.e.methods
 // host encoded and 7 MB copied instead of 7 MB encoded.
 type hostEncodings map[*envoy_config_route_v3.VirtualHost][]byte
 
-// hostsOf are the encodings of the virtual hosts of r, a route
+// hostsOf puts into into the encodings of the virtual hosts of r, a route
 // configuration versioned into ks.
-func (ks *kindSnapshot) hostsOf(r types.Resource) hostEncodings {
+func (ks *kindSnapshot) hostsOf(r types.Resource, into hostEncodings) {
 	rc, ok := r.(*envoy_config_route_v3.RouteConfiguration)
 	if !ok {
-		return nil
+		return
 	}
-	out := make(hostEncodings, len(rc.VirtualHosts))
 	for _, vh := range rc.VirtualHosts {
 		if b, ok := ks.hosts[vh]; ok {
-			out[vh] = b
+			into[vh] = b
 		}
 	}
-	return out
 }
 
 // encodeRoutes is rc's deterministic encoding, made with the encodings of
@@ -109,18 +107,18 @@ func encodeRoutes(rc *envoy_config_route_v3.RouteConfiguration, known, into host
 			return nil, err
 		}
 	}
-	pieces := make([][]byte, len(rc.VirtualHosts))
+	// The size first, so that the encoding is one allocation: a host's
+	// known piece, or the size of a new one, which its encoding then
+	// takes from the message (UseCachedSize) instead of computing again.
+	sizes := make([]int, len(rc.VirtualHosts))
 	size := len(rest)
 	for i, vh := range rc.VirtualHosts {
-		b, ok := known[vh]
-		if !ok {
-			var err error
-			if b, err = deterministic.Marshal(vh); err != nil {
-				return nil, fmt.Errorf("virtual host %s: %w", vh.Name, err)
-			}
+		if b, ok := known[vh]; ok {
+			sizes[i] = len(b)
+		} else {
+			sizes[i] = proto.Size(vh)
 		}
-		pieces[i] = b
-		size += protowire.SizeTag(virtualHostsField) + protowire.SizeBytes(len(b))
+		size += protowire.SizeTag(virtualHostsField) + protowire.SizeBytes(sizes[i])
 	}
 	// A deterministic encoding orders the fields by number: the name
 	// (1), the virtual hosts (2), then the others.
@@ -132,11 +130,22 @@ func encodeRoutes(rc *envoy_config_route_v3.RouteConfiguration, known, into host
 	}
 	out := make([]byte, 0, size)
 	out = append(out, rest[:head]...)
+	cached := proto.MarshalOptions{Deterministic: true, UseCachedSize: true}
 	for i, vh := range rc.VirtualHosts {
 		out = protowire.AppendTag(out, virtualHostsField, protowire.BytesType)
-		out = protowire.AppendVarint(out, uint64(len(pieces[i])))
+		out = protowire.AppendVarint(out, uint64(sizes[i]))
 		start := len(out)
-		out = append(out, pieces[i]...)
+		if b, ok := known[vh]; ok {
+			out = append(out, b...)
+		} else {
+			var err error
+			if out, err = cached.MarshalAppend(out, vh); err != nil {
+				return nil, fmt.Errorf("virtual host %s: %w", vh.Name, err)
+			}
+		}
+		if len(out)-start != sizes[i] {
+			return nil, fmt.Errorf("virtual host %s: encoded in %d bytes, sized %d", vh.Name, len(out)-start, sizes[i])
+		}
 		into[vh] = out[start:len(out):len(out)]
 	}
 	return append(out, rest[head:]...), nil

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -224,12 +223,11 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 	}
 	sums := make([]string, len(items))
 	var encodings [][]byte
-	var hosts []hostEncodings
 	if keep {
 		encodings = make([][]byte, len(items))
-		hosts = make([]hostEncodings, len(items))
+		ks.hosts = hostEncodings{}
 	}
-	var todo []int
+	var todo, reused []int
 	for i, r := range items {
 		v, ok := prev.hashes[r]
 		if keep && ok {
@@ -237,11 +235,17 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 		}
 		if ok {
 			sums[i] = v
+			if keep {
+				reused = append(reused, i)
+			}
 		} else {
 			todo = append(todo, i)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), (len(todo)+255)/256)
+	if keep {
+		workers = min(workers, 1) // the kept kind is the few route configurations, which share ks.hosts
+	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -251,8 +255,7 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 				i := todo[j]
 				var err error
 				if rc, ok := items[i].(*envoy_config_route_v3.RouteConfiguration); ok && keep {
-					hosts[i] = hostEncodings{}
-					if encodings[i], err = encodeRoutes(rc, prev.hosts, hosts[i]); err != nil {
+					if encodings[i], err = encodeRoutes(rc, prev.hosts, ks.hosts); err != nil {
 						errs[w] = fmt.Errorf("versioning %s: %w", rc.Name, err)
 						return
 					}
@@ -275,20 +278,17 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool) (kindSnapsho
 	}
 	if keep {
 		ks.encodings = make(map[types.Resource][]byte, len(items))
-		ks.hosts = hostEncodings{}
 	}
 	for i, r := range items {
 		ks.hashes[r] = sums[i]
 		ks.perName[cachev3.GetResourceName(r)] = sums[i]
-		if !keep {
-			continue
+		if keep {
+			ks.encodings[r] = encodings[i]
 		}
-		ks.encodings[r] = encodings[i]
-		if hosts[i] == nil {
-			// Versioned before: its hosts' encodings are prev's.
-			hosts[i] = prev.hostsOf(r)
-		}
-		maps.Copy(ks.hosts, hosts[i])
+	}
+	for _, i := range reused {
+		// Versioned before: its hosts' encodings are prev's.
+		prev.hostsOf(items[i], ks.hosts)
 	}
 	ks.version = typeVersion(items, ks.perName)
 	return ks, nil
