@@ -31,6 +31,7 @@ func TestTranslateAfterIsTranslate(t *testing.T) {
 		inputs[i] = inputOf(t, f)
 	}
 	opts := translator.DefaultOptions()
+	opts.ConfigMap = "default/rukou" // as the golden tests run
 	// clean are translations that no TranslateAfter is given.
 	clean := make([]*translator.Result, len(inputs))
 	for i, in := range inputs {
@@ -49,6 +50,9 @@ func TestTranslateAfterIsTranslate(t *testing.T) {
 				}
 				if diff := differ(prev.Resources, clean[j].Resources); diff != "" {
 					t.Errorf("after %s: the earlier result changed: %s", name, diff)
+				}
+				if i == j {
+					keptEveryHost(t, prev.Resources, got.Resources)
 				}
 			}
 			if len(in.Ingresses) > 0 {
@@ -107,6 +111,20 @@ func TestTranslateAfterSharesWhatDidNotChange(t *testing.T) {
 	})
 	if len(got.Resources.Clusters) <= len(prev.Resources.Clusters) {
 		t.Errorf("%d clusters after, %d before: the new Ingress brings none", len(got.Resources.Clusters), len(prev.Resources.Clusters))
+	}
+}
+
+// keptEveryHost checks that a translation of the same input keeps every
+// virtual host of every route configuration, also when the plain and the
+// TLS listener have tables of their own.
+func keptEveryHost(t *testing.T, prev, got *translator.Resources) {
+	t.Helper()
+	for i, rc := range got.Routes {
+		for j, vh := range rc.VirtualHosts {
+			if vh != prev.Routes[i].VirtualHosts[j] {
+				t.Errorf("route configuration %s: virtual host %s was rendered again", rc.Name, vh.Name)
+			}
+		}
 	}
 }
 

@@ -28,9 +28,14 @@ func RenderAfter(prevCfg *ir.Config, prev *Resources, cfg *ir.Config) *Resources
 
 // earlier is what a rendering made of each virtual host and cluster.
 type earlier struct {
-	hosts    map[string]keptHost
+	hosts    map[hostKey]keptHost
 	clusters map[string]keptCluster
 }
+
+// hostKey names a virtual host of a route configuration: when the plain
+// and the TLS listener have tables of their own, a host of both may
+// differ between them.
+type hostKey struct{ table, host string }
 
 type keptHost struct {
 	model *ir.VirtualHost
@@ -51,7 +56,7 @@ type keptCluster struct {
 // an endpoint assignment for each EDS cluster, in the clusters' order;
 // a pair whose names differ is left out.
 func rendered(cfg *ir.Config, res *Resources) *earlier {
-	e := &earlier{hosts: map[string]keptHost{}, clusters: make(map[string]keptCluster, len(cfg.Clusters))}
+	e := &earlier{hosts: map[hostKey]keptHost{}, clusters: make(map[string]keptCluster, len(cfg.Clusters))}
 	next := 0
 	for _, l := range cfg.Listeners {
 		if l.Routes != "" {
@@ -61,8 +66,9 @@ func rendered(cfg *ir.Config, res *Resources) *earlier {
 			break
 		}
 		for i, vh := range res.Routes[next].VirtualHosts {
-			if _, ok := e.hosts[vh.Name]; !ok && vh.Name == l.VirtualHosts[i].Name {
-				e.hosts[vh.Name] = keptHost{model: l.VirtualHosts[i], out: vh}
+			k := hostKey{l.Name, vh.Name}
+			if _, ok := e.hosts[k]; !ok && vh.Name == l.VirtualHosts[i].Name {
+				e.hosts[k] = keptHost{model: l.VirtualHosts[i], out: vh}
 			}
 		}
 		next++
@@ -93,7 +99,7 @@ func (s *shared) keptHost(vh *ir.VirtualHost) (*envoy_config_route_v3.VirtualHos
 	if s.before == nil {
 		return nil, false
 	}
-	k, ok := s.before.hosts[vh.Name]
+	k, ok := s.before.hosts[hostKey{s.table, vh.Name}]
 	if !ok || !reflect.DeepEqual(k.model, vh) {
 		return nil, false
 	}

@@ -48,6 +48,7 @@ func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.Route
 	for _, h := range l.ResponseHeaders {
 		rc.ResponseHeadersToAdd = append(rc.ResponseHeadersToAdd, header(h))
 	}
+	sh.table = l.Name
 	for _, vh := range l.VirtualHosts {
 		rc.VirtualHosts = append(rc.VirtualHosts, sh.virtualHost(vh))
 	}

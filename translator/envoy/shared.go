@@ -39,6 +39,8 @@ type shared struct {
 	// what it reused.
 	before *earlier
 	reused map[any]bool
+	// table names the route configuration being rendered.
+	table string
 }
 
 func newShared() *shared {
