@@ -53,6 +53,7 @@ golden: ## rewrite the golden files (routing model, Envoy resources) and the ann
 bench: tools ## run the benchmarks, real Envoys included (results and commands: docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./translator/ ./xds/ ./migrate/ ./watcher/
 	$(GO) test -run '^$$' -bench 'TranslateAndSnapshot' -benchmem -benchtime 5x -timeout 10m ./test/bench/
+	$(GO) test -run '^$$' -bench 'NewIngress' -benchmem -benchtime 10x -timeout 10m ./test/bench/
 	$(GO) test -run '^$$' -bench 'EndpointChange' -benchtime 40x -timeout 10m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Serve10k|Push10k' -benchtime 10x -timeout 15m ./test/bench/
 	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 20m ./test/bench/
