@@ -1,6 +1,8 @@
 // Package translator turns a consistent set of Kubernetes objects into Envoy
 // resources and diagnostics. It is a pure function of its input: no I/O, no
 // clocks, no globals, and the same input always gives the same output.
+// TranslateAfter gives that output too; given the result before, it only
+// shares more of it with that result (the objects of what did not change).
 //
 // It is the one entry point of translation for cmd, xds and status, and a
 // thin one: the Ingress frontend (package ingress, with the annotations of

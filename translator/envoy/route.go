@@ -307,9 +307,14 @@ func retryPolicy(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
 		Name:       "envoy.retry_host_predicates.previous_hosts",
 		ConfigType: &envoy_config_route_v3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: previousHosts},
 	}}
-	// The predicate may pick a tried endpoint again; so many more picks
-	// make that unlikely on any backend of a few endpoints.
-	p.HostSelectionRetryMaxAttempts = 5
+	// The predicate may pick a tried endpoint again. A ring hash (session
+	// affinity, upstream-hash-by) picks again from the next entry of the
+	// ring, one entry further each time, and an endpoint holds runs of
+	// entries: with two endpoints, five picks all landed on the failed
+	// one for about one session in thirty (a 503 for every request of that
+	// session). Twenty make it about one in a million; the picks cost
+	// nothing until a retry.
+	p.HostSelectionRetryMaxAttempts = 20
 	// nginx moves to the next endpoint at once; Envoy waits a jittered
 	// back-off before each retry, 25 ms at most by default, so it gets
 	// its least base interval.
