@@ -52,9 +52,11 @@ func (r *Resources) Validate() error {
 			return fmt.Errorf("listener %q: %w", l.Name, err)
 		}
 	}
-	seen := map[any]bool{}
-	for v := range r.validated {
-		seen[v] = true
+	// What was reused was checked when first rendered; the set is this
+	// rendering's own, so it takes the new checks as well.
+	seen := r.validated
+	if seen == nil {
+		seen = map[any]bool{}
 	}
 	for _, rc := range r.Routes {
 		if err := validateRouteConfiguration(rc, seen); err != nil {
