@@ -67,6 +67,23 @@ func BenchmarkDataPlane(b *testing.B) {
 	binaries(b)
 	backendPort := harness.StartBackend(b, "echo")
 	static := startStaticEnvoy(b, backendPort)
+	manifest, hosts := dataPlaneManifest(b, backendPort)
+	rukouPort, rukouEnvoy := startStack(b, manifest, []string{"--concurrency", "1"}, hosts...)
+	// The control: the static Envoy against a second one just like it,
+	// whose ratio is the noise of the run.
+	b.Run("feature=control", func(b *testing.B) {
+		compareDataPlanes(b, static, startStaticEnvoy(b, backendPort))
+	})
+	for _, c := range dataPlaneCases {
+		b.Run("feature="+c.name, func(b *testing.B) {
+			compareDataPlanes(b, static, dataPlaneTarget{port: rukouPort, pid: rukouEnvoy.PID(), host: c.name + ".bench"})
+		})
+	}
+}
+
+// dataPlaneManifest is the echo Service on backendPort and one Ingress
+// per case of dataPlaneCases, with its hosts.
+func dataPlaneManifest(b *testing.B, backendPort int) (string, []string) {
 	manifest := harness.ServiceYAML("echo", backendPort)
 	hosts := make([]string, 0, len(dataPlaneCases))
 	for _, c := range dataPlaneCases {
@@ -80,17 +97,7 @@ func BenchmarkDataPlane(b *testing.B) {
 		hosts = append(hosts, c.name+".bench")
 		manifest += "---\n" + harness.IngressYAML(c.name, c.name+".bench", "echo", ann)
 	}
-	rukouPort, rukouEnvoy := startStack(b, manifest, []string{"--concurrency", "1"}, hosts...)
-	// The control: the static Envoy against a second one just like it,
-	// whose ratio is the noise of the run.
-	b.Run("feature=control", func(b *testing.B) {
-		compareDataPlanes(b, static, startStaticEnvoy(b, backendPort))
-	})
-	for _, c := range dataPlaneCases {
-		b.Run("feature="+c.name, func(b *testing.B) {
-			compareDataPlanes(b, static, dataPlaneTarget{port: rukouPort, pid: rukouEnvoy.PID(), host: c.name + ".bench"})
-		})
-	}
+	return manifest, hosts
 }
 
 // compareDataPlanes runs b.N rounds of static then other, in alternating
@@ -263,8 +270,9 @@ static_resources:
 `
 
 // startStaticEnvoy runs Envoy, one worker, with staticBootstrap in front of
-// the backend on backendPort, and returns it once it answers.
-func startStaticEnvoy(b *testing.B, backendPort int) dataPlaneTarget {
+// the backend on backendPort, under another command if one is given
+// (valgrind, say), and returns it once it answers.
+func startStaticEnvoy(b *testing.B, backendPort int, under ...string) dataPlaneTarget {
 	b.Helper()
 	port := harness.FreePort(b)
 	path := filepath.Join(b.TempDir(), "static.yaml")
@@ -272,9 +280,9 @@ func startStaticEnvoy(b *testing.B, backendPort int) dataPlaneTarget {
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(harness.Tool(b, "envoy"), "-c", path, "--concurrency", "1",
+	line := append(slices.Clone(under), harness.Tool(b, "envoy"), "-c", path, "--concurrency", "1",
 		"--disable-hot-restart", "--log-level", "warn")
-	envoy := harness.Start(b, "static-envoy", cmd, 5*time.Second)
+	envoy := harness.Start(b, "static-envoy", exec.Command(line[0], line[1:]...), 10*time.Second)
 	awaitServed(b, port, envoy, "static.bench")
 	return dataPlaneTarget{port: port, pid: envoy.PID(), host: "static.bench"}
 }

@@ -84,12 +84,20 @@ func startWithLimiterArgs(b *testing.B, manifest string, envoyArgs []string, hos
 // benchmarks that read its counters.
 func startStack(b *testing.B, manifest string, envoyArgs []string, hosts ...string) (int, *harness.Envoy) {
 	b.Helper()
+	return startStackWith(b, manifest, harness.EnvoyOptions{EnvoyArgs: envoyArgs}, hosts...)
+}
+
+// startStackWith is startStack with more of Envoy's options: the ADS mode
+// is delta, and the limiter's address is added to the bootstrap flags.
+func startStackWith(b *testing.B, manifest string, o harness.EnvoyOptions, hosts ...string) (int, *harness.Envoy) {
+	b.Helper()
 	dir := b.TempDir()
 	harness.WriteManifest(b, filepath.Join(dir, "bench.yaml"), manifest)
 	limiter := harness.Addr(b)
 	lim := harness.Start(b, "limiter", exec.Command(filepath.Join(harness.Root(b), "bin", "rukou"), "limiter", "--address", limiter), 5*time.Second)
 	rukou := harness.StartRukou(b, "--watch-dir", dir)
-	envoy := harness.StartEnvoyWith(b, rukou.XDSAddress, harness.EnvoyOptions{Mode: "delta", BootstrapArgs: []string{"--limiter-address", limiter}, EnvoyArgs: envoyArgs})
+	o.Mode, o.BootstrapArgs = "delta", append(o.BootstrapArgs, "--limiter-address", limiter)
+	envoy := harness.StartEnvoyWith(b, rukou.XDSAddress, o)
 	awaitServed(b, rukou.HTTPPort, lim, hosts...)
 	return rukou.HTTPPort, envoy
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +28,9 @@ type EnvoyOptions struct {
 	NoWait bool
 	// EnvoyArgs are more Envoy flags, such as --concurrency 1.
 	EnvoyArgs []string
+	// Under is a command and its flags that Envoy runs under, such as
+	// valgrind's; Envoy's own command line follows it.
+	Under []string
 }
 
 // StartEnvoyWith is StartEnvoy with more bootstrap flags, and optionally
@@ -41,7 +45,7 @@ func StartEnvoyWith(t testing.TB, xdsAddress string, o EnvoyOptions) *Envoy {
 	if out, err := exec.Command(filepath.Join(Root(t), "bin", "rukou"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("rukou bootstrap: %v\n%s", err, out)
 	}
-	e := &Envoy{Process: StartEnvoyFrom(t, bootstrap, o.EnvoyArgs...), Admin: &envoy.Admin{Address: admin}}
+	e := &Envoy{Process: StartEnvoyUnder(t, o.Under, bootstrap, o.EnvoyArgs...), Admin: &envoy.Admin{Address: admin}}
 	Eventually(t, 30*time.Second, "envoy admin answers", func() error {
 		if e.Exited() {
 			t.Fatalf("envoy exited:\n%s", e.Log())
@@ -64,8 +68,15 @@ func StartEnvoyWith(t testing.TB, xdsAddress string, o EnvoyOptions) *Envoy {
 // bootstrap.
 func StartEnvoyFrom(t testing.TB, bootstrap string, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(Tool(t, "envoy"), append([]string{"-c", bootstrap, "--disable-hot-restart", "--log-level", "info"}, args...)...)
-	return Start(t, "envoy", cmd, 10*time.Second)
+	return StartEnvoyUnder(t, nil, bootstrap, args...)
+}
+
+// StartEnvoyUnder is StartEnvoyFrom with Envoy run under another command
+// (under, which may be empty): valgrind, say.
+func StartEnvoyUnder(t testing.TB, under []string, bootstrap string, args ...string) *Process {
+	t.Helper()
+	line := append(append(slices.Clone(under), Tool(t, "envoy"), "-c", bootstrap, "--disable-hot-restart", "--log-level", "info"), args...)
+	return Start(t, "envoy", exec.Command(line[0], line[1:]...), 10*time.Second)
 }
 
 // WriteManifest writes content to path as editors and kubectl do, through

@@ -19,6 +19,9 @@
 # and, for the peer benchmark only (`install.sh contour`, make bench-peers):
 #   contour         go install github.com/projectcontour/contour/cmd/contour
 #                   from the module proxy; its CRDs come from the same module
+# and, for the data plane's instruction counts (`install.sh valgrind`, make bench):
+#   valgrind        Debian's valgrind (apt-get; needs root), whose callgrind
+#                   counts what Envoy executes per request
 # and, for the one-node cluster (`install.sh cluster`, make cluster-tools):
 #   kubelet, kube-proxy, kube-controller-manager, kube-scheduler
 #                   built from k8s.io/kubernetes in this nested module
@@ -197,6 +200,10 @@ install_deb() { # command, package, what the tests do without it
 # file. Without it the tests fall back to openssl's SHA-1 ({SHA} entries).
 install_htpasswd() { install_deb htpasswd apache2-utils "the tests use openssl instead"; }
 
+# Debian's valgrind, whose callgrind counts the instructions Envoy runs per
+# request (BenchmarkDataPlaneInstructions).
+install_valgrind() { install_deb valgrind valgrind "BenchmarkDataPlaneInstructions fails without it"; }
+
 # envoyproxy/ratelimit's service, the rate limit service Envoy asks for
 # global-rate-limit. Its command is service_cmd; bin/ratelimit is clearer.
 install_ratelimit() {
@@ -284,6 +291,7 @@ oauth2-proxy)
 	install_htpasswd
 	;;
 contour) install_contour ;;
+valgrind) install_valgrind ;;
 otelcol) install_otelcol ;;
 ratelimit)
 	install_ratelimit

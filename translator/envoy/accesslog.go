@@ -9,6 +9,7 @@ import (
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_extensions_access_loggers_filters_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	envoy_extensions_access_loggers_stream_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+	envoy_extensions_formatter_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/formatter/cel/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -46,9 +47,10 @@ func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 		format.Format = &envoy_config_core_v3.SubstitutionFormatString_JsonFormat{JsonFormat: logObject(l.JSON)}
 	} else {
 		format.Format = &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
-			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logFormat(l.Fields) + "\n"},
+			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: logLine(l.Fields) + "\n"},
 		}}
 	}
+	format.Formatters = celLogFormatter()
 	out := &envoy_config_accesslog_v3.AccessLog{}
 	if l.Stderr {
 		out.Name = "envoy.access_loggers.stderr"
@@ -120,61 +122,217 @@ func logObject(members []ir.LogMember) *structpb.Struct {
 			out.Fields[m.Key] = structpb.NewStructValue(logObject(m.Object))
 			continue
 		}
-		out.Fields[m.Key] = structpb.NewStringValue(logFormat(m.Fields))
+		out.Fields[m.Key] = structpb.NewStringValue(logLine(m.Fields))
 	}
 	return out
 }
 
-// logFormat is the Envoy format string of access-log fields.
+// logFormat is the Envoy format string of fields printed one by one, as
+// a header's value is: a CEL field is its own %CEL(...)% operator, for
+// Envoy's built-in CEL formatter, which converts no numbers to strings.
+// Only the fields known when a request is forwarded may be in a header
+// (nginx.headerValues), and their expressions need no conversion.
 func logFormat(fields []ir.LogField) string {
 	var b strings.Builder
 	for _, f := range fields {
-		if f.Value == "" {
+		switch p := partOf(f); {
+		case f.Value == "":
 			// A literal "%" must be doubled in a format string.
 			b.WriteString(strings.ReplaceAll(f.Text, "%", "%%"))
+		case p.cel != nil:
+			b.WriteString("%CEL(" + p.cel.String() + ")%")
+		default:
+			b.WriteString(p.op)
+		}
+	}
+	return b.String()
+}
+
+// logLine is the Envoy format string of an access log's fields. Envoy
+// evaluates each %CEL(...)% operator on its own, and most of what one
+// costs is its setup and the attributes it reads, not its arithmetic, so
+// the CEL fields that follow one another with only text between them
+// are printed by one expression, and the fields of a run that hold under
+// the same condition (an endpoint answered) test it once. The result is
+// the same line; it needs the CEL formatter's string conversion, string
+// concatenation and string functions (celLogFormatter).
+func logLine(fields []ir.LogField) string {
+	var b strings.Builder
+	for i := 0; i < len(fields); {
+		f := fields[i]
+		p := partOf(f)
+		switch {
+		case f.Value == "":
+			b.WriteString(strings.ReplaceAll(f.Text, "%", "%%"))
+			i++
+			continue
+		case p.cel == nil:
+			b.WriteString(p.op)
+			i++
+			continue
+		case p.cel.alone:
+			b.WriteString("%CEL(" + p.cel.String() + ")%")
+			i++
 			continue
 		}
-		b.WriteString(logOperator(f))
+		run := []celRunItem{{cel: p.cel}}
+		i++
+		for i+1 < len(fields) && fields[i].Value == "" && joinable(fields[i].Text) && fields[i+1].Value != "" {
+			next := partOf(fields[i+1])
+			if next.cel == nil || next.cel.alone {
+				break
+			}
+			run = append(run, celRunItem{text: fields[i].Text}, celRunItem{cel: next.cel})
+			i += 2
+		}
+		b.WriteString("%CEL(" + joinCEL(run) + ")%")
 	}
 	return b.String()
 }
 
-// The operators Envoy has no single command for are CEL expressions
-// (Envoy's built-in %CEL(...)%), which print "-" when they fail and accept
-// no string() conversion of numbers: seconds with milliseconds are
-// printed digit by digit.
-const (
-	// whenUpstream prefixes an expression that only holds when an endpoint
-	// answered; otherwise it prints "-", as nginx prints an unset $upstream_*.
-	whenUpstream = `has(upstream.address) ? `
-	millis       = `request.duration.getMilliseconds()`
-)
+// joinable says whether literal text can sit inside a %CEL(...)%
+// operator as a CEL string: not when it could end the operator early.
+func joinable(text string) bool {
+	return !strings.ContainsAny(text, "%)")
+}
 
-// seconds prints the request's duration as nginx prints a time: seconds
-// with three decimals (0.005). guard, when not empty, makes every part
-// print nothing but a single "-" when it does not hold.
-func seconds(guard string) string {
-	parts := []string{millis + ` / 1000`, `"."`, millis + ` % 1000 / 100`, millis + ` % 100 / 10`, millis + ` % 10`}
-	var b strings.Builder
-	for i, p := range parts {
-		switch {
-		case guard == "":
-			if p == `"."` {
-				b.WriteString(".")
-				continue
+// celRunItem is a CEL field of a run, or the text between two.
+type celRunItem struct {
+	cel  *celField
+	text string
+}
+
+// joinCEL is the one CEL expression of a run of fields and the text
+// between them: the fields under the same guard, with their text, are
+// one conditional whose other branch is the constant they print then.
+func joinCEL(run []celRunItem) string {
+	var terms []string
+	var single string
+	for i := 0; i < len(run); {
+		if i > 0 {
+			// The text between this group and the one before.
+			terms = append(terms, strconv.Quote(run[i-1].text))
+		}
+		group := celField{guard: run[i].cel.guard}
+		var then []string
+		for ; i < len(run) && run[i].cel.guard == group.guard; i += 2 {
+			if len(then) > 0 {
+				then = append(then, strconv.Quote(run[i-1].text))
+				group.otherwise += run[i-1].text
 			}
-			b.WriteString("%CEL(" + p + ")%")
-		case i == 0:
-			b.WriteString("%CEL(" + guard + p + ` : "-")%`)
-		default:
-			b.WriteString("%CEL(" + guard + p + ` : "")%`)
+			then = append(then, parenthesised(run[i].cel.expr))
+			group.otherwise += run[i].cel.otherwise
+		}
+		group.expr = strings.Join(then, " + ")
+		single = group.String()
+		if group.guard == "" {
+			terms = append(terms, then...)
+		} else {
+			terms = append(terms, "("+single+")")
 		}
 	}
-	return b.String()
+	if len(terms) == 1 {
+		return single
+	}
+	return strings.Join(terms, " + ")
 }
 
-// logOperator is the Envoy command operator of a field. docs/edge.md
-// lists what differs from nginx's variable of the same meaning.
+// parenthesised wraps an expression that holds a conditional, which
+// binds less tightly than the "+" it is joined with.
+func parenthesised(expr string) string {
+	if strings.Contains(expr, "?") {
+		return "(" + expr + ")"
+	}
+	return expr
+}
+
+// celLogFormatter is the configuration of Envoy's CEL formatter that
+// logLine's expressions need: string() of numbers, "+" on strings, and
+// replace().
+func celLogFormatter() []*envoy_config_core_v3.TypedExtensionConfig {
+	return []*envoy_config_core_v3.TypedExtensionConfig{{
+		Name: "envoy.formatter.cel",
+		TypedConfig: mustAny(&envoy_extensions_formatter_cel_v3.Cel{CelConfig: &envoy_config_core_v3.CelExpressionConfig{
+			EnableStringConversion: true,
+			EnableStringConcat:     true,
+			EnableStringFunctions:  true,
+		}}),
+	}}
+}
+
+// celField is a field that Envoy has no command operator for, as a CEL
+// expression of type string: expr when guard holds (always, when guard is
+// empty), else the text otherwise.
+type celField struct {
+	guard, expr, otherwise string
+	// alone marks an expression that can fail, which Envoy prints as
+	// "-" (or a JSON null): it is never joined with others, whose values
+	// it would take down with it.
+	alone bool
+}
+
+// String is the field's expression on its own.
+func (c *celField) String() string {
+	if c.guard == "" {
+		return c.expr
+	}
+	return c.guard + " ? " + c.expr + " : " + strconv.Quote(c.otherwise)
+}
+
+// whenUpstream guards the fields that only hold when an endpoint
+// answered; otherwise they print "-", as nginx prints an unset
+// $upstream_*.
+const whenUpstream = `has(upstream.address)`
+
+// seconds prints the request's duration as nginx prints a time: seconds
+// with three decimals (0.005), the milliseconds zero-padded by printing
+// 1000 more and dropping the leading "1".
+const seconds = `string(request.duration.getMilliseconds() / 1000) + "." + ` +
+	`string(request.duration.getMilliseconds() % 1000 + 1000).replace("1", "", 1)`
+
+// logPart is how a field with a value is printed: an Envoy command
+// operator, or a CEL field.
+type logPart struct {
+	op  string
+	cel *celField
+}
+
+// partOf is the Envoy command operator or CEL field of a field's value.
+// docs/edge.md lists what differs from nginx's variable of the same
+// meaning.
+func partOf(f ir.LogField) logPart {
+	switch f.Value {
+	case ir.LogRequestTime:
+		return logPart{cel: &celField{expr: seconds}}
+	case ir.LogAlternativeUpstreamName:
+		// Empty, not "-", when the cluster has none or nothing answered.
+		// has() fails on a missing map key on the way, so each step is
+		// tested: a cluster without metadata has no "rukou" entry.
+		ns := `xds.cluster_metadata.filter_metadata`
+		key := ns + `.` + metadataNamespace + `.` + alternativeNameKey
+		return logPart{cel: &celField{guard: `has(xds.cluster_name) && has(` + ns + `.` + metadataNamespace + `) && has(` + key + `)`, expr: key}}
+	case ir.LogUpstreamResponseLength:
+		return logPart{cel: &celField{guard: whenUpstream, expr: `string(response.size)`, otherwise: "-"}}
+	case ir.LogUpstreamResponseTime:
+		return logPart{cel: &celField{guard: whenUpstream, expr: seconds, otherwise: "-"}}
+	case ir.LogUpstreamStatus:
+		return logPart{cel: &celField{guard: whenUpstream, expr: `string(response.code)`, otherwise: "-"}}
+	case ir.LogQuery:
+		return logPart{cel: &celField{expr: `request.query`}}
+	case ir.LogVirtualHost:
+		// Without a virtual host the expression fails: "-" in a line,
+		// null in a JSON member, hence alone.
+		return logPart{cel: &celField{expr: `xds.virtual_host_name`, alone: true}}
+	case ir.LogHTTP2:
+		return logPart{cel: &celField{expr: `request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : ""`}}
+	}
+	if c := streamLogCEL(f.Value); c != nil {
+		return logPart{cel: c}
+	}
+	return logPart{op: logOperator(f)}
+}
+
+// logOperator is the Envoy command operator of a field that has one.
 func logOperator(f ir.LogField) string {
 	switch f.Value {
 	case ir.LogClientAddress:
@@ -201,8 +359,6 @@ func logOperator(f ir.LogField) string {
 		return "%BYTES_SENT%"
 	case ir.LogRequestLength:
 		return "%DOWNSTREAM_WIRE_BYTES_RECEIVED%"
-	case ir.LogRequestTime:
-		return seconds("")
 	case ir.LogRequestHeader:
 		return "%REQ(" + f.Header + ")%"
 	case ir.LogResponseHeader:
@@ -210,21 +366,8 @@ func logOperator(f ir.LogField) string {
 	case ir.LogUpstreamName:
 		// Each route is named after its upstream.
 		return "%ROUTE_NAME%"
-	case ir.LogAlternativeUpstreamName:
-		// Empty, not "-", when the cluster has none or nothing answered.
-		// has() fails on a missing map key on the way, so each step is
-		// tested: a cluster without metadata has no "rukou" entry.
-		ns := `xds.cluster_metadata.filter_metadata`
-		key := ns + `.` + metadataNamespace + `.` + alternativeNameKey
-		return `%CEL(has(xds.cluster_name) && has(` + ns + `.` + metadataNamespace + `) && has(` + key + `) ? ` + key + ` : "")%`
 	case ir.LogUpstreamAddress:
 		return "%UPSTREAM_HOST%"
-	case ir.LogUpstreamResponseLength:
-		return `%CEL(` + whenUpstream + `response.size : "-")%`
-	case ir.LogUpstreamResponseTime:
-		return seconds(whenUpstream)
-	case ir.LogUpstreamStatus:
-		return `%CEL(` + whenUpstream + `response.code : "-")%`
 	case ir.LogRequestID:
 		return "%REQ(X-REQUEST-ID)%"
 	}
@@ -239,16 +382,12 @@ func moreLogOperator(f ir.LogField) string {
 		return "%START_TIME(%s.%3f)%"
 	case ir.LogPathOnly:
 		return "%PATH(NQ)%"
-	case ir.LogQuery:
-		return "%CEL(request.query)%"
 	case ir.LogScheme:
 		return "%REQ(:SCHEME)%"
 	case ir.LogWireBytesSent:
 		return "%DOWNSTREAM_WIRE_BYTES_SENT%"
 	case ir.LogRouteLabel:
 		return "%METADATA(ROUTE:" + metadataNamespace + ":" + f.Label + ")%"
-	case ir.LogVirtualHost:
-		return "%CEL(xds.virtual_host_name)%"
 	case ir.LogServerPort:
 		return "%DOWNSTREAM_LOCAL_PORT%"
 	case ir.LogClientPort:
@@ -257,8 +396,6 @@ func moreLogOperator(f ir.LogField) string {
 		return "%DOWNSTREAM_TLS_VERSION%"
 	case ir.LogTLSCipher:
 		return "%DOWNSTREAM_TLS_CIPHER%"
-	case ir.LogHTTP2:
-		return `%CEL(request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : "")%`
 	case ir.LogHostname:
 		return "%HOSTNAME%"
 	}

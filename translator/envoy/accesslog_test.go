@@ -1,7 +1,6 @@
 package envoy
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -9,8 +8,6 @@ import (
 
 func TestLogOperator(t *testing.T) {
 	alt := "xds.cluster_metadata.filter_metadata.rukou.alternative_upstream_name"
-	secs := "%CEL(request.duration.getMilliseconds() / 1000)%.%CEL(request.duration.getMilliseconds() % 1000 / 100)%" +
-		"%CEL(request.duration.getMilliseconds() % 100 / 10)%%CEL(request.duration.getMilliseconds() % 10)%"
 	tests := []struct {
 		name  string
 		field ir.LogField
@@ -27,44 +24,95 @@ func TestLogOperator(t *testing.T) {
 		{"status", ir.LogField{Value: ir.LogStatus}, "%RESPONSE_CODE%"},
 		{"body_bytes_sent", ir.LogField{Value: ir.LogBodyBytesSent}, "%BYTES_SENT%"},
 		{"request_length_is_wire_bytes", ir.LogField{Value: ir.LogRequestLength}, "%DOWNSTREAM_WIRE_BYTES_RECEIVED%"},
-		{"request_time_in_seconds_digit_by_digit", ir.LogField{Value: ir.LogRequestTime}, secs},
+		{"request_time_in_seconds_with_three_decimals", ir.LogField{Value: ir.LogRequestTime}, "%CEL(" + seconds + ")%"},
 		{"request_header", ir.LogField{Value: ir.LogRequestHeader, Header: "user-agent"}, "%REQ(user-agent)%"},
 		{"response_header", ir.LogField{Value: ir.LogResponseHeader, Header: "content-type"}, "%RESP(content-type)%"},
 		{"upstream_name_is_the_route_name", ir.LogField{Value: ir.LogUpstreamName}, "%ROUTE_NAME%"},
 		{"alternative_name_from_cluster_metadata_else_empty", ir.LogField{Value: ir.LogAlternativeUpstreamName},
 			`%CEL(has(xds.cluster_name) && has(xds.cluster_metadata.filter_metadata.rukou) && has(` + alt + `) ? ` + alt + ` : "")%`},
 		{"upstream_address", ir.LogField{Value: ir.LogUpstreamAddress}, "%UPSTREAM_HOST%"},
-		{"upstream_response_length_only_when_upstream", ir.LogField{Value: ir.LogUpstreamResponseLength}, `%CEL(has(upstream.address) ? response.size : "-")%`},
-		{"upstream_status_only_when_upstream", ir.LogField{Value: ir.LogUpstreamStatus}, `%CEL(has(upstream.address) ? response.code : "-")%`},
+		{"upstream_response_length_only_when_upstream", ir.LogField{Value: ir.LogUpstreamResponseLength}, `%CEL(has(upstream.address) ? string(response.size) : "-")%`},
+		{"upstream_response_time_only_when_upstream", ir.LogField{Value: ir.LogUpstreamResponseTime}, `%CEL(has(upstream.address) ? ` + seconds + ` : "-")%`},
+		{"upstream_status_only_when_upstream", ir.LogField{Value: ir.LogUpstreamStatus}, `%CEL(has(upstream.address) ? string(response.code) : "-")%`},
 		{"request_id", ir.LogField{Value: ir.LogRequestID}, "%REQ(X-REQUEST-ID)%"},
 		{"unknown_value_prints_dash", ir.LogField{Value: "no-such-value"}, "-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := logOperator(tt.field); got != tt.want {
-				t.Errorf("logOperator(%+v)\n got %s\nwant %s", tt.field, got, tt.want)
+			if got := logLine([]ir.LogField{tt.field}); got != tt.want {
+				t.Errorf("logLine(%+v)\n got %s\nwant %s", tt.field, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestUpstreamResponseTimeIsDashWithoutUpstream(t *testing.T) {
-	got := logOperator(ir.LogField{Value: ir.LogUpstreamResponseTime})
-	// The first part prints "-" without an upstream, the others nothing.
-	parts := strings.Split(got, "%CEL(")
-	if len(parts) != 6 || !strings.HasSuffix(parts[1], `: "-")%`) {
-		t.Fatalf("upstream response time %s: want five guarded parts, the first printing -", got)
+// TestLogLineJoinsCELFields: the CEL fields with only text between them
+// are one operator, and the fields that need an upstream test it once;
+// the fields whose text could end the operator stay apart.
+func TestLogLineJoinsCELFields(t *testing.T) {
+	f := func(v ir.LogValue) ir.LogField { return ir.LogField{Value: v} }
+	txt := func(s string) ir.LogField { return ir.LogField{Text: s} }
+	tests := []struct {
+		name   string
+		fields []ir.LogField
+		want   string
+	}{
+		{
+			"upstream_fields_share_one_guard",
+			[]ir.LogField{f(ir.LogUpstreamResponseLength), txt(" "), f(ir.LogUpstreamResponseTime), txt(" "), f(ir.LogUpstreamStatus)},
+			`%CEL(has(upstream.address) ? string(response.size) + " " + ` + seconds + ` + " " + string(response.code) : "- - -")%`,
+		},
+		{
+			"guards_differ",
+			[]ir.LogField{f(ir.LogRequestTime), txt(" <"), f(ir.LogUpstreamStatus), txt("> "), f(ir.LogHTTP2)},
+			`%CEL(` + seconds + ` + " <" + (has(upstream.address) ? string(response.code) : "-") + "> " + ` +
+				`(request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : ""))%`,
+		},
+		{
+			"an_operator_ends_the_run",
+			[]ir.LogField{f(ir.LogQuery), txt(" "), f(ir.LogStatus), txt(" "), f(ir.LogQuery)},
+			`%CEL(request.query)% %RESPONSE_CODE% %CEL(request.query)%`,
+		},
+		{
+			"text_that_could_end_the_operator_ends_the_run",
+			[]ir.LogField{f(ir.LogQuery), txt(") "), f(ir.LogQuery), txt(" 5% "), f(ir.LogQuery)},
+			`%CEL(request.query)%) %CEL(request.query)% 5%% %CEL(request.query)%`,
+		},
+		{
+			"a_field_that_can_fail_stays_alone",
+			[]ir.LogField{f(ir.LogQuery), txt(" "), f(ir.LogVirtualHost), txt(" "), f(ir.LogQuery)},
+			`%CEL(request.query)% %CEL(xds.virtual_host_name)% %CEL(request.query)%`,
+		},
+		{
+			"quotes_in_text",
+			[]ir.LogField{f(ir.LogQuery), txt(` "\ `), f(ir.LogQuery)},
+			`%CEL(request.query + " \"\\ " + request.query)%`,
+		},
 	}
-	for _, p := range parts[2:] {
-		if !strings.HasPrefix(p, "has(upstream.address) ? ") || !strings.HasSuffix(p, `: "")%`) {
-			t.Errorf("part %q is not guarded to print nothing without an upstream", p)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := logLine(tt.fields); got != tt.want {
+				t.Errorf("logLine\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHeaderFieldsAreCELAlone: in a header's value, which Envoy formats
+// without the CEL formatter's options, each CEL field is an operator of
+// its own.
+func TestHeaderFieldsAreCELAlone(t *testing.T) {
+	got := logFormat([]ir.LogField{{Value: ir.LogQuery}, {Text: " "}, {Value: ir.LogHTTP2}})
+	if want := `%CEL(request.query)% %CEL(request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : "")%`; got != want {
+		t.Errorf("logFormat = %q, want %q", got, want)
 	}
 }
 
 func TestLogFormatEscapesPercentInText(t *testing.T) {
-	got := logFormat([]ir.LogField{{Text: "100% "}, {Value: ir.LogStatus}})
-	if want := "100%% %RESPONSE_CODE%"; got != want {
-		t.Errorf("logFormat = %q, want %q", got, want)
+	for _, format := range []func([]ir.LogField) string{logFormat, logLine} {
+		got := format([]ir.LogField{{Text: "100% "}, {Value: ir.LogStatus}})
+		if want := "100%% %RESPONSE_CODE%"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
 	}
 }

@@ -104,22 +104,31 @@ func upstreamProxyProtocol() *envoy_config_core_v3.TransportSocket {
 	}
 }
 
-// streamLogOperator is the Envoy command operator of a stream log's own
-// values; docs/tcp-udp.md says what differs from nginx's.
-func streamLogOperator(v ir.LogValue) string {
+// streamLogCEL is the CEL field of a stream log's own values that Envoy
+// has no command operator for; docs/tcp-udp.md says what differs from
+// nginx's.
+func streamLogCEL(v ir.LogValue) *celField {
 	switch v {
 	case ir.LogSessionStatus:
 		// nginx's 502 is a connection no endpoint took: Envoy then has
 		// no upstream connection, or a flag saying why (no healthy
 		// endpoint, connection failure, overflow).
-		return `%CEL(response.flags == 0u && has(upstream.address) ? 200 : 502)%`
+		return &celField{expr: `response.flags == 0u && has(upstream.address) ? "200" : "502"`}
+	case ir.LogSessionTime:
+		// Envoy's UDP sessions have no duration: "-" rather than "-.---".
+		return &celField{guard: `has(request.duration)`, expr: seconds, otherwise: "-"}
+	}
+	return nil
+}
+
+// streamLogOperator is the Envoy command operator of a stream log's own
+// values; docs/tcp-udp.md says what differs from nginx's.
+func streamLogOperator(v ir.LogValue) string {
+	switch v {
 	case ir.LogBytesSent:
 		return "%BYTES_SENT%"
 	case ir.LogBytesReceived:
 		return "%BYTES_RECEIVED%"
-	case ir.LogSessionTime:
-		// Envoy's UDP sessions have no duration: "-" rather than "-.---".
-		return seconds(`has(request.duration) ? `)
 	}
 	// The frontend writes only the values above and the HTTP log's; an
 	// unknown one prints "-" rather than failing the listener.
