@@ -10,12 +10,21 @@ import (
 	envoy_extensions_http_custom_response_redirect_policy_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/custom_response/redirect_policy/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/rukou/rukou/translator/ir"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // customResponseFilter replaces a backend's responses of some statuses;
 // without a route's configuration it replaces none.
 const customResponseFilter = "envoy.filters.http.custom_response"
+
+// internalHostFilters enables the custom response filter on the virtual
+// host ir.InternalHost, where the error pages' requests are redirected:
+// with no matcher of its own, it gives their answers the status that the
+// redirect's policy keeps.
+func internalHostFilters() map[string]*anypb.Any {
+	return map[string]*anypb.Any{customResponseFilter: mustAny(&envoy_extensions_filters_http_custom_response_v3.CustomResponse{})}
+}
 
 // customResponse is a route's error pages: for each status, an internal
 // redirect to ir.InternalHost with the status in a

@@ -137,6 +137,9 @@ func (s *shared) virtualHost(vh *ir.VirtualHost) *envoy_config_route_v3.VirtualH
 		return prev
 	}
 	out := &envoy_config_route_v3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: routes, Metadata: meta}
+	if vh.Name == ir.InternalHost {
+		out.TypedPerFilterConfig = internalHostFilters()
+	}
 	s.hosts[vh.Name] = out
 	return out
 }
