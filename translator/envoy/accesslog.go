@@ -206,6 +206,9 @@ type celRunItem struct {
 // between them: the fields under the same guard, with their text, are
 // one conditional whose other branch is the constant they print then.
 func joinCEL(run []celRunItem) string {
+	if len(run) == 1 {
+		return run[0].cel.String()
+	}
 	var terms []string
 	var single string
 	for i := 0; i < len(run); {
