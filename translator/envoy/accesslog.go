@@ -135,13 +135,14 @@ func logObject(members []ir.LogMember) *structpb.Struct {
 func logFormat(fields []ir.LogField) string {
 	var b strings.Builder
 	for _, f := range fields {
-		switch p := partOf(f); {
-		case f.Value == "":
+		if f.Value == "" {
 			// A literal "%" must be doubled in a format string.
 			b.WriteString(strings.ReplaceAll(f.Text, "%", "%%"))
-		case p.cel != nil:
+			continue
+		}
+		if p := partOf(f); p.cel != nil {
 			b.WriteString("%CEL(" + p.cel.String() + ")%")
-		default:
+		} else {
 			b.WriteString(p.op)
 		}
 	}
@@ -159,24 +160,22 @@ func logFormat(fields []ir.LogField) string {
 func logLine(fields []ir.LogField) string {
 	var b strings.Builder
 	for i := 0; i < len(fields); {
-		f := fields[i]
-		p := partOf(f)
-		switch {
-		case f.Value == "":
-			b.WriteString(strings.ReplaceAll(f.Text, "%", "%%"))
-			i++
-			continue
-		case p.cel == nil:
-			b.WriteString(p.op)
-			i++
-			continue
-		case p.cel.alone:
-			b.WriteString("%CEL(" + p.cel.String() + ")%")
+		if fields[i].Value == "" {
+			b.WriteString(strings.ReplaceAll(fields[i].Text, "%", "%%"))
 			i++
 			continue
 		}
-		run := []celRunItem{{cel: p.cel}}
+		p := partOf(fields[i])
 		i++
+		if p.cel == nil {
+			b.WriteString(p.op)
+			continue
+		}
+		if p.cel.alone {
+			b.WriteString("%CEL(" + p.cel.String() + ")%")
+			continue
+		}
+		run := []celRunItem{{cel: p.cel}}
 		for i+1 < len(fields) && fields[i].Value == "" && joinable(fields[i].Text) && fields[i+1].Value != "" {
 			next := partOf(fields[i+1])
 			if next.cel == nil || next.cel.alone {
