@@ -270,3 +270,37 @@ func TestConfigMapAccessLogEveryVariable(t *testing.T) {
 	check(h2ID, map[string]string{"request": "GET /h2 HTTP/2", "server_protocol": "HTTP/2", "http2": "h2", "status": "200"}, nil)
 	expectNoRejection(t, s.envoy)
 }
+
+// TestConfigMapAccessLogLongRuns: a format with many variables in a row
+// that Envoy has no single operator for (each a CEL expression, which
+// rukou joins) is accepted by Envoy and prints every one of them.
+func TestConfigMapAccessLogLongRuns(t *testing.T) {
+	s := startConfigMapStack(t)
+	repeat := func(v string, n int) string { return strings.TrimSpace(strings.Repeat(v+" ", n)) }
+	s.applyConfigMap(t, map[string]string{"log-format-upstream": "long " + repeat("$request_time", 9) + " | " +
+		repeat("$args", 17) + " | " + repeat("$upstream_status", 9) + " | " + repeat("$server_name", 9) + " $req_id"})
+	s.apply(t, "sites", join(backend(t, "echo"), objs(ingress("long", rule("long.test", path(prefix, "/", "echo")))))...)
+	s.await(t, call{host: "long.test", path: "/"}, http.StatusOK, "echo")
+	awaitFormat(t, s, call{host: "long.test", path: "/"}, "long ")
+	req := id("long")
+	s.must(t, call{host: "long.test", path: "/?a=1", header: headers("X-Request-ID", req)})
+	line := logLine(t, s, req)
+	groups := strings.Split(strings.TrimPrefix(strings.TrimSuffix(line, " "+req), "long "), " | ")
+	if len(groups) != 4 {
+		t.Fatalf("line %q: want four groups", line)
+	}
+	times := strings.Fields(groups[0])
+	for i, want := range []struct {
+		n    int
+		each string
+	}{{9, times[0]}, {17, "a=1"}, {9, "200"}, {9, "long.test"}} {
+		got := strings.Fields(groups[i])
+		if len(got) != want.n || strings.Count(groups[i], want.each) != want.n {
+			t.Errorf("group %d %q: want %q %d times", i, groups[i], want.each, want.n)
+		}
+	}
+	if !regexp.MustCompile(`^\d+\.\d{3}$`).MatchString(times[0]) {
+		t.Errorf("$request_time = %q, want seconds with milliseconds", times[0])
+	}
+	expectNoRejection(t, s.envoy)
+}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,12 +40,14 @@ var logNames = []string{"remote_addr", "remote_user", "time_local", "request", "
 func TestAccessLog(t *testing.T) {
 	s := startConfigMapStack(t)
 	s.applyConfigMap(t, map[string]string{"enable-access-log-for-default-backend": "true"})
-	webPort, nextPort := harnessBackend(t, "web"), harnessBackend(t, "next")
+	webPort, nextPort, silentPort := harnessBackend(t, "web"), harnessBackend(t, "next"), silentBackend(t)
 	s.apply(t, "accesslog", join(
 		serviceWith("web", endpoint(webPort, true, nil)),
 		serviceWith("next", endpoint(nextPort, true, nil)),
+		serviceWith("silent", endpoint(silentPort, true, nil)),
 		objs(
 			ingress("site", rule("log.test", path(prefix, "/", "web"))),
+			ingress("silent", rule("silent.test", path(prefix, "/", "silent"))),
 			annotated("beta", map[string]string{"canary": "true", "canary-by-header": "x-canary"}, rule("log.test", path(prefix, "/", "next"))),
 			annotated("moved", map[string]string{"permanent-redirect": "https://elsewhere.test/new"}, rule("moved.test", path(prefix, "/", "web"))),
 		),
@@ -143,6 +146,57 @@ func TestAccessLog(t *testing.T) {
 			t.Logf("line: %s", got["line"])
 		})
 	}
+	// nginx prints times as seconds with milliseconds: a request of more
+	// than a second is one whose body comes 1.1 s after its headers.
+	t.Run("a_request_of_more_than_a_second", func(t *testing.T) {
+		id := fmt.Sprintf("accesslog-slow-%d", time.Now().UnixNano())
+		conn := dialEnvoy(t, s.rukou.HTTPPort)
+		writeAll(t, conn, "POST / HTTP/1.1\r\nHost: log.test\r\nX-Request-ID: "+id+"\r\nContent-Length: 4\r\nConnection: close\r\n\r\n")
+		time.Sleep(1100 * time.Millisecond)
+		writeAll(t, conn, "ping")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("slow POST: %v, %v", resp, err)
+		}
+		got := awaitLogLine(t, s.envoy, id)
+		for _, name := range []string{"request_time", "upstream_response_time"} {
+			if v, err := strconv.ParseFloat(got[name], 64); err != nil || v < 1.1 || v > 10 {
+				t.Errorf("$%s = %q, want the request's 1.1 s or more, in seconds", name, got[name])
+			}
+		}
+		t.Logf("line: %s", got["line"])
+	})
+	// A client that leaves before the endpoint answers: nginx's 499. The
+	// endpoint was chosen, so the upstream fields are there, but no
+	// status came back.
+	t.Run("a_client_gone_before_the_answer", func(t *testing.T) {
+		id := fmt.Sprintf("accesslog-gone-%d", time.Now().UnixNano())
+		harness.Eventually(t, 15*time.Second, "silent.test routed to the silent endpoint", func() error {
+			conn := dialEnvoy(t, s.rukou.HTTPPort)
+			defer conn.Close()
+			writeAll(t, conn, "GET / HTTP/1.1\r\nHost: silent.test\r\n\r\n")
+			conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
+				return fmt.Errorf("answered %d", resp.StatusCode)
+			}
+			return nil
+		})
+		conn := dialEnvoy(t, s.rukou.HTTPPort)
+		writeAll(t, conn, "GET /wait HTTP/1.1\r\nHost: silent.test\r\nX-Request-ID: "+id+"\r\n\r\n")
+		time.Sleep(1200 * time.Millisecond)
+		conn.Close()
+		got := awaitLogLine(t, s.envoy, id)
+		want := logFields{"upstream_addr": "127.0.0.1:" + strconv.Itoa(silentPort), "upstream_status": "-", "upstream_response_length": "0"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("$%s = %q, want %q", k, got[k], v)
+			}
+		}
+		if v, err := strconv.ParseFloat(got["upstream_response_time"], 64); err != nil || v < 1 {
+			t.Errorf("$upstream_response_time = %q, want the 1.2 s the client waited", got["upstream_response_time"])
+		}
+		t.Logf("line: %s", got["line"])
+	})
 	// Every line of the requests above has been written by now (the last
 	// one was awaited, and Envoy writes in order): each request left one.
 	lines := accessLines(s.envoy)
@@ -158,6 +212,60 @@ func TestAccessLog(t *testing.T) {
 		}
 	}
 	expectNoRejection(t, s.envoy)
+}
+
+// silentBackend is an endpoint that takes connections and requests and
+// never answers.
+func silentBackend(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// dialEnvoy connects to Envoy's port, for a request written by hand; the
+// connection is closed when the test ends.
+func dialEnvoy(t *testing.T, port int) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// writeAll writes s to conn.
+func writeAll(t *testing.T, conn net.Conn, s string) {
+	t.Helper()
+	if _, err := io.WriteString(conn, s); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rawRequest sends raw, as written, from the address from, and returns the

@@ -171,14 +171,10 @@ func logLine(fields []ir.LogField) string {
 			b.WriteString(p.op)
 			continue
 		}
-		if p.cel.alone {
-			b.WriteString("%CEL(" + p.cel.String() + ")%")
-			continue
-		}
 		run := []celRunItem{{cel: p.cel}}
-		for i+1 < len(fields) && fields[i].Value == "" && joinable(fields[i].Text) && fields[i+1].Value != "" {
+		for len(run) < 2*maxRunFields-1 && i+1 < len(fields) && fields[i].Value == "" && joinable(fields[i].Text) && fields[i+1].Value != "" {
 			next := partOf(fields[i+1])
-			if next.cel == nil || next.cel.alone {
+			if next.cel == nil {
 				break
 			}
 			run = append(run, celRunItem{text: fields[i].Text}, celRunItem{cel: next.cel})
@@ -188,6 +184,12 @@ func logLine(fields []ir.LogField) string {
 	}
 	return b.String()
 }
+
+// maxRunFields is the most fields one expression prints. Envoy's CEL
+// parser refuses an expression nested more than 32 deep, and a chain of
+// "+" nests one level per term: eight times $request_time in a row (31
+// terms) is refused, where four, the most a run holds, are 15.
+const maxRunFields = 4
 
 // joinable says whether literal text can sit inside a %CEL(...)%
 // operator as a CEL string: not when it could end the operator early.
@@ -222,7 +224,7 @@ func joinCEL(run []celRunItem) string {
 				then = append(then, strconv.Quote(run[i-1].text))
 				group.otherwise += run[i-1].text
 			}
-			then = append(then, parenthesised(run[i].cel.expr))
+			then = append(then, parenthesised(run[i].cel.joined()))
 			group.otherwise += run[i].cel.otherwise
 		}
 		group.expr = strings.Join(then, " + ")
@@ -267,10 +269,20 @@ func celLogFormatter() []*envoy_config_core_v3.TypedExtensionConfig {
 // empty), else the text otherwise.
 type celField struct {
 	guard, expr, otherwise string
-	// alone marks an expression that can fail, which Envoy prints as
-	// "-" (or a JSON null): it is never joined with others, whose values
-	// it would take down with it.
-	alone bool
+	// defined, when not empty, is what must hold for expr not to fail.
+	// Envoy prints a failed %CEL(...)% as "-" (a JSON null); joined with
+	// others, the field prints "-" unless defined holds, rather than take
+	// their values down with it.
+	defined string
+}
+
+// joined is the field's value as a term of a longer expression: one that
+// prints "-" where the field alone would fail.
+func (c *celField) joined() string {
+	if c.defined == "" {
+		return c.expr
+	}
+	return c.defined + " ? " + parenthesised(c.expr) + ` : "-"`
 }
 
 // String is the field's expression on its own.
@@ -287,10 +299,11 @@ func (c *celField) String() string {
 const whenUpstream = `has(upstream.address)`
 
 // seconds prints the request's duration as nginx prints a time: seconds
-// with three decimals (0.005), the milliseconds zero-padded by printing
-// 1000 more and dropping the leading "1".
-const seconds = `string(request.duration.getMilliseconds() / 1000) + "." + ` +
-	`string(request.duration.getMilliseconds() % 1000 + 1000).replace("1", "", 1)`
+// with three decimals (1.005). A duration's getMilliseconds() is the
+// milliseconds of its last second (0 to 999), zero-padded here by
+// printing 1000 more and dropping the leading "1".
+const seconds = `string(request.duration.getSeconds()) + "." + ` +
+	`string(request.duration.getMilliseconds() + 1000).replace("1", "", 1)`
 
 // logPart is how a field with a value is printed: an Envoy command
 // operator, or a CEL field.
@@ -318,15 +331,15 @@ func partOf(f ir.LogField) logPart {
 	case ir.LogUpstreamResponseTime:
 		return logPart{cel: &celField{guard: whenUpstream, expr: seconds, otherwise: "-"}}
 	case ir.LogUpstreamStatus:
-		return logPart{cel: &celField{guard: whenUpstream, expr: `string(response.code)`, otherwise: "-"}}
+		// A client gone before the answer leaves no code.
+		return logPart{cel: &celField{guard: whenUpstream, expr: `string(response.code)`, otherwise: "-", defined: `has(response.code)`}}
 	case ir.LogQuery:
-		return logPart{cel: &celField{expr: `request.query`}}
+		// A request the codec refused has no headers, hence no query.
+		return logPart{cel: &celField{expr: `request.query`, defined: `has(request.query)`}}
 	case ir.LogVirtualHost:
-		// Without a virtual host the expression fails: "-" in a line,
-		// null in a JSON member, hence alone.
-		return logPart{cel: &celField{expr: `xds.virtual_host_name`, alone: true}}
+		return logPart{cel: &celField{expr: `xds.virtual_host_name`, defined: `has(xds.virtual_host_name)`}}
 	case ir.LogHTTP2:
-		return logPart{cel: &celField{expr: `request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : ""`}}
+		return logPart{cel: &celField{expr: `request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : ""`, defined: `has(request.protocol)`}}
 	}
 	if c := streamLogCEL(f.Value); c != nil {
 		return logPart{cel: c}

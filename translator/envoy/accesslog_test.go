@@ -52,6 +52,8 @@ func TestLogOperator(t *testing.T) {
 func TestLogLineJoinsCELFields(t *testing.T) {
 	f := func(v ir.LogValue) ir.LogField { return ir.LogField{Value: v} }
 	txt := func(s string) ir.LogField { return ir.LogField{Text: s} }
+	code := `(has(response.code) ? string(response.code) : "-")`
+	query := `(has(request.query) ? request.query : "-")`
 	tests := []struct {
 		name   string
 		fields []ir.LogField
@@ -60,13 +62,13 @@ func TestLogLineJoinsCELFields(t *testing.T) {
 		{
 			"upstream_fields_share_one_guard",
 			[]ir.LogField{f(ir.LogUpstreamResponseLength), txt(" "), f(ir.LogUpstreamResponseTime), txt(" "), f(ir.LogUpstreamStatus)},
-			`%CEL(has(upstream.address) ? string(response.size) + " " + ` + seconds + ` + " " + string(response.code) : "- - -")%`,
+			`%CEL(has(upstream.address) ? string(response.size) + " " + ` + seconds + ` + " " + ` + code + ` : "- - -")%`,
 		},
 		{
 			"guards_differ",
 			[]ir.LogField{f(ir.LogRequestTime), txt(" <"), f(ir.LogUpstreamStatus), txt("> "), f(ir.LogHTTP2)},
-			`%CEL(` + seconds + ` + " <" + (has(upstream.address) ? string(response.code) : "-") + "> " + ` +
-				`(request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : ""))%`,
+			`%CEL(` + seconds + ` + " <" + (has(upstream.address) ? ` + code + ` : "-") + "> " + ` +
+				`(has(request.protocol) ? (request.protocol == "HTTP/2" ? (has(connection.tls_version) ? "h2" : "h2c") : "") : "-"))%`,
 		},
 		{
 			"an_operator_ends_the_run",
@@ -79,14 +81,21 @@ func TestLogLineJoinsCELFields(t *testing.T) {
 			`%CEL(request.query)%) %CEL(request.query)% 5%% %CEL(request.query)%`,
 		},
 		{
-			"a_field_that_can_fail_stays_alone",
-			[]ir.LogField{f(ir.LogQuery), txt(" "), f(ir.LogVirtualHost), txt(" "), f(ir.LogQuery)},
-			`%CEL(request.query)% %CEL(xds.virtual_host_name)% %CEL(request.query)%`,
+			// Alone, a field that fails prints "-"; joined, it must not
+			// take the others down with it.
+			"a_field_that_can_fail_prints_dash_in_a_run",
+			[]ir.LogField{f(ir.LogQuery), txt(" "), f(ir.LogVirtualHost)},
+			`%CEL(` + query + ` + " " + (has(xds.virtual_host_name) ? xds.virtual_host_name : "-"))%`,
 		},
 		{
 			"quotes_in_text",
-			[]ir.LogField{f(ir.LogQuery), txt(` "\ `), f(ir.LogQuery)},
-			`%CEL(request.query + " \"\\ " + request.query)%`,
+			[]ir.LogField{f(ir.LogQuery), txt(` "\\ `), f(ir.LogQuery)},
+			`%CEL(` + query + ` + " \"\\\\ " + ` + query + `)%`,
+		},
+		{
+			"at_most_four_fields_in_one_expression",
+			[]ir.LogField{f(ir.LogQuery), txt(" "), f(ir.LogQuery), txt(" "), f(ir.LogQuery), txt(" "), f(ir.LogQuery), txt(" "), f(ir.LogQuery)},
+			`%CEL(` + query + ` + " " + ` + query + ` + " " + ` + query + ` + " " + ` + query + `)% %CEL(request.query)%`,
 		},
 	}
 	for _, tt := range tests {
