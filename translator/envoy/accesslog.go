@@ -127,6 +127,10 @@ func logObject(members []ir.LogMember) *structpb.Struct {
 	return out
 }
 
+// formatLiteral is text as an Envoy format string prints it: "%" is the
+// format's escape, so a literal one is doubled.
+func formatLiteral(text string) string { return strings.ReplaceAll(text, "%", "%%") }
+
 // logFormat is the Envoy format string of fields printed one by one, as
 // a header's value is: a CEL field is its own %CEL(...)% operator, for
 // Envoy's built-in CEL formatter, which converts no numbers to strings.
@@ -136,8 +140,7 @@ func logFormat(fields []ir.LogField) string {
 	var b strings.Builder
 	for _, f := range fields {
 		if f.Value == "" {
-			// A literal "%" must be doubled in a format string.
-			b.WriteString(strings.ReplaceAll(f.Text, "%", "%%"))
+			b.WriteString(formatLiteral(f.Text))
 			continue
 		}
 		if p := partOf(f); p.cel != nil {
@@ -161,7 +164,7 @@ func logLine(fields []ir.LogField) string {
 	var b strings.Builder
 	for i := 0; i < len(fields); {
 		if fields[i].Value == "" {
-			b.WriteString(strings.ReplaceAll(fields[i].Text, "%", "%%"))
+			b.WriteString(formatLiteral(fields[i].Text))
 			i++
 			continue
 		}

@@ -2,7 +2,6 @@ package envoy
 
 import (
 	"slices"
-	"strings"
 
 	envoy_config_accesslog_v3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -43,8 +42,8 @@ func localReplyConfig(replies []ir.LocalReply) *envoy_extensions_filters_network
 func bodyFormat(r ir.LocalReply) *envoy_config_core_v3.SubstitutionFormatString {
 	return &envoy_config_core_v3.SubstitutionFormatString{
 		Format: &envoy_config_core_v3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &envoy_config_core_v3.DataSource{
-			// The body is a format string: "%" is Envoy's escape.
-			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: strings.ReplaceAll(r.Body, "%", "%%")},
+			// The body is a format string.
+			Specifier: &envoy_config_core_v3.DataSource_InlineString{InlineString: formatLiteral(r.Body)},
 		}},
 		ContentType: r.ContentType,
 	}

@@ -417,7 +417,7 @@ func headerValue(h ir.Header) string {
 	if h.OnPort != 0 || h.Else != nil && !onlyFromRequest(h.Else) {
 		return "%CEL(" + celValue(h) + ")%"
 	}
-	v := strings.ReplaceAll(h.Value, "%", "%%")
+	v := formatLiteral(h.Value)
 	switch {
 	case h.FromListener != "":
 		v += "%METADATA(LISTENER:" + metadataNamespace + ":" + h.FromListener + ")%"

@@ -2,7 +2,6 @@ package envoy
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -78,17 +77,16 @@ func cookieHeaders(f *ir.Forward, i int) (req, resp []*envoy_config_core_v3.Head
 // clients over the ring, and never the client's own text), "|" and the
 // tag.
 func issuedCookie(c *ir.SessionCookie, tag string) (req, resp *envoy_config_core_v3.HeaderValueOption) {
-	esc := func(v string) string { return strings.ReplaceAll(v, "%", "%%") }
 	pair := c.Name + "=%START_TIME(%s%6f)%.%DOWNSTREAM_REMOTE_PORT%|" + tag
 	set := pair
 	if c.TTL != 0 {
 		set += "; Max-Age=" + strconv.FormatInt(int64(time.Duration(c.TTL)/time.Second), 10)
 	}
-	set += "; Path=" + esc(c.Path)
+	set += "; Path=" + formatLiteral(c.Path)
 	for _, at := range c.Attributes {
 		set += "; " + at.Name
 		if at.Value != "" {
-			set += "=" + esc(at.Value)
+			set += "=" + formatLiteral(at.Value)
 		}
 	}
 	set += "; HttpOnly"
