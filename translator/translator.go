@@ -47,6 +47,9 @@ type Reason = ir.Reason
 // Reasons lists every Reason a translation may report.
 func Reasons() []Reason { return ir.Reasons() }
 
+// Reads are the Services and Secrets a translation was built from.
+type Reads = ingress.Reads
+
 // IngressStatus is what rukou made of one Ingress.
 type IngressStatus = ingress.Status
 

@@ -15,6 +15,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -64,6 +65,21 @@ type Store struct {
 	// object of that kind changes: a new Ingress among 10,000 Services and
 	// EndpointSlices merges and sorts the Ingresses alone.
 	merged map[string][]runtime.Object
+	// reads are the Services and Secrets the configuration served was
+	// built from (SetReads), nil before the first: a change to another
+	// Service or Secret, or to an EndpointSlice of another Service, is
+	// kept but not signalled, and goes into quiet.
+	reads *ingress.Reads
+	// quiet are the changes not signalled since the last TakeChanges.
+	quiet []quietChange
+}
+
+// quietChange is a change left unsignalled: the kind and key of the
+// object, and for an EndpointSlice the Services it was under, before and
+// after.
+type quietChange struct {
+	key      Key
+	services []types.NamespacedName
 }
 
 // sliceCount is how many sources hold an EndpointSlice under a Service.
@@ -114,33 +130,41 @@ func (s *Store) Upsert(source string, obj runtime.Object) {
 		objs = map[Key]runtime.Object{}
 		s.sources[source] = objs
 	}
-	s.markDirty(key, objs[key], obj)
-	objs[key] = obj
+	if old := objs[key]; !sameVersion(old, obj) {
+		s.markDirty(key, old, obj)
+		objs[key] = obj
+	}
 	s.mu.Unlock()
+}
+
+// sameVersion reports whether old and obj are the same version of an
+// object from the API server, as a relist of an informer delivers every
+// object again.
+func sameVersion(old, obj runtime.Object) bool {
+	o, ok1 := old.(metav1.Object)
+	n, ok2 := obj.(metav1.Object)
+	return ok1 && ok2 && o.GetResourceVersion() != "" && o.GetResourceVersion() == n.GetResourceVersion()
 }
 
 // markDirty records that the object at key changed from old to obj (either
 // may be nil) in one source, keeps slicesOf in step, and signals the
-// change; s.mu must be held. Signalling under the lock keeps TakeChanges
+// change unless it cannot change the configuration: a change of status
+// alone, or of an object the configuration served was not built from (see
+// reads). s.mu must be held. Signalling under the lock keeps TakeChanges
 // from taking a change whose signal is still to come, which would start a
 // rebuild with nothing to do.
 func (s *Store) markDirty(key Key, old, obj runtime.Object) {
-	defer s.notify()
 	delete(s.merged, key.Kind)
-	if s.pending.Kinds == nil {
-		s.pending.Kinds = map[string]bool{}
-	}
-	s.pending.Kinds[key.Kind] = true
+	var services []types.NamespacedName
 	for i, o := range [2]runtime.Object{old, obj} {
 		es, ok := o.(*discoveryv1.EndpointSlice)
 		if !ok {
 			continue
 		}
 		svc := serviceOf(es)
-		if s.pending.Services == nil {
-			s.pending.Services = map[types.NamespacedName]bool{}
+		if len(services) == 0 || services[0] != svc {
+			services = append(services, svc)
 		}
-		s.pending.Services[svc] = true
 		counts := s.slicesOf[svc]
 		at := slices.IndexFunc(counts, func(c sliceCount) bool { return c.key == key })
 		if at < 0 {
@@ -155,6 +179,99 @@ func (s *Store) markDirty(key Key, old, obj runtime.Object) {
 			s.slicesOf[svc] = counts
 		}
 	}
+	switch {
+	case statusOnly(old, obj):
+	case s.unread(key, services):
+		s.quiet = append(s.quiet, quietChange{key, services})
+	default:
+		s.mark(key.Kind, services)
+	}
+}
+
+// mark adds a change of kind, of EndpointSlices under services, to the
+// pending changes, and signals.
+func (s *Store) mark(kind string, services []types.NamespacedName) {
+	defer s.notify()
+	if s.pending.Kinds == nil {
+		s.pending.Kinds = map[string]bool{}
+	}
+	s.pending.Kinds[kind] = true
+	for _, svc := range services {
+		if s.pending.Services == nil {
+			s.pending.Services = map[types.NamespacedName]bool{}
+		}
+		s.pending.Services[svc] = true
+	}
+}
+
+// unread reports whether the configuration served was built without the
+// object at key (for an EndpointSlice, without each of its Services).
+func (s *Store) unread(key Key, services []types.NamespacedName) bool {
+	if s.reads == nil {
+		return false
+	}
+	name := types.NamespacedName{Namespace: key.Namespace, Name: key.Name}
+	switch key.Kind {
+	case "Service":
+		_, read := s.reads.Services[name]
+		return !read
+	case "Secret":
+		_, read := s.reads.Secrets[name]
+		return !read
+	case "EndpointSlice":
+		for _, svc := range services {
+			if _, read := s.reads.Services[svc]; read {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// SetReads tells the store which Services and Secrets the configuration
+// now served was built from, nil for "every one" (as after a translation
+// that failed). The changes left unsignalled since the last TakeChanges
+// were judged by the reads before; those that reads names are signalled
+// now, as they may have come after that translation read its input.
+func (s *Store) SetReads(reads *ingress.Reads) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads = reads
+	quiet := s.quiet
+	s.quiet = nil
+	for _, q := range quiet {
+		if s.unread(q.key, q.services) {
+			s.quiet = append(s.quiet, q)
+		} else {
+			s.mark(q.key.Kind, q.services)
+		}
+	}
+}
+
+// statusOnly reports whether obj is old with only its status changed
+// (such as the load balancer address rukou writes on its Ingresses) or
+// the bookkeeping of its metadata: nothing translation reads.
+func statusOnly(old, obj runtime.Object) bool {
+	switch o := obj.(type) {
+	case *networkingv1.Ingress:
+		p, ok := old.(*networkingv1.Ingress)
+		return ok && sameMeta(p.ObjectMeta, o.ObjectMeta) && equality.Semantic.DeepEqual(p.Spec, o.Spec)
+	case *corev1.Service:
+		p, ok := old.(*corev1.Service)
+		return ok && sameMeta(p.ObjectMeta, o.ObjectMeta) && equality.Semantic.DeepEqual(p.Spec, o.Spec)
+	}
+	return false
+}
+
+// sameMeta reports whether a and b differ in nothing but their resource
+// version, generation (which counts changes of the spec, compared on its
+// own) and managed fields.
+func sameMeta(a, b metav1.ObjectMeta) bool {
+	a.ResourceVersion, b.ResourceVersion = "", ""
+	a.Generation, b.Generation = 0, 0
+	a.ManagedFields, b.ManagedFields = nil, nil
+	return equality.Semantic.DeepEqual(a, b)
 }
 
 // serviceOf names the Service of an EndpointSlice.
@@ -271,11 +388,14 @@ func (s *Store) Counts() map[string]int {
 // rebuild took the sources' first changes and left their signal, which
 // made exactly that rebuild.) A change whose mark lands after this call
 // signals again.
+//
+// The changes left unsignalled so far are in the input read after this
+// call; SetReads looks only at those that come later.
 func (s *Store) TakeChanges() Changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.pending
-	s.pending = Changes{}
+	s.pending, s.quiet = Changes{}, nil
 	select {
 	case <-s.changes:
 	default:

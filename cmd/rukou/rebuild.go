@@ -13,9 +13,10 @@ import (
 // Debounce of rukou serve: a burst of changes makes one rebuild, after
 // 100 ms without another change, or 1 s after the burst began at most;
 // after a quiet spell, the quiet awaited starts at 10 ms and grows by 10 ms
-// with each change, so that a new Ingress with its Service and
-// EndpointSlice is rebuilt some 30 ms after the last of them (a change
-// during a short rebuild of such a burst goes on growing). Endpoint
+// with each change, so that a lone change is rebuilt some 10 ms after it
+// (a new Ingress's Service and EndpointSlice, named by no Ingress yet,
+// are no change: watcher.Store.SetReads) and a change during a short
+// rebuild of such a burst goes on growing. Endpoint
 // changes alone, whose rebuild touches only the changed assignments, are
 // held for 1 ms after a quiet spell, the quiet growing by 1 ms with each
 // change up to 10 ms, 50 ms at most: a pod that goes away stops getting
@@ -43,6 +44,10 @@ type rebuilder struct {
 	// publish hands a result to the xDS server; an error means Envoy was
 	// not given it.
 	publish func(*translator.Result) error
+	// reads, when set, is told after each rebuild which Services and
+	// Secrets the result served was built from; nil after one that
+	// failed, as changes are then missing from what is served.
+	reads func(*translator.Reads)
 	// done, when set, hears the outcome of each rebuild.
 	done func(rebuild)
 	// now is the clock that times rebuilds.
@@ -88,6 +93,7 @@ func newRebuilder(store *watcher.Store, opts translator.Options, publish func(*t
 			return res, err
 		},
 		publish: publish,
+		reads:   store.SetReads,
 		now:     time.Now,
 		hold:    holdFor(store),
 	}
@@ -120,6 +126,20 @@ func (r *rebuilder) rebuild() {
 }
 
 func (r *rebuilder) build(changes watcher.Changes) rebuild {
+	out := r.attempt(changes)
+	if r.reads != nil {
+		if out.err != nil {
+			r.reads(nil)
+		} else {
+			r.reads(&out.res.Model.Reads)
+		}
+	}
+	return out
+}
+
+// attempt translates (or updates the endpoints of) the changes and
+// publishes the result.
+func (r *rebuilder) attempt(changes watcher.Changes) rebuild {
 	out := rebuild{endpointsOnly: changes.OnlyEndpoints() && r.last != nil && !r.stale}
 	var res *translator.Result
 	var err error

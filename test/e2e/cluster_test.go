@@ -10,10 +10,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rukou/rukou/examples/backend/echo"
 	"github.com/rukou/rukou/test/harness"
@@ -31,37 +29,10 @@ func TestClusterMode(t *testing.T) {
 	kc := cluster.Client
 
 	ns := "shop"
-	must(t, func() error {
-		_, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-		return err
-	})
-	must(t, func() error {
-		_, err := kc.NetworkingV1().IngressClasses().Create(ctx, &networkingv1.IngressClass{
-			ObjectMeta: metav1.ObjectMeta{Name: "rukou"},
-			Spec:       networkingv1.IngressClassSpec{Controller: "rukou.io/ingress-controller"},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	must(t, func() error {
-		_, err := kc.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: "web"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{
-				Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080),
-			}}},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	must(t, func() error {
-		// No controller-manager runs, so the test writes the EndpointSlice
-		// that would point at the Service's pods: the backend in the netns.
-		_, err := kc.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
-			ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
-			AddressType: discoveryv1.AddressTypeIPv4,
-			Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}},
-			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{netns.IP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}}},
-		}, metav1.CreateOptions{})
-		return err
-	})
+	createNamespaceAndClass(t, ctx, kc, ns)
+	// No controller-manager runs, so the test writes the EndpointSlice that
+	// would point at the Service's pods: the backend in the netns.
+	createApp(t, ctx, kc, ns, "web", netns.IP)
 
 	rukou := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig, "--configmap", "rukou-system/rukou")
 	envoy := harness.StartEnvoy(t, rukou.XDSAddress, "delta")

@@ -33,13 +33,13 @@ var hashFormats = []htpasswd.PasswdParser{
 // A line that is not a user and a known hash is left out and reported:
 // nginx reads the file line by line and such a line admits no one, while
 // the other users keep working.
-func basicAuthUsers(ann *nginx.Annotations, secrets map[string]*corev1.Secret) []nginx.Issue {
+func basicAuthUsers(ann *nginx.Annotations, secret func(string) (*corev1.Secret, bool)) []nginx.Issue {
 	if ann.Policy == nil || ann.Policy.BasicAuth == nil {
 		return nil
 	}
 	ba := ann.Policy.BasicAuth
 	deny := denier(ann, "auth-secret", "; the Ingress's paths answer 503 rather than serve without authentication")
-	s, ok := secrets[ba.Secret]
+	s, ok := secret(ba.Secret)
 	if !ok {
 		deny(ir.ReasonSecretNotFound, "Secret %s not found", ba.Secret)
 		return nil

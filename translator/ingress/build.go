@@ -11,6 +11,7 @@ import (
 	"github.com/rukou/rukou/translator/nginx"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // builder turns one Input into the routing model. It lives for one call of
@@ -88,6 +89,7 @@ type ingressRef struct {
 // reported in the returned diagnostics and left out, or answered with a
 // direct status, without affecting any other rule.
 func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
+	reads := Reads{Services: map[types.NamespacedName]struct{}{}, Secrets: map[types.NamespacedName]struct{}{}}
 	b := &builder{
 		opts:          opts,
 		index:         newIndex(in),
@@ -98,7 +100,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		hostDefaults:  map[string]*Route{},
 		firstNamer:    map[string]string{},
 		unlogged:      map[string]bool{},
-		tls:           newTLSState(in.Secrets),
+		tls:           newTLSState(in.Secrets, reads.Secrets),
 		appRoots:      map[string]hostSetting{},
 		aliases:       map[string]hostSetting{},
 		serverAliases: map[string]serverAliases{},
@@ -108,6 +110,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		passthrough:   map[string]*ingressRef{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
+	b.index.read = reads.Services
 	b.readConfigMap(in.ConfigMaps)
 	b.configMaps = in.ConfigMaps
 	b.defaultCertificate()
@@ -138,6 +141,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	m := b.model()
 	b.addPassthrough(m)
 	m.Settings, m.Streams = b.settings, b.streams
+	m.Reads = reads
 	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
 	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
 	return m, b.diags
@@ -153,9 +157,9 @@ func (b *builder) owned(all []*networkingv1.Ingress) []*ingressRef {
 			ann, issues := nginx.ReadWith(ing.Annotations, ing.Namespace+"/"+ing.Name, &b.settings)
 			authHeaders(ann, b.configMaps)
 			customHeaders(ann, b.configMaps, b.settings.Headers.AllowedResponseHeaders)
-			issues = append(issues, basicAuthUsers(ann, b.tls.secrets)...)
+			issues = append(issues, basicAuthUsers(ann, b.tls.secret)...)
 			issues = append(issues, withoutRateLimitService(ann, b.opts)...)
-			proxySSLSecret(ann, b.tls.secrets)
+			proxySSLSecret(ann, b.tls.secret)
 			out = append(out, &ingressRef{Ingress: ing, source: ing.Namespace + "/" + ing.Name, ann: ann, issues: issues})
 		}
 	}

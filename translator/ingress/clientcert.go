@@ -68,7 +68,7 @@ func (b *builder) addClientCert(ing *ingressRef, hosts []string) {
 // authentication's Secret. Envoy would refuse a listener whose CAs or
 // CRLs do not parse, so each PEM block is checked here.
 func (b *builder) readClientCA(c *ClientCert) *backendError {
-	s, ok := b.tls.secrets[c.Secret]
+	s, ok := b.tls.secret(c.Secret)
 	if !ok {
 		return &backendError{ir.ReasonSecretNotFound, fmt.Sprintf("auth-tls-secret: Secret %s not found", c.Secret)}
 	}

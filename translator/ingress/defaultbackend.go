@@ -42,7 +42,7 @@ func (b *builder) resolveControllerDefault() {
 		b.diags = append(b.diags, ir.Diagnostic{Kind: "Service", Namespace: ns, Name: svcName, Reason: reason,
 			Message: "--default-backend-service: " + fmt.Sprintf(format, args...) + "; requests that no rule serves get 404"})
 	}
-	svc, ok := b.index.services[objectKey{ns, svcName}]
+	svc, ok := b.index.service(ns, svcName)
 	if !ok {
 		report(ir.ReasonServiceNotFound, "Service %q not found", name)
 		return

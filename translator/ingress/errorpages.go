@@ -54,7 +54,7 @@ func (b *builder) errorPages(ing *ingressRef) *ErrorPages {
 // takes it. A Service that cannot be used is reported and the controller's
 // default backend answers instead.
 func (b *builder) errorService(ing *ingressRef, name string) (string, bool) {
-	svc, ok := b.index.services[objectKey{ing.Namespace, name}]
+	svc, ok := b.index.service(ing.Namespace, name)
 	if !ok || len(svc.Spec.Ports) == 0 {
 		b.reportField(ing.Ingress, "metadata.annotations["+nginx.Prefix+"default-backend]", ir.ReasonServiceNotFound,
 			"Service %q not found or without a port; the controller's default backend answers the custom-http-errors", name)

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // index gives the builder lookups by name over one Input.
@@ -18,6 +19,9 @@ type index struct {
 	classes  map[string]*networkingv1.IngressClass
 	services map[objectKey]*corev1.Service
 	slices   map[objectKey][]*discoveryv1.EndpointSlice // by Service
+	// read records each Service looked up, found or not (Reads.Services);
+	// nil records nothing.
+	read map[types.NamespacedName]struct{}
 	// noExternalName refuses ExternalName Services (Options.DisableExternalName).
 	noExternalName bool
 }
@@ -49,6 +53,15 @@ func newIndex(in Input) *index {
 	return ix
 }
 
+// service looks up a Service, recording that the model read it.
+func (ix *index) service(namespace, name string) (*corev1.Service, bool) {
+	if ix.read != nil {
+		ix.read[types.NamespacedName{Namespace: namespace, Name: name}] = struct{}{}
+	}
+	svc, ok := ix.services[objectKey{namespace, name}]
+	return svc, ok
+}
+
 // backendError is why an Ingress backend cannot be used.
 type backendError struct {
 	reason ir.Reason
@@ -58,7 +71,7 @@ type backendError struct {
 // backend resolves an Ingress's Service backend to a model Backend with its
 // endpoints.
 func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBackend) (*Backend, *backendError) {
-	svc, ok := ix.services[objectKey{namespace, ref.Name}]
+	svc, ok := ix.service(namespace, ref.Name)
 	if !ok {
 		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %q not found", ref.Name)}
 	}
@@ -91,7 +104,7 @@ func (ix *index) portBackend(namespace, service string, port corev1.ServicePort)
 // clusterIP is the address of a Service that has one: "" for a headless
 // Service, a missing one, or an address that is not one.
 func (ix *index) clusterIP(namespace, service string) string {
-	svc, ok := ix.services[objectKey{namespace, service}]
+	svc, ok := ix.service(namespace, service)
 	if !ok {
 		return ""
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // The frontend's model holds the Ingress semantics (which Ingress owns
@@ -57,6 +58,16 @@ type Model struct {
 	// Passthrough are the hosts whose TLS connections reach a backend
 	// unopened, sorted by host.
 	Passthrough []*Passthrough
+	// Reads are the Services and Secrets the model was built from.
+	Reads Reads
+}
+
+// Reads are the Services and Secrets that building a model looked up, each
+// whether it was found or not. Every other object of those two kinds, and
+// every EndpointSlice of another Service, can be added, changed or removed
+// without changing the model: rukou serve does not rebuild for them.
+type Reads struct {
+	Services, Secrets map[types.NamespacedName]struct{}
 }
 
 // Stream is one served entry of a TCP or UDP services ConfigMap: a port

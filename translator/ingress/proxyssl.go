@@ -29,13 +29,13 @@ const (
 // on makes the Ingress's paths answer 503: ingress-nginx denies them in
 // the first three cases, and in the last would not verify the backend the
 // annotations ask to verify.
-func proxySSLSecret(ann *nginx.Annotations, secrets map[string]*corev1.Secret) {
+func proxySSLSecret(ann *nginx.Annotations, secret func(string) (*corev1.Secret, bool)) {
 	p := ann.ProxySSL
 	if p == nil {
 		return
 	}
 	deny := denier(ann, "proxy-ssl-secret", "; the Ingress's paths answer 503")
-	s, ok := secrets[p.Secret]
+	s, ok := secret(p.Secret)
 	if !ok {
 		deny(ir.ReasonSecretNotFound, "Secret %s not found", p.Secret)
 		return

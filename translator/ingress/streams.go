@@ -146,7 +146,7 @@ func (b *builder) reservedPort(port uint32) string {
 // streamBackend resolves an entry's Service port of the entry's protocol,
 // by number or by name, to a Backend with its endpoints.
 func (ix *index) streamBackend(e nginx.StreamEntry, proto nginx.StreamProtocol) (*Backend, *backendError) {
-	svc, ok := ix.services[objectKey{e.Namespace, e.Service}]
+	svc, ok := ix.service(e.Namespace, e.Service)
 	if !ok {
 		return nil, &backendError{ir.ReasonServiceNotFound, fmt.Sprintf("service %s/%s not found", e.Namespace, e.Service)}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rukou/rukou/translator/ir"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // GeneratedSecret is the SDS name of the certificate rukou generates at
@@ -51,18 +52,29 @@ type tlsState struct {
 	// none: it answers clients whose SNI names no host with a certificate
 	// of its own, and serves the hosts in failed.
 	deflt   *Certificate
-	secrets map[string]*corev1.Secret
+	secrets map[string]*corev1.Secret // by namespace/name
+	// read records each Secret looked up, found or not (Reads.Secrets).
+	read map[types.NamespacedName]struct{}
 	// failed are hosts that a TLS entry names but cannot serve with its
 	// Secret (none, a bad one, or one not valid for the host).
 	failed map[string]bool
 }
 
-func newTLSState(secrets []*corev1.Secret) *tlsState {
-	st := &tlsState{byHost: map[string]*Certificate{}, byName: map[string]*Certificate{}, secrets: map[string]*corev1.Secret{}, failed: map[string]bool{}}
+func newTLSState(secrets []*corev1.Secret, read map[types.NamespacedName]struct{}) *tlsState {
+	st := &tlsState{byHost: map[string]*Certificate{}, byName: map[string]*Certificate{}, secrets: map[string]*corev1.Secret{}, read: read, failed: map[string]bool{}}
 	for _, s := range secrets {
 		st.secrets[s.Namespace+"/"+s.Name] = s
 	}
 	return st
+}
+
+// secret looks up a Secret by namespace/name, recording that the model
+// read it.
+func (st *tlsState) secret(name string) (*corev1.Secret, bool) {
+	ns, n, _ := strings.Cut(name, "/")
+	st.read[types.NamespacedName{Namespace: ns, Name: n}] = struct{}{}
+	s, ok := st.secrets[name]
+	return s, ok
 }
 
 // defaultCertificate picks the controller's default certificate, as
@@ -227,7 +239,7 @@ func (st *tlsState) certificate(name, source string) (*Certificate, *backendErro
 	if c, ok := st.byName[name]; ok {
 		return c, nil
 	}
-	s, ok := st.secrets[name]
+	s, ok := st.secret(name)
 	if !ok {
 		return nil, &backendError{ir.ReasonSecretNotFound, fmt.Sprintf("TLS Secret %q not found", name)}
 	}

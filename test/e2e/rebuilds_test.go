@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/rukou/rukou/test/harness"
+)
+
+// TestClusterRebuildsForWhatMatters: in a real API server, Services,
+// EndpointSlices and Secrets that no Ingress names, and the status of an
+// Ingress, can change at will without rukou translating again (at 10,000
+// Ingresses each translation is a few hundred milliseconds of CPU, and a
+// cluster's Secrets and Services change all the time); the Service an
+// Ingress names is served as soon as it is created.
+func TestClusterRebuildsForWhatMatters(t *testing.T) {
+	cluster := harness.StartCluster(t)
+	netns := harness.StartNetns(t)
+	netns.StartBackend(t, "web", 8080)
+	ctx := harness.Context(t)
+	kc := cluster.Client
+	const ns = "shop"
+	createNamespaceAndClass(t, ctx, kc, ns)
+	createApp(t, ctx, kc, ns, "web", netns.IP)
+	hostIngress := func(name, class, host, service string) *networkingv1.Ingress {
+		return &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: networkingv1.IngressSpec{IngressClassName: ptr(class), Rules: []networkingv1.IngressRule{{
+				Host: host,
+				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+					Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr(networkingv1.PathTypePrefix),
+						Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: service, Port: networkingv1.ServiceBackendPort{Name: "http"}}}}},
+				}},
+			}}},
+		}
+	}
+	for _, ing := range []*networkingv1.Ingress{
+		hostIngress("web", "rukou", "web.example", "web"),
+		hostIngress("late", "rukou", "late.example", "late"), // its Service comes later
+		hostIngress("foreign", "nginx", "foreign.example", "web"),
+	} {
+		must(t, func() error {
+			_, err := kc.NetworkingV1().Ingresses(ns).Create(ctx, ing, metav1.CreateOptions{})
+			return err
+		})
+	}
+
+	rukou := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig, "--publish-status-address", "192.0.2.10")
+	envoy := harness.StartEnvoy(t, rukou.XDSAddress, "delta")
+	port := rukou.HTTPPort
+	harness.ExpectRoute(t, port, "web.example", "/", http.StatusOK, "web")
+	harness.ExpectRoute(t, port, "late.example", "/", http.StatusServiceUnavailable, "")
+	harness.Eventually(t, 15*time.Second, "rukou writes the status of its two Ingresses", func() error {
+		if n := metric(t, rukou, "rukou_status_writes_total"); n < 2 {
+			return fmt.Errorf("%v status writes", n)
+		}
+		return nil
+	})
+	rebuilds := func() float64 { return rukouMetrics(t, rukou).Sum("rukou_rebuild_duration_seconds_count") }
+	// rukou's own status writes come back as Ingress updates; after them,
+	// at most one second of hold and the rebuild would follow.
+	time.Sleep(1500 * time.Millisecond)
+	before := rebuilds()
+	m := rukouMetrics(t, rukou)
+	services, secrets := m.Sum("rukou_objects", "kind", "Service"), m.Sum("rukou_objects", "kind", "Secret")
+
+	for i := range 5 {
+		name := "unnamed-" + strconv.Itoa(i)
+		createApp(t, ctx, kc, ns, name, netns.IP)
+		must(t, func() error {
+			_, err := kc.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1." + name},
+				StringData: map[string]string{"release": "payload"}}, metav1.CreateOptions{})
+			return err
+		})
+	}
+	must(t, func() error {
+		foreign, err := kc.NetworkingV1().Ingresses(ns).Get(ctx, "foreign", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		foreign.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "198.51.100.7"}}
+		_, err = kc.NetworkingV1().Ingresses(ns).UpdateStatus(ctx, foreign, metav1.UpdateOptions{})
+		return err
+	})
+	harness.Eventually(t, 15*time.Second, "rukou sees the new Services and Secrets", func() error {
+		m := rukouMetrics(t, rukou)
+		if s, sec := m.Sum("rukou_objects", "kind", "Service"), m.Sum("rukou_objects", "kind", "Secret"); s != services+5 || sec != secrets+5 {
+			return fmt.Errorf("rukou_objects: %v Services, %v Secrets; want %v and %v", s, sec, services+5, secrets+5)
+		}
+		return nil
+	})
+	time.Sleep(1500 * time.Millisecond) // the longest hold, and a rebuild
+	if after := rebuilds(); after != before {
+		t.Errorf("rebuilds went from %v to %v for changes to objects no Ingress names and a status update", before, after)
+	}
+
+	start := time.Now()
+	createApp(t, ctx, kc, ns, "late", netns.IP)
+	harness.ExpectRoute(t, port, "late.example", "/", http.StatusOK, "web")
+	t.Logf("the Service an Ingress named served %v after it was created", time.Since(start).Round(time.Millisecond))
+	if after := rebuilds(); after <= before {
+		t.Errorf("late.example served with no rebuild counted (%v before, %v after)", before, after)
+	}
+	expectNoRejection(t, envoy)
+}
+
+// createNamespaceAndClass creates the namespace ns and the IngressClass
+// "rukou" of rukou's controller name.
+func createNamespaceAndClass(t *testing.T, ctx context.Context, kc kubernetes.Interface, ns string) {
+	t.Helper()
+	must(t, func() error {
+		_, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		return err
+	})
+	must(t, func() error {
+		_, err := kc.NetworkingV1().IngressClasses().Create(ctx, &networkingv1.IngressClass{
+			ObjectMeta: metav1.ObjectMeta{Name: "rukou"},
+			Spec:       networkingv1.IngressClassSpec{Controller: "rukou.io/ingress-controller"},
+		}, metav1.CreateOptions{})
+		return err
+	})
+}
+
+// createApp creates a Service with one port "http" (80 to 8080) and its
+// EndpointSlice, pointing at ip.
+func createApp(t *testing.T, ctx context.Context, kc kubernetes.Interface, ns, name, ip string) {
+	t.Helper()
+	must(t, func() error {
+		_, err := kc.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	must(t, func() error {
+		_, err := kc.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Name: name + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}},
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}}},
+		}, metav1.CreateOptions{})
+		return err
+	})
+}
