@@ -306,8 +306,18 @@ func TestEvents(t *testing.T) {
 	t.Log("more rebuilds make no more Events")
 	for i := range 3 {
 		rebuilds := rukouMetrics(t, r).Sum("rukou_rebuild_duration_seconds_count")
-		k.service("default", fmt.Sprintf("churn-%d", i), "10.213.0.2")
-		harness.Eventually(t, 10*time.Second, fmt.Sprintf("a rebuild for churn-%d", i), func() error {
+		// A change to a Service an Ingress names (one to another Service
+		// rebuilds nothing).
+		must(t, func() error {
+			web, err := k.c.CoreV1().Services("default").Get(k.cx, "web", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			web.Labels = map[string]string{"churn": strconv.Itoa(i)}
+			_, err = k.c.CoreV1().Services("default").Update(k.cx, web, metav1.UpdateOptions{})
+			return err
+		})
+		harness.Eventually(t, 10*time.Second, fmt.Sprintf("a rebuild for churn %d", i), func() error {
 			if n := rukouMetrics(t, r).Sum("rukou_rebuild_duration_seconds_count"); n <= rebuilds {
 				return fmt.Errorf("%v rebuilds", n)
 			}
