@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -73,9 +74,10 @@ func BenchmarkServe10k(b *testing.B) {
 			readyS, rssReady := time.Since(start).Seconds(), vmHWM(b, rukou.PID())
 
 			start = time.Now()
-			harness.StartEnvoy(b, rukou.XDSAddress, mode)
+			envoy := harness.StartEnvoy(b, rukou.XDSAddress, mode)
 			waitBackend(b, rukou.HTTPPort, backends.names[0], time.Minute)
 			syncS, rssSynced := time.Since(start).Seconds(), vmHWM(b, rukou.PID())
+			adminMax := mainThreadStall(b, envoy.Admin.Address, 11*time.Second)
 
 			before := scrape(b, rukou)
 			var lat []time.Duration
@@ -94,8 +96,31 @@ func BenchmarkServe10k(b *testing.B) {
 			b.ReportMetric(syncS, "envoy-sync-s")
 			b.ReportMetric(rssSynced, "peak-rss-synced-MB")
 			b.ReportMetric(vmHWM(b, rukou.PID()), "peak-rss-end-MB")
+			b.ReportMetric(float64(adminMax.Microseconds())/1000, "envoy-admin-max-ms")
 		})
 	}
+}
+
+// mainThreadStall asks Envoy's admin API for /ready every 5 ms for d and
+// returns the slowest answer. The admin API is served by Envoy's main
+// thread, which also applies every xDS update: a slow answer is the time
+// an endpoint or configuration change would have waited. d is longer than
+// Envoy's default stats flush interval (5 s), so a flush that stalls the
+// main thread is seen at least once.
+func mainThreadStall(b *testing.B, admin string, d time.Duration) time.Duration {
+	b.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var slowest time.Duration
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		t0 := time.Now()
+		resp, err := client.Get("http://" + admin + "/ready")
+		if err != nil {
+			b.Fatalf("envoy admin: %v", err)
+		}
+		resp.Body.Close()
+		slowest = max(slowest, time.Since(t0))
+	}
+	return slowest
 }
 
 // BenchmarkPush10k isolates the xDS part: an in-process xds.Server with

@@ -170,6 +170,7 @@ func timeNewIngresses(b *testing.B, ctx context.Context, client kubernetes.Inter
 		}
 		took = append(took, awaitAnswer(b, stack, host(i), func(r harness.Response) bool { return r.Status == http.StatusOK }).Sub(start))
 	}
+	b.Logf("new Ingresses, in order: %v", rounded(took))
 	slices.Sort(took)
 	return took
 }
@@ -189,8 +190,18 @@ func timeEndpointChanges(b *testing.B, ctx context.Context, client kubernetes.In
 		}
 		took = append(took, awaitAnswer(b, stack, host(i), func(r harness.Response) bool { return r.Backend == "moved" }).Sub(start))
 	}
+	b.Logf("endpoint changes, in order: %v", rounded(took))
 	slices.Sort(took)
 	return took
+}
+
+// rounded is ds to the millisecond, for a log line.
+func rounded(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
 }
 
 // awaitAnswer sends GET / for host through the stack's Envoy every 2 ms
