@@ -168,4 +168,39 @@ func TestStoreIsQuietForStatusAlone(t *testing.T) {
 	}
 }
 
+// TestStoreIsQuietForOtherControllersIngresses: an Ingress that the
+// configuration served does not own, before nor after a change (another
+// controller's, during a migration), changes nothing; one that becomes
+// rukou's, or is rukou's, does.
+func TestStoreIsQuietForOtherControllersIngresses(t *testing.T) {
+	classed := func(name, class string) *networkingv1.Ingress {
+		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}, Spec: networkingv1.IngressSpec{IngressClassName: &class}}
+	}
+	reads := readsOf(nil, nil)
+	reads.Owns = func(ing *networkingv1.Ingress) bool { return *ing.Spec.IngressClassName == "rukou" }
+	s := watcher.NewStore()
+	s.SetReads(reads)
+
+	s.Upsert(watcher.KubeSource, classed("legacy", "nginx"))
+	changed := classed("legacy", "nginx")
+	changed.Annotations = map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}
+	s.Upsert(watcher.KubeSource, changed)
+	s.Delete(watcher.KubeSource, changed)
+	if got, signalled := taken(s); signalled || len(got.Kinds) > 0 {
+		t.Errorf("another controller's Ingress created, changed, deleted: signalled %v, changes %v; want none", signalled, got)
+	}
+	s.SetReads(reads)
+
+	s.Upsert(watcher.KubeSource, classed("moving", "nginx"))
+	s.Upsert(watcher.KubeSource, classed("moving", "rukou"))
+	if got, signalled := taken(s); !signalled || !got.Kinds["Ingress"] {
+		t.Errorf("an Ingress moved to rukou's class: signalled %v, changes %v; want an Ingress change", signalled, got)
+	}
+	s.SetReads(reads)
+	s.Upsert(watcher.KubeSource, classed("moving", "nginx"))
+	if got, signalled := taken(s); !signalled || !got.Kinds["Ingress"] {
+		t.Errorf("an Ingress moved away from rukou's class: signalled %v, changes %v; want an Ingress change", signalled, got)
+	}
+}
+
 func keysOf(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }

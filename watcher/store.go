@@ -70,16 +70,20 @@ type Store struct {
 	// Service or Secret, or to an EndpointSlice of another Service, is
 	// kept but not signalled, and goes into quiet.
 	reads *ingress.Reads
-	// quiet are the changes not signalled since the last TakeChanges.
+	// quiet are the changes not signalled while a rebuild runs (from
+	// TakeChanges to SetReads): SetReads judges them again.
 	quiet []quietChange
+	// building is set from TakeChanges to SetReads.
+	building bool
 }
 
 // quietChange is a change left unsignalled: the kind and key of the
-// object, and for an EndpointSlice the Services it was under, before and
-// after.
+// object, for an EndpointSlice the Services it was under, before and
+// after, and for an Ingress the object before and after.
 type quietChange struct {
 	key      Key
 	services []types.NamespacedName
+	old, obj *networkingv1.Ingress
 }
 
 // sliceCount is how many sources hold an EndpointSlice under a Service.
@@ -179,10 +183,15 @@ func (s *Store) markDirty(key Key, old, obj runtime.Object) {
 			s.slicesOf[svc] = counts
 		}
 	}
+	q := quietChange{key: key, services: services}
+	q.old, _ = old.(*networkingv1.Ingress)
+	q.obj, _ = obj.(*networkingv1.Ingress)
 	switch {
 	case statusOnly(old, obj):
-	case s.unread(key, services):
-		s.quiet = append(s.quiet, quietChange{key, services})
+	case s.unread(q):
+		if s.building {
+			s.quiet = append(s.quiet, q)
+		}
 	default:
 		s.mark(key.Kind, services)
 	}
@@ -205,13 +214,15 @@ func (s *Store) mark(kind string, services []types.NamespacedName) {
 }
 
 // unread reports whether the configuration served was built without the
-// object at key (for an EndpointSlice, without each of its Services).
-func (s *Store) unread(key Key, services []types.NamespacedName) bool {
+// object of a change: a Service or Secret it did not look up, an
+// EndpointSlice of none of the Services it looked up, an Ingress it owns
+// neither before nor after.
+func (s *Store) unread(q quietChange) bool {
 	if s.reads == nil {
 		return false
 	}
-	name := types.NamespacedName{Namespace: key.Namespace, Name: key.Name}
-	switch key.Kind {
+	name := types.NamespacedName{Namespace: q.key.Namespace, Name: q.key.Name}
+	switch q.key.Kind {
 	case "Service":
 		_, read := s.reads.Services[name]
 		return !read
@@ -219,34 +230,35 @@ func (s *Store) unread(key Key, services []types.NamespacedName) bool {
 		_, read := s.reads.Secrets[name]
 		return !read
 	case "EndpointSlice":
-		for _, svc := range services {
+		for _, svc := range q.services {
 			if _, read := s.reads.Services[svc]; read {
 				return false
 			}
 		}
 		return true
+	case "Ingress":
+		owns := s.reads.Owns
+		return owns != nil && (q.old == nil || !owns(q.old)) && (q.obj == nil || !owns(q.obj))
 	}
 	return false
 }
 
-// SetReads tells the store which Services and Secrets the configuration
-// now served was built from, nil for "every one" (as after a translation
-// that failed). The changes left unsignalled since the last TakeChanges
-// were judged by the reads before; those that reads names are signalled
-// now, as they may have come after that translation read its input.
+// SetReads tells the store what the configuration now served was built
+// from, nil for "everything" (as after a translation that failed), and
+// ends the rebuild that TakeChanges began. The changes left unsignalled
+// during that rebuild were judged by the reads before; those that reads
+// names are signalled now, as they may have come after the rebuild read
+// its input.
 func (s *Store) SetReads(reads *ingress.Reads) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads = reads
-	quiet := s.quiet
-	s.quiet = nil
-	for _, q := range quiet {
-		if s.unread(q.key, q.services) {
-			s.quiet = append(s.quiet, q)
-		} else {
+	for _, q := range s.quiet {
+		if !s.unread(q) {
 			s.mark(q.key.Kind, q.services)
 		}
 	}
+	s.quiet, s.building = nil, false
 }
 
 // statusOnly reports whether obj is old with only its status changed
@@ -389,13 +401,14 @@ func (s *Store) Counts() map[string]int {
 // made exactly that rebuild.) A change whose mark lands after this call
 // signals again.
 //
-// The changes left unsignalled so far are in the input read after this
-// call; SetReads looks only at those that come later.
+// It begins a rebuild, which SetReads ends: the changes left unsignalled
+// until then are in the input read after this call; SetReads judges again
+// those that come later.
 func (s *Store) TakeChanges() Changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.pending
-	s.pending, s.quiet = Changes{}, nil
+	s.pending, s.quiet, s.building = Changes{}, nil, true
 	select {
 	case <-s.changes:
 	default:

@@ -19,11 +19,12 @@ import (
 )
 
 // TestClusterRebuildsForWhatMatters: in a real API server, Services,
-// EndpointSlices and Secrets that no Ingress names, and the status of an
-// Ingress, can change at will without rukou translating again (at 10,000
-// Ingresses each translation is a few hundred milliseconds of CPU, and a
-// cluster's Secrets and Services change all the time); the Service an
-// Ingress names is served as soon as it is created.
+// EndpointSlices and Secrets that no Ingress names, another controller's
+// Ingresses, and the status of an Ingress, can change at will without
+// rukou translating again (at 10,000 Ingresses each translation is a few
+// hundred milliseconds of CPU, and a cluster's Secrets and Services change
+// all the time); the Service an Ingress names is served as soon as it is
+// created, and an Ingress moved to rukou's class as soon as it moves.
 func TestClusterRebuildsForWhatMatters(t *testing.T) {
 	cluster := harness.StartCluster(t)
 	netns := harness.StartNetns(t)
@@ -90,7 +91,12 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 			return err
 		}
 		foreign.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "198.51.100.7"}}
-		_, err = kc.NetworkingV1().Ingresses(ns).UpdateStatus(ctx, foreign, metav1.UpdateOptions{})
+		foreign, err = kc.NetworkingV1().Ingresses(ns).UpdateStatus(ctx, foreign, metav1.UpdateOptions{})
+		if err != nil {
+			return err
+		}
+		foreign.Annotations = map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}
+		_, err = kc.NetworkingV1().Ingresses(ns).Update(ctx, foreign, metav1.UpdateOptions{})
 		return err
 	})
 	harness.Eventually(t, 15*time.Second, "rukou sees the new Services and Secrets", func() error {
@@ -102,8 +108,9 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 	})
 	time.Sleep(1500 * time.Millisecond) // the longest hold, and a rebuild
 	if after := rebuilds(); after != before {
-		t.Errorf("rebuilds went from %v to %v for changes to objects no Ingress names and a status update", before, after)
+		t.Errorf("rebuilds went from %v to %v for changes to objects no Ingress names, another controller's Ingress and a status update", before, after)
 	}
+	harness.ExpectRoute(t, port, "foreign.example", "/", http.StatusNotFound, "")
 
 	start := time.Now()
 	createApp(t, ctx, kc, ns, "late", netns.IP)
@@ -112,6 +119,16 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 	if after := rebuilds(); after <= before {
 		t.Errorf("late.example served with no rebuild counted (%v before, %v after)", before, after)
 	}
+	must(t, func() error {
+		foreign, err := kc.NetworkingV1().Ingresses(ns).Get(ctx, "foreign", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		foreign.Spec.IngressClassName = ptr("rukou")
+		_, err = kc.NetworkingV1().Ingresses(ns).Update(ctx, foreign, metav1.UpdateOptions{})
+		return err
+	})
+	harness.ExpectRoute(t, port, "foreign.example", "/", http.StatusOK, "web")
 	expectNoRejection(t, envoy)
 }
 

@@ -141,6 +141,8 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	m := b.model()
 	b.addPassthrough(m)
 	m.Settings, m.Streams = b.settings, b.streams
+	classes := b.index.classes
+	reads.Owns = func(ing *networkingv1.Ingress) bool { return owns(ing, classes, opts) }
 	m.Reads = reads
 	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
 	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rukou/rukou/translator/ir"
 	"github.com/rukou/rukou/translator/nginx"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -62,12 +63,18 @@ type Model struct {
 	Reads Reads
 }
 
-// Reads are the Services and Secrets that building a model looked up, each
-// whether it was found or not. Every other object of those two kinds, and
-// every EndpointSlice of another Service, can be added, changed or removed
+// Reads are what a model was built from: the Services and Secrets that
+// building it looked up, each whether it was found or not, and the
+// Ingresses it owns. Every other object of those two kinds, every
+// EndpointSlice of another Service, and every Ingress that is another
+// controller's before and after a change, can be added, changed or removed
 // without changing the model: rukou serve does not rebuild for them.
 type Reads struct {
 	Services, Secrets map[types.NamespacedName]struct{}
+	// Owns reports whether the build would own an Ingress, with the
+	// IngressClasses and options it was built with (nil: every Ingress
+	// counts).
+	Owns func(*networkingv1.Ingress) bool
 }
 
 // Stream is one served entry of a TCP or UDP services ConfigMap: a port

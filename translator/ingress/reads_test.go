@@ -16,7 +16,8 @@ import (
 
 // TestReadsAreAllThatMatters: in every golden case, a Service (with its
 // EndpointSlices) or Secret whose presence changes the model is named by
-// the Reads of the model built with it and of the one built without it:
+// the Reads of the model built with it and of the one built without it,
+// and an Ingress whose presence changes the model is owned in both:
 // rukou serve rebuilds when it changes, comes or goes. Adding a Service,
 // EndpointSlice and Secret that nothing names changes nothing and is not
 // in the Reads.
@@ -55,6 +56,12 @@ func TestReadsAreAllThatMatters(t *testing.T) {
 				})
 				check("Service", name, less, func(r translator.Reads) bool { _, ok := r.Services[name]; return ok })
 			}
+			for i, ing := range in.Ingresses {
+				name := types.NamespacedName{Namespace: ing.Namespace, Name: ing.Name}
+				less := in
+				less.Ingresses = slices.Delete(slices.Clone(in.Ingresses), i, i+1)
+				check("Ingress", name, less, func(r translator.Reads) bool { return r.Owns(ing) })
+			}
 			for i, s := range in.Secrets {
 				name := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}
 				less := in
@@ -81,10 +88,13 @@ func TestReadsAreAllThatMatters(t *testing.T) {
 			}
 		})
 	}
-	if mattered < 50 {
-		t.Errorf("only %d Services and Secrets of the golden cases change their model: too few to test Reads", mattered)
+	if mattered < 100 {
+		t.Errorf("only %d Services, Secrets and Ingresses of the golden cases change their model: too few to test Reads", mattered)
 	}
-	t.Logf("%d Services and Secrets of the golden cases change their model; %d others are not read", mattered, unread)
+	if unread < 5 {
+		t.Errorf("only %d Services, Secrets and Ingresses of the golden cases are not read: too few to test Reads", unread)
+	}
+	t.Logf("%d Services, Secrets and Ingresses of the golden cases change their model; %d others are not read", mattered, unread)
 }
 
 // TestReadsNameWhatIsLookedUp: the Services of backends, found or not, the
