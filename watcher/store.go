@@ -65,10 +65,10 @@ type Store struct {
 	// object of that kind changes: a new Ingress among 10,000 Services and
 	// EndpointSlices merges and sorts the Ingresses alone.
 	merged map[string][]runtime.Object
-	// reads are the Services and Secrets the configuration served was
-	// built from (SetReads), nil before the first: a change to another
-	// Service or Secret, or to an EndpointSlice of another Service, is
-	// kept but not signalled, and goes into quiet.
+	// reads are what the configuration served was built from (SetReads),
+	// nil before the first: a change to another Service or Secret, to an
+	// EndpointSlice of another Service, or to an Ingress owned neither
+	// before nor after, is kept but not signalled (see unread).
 	reads *ingress.Reads
 	// quiet are the changes not signalled while a rebuild runs (from
 	// TakeChanges to SetReads): SetReads judges them again.
