@@ -53,6 +53,13 @@ type Reads = ingress.Reads
 // IngressStatus is what rukou made of one Ingress.
 type IngressStatus = ingress.Status
 
+// IngressStatuses reports on every Ingress of in, owned or not, with the
+// diagnostics of a translation: what a Result's Ingresses would be for the
+// Ingresses and IngressClasses of in.
+func IngressStatuses(in Input, opts Options, diags []Diagnostic) []IngressStatus {
+	return ingress.Statuses(in, opts, diags)
+}
+
 // DefaultOptions returns the options rukou serve uses when no flag is given.
 func DefaultOptions() Options { return ingress.DefaultOptions() }
 

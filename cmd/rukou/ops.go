@@ -21,15 +21,17 @@ import (
 // ops serves /healthz, /readyz and /metrics on --ops-address, and the
 // /debug/ pages and pprof on --debug-address.
 type ops struct {
-	state    *state
-	xds      *xds.Server
-	store    *watcher.Store
+	state *state
+	xds   *xds.Server
+	store *watcher.Store
+	// opts are the translation options, to tell rukou's Ingresses.
+	opts     translator.Options
 	registry *prometheus.Registry
 	rebuilds *prometheus.HistogramVec
 }
 
-func newOps(st *state, xs *xds.Server, store *watcher.Store) *ops {
-	o := &ops{state: st, xds: xs, store: store, registry: prometheus.NewRegistry()}
+func newOps(st *state, xs *xds.Server, store *watcher.Store, opts translator.Options) *ops {
+	o := &ops{state: st, xds: xs, store: store, opts: opts, registry: prometheus.NewRegistry()}
 	o.rebuilds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "rukou_rebuild_duration_seconds",
 		Help:    "Time to translate the watched objects into Envoy resources and hand them to the xDS server, by result.",
@@ -128,14 +130,18 @@ func (o *ops) debugConfig(w http.ResponseWriter, _ *http.Request) {
 }
 
 // debugIngresses lists every Ingress rukou sees: whether it is rukou's, its
-// hosts, whether it is served as written, and the diagnostics if not.
+// hosts, whether it is served as written, and the diagnostics if not. The
+// Ingresses are read from the store at each request, with the diagnostics
+// of the last rebuild: a change to another controller's Ingress starts no
+// rebuild, and would otherwise be missing from the page.
 func (o *ops) debugIngresses(w http.ResponseWriter, _ *http.Request) {
 	res := o.state.result()
 	if res == nil {
 		http.Error(w, "no configuration built yet", http.StatusServiceUnavailable)
 		return
 	}
-	b, err := json.MarshalIndent(res.Ingresses, "", "  ")
+	statuses := translator.IngressStatuses(o.store.Input("Ingress", "IngressClass"), o.opts, res.Diagnostics)
+	b, err := json.MarshalIndent(statuses, "", "  ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -16,7 +16,7 @@ import (
 func TestLabelledMetricsStartAtZero(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	lim := limiter.New(log)
-	o := newOps(&state{log: log}, xds.New(log, xds.Options{Services: []xds.Service{lim}}), watcher.NewStore())
+	o := newOps(&state{log: log}, xds.New(log, xds.Options{Services: []xds.Service{lim}}), watcher.NewStore(), translator.DefaultOptions())
 	o.registry.MustRegister(lim.Collectors()...)
 	families, err := o.registry.Gather()
 	if err != nil {

@@ -204,7 +204,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}))
 	xdsServer = xds.New(log, xds.Options{Services: []xds.Service{lim, auth}})
 	state := &state{log: log}
-	ops := newOps(state, xdsServer, store)
+	ops := newOps(state, xdsServer, store, cfg.opts)
 	ops.registry.MustRegister(lim.Collectors()...)
 	ops.registry.MustRegister(auth.Collectors()...)
 

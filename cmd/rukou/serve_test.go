@@ -69,7 +69,7 @@ func TestServeExitsOnStartupErrors(t *testing.T) {
 // profiles; those are on the debug address, on loopback by default.
 func TestDebugPagesOffTheOpsAddress(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	o := newOps(&state{log: log}, xds.New(log, xds.Options{}), watcher.NewStore())
+	o := newOps(&state{log: log}, xds.New(log, xds.Options{}), watcher.NewStore(), translator.DefaultOptions())
 	get := func(h http.Handler, path string) int {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

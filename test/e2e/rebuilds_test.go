@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -99,6 +101,10 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 		_, err = kc.NetworkingV1().Ingresses(ns).Update(ctx, foreign, metav1.UpdateOptions{})
 		return err
 	})
+	must(t, func() error {
+		_, err := kc.NetworkingV1().Ingresses(ns).Create(ctx, hostIngress("stranger", "nginx", "stranger.example", "web"), metav1.CreateOptions{})
+		return err
+	})
 	harness.Eventually(t, 15*time.Second, "rukou sees the new Services and Secrets", func() error {
 		m := rukouMetrics(t, rukou)
 		if s, sec := m.Sum("rukou_objects", "kind", "Service"), m.Sum("rukou_objects", "kind", "Secret"); s != services+5 || sec != secrets+5 {
@@ -111,6 +117,23 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 		t.Errorf("rebuilds went from %v to %v for changes to objects no Ingress names, another controller's Ingress and a status update", before, after)
 	}
 	harness.ExpectRoute(t, port, "foreign.example", "/", http.StatusNotFound, "")
+	// /debug/ingresses lists what rukou sees now, rebuilt or not.
+	body, err := rukou.Debug("/debug/ingresses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type listedIngress struct {
+		Name  string
+		Owned bool
+		Hosts []string
+	}
+	var listed []listedIngress
+	if err := json.Unmarshal([]byte(body), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(listed, func(l listedIngress) bool { return l.Name == "stranger" }); i < 0 || listed[i].Owned || !slices.Equal(listed[i].Hosts, []string{"stranger.example"}) {
+		t.Errorf("/debug/ingresses does not list the new nginx-class Ingress as not rukou's:\n%s", body)
+	}
 
 	start := time.Now()
 	createApp(t, ctx, kc, ns, "late", netns.IP)
