@@ -44,9 +44,10 @@ type rebuilder struct {
 	// publish hands a result to the xDS server; an error means Envoy was
 	// not given it.
 	publish func(*translator.Result) error
-	// reads, when set, is told after each rebuild which Services and
-	// Secrets the result served was built from; nil after one that
-	// failed, as changes are then missing from what is served.
+	// reads, when set, is told after each rebuild what the result served
+	// was built from (the Services and Secrets looked up, the Ingresses
+	// owned); nil after one that failed, as changes are then missing from
+	// what is served.
 	reads func(*translator.Reads)
 	// done, when set, hears the outcome of each rebuild.
 	done func(rebuild)
