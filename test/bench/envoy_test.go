@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
+	"github.com/rukou/rukou/envoy"
 	"github.com/rukou/rukou/test/harness"
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/xds"
@@ -74,10 +74,10 @@ func BenchmarkServe10k(b *testing.B) {
 			readyS, rssReady := time.Since(start).Seconds(), vmHWM(b, rukou.PID())
 
 			start = time.Now()
-			envoy := harness.StartEnvoy(b, rukou.XDSAddress, mode)
+			proxy := harness.StartEnvoy(b, rukou.XDSAddress, mode)
 			waitBackend(b, rukou.HTTPPort, backends.names[0], time.Minute)
 			syncS, rssSynced := time.Since(start).Seconds(), vmHWM(b, rukou.PID())
-			adminMax := mainThreadStall(b, envoy.Admin.Address, 11*time.Second)
+			adminMax := mainThreadStall(b, proxy.Admin, 11*time.Second)
 
 			before := scrape(b, rukou)
 			var lat []time.Duration
@@ -107,17 +107,14 @@ func BenchmarkServe10k(b *testing.B) {
 // an endpoint or configuration change would have waited. d is longer than
 // Envoy's default stats flush interval (5 s), so a flush that stalls the
 // main thread is seen at least once.
-func mainThreadStall(b *testing.B, admin string, d time.Duration) time.Duration {
+func mainThreadStall(b *testing.B, admin *envoy.Admin, d time.Duration) time.Duration {
 	b.Helper()
-	client := &http.Client{Timeout: 5 * time.Second}
 	var slowest time.Duration
 	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
 		t0 := time.Now()
-		resp, err := client.Get("http://" + admin + "/ready")
-		if err != nil {
-			b.Fatalf("envoy admin: %v", err)
+		if !admin.Live(harness.Context(b)) {
+			b.Fatalf("envoy admin %s: not LIVE", admin.Address)
 		}
-		resp.Body.Close()
 		slowest = max(slowest, time.Since(t0))
 	}
 	return slowest

@@ -29,10 +29,12 @@ func TestClusterMode(t *testing.T) {
 	kc := cluster.Client
 
 	ns := "shop"
-	createNamespaceAndClass(t, ctx, kc, ns)
+	k := newKube(t, cluster)
+	k.namespace(ns)
+	k.ingressClass("rukou")
 	// No controller-manager runs, so the test writes the EndpointSlice that
 	// would point at the Service's pods: the backend in the netns.
-	createApp(t, ctx, kc, ns, "web", netns.IP)
+	k.service(ns, "web", netns.IP)
 
 	rukou := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig, "--configmap", "rukou-system/rukou")
 	envoy := harness.StartEnvoy(t, rukou.XDSAddress, "delta")

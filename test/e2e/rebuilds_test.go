@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,11 +10,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/rukou/rukou/test/harness"
 )
@@ -33,31 +29,14 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 	netns.StartBackend(t, "web", 8080)
 	ctx := harness.Context(t)
 	kc := cluster.Client
+	k := newKube(t, cluster)
 	const ns = "shop"
-	createNamespaceAndClass(t, ctx, kc, ns)
-	createApp(t, ctx, kc, ns, "web", netns.IP)
-	hostIngress := func(name, class, host, service string) *networkingv1.Ingress {
-		return &networkingv1.Ingress{
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: networkingv1.IngressSpec{IngressClassName: ptr(class), Rules: []networkingv1.IngressRule{{
-				Host: host,
-				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
-					Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: ptr(networkingv1.PathTypePrefix),
-						Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: service, Port: networkingv1.ServiceBackendPort{Name: "http"}}}}},
-				}},
-			}}},
-		}
-	}
-	for _, ing := range []*networkingv1.Ingress{
-		hostIngress("web", "rukou", "web.example", "web"),
-		hostIngress("late", "rukou", "late.example", "late"), // its Service comes later
-		hostIngress("foreign", "nginx", "foreign.example", "web"),
-	} {
-		must(t, func() error {
-			_, err := kc.NetworkingV1().Ingresses(ns).Create(ctx, ing, metav1.CreateOptions{})
-			return err
-		})
-	}
+	k.namespace(ns)
+	k.ingressClass("rukou")
+	k.service(ns, "web", netns.IP)
+	k.ingress(ns, "web", "rukou", "web.example", "web")
+	k.ingress(ns, "late", "rukou", "late.example", "late") // its Service comes later
+	k.ingress(ns, "foreign", "nginx", "foreign.example", "web")
 
 	rukou := harness.StartRukou(t, "--kubeconfig", cluster.Kubeconfig, "--publish-status-address", "192.0.2.10")
 	envoy := harness.StartEnvoy(t, rukou.XDSAddress, "delta")
@@ -80,7 +59,7 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 
 	for i := range 5 {
 		name := "unnamed-" + strconv.Itoa(i)
-		createApp(t, ctx, kc, ns, name, netns.IP)
+		k.service(ns, name, netns.IP)
 		must(t, func() error {
 			_, err := kc.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1." + name},
 				StringData: map[string]string{"release": "payload"}}, metav1.CreateOptions{})
@@ -101,10 +80,7 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 		_, err = kc.NetworkingV1().Ingresses(ns).Update(ctx, foreign, metav1.UpdateOptions{})
 		return err
 	})
-	must(t, func() error {
-		_, err := kc.NetworkingV1().Ingresses(ns).Create(ctx, hostIngress("stranger", "nginx", "stranger.example", "web"), metav1.CreateOptions{})
-		return err
-	})
+	k.ingress(ns, "stranger", "nginx", "stranger.example", "web")
 	harness.Eventually(t, 15*time.Second, "rukou sees the new Services and Secrets", func() error {
 		m := rukouMetrics(t, rukou)
 		if s, sec := m.Sum("rukou_objects", "kind", "Service"), m.Sum("rukou_objects", "kind", "Secret"); s != services+5 || sec != secrets+5 {
@@ -136,7 +112,7 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 	}
 
 	start := time.Now()
-	createApp(t, ctx, kc, ns, "late", netns.IP)
+	k.service(ns, "late", netns.IP)
 	harness.ExpectRoute(t, port, "late.example", "/", http.StatusOK, "web")
 	t.Logf("the Service an Ingress named served %v after it was created", time.Since(start).Round(time.Millisecond))
 	if after := rebuilds(); after <= before {
@@ -153,43 +129,4 @@ func TestClusterRebuildsForWhatMatters(t *testing.T) {
 	})
 	harness.ExpectRoute(t, port, "foreign.example", "/", http.StatusOK, "web")
 	expectNoRejection(t, envoy)
-}
-
-// createNamespaceAndClass creates the namespace ns and the IngressClass
-// "rukou" of rukou's controller name.
-func createNamespaceAndClass(t *testing.T, ctx context.Context, kc kubernetes.Interface, ns string) {
-	t.Helper()
-	must(t, func() error {
-		_, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-		return err
-	})
-	must(t, func() error {
-		_, err := kc.NetworkingV1().IngressClasses().Create(ctx, &networkingv1.IngressClass{
-			ObjectMeta: metav1.ObjectMeta{Name: "rukou"},
-			Spec:       networkingv1.IngressClassSpec{Controller: "rukou.io/ingress-controller"},
-		}, metav1.CreateOptions{})
-		return err
-	})
-}
-
-// createApp creates a Service with one port "http" (80 to 8080) and its
-// EndpointSlice, pointing at ip.
-func createApp(t *testing.T, ctx context.Context, kc kubernetes.Interface, ns, name, ip string) {
-	t.Helper()
-	must(t, func() error {
-		_, err := kc.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	must(t, func() error {
-		_, err := kc.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
-			ObjectMeta:  metav1.ObjectMeta{Name: name + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-			AddressType: discoveryv1.AddressTypeIPv4,
-			Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}},
-			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}}},
-		}, metav1.CreateOptions{})
-		return err
-	})
 }
