@@ -28,9 +28,10 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 	// with no quiet spell before it.
 	pending := false
 	// grown is how many signals the last burst took while its quiet grew
-	// by First: a burst that goes on during a short fn goes on growing, so
-	// that a change that came as fn ran (an Ingress just after its
-	// Service) is held a few First more, not Quiet.
+	// by First: a burst that goes on during a short fn, or soon after it,
+	// goes on growing, so that a change that came as fn ran or just after
+	// (an Ingress just after its Service) is held a few First more, not
+	// Quiet.
 	grown := 0
 	for {
 		quiet := time.Duration(0)
@@ -40,7 +41,14 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 				return
 			case <-in:
 			}
-			quiet, grown = time.Since(last), 0
+			// After a quiet spell the burst starts afresh; a signal
+			// within Quiet of a burst that grew goes on growing from it
+			// (one new Ingress after another, each served before the
+			// next comes), and one after a burst held for Quiet is
+			// held for Quiet (grown is zero).
+			if quiet = time.Since(last); quiet >= hold().Quiet {
+				grown = 0
+			}
 		}
 		var ok bool
 		if last, grown, ok = holdBurst(ctx, in, hold, quiet, grown); !ok {

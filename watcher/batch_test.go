@@ -243,7 +243,7 @@ func TestBatchReturnsWhenCancelled(t *testing.T) {
 // is acted on after First; each further signal adds First to the quiet
 // awaited, up to Quiet, so that a burst is soon held for Quiet; a change
 // that comes during a long call gets no First, and one during the short
-// call of a lone change goes on growing.
+// call of a lone change, or soon after it, goes on growing.
 func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
@@ -311,6 +311,19 @@ func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 		r.wait(t)
 		if at := r.wait(t); at.Sub(start) != 2*h.First {
 			t.Errorf("a change that came during a short call after a lone one was acted on %v after it, want twice First, %v", at.Sub(start), 2*h.First)
+		}
+
+		// A lone change soon after a lone one that was acted on (a new
+		// Ingress after another, each served before the next) goes on
+		// growing the quiet too, from where the first left it.
+		time.Sleep(time.Second)
+		r.signal()
+		r.wait(t)
+		time.Sleep(50 * time.Millisecond)
+		start = time.Now()
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != 2*h.First {
+			t.Errorf("a change 50 ms after a lone one was acted on %v after it, want twice First, %v", at.Sub(start), 2*h.First)
 		}
 		r.none(t, time.Hour)
 	})

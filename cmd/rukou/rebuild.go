@@ -12,17 +12,19 @@ import (
 
 // Debounce of rukou serve: a burst of changes makes one rebuild, after
 // 100 ms without another change, or 1 s after the burst began at most;
-// after a quiet spell, the quiet awaited starts at 10 ms and grows by 10 ms
-// with each change, so that a lone change is rebuilt some 10 ms after it
+// after a quiet spell, the quiet awaited starts at 2 ms and grows by 2 ms
+// with each change, so that a lone change is rebuilt some 2 ms after it
 // (a new Ingress's Service and EndpointSlice, named by no Ingress yet,
 // are no change: watcher.Store.SetReads) and a change during a short
-// rebuild of such a burst goes on growing. Endpoint
-// changes alone, whose rebuild touches only the changed assignments, are
-// held for 1 ms after a quiet spell, the quiet growing by 1 ms with each
-// change up to 10 ms, 50 ms at most: a pod that goes away stops getting
-// requests at once, while a rollout's burst still makes few rebuilds.
+// rebuild of such a burst goes on growing; a longer burst soon waits
+// 100 ms, and a stream that goes on after a rebuild waits 100 ms at once.
+// Endpoint changes alone, whose rebuild touches only the changed
+// assignments, are held for 1 ms after a quiet spell, the quiet growing by
+// 1 ms with each change up to 10 ms, 50 ms at most: a pod that goes away
+// stops getting requests at once, while a rollout's burst still makes few
+// rebuilds.
 var (
-	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 10 * time.Millisecond}
+	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 2 * time.Millisecond}
 	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond, First: time.Millisecond}
 )
 

@@ -149,8 +149,8 @@ func TestRebuilderChoosesThePath(t *testing.T) {
 
 // TestRebuilderCoalescesBursts: a burst of changes makes one rebuild once
 // the store has been quiet, and the kinds of the whole burst choose its path
-// and how long it is held: 10 ms of quiet for endpoints alone, 100 ms once
-// another change joins.
+// and how long it is held: up to 10 ms of quiet for endpoints alone, up to
+// 100 ms once another change joins.
 func TestRebuilderCoalescesBursts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := watcher.NewStore()
@@ -170,8 +170,10 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 			return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("web-%d", i)}}
 		}
 		// An endpoint change after a quiet spell goes the fast way at
-		// once; a Service 5 ms later among more endpoint changes makes one
-		// full rebuild, held until 100 ms of quiet.
+		// once; a Service 5 ms later among a stream of endpoint changes,
+		// 1 ms apart, makes one full rebuild: the quiet awaited grows
+		// with each change, by configHold.First once the Service joined,
+		// and the burst is soon held until 100 ms of quiet.
 		store.Upsert(watcher.DirSource, slice(0))
 		time.Sleep(5 * time.Millisecond)
 		synctest.Wait()
@@ -179,8 +181,8 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 			t.Errorf("a lone EndpointSlice: %+v, want the endpoints-only path", r)
 		}
 		store.Upsert(watcher.DirSource, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}})
-		for i := 1; i < 5; i++ {
-			time.Sleep(20 * time.Millisecond)
+		for i := 1; i <= int(configHold.Quiet/configHold.First); i++ {
+			time.Sleep(time.Millisecond)
 			store.Upsert(watcher.DirSource, slice(i))
 		}
 		time.Sleep(configHold.Quiet - time.Millisecond)
@@ -197,33 +199,44 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 			t.Errorf("a burst with a Service: %+v, want a full rebuild", r)
 		}
 
-		// Then endpoints alone, 5 ms apart, after that quiet spell: the
-		// first goes the fast way 1 ms after it came, the others make one
-		// more fast rebuild, 10 ms after the last.
-		store.Upsert(watcher.DirSource, slice(10))
-		time.Sleep(endpointsHold.First)
-		synctest.Wait()
-		if n := len(outcomes); n != 1 {
-			t.Fatalf("%d rebuilds %v after a lone endpoint change, want 1", n, endpointsHold.First)
-		}
-		for i := 1; i < 3; i++ {
-			time.Sleep(5*time.Millisecond - endpointsHold.First)
-			store.Upsert(watcher.DirSource, slice(10+i))
-		}
-		time.Sleep(endpointsHold.Quiet - time.Millisecond)
-		synctest.Wait()
-		if n := len(outcomes); n != 1 {
-			t.Fatalf("%d rebuilds before 10 ms of quiet after the burst, want the lone change's 1", n)
-		}
-		time.Sleep(time.Millisecond)
-		synctest.Wait()
-		if n := len(outcomes); n != 2 {
-			t.Fatalf("%d rebuilds after a burst of endpoints, want 2", n)
-		}
-		for range 2 {
+		// rebuiltAfter checks that the changes just made are one rebuild
+		// by the endpoints-only path, d after the last of them, not before.
+		rebuiltAfter := func(d time.Duration, what string) {
+			t.Helper()
+			time.Sleep(d - 100*time.Microsecond)
+			synctest.Wait()
+			if n := len(outcomes); n != 0 {
+				t.Fatalf("%s: %d rebuilds before %v", what, n, d)
+			}
+			time.Sleep(100 * time.Microsecond)
+			synctest.Wait()
+			if n := len(outcomes); n != 1 {
+				t.Fatalf("%s: %d rebuilds %v after it, want 1", what, n, d)
+			}
 			if r := <-outcomes; !r.endpointsOnly || r.err != nil {
-				t.Errorf("EndpointSlices alone: %+v, want the endpoints-only path", r)
+				t.Errorf("%s: %+v, want the endpoints-only path", what, r)
 			}
 		}
+		// Then endpoints alone, after that quiet spell: the first goes the
+		// fast way 1 ms after it came; one within 10 ms of the last goes
+		// on growing the quiet by 1 ms (a pod after a pod); and after
+		// another quiet spell a burst 0.5 ms apart makes one fast rebuild,
+		// 10 ms after its last change.
+		store.Upsert(watcher.DirSource, slice(10))
+		rebuiltAfter(endpointsHold.First, "a lone endpoint change")
+		time.Sleep(5*time.Millisecond - endpointsHold.First)
+		store.Upsert(watcher.DirSource, slice(11))
+		rebuiltAfter(2*endpointsHold.First, "an endpoint change 5 ms after a lone one")
+		time.Sleep(5*time.Millisecond - 2*endpointsHold.First)
+		store.Upsert(watcher.DirSource, slice(12))
+		rebuiltAfter(3*endpointsHold.First, "the next, 5 ms later")
+		time.Sleep(endpointsHold.Quiet)
+		for i := range 20 {
+			if i > 0 {
+				time.Sleep(500 * time.Microsecond)
+			}
+			store.Upsert(watcher.DirSource, slice(20+i))
+		}
+		rebuiltAfter(endpointsHold.Quiet, "20 endpoint changes 0.5 ms apart")
 	})
 }
