@@ -68,7 +68,7 @@ func checkUpdateEndpoints(t *testing.T, paths []string, opts translator.Options)
 		if !proto.Equal(fast.Resources.Endpoints[i], full.Resources.Endpoints[i]) {
 			t.Errorf("endpoints of %s differ:\nfast: %v\nfull: %v", full.Resources.Endpoints[i].ClusterName, fast.Resources.Endpoints[i], full.Resources.Endpoints[i])
 		}
-		if len(fast.Resources.Endpoints[i].Endpoints) != 0 {
+		if len(translator.Expanded(fast.Resources.Endpoints[i]).Endpoints) != 0 {
 			t.Errorf("%s still has endpoints after every slice went", fast.Resources.Endpoints[i].ClusterName)
 		}
 	}
@@ -137,7 +137,9 @@ func TestUpdateServiceEndpointsTouchesOnlyTheirBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first Service with endpoints loses them all.
-	i := slices.IndexFunc(before.Resources.Endpoints, func(cla *envoy_config_endpoint_v3.ClusterLoadAssignment) bool { return len(cla.Endpoints) > 0 })
+	i := slices.IndexFunc(before.Resources.Endpoints, func(cla *envoy_config_endpoint_v3.ClusterLoadAssignment) bool {
+		return len(translator.Expanded(cla).Endpoints) > 0
+	})
 	if i < 0 || len(before.Resources.Endpoints) < 2 {
 		t.Fatal("the input needs two Services, one with endpoints")
 	}
@@ -171,7 +173,7 @@ func TestUpdateServiceEndpointsTouchesOnlyTheirBackends(t *testing.T) {
 	if changed == 0 {
 		t.Fatalf("no assignment of %s changed", svc)
 	}
-	if len(before.Resources.Endpoints[i].Endpoints) == 0 {
+	if len(translator.Expanded(before.Resources.Endpoints[i]).Endpoints) == 0 {
 		t.Error("the previous result's assignment was changed in place")
 	}
 }

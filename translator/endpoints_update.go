@@ -66,7 +66,7 @@ func updateEndpoints(prev *Result, services map[types.NamespacedName]bool, in In
 		}
 		nextBackend, nextCluster := *be, *prev.Config.Clusters[i]
 		nextBackend.Endpoints, nextCluster.Endpoints = eps, eps
-		cla := envoy.LoadAssignment(&nextCluster)
+		cla := envoy.Assignment(&nextCluster)
 		if err := cla.ValidateAll(); err != nil {
 			return nil, fmt.Errorf("generated Envoy configuration is invalid: cluster load assignment %q: %w", cla.ClusterName, err)
 		}

@@ -17,6 +17,8 @@ package translator
 import (
 	"fmt"
 
+	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
 	"github.com/rukou/rukou/translator/envoy"
 	"github.com/rukou/rukou/translator/ingress"
 	"github.com/rukou/rukou/translator/ir"
@@ -65,6 +67,12 @@ func DefaultOptions() Options { return ingress.DefaultOptions() }
 
 // NewDump renders resources and diagnostics; private keys never appear.
 func NewDump(res *Resources, diags []Diagnostic) (*Dump, error) { return envoy.NewDump(res, diags) }
+
+// Expanded is an endpoint assignment of Resources with its endpoints as
+// messages, which Resources hold as their encoding (envoy.Assignment).
+func Expanded(cla *envoy_config_endpoint_v3.ClusterLoadAssignment) *envoy_config_endpoint_v3.ClusterLoadAssignment {
+	return envoy.Expanded(cla)
+}
 
 // Result is the outcome of one translation.
 type Result struct {

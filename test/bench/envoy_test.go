@@ -310,7 +310,7 @@ func withProbePort(b *testing.B, res *translator.Resources, port int) *translato
 	if i < 0 {
 		b.Fatal("no assignment for bench-probe/probe/80")
 	}
-	cla := proto.Clone(out.Endpoints[i]).(*envoy_config_endpoint_v3.ClusterLoadAssignment)
+	cla := proto.Clone(translator.Expanded(out.Endpoints[i])).(*envoy_config_endpoint_v3.ClusterLoadAssignment)
 	cla.Endpoints[0].LbEndpoints[0].GetEndpoint().Address.GetSocketAddress().PortSpecifier =
 		&envoy_config_core_v3.SocketAddress_PortValue{PortValue: uint32(port)}
 	out.Endpoints[i] = cla

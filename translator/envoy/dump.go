@@ -50,7 +50,7 @@ func NewDump(res *Resources, diags []ir.Diagnostic) (*Dump, error) {
 		add(&d.Clusters, m)
 	}
 	for _, m := range res.Endpoints {
-		add(&d.Endpoints, m)
+		add(&d.Endpoints, Expanded(m))
 	}
 	for _, s := range res.Secrets {
 		d.Secrets = append(d.Secrets, json.RawMessage(fmt.Sprintf(`{"name":%q}`, s.Name)))

@@ -126,7 +126,7 @@ func (s *shared) clusterOf(c *ir.Cluster) (*envoy_config_cluster_v3.Cluster, *en
 		return out, nil
 	}
 	if cla == nil || !slices.Equal(k.model.Endpoints, c.Endpoints) {
-		return out, LoadAssignment(c)
+		return out, Assignment(c)
 	}
 	s.reused[cla] = true
 	return out, cla
