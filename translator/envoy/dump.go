@@ -44,7 +44,7 @@ func NewDump(res *Resources, diags []ir.Diagnostic) (*Dump, error) {
 		add(&d.Listeners, m)
 	}
 	for _, m := range res.Routes {
-		add(&d.Routes, m)
+		add(&d.Routes, ExpandedRoutes(m))
 	}
 	for _, m := range res.Clusters {
 		add(&d.Clusters, m)

@@ -97,8 +97,8 @@ func (r *Resources) Validate() error {
 // (its only rule on them is that each is valid), which are then restored.
 func validateRouteConfiguration(rc *envoy_config_route_v3.RouteConfiguration, seen map[any]bool) error {
 	for _, vh := range rc.VirtualHosts {
-		if seen[vh] {
-			continue
+		if seen[vh] || len(vh.ProtoReflect().GetUnknown()) > 0 {
+			continue // checked, or held (shared.held), which checked it
 		}
 		seen[vh] = true
 		if err := validateVirtualHost(vh, seen); err != nil {

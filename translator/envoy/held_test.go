@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	envoy_config_endpoint_v3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/rukou/rukou/translator/ir"
@@ -54,5 +55,52 @@ func TestAssignmentThatFailsValidationIsReported(t *testing.T) {
 	err := res.Validate()
 	if err == nil || !strings.Contains(err.Error(), "default/web/80") || !strings.Contains(err.Error(), "PortValue") {
 		t.Errorf("Validate: %v, want the assignment's port refused", err)
+	}
+}
+
+// TestVirtualHostIsServedAsItsMessages: a rendered virtual host is held as
+// its encoding, in the canonical order of its messages' encoding, and
+// expands to the host the model says.
+func TestVirtualHostIsServedAsItsMessages(t *testing.T) {
+	det := proto.MarshalOptions{Deterministic: true}
+	s := newShared()
+	vh := s.virtualHost(&ir.VirtualHost{Name: "app.example", Domains: []string{"app.example", "app.example:*"}, Routes: []*ir.Route{{
+		Match:   ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
+		Forward: &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: "default/web/80"}}},
+	}}})
+	if len(vh.Domains) != 0 || len(vh.Routes) != 0 {
+		t.Fatalf("virtual host held as messages: %v", vh)
+	}
+	full := expanded(vh, &envoy_config_route_v3.VirtualHost{})
+	if full.Name != "app.example" || len(full.Domains) != 2 || len(full.Routes) != 1 || full.Routes[0].GetRoute().GetCluster() != "default/web/80" {
+		t.Fatalf("expanded to %v", full)
+	}
+	got, err := det.Marshal(vh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := det.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("held host encodes to\n%x\nwant its messages'\n%x", got, want)
+	}
+	rc := &envoy_config_route_v3.RouteConfiguration{Name: "http", VirtualHosts: []*envoy_config_route_v3.VirtualHost{vh}}
+	if out := ExpandedRoutes(rc); !proto.Equal(out.VirtualHosts[0], full) || out.Name != "http" || rc.VirtualHosts[0] != vh {
+		t.Errorf("ExpandedRoutes: %v", out)
+	}
+}
+
+// TestVirtualHostThatFailsValidationIsReported: a virtual host Envoy would
+// refuse (no domains) stays as messages, and Validate names it.
+func TestVirtualHostThatFailsValidationIsReported(t *testing.T) {
+	res := Render(&ir.Config{Listeners: []*ir.Listener{{
+		Name: "http", Address: "0.0.0.0", Port: 8080,
+		VirtualHosts: []*ir.VirtualHost{{Name: "no-domains"}},
+	}}})
+	err := res.Validate()
+	if err == nil || !strings.Contains(err.Error(), `virtual host "no-domains"`) || !strings.Contains(err.Error(), "Domains") {
+		t.Errorf("Validate: %v, want the virtual host without domains refused", err)
 	}
 }
