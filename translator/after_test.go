@@ -230,3 +230,36 @@ func msgs[T proto.Message](items []T) []proto.Message {
 	}
 	return out
 }
+
+// TestTranslateAfterSeesEndpointSlicesComeAndGo: TranslateAfter keeps the
+// endpoints of a Service whose EndpointSlices are the same objects, and
+// reads them again when a slice is added or removed beside unchanged ones.
+func TestTranslateAfterSeesEndpointSlicesComeAndGo(t *testing.T) {
+	in := inputOf(t, "testdata/in/host_and_paths.yaml")
+	opts := translator.DefaultOptions()
+	if len(in.EndpointSlices) == 0 || len(in.EndpointSlices[0].Endpoints) == 0 {
+		t.Fatal("the input needs endpoints")
+	}
+	extra := in.EndpointSlices[0].DeepCopy()
+	extra.Name += "-extra"
+	extra.Endpoints = extra.Endpoints[:1]
+	extra.Endpoints[0].Addresses = []string{"10.9.9.9"}
+	more := in
+	more.EndpointSlices = append([]*discoveryv1.EndpointSlice{extra}, in.EndpointSlices...)
+
+	prev := mustTranslate(t, nil, in, opts)
+	for _, step := range []struct {
+		name string
+		in   translator.Input
+	}{{"a slice added", more}, {"the slice removed", in}} {
+		want := mustTranslate(t, nil, step.in, opts)
+		got := mustTranslate(t, prev, step.in, opts)
+		if diff := differ(got.Resources, want.Resources); diff != "" {
+			t.Errorf("%s: %s", step.name, diff)
+		}
+		if diff := differ(got.Resources, prev.Resources); diff == "" {
+			t.Fatalf("%s: no resource changed", step.name)
+		}
+		prev = got
+	}
+}

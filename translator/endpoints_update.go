@@ -91,7 +91,7 @@ type backendIndex struct {
 
 // indexBackends indexes the backends of model, rendered as cfg.
 func indexBackends(model *ingress.Model, cfg *ir.Config) backendIndex {
-	ix := backendIndex{byService: map[types.NamespacedName][]int{}, assignmentAt: make([]int, len(model.Backends))}
+	ix := backendIndex{byService: make(map[types.NamespacedName][]int, len(model.Backends)), assignmentAt: make([]int, len(model.Backends))}
 	next := 0
 	for i, be := range model.Backends {
 		svc := serviceOf(be)

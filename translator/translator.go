@@ -97,9 +97,15 @@ func Translate(in Input, opts Options) (*Result, error) { return TranslateAfter(
 // TranslateAfter is Translate for the next state of the objects that prev
 // (nil for none) was translated from. The result is Translate's; it shares
 // with prev the Envoy resources of the virtual hosts and clusters that did
-// not change, so that the xDS server versions only the new ones.
+// not change, so that the xDS server versions only the new ones, and it
+// reads again only the endpoints of the Services whose EndpointSlices
+// changed.
 func TranslateAfter(prev *Result, in Input, opts Options) (*Result, error) {
-	model, diags := ingress.Build(in, opts)
+	var prevModel *ingress.Model
+	if prev != nil {
+		prevModel = prev.Model
+	}
+	model, diags := ingress.BuildAfter(prevModel, in, opts)
 	cfg := ingress.Lower(model, diags, opts)
 	var res *Resources
 	if prev != nil {

@@ -22,6 +22,9 @@ func RenderAfter(prevCfg *ir.Config, prev *Resources, cfg *ir.Config) *Resources
 	sh := newShared()
 	if prevCfg != nil && prev != nil {
 		sh.before = rendered(prevCfg, prev)
+		// Nearly everything is reused after a small change: size the set
+		// once instead of growing it through every doubling.
+		sh.reused = make(map[any]bool, len(sh.before.hosts)+len(prev.Clusters)+len(prev.Endpoints))
 	}
 	return render(cfg, sh)
 }
@@ -56,7 +59,11 @@ type keptCluster struct {
 // an endpoint assignment for each EDS cluster, in the clusters' order;
 // a pair whose names differ is left out.
 func rendered(cfg *ir.Config, res *Resources) *earlier {
-	e := &earlier{hosts: map[hostKey]keptHost{}, clusters: make(map[string]keptCluster, len(cfg.Clusters))}
+	hosts := 0
+	for _, rc := range res.Routes {
+		hosts += len(rc.VirtualHosts)
+	}
+	e := &earlier{hosts: make(map[hostKey]keptHost, hosts), clusters: make(map[string]keptCluster, len(cfg.Clusters))}
 	next := 0
 	for _, l := range cfg.Listeners {
 		if l.Routes != "" {

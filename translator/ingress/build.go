@@ -88,17 +88,25 @@ type ingressRef struct {
 // Build computes the routing model for in. Every rule it cannot honour is
 // reported in the returned diagnostics and left out, or answered with a
 // direct status, without affecting any other rule.
-func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
-	reads := Reads{Services: map[types.NamespacedName]struct{}{}, Secrets: map[types.NamespacedName]struct{}{}}
+func Build(in Input, opts Options) (*Model, []ir.Diagnostic) { return BuildAfter(nil, in, opts) }
+
+// BuildAfter is Build that keeps, from prev (the model built before, or
+// nil), the endpoints of every Service port whose EndpointSlices are the
+// same objects as then, instead of reading them again.
+func BuildAfter(prev *Model, in Input, opts Options) (*Model, []ir.Diagnostic) {
+	// Most Ingresses have one host and one path, to a Service of their
+	// own: sized so, the largest maps do not grow through every doubling.
+	n := len(in.Ingresses)
+	reads := Reads{Services: make(map[types.NamespacedName]struct{}, n), Secrets: map[types.NamespacedName]struct{}{}}
 	b := &builder{
 		opts:          opts,
 		index:         newIndex(in),
-		backends:      map[string]*Backend{},
-		claimed:       map[routeKey]*Route{},
-		kinds:         map[*Route]upstreamKind{},
-		hosts:         map[string][]*Route{},
+		backends:      make(map[string]*Backend, n),
+		claimed:       make(map[routeKey]*Route, n),
+		kinds:         make(map[*Route]upstreamKind, n),
+		hosts:         make(map[string][]*Route, n),
 		hostDefaults:  map[string]*Route{},
-		firstNamer:    map[string]string{},
+		firstNamer:    make(map[string]string, n),
 		unlogged:      map[string]bool{},
 		tls:           newTLSState(in.Secrets, reads.Secrets),
 		appRoots:      map[string]hostSetting{},
@@ -110,6 +118,10 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 		passthrough:   map[string]*ingressRef{},
 	}
 	b.index.noExternalName = opts.DisableExternalName
+	b.index.found = make(map[endpointsKey]foundEndpoints, n)
+	if prev != nil {
+		b.index.before = prev.endpoints
+	}
 	b.index.read = reads.Services
 	b.readConfigMap(in.ConfigMaps)
 	b.configMaps = in.ConfigMaps
@@ -144,6 +156,7 @@ func Build(in Input, opts Options) (*Model, []ir.Diagnostic) {
 	classes := b.index.classes
 	reads.Owns = func(ing *networkingv1.Ingress) bool { return owns(ing, classes, opts) }
 	m.Reads = reads
+	m.endpoints = b.index.found
 	m.SetHeaders = b.headerConfigMap(in.ConfigMaps, "proxy-set-headers", b.settings.Headers.ProxySetHeaders)
 	m.AddHeaders = b.headerConfigMap(in.ConfigMaps, "add-headers", b.settings.Headers.AddHeaders)
 	return m, b.diags

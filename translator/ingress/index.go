@@ -24,6 +24,23 @@ type index struct {
 	read map[types.NamespacedName]struct{}
 	// noExternalName refuses ExternalName Services (Options.DisableExternalName).
 	noExternalName bool
+	// found holds the endpoints this index found, by Service port, and
+	// before those of the model built before it (nil for none). A Service
+	// port whose EndpointSlices are the very objects they were read from
+	// then keeps its endpoints: the store replaces an object that changes,
+	// so after one change among 10,000 Services, 9,999 are not read again.
+	found, before map[endpointsKey]foundEndpoints
+}
+
+// endpointsKey names a Service port by the name EndpointSlices give it.
+type endpointsKey struct{ namespace, service, port string }
+
+// foundEndpoints are the endpoints of a Service port and the
+// EndpointSlices, in their order, they were read from. They are shared
+// between models, never changed.
+type foundEndpoints struct {
+	from      []*discoveryv1.EndpointSlice
+	endpoints []ir.Endpoint
 }
 
 // objectKey names an object of a namespace; its strings are the objects'
@@ -92,7 +109,7 @@ func (ix *index) backend(namespace string, ref networkingv1.IngressServiceBacken
 // portBackend is the Backend of a Service port, with its endpoints.
 func (ix *index) portBackend(namespace, service string, port corev1.ServicePort) *Backend {
 	return &Backend{
-		Name:      fmt.Sprintf("%s/%s/%d", namespace, service, port.Port),
+		Name:      portKey(namespace, service, port.Port),
 		Namespace: namespace,
 		Service:   service,
 		Port:      port.Port,
@@ -137,8 +154,27 @@ func servicePort(svc *corev1.Service, ref networkingv1.ServiceBackendPort) (core
 // used; when none is ready, serving endpoints that are terminating are used
 // instead, as kube-proxy does, so a rollout's last pods still get traffic.
 func (ix *index) endpoints(namespace, service, portName string) []ir.Endpoint {
+	from := ix.slices[objectKey{namespace, service}]
+	if ix.found == nil {
+		return readEndpoints(from, portName)
+	}
+	k := endpointsKey{namespace, service, portName}
+	if f, ok := ix.found[k]; ok {
+		return f.endpoints
+	}
+	f, ok := ix.before[k]
+	if !ok || !slices.Equal(f.from, from) {
+		f = foundEndpoints{from: from, endpoints: readEndpoints(from, portName)}
+	}
+	ix.found[k] = f
+	return f.endpoints
+}
+
+// readEndpoints lists the endpoints of the Service port named portName in
+// a Service's EndpointSlices.
+func readEndpoints(from []*discoveryv1.EndpointSlice, portName string) []ir.Endpoint {
 	var ready, terminating []ir.Endpoint
-	for _, es := range ix.slices[objectKey{namespace, service}] {
+	for _, es := range from {
 		if es.AddressType == discoveryv1.AddressTypeFQDN {
 			continue
 		}

@@ -61,6 +61,10 @@ type Model struct {
 	Passthrough []*Passthrough
 	// Reads are the Services and Secrets the model was built from.
 	Reads Reads
+
+	// endpoints are those read for each Service port, for the next
+	// BuildAfter.
+	endpoints map[endpointsKey]foundEndpoints
 }
 
 // Reads are what a model was built from: the Services and Secrets that

@@ -92,8 +92,14 @@ func namedServicePort(backend networkingv1.IngressBackend) (service, port string
 // backendName names the cluster of a Service port with upstream settings:
 // namespace/service/port, and "/" with the settings that differ from plain
 // HTTP, joined by "+" (default/grpc/50051/grpc+affinity+connect-10s).
+// portKey names a Service port as "namespace/service/port", the name of
+// its backend when no upstream setting differs from the defaults.
+func portKey(namespace, service string, port int32) string {
+	return namespace + "/" + service + "/" + strconv.Itoa(int(port))
+}
+
 func backendName(namespace, service string, port int32, k upstreamKind) string {
-	name := fmt.Sprintf("%s/%s/%d", namespace, service, port)
+	name := portKey(namespace, service, port)
 	var parts []string
 	if k.protocol != nginx.ProtocolHTTP && k.protocol != "" {
 		parts = append(parts, strings.ToLower(string(k.protocol)))
