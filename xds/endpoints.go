@@ -67,13 +67,19 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		items:   slices.Clone(prev.items),
 		hashes:  prev.hashes,
 		perName: maps.Clone(prev.perName),
+		sum:     prev.sum,
 	}
-	if prev.resources.Version == prev.version && prev.resources.Items != nil {
+	if prev.resources.Version == prev.version && prev.resources.Items != nil && prev.byName != nil {
 		ks.resources.Items = maps.Clone(prev.resources.Items)
+		ks.byName = maps.Clone(prev.byName)
 	} else { // served as it was translated before: the same versions in other objects
 		ks.resources = cachev3.NewResources(prev.version, prev.items)
+		ks.byName = make(map[string]types.Resource, len(prev.items))
+		for _, r := range prev.items {
+			ks.byName[cachev3.GetResourceName(r)] = r
+		}
 	}
-	var buf []byte
+	var buf, sumBuf []byte
 	for _, i := range changed {
 		cla, old := res.Endpoints[i], c.target.Endpoints[i]
 		at, ok := c.endpointAt[cla.ClusterName]
@@ -90,13 +96,18 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		delete(ks.hashes, old)
 		ks.hashes[cla] = hash
 		ks.items[at] = cla
+		var was, now versionSum
+		was, sumBuf = resourceSum(cla.ClusterName, ks.perName[cla.ClusterName], sumBuf)
 		ks.perName[cla.ClusterName] = endpointVersion(hash, kinds[clusters].perName[cla.ClusterName])
+		now, sumBuf = resourceSum(cla.ClusterName, ks.perName[cla.ClusterName], sumBuf)
+		ks.sum = ks.sum.sub(was).add(now)
 		ks.resources.Items[cla.ClusterName] = types.ResourceWithTTL{Resource: cla}
+		ks.byName[cla.ClusterName] = cla
 		if sc, ok := c.served[cla.ClusterName]; ok && sc.cla == old {
 			c.served[cla.ClusterName] = servedCluster{sc.cluster, cla}
 		}
 	}
-	ks.version = typeVersion(ks.items, ks.perName)
+	ks.version = ks.sum.String()
 	ks.resources.Version = ks.version
 	if ks.version == prev.version {
 		// The same content in new objects: nothing to send.

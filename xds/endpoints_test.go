@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-
 	"github.com/rukou/rukou/translator/envoy"
 )
 
@@ -32,6 +30,10 @@ func TestEndpointPatchServesWhatComposeWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := s.Status()
+	old, err := s.cache.snapshots.GetSnapshot(fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	next := *first
 	next.Endpoints = slices.Clone(first.Endpoints)
@@ -69,8 +71,12 @@ func TestEndpointPatchServesWhatComposeWould(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := snap.(*cachev3.Snapshot).GetResources(endpoints.url())["green"]; got != next.Endpoints[1] {
+	if got := snap.GetResources(endpoints.url())["green"]; got != next.Endpoints[1] {
 		t.Errorf("the snapshot serves %v for green, want the new assignment", got)
+	}
+	// go-control-plane may still be answering from the snapshot before.
+	if got := old.GetResources(endpoints.url())["green"]; got != first.Endpoints[1] {
+		t.Errorf("the snapshot before the patch now serves %v for green, want the assignment it had", got)
 	}
 
 	// The same content in new objects again: no new snapshot.
@@ -102,7 +108,7 @@ func versionsOf(t *testing.T, s *Server, k kind) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return snap.(*cachev3.Snapshot).GetVersionMap(k.url())
+	return snap.GetVersionMap(k.url())
 }
 
 // composed is the endpoints' versions a new server gives res.

@@ -124,7 +124,7 @@ func served(t *testing.T, s *Server, k kind) []string {
 		t.Fatal(err)
 	}
 	var names []string
-	for name := range snap.(*cachev3.Snapshot).GetResources(k.url()) {
+	for name := range snap.GetResources(k.url()) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
@@ -139,7 +139,7 @@ func routedTo(t *testing.T, s *Server) string {
 		t.Fatal(err)
 	}
 	// What an Envoy would get: the encoding go-control-plane sends.
-	b, err := cachev3.MarshalResource(snap.(*cachev3.Snapshot).GetResources(routes.url())["http"])
+	b, err := cachev3.MarshalResource(snap.GetResources(routes.url())["http"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,11 +354,11 @@ func TestEndpointChangeIsServedAtOnceAndAlone(t *testing.T) {
 		}
 	}
 	snap, _ := s.cache.snapshots.GetSnapshot(fleet)
-	vm := snap.(*cachev3.Snapshot).GetVersionMap(endpoints.url())
+	vm := snap.GetVersionMap(endpoints.url())
 	s2 := newTestServer(time.Hour)
 	update(t, s2, "blue", map[string]int{"blue": 1, "green": 2})
 	snap2, _ := s2.cache.snapshots.GetSnapshot(fleet)
-	vm2 := snap2.(*cachev3.Snapshot).GetVersionMap(endpoints.url())
+	vm2 := snap2.GetVersionMap(endpoints.url())
 	if vm["green"] != vm2["green"] || vm["blue"] == vm2["blue"] {
 		t.Errorf("per-resource versions: green %s vs %s (want equal), blue %s vs %s (want different)", vm["green"], vm2["green"], vm["blue"], vm2["blue"])
 	}
@@ -383,11 +383,11 @@ func TestSameContentReplacesTheObjectsServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := snap.(*cachev3.Snapshot).GetResources(routes.url())["http"]
+	got := snap.GetResources(routes.url())["http"]
 	if e, ok := got.(*encoded); !ok || e.Resource != types.Resource(next.Routes[0]) {
 		t.Error("the cache still serves the previous translation's route configuration")
 	}
-	if got := snap.(*cachev3.Snapshot).GetResources(clusters.url())["blue"]; got != types.Resource(next.Clusters[0]) {
+	if got := snap.GetResources(clusters.url())["blue"]; got != types.Resource(next.Clusters[0]) {
 		t.Error("the cache still serves the previous translation's cluster")
 	}
 }
@@ -511,7 +511,7 @@ func TestClusterChangedInPlaceResendsItsEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return snap.(*cachev3.Snapshot).GetVersionMap(endpoints.url())
+		return snap.GetVersionMap(endpoints.url())
 	}
 	s := newTestServer(time.Hour)
 	update(t, s, "blue", map[string]int{"blue": 1, "green": 2})
