@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
@@ -248,6 +249,30 @@ func TestTranslateAfterSeesEndpointSlicesComeAndGo(t *testing.T) {
 	more.EndpointSlices = append([]*discoveryv1.EndpointSlice{extra}, in.EndpointSlices...)
 
 	prev := mustTranslate(t, nil, in, opts)
+	// The same objects again: every backend keeps the very endpoints it
+	// had, read from its slices once.
+	again := mustTranslate(t, prev, in, opts)
+	kept := 0
+	for i, be := range again.Model.Backends {
+		if len(be.Endpoints) > 0 && len(prev.Model.Backends[i].Endpoints) > 0 {
+			if &be.Endpoints[0] != &prev.Model.Backends[i].Endpoints[0] {
+				t.Errorf("backend %s read its unchanged slices again", be.Name)
+			}
+			kept++
+		}
+	}
+	if kept == 0 {
+		t.Fatal("no backend with endpoints to compare")
+	}
+	// An update of endpoints alone, then a whole translation after it.
+	svc := types.NamespacedName{Namespace: extra.Namespace, Name: extra.Labels[discoveryv1.LabelServiceName]}
+	fast, err := translator.UpdateServiceEndpoints(prev, map[types.NamespacedName]bool{svc: true}, translator.Input{EndpointSlices: slicesOf(more.EndpointSlices, svc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := differ(mustTranslate(t, fast, more, opts).Resources, mustTranslate(t, nil, more, opts).Resources); diff != "" {
+		t.Errorf("after an endpoint update: %s", diff)
+	}
 	for _, step := range []struct {
 		name string
 		in   translator.Input
@@ -262,4 +287,15 @@ func TestTranslateAfterSeesEndpointSlicesComeAndGo(t *testing.T) {
 		}
 		prev = got
 	}
+}
+
+// slicesOf are the slices of svc among all.
+func slicesOf(all []*discoveryv1.EndpointSlice, svc types.NamespacedName) []*discoveryv1.EndpointSlice {
+	var out []*discoveryv1.EndpointSlice
+	for _, es := range all {
+		if es.Namespace == svc.Namespace && es.Labels[discoveryv1.LabelServiceName] == svc.Name {
+			out = append(out, es)
+		}
+	}
+	return out
 }

@@ -99,6 +99,13 @@ func TestEndpointPatchServesWhatComposeWould(t *testing.T) {
 	if got, want := versionsOf(t, s, endpoints), composed(t, first); !maps.Equal(got, want) {
 		t.Errorf("back to the first endpoints: versions %v, want %v", got, want)
 	}
+	again := newTestServer(time.Hour)
+	if err := again.Update(ctx, &last); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := s.Status().Types["endpoints"].Version, again.Status().Types["endpoints"].Version; g != w {
+		t.Errorf("back to the first endpoints: type version %s, composed %s", g, w)
+	}
 }
 
 // versionsOf is the per-resource versions of kind k that s serves.

@@ -454,7 +454,9 @@ func (c *cache) resendListeners(first bool, kinds *[numKinds]kindSnapshot) bool 
 	if ks.base != "" {
 		base = ks.base
 	}
-	again := kindSnapshot{items: ks.items, hashes: ks.hashes, perName: make(map[string]string, len(ks.perName)), version: base + suffix, base: base}
+	// Only the endpoints' sum is ever moved by a patch; the listeners'
+	// stays that of their content.
+	again := kindSnapshot{items: ks.items, hashes: ks.hashes, perName: make(map[string]string, len(ks.perName)), version: base + suffix, base: base, sum: ks.sum}
 	for _, r := range ks.items {
 		again.perName[cachev3.GetResourceName(r)] = ks.hashes[r] + suffix
 	}

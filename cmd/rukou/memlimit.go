@@ -19,7 +19,8 @@ const memoryLimitRatio = 0.9
 // so that a rebuild (old and new configuration both alive for a moment) makes
 // the GC collect sooner instead of letting the heap reach twice the live
 // heap. An operator's GOMEMLIMIT wins, and AUTOMEMLIMIT=off turns it off;
-// without a cgroup limit (outside a container) nothing changes.
+// without a cgroup limit (outside a container) there is none. Either way
+// the GC percent is rukou's default unless GOGC is set (setGCPercent).
 func setMemoryLimit(log *slog.Logger) {
 	setGCPercent()
 	// The library's own log would report "no cgroup limit" as an error,
@@ -29,7 +30,7 @@ func setMemoryLimit(log *slog.Logger) {
 		memlimit.WithRatio(memoryLimitRatio),
 		memlimit.WithProvider(memlimit.FromCgroup),
 	); err != nil {
-		log.Debug("no memory limit from the cgroup; Go's default GC", "reason", err)
+		log.Debug("no memory limit from the cgroup: no soft memory limit", "reason", err)
 		return
 	}
 	if limit := debug.SetMemoryLimit(-1); limit != math.MaxInt64 {

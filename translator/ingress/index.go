@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"weak"
 
 	"github.com/rukou/rukou/translator/ir"
 	corev1 "k8s.io/api/core/v1"
@@ -37,10 +38,34 @@ type endpointsKey struct{ namespace, service, port string }
 
 // foundEndpoints are the endpoints of a Service port and the
 // EndpointSlices, in their order, they were read from. They are shared
-// between models, never changed.
+// between models, never changed. The slices are held weakly: a model
+// kept while endpoint updates alone replace its Services' slices (see
+// translator.UpdateEndpoints) must not keep the replaced ones alive, and
+// a slice collected since no longer equals any live one.
 type foundEndpoints struct {
-	from      []*discoveryv1.EndpointSlice
+	from      []weak.Pointer[discoveryv1.EndpointSlice]
 	endpoints []ir.Endpoint
+}
+
+func newFoundEndpoints(from []*discoveryv1.EndpointSlice, portName string) foundEndpoints {
+	f := foundEndpoints{from: make([]weak.Pointer[discoveryv1.EndpointSlice], len(from)), endpoints: readEndpoints(from, portName)}
+	for i, es := range from {
+		f.from[i] = weak.Make(es)
+	}
+	return f
+}
+
+// readFrom says the endpoints were read from exactly these slices.
+func (f foundEndpoints) readFrom(slices []*discoveryv1.EndpointSlice) bool {
+	if len(f.from) != len(slices) {
+		return false
+	}
+	for i, es := range slices {
+		if f.from[i].Value() != es {
+			return false
+		}
+	}
+	return true
 }
 
 // objectKey names an object of a namespace; its strings are the objects'
@@ -163,8 +188,8 @@ func (ix *index) endpoints(namespace, service, portName string) []ir.Endpoint {
 		return f.endpoints
 	}
 	f, ok := ix.before[k]
-	if !ok || !slices.Equal(f.from, from) {
-		f = foundEndpoints{from: from, endpoints: readEndpoints(from, portName)}
+	if !ok || !f.readFrom(from) {
+		f = newFoundEndpoints(from, portName)
 	}
 	ix.found[k] = f
 	return f.endpoints
