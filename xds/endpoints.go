@@ -74,10 +74,7 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		ks.byName = maps.Clone(prev.byName)
 	} else { // served as it was translated before: the same versions in other objects
 		ks.resources = cachev3.NewResources(prev.version, prev.items)
-		ks.byName = make(map[string]types.Resource, len(prev.items))
-		for _, r := range prev.items {
-			ks.byName[cachev3.GetResourceName(r)] = r
-		}
+		ks.byName = withoutTTLs(ks.resources.Items)
 	}
 	var buf, sumBuf []byte
 	for _, i := range changed {

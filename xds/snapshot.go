@@ -177,6 +177,15 @@ func (s *servedSnapshot) GetResources(typeURL string) map[string]types.Resource 
 	return s.Snapshot.GetResources(typeURL)
 }
 
+// withoutTTLs is items by name without their TTLs, as delta ADS reads them.
+func withoutTTLs(items map[string]types.ResourceWithTTL) map[string]types.Resource {
+	out := make(map[string]types.Resource, len(items))
+	for name, r := range items {
+		out[name] = r.Resource
+	}
+	return out
+}
+
 // snapshotOf is the go-control-plane snapshot of kinds, and their versions.
 // The types whose index by name is the one of their items and version
 // reuse it; the others get theirs.
@@ -194,10 +203,7 @@ func snapshotOf(kinds *[numKinds]kindSnapshot) (*servedSnapshot, [numKinds]strin
 			ks.byName = nil
 		}
 		if ks.byName == nil {
-			ks.byName = make(map[string]types.Resource, len(ks.resources.Items))
-			for name, r := range ks.resources.Items {
-				ks.byName[name] = r.Resource
-			}
+			ks.byName = withoutTTLs(ks.resources.Items)
 		}
 		snap.Resources[k.responseType()] = ks.resources
 		snap.byName[k.url()] = ks.byName

@@ -89,15 +89,15 @@ func namedServicePort(backend networkingv1.IngressBackend) (service, port string
 	return svc.Name, port
 }
 
-// backendName names the cluster of a Service port with upstream settings:
-// namespace/service/port, and "/" with the settings that differ from plain
-// HTTP, joined by "+" (default/grpc/50051/grpc+affinity+connect-10s).
 // portKey names a Service port as "namespace/service/port", the name of
 // its backend when no upstream setting differs from the defaults.
 func portKey(namespace, service string, port int32) string {
 	return namespace + "/" + service + "/" + strconv.Itoa(int(port))
 }
 
+// backendName names the cluster of a Service port with upstream settings:
+// namespace/service/port, and "/" with the settings that differ from plain
+// HTTP, joined by "+" (default/grpc/50051/grpc+affinity+connect-10s).
 func backendName(namespace, service string, port int32, k upstreamKind) string {
 	name := portKey(namespace, service, port)
 	var parts []string
