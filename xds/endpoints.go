@@ -68,6 +68,7 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		hashes:  prev.hashes,
 		perName: maps.Clone(prev.perName),
 		sum:     prev.sum,
+		patched: &namesPatched{from: prev.version, names: make([]string, 0, len(changed))},
 	}
 	if prev.resources.Version == prev.version && prev.resources.Items != nil && prev.byName != nil {
 		ks.resources.Items = maps.Clone(prev.resources.Items)
@@ -100,6 +101,7 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		ks.sum = ks.sum.sub(was).add(now)
 		ks.resources.Items[cla.ClusterName] = types.ResourceWithTTL{Resource: cla}
 		ks.byName[cla.ClusterName] = cla
+		ks.patched.names = append(ks.patched.names, cla.ClusterName)
 		if sc, ok := c.served[cla.ClusterName]; ok && sc.cla == old {
 			c.served[cla.ClusterName] = servedCluster{sc.cluster, cla}
 		}

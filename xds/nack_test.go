@@ -52,14 +52,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // waiting reports whether the cache holds an open watch of the fleet: it
 // waits for a new snapshot rather than answering the last request.
 func waiting(s *Server, delta bool) bool {
-	info := s.cache.snapshots.GetStatusInfo(fleet)
-	if info == nil {
-		return false
-	}
 	if delta {
-		return info.GetNumDeltaWatches() > 0
+		return deltaWatches(s) > 0
 	}
-	return info.GetNumWatches() > 0
+	info := s.cache.snapshots.GetStatusInfo(fleet)
+	return info != nil && info.GetNumWatches() > 0
 }
 
 // The NACK tests play one Envoy over a real gRPC stream to go-control-plane's

@@ -25,10 +25,13 @@ import (
 // splitCache therefore serves routes and secrets from a second snapshot
 // cache, not in ADS mode, which answers exactly the names asked for, and
 // everything else from the ADS-mode cache. Both hold the same snapshot.
+// Delta streams, which name what they want whatever the mode, are
+// answered by deltaCache, from that snapshot too.
 type splitCache struct {
 	// ads serves listeners, clusters and endpoints; named serves routes and
-	// secrets.
+	// secrets; delta answers every delta watch (delta.go).
 	ads, named cachev3.SnapshotCache
+	delta      *deltaCache
 }
 
 // namedTypes are the types Envoy asks for by name only, never by wildcard.
@@ -38,6 +41,7 @@ func newSplitCache(log cacheLogger) splitCache {
 	return splitCache{
 		ads:   cachev3.NewSnapshotCache(true, fleetHash{}, log),
 		named: cachev3.NewSnapshotCache(false, fleetHash{}, log),
+		delta: newDeltaCache(),
 	}
 }
 
@@ -48,13 +52,16 @@ func (c splitCache) of(typeURL string) cachev3.SnapshotCache {
 	return c.ads
 }
 
-// SetSnapshot sets snap in both caches: routes and secrets first, so that
+// SetSnapshot sets snap in every cache: routes and secrets first, so that
 // listeners that name them find them served.
 func (c splitCache) SetSnapshot(ctx context.Context, node string, snap cachev3.ResourceSnapshot) error {
 	if err := c.named.SetSnapshot(ctx, node, snap); err != nil {
 		return err
 	}
-	return c.ads.SetSnapshot(ctx, node, snap)
+	if err := c.ads.SetSnapshot(ctx, node, snap); err != nil {
+		return err
+	}
+	return c.delta.set(ctx, snap)
 }
 
 func (c splitCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
@@ -62,7 +69,7 @@ func (c splitCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, 
 }
 
 func (c splitCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
-	return c.of(req.GetTypeUrl()).CreateDeltaWatch(req, sub, out)
+	return c.delta.CreateDeltaWatch(req, sub, out)
 }
 
 func (c splitCache) Fetch(ctx context.Context, req *cachev3.Request) (cachev3.Response, error) {
@@ -78,8 +85,8 @@ func (c splitCache) ClearSnapshot(node string) {
 	c.ads.ClearSnapshot(node)
 }
 
-// GetStatusInfo is the ADS-mode cache's: the watches of listeners, clusters
-// and endpoints.
+// GetStatusInfo is the ADS-mode cache's: the state-of-the-world watches of
+// listeners, clusters and endpoints. Delta watches are deltaCache's.
 func (c splitCache) GetStatusInfo(node string) cachev3.StatusInfo {
 	return c.ads.GetStatusInfo(node)
 }

@@ -50,6 +50,8 @@ type kindSnapshot struct {
 	// each a piece of its configuration's encoding.
 	encodings map[types.Resource][]byte
 	hosts     hostEncodings
+	// patched names what the endpoint path changed, when it made this.
+	patched *namesPatched
 }
 
 // served is what go-control-plane serves of items: each resource with its
@@ -167,7 +169,16 @@ func (c *cache) rehand(ctx context.Context, kinds [numKinds]kindSnapshot) error 
 // endpoint change of one.
 type servedSnapshot struct {
 	*cachev3.Snapshot
-	byName map[string]map[string]types.Resource // by type URL
+	byName  map[string]map[string]types.Resource // by type URL
+	patches [numKinds]*namesPatched
+}
+
+// patched is what a patch changed of kind k, or nil.
+func (s *servedSnapshot) patched(k kind) *namesPatched {
+	if s == nil {
+		return nil
+	}
+	return s.patches[k]
 }
 
 func (s *servedSnapshot) GetResources(typeURL string) map[string]types.Resource {
@@ -207,6 +218,7 @@ func snapshotOf(kinds *[numKinds]kindSnapshot) (*servedSnapshot, [numKinds]strin
 		}
 		snap.Resources[k.responseType()] = ks.resources
 		snap.byName[k.url()] = ks.byName
+		snap.patches[k] = ks.patched
 		// Set here, go-control-plane does not encode every resource
 		// again to version it for delta.
 		snap.VersionMap[k.url()] = ks.perName
