@@ -2,6 +2,7 @@ package watcher_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -109,18 +110,19 @@ func TestBatchHoldChangesWithTheBurst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		short := watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond}
 		long := watcher.Hold{Quiet: 100 * time.Millisecond, Max: 300 * time.Millisecond}
-		hold := short
-		r := startBatchHeld(t, func() watcher.Hold { return hold }, nil)
+		// The batch reads the hold on its own goroutine.
+		var hold atomic.Pointer[watcher.Hold]
+		hold.Store(&short)
+		r := startBatchHeld(t, func() watcher.Hold { return *hold.Load() }, nil)
 		start := time.Now()
 		r.signal()
 		time.Sleep(5 * time.Millisecond)
-		hold = long
+		hold.Store(&long)
 		r.signal()
 		if at := r.wait(t); at.Sub(start) != 105*time.Millisecond {
 			t.Errorf("called %v after the burst began, want 105ms (the long quiet after the second signal)", at.Sub(start))
 		}
 
-		hold = long
 		start = time.Now()
 		for range 40 { // a signal every 10 ms never leaves 100 ms of quiet
 			r.signal()

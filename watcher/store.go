@@ -65,6 +65,10 @@ type Store struct {
 	// object of that kind changes: a new Ingress among 10,000 Services and
 	// EndpointSlices merges and sorts the Ingresses alone.
 	merged map[string][]runtime.Object
+	// dirty are the keys changed since the list of their kind in merged
+	// was made, up to mergePatch of them: merge patches the list with
+	// those instead of merging and sorting the kind again.
+	dirty map[string][]Key
 	// reads are what the configuration served was built from (SetReads),
 	// nil before the first: a change to another Service or Secret, to an
 	// EndpointSlice of another Service, or to an Ingress owned neither
@@ -109,7 +113,7 @@ func (c Changes) OnlyEndpoints() bool {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName][]sliceCount{}, merged: map[string][]runtime.Object{}}
+	return &Store{sources: map[string]map[Key]runtime.Object{}, changes: make(chan struct{}, 1), slicesOf: map[types.NamespacedName][]sliceCount{}, merged: map[string][]runtime.Object{}, dirty: map[string][]Key{}}
 }
 
 // Changes delivers a signal after one or more changes; signals coalesce.
@@ -158,7 +162,14 @@ func sameVersion(old, obj runtime.Object) bool {
 // from taking a change whose signal is still to come, which would start a
 // rebuild with nothing to do.
 func (s *Store) markDirty(key Key, old, obj runtime.Object) {
-	delete(s.merged, key.Kind)
+	if _, ok := s.merged[key.Kind]; ok {
+		if d := s.dirty[key.Kind]; len(d) < mergePatch {
+			s.dirty[key.Kind] = append(d, key)
+		} else {
+			delete(s.merged, key.Kind)
+			delete(s.dirty, key.Kind)
+		}
+	}
 	var services []types.NamespacedName
 	for i, o := range [2]runtime.Object{old, obj} {
 		es, ok := o.(*discoveryv1.EndpointSlice)
@@ -498,14 +509,30 @@ func (s *Store) Input(only ...string) ingress.Input {
 	return in
 }
 
+// mergePatch is how many changed keys of a kind merge patches into its
+// list; more, and it merges the kind again.
+const mergePatch = 64
+
 // merge fills s.merged for those of kinds it lacks: each key's object
 // from the last source that holds it, sorted by namespace and name, in
-// one pass over the sources. s.mu must be held.
+// one pass over the sources. A list with a few keys changed since it was
+// made is patched with them instead: a new Ingress with its Service and
+// EndpointSlice among 10,000 of each would otherwise merge and sort 20,000
+// objects again (about 40 ms). s.mu must be held.
 func (s *Store) merge(kinds []string) {
 	missing := map[string]map[Key]runtime.Object{}
+	var names []string
 	for _, kind := range kinds {
 		if _, ok := s.merged[kind]; !ok {
 			missing[kind] = map[Key]runtime.Object{}
+			continue
+		}
+		if d := s.dirty[kind]; len(d) > 0 {
+			if names == nil {
+				names = s.sourceNames()
+			}
+			s.merged[kind] = s.patched(s.merged[kind], d, names)
+			delete(s.dirty, kind)
 		}
 	}
 	if len(missing) == 0 {
@@ -525,5 +552,35 @@ func (s *Store) merge(kinds []string) {
 			list[i] = m[key]
 		}
 		s.merged[kind] = list
+		delete(s.dirty, kind)
 	}
+}
+
+// patched is a copy of the merged list with the objects now at keys: each
+// key's object from the last of the sources names that holds it, in its
+// place, or out of the list when none does. The list itself may still be
+// read by an Input made before. s.mu must be held.
+func (s *Store) patched(list []runtime.Object, keys []Key, names []string) []runtime.Object {
+	list = slices.Clone(list)
+	for _, key := range keys {
+		var obj runtime.Object
+		for _, name := range names {
+			if o, ok := s.sources[name][key]; ok {
+				obj = o
+			}
+		}
+		at, found := slices.BinarySearchFunc(list, key, func(o runtime.Object, k Key) int {
+			ok, _ := KeyOf(o)
+			return compareKeys(ok, k)
+		})
+		switch {
+		case obj != nil && found:
+			list[at] = obj
+		case obj != nil:
+			list = slices.Insert(list, at, obj)
+		case found:
+			list = slices.Delete(list, at, at+1)
+		}
+	}
+	return list
 }

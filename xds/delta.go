@@ -54,7 +54,7 @@ const deltaMark = "\x00rukou-revision"
 // deltaOrder is the order in which a snapshot answers the watches: the
 // routes and secrets that listeners name before the listeners, and a
 // cluster before its endpoints. Envoy warms a cluster changed in place
-// only with endpoints that arrive after it (see withClusterVersions).
+// only with endpoints that arrive after it (see endpointVersion).
 var deltaOrder = [numKinds]kind{routes, secrets, clusters, endpoints, listeners}
 
 // deltaSteps is how many snapshots' changes a type keeps; a stream further

@@ -19,7 +19,7 @@ func TestEncodedRoutesAreSentAsVersioned(t *testing.T) {
 	rc := &envoy_config_route_v3.RouteConfiguration{Name: "http", VirtualHosts: []*envoy_config_route_v3.VirtualHost{
 		{Name: "a", Domains: []string{"a.test"}}, {Name: "b", Domains: []string{"b.test", "*.b.test"}},
 	}}
-	ks, err := version([]types.Resource{rc}, &kindSnapshot{}, true)
+	ks, err := version([]types.Resource{rc}, &kindSnapshot{}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,14 +42,14 @@ func TestEncodedRoutesAreSentAsVersioned(t *testing.T) {
 	if a, err := anypb.New(served); err != nil || a.TypeUrl != "type.googleapis.com/envoy.config.route.v3.RouteConfiguration" {
 		t.Errorf("as Any: %v, %v", a, err)
 	}
-	again, err := version([]types.Resource{rc}, &ks, true)
+	again, err := version([]types.Resource{rc}, &ks, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if &again.encodings[rc][0] != &ks.encodings[rc][0] {
 		t.Error("a configuration versioned before was encoded again")
 	}
-	if others, _ := version([]types.Resource{rc}, &kindSnapshot{}, false); others.encodings != nil || others.served()[0] != types.Resource(rc) {
+	if others, _ := version([]types.Resource{rc}, &kindSnapshot{}, false, nil); others.encodings != nil || others.served()[0] != types.Resource(rc) {
 		t.Error("a kind that keeps no encodings is served as it is")
 	}
 }
@@ -63,7 +63,7 @@ func TestRouteEncodingFromHostPieces(t *testing.T) {
 	b := &envoy_config_route_v3.VirtualHost{Name: "b", Domains: []string{"b.test"}}
 	c := &envoy_config_route_v3.VirtualHost{Name: "c", Domains: []string{"c.test", "*.c.test"}}
 	first := &envoy_config_route_v3.RouteConfiguration{Name: "http", VirtualHosts: []*envoy_config_route_v3.VirtualHost{a, b}, IgnorePortInHostMatching: true}
-	ks, err := version([]types.Resource{first}, &kindSnapshot{}, true)
+	ks, err := version([]types.Resource{first}, &kindSnapshot{}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestRouteEncodingFromHostPieces(t *testing.T) {
 		{VirtualHosts: []*envoy_config_route_v3.VirtualHost{b, c}},
 		{Name: "empty"},
 	} {
-		again, err := version([]types.Resource{next}, &ks, true)
+		again, err := version([]types.Resource{next}, &ks, true, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,9 +91,10 @@ func rebuildLoop(b *testing.B, in translator.Input, srv *xds.Server, stepMetric 
 }
 
 // BenchmarkNewIngress is the rebuild `rukou serve` makes for one new
-// Ingress among n: each iteration adds one to the store, for a Service no
-// other Ingress uses, then reads the store's input, translates and versions
-// everything, as serve's rebuild does. mode=full translates from nothing;
+// Ingress among n: each iteration adds to the store a new Service and its
+// EndpointSlice, as a user creates them with the Ingress, and the Ingress,
+// then reads the store's input, translates and versions everything, as
+// serve's rebuild does. mode=full translates from nothing;
 // mode=after translates after the result before (translator.TranslateAfter,
 // as serve does), reusing the Envoy resources of the hosts and clusters
 // that did not change.
@@ -115,12 +116,16 @@ func BenchmarkNewIngress(b *testing.B) {
 				for b.Loop() {
 					ing := model.DeepCopy()
 					ing.Name = fmt.Sprintf("new-%05d", i)
-					svc := fmt.Sprintf("svc-%05d", (n+i)%len(in.Services))
-					ing.Namespace = namespaceOf(in, svc)
+					svc, slice := in.Services[0].DeepCopy(), in.EndpointSlices[0].DeepCopy()
+					svc.Name, slice.Name = ing.Name, ing.Name+"-1"
+					svc.Namespace, slice.Namespace = ing.Namespace, ing.Namespace
+					slice.Labels = map[string]string{discoveryv1.LabelServiceName: svc.Name}
 					ing.Spec.Rules[0].Host = ing.Name + ".bench.example"
-					ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = svc
+					ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = svc.Name
 					i++
 					start := time.Now()
+					store.Upsert(watcher.DirSource, svc)
+					store.Upsert(watcher.DirSource, slice)
 					store.Upsert(watcher.DirSource, ing)
 					store.TakeChanges()
 					next := store.Input()
@@ -146,14 +151,4 @@ func BenchmarkNewIngress(b *testing.B) {
 			})
 		}
 	}
-}
-
-// namespaceOf is the namespace of the Service named svc in in.
-func namespaceOf(in translator.Input, svc string) string {
-	for _, s := range in.Services {
-		if s.Name == svc {
-			return s.Namespace
-		}
-	}
-	return ""
 }
