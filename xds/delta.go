@@ -240,10 +240,11 @@ func (d *deltaCache) respond(ctx context.Context, k kind, w *deltaWatch) bool {
 		return false
 	}
 	resp.req, resp.version, resp.ctx = w.req, dk.version, ctx
-	select {
-	case w.out <- resp:
-	case <-ctx.Done():
-	}
+	// Never dropped, as the stream's versions map may already hold it:
+	// the delta server's channel has room for one response per type, and
+	// it closes the channel only after cancelling the watches, which waits
+	// for d.mu.
+	w.out <- resp
 	return true
 }
 

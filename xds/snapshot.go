@@ -370,11 +370,7 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool, clusterVersi
 	for i, r := range items {
 		ks.hashes[r] = sums[i]
 		name := cachev3.GetResourceName(r)
-		if clusterVersions != nil {
-			ks.perName[name] = endpointVersion(sums[i], clusterVersions[name])
-		} else {
-			ks.perName[name] = sums[i]
-		}
+		ks.perName[name] = versionOf(name, sums[i], clusterVersions)
 		if keep {
 			ks.encodings[r] = encodings[i]
 		}
@@ -386,6 +382,16 @@ func version(items []types.Resource, prev *kindSnapshot, keep bool, clusterVersi
 	ks.sum, ks.patched = sumAfter(prev, items, ks.perName)
 	ks.version = ks.sum.String()
 	return ks, nil
+}
+
+// versionOf is the version of the resource name hashed as hash: an
+// endpoint assignment's carries its cluster's, from clusterVersions (nil
+// for the other types; see endpointVersion).
+func versionOf(name, hash string, clusterVersions map[string]string) string {
+	if clusterVersions == nil {
+		return hash
+	}
+	return endpointVersion(hash, clusterVersions[name])
 }
 
 // sumAfter is the sum of a type's resources, items with versions perName,
