@@ -66,22 +66,36 @@ func BenchmarkFanOut(b *testing.B) {
 	connected := sampleRukou(b, rukou)
 
 	var endpoint, config fanOutTimes
+	var routesOut, acked []time.Duration
 	cpu0 := cpuTime(b, rukou.PID())
 	for b.Loop() {
 		i := len(endpoint.last)
 		next := (i + 1) % 2
-		t0 := time.Now()
+		t0, envoyCPU := time.Now(), fleet.cpu(b)
 		harness.WriteManifest(b, probe, ProbeManifest(backends.ports[next]))
 		endpoint.add(fleet.await(b, t0, probeHost, backends.names[next], 2*time.Minute))
-		t0 = time.Now()
+		endpoint.envoyCPU += fleet.cpu(b) - envoyCPU
+
+		before := routeVersion(b, rukou)
+		watch := make(chan routeRelease, 1)
+		t0, envoyCPU = time.Now(), fleet.cpu(b)
+		go func() { watch <- watchRouteRelease(rukou, t0, before, len(fleet.ports), 2*time.Minute) }()
 		harness.WriteManifest(b, filepath.Join(dir, fmt.Sprintf("extra-%03d.yaml", i)), extraManifest(i, backends.ports[next]))
 		config.add(fleet.await(b, t0, extraHost(i), backends.names[next], 2*time.Minute))
+		config.envoyCPU += fleet.cpu(b) - envoyCPU
+		r := <-watch
+		if r.err != nil {
+			b.Fatal(r.err)
+		}
+		routesOut, acked = append(routesOut, r.out), append(acked, r.lastAck)
 	}
 	changes := 2 * len(endpoint.last)
 	cpuPerChange := ms(cpuTime(b, rukou.PID())-cpu0) / float64(changes)
 
 	endpoint.report(b, "endpoint")
 	config.report(b, "config")
+	b.ReportMetric(median(routesOut, ms), "config-routes-out-p50-ms")
+	b.ReportMetric(median(acked, ms), "config-routes-acked-p50-ms")
 	b.ReportMetric(float64(n), "envoys")
 	b.ReportMetric(launchS, "all-started-s")
 	b.ReportMetric(syncS, "all-synced-s")
@@ -231,8 +245,13 @@ func extraManifest(i, port int) string {
 		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: %[2]s-0\n  namespace: %[1]s\n  labels:\n    kubernetes.io/service-name: %[2]s\naddressType: IPv4\nports:\n- name: http\n  port: %[4]d\nendpoints:\n- addresses: [\"127.0.0.1\"]\n", ns, name, extraHost(i), port)
 }
 
-// fanOutTimes are, per change, when the first and the last Envoy served it.
-type fanOutTimes struct{ first, last []time.Duration }
+// fanOutTimes are, per change, when the first and the last Envoy served it,
+// and the CPU all the Envoys spent from the change until the last served it
+// (serving the sweeps' requests included).
+type fanOutTimes struct {
+	first, last []time.Duration
+	envoyCPU    time.Duration
+}
 
 // add records one change's arrival times, one per Envoy.
 func (t *fanOutTimes) add(arrivals []time.Duration) {
@@ -255,6 +274,55 @@ func (t *fanOutTimes) report(b *testing.B, name string) {
 		b.ReportMetric(ms(d[(len(d)-1)/2]), name+"-"+s.who+"-p50-ms")
 		b.ReportMetric(ms(d[len(d)-1]), name+"-"+s.who+"-max-ms")
 	}
+	b.ReportMetric(ms(t.envoyCPU)/float64(len(t.last)), name+"-envoys-cpu-ms")
+}
+
+// routeVersion is the version of the routes rukou serves now.
+func routeVersion(b *testing.B, rukou *harness.Rukou) string {
+	b.Helper()
+	st, err := rukou.XDSStatus()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st.Types["routes"].Version
+}
+
+// routeRelease is when, after a configuration change, rukou served routes
+// other than before (make-before-break releases them once every Envoy has
+// warmed the new cluster) and when the last of the Envoys acknowledged them
+// (Envoy acknowledges a route configuration once it has built its table).
+type routeRelease struct {
+	out, lastAck time.Duration
+	err          error
+}
+
+// watchRouteRelease polls rukou's /debug/xds every few milliseconds from
+// since until n Envoys have acknowledged routes other than before. It costs
+// the Envoys nothing: only rukou answers.
+func watchRouteRelease(rukou *harness.Rukou, since time.Time, before string, n int, timeout time.Duration) routeRelease {
+	var r routeRelease
+	for time.Since(since) < timeout {
+		st, err := rukou.XDSStatus()
+		if err != nil {
+			return routeRelease{err: err}
+		}
+		served := st.Types["routes"].Version
+		if served != before && r.out == 0 {
+			r.out = time.Since(since)
+		}
+		done := 0
+		for _, node := range st.Nodes {
+			if v := node.Acked["routes"]; v != "" && v != before && v == served {
+				done++
+			}
+		}
+		if r.out != 0 && done >= n {
+			r.lastAck = time.Since(since)
+			return r
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return routeRelease{err: fmt.Errorf("routes not acknowledged by all %d Envoys within %v", n, timeout)}
 }
 
 // fanOutFleet are the Envoys of BenchmarkFanOut, each with a listener of
@@ -335,6 +403,11 @@ func mustAny(b *testing.B, m proto.Message) *anypb.Any {
 	return a
 }
 
+// fanOutSweepPause is how long a poller rests between two sweeps of its
+// Envoys. Without a rest the four pollers kept thousands of requests a
+// second on the Envoys, which took CPU from the change they wait for.
+const fanOutSweepPause = 10 * time.Millisecond
+
 // fanOutPollers is how many goroutines poll the fleet: each sweeps its
 // share of the Envoys, one request each, until every one has answered. A
 // few, not one per Envoy, so that polling does not take the two cores
@@ -343,7 +416,8 @@ const fanOutPollers = 4
 
 // await waits until every Envoy answers GET host/ from backend on its own
 // listener, and returns, per Envoy, the time from since until its first
-// such answer. The resolution is one sweep: about N/fanOutPollers requests.
+// such answer. The resolution is one sweep (about N/fanOutPollers requests)
+// and fanOutSweepPause.
 func (f *fanOutFleet) await(b *testing.B, since time.Time, host, backend string, timeout time.Duration) []time.Duration {
 	b.Helper()
 	arrivals := make([]time.Duration, len(f.ports))
@@ -366,7 +440,7 @@ func (f *fanOutFleet) await(b *testing.B, since time.Time, host, backend string,
 					arrivals[i] = time.Since(since)
 					return true
 				})
-				time.Sleep(time.Millisecond)
+				time.Sleep(fanOutSweepPause)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -380,6 +454,16 @@ func (f *fanOutFleet) await(b *testing.B, since time.Time, host, backend string,
 		b.Fatalf("%s not answered by %s within %v on %d Envoys: %s", host, backend, timeout, len(late), strings.Join(late, ", "))
 	}
 	return arrivals
+}
+
+// cpu is the CPU time all the Envoys have spent since they started.
+func (f *fanOutFleet) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	var sum time.Duration
+	for _, e := range f.envoys {
+		sum += cpuTime(b, e.PID())
+	}
+	return sum
 }
 
 // meanRSS is the Envoys' mean resident set, in MB.

@@ -55,7 +55,10 @@ type peerResult struct {
 	served                     time.Duration
 	newIngress, endpointChange []time.Duration // sorted
 	controllerPeak, envoyPeak  int64
-	envoyRSS                   int64
+	// controllerServedPeak is the controller's peak RSS once every host
+	// is served, before the new Ingresses and endpoint changes.
+	controllerServedPeak    int64
+	controllerRSS, envoyRSS int64
 }
 
 // BenchmarkPeers runs rukou and Contour, each in turn on a fresh
@@ -64,9 +67,9 @@ type peerResult struct {
 // network namespace), and measures: the time from the first create until
 // every host answers 200; the time from creating a new Ingress to its first
 // 200; the time from an EndpointSlice change to Envoy answering from the new
-// endpoint; the controller's peak RSS and Envoy's. It then prints both side
-// by side. `make bench-peers` runs it; RUKOU_PEERS_SIZES (say "1000") picks
-// the sizes.
+// endpoint; the controller's and Envoy's RSS, peak and at the end. It then
+// prints both side by side. `make bench-peers` runs it; RUKOU_PEERS_SIZES
+// (say "1000") picks the sizes.
 func BenchmarkPeers(b *testing.B) {
 	harness.ContourBinary(b)
 	binaries(b)
@@ -130,6 +133,11 @@ func measurePeer(b *testing.B, p peer, n int) peerResult {
 	created := time.Since(start)
 	awaitAllServed(b, stack.httpPort, n, 10*time.Minute)
 	res.served = time.Since(start)
+	peak, err := stack.controller.PeakRSS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.controllerServedPeak = peak
 	b.Logf("%s, %d Ingresses: created in %v, all served %v after the first create",
 		p.name, n, created.Round(time.Millisecond), res.served.Round(time.Millisecond))
 
@@ -141,6 +149,7 @@ func measurePeer(b *testing.B, p peer, n int) peerResult {
 		into *int64
 	}{
 		{stack.controller, (*harness.Process).PeakRSS, &res.controllerPeak},
+		{stack.controller, (*harness.Process).RSS, &res.controllerRSS},
 		{stack.envoy, (*harness.Process).PeakRSS, &res.envoyPeak},
 		{stack.envoy, (*harness.Process).RSS, &res.envoyRSS},
 	} {
@@ -241,6 +250,8 @@ var peerRows = []struct {
 	{"endpoint change → new backend, p50", "ms", func(r peerResult) float64 { return ms(quantile(r.endpointChange, 0.5)) }},
 	{"endpoint change → new backend, p99", "ms", func(r peerResult) float64 { return ms(quantile(r.endpointChange, 0.99)) }},
 	{"controller peak RSS", "MB", func(r peerResult) float64 { return mb(r.controllerPeak) }},
+	{"controller peak RSS once all are served", "MB", func(r peerResult) float64 { return mb(r.controllerServedPeak) }},
+	{"controller RSS at the end", "MB", func(r peerResult) float64 { return mb(r.controllerRSS) }},
 	{"Envoy peak RSS", "MB", func(r peerResult) float64 { return mb(r.envoyPeak) }},
 	{"Envoy RSS at the end", "MB", func(r peerResult) float64 { return mb(r.envoyRSS) }},
 }
