@@ -6,7 +6,7 @@ import (
 )
 
 // TestGCPercent: without GOGC, rukou collects when the heap has grown by
-// 75 % of what is live; an operator's GOGC wins.
+// 50 % of what is live; an operator's GOGC wins.
 func TestGCPercent(t *testing.T) {
 	was := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(was) })
