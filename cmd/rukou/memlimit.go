@@ -44,9 +44,10 @@ func setMemoryLimit(log *slog.Logger) {
 // comes in bursts (a rebuild makes a whole new one), so the peak is set by
 // how far the heap may grow above the live configuration. At 10,000
 // Ingresses in a cluster, with the informers' objects live as well, 75
-// still let the controller reach 310–333 MB; 50 keeps it under 300 MB with
-// no memory limit, at no latency measurable in the benchmarks
-// (docs/benchmarks.md).
+// let the controller reach 310–333 MB and stay at 298–305 MB after
+// changes; at 50 it stayed at 258–292 MB after changes and peaked at
+// 296–311 MB, with no latency difference beyond the noise of the
+// benchmarks and about 13 % more CPU per full rebuild (docs/benchmarks.md).
 const defaultGCPercent = 50
 
 // setGCPercent applies defaultGCPercent unless GOGC is set.

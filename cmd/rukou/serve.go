@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -357,23 +356,8 @@ func watchCluster(ctx context.Context, wg *sync.WaitGroup, cfg serveConfig, stor
 }
 
 // restConfig finds the cluster: --kubeconfig, else the in-cluster config,
-// else $KUBECONFIG and ~/.kube/config as kubectl reads them. Every object
-// rukou reads or writes is a built-in type, so it asks for protobuf, which
-// the API server encodes and rukou decodes with a fraction of JSON's CPU
-// and garbage (what the first list of 10,000 Services and EndpointSlices
-// costs rukou's peak memory).
+// else $KUBECONFIG and ~/.kube/config as kubectl reads them.
 func restConfig(path string) (*rest.Config, error) {
-	rc, err := findCluster(path)
-	if err != nil {
-		return nil, err
-	}
-	rc.ContentType = runtime.ContentTypeProtobuf
-	rc.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	return rc, nil
-}
-
-// findCluster is restConfig's search for the cluster.
-func findCluster(path string) (*rest.Config, error) {
 	if path == "" {
 		if rc, err := rest.InClusterConfig(); err == nil {
 			return rc, nil

@@ -39,8 +39,11 @@ const fanOutIngresses = 1000
 // until every Envoy serves each: an endpoint change (the probe's endpoint
 // moves to the other echo backend) and a configuration change (a new file
 // with a new Ingress, Service and EndpointSlice: a new virtual host, cluster
-// and assignment). Before the Envoys start, rukou makes the same two changes
-// alone, for the CPU a change costs without anyone to push to.
+// and assignment). A third change, like the second, is timed by rukou's
+// /debug/xds alone, with no request to the Envoys, for the Envoys' own CPU
+// to apply it (quietChanges). Before the Envoys start, rukou makes the
+// first two changes alone, for the CPU a change costs without anyone to
+// push to.
 func BenchmarkFanOut(b *testing.B) {
 	binaries(b)
 	n := *fanOutEnvoys
@@ -65,37 +68,34 @@ func BenchmarkFanOut(b *testing.B) {
 	syncS := time.Since(start).Seconds()
 	connected := sampleRukou(b, rukou)
 
+	idle := fleet.idleCPU(b, time.Second)
 	var endpoint, config fanOutTimes
-	var routesOut, acked []time.Duration
-	cpu0 := cpuTime(b, rukou.PID())
+	var quiet quietChanges
+	var rukouCPU time.Duration
 	for b.Loop() {
 		i := len(endpoint.last)
 		next := (i + 1) % 2
-		t0, envoyCPU := time.Now(), fleet.cpu(b)
+		cpu, envoyCPU, t0 := cpuTime(b, rukou.PID()), fleet.cpu(b), time.Now()
 		harness.WriteManifest(b, probe, ProbeManifest(backends.ports[next]))
 		endpoint.add(fleet.await(b, t0, probeHost, backends.names[next], 2*time.Minute))
 		endpoint.envoyCPU += fleet.cpu(b) - envoyCPU
 
-		before := routeVersion(b, rukou)
-		watch := make(chan routeRelease, 1)
-		t0, envoyCPU = time.Now(), fleet.cpu(b)
-		go func() { watch <- watchRouteRelease(rukou, t0, before, len(fleet.ports), 2*time.Minute) }()
+		envoyCPU, t0 = fleet.cpu(b), time.Now()
 		harness.WriteManifest(b, filepath.Join(dir, fmt.Sprintf("extra-%03d.yaml", i)), extraManifest(i, backends.ports[next]))
 		config.add(fleet.await(b, t0, extraHost(i), backends.names[next], 2*time.Minute))
 		config.envoyCPU += fleet.cpu(b) - envoyCPU
-		r := <-watch
-		if r.err != nil {
-			b.Fatal(r.err)
-		}
-		routesOut, acked = append(routesOut, r.out), append(acked, r.lastAck)
+		rukouCPU += cpuTime(b, rukou.PID()) - cpu
+
+		j := fanOutQuiet + i
+		quiet.add(b, rukou, fleet, filepath.Join(dir, fmt.Sprintf("extra-%03d.yaml", j)), extraManifest(j, backends.ports[next]))
+		fleet.await(b, time.Now(), extraHost(j), backends.names[next], 2*time.Minute)
 	}
-	changes := 2 * len(endpoint.last)
-	cpuPerChange := ms(cpuTime(b, rukou.PID())-cpu0) / float64(changes)
+	cpuPerChange := ms(rukouCPU) / float64(2*len(endpoint.last))
 
 	endpoint.report(b, "endpoint")
 	config.report(b, "config")
-	b.ReportMetric(median(routesOut, ms), "config-routes-out-p50-ms")
-	b.ReportMetric(median(acked, ms), "config-routes-acked-p50-ms")
+	quiet.report(b)
+	b.ReportMetric(ms(idle), "envoys-idle-cpu-ms/s")
 	b.ReportMetric(float64(n), "envoys")
 	b.ReportMetric(launchS, "all-started-s")
 	b.ReportMetric(syncS, "all-synced-s")
@@ -277,6 +277,46 @@ func (t *fanOutTimes) report(b *testing.B, name string) {
 	b.ReportMetric(ms(t.envoyCPU)/float64(len(t.last)), name+"-envoys-cpu-ms")
 }
 
+// fanOutQuiet numbers the quiet configuration changes, apart from the
+// others.
+const fanOutQuiet = 100
+
+// quietChanges are configuration changes timed by rukou's /debug/xds alone,
+// with no request to the Envoys while they apply them (the sweeps of
+// await cost the Envoys CPU of their own): when rukou's routes went out,
+// when the last Envoy acknowledged them (Envoy acknowledges a route
+// configuration once it has built its table), and the CPU all the Envoys
+// spent until then.
+type quietChanges struct {
+	out, acked []time.Duration
+	envoyCPU   time.Duration
+}
+
+// add writes manifest to file and waits until every Envoy has
+// acknowledged the routes that follow.
+func (q *quietChanges) add(b *testing.B, rukou *harness.Rukou, fleet *fanOutFleet, file, manifest string) {
+	b.Helper()
+	before := routeVersion(b, rukou)
+	cpu, t0 := fleet.cpu(b), time.Now()
+	harness.WriteManifest(b, file, manifest)
+	r, err := watchRouteRelease(rukou, t0, before, len(fleet.ports), 2*time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q.envoyCPU += fleet.cpu(b) - cpu
+	q.out, q.acked = append(q.out, r.out), append(q.acked, r.lastAck)
+}
+
+// report reports the medians and the Envoys' CPU per change.
+func (q *quietChanges) report(b *testing.B) {
+	if len(q.out) == 0 {
+		return
+	}
+	b.ReportMetric(median(q.out, ms), "quiet-routes-out-p50-ms")
+	b.ReportMetric(median(q.acked, ms), "quiet-routes-acked-p50-ms")
+	b.ReportMetric(ms(q.envoyCPU)/float64(len(q.out)), "quiet-envoys-cpu-ms")
+}
+
 // routeVersion is the version of the routes rukou serves now.
 func routeVersion(b *testing.B, rukou *harness.Rukou) string {
 	b.Helper()
@@ -289,22 +329,18 @@ func routeVersion(b *testing.B, rukou *harness.Rukou) string {
 
 // routeRelease is when, after a configuration change, rukou served routes
 // other than before (make-before-break releases them once every Envoy has
-// warmed the new cluster) and when the last of the Envoys acknowledged them
-// (Envoy acknowledges a route configuration once it has built its table).
-type routeRelease struct {
-	out, lastAck time.Duration
-	err          error
-}
+// warmed the new cluster) and when the last Envoy acknowledged them.
+type routeRelease struct{ out, lastAck time.Duration }
 
-// watchRouteRelease polls rukou's /debug/xds every few milliseconds from
-// since until n Envoys have acknowledged routes other than before. It costs
-// the Envoys nothing: only rukou answers.
-func watchRouteRelease(rukou *harness.Rukou, since time.Time, before string, n int, timeout time.Duration) routeRelease {
+// watchRouteRelease polls rukou's /debug/xds every 5 ms from since until
+// rukou serves routes other than before with nothing held back, and n
+// Envoys have acknowledged them. Only rukou answers the polls.
+func watchRouteRelease(rukou *harness.Rukou, since time.Time, before string, n int, timeout time.Duration) (routeRelease, error) {
 	var r routeRelease
 	for time.Since(since) < timeout {
 		st, err := rukou.XDSStatus()
 		if err != nil {
-			return routeRelease{err: err}
+			return r, err
 		}
 		served := st.Types["routes"].Version
 		if served != before && r.out == 0 {
@@ -312,17 +348,17 @@ func watchRouteRelease(rukou *harness.Rukou, since time.Time, before string, n i
 		}
 		done := 0
 		for _, node := range st.Nodes {
-			if v := node.Acked["routes"]; v != "" && v != before && v == served {
+			if node.Acked["routes"] == served {
 				done++
 			}
 		}
-		if r.out != 0 && done >= n {
+		if served != before && st.RoutesCurrent && len(st.Warming) == 0 && done >= n {
 			r.lastAck = time.Since(since)
-			return r
+			return r, nil
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return routeRelease{err: fmt.Errorf("routes not acknowledged by all %d Envoys within %v", n, timeout)}
+	return r, fmt.Errorf("routes not acknowledged by all %d Envoys within %v", n, timeout)
 }
 
 // fanOutFleet are the Envoys of BenchmarkFanOut, each with a listener of
@@ -454,6 +490,15 @@ func (f *fanOutFleet) await(b *testing.B, since time.Time, host, backend string,
 		b.Fatalf("%s not answered by %s within %v on %d Envoys: %s", host, backend, timeout, len(late), strings.Join(late, ", "))
 	}
 	return arrivals
+}
+
+// idleCPU is the CPU the Envoys spend per second when nothing changes and
+// nothing is asked of them (stats, timers), measured over d.
+func (f *fanOutFleet) idleCPU(b *testing.B, d time.Duration) time.Duration {
+	b.Helper()
+	cpu := f.cpu(b)
+	time.Sleep(d)
+	return time.Duration(float64(f.cpu(b)-cpu) / d.Seconds())
 }
 
 // cpu is the CPU time all the Envoys have spent since they started.
