@@ -70,7 +70,7 @@ bench: tools ## run the benchmarks, real Envoys included (results and commands: 
 	bash test/tools/install.sh valgrind
 	$(GO) test -run '^$$' -bench 'DataPlaneInstructions' -benchtime 1x -timeout 20m ./test/bench/
 
-bench-fanout: tools ## one rukou, 50 real Envoys: how long a change takes to reach the last one, what each Envoy costs rukou (10 to 20 minutes; docs/benchmarks.md)
+bench-fanout: tools ## one rukou, 50 real Envoys: how long a change takes to reach the last one, what each Envoy costs rukou (about a minute here; docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench 'FanOut' -benchtime 5x -timeout 60m ./test/bench/ -fanout-envoys 50
 
 bench-peers: tools ## run rukou and Contour (pinned in test/tools/install.sh) on the same API server and Envoy, 1,000 and 10,000 Ingresses; prints the ratios

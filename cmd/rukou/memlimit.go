@@ -46,7 +46,7 @@ func setMemoryLimit(log *slog.Logger) {
 // Ingresses in a cluster, with the informers' objects live as well, 75
 // let the controller reach 310–333 MB and stay at 298–305 MB after
 // changes; at 50 it stayed at 258–292 MB after changes and peaked at
-// 296–311 MB, with no latency difference beyond the noise of the
+// 296–323 MB, with no latency difference beyond the noise of the
 // benchmarks and about 13 % more CPU per full rebuild (docs/benchmarks.md).
 const defaultGCPercent = 50
 
