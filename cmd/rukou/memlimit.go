@@ -43,11 +43,9 @@ func setMemoryLimit(log *slog.Logger) {
 // of twice. What rukou keeps is its configuration, and what it allocates
 // comes in bursts (a rebuild makes a whole new one), so the peak is set by
 // how far the heap may grow above the live configuration. At 10,000
-// Ingresses in a cluster, with the informers' objects live as well, 75
-// let the controller reach 310–333 MB and stay at 298–305 MB after
-// changes; at 50 it stayed at 258–292 MB after changes and peaked at
-// 296–323 MB, with no latency difference beyond the noise of the
-// benchmarks and about 13 % more CPU per full rebuild (docs/benchmarks.md).
+// Ingresses in a cluster, 50 keeps the controller lower than 75 did at no
+// measurable latency, for some more CPU per rebuild (figures in
+// docs/benchmarks.md and docs/install.md).
 const defaultGCPercent = 50
 
 // setGCPercent applies defaultGCPercent unless GOGC is set.

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/rukou/rukou/test/harness"
+	"github.com/rukou/rukou/xds"
 )
 
 // fanOutEnvoys is how many Envoys BenchmarkFanOut connects to one rukou.
@@ -176,15 +177,18 @@ func sampleRukou(b *testing.B, rukou *harness.Rukou) rukouState {
 	}
 }
 
-// generation is the snapshot generation rukou's /debug/xds reports.
-func generation(b *testing.B, rukou *harness.Rukou) uint64 {
+// xdsStatus is what rukou's /debug/xds reports now.
+func xdsStatus(b *testing.B, rukou *harness.Rukou) xds.Status {
 	b.Helper()
 	st, err := rukou.XDSStatus()
 	if err != nil {
 		b.Fatal(err)
 	}
-	return st.Generation
+	return st
 }
+
+// generation is the snapshot generation rukou's /debug/xds reports.
+func generation(b *testing.B, rukou *harness.Rukou) uint64 { return xdsStatus(b, rukou).Generation }
 
 // cpuTime is the user plus system CPU time of a process, from
 // /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
@@ -296,7 +300,7 @@ type quietChanges struct {
 // acknowledged the routes that follow.
 func (q *quietChanges) add(b *testing.B, rukou *harness.Rukou, fleet *fanOutFleet, file, manifest string) {
 	b.Helper()
-	before := routeVersion(b, rukou)
+	before := xdsStatus(b, rukou).Types["routes"].Version
 	cpu, t0 := fleet.cpu(b), time.Now()
 	harness.WriteManifest(b, file, manifest)
 	r, err := watchRouteRelease(rukou, t0, before, len(fleet.ports), 2*time.Minute)
@@ -315,16 +319,6 @@ func (q *quietChanges) report(b *testing.B) {
 	b.ReportMetric(median(q.out, ms), "quiet-routes-out-p50-ms")
 	b.ReportMetric(median(q.acked, ms), "quiet-routes-acked-p50-ms")
 	b.ReportMetric(ms(q.envoyCPU)/float64(len(q.out)), "quiet-envoys-cpu-ms")
-}
-
-// routeVersion is the version of the routes rukou serves now.
-func routeVersion(b *testing.B, rukou *harness.Rukou) string {
-	b.Helper()
-	st, err := rukou.XDSStatus()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return st.Types["routes"].Version
 }
 
 // routeRelease is when, after a configuration change, rukou served routes
