@@ -35,7 +35,10 @@ func (f *failing) count(method string) int {
 // proxy-next-upstream "error timeout http_502" sends a GET that met the
 // 502 on to the other endpoint, as nginx does, while a POST is not tried
 // again (nginx never passes on a non-idempotent request once sent);
-// a GET that times out goes on too, by default; proxy-next-upstream-timeout
+// PATCH and LOCK are not either, while PUT, DELETE and methods nginx does
+// not know go on as a GET does; the same with "http_502" alone, and with
+// non_idempotent a POST goes on too; a GET that times out goes on too, by
+// default; proxy-next-upstream-timeout
 // bounds a request with all its tries; proxy-next-upstream-tries:
 // 1 tries once; and with one of two endpoints
 // dead, "off" lets requests to it fail, where the default retries them,
@@ -52,6 +55,8 @@ func TestProxyNextUpstream(t *testing.T) {
 		serviceWith("half", endpoint(harnessBackend(t, "alive"), true, nil), endpoint(deadPort, true, nil)),
 		objs(
 			annotated("on502", map[string]string{"proxy-next-upstream": "error timeout http_502"}, rule("502.test", path(prefix, "/", "pair"))),
+			annotated("only502", map[string]string{"proxy-next-upstream": "http_502"}, rule("only502.test", path(prefix, "/", "pair"))),
+			annotated("replay", map[string]string{"proxy-next-upstream": "error timeout http_502 non_idempotent"}, rule("replay.test", path(prefix, "/", "pair"))),
 			annotated("once", map[string]string{"proxy-next-upstream": "error timeout http_502", "proxy-next-upstream-tries": "1"}, rule("once.test", path(prefix, "/", "pair"))),
 			annotated("off", map[string]string{"proxy-next-upstream": "off"}, rule("off.test", path(prefix, "/", "half"))),
 			ingress("default", rule("default.test", path(prefix, "/", "half"))),
@@ -62,12 +67,14 @@ func TestProxyNextUpstream(t *testing.T) {
 	s.await(t, call{host: "502.test", path: "/"}, http.StatusOK, "good")
 	s.await(t, call{host: "off.test", path: "/"}, http.StatusOK, "alive")
 	s.await(t, call{host: "once.test", path: "/"}, http.StatusOK, "good")
+	s.await(t, call{host: "only502.test", path: "/"}, http.StatusOK, "good")
+	s.await(t, call{host: "replay.test", path: "/"}, http.StatusOK, "good")
 
 	// statuses sends n requests and counts their statuses.
 	statuses := func(t *testing.T, n int, c call) map[int]int {
 		got := map[int]int{}
 		for range n {
-			if c.method == http.MethodPost {
+			if c.method != "" && c.method != http.MethodGet {
 				c.body = strings.NewReader("order")
 			}
 			got[s.must(t, c).status]++
@@ -82,12 +89,51 @@ func TestProxyNextUpstream(t *testing.T) {
 		if bad.count(http.MethodGet) == before {
 			t.Error("no GET reached the failing endpoint: the test shows nothing")
 		}
+		// The retry conditions rukou adds to the request stay in Envoy.
+		if r := s.must(t, call{host: "502.test", path: "/"}); r.echo == nil || len(r.echo.Headers["X-Envoy-Retry-On"]) > 0 {
+			t.Errorf("the endpoint got the request with x-envoy-retry-on, or no echo: %+v", r.echo)
+		}
 	})
 	t.Run("post_is_not_sent_twice", func(t *testing.T) {
 		before := bad.count(http.MethodPost)
 		got := statuses(t, 20, call{method: http.MethodPost, host: "502.test", path: "/"})
 		if sent := bad.count(http.MethodPost) - before; got[http.StatusBadGateway] == 0 || got[http.StatusBadGateway] != sent {
 			t.Errorf("POST: %v with %d sent to the failing endpoint, want as many 502s as POSTs it got, and some", got, sent)
+		}
+	})
+	t.Run("patch_and_lock_are_not_sent_twice_other_methods_are", func(t *testing.T) {
+		for _, m := range []string{http.MethodPatch, "LOCK"} {
+			before := bad.count(m)
+			got := statuses(t, 20, call{method: m, host: "502.test", path: "/"})
+			if sent := bad.count(m) - before; got[http.StatusBadGateway] == 0 || got[http.StatusBadGateway] != sent {
+				t.Errorf("%s: %v with %d sent to the failing endpoint, want as many 502s as it got, and some", m, got, sent)
+			}
+		}
+		for _, m := range []string{http.MethodPut, http.MethodDelete, "PROPFIND"} {
+			before := bad.count(m)
+			if got := statuses(t, 20, call{method: m, host: "502.test", path: "/"}); got[http.StatusOK] != 20 {
+				t.Errorf("%s with one of two endpoints answering 502: %v, want 20 × 200", m, got)
+			}
+			if bad.count(m) == before {
+				t.Errorf("no %s reached the failing endpoint: the test shows nothing", m)
+			}
+		}
+	})
+	t.Run("statuses_alone_and_non_idempotent", func(t *testing.T) {
+		// "http_502" alone: a GET goes on, a POST is not sent twice.
+		before := bad.count(http.MethodGet)
+		if got := statuses(t, 20, call{host: "only502.test", path: "/"}); got[http.StatusOK] != 20 || bad.count(http.MethodGet) == before {
+			t.Errorf("GET with http_502 alone: %v, want 20 × 200, some of them after a 502", got)
+		}
+		before = bad.count(http.MethodPost)
+		got := statuses(t, 20, call{method: http.MethodPost, host: "only502.test", path: "/"})
+		if sent := bad.count(http.MethodPost) - before; got[http.StatusBadGateway] == 0 || got[http.StatusBadGateway] != sent {
+			t.Errorf("POST with http_502 alone: %v with %d sent to the failing endpoint, want as many 502s, and some", got, sent)
+		}
+		// non_idempotent: a POST goes on as a GET does.
+		before = bad.count(http.MethodPost)
+		if got := statuses(t, 20, call{method: http.MethodPost, host: "replay.test", path: "/"}); got[http.StatusOK] != 20 || bad.count(http.MethodPost) == before {
+			t.Errorf("POST with non_idempotent: %v, want 20 × 200, some of them after a 502", got)
 		}
 	})
 	t.Run("get_timing_out_goes_on_by_default", func(t *testing.T) {

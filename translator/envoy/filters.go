@@ -108,6 +108,8 @@ func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_netw
 		// Without a route's session it keeps none; only routes with a
 		// session run it.
 		filter(sessionFilter, true, &envoy_extensions_filters_http_stateful_session_v3.StatefulSession{}),
+		// Next to the router, which reads the retry conditions it adds.
+		replay(),
 		filter(routerFilter, false, &envoy_extensions_filters_http_router_v3.Router{}))
 }
 

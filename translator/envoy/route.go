@@ -67,25 +67,27 @@ func routeMetadata(r *ir.Route) *envoy_config_core_v3.Metadata {
 	return logMetadata(r.NoAccessLog, kv...)
 }
 
-// renderRoutes renders a model route: one Envoy route, or two when its retries
-// after the request was sent are for idempotent methods only. Envoy's
-// retry policy cannot tell methods apart, so the route comes first for
-// every method but POST, PATCH and LOCK, with all its retries, and then
-// for those three, retrying only failed connections. Three exact matches,
-// inverted, say "not one of the three": Envoy builds them in a fraction of
-// the time of a regex on every route, and a GET is three comparisons, not
-// a regex run (docs/benchmarks.md).
+// renderRoutes renders a model route: one Envoy route, whose retry
+// policy holds what every method may retry while the replay filter adds
+// the rest for the methods nginx sends twice (replay.go). A retry that
+// the filter cannot express (statuses without resets) turns the filter
+// off and takes two routes: first for every method but POST, PATCH and
+// LOCK, with all its retries, and then for those three, retrying only
+// failed connections. Three exact matches, inverted, say "not one of the
+// three": Envoy builds them in a fraction of the time of a regex, and a
+// GET is three comparisons, not a regex run (docs/benchmarks.md).
 func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
 	main := sh.route(r)
-	if r.Forward == nil || r.Forward.Retry == nil {
+	if r.Forward == nil || replayAdded(r.Forward.Retry) {
 		return []*envoy_config_route_v3.Route{main}
 	}
+	replayOff(main)
 	rt := r.Forward.Retry
-	if rt.NonIdempotent || (!rt.Reset && len(rt.Statuses) == 0) {
+	if rt.NonIdempotent || len(rt.Statuses) == 0 {
 		return []*envoy_config_route_v3.Route{main}
 	}
 	safe := *rt
-	safe.Reset, safe.Statuses = false, nil
+	safe.Statuses = nil
 	fw := *r.Forward
 	fw.Retry = &safe
 	if !safe.ConnectFailure {
@@ -238,9 +240,10 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
-	if f.IdleTimeout != 0 || f.Retry != nil {
-		a.RetryPolicy = sh.retryPolicyOf(f)
-	}
+	// Every forward has a policy, without tries when it has no retry:
+	// under the replay filter's conditions Envoy's default policy would
+	// try once more.
+	a.RetryPolicy = sh.retryPolicyOf(f)
 	if f.Timeout != 0 {
 		a.Timeout = sh.duration(time.Duration(f.Timeout))
 	}
@@ -325,11 +328,17 @@ func retryPolicy(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
 // retryOn is Envoy's retry_on for a retry: connect-failure,
 // refused-stream and reset-before-request are the failures before the
 // request reached the endpoint; reset also covers the failures after it
-// was sent, a response that is not HTTP and a per-try idle timeout.
+// was sent, a response that is not HTTP and a per-try idle timeout. A
+// retry after resets that only idempotent methods make holds neither
+// reset nor its statuses' condition: the replay filter adds both to
+// those methods' requests (replay.go).
 func retryOn(rt *ir.Retry) string {
 	var on []string
 	if rt.ConnectFailure {
 		on = append(on, "connect-failure", "refused-stream", "reset-before-request")
+	}
+	if rt.Reset && !rt.NonIdempotent {
+		return strings.Join(on, ",")
 	}
 	if rt.Reset {
 		on = append(on, "reset")

@@ -13,10 +13,11 @@ import (
 )
 
 // TestVariantIsTheRouteRendered: the two routes that renderRoutes makes of
-// a route whose retries are for idempotent methods only are what
-// rendering the derived model routes whole gives, for a route that sets
-// every field a route may carry: first every method but POST, PATCH and
-// LOCK with every retry, then any method with connection retries only.
+// a route whose retries on statuses are for idempotent methods only are
+// what rendering the derived model routes whole gives, for a route that
+// sets every field a route may carry: first every method but POST, PATCH
+// and LOCK with every retry, then any method with connection retries
+// only; both without the replay filter.
 func TestVariantIsTheRouteRendered(t *testing.T) {
 	r := &ir.Route{
 		Match: ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/api"}, Headers: []ir.HeaderMatch{{Name: "x-canary", Exact: "1"}}},
@@ -25,7 +26,7 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 			HostRewrite: "internal", IdleTimeout: ir.Duration(5e9), StreamIdleTimeout: ir.Duration(7e9), Timeout: ir.Duration(9e9),
 			PathRewrite:   &ir.RegexRewrite{Pattern: "^/api(.*)", Substitution: `\1`},
 			SessionCookie: &ir.SessionCookie{Name: "route", Path: "/"},
-			Retry:         &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true, Statuses: []uint32{502}},
+			Retry:         &ir.Retry{Attempts: 2, ConnectFailure: true, Statuses: []uint32{502}},
 		},
 		Policy: &ir.Policy{
 			MaxBodyBytes: new(uint64(1024)),
@@ -47,7 +48,9 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 		ir.HeaderMatch{Name: ":method", Exact: "POST", Invert: true},
 		ir.HeaderMatch{Name: ":method", Exact: "PATCH", Invert: true},
 		ir.HeaderMatch{Name: ":method", Exact: "LOCK", Invert: true})
-	if want := newShared().route(&idempotent); !proto.Equal(got[0], want) {
+	want := newShared().route(&idempotent)
+	replayOff(want)
+	if !proto.Equal(got[0], want) {
 		t.Errorf("the route for idempotent methods differs from the route rendered whole:\ngot  %v\nwant %v", got[0], want)
 	}
 	// Whatever a later field of the route, the second route carries it
@@ -63,7 +66,9 @@ func TestVariantIsTheRouteRendered(t *testing.T) {
 	fw := *r.Forward
 	fw.Retry = &ir.Retry{Attempts: 2, ConnectFailure: true}
 	rest.Forward = &fw
-	if want := newShared().route(&rest); !proto.Equal(got[1], want) {
+	want = newShared().route(&rest)
+	replayOff(want)
+	if !proto.Equal(got[1], want) {
 		t.Errorf("the route for POST, PATCH and LOCK differs from the route rendered whole:\ngot  %v\nwant %v", got[1], want)
 	}
 }
@@ -98,7 +103,7 @@ func TestCommonMessagesAreShared(t *testing.T) {
 	route := func(cluster string) []*envoy_config_route_v3.Route {
 		return sh.renderRoutes(&ir.Route{
 			Match:   ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/" + cluster}},
-			Forward: &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: cluster, Weight: 1}}, Retry: &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true}},
+			Forward: &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: cluster, Weight: 1}}, Retry: &ir.Retry{Attempts: 2, ConnectFailure: true, Statuses: []uint32{502}}},
 		})
 	}
 	a, b := route("a"), route("b")
@@ -114,5 +119,50 @@ func TestCommonMessagesAreShared(t *testing.T) {
 	ca, cb := sh.cluster(&ir.Cluster{Name: "a"}), sh.cluster(&ir.Cluster{Name: "b"})
 	if ca.EdsClusterConfig.EdsConfig != cb.EdsClusterConfig.EdsConfig || ca.ConnectTimeout != cb.ConnectTimeout {
 		t.Error("the clusters' config source or connect timeout is rendered once per cluster")
+	}
+}
+
+// TestOneRoutePerPathForRetries: a forward's retry renders one route,
+// whose policy holds only the conditions every method may retry when the
+// replay filter adds the rest (resets, and the statuses), and turns the
+// filter off where its conditions are not the route's; a forward without
+// a retry has a policy without tries, so that the filter's conditions
+// never meet Envoy's default of one more try.
+func TestOneRoutePerPathForRetries(t *testing.T) {
+	const connect = "connect-failure,refused-stream,reset-before-request"
+	for _, tc := range []struct {
+		name      string
+		retry     *ir.Retry
+		routes    int
+		retryOn   string
+		tries     uint32
+		replayOff bool
+	}{
+		{"nginx's default", &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true}, 1, connect, 2, false},
+		{"with statuses", &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true, Statuses: []uint32{502}}, 1, connect, 2, false},
+		{"non_idempotent", &ir.Retry{Attempts: 2, ConnectFailure: true, Reset: true, NonIdempotent: true}, 1, connect + ",reset", 2, false},
+		{"non_idempotent without resets", &ir.Retry{Attempts: 2, Statuses: []uint32{503}, NonIdempotent: true}, 1, "retriable-status-codes", 2, true},
+		{"failed connections only", &ir.Retry{Attempts: 2, ConnectFailure: true}, 1, connect, 2, true},
+		{"statuses without resets", &ir.Retry{Attempts: 2, ConnectFailure: true, Statuses: []uint32{502}}, 2, connect + ",retriable-status-codes", 2, true},
+		{"no retry", nil, 1, "", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := newShared().renderRoutes(&ir.Route{
+				Match:   ir.Match{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
+				Forward: &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: "a", Weight: 1}}, Retry: tc.retry},
+			})
+			if len(got) != tc.routes {
+				t.Fatalf("%d routes, want %d", len(got), tc.routes)
+			}
+			p := got[0].GetRoute().GetRetryPolicy()
+			if p.GetRetryOn() != tc.retryOn || p.GetNumRetries().GetValue() != tc.tries || p.GetNumRetries() == nil {
+				t.Errorf("retry_on %q with %v tries, want %q with %d", p.GetRetryOn(), p.GetNumRetries(), tc.retryOn, tc.tries)
+			}
+			for _, r := range got {
+				if off := r.TypedPerFilterConfig[replayFilter] != nil; off != tc.replayOff {
+					t.Errorf("replay filter turned off: %v, want %v", off, tc.replayOff)
+				}
+			}
+		})
 	}
 }

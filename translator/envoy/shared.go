@@ -102,6 +102,7 @@ type retryKey struct {
 	retry                 bool
 	attempts              uint32
 	connectFailure, reset bool
+	nonIdempotent         bool
 	statuses              string
 }
 
@@ -184,7 +185,7 @@ func (s *shared) held(vh *envoy_config_route_v3.VirtualHost) *envoy_config_route
 func (s *shared) retryPolicyOf(f *ir.Forward) *envoy_config_route_v3.RetryPolicy {
 	k := retryKey{idle: f.IdleTimeout}
 	if rt := f.Retry; rt != nil {
-		k.retry, k.attempts, k.connectFailure, k.reset = true, rt.Attempts, rt.ConnectFailure, rt.Reset
+		k.retry, k.attempts, k.connectFailure, k.reset, k.nonIdempotent = true, rt.Attempts, rt.ConnectFailure, rt.Reset, rt.NonIdempotent
 		codes := make([]string, len(rt.Statuses))
 		for i, c := range rt.Statuses {
 			codes[i] = strconv.FormatUint(uint64(c), 10)
