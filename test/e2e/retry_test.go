@@ -100,6 +100,14 @@ func TestProxyNextUpstream(t *testing.T) {
 		if sent := bad.count(http.MethodPost) - before; got[http.StatusBadGateway] == 0 || got[http.StatusBadGateway] != sent {
 			t.Errorf("POST: %v with %d sent to the failing endpoint, want as many 502s as POSTs it got, and some", got, sent)
 		}
+		// A client's own retry conditions are removed before rukou's
+		// are added: they do not make a POST go on either.
+		before = bad.count(http.MethodPost)
+		asks := http.Header{"X-Envoy-Retry-On": {"reset,retriable-status-codes,5xx"}}
+		got = statuses(t, 20, call{method: http.MethodPost, host: "502.test", path: "/", header: asks})
+		if sent := bad.count(http.MethodPost) - before; got[http.StatusBadGateway] == 0 || got[http.StatusBadGateway] != sent {
+			t.Errorf("POST asking for retries itself: %v with %d sent to the failing endpoint, want as many 502s, and some", got, sent)
+		}
 	})
 	t.Run("patch_and_lock_are_not_sent_twice_other_methods_are", func(t *testing.T) {
 		for _, m := range []string{http.MethodPatch, "LOCK"} {
