@@ -37,11 +37,12 @@ const replayConditions = "reset,retriable-status-codes"
 
 // replayAdded reports whether the replay filter's conditions are what a
 // route's retry adds for idempotent methods: it must retry after a reset
-// (its statuses, if any, come with the filter's second condition).
-// Without a retry the route retries nothing either way: its policy holds
-// no tries.
+// (its statuses, if any, come with the filter's second condition). A
+// route without a retry turns the filter off too: with no tries the
+// conditions would retry nothing, but Envoy would still count the request
+// as one out of retries and hold its body for a retry.
 func replayAdded(rt *ir.Retry) bool {
-	return rt == nil || rt.Reset
+	return rt != nil && rt.Reset
 }
 
 // replay is the replay filter: a header mutation that adds the retry

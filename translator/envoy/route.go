@@ -69,11 +69,12 @@ func routeMetadata(r *ir.Route) *envoy_config_core_v3.Metadata {
 
 // renderRoutes renders a model route: one Envoy route, whose retry
 // policy holds what every method may retry while the replay filter adds
-// the rest for the methods nginx sends twice (replay.go). A retry that
-// the filter cannot express (statuses without resets) turns the filter
-// off and takes two routes: first for every method but POST, PATCH and
-// LOCK, with all its retries, and then for those three, retrying only
-// failed connections. Three exact matches, inverted, say "not one of the
+// the rest for the methods nginx sends twice (replay.go). A route that
+// does not retry after resets (no retry, statuses alone, or
+// non_idempotent without resets) turns the filter off; statuses alone
+// then take two routes: first for every method but POST, PATCH and LOCK,
+// with its statuses, and then for those three, retrying only failed
+// connections. Three exact matches, inverted, say "not one of the
 // three": Envoy builds them in a fraction of the time of a regex, and a
 // GET is three comparisons, not a regex run (docs/benchmarks.md).
 func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
@@ -83,7 +84,7 @@ func (sh *shared) renderRoutes(r *ir.Route) []*envoy_config_route_v3.Route {
 	}
 	replayOff(main)
 	rt := r.Forward.Retry
-	if rt.NonIdempotent || len(rt.Statuses) == 0 {
+	if rt == nil || rt.NonIdempotent || len(rt.Statuses) == 0 {
 		return []*envoy_config_route_v3.Route{main}
 	}
 	safe := *rt
@@ -240,10 +241,9 @@ func (sh *shared) routeAction(f *ir.Forward) *envoy_config_route_v3.RouteAction 
 		}
 		a.ClusterSpecifier = &envoy_config_route_v3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
-	// Every forward has a policy, without tries when it has no retry:
-	// under the replay filter's conditions Envoy's default policy would
-	// try once more.
-	a.RetryPolicy = sh.retryPolicyOf(f)
+	if f.IdleTimeout != 0 || f.Retry != nil {
+		a.RetryPolicy = sh.retryPolicyOf(f)
+	}
 	if f.Timeout != 0 {
 		a.Timeout = sh.duration(time.Duration(f.Timeout))
 	}

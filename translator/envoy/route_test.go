@@ -125,9 +125,8 @@ func TestCommonMessagesAreShared(t *testing.T) {
 // TestOneRoutePerPathForRetries: a forward's retry renders one route,
 // whose policy holds only the conditions every method may retry when the
 // replay filter adds the rest (resets, and the statuses), and turns the
-// filter off where its conditions are not the route's; a forward without
-// a retry has a policy without tries, so that the filter's conditions
-// never meet Envoy's default of one more try.
+// filter off where its conditions are not the route's, a forward without
+// a retry included.
 func TestOneRoutePerPathForRetries(t *testing.T) {
 	const connect = "connect-failure,refused-stream,reset-before-request"
 	for _, tc := range []struct {
@@ -144,7 +143,7 @@ func TestOneRoutePerPathForRetries(t *testing.T) {
 		{"non_idempotent without resets", &ir.Retry{Attempts: 2, Statuses: []uint32{503}, NonIdempotent: true}, 1, "retriable-status-codes", 2, true},
 		{"failed connections only", &ir.Retry{Attempts: 2, ConnectFailure: true}, 1, connect, 2, true},
 		{"statuses without resets", &ir.Retry{Attempts: 2, ConnectFailure: true, Statuses: []uint32{502}}, 2, connect + ",retriable-status-codes", 2, true},
-		{"no retry", nil, 1, "", 0, false},
+		{"no retry", nil, 1, "", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := newShared().renderRoutes(&ir.Route{
@@ -155,7 +154,7 @@ func TestOneRoutePerPathForRetries(t *testing.T) {
 				t.Fatalf("%d routes, want %d", len(got), tc.routes)
 			}
 			p := got[0].GetRoute().GetRetryPolicy()
-			if p.GetRetryOn() != tc.retryOn || p.GetNumRetries().GetValue() != tc.tries || p.GetNumRetries() == nil {
+			if p.GetRetryOn() != tc.retryOn || p.GetNumRetries().GetValue() != tc.tries {
 				t.Errorf("retry_on %q with %v tries, want %q with %d", p.GetRetryOn(), p.GetNumRetries(), tc.retryOn, tc.tries)
 			}
 			for _, r := range got {
