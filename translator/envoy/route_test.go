@@ -2,6 +2,7 @@ package envoy
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,6 +157,10 @@ func TestOneRoutePerPathForRetries(t *testing.T) {
 			p := got[0].GetRoute().GetRetryPolicy()
 			if p.GetRetryOn() != tc.retryOn || p.GetNumRetries().GetValue() != tc.tries {
 				t.Errorf("retry_on %q with %v tries, want %q with %d", p.GetRetryOn(), p.GetNumRetries(), tc.retryOn, tc.tries)
+			}
+			// The filter's retriable-status-codes reads the route's list.
+			if tc.retry != nil && !slices.Equal(p.GetRetriableStatusCodes(), tc.retry.Statuses) {
+				t.Errorf("retriable status codes %v, want %v", p.GetRetriableStatusCodes(), tc.retry.Statuses)
 			}
 			for _, r := range got {
 				if off := r.TypedPerFilterConfig[replayFilter] != nil; off != tc.replayOff {
