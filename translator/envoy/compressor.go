@@ -94,17 +94,21 @@ func skippedForUserAgents(filter proto.Message, name, userAgent string) proto.Me
 							},
 						},
 					},
-					OnMatch: &xds_type_matcher_v3.Matcher_OnMatch{OnMatch: &xds_type_matcher_v3.Matcher_OnMatch_Action{
-						Action: &xds_core_v3.TypedExtensionConfig{
-							Name:        "skip",
-							TypedConfig: mustAny(&envoy_extensions_filters_common_matcher_action_v3.SkipFilter{}),
-						},
-					}},
+					OnMatch: skipFilter,
 				}},
 			}},
 		},
 	}
 }
+
+// skipFilter is the match action that skips a filter wrapped in a
+// matcher, for the request that matched.
+var skipFilter = &xds_type_matcher_v3.Matcher_OnMatch{OnMatch: &xds_type_matcher_v3.Matcher_OnMatch_Action{
+	Action: &xds_core_v3.TypedExtensionConfig{
+		Name:        "skip",
+		TypedConfig: mustAny(&envoy_extensions_filters_common_matcher_action_v3.SkipFilter{}),
+	},
+}}
 
 // compressors are the filters of a listener's compression methods, in
 // order; none when the listener compresses nothing.

@@ -7,7 +7,6 @@ import (
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	envoy_extensions_common_matching_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/matching/v3"
-	envoy_extensions_filters_common_matcher_action_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/matcher/action/v3"
 	envoy_extensions_filters_http_header_mutation_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -48,12 +47,9 @@ func replayAdded(rt *ir.Retry) bool {
 // replay is the replay filter: a header mutation that adds the retry
 // conditions, skipped for the methods nginx does not send twice.
 func replay() *envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter {
-	skip := &xds_type_matcher_v3.Matcher_OnMatch{OnMatch: &xds_type_matcher_v3.Matcher_OnMatch_Action{
-		Action: &xds_core_v3.TypedExtensionConfig{Name: "skip", TypedConfig: mustAny(&envoy_extensions_filters_common_matcher_action_v3.SkipFilter{})},
-	}}
 	methods := map[string]*xds_type_matcher_v3.Matcher_OnMatch{}
 	for _, m := range nonIdempotentMethods {
-		methods[m] = skip
+		methods[m] = skipFilter
 	}
 	add := &envoy_extensions_filters_http_header_mutation_v3.HeaderMutation{
 		Mutations: &envoy_extensions_filters_http_header_mutation_v3.Mutations{

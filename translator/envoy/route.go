@@ -337,7 +337,7 @@ func retryOn(rt *ir.Retry) string {
 	if rt.ConnectFailure {
 		on = append(on, "connect-failure", "refused-stream", "reset-before-request")
 	}
-	if rt.Reset && !rt.NonIdempotent {
+	if replayAdded(rt) && !rt.NonIdempotent {
 		return strings.Join(on, ",")
 	}
 	if rt.Reset {
