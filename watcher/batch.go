@@ -14,8 +14,23 @@ import (
 // First with each signal, up to Quiet: a lone change, such as one new
 // Ingress with its Service and EndpointSlice, is acted on within a few
 // First, while a burst soon waits for Quiet.
+//
+// Duty, when not zero, acts at once on a signal that comes when nothing is
+// pending, if acting keeps fn's share of the time at most Duty: the time
+// since the last call ended must be at least that call's length times
+// (1/Duty - 1). A signal that comes sooner is held as the rules above say,
+// the call acted on at once counting as a lone signal's. For cheap calls
+// (the endpoints of one Service) that are not to wait for company unless
+// company comes faster than they run.
 type Hold struct {
 	Quiet, Max, First time.Duration
+	Duty              float64
+}
+
+// leads reports whether h acts at once on a signal that comes idle after
+// the end of a call that took took.
+func (h Hold) leads(idle, took time.Duration) bool {
+	return h.Duty > 0 && float64(idle) >= float64(took)*(1/h.Duty-1)
 }
 
 // Batch calls fn once per burst of signals on in, held as hold says. hold
@@ -33,6 +48,10 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 	// (an Ingress just after its Service) is held a few First more, not
 	// Quiet.
 	grown := 0
+	// ended and took are when the last call of fn ended and how long it
+	// ran, for Hold.Duty.
+	var ended time.Time
+	var took time.Duration
 	for {
 		quiet := time.Duration(0)
 		if !pending {
@@ -50,11 +69,18 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 				grown = 0
 			}
 		}
-		var ok bool
-		if last, grown, ok = holdBurst(ctx, in, hold, quiet, grown); !ok {
-			return
+		if h := hold(); !pending && h.First != 0 && h.leads(time.Since(ended), took) {
+			last, grown = time.Now(), 1
+		} else {
+			var ok bool
+			if last, grown, ok = holdBurst(ctx, in, hold, quiet, grown); !ok {
+				return
+			}
 		}
+		start := time.Now()
 		fn()
+		ended = time.Now()
+		took = ended.Sub(start)
 		select {
 		case <-in:
 			pending = true

@@ -241,6 +241,53 @@ func TestBatchReturnsWhenCancelled(t *testing.T) {
 	})
 }
 
+// TestBatchDutyActsAtOnceOnCheapCalls: with Duty, a signal that comes
+// long enough after the last call ended (nine times its length, for a
+// Duty of 0.1) is acted on at once; one that comes sooner is held as
+// without Duty, the call at once counting as a lone signal's; a burst
+// still makes one call Quiet after its last signal, besides the first.
+func TestBatchDutyActsAtOnceOnCheapCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const took = time.Millisecond // each call's length
+		h := watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond, First: time.Millisecond, Duty: 0.1}
+		r := startBatchHeld(t, func() watcher.Hold { return h }, func() { time.Sleep(took) })
+		start := time.Now()
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != took {
+			t.Errorf("a lone change was done %v after it came, want at once, %v", at.Sub(start), took)
+		}
+		time.Sleep(4 * time.Millisecond) // 4 ms after that call: less than 9 times its length
+		start = time.Now()
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != 2*h.First+took {
+			t.Errorf("a change 4 ms after a call of 1 ms was done %v after it, want after twice First, %v", at.Sub(start), 2*h.First+took)
+		}
+		time.Sleep(9 * took)
+		start = time.Now()
+		r.signal()
+		if at := r.wait(t); at.Sub(start) != took {
+			t.Errorf("a change 9 ms after a call of 1 ms was done %v after it, want at once, %v", at.Sub(start), took)
+		}
+
+		time.Sleep(time.Second)
+		start = time.Now()
+		const gap = 400 * time.Microsecond
+		for i := range 20 {
+			if i > 0 {
+				time.Sleep(gap)
+			}
+			r.signal()
+		}
+		if at := r.wait(t); at.Sub(start) != took {
+			t.Errorf("the first of changes 0.4 ms apart was done %v after it came, want at once, %v", at.Sub(start), took)
+		}
+		if at, want := r.wait(t), 19*gap+h.Quiet+took; at.Sub(start) != want {
+			t.Errorf("the 19 changes after it were done %v after the first, want once, %v (Quiet after the last)", at.Sub(start), want)
+		}
+		r.none(t, time.Hour)
+	})
+}
+
 // TestBatchActsOnALoneChangeAfterFirst: after a quiet spell, a lone signal
 // is acted on after First; each further signal adds First to the quiet
 // awaited, up to Quiet, so that a burst is soon held for Quiet; a change

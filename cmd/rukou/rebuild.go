@@ -19,13 +19,16 @@ import (
 // rebuild of such a burst goes on growing; a longer burst soon waits
 // 100 ms, and a stream that goes on after a rebuild waits 100 ms at once.
 // Endpoint changes alone, whose rebuild touches only the changed
-// assignments, are held for 1 ms after a quiet spell, the quiet growing by
-// 1 ms with each change up to 10 ms, 50 ms at most: a pod that goes away
-// stops getting requests at once, while a rollout's burst still makes few
-// rebuilds.
+// assignments, are rebuilt at once when the last rebuild ended at least
+// nine times its length ago (at most a tenth of the time rebuilding: a
+// rebuild of 0.3 ms at 1,000 Ingresses waits for no change 3 ms after
+// it); otherwise they are held for 1 ms after a quiet spell, the quiet
+// growing by 1 ms with each change up to 10 ms, 50 ms at most: a pod that
+// goes away stops getting requests at once, while a rollout's burst still
+// makes few rebuilds.
 var (
 	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 2 * time.Millisecond}
-	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond, First: time.Millisecond}
+	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond, First: time.Millisecond, Duty: 0.1}
 )
 
 // rebuilder is serve's rebuild policy. It coalesces a burst of changes into

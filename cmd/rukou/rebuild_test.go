@@ -217,26 +217,32 @@ func TestRebuilderCoalescesBursts(t *testing.T) {
 				t.Errorf("%s: %+v, want the endpoints-only path", what, r)
 			}
 		}
-		// Then endpoints alone, after that quiet spell: the first goes the
-		// fast way 1 ms after it came; one within 10 ms of the last goes
-		// on growing the quiet by 1 ms (a pod after a pod); and after
-		// another quiet spell a burst 0.5 ms apart makes one fast rebuild,
-		// 10 ms after its last change.
+		// Then endpoints alone, whose rebuild here takes cost: after that
+		// quiet spell the first goes the fast way at once; one that comes
+		// less than nine times cost after a rebuild (endpointsHold.Duty)
+		// and within 10 ms of the last change goes on growing the quiet by
+		// 1 ms (a pod after a pod); and after another quiet spell a burst
+		// 0.4 ms apart makes two fast rebuilds, one at once and one 10 ms
+		// after its last change.
+		const cost = time.Millisecond
+		f.publish = func(*translator.Result) error { time.Sleep(cost); return nil }
 		store.Upsert(watcher.DirSource, slice(10))
-		rebuiltAfter(endpointsHold.First, "a lone endpoint change")
-		time.Sleep(5*time.Millisecond - endpointsHold.First)
+		rebuiltAfter(cost, "a lone endpoint change")
+		time.Sleep(4 * time.Millisecond)
 		store.Upsert(watcher.DirSource, slice(11))
-		rebuiltAfter(2*endpointsHold.First, "an endpoint change 5 ms after a lone one")
-		time.Sleep(5*time.Millisecond - 2*endpointsHold.First)
+		rebuiltAfter(2*endpointsHold.First+cost, "an endpoint change 5 ms after a lone one")
+		time.Sleep(2 * time.Millisecond)
 		store.Upsert(watcher.DirSource, slice(12))
-		rebuiltAfter(3*endpointsHold.First, "the next, 5 ms later")
+		rebuiltAfter(3*endpointsHold.First+cost, "the next, 5 ms later")
 		time.Sleep(endpointsHold.Quiet)
-		for i := range 20 {
+		store.Upsert(watcher.DirSource, slice(20))
+		rebuiltAfter(cost, "the first of 20 endpoint changes 0.4 ms apart")
+		for i := range 19 {
 			if i > 0 {
-				time.Sleep(500 * time.Microsecond)
+				time.Sleep(400 * time.Microsecond)
 			}
-			store.Upsert(watcher.DirSource, slice(20+i))
+			store.Upsert(watcher.DirSource, slice(21+i))
 		}
-		rebuiltAfter(endpointsHold.Quiet, "20 endpoint changes 0.5 ms apart")
+		rebuiltAfter(endpointsHold.Quiet+cost, "the 19 others")
 	})
 }

@@ -219,7 +219,7 @@ func rounded(ds []time.Duration) []time.Duration {
 	return out
 }
 
-// awaitAnswer sends GET / for host through the stack's Envoy every 2 ms
+// awaitAnswer sends GET / for host through the stack's Envoy every 0.5 ms
 // until ok holds for the answer, at most for 60 s, and returns when it did.
 func awaitAnswer(b *testing.B, stack peerStack, host string, ok func(harness.Response) bool) time.Time {
 	b.Helper()
@@ -232,7 +232,7 @@ func awaitAnswer(b *testing.B, stack peerStack, host string, ok func(harness.Res
 		if err == nil && ok(r) {
 			return time.Now()
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(500 * time.Microsecond)
 	}
 	b.Fatalf("%s: not answered as expected after 60 s", host)
 	return time.Time{}
