@@ -15,8 +15,9 @@ import (
 // Ingress with its Service and EndpointSlice, is acted on within a few
 // First, while a burst soon waits for Quiet.
 //
-// Duty, when not zero, acts at once on a signal that comes when nothing is
-// pending, if acting keeps fn's share of the time at most Duty: the time
+// Duty, when not zero (and First is not), acts at once on a signal that
+// comes when nothing is pending, if the calls so made keep fn's share of
+// the time at most Duty: the time
 // since the last call ended must be at least that call's length times
 // (1/Duty - 1). A signal that comes sooner is held as the rules above say,
 // the call acted on at once counting as a lone signal's. For cheap calls
