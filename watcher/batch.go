@@ -16,13 +16,15 @@ import (
 // First, while a burst soon waits for Quiet.
 //
 // Duty, when not zero (and First is not), acts at once on a signal that
-// comes when nothing is pending, if the calls so made keep fn's share of
-// the time at most Duty: the time
-// since the last call ended must be at least that call's length times
-// (1/Duty - 1). A signal that comes sooner is held as the rules above say,
-// the call acted on at once counting as a lone signal's. For cheap calls
-// (the endpoints of one Service) that are not to wait for company unless
-// company comes faster than they run.
+// comes when nothing is pending, if the time since the last call ended is
+// at least that call's length times (1/Duty - 1): with calls of similar
+// length, those made at once take at most Duty of the time (the calls of
+// held bursts come on top, and a call much longer than the one before
+// is not foreseen). A signal that comes sooner is held as the rules above
+// say, the call acted on at once counting as a lone signal's (growth
+// carried from before it is dropped). Signals further apart than that are
+// each acted on: for cheap calls (the endpoints of one Service) that are
+// not to wait for company unless it comes faster than they run.
 type Hold struct {
 	Quiet, Max, First time.Duration
 	Duty              float64
@@ -71,6 +73,11 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 			}
 		}
 		if h := hold(); !pending && h.First != 0 && h.leads(time.Since(ended), took) {
+			// select picks at random between a signal and ctx done
+			// together: no call once ctx is done.
+			if ctx.Err() != nil {
+				return
+			}
 			last, grown = time.Now(), 1
 		} else {
 			var ok bool

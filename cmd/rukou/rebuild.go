@@ -20,12 +20,13 @@ import (
 // 100 ms, and a stream that goes on after a rebuild waits 100 ms at once.
 // Endpoint changes alone, whose rebuild touches only the changed
 // assignments, are rebuilt at once when the last rebuild ended at least
-// nine times its length ago (rebuilds made at once take at most a tenth
-// of the time: after a rebuild of 0.3 ms at 1,000 Ingresses, a change 3 ms
-// later waits for nothing); otherwise they are held for 1 ms after a quiet spell, the quiet
-// growing by 1 ms with each change up to 10 ms, 50 ms at most: a pod that
-// goes away stops getting requests at once, while a rollout's burst still
-// makes few rebuilds.
+// nine times its length ago (after a rebuild of 0.3 ms at 1,000
+// Ingresses, a change 3 ms later waits for nothing; with rebuilds of
+// similar length, those made at once take at most a tenth of the time);
+// a change that comes sooner is held for 1 ms after a quiet spell, the
+// quiet growing by 1 ms with each change up to 10 ms, 50 ms at most: a pod
+// that goes away stops getting requests at once, while changes that come
+// faster than rebuilds run are rebuilt together.
 var (
 	configHold    = watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 2 * time.Millisecond}
 	endpointsHold = watcher.Hold{Quiet: 10 * time.Millisecond, Max: 50 * time.Millisecond, First: time.Millisecond, Duty: 0.1}
