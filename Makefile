@@ -30,10 +30,14 @@ cluster-down: ## stop the one-node cluster and undo its changes to the host
 	bash test/cluster/cluster.sh down
 
 # The cluster's tutorial test runs alone, after the others: it starts the
-# cluster itself when none is up (and stops it after).
+# cluster itself when none is up (and stops it after). RACE_PACKAGES run a
+# second time under the race detector: the ones whose goroutines share
+# state (the xDS cache's endpoints changed in place, the batcher, serve).
+RACE_PACKAGES = ./xds/ ./watcher/ ./cmd/rukou/ ./status/
 test: tools cluster-tools ## run every test: unit, end-to-end, and the tutorial on a one-node cluster
 	$(GO) vet ./...
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/cluster)
+	$(GO) test -count=1 -race $(RACE_PACKAGES)
 	$(GO) test -count=1 -timeout 20m ./test/cluster/...
 
 test-cluster: cluster-tools ## run the tutorial test on the one-node cluster (starts one when none is up)
@@ -41,6 +45,7 @@ test-cluster: cluster-tools ## run the tutorial test on the one-node cluster (st
 
 test-unit: ## run the unit tests only (no tools needed)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/)
+	$(GO) test -count=1 -race $(RACE_PACKAGES)
 
 test-e2e: tools ## run the end-to-end tests only
 	$(GO) test -count=1 -v ./test/...

@@ -42,10 +42,15 @@ const fleet = "rukou"
 // asked (named.go): Envoy asks for those of the listeners it accepted.
 type cache struct {
 	snapshots cachev3.SnapshotCache
-	book      *book
-	metrics   *metrics
-	log       *slog.Logger
-	hold      time.Duration
+	// patching and delta are those of the split cache in snapshots: the
+	// endpoint path changes the endpoints served in place under patching
+	// (patchEndpoints).
+	patching *sync.RWMutex
+	delta    *deltaCache
+	book     *book
+	metrics  *metrics
+	log      *slog.Logger
+	hold     time.Duration
 
 	mu sync.Mutex
 	// target is the latest translation; front is the one whose listeners,
@@ -94,8 +99,11 @@ type step struct {
 }
 
 func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache {
+	split := newSplitCache(cacheLogger{log})
 	return &cache{
-		snapshots: nackCache{newSplitCache(cacheLogger{log})},
+		snapshots: nackCache{split},
+		patching:  split.patching,
+		delta:     split.delta,
 		book:      b,
 		metrics:   m,
 		log:       log,

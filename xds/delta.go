@@ -71,6 +71,9 @@ type deltaKind struct {
 	// steps are the names changed by each of the last revisions, oldest
 	// first.
 	steps []deltaStep
+	// unsure is set when versions was changed in place by a snapshot that
+	// was not set: the next revision counts as changing everything.
+	unsure bool
 }
 
 // deltaStep is what revision rev changed: the names set, changed or
@@ -151,7 +154,8 @@ func (d *deltaCache) set(ctx context.Context, snap cachev3.ResourceSnapshot) err
 			dk.resources, dk.versions = resources, versions
 			continue
 		}
-		step := deltaStep{rev: dk.rev + 1, all: dk.rev == 0}
+		step := deltaStep{rev: dk.rev + 1, all: dk.rev == 0 || dk.unsure}
+		dk.unsure = false
 		switch p := served.patched(k); {
 		case step.all:
 		case p != nil && p.from == dk.version:
@@ -177,6 +181,15 @@ func (d *deltaCache) set(ctx context.Context, snap cachev3.ResourceSnapshot) err
 		}
 	}
 	return nil
+}
+
+// unsure says that the versions served of kind k were changed in place by
+// a snapshot that was never set here: the next snapshot is compared with
+// what each stream holds, not with the versions before.
+func (d *deltaCache) unsure(k kind) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.kinds[k].unsure = true
 }
 
 // changedNames are the names whose versions differ between before and

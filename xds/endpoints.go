@@ -3,7 +3,6 @@ package xds
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -53,7 +52,13 @@ func (c *cache) serveEndpoints(ctx context.Context, res *envoy.Resources) (bool,
 }
 
 // patchEndpoints serves the assignments of res at positions changed in
-// place of the target's, as a new snapshot. Call with c.mu held.
+// place of the target's, as a new snapshot. The endpoints' list and their
+// indexes by name (items, perName, resources, byName) are changed in place,
+// not copied: a copy is in proportion to every assignment served (at
+// 10,000 Ingresses, 2.5 MB and 2 ms for a change of one), and the snapshot
+// before is read by no one once the new one is set. Every read of them by
+// a stream (splitCache) holds patching for reading, and the change holds it
+// for writing until the new snapshot is set. Call with c.mu held.
 func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, changed []int) error {
 	if c.endpointAt == nil {
 		c.endpointAt = make(map[string]int, len(c.kinds[endpoints].items))
@@ -61,42 +66,45 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 			c.endpointAt[cachev3.GetResourceName(r)] = i
 		}
 	}
+	// Everything that may fail comes before the first change in place.
+	at := make([]int, len(changed))
+	hashes := make([]string, len(changed))
+	var buf []byte
+	for j, i := range changed {
+		cla, old := res.Endpoints[i], c.target.Endpoints[i]
+		var ok bool
+		if at[j], ok = c.endpointAt[cla.ClusterName]; !ok || c.kinds[endpoints].items[at[j]] != types.Resource(old) {
+			return fmt.Errorf("endpoints of %s are not served as the target says", cla.ClusterName)
+		}
+		var err error
+		if hashes[j], buf, err = hashResource(cla, buf); err != nil {
+			return err
+		}
+	}
+
+	c.patching.Lock()
+	defer c.patching.Unlock()
 	kinds := c.kinds
 	prev := c.kinds[endpoints]
-	ks := kindSnapshot{
-		items:   slices.Clone(prev.items),
-		hashes:  prev.hashes,
-		perName: maps.Clone(prev.perName),
-		sum:     prev.sum,
-		patched: &namesPatched{from: prev.version, names: make([]string, 0, len(changed))},
-	}
-	if prev.resources.Version == prev.version && prev.resources.Items != nil && prev.byName != nil {
-		ks.resources.Items = maps.Clone(prev.resources.Items)
-		ks.byName = maps.Clone(prev.byName)
-	} else { // served as it was translated before: the same versions in other objects
+	ks := prev
+	ks.patched = &namesPatched{from: prev.version, names: make([]string, 0, len(changed))}
+	if prev.resources.Version != prev.version || prev.resources.Items == nil || prev.byName == nil {
+		// Served as it was translated before: the same versions in other
+		// objects, indexed afresh.
 		ks.resources = cachev3.NewResources(prev.version, prev.items)
 		ks.byName = withoutTTLs(ks.resources.Items)
 	}
-	var buf, sumBuf []byte
-	for _, i := range changed {
+	var sumBuf []byte
+	for j, i := range changed {
 		cla, old := res.Endpoints[i], c.target.Endpoints[i]
-		at, ok := c.endpointAt[cla.ClusterName]
-		if !ok || ks.items[at] != types.Resource(old) {
-			return fmt.Errorf("endpoints of %s are not served as the target says", cla.ClusterName)
-		}
-		hash, next, err := hashResource(cla, buf)
-		if err != nil {
-			return err
-		}
-		buf = next
 		// The served versions' map is the next one's known hashes; the
 		// old object is never looked up again.
 		delete(ks.hashes, old)
-		ks.hashes[cla] = hash
-		ks.items[at] = cla
+		ks.hashes[cla] = hashes[j]
+		ks.items[at[j]] = cla
 		var was, now versionSum
 		was, sumBuf = resourceSum(cla.ClusterName, ks.perName[cla.ClusterName], sumBuf)
-		ks.perName[cla.ClusterName] = endpointVersion(hash, kinds[clusters].perName[cla.ClusterName])
+		ks.perName[cla.ClusterName] = endpointVersion(hashes[j], kinds[clusters].perName[cla.ClusterName])
 		now, sumBuf = resourceSum(cla.ClusterName, ks.perName[cla.ClusterName], sumBuf)
 		ks.sum = ks.sum.sub(was).add(now)
 		ks.resources.Items[cla.ClusterName] = types.ResourceWithTTL{Resource: cla}
@@ -108,11 +116,19 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 	}
 	ks.version = ks.sum.String()
 	ks.resources.Version = ks.version
+	// From here c.kinds describes what the maps hold, served or not.
+	c.kinds[endpoints] = ks
 	if ks.version == prev.version {
 		// The same content in new objects: nothing to send.
-		c.kinds[endpoints] = ks
 		return nil
 	}
 	kinds[endpoints] = ks
-	return c.serve(ctx, c.gen.Load()+1, &kinds, false)
+	if err := c.serve(ctx, c.gen.Load()+1, &kinds, false); err != nil {
+		// The delta streams never heard of this change, and their last
+		// versions map is the one changed in place: the next snapshot
+		// is compared with what each stream holds.
+		c.delta.unsure(endpoints)
+		return err
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"context"
+	"sync"
 
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 )
@@ -32,6 +33,10 @@ type splitCache struct {
 	// secrets; delta answers every delta watch (delta.go).
 	ads, named cachev3.SnapshotCache
 	delta      *deltaCache
+	// patching is held for reading by every call of a stream, which
+	// reads the snapshot served, and for writing while the endpoints
+	// served are changed in place (cache.patchEndpoints).
+	patching *sync.RWMutex
 }
 
 // namedTypes are the types Envoy asks for by name only, never by wildcard.
@@ -39,9 +44,10 @@ var namedTypes = []string{routes.url(), secrets.url(), endpoints.url()}
 
 func newSplitCache(log cacheLogger) splitCache {
 	return splitCache{
-		ads:   cachev3.NewSnapshotCache(true, fleetHash{}, log),
-		named: cachev3.NewSnapshotCache(false, fleetHash{}, log),
-		delta: newDeltaCache(),
+		ads:      cachev3.NewSnapshotCache(true, fleetHash{}, log),
+		named:    cachev3.NewSnapshotCache(false, fleetHash{}, log),
+		delta:    newDeltaCache(),
+		patching: &sync.RWMutex{},
 	}
 }
 
@@ -65,17 +71,25 @@ func (c splitCache) SetSnapshot(ctx context.Context, node string, snap cachev3.R
 }
 
 func (c splitCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
+	c.patching.RLock()
+	defer c.patching.RUnlock()
 	return c.of(req.GetTypeUrl()).CreateWatch(req, sub, out)
 }
 
 func (c splitCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
+	c.patching.RLock()
+	defer c.patching.RUnlock()
 	return c.delta.CreateDeltaWatch(req, sub, out)
 }
 
 func (c splitCache) Fetch(ctx context.Context, req *cachev3.Request) (cachev3.Response, error) {
+	c.patching.RLock()
+	defer c.patching.RUnlock()
 	return c.of(req.GetTypeUrl()).Fetch(ctx, req)
 }
 
+// GetSnapshot is the snapshot served. Its endpoints may change in place
+// once it is no longer served, after the next endpoint change.
 func (c splitCache) GetSnapshot(node string) (cachev3.ResourceSnapshot, error) {
 	return c.ads.GetSnapshot(node)
 }

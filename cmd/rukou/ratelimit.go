@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/rukou/rukou/translator"
+	"github.com/rukou/rukou/translator/ir"
 )
 
 // rateLimitFileName is the file rukou serve writes in
@@ -38,7 +39,11 @@ func (v hostPort) Set(s string) error {
 type rateLimitFile struct {
 	dir  string
 	last []byte
-	log  *slog.Logger
+	// lastFrom are the listeners last written from (or found to need no
+	// file): an endpoint change keeps them, and its rebuild then skips
+	// going through every route.
+	lastFrom []*ir.Listener
+	log      *slog.Logger
 }
 
 // write writes the configuration of res when it changed. The service
@@ -49,8 +54,12 @@ func (f *rateLimitFile) write(res *translator.Result) error {
 	if f == nil || f.dir == "" {
 		return nil
 	}
+	if sameSlice(res.Config.Listeners, f.lastFrom) {
+		return nil
+	}
 	data := translator.RateLimitServiceConfig(res.Config)
 	if data == nil || bytes.Equal(data, f.last) {
+		f.lastFrom = res.Config.Listeners
 		return nil
 	}
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
@@ -75,7 +84,7 @@ func (f *rateLimitFile) write(res *translator.Result) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("global rate limit configuration: %w", err)
 	}
-	f.last = data
+	f.last, f.lastFrom = data, res.Config.Listeners
 	f.log.Info("global rate limit configuration written", "path", path, "bytes", len(data))
 	return nil
 }

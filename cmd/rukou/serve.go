@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -396,20 +395,36 @@ func (s *state) kicks() <-chan struct{} {
 
 // set records res and logs the diagnostics that are new since the last
 // translation, so a broken Ingress is reported once, not on every rebuild.
+// The status writer is signalled unless res carries the very statuses and
+// diagnostics of the last result, as an endpoint change's does: its work
+// goes through every Ingress, which an endpoint change is not to pay for.
 func (s *state) set(res *translator.Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var prev []translator.Diagnostic
-	if s.last != nil {
-		prev = s.last.Diagnostics
+	last := s.last
+	s.last = res
+	if last != nil && sameSlice(res.Diagnostics, last.Diagnostics) && sameSlice(res.Ingresses, last.Ingresses) {
+		return
+	}
+	var prev map[translator.Diagnostic]bool
+	if last != nil {
+		prev = make(map[translator.Diagnostic]bool, len(last.Diagnostics))
+		for _, d := range last.Diagnostics {
+			prev[d] = true
+		}
 	}
 	for _, d := range res.Diagnostics {
-		if !slices.Contains(prev, d) {
+		if !prev[d] {
 			s.log.Warn("rule not served as written", "kind", d.Kind, "namespace", d.Namespace, "name", d.Name, "field", d.Field, "reason", d.Reason, "message", d.Message)
 		}
 	}
-	s.last = res
 	s.pokeLocked()
+}
+
+// sameSlice reports whether a and b are the same elements of the same
+// array: a result that shares them with another was not rebuilt there.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // poke signals the status writer without a new translation (its

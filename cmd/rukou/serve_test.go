@@ -14,6 +14,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rukou/rukou/translator"
 	"github.com/rukou/rukou/watcher"
@@ -118,5 +124,94 @@ func TestServeWatchesTheStreamConfigMaps(t *testing.T) {
 				t.Errorf("%s --%s ns/tcp-services: %v", c.Name(), name, err)
 			}
 		}
+	}
+}
+
+// TestStateSignalsTheStatusWriterForNewStatuses: the status writer goes
+// through every Ingress each time it is signalled, so an endpoint change,
+// whose result carries the statuses and diagnostics of the one before, does
+// not signal it; a translation does. A diagnostic is logged once.
+func TestStateSignalsTheStatusWriterForNewStatuses(t *testing.T) {
+	var logged bytes.Buffer
+	st := &state{log: slog.New(slog.NewTextHandler(&logged, nil))}
+	kicks := st.kicks()
+	signalled := func() bool {
+		select {
+		case <-kicks:
+			return true
+		default:
+			return false
+		}
+	}
+	in := statusInput(8080)
+	first, err := translator.Translate(in, translator.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Diagnostics) != 1 {
+		t.Fatalf("diagnostics %v, want the one of the Ingress of a missing Service", first.Diagnostics)
+	}
+	st.set(first)
+	if !signalled() {
+		t.Error("the first result did not signal the status writer")
+	}
+
+	moved := statusInput(8081)
+	next, err := translator.UpdateServiceEndpoints(first, map[types.NamespacedName]bool{{Namespace: "default", Name: "web"}: true}, translator.Input{EndpointSlices: moved.EndpointSlices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Resources.Endpoints[0] == first.Resources.Endpoints[0] {
+		t.Fatal("the endpoint change changed no assignment")
+	}
+	st.set(next)
+	if signalled() {
+		t.Error("an endpoint change signalled the status writer")
+	}
+
+	again, err := translator.TranslateAfter(next, moved, translator.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.set(again)
+	if !signalled() {
+		t.Error("a translation did not signal the status writer")
+	}
+	if n := strings.Count(logged.String(), "rule not served as written"); n != 1 {
+		t.Errorf("the diagnostic was logged %d times, want once:\n%s", n, logged.String())
+	}
+}
+
+// statusInput is an Ingress of Service web, whose one endpoint listens on
+// port, and one of a Service that does not exist.
+func statusInput(port int32) translator.Input {
+	class := "rukou"
+	prefix := networkingv1.PathTypePrefix
+	ingress := func(name, service string) *networkingv1.Ingress {
+		backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: service, Port: networkingv1.ServiceBackendPort{Number: 80}}}
+		return &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+			Spec: networkingv1.IngressSpec{
+				IngressClassName: &class,
+				Rules: []networkingv1.IngressRule{{Host: name + ".example.com", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+					Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: backend}},
+				}}}},
+			},
+		}
+	}
+	ready := true
+	return translator.Input{
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: class}, Spec: networkingv1.IngressClassSpec{Controller: translator.DefaultOptions().ControllerName}}},
+		Ingresses:      []*networkingv1.Ingress{ingress("web", "web"), ingress("broken", "missing")},
+		Services: []*corev1.Service{{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
+			Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+		}},
+		EndpointSlices: []*discoveryv1.EndpointSlice{{
+			ObjectMeta:  metav1.ObjectMeta{Namespace: "default", Name: "web-1", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+			Ports:       []discoveryv1.EndpointPort{{Port: &port}},
+		}},
 	}
 }
