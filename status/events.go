@@ -91,11 +91,14 @@ func (e *Events) warn(obj object, kind, version string, diags []ir.Diagnostic) *
 	prev := e.seen[key]
 	if prev == nil || prev.version != version {
 		// A new spec: what was said about the old one no longer holds.
-		prev = &objectEvents{version: version, warned: map[ir.Diagnostic]bool{}}
+		prev = &objectEvents{version: version}
 		e.seen[key] = prev
 	}
 	prev.live = true
-	current := map[ir.Diagnostic]bool{}
+	var current map[ir.Diagnostic]bool // most objects have none
+	if len(diags) > 0 {
+		current = make(map[ir.Diagnostic]bool, len(diags))
+	}
 	for _, d := range diags {
 		current[d] = true
 		if !prev.warned[d] {
