@@ -42,15 +42,13 @@ const fleet = "rukou"
 // asked (named.go): Envoy asks for those of the listeners it accepted.
 type cache struct {
 	snapshots cachev3.SnapshotCache
-	// patching and delta are those of the split cache in snapshots: the
-	// endpoint path changes the endpoints served in place under patching
-	// (patchEndpoints).
-	patching *sync.RWMutex
-	delta    *deltaCache
-	book     *book
-	metrics  *metrics
-	log      *slog.Logger
-	hold     time.Duration
+	// split is the cache inside snapshots: the endpoint path changes the
+	// endpoints served in place under its lock (patchEndpoints).
+	split   splitCache
+	book    *book
+	metrics *metrics
+	log     *slog.Logger
+	hold    time.Duration
 
 	mu sync.Mutex
 	// target is the latest translation; front is the one whose listeners,
@@ -102,8 +100,7 @@ func newCache(b *book, m *metrics, log *slog.Logger, hold time.Duration) *cache 
 	split := newSplitCache(cacheLogger{log})
 	return &cache{
 		snapshots: nackCache{split},
-		patching:  split.patching,
-		delta:     split.delta,
+		split:     split,
 		book:      b,
 		metrics:   m,
 		log:       log,

@@ -57,7 +57,7 @@ func (c *cache) serveEndpoints(ctx context.Context, res *envoy.Resources) (bool,
 // not copied: a copy is in proportion to every assignment served (at
 // 10,000 Ingresses, 2.5 MB and 2 ms for a change of one), and the snapshot
 // before is read by no one once the new one is set. Every read of them by
-// a stream (splitCache) holds patching for reading, and the change holds it
+// a stream (splitCache) holds its patching for reading, and the change holds it
 // for writing until the new snapshot is set. Call with c.mu held.
 func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, changed []int) error {
 	if c.endpointAt == nil {
@@ -82,8 +82,8 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		}
 	}
 
-	c.patching.Lock()
-	defer c.patching.Unlock()
+	c.split.patching.Lock()
+	defer c.split.patching.Unlock()
 	kinds := c.kinds
 	prev := c.kinds[endpoints]
 	ks := prev
@@ -127,7 +127,7 @@ func (c *cache) patchEndpoints(ctx context.Context, res *envoy.Resources, change
 		// The delta streams never heard of this change, and their last
 		// versions map is the one changed in place: the next snapshot
 		// is compared with what each stream holds.
-		c.delta.unsure(endpoints)
+		c.split.delta.unsure(endpoints)
 		return err
 	}
 	return nil
