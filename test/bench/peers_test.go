@@ -60,7 +60,11 @@ const (
 type peerResult struct {
 	served                     time.Duration
 	newIngress, endpointChange []time.Duration // sorted
-	controllerPeak, envoyPeak  int64
+	// endpointAfterAPI is each endpoint change less the API server's
+	// answer to its patch (sorted): the controller's and Envoy's part,
+	// apart from the API server's slow answers, which both peers meet.
+	endpointAfterAPI          []time.Duration
+	controllerPeak, envoyPeak int64
 	// controllerServedPeak is the controller's peak RSS once every host
 	// is served, before the new Ingresses and endpoint changes.
 	controllerServedPeak    int64
@@ -148,7 +152,7 @@ func measurePeer(b *testing.B, p peer, n int) peerResult {
 		p.name, n, created.Round(time.Millisecond), res.served.Round(time.Millisecond))
 
 	res.newIngress = timeNewIngresses(b, ctx, client, stack, n, netns.IP)
-	res.endpointChange = timeEndpointChanges(b, ctx, client, stack)
+	res.endpointChange, res.endpointAfterAPI = timeEndpointChanges(b, ctx, client, stack)
 	for _, m := range []struct {
 		p    *harness.Process
 		read func(*harness.Process) (int64, error)
@@ -193,21 +197,28 @@ func timeNewIngresses(b *testing.B, ctx context.Context, client kubernetes.Inter
 // timeEndpointChanges moves, one at a time, the EndpointSlices of
 // applications 0 to peerEndpointProbes-1 from the backend "app" (port 8080) to the
 // backend "moved" (port 8081) at the same address, each timed from the
-// update to the first answer from "moved" through Envoy.
-func timeEndpointChanges(b *testing.B, ctx context.Context, client kubernetes.Interface, stack peerStack) []time.Duration {
+// update to the first answer from "moved" through Envoy. It returns these
+// times, and the same less the API server's answer to each patch.
+func timeEndpointChanges(b *testing.B, ctx context.Context, client kubernetes.Interface, stack peerStack) (took, afterAPI []time.Duration) {
 	b.Helper()
 	patch := []byte(`{"ports":[{"name":"http","port":8081,"protocol":"TCP"}]}`)
-	var took []time.Duration
+	var written []time.Duration
 	for i := range peerEndpointProbes {
 		start := time.Now()
 		if _, err := client.DiscoveryV1().EndpointSlices("default").Patch(ctx, fmt.Sprintf("app-%d-1", i), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			b.Fatal(err)
 		}
+		written = append(written, time.Since(start))
 		took = append(took, awaitAnswer(b, stack, host(i), func(r harness.Response) bool { return r.Backend == "moved" }).Sub(start))
 	}
 	b.Logf("endpoint changes, in order: %v", rounded(took))
+	b.Logf("of which the API server's answer to the patch: %v", rounded(written))
+	for i := range took {
+		afterAPI = append(afterAPI, took[i]-written[i])
+	}
 	slices.Sort(took)
-	return took
+	slices.Sort(afterAPI)
+	return took, afterAPI
 }
 
 // rounded is ds to the millisecond, for a log line.
@@ -258,6 +269,8 @@ var peerRows = []struct {
 	{"new Ingress → first 200, p99", "ms", func(r peerResult) float64 { return ms(quantile(r.newIngress, 0.99)) }},
 	{"endpoint change → new backend, p50", "ms", func(r peerResult) float64 { return ms(quantile(r.endpointChange, 0.5)) }},
 	{"endpoint change → new backend, p99", "ms", func(r peerResult) float64 { return ms(quantile(r.endpointChange, 0.99)) }},
+	{"endpoint change after the API answer → new backend, p50", "ms", func(r peerResult) float64 { return ms(quantile(r.endpointAfterAPI, 0.5)) }},
+	{"endpoint change after the API answer → new backend, p99", "ms", func(r peerResult) float64 { return ms(quantile(r.endpointAfterAPI, 0.99)) }},
 	{"controller peak RSS", "MB", func(r peerResult) float64 { return mb(r.controllerPeak) }},
 	{"controller peak RSS once all are served", "MB", func(r peerResult) float64 { return mb(r.controllerServedPeak) }},
 	{"controller RSS at the end", "MB", func(r peerResult) float64 { return mb(r.controllerRSS) }},
