@@ -23,7 +23,8 @@ var dataPlaneLoad = harness.LoadConfig{Path: "/", Workers: 8, MaxRequests: 200_0
 
 // dataPlaneCases are the Ingresses measured against the static Envoy: the
 // plain one (rukou's defaults, the access log included, as ingress-nginx
-// logs by default) and one per feature turned on.
+// logs by default), one per feature turned on, and the defaults an Ingress
+// can turn off.
 var dataPlaneCases = []struct {
 	name        string
 	annotations map[string]string
@@ -35,6 +36,9 @@ var dataPlaneCases = []struct {
 	{"allow-list", map[string]string{"whitelist-source-range": "127.0.0.1/32"}},
 	{"auth-url", nil}, // the auth service's URL is known only at run time
 	{"no-access-log", map[string]string{"enable-access-log": "false"}},
+	// What an Ingress can turn off of the defaults that cost every
+	// request: the access log, and nginx's retry to the next endpoint.
+	{"no-access-log-no-retry", map[string]string{"enable-access-log": "false", "proxy-next-upstream": "off"}},
 }
 
 // BenchmarkDataPlane compares two real Envoys with one worker each on the
