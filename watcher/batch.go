@@ -25,15 +25,31 @@ import (
 // carried from before it is dropped). Signals further apart than that are
 // each acted on: for cheap calls (the endpoints of one Service) that are
 // not to wait for company unless it comes faster than they run.
+//
+// Fresh, when not zero (and First is not), starts a burst afresh, held
+// First, when its first signal comes when nothing is pending and at least
+// the last call's length times (1/Fresh - 1) after that call ended, even
+// within Quiet of the burst before: changes that come one at a time, each
+// well after the last was acted on (Ingresses created one by one, each once
+// the one before is served), are each held First, instead of a quiet that
+// grows with every one of them. Signals that come sooner go on growing the
+// quiet, so that a stream still soon waits for Quiet; with calls of similar
+// length, the calls of bursts started afresh take at most Fresh of the time.
 type Hold struct {
 	Quiet, Max, First time.Duration
-	Duty              float64
+	Duty, Fresh       float64
 }
 
 // leads reports whether h acts at once on a signal that comes idle after
 // the end of a call that took took.
 func (h Hold) leads(idle, took time.Duration) bool {
 	return h.Duty > 0 && float64(idle) >= float64(took)*(1/h.Duty-1)
+}
+
+// fresh reports whether h starts a burst afresh on a signal that comes
+// idle after the end of a call that took took.
+func (h Hold) fresh(idle, took time.Duration) bool {
+	return h.Fresh > 0 && h.First != 0 && float64(idle) >= float64(took)*(1/h.Fresh-1)
 }
 
 // Batch calls fn once per burst of signals on in, held as hold says. hold
@@ -65,9 +81,9 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 			}
 			// After a quiet spell the burst starts afresh; a signal
 			// within Quiet of a burst that grew goes on growing from it
-			// (one new Ingress after another, each served before the
-			// next comes), and one after a burst held for Quiet is
-			// held for Quiet (grown is zero).
+			// (a change soon after another), unless Hold.Fresh starts it
+			// afresh below, and one after a burst held for Quiet is held
+			// for Quiet (grown is zero).
 			if quiet = time.Since(last); quiet >= hold().Quiet {
 				grown = 0
 			}
@@ -80,6 +96,10 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 			}
 			last, grown = time.Now(), 1
 		} else {
+			if !pending && h.fresh(time.Since(ended), took) {
+				// As after a quiet spell.
+				quiet, grown = h.Quiet, 0
+			}
 			var ok bool
 			if last, grown, ok = holdBurst(ctx, in, hold, quiet, grown); !ok {
 				return

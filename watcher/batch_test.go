@@ -377,3 +377,64 @@ func TestBatchActsOnALoneChangeAfterFirst(t *testing.T) {
 		r.none(t, time.Hour)
 	})
 }
+
+// TestBatchFreshHoldsChangesOneAtATimeFirst: changes that come one at a
+// time, each 30 ms after the call before ended (calls of 20 ms), are each
+// held First with Fresh 0.5; without Fresh, each is held First longer than
+// the one before. With Fresh, a change that comes sooner than the last
+// call's length after it still goes on growing the quiet, and a burst of
+// changes is still acted on once.
+func TestBatchFreshHoldsChangesOneAtATimeFirst(t *testing.T) {
+	for _, c := range []struct {
+		fresh float64
+		held  func(i int) time.Duration // the hold of the i-th change
+	}{
+		{0.5, func(int) time.Duration { return 2 * time.Millisecond }},
+		{0, func(i int) time.Duration { return time.Duration(i+1) * 2 * time.Millisecond }},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			const took = 20 * time.Millisecond
+			h := watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 2 * time.Millisecond, Fresh: c.fresh}
+			r := startBatchHeld(t, func() watcher.Hold { return h }, func() { time.Sleep(took) })
+			for i := range 10 {
+				start := time.Now()
+				r.signal()
+				if at, want := r.wait(t), c.held(i)+took; at.Sub(start) != want {
+					t.Errorf("Fresh %v: change %d, 30 ms after the call before, was done %v after it came, want %v", c.fresh, i, at.Sub(start), want)
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+			if c.fresh == 0 {
+				return
+			}
+
+			// 10 ms after a call of 20 ms: the quiet grows.
+			time.Sleep(time.Second)
+			r.signal()
+			r.wait(t)
+			for i := range 3 {
+				time.Sleep(10 * time.Millisecond)
+				start := time.Now()
+				r.signal()
+				if at, want := r.wait(t), time.Duration(i+2)*h.First+took; at.Sub(start) != want {
+					t.Errorf("a change 10 ms after a call of 20 ms was done %v after it came, want %v", at.Sub(start), want)
+				}
+			}
+
+			// A burst of 50 changes 1 ms apart, long after the last call,
+			// is acted on once, Quiet after its last change.
+			time.Sleep(time.Second)
+			start := time.Now()
+			for i := range 50 {
+				if i > 0 {
+					time.Sleep(time.Millisecond)
+				}
+				r.signal()
+			}
+			if at, want := r.wait(t), 49*time.Millisecond+h.Quiet+took; at.Sub(start) != want {
+				t.Errorf("a burst of 50 changes was done %v after its first, want once, %v", at.Sub(start), want)
+			}
+			r.none(t, time.Hour)
+		})
+	}
+}
