@@ -32,9 +32,11 @@ import (
 // within Quiet of the burst before: changes that come one at a time, each
 // well after the last was acted on (Ingresses created one by one, each once
 // the one before is served), are each held First, instead of a quiet that
-// grows with every one of them. Signals that come sooner go on growing the
-// quiet, so that a stream still soon waits for Quiet; with calls of similar
-// length, the calls of bursts started afresh take at most Fresh of the time.
+// grows with every one of them. Signals that come sooner, or while a call
+// runs, go on growing the quiet as before, so that a dense stream still
+// soon waits for Quiet; but a steady stream whose signals are further apart
+// than that is acted on once per signal. With calls of similar length, the
+// calls of bursts started afresh take at most Fresh of the time.
 type Hold struct {
 	Quiet, Max, First time.Duration
 	Duty, Fresh       float64
@@ -81,9 +83,9 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 			}
 			// After a quiet spell the burst starts afresh; a signal
 			// within Quiet of a burst that grew goes on growing from it
-			// (a change soon after another), unless Hold.Fresh starts it
-			// afresh below, and one after a burst held for Quiet is held
-			// for Quiet (grown is zero).
+			// (a change soon after another), and one after a burst held
+			// for Quiet is held for Quiet (grown is zero), unless
+			// Hold.Fresh starts either afresh below.
 			if quiet = time.Since(last); quiet >= hold().Quiet {
 				grown = 0
 			}

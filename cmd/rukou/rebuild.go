@@ -17,12 +17,14 @@ import (
 // (a new Ingress's Service and EndpointSlice, named by no Ingress yet,
 // are no change: watcher.Store.SetReads) and a change during a short
 // rebuild of such a burst goes on growing; a longer burst soon waits
-// 100 ms, and a stream that goes on after a rebuild waits 100 ms at once.
-// A change that comes at least the last rebuild's length after it ended
-// starts afresh at 2 ms (Fresh 0.5): Ingresses created one at a time,
-// each once the one before is served, are each rebuilt some 2 ms after
-// they come, not after a quiet that grew with every one before; rebuilds
-// so started take at most half of the time.
+// 100 ms, and a stream that goes on during a rebuild, or within its
+// length after it, waits 100 ms at once. A change that comes when nothing
+// is pending, at least the last rebuild's length after it ended, starts
+// afresh at 2 ms (Fresh 0.5): Ingresses created one at a time, each once
+// the one before is served, are each rebuilt some 2 ms after they come,
+// not after a quiet that grew with every one before. So steady changes
+// more than about two rebuilds apart are each rebuilt; rebuilds so started
+// take at most half of the time.
 // Endpoint changes alone, whose rebuild touches only the changed
 // assignments, are rebuilt at once when the last rebuild ended at least
 // nine times its length ago (after a rebuild of 0.3 ms at 1,000
