@@ -44,14 +44,19 @@ type Hold struct {
 
 // leads reports whether h acts at once on a signal that comes idle after
 // the end of a call that took took.
-func (h Hold) leads(idle, took time.Duration) bool {
-	return h.Duty > 0 && float64(idle) >= float64(took)*(1/h.Duty-1)
-}
+func (h Hold) leads(idle, took time.Duration) bool { return withinShare(h.Duty, idle, took) }
 
 // fresh reports whether h starts a burst afresh on a signal that comes
 // idle after the end of a call that took took.
 func (h Hold) fresh(idle, took time.Duration) bool {
-	return h.Fresh > 0 && h.First != 0 && float64(idle) >= float64(took)*(1/h.Fresh-1)
+	return h.First != 0 && withinShare(h.Fresh, idle, took)
+}
+
+// withinShare reports whether a call of length took, made after idle,
+// keeps calls at or under share of the time: idle >= took*(1/share - 1).
+// A share of zero is never kept under.
+func withinShare(share float64, idle, took time.Duration) bool {
+	return share > 0 && float64(idle) >= float64(took)*(1/share-1)
 }
 
 // Batch calls fn once per burst of signals on in, held as hold says. hold
@@ -74,7 +79,9 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 	var ended time.Time
 	var took time.Duration
 	for {
-		quiet := time.Duration(0)
+		// afresh says the burst starts as after a quiet spell: held
+		// First, its quiet growing from there.
+		afresh := false
 		if !pending {
 			select {
 			case <-ctx.Done():
@@ -86,7 +93,7 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 			// (a change soon after another), and one after a burst held
 			// for Quiet is held for Quiet (grown is zero), unless
 			// Hold.Fresh starts either afresh below.
-			if quiet = time.Since(last); quiet >= hold().Quiet {
+			if afresh = time.Since(last) >= hold().Quiet; afresh {
 				grown = 0
 			}
 		}
@@ -99,11 +106,10 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 			last, grown = time.Now(), 1
 		} else {
 			if !pending && h.fresh(time.Since(ended), took) {
-				// As after a quiet spell.
-				quiet, grown = h.Quiet, 0
+				afresh, grown = true, 0
 			}
 			var ok bool
-			if last, grown, ok = holdBurst(ctx, in, hold, quiet, grown); !ok {
+			if last, grown, ok = holdBurst(ctx, in, hold, afresh, grown); !ok {
 				return
 			}
 		}
@@ -124,11 +130,12 @@ func Batch(ctx context.Context, in <-chan struct{}, hold func() Hold, fn func())
 	}
 }
 
-// holdBurst waits out one burst, whose first signal came after a spell of
-// quiet, or that goes on from one that had grown signals; it returns the
-// time of the burst's last signal, how many signals it has grown by (zero
-// when its quiet did not grow) and false when ctx is done.
-func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet time.Duration, grown int) (time.Time, int, bool) {
+// holdBurst waits out one burst, which starts afresh (after a spell of
+// quiet, or as Hold.Fresh says) or goes on from one that had grown
+// signals; it returns the time of the burst's last signal, how many
+// signals it has grown by (zero when its quiet did not grow) and false
+// when ctx is done.
+func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, afresh bool, grown int) (time.Time, int, bool) {
 	start := time.Now()
 	last := start
 	h := hold()
@@ -136,7 +143,7 @@ func holdBurst(ctx context.Context, in <-chan struct{}, hold func() Hold, quiet 
 	defer deadline.Stop()
 	// grow is the quiet after n signals.
 	grow := func(int) time.Duration { return h.Quiet }
-	growing := h.First != 0 && (quiet >= h.Quiet || grown > 0)
+	growing := h.First != 0 && (afresh || grown > 0)
 	if growing {
 		grow = func(n int) time.Duration { return min(h.Quiet, time.Duration(n)*h.First) }
 	}
