@@ -114,6 +114,13 @@ func Bootstrap(cfg BootstrapConfig) (*envoy_config_bootstrap_v3.Bootstrap, error
 		// sink there is nothing to flush to: the admin API flushes when
 		// asked, and shows current values all the same.
 		StatsFlush: &envoy_config_bootstrap_v3.Bootstrap_StatsFlushOnAdmin{StatsFlushOnAdmin: true},
+		// A cluster's traffic stats (upstream_rq_*, upstream_cx_* and the
+		// like, most of its stats) are made when its first request or
+		// connection needs them, not when the cluster is: of 10,000
+		// Ingresses most clusters may see no request for a while, and
+		// making their stats was half of Envoy's CPU and a third of its
+		// memory for each new cluster (docs/benchmarks.md).
+		DeferredStatOptions: &envoy_config_bootstrap_v3.Bootstrap_DeferredStatOptions{EnableDeferredCreationStats: true},
 	}
 	if len(cfg.DNSResolvers) > 0 {
 		if b.TypedDnsResolverConfig, err = dnsResolvers(cfg.DNSResolvers); err != nil {
