@@ -134,6 +134,75 @@ func TestConfigMapAccessLogFormat(t *testing.T) {
 	expectNoRejection(t, s.envoy)
 }
 
+// TestConfigMapAccessLogLeftOut: without skip-access-log-urls, Envoy
+// decides most requests natively (the routes left out mark their requests)
+// and the rest by an expression: both must leave out every request of an
+// Ingress with enable-access-log: "false", whatever answers it (the
+// backend, with any status; a redirect; a gRPC request; no route of its
+// host), and a request no rule serves; and log every request of the other
+// Ingresses, errors and gRPC included.
+func TestConfigMapAccessLogLeftOut(t *testing.T) {
+	s := startConfigMapStack(t)
+	quietly := map[string]string{"enable-access-log": "false"}
+	s.apply(t, "sites", join(backend(t, "echo"), objs(
+		ingress("loud", rule("loud.test", path(prefix, "/", "echo"))),
+		annotated("quiet", quietly, rule("quiet.test", path(prefix, "/q", "echo"))),
+		annotated("quiet-moved", map[string]string{"enable-access-log": "false", "permanent-redirect": "https://elsewhere.test/"},
+			rule("moved.test", path(prefix, "/", "echo"))),
+	))...)
+	s.await(t, call{host: "loud.test", path: "/"}, http.StatusOK, "echo")
+	s.await(t, call{host: "quiet.test", path: "/q"}, http.StatusOK, "echo")
+	s.await(t, call{host: "moved.test", path: "/"}, http.StatusMovedPermanently, "")
+
+	grpc := func(rid string) http.Header { return headers("X-Request-ID", rid, "Content-Type", "application/grpc") }
+	send := func(c call, want int) {
+		t.Helper()
+		if r := s.must(t, c); r.status != want {
+			t.Errorf("%s%s: %d, want %d", c.host, c.path, r.status, want)
+		}
+	}
+	var silent []string
+	quiet := func(name string, c call, want int) {
+		rid := id(name)
+		silent = append(silent, rid)
+		if c.header == nil {
+			c.header = headers("X-Request-ID", rid)
+		} else {
+			c.header.Set("X-Request-ID", rid)
+		}
+		send(c, want)
+	}
+	quiet("quiet-ok", call{host: "quiet.test", path: "/q"}, http.StatusOK)
+	quiet("quiet-404", call{host: "quiet.test", path: "/q?status=404"}, http.StatusNotFound)
+	quiet("quiet-503", call{host: "quiet.test", path: "/q?status=503"}, http.StatusServiceUnavailable)
+	quiet("quiet-grpc", call{method: http.MethodPost, host: "quiet.test", path: "/q", header: grpc("")}, http.StatusOK)
+	quiet("quiet-miss", call{host: "quiet.test", path: "/elsewhere"}, http.StatusNotFound)
+	quiet("quiet-redirect", call{host: "moved.test", path: "/"}, http.StatusMovedPermanently)
+	quiet("nobody", call{host: "nobody.test", path: "/"}, http.StatusNotFound)
+
+	loud := map[string]string{}
+	for name, c := range map[string]call{
+		"loud-ok":   {host: "loud.test", path: "/"},
+		"loud-404":  {host: "loud.test", path: "/?status=404"},
+		"loud-grpc": {method: http.MethodPost, host: "loud.test", path: "/"},
+	} {
+		rid := id(name)
+		c.header = headers("X-Request-ID", rid)
+		if name == "loud-grpc" {
+			c.header = grpc(rid)
+		}
+		s.must(t, c)
+		loud[name] = rid
+	}
+	for name, rid := range loud {
+		if line := logLine(t, s, rid); !strings.Contains(line, "loud.test") && !strings.Contains(line, "default-echo-80") {
+			t.Errorf("%s: line %q", name, line)
+		}
+	}
+	unlogged(t, s, `enable-access-log: "false", and a request no rule serves`, silent...)
+	expectNoRejection(t, s.envoy)
+}
+
 // TestConfigMapAccessLogJSONAndOff: with log-format-escape-json, a JSON
 // format gives lines that parse as JSON, with a header holding quotes and
 // a backslash kept as sent; disable-access-log then writes nothing.

@@ -9,8 +9,11 @@ import (
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_extensions_access_loggers_filters_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	envoy_extensions_access_loggers_stream_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+	envoy_extensions_filters_http_set_metadata_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_metadata/v3"
 	envoy_extensions_formatter_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/formatter/cel/v3"
+	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/rukou/rukou/translator/ir"
 )
@@ -70,21 +73,77 @@ func accessLogs(l *ir.AccessLog) []*envoy_config_accesslog_v3.AccessLog {
 // whose requests the access log leaves out.
 const noAccessLogKey = "no_access_log"
 
-// logFilter is the CEL expression that decides whether a request is
-// logged: not when skip matches its URI; else a route that answered
-// decides by its metadata; a request no route answered, by its virtual
-// host's; one that no virtual host took, by unrouted. A route or virtual
-// host without metadata has no "rukou" entry, hence the "in" tests (CEL's
-// has() fails on a missing map key).
+// unloggedFilter marks the requests of the routes that are left out of
+// the access log: disabled on the listener, enabled by those routes'
+// per-filter configuration, it sets accessLogKey to false in the
+// request's dynamic metadata, which the log's filter reads natively. It is
+// the first filter, so that it marks also what a later filter answers.
+const (
+	unloggedFilter = "rukou.filters.http.unlogged"
+	accessLogKey   = "access_log"
+)
+
+// unloggedMark is unloggedFilter's configuration, on the listener and on
+// each route that enables it.
+var unloggedMark = mustAny(&envoy_extensions_filters_http_set_metadata_v3.Config{
+	Metadata: []*envoy_extensions_filters_http_set_metadata_v3.Metadata{{
+		MetadataNamespace: metadataNamespace,
+		Value:             &structpb.Struct{Fields: map[string]*structpb.Value{accessLogKey: structpb.NewBoolValue(false)}},
+	}},
+})
+
+// logFilter decides whether a request is logged: not when skip matches
+// its URI; else a route that answered decides by its flag; a request no
+// route answered, by its virtual host's flag; one that no virtual host
+// took, by unrouted.
+//
+// Without skip, the common request, answered below 400 through a route
+// and not gRPC, is decided natively by unloggedFilter's mark; the rest
+// (errors, gRPC, whose replies without a route have status 200, and
+// requests without an answer) by the CEL expression of logRule. A CEL
+// filter on every request cost about 8,000 instructions
+// (docs/benchmarks.md). A request no route answered has no mark, since
+// unloggedFilter runs only on a route's say, and Envoy answers it 404 (or
+// 400 and above, before any route is looked for), so it always meets the
+// expression.
 func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.AccessLogFilter {
+	if len(skip) > 0 {
+		return celFilter(`!(` + skipped(skip) + `) && (` + logRule(unrouted) + `)`)
+	}
+	// Absent, the mark says "log"; set, it says "do not".
+	marked := &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_MetadataFilter{
+		MetadataFilter: &envoy_config_accesslog_v3.MetadataFilter{
+			Matcher: &envoy_type_matcher_v3.MetadataMatcher{
+				Filter: metadataNamespace,
+				Path:   []*envoy_type_matcher_v3.MetadataMatcher_PathSegment{{Segment: &envoy_type_matcher_v3.MetadataMatcher_PathSegment_Key{Key: accessLogKey}}},
+				Value:  &envoy_type_matcher_v3.ValueMatcher{MatchPattern: &envoy_type_matcher_v3.ValueMatcher_BoolMatch{BoolMatch: true}},
+			},
+			MatchIfKeyNotFound: wrapperspb.Bool(true),
+		},
+	}}
+	and := func(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
+		return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_AndFilter{AndFilter: &envoy_config_accesslog_v3.AndFilter{Filters: fs}}}
+	}
+	or := func(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
+		return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_OrFilter{OrFilter: &envoy_config_accesslog_v3.OrFilter{Filters: fs}}}
+	}
+	routine := and(statusOp(envoy_config_accesslog_v3.ComparisonFilter_GE, 100), statusOp(envoy_config_accesslog_v3.ComparisonFilter_LE, 399), notGRPCRequest)
+	return and(marked, or(routine, celFilter(logRule(unrouted))))
+}
+
+// logRule is the CEL expression of logFilter without skip. A route or
+// virtual host without metadata has no "rukou" entry, hence the "in"
+// tests (CEL's has() fails on a missing map key).
+func logRule(unrouted bool) string {
 	flagged := func(kind string) string {
 		md := "xds." + kind + "_metadata.filter_metadata"
 		return `!('` + metadataNamespace + `' in ` + md + ` && '` + noAccessLogKey + `' in ` + md + `.` + metadataNamespace + `)`
 	}
-	expr := `has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted)
-	if len(skip) > 0 {
-		expr = `!(` + skipped(skip) + `) && (` + expr + `)`
-	}
+	return `has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted)
+}
+
+// celFilter is an access log filter of a CEL expression.
+func celFilter(expr string) *envoy_config_accesslog_v3.AccessLogFilter {
 	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_ExtensionFilter{
 		ExtensionFilter: &envoy_config_accesslog_v3.ExtensionFilter{
 			Name:       "envoy.access_loggers.extension_filters.cel",

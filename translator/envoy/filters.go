@@ -55,7 +55,16 @@ func httpFilters(l *ir.Listener, rewrites bool) []*envoy_extensions_filters_netw
 			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: mustAny(config)},
 		}
 	}
-	out := append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{bandwidthLimit()}, compressors(l.Compression)...),
+	out := append(append([]*envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter{
+		// Only the routes left out of the access log run it, first, so
+		// that it marks whatever answers them (accesslog.go).
+		{
+			Name:       unloggedFilter,
+			Disabled:   true,
+			ConfigType: &envoy_extensions_filters_network_http_connection_manager_v3.HttpFilter_TypedConfig{TypedConfig: unloggedMark},
+		},
+		bandwidthLimit(),
+	}, compressors(l.Compression)...),
 		// Without rules the filter enforces nothing; the route
 		// configuration brings the listener's block lists, so that
 		// changing them never rebuilds the listener. Its per-filter

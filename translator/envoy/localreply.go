@@ -51,23 +51,36 @@ func bodyFormat(r ir.LocalReply) *envoy_config_core_v3.SubstitutionFormatString 
 
 // statusIs holds for replies of the status.
 func statusIs(status uint32) *envoy_config_accesslog_v3.AccessLogFilter {
+	return statusOp(envoy_config_accesslog_v3.ComparisonFilter_EQ, status)
+}
+
+// statusOp holds for replies whose status compares so with status.
+func statusOp(op envoy_config_accesslog_v3.ComparisonFilter_Op, status uint32) *envoy_config_accesslog_v3.AccessLogFilter {
 	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_StatusCodeFilter{
 		StatusCodeFilter: &envoy_config_accesslog_v3.StatusCodeFilter{Comparison: &envoy_config_accesslog_v3.ComparisonFilter{
-			Op:    envoy_config_accesslog_v3.ComparisonFilter_EQ,
+			Op:    op,
 			Value: &envoy_config_core_v3.RuntimeUInt32{DefaultValue: status},
 		}},
 	}}
 }
 
-// grpcRequest holds for gRPC requests.
-var grpcRequest = &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_HeaderFilter{
-	HeaderFilter: &envoy_config_accesslog_v3.HeaderFilter{Header: &envoy_config_route_v3.HeaderMatcher{
-		Name: "content-type",
-		HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: &envoy_type_matcher_v3.StringMatcher{
-			MatchPattern: &envoy_type_matcher_v3.StringMatcher_Prefix{Prefix: "application/grpc"},
+// grpcRequest holds for gRPC requests, notGRPCRequest for the others.
+var grpcRequest, notGRPCRequest = grpcContentType(false), grpcContentType(true)
+
+func grpcContentType(invert bool) *envoy_config_accesslog_v3.AccessLogFilter {
+	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_HeaderFilter{
+		HeaderFilter: &envoy_config_accesslog_v3.HeaderFilter{Header: &envoy_config_route_v3.HeaderMatcher{
+			Name: "content-type",
+			HeaderMatchSpecifier: &envoy_config_route_v3.HeaderMatcher_StringMatch{StringMatch: &envoy_type_matcher_v3.StringMatcher{
+				MatchPattern: &envoy_type_matcher_v3.StringMatcher_Prefix{Prefix: "application/grpc"},
+			}},
+			InvertMatch: invert,
+			// Without it, a request without the header would match
+			// neither way.
+			TreatMissingHeaderAsEmpty: invert,
 		}},
-	}},
-}}
+	}}
+}
 
 // tlsFailed holds when Envoy answers because the connection to the
 // endpoint failed in its TLS handshake (a certificate not trusted, no

@@ -166,6 +166,9 @@ func (sh *shared) route(r *ir.Route) *envoy_config_route_v3.Route {
 	if lua := responseLua(r); lua != nil {
 		perFilter(out, luaFilter, lua)
 	}
+	if r.NoAccessLog {
+		perFilter(out, unloggedFilter, unloggedMark)
+	}
 	if f := r.Forward; f != nil && len(f.Backends) == 1 {
 		req, resp := cookieHeaders(f, 0)
 		out.RequestHeadersToAdd = append(out.RequestHeadersToAdd, req...)
