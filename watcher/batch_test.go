@@ -438,3 +438,33 @@ func TestBatchFreshHoldsChangesOneAtATimeFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchFreshAtItsThreshold: with Fresh 0.5, a change that comes as
+// long after a call ended as the call took starts a burst afresh, held
+// First; one that comes a millisecond sooner goes on from the burst before,
+// its hold grown.
+func TestBatchFreshAtItsThreshold(t *testing.T) {
+	const took = 20 * time.Millisecond
+	for _, c := range []struct {
+		idle, held time.Duration
+	}{
+		{took, 2 * time.Millisecond},
+		{took - time.Millisecond, 4 * time.Millisecond},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			h := watcher.Hold{Quiet: 100 * time.Millisecond, Max: time.Second, First: 2 * time.Millisecond, Fresh: 0.5}
+			r := startBatchHeld(t, func() watcher.Hold { return h }, func() { time.Sleep(took) })
+			r.signal()
+			r.wait(t)
+			time.Sleep(time.Second)
+			r.signal()
+			r.wait(t)
+			time.Sleep(c.idle)
+			start := time.Now()
+			r.signal()
+			if at, want := r.wait(t), c.held+took; at.Sub(start) != want {
+				t.Errorf("a change %v after a call of %v was done %v after it came, want %v", c.idle, took, at.Sub(start), want)
+			}
+		})
+	}
+}
