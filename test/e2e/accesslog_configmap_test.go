@@ -138,9 +138,10 @@ func TestConfigMapAccessLogFormat(t *testing.T) {
 // decides most requests natively (the routes left out mark their requests)
 // and the rest by an expression: both must leave out every request of an
 // Ingress with enable-access-log: "false", whatever answers it (the
-// backend, with any status; a redirect; a gRPC request; no route of its
-// host), and a request no rule serves; and log every request of the other
-// Ingresses, errors and gRPC included.
+// backend, with any status; a redirect, its route's or Envoy's own for an
+// escaped slash; a gRPC request; no route of its host), and a request no
+// rule serves; and log every request of the other Ingresses, errors and
+// gRPC included.
 func TestConfigMapAccessLogLeftOut(t *testing.T) {
 	s := startConfigMapStack(t)
 	quietly := map[string]string{"enable-access-log": "false"}
@@ -179,12 +180,17 @@ func TestConfigMapAccessLogLeftOut(t *testing.T) {
 	quiet("quiet-miss", call{host: "quiet.test", path: "/elsewhere"}, http.StatusNotFound)
 	quiet("quiet-redirect", call{host: "moved.test", path: "/"}, http.StatusMovedPermanently)
 	quiet("nobody", call{host: "nobody.test", path: "/"}, http.StatusNotFound)
+	// Envoy redirects a path with an escaped slash itself, before any
+	// filter or route.
+	quiet("quiet-escaped", call{host: "quiet.test", path: "/q%2Fx"}, http.StatusTemporaryRedirect)
+	quiet("nobody-escaped", call{host: "nobody.test", path: "/a%2Fb"}, http.StatusTemporaryRedirect)
 
 	loud := map[string]string{}
 	for name, c := range map[string]call{
-		"loud-ok":   {host: "loud.test", path: "/"},
-		"loud-404":  {host: "loud.test", path: "/?status=404"},
-		"loud-grpc": {method: http.MethodPost, host: "loud.test", path: "/"},
+		"loud-ok":      {host: "loud.test", path: "/"},
+		"loud-404":     {host: "loud.test", path: "/?status=404"},
+		"loud-grpc":    {method: http.MethodPost, host: "loud.test", path: "/"},
+		"loud-escaped": {host: "loud.test", path: "/a%2Fb"},
 	} {
 		rid := id(name)
 		c.header = headers("X-Request-ID", rid)
@@ -194,10 +200,8 @@ func TestConfigMapAccessLogLeftOut(t *testing.T) {
 		s.must(t, c)
 		loud[name] = rid
 	}
-	for name, rid := range loud {
-		if line := logLine(t, s, rid); !strings.Contains(line, "loud.test") && !strings.Contains(line, "default-echo-80") {
-			t.Errorf("%s: line %q", name, line)
-		}
+	for _, rid := range loud {
+		logLine(t, s, rid) // it fails the test when no line comes
 	}
 	unlogged(t, s, `enable-access-log: "false", and a request no rule serves`, silent...)
 	expectNoRejection(t, s.envoy)

@@ -99,13 +99,14 @@ var unloggedMark = mustAny(&envoy_extensions_filters_http_set_metadata_v3.Config
 //
 // Without skip, the common request, answered below 400 through a route
 // and not gRPC, is decided natively by unloggedFilter's mark; the rest
-// (errors, gRPC, whose replies without a route have status 200, and
-// requests without an answer) by the CEL expression of logRule. A CEL
+// (errors, gRPC, whose replies without a route have status 200, requests
+// without an answer, and 307) by the CEL expression of logRule. A CEL
 // filter on every request cost about 8,000 instructions
 // (docs/benchmarks.md). A request no route answered has no mark, since
-// unloggedFilter runs only on a route's say, and Envoy answers it 404 (or
-// 400 and above, before any route is looked for), so it always meets the
-// expression.
+// unloggedFilter runs only on a route's say, and Envoy answers it 404, or
+// before any route is looked for 400 and above, or 307 to a path with an
+// escaped slash, so it always meets the expression. (With skip, the
+// routes' marks go unread.)
 func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.AccessLogFilter {
 	if len(skip) > 0 {
 		return celFilter(`!(` + skipped(skip) + `) && (` + logRule(unrouted) + `)`)
@@ -127,7 +128,12 @@ func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.
 	or := func(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
 		return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_OrFilter{OrFilter: &envoy_config_accesslog_v3.OrFilter{Filters: fs}}}
 	}
-	routine := and(statusOp(envoy_config_accesslog_v3.ComparisonFilter_GE, 100), statusOp(envoy_config_accesslog_v3.ComparisonFilter_LE, 399), notGRPCRequest)
+	between := func(lo, hi uint32) *envoy_config_accesslog_v3.AccessLogFilter {
+		return and(statusOp(envoy_config_accesslog_v3.ComparisonFilter_GE, lo), statusOp(envoy_config_accesslog_v3.ComparisonFilter_LE, hi))
+	}
+	// Not 307: the connection manager redirects a path with an escaped
+	// slash itself, before any filter or route (listener.go).
+	routine := and(or(between(100, 306), between(308, 399)), notGRPCRequest)
 	return and(marked, or(routine, celFilter(logRule(unrouted))))
 }
 
