@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -48,6 +49,18 @@ func TestCustomHTTPErrors(t *testing.T) {
 		l := awaitLogLine(t, s.envoy, id)
 		if l["status"] != "503" || l["request"] != "GET /fail?status=503 HTTP/1.1" || l["proxy_upstream_name"] != "upstream-default-backend" {
 			t.Errorf("access log line %q: want status 503, the client's path and upstream-default-backend", l["line"])
+		}
+		// One line, as nginx writes, with the size of the page the client
+		// got; Envoy also ends a stream of its own for the redirect to the
+		// page, whose line would come first.
+		var lines []string
+		for _, x := range accessLines(s.envoy) {
+			if x["req_id"] == id {
+				lines = append(lines, x["line"])
+			}
+		}
+		if len(lines) != 1 || l["body_bytes_sent"] != strconv.Itoa(len(r.body)) {
+			t.Errorf("access log lines of the request: %q, want one, with body_bytes_sent %d", lines, len(r.body))
 		}
 	})
 	t.Run("over_https_too", func(t *testing.T) {

@@ -140,12 +140,19 @@ func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.
 // logRule is the CEL expression of logFilter without skip. A route or
 // virtual host without metadata has no "rukou" entry, hence the "in"
 // tests (CEL's has() fails on a missing map key).
+//
+// A request answered with an error page is two streams in Envoy: the
+// first ends when the custom response filter redirects it inside Envoy
+// (code details "internal_redirect"), the second serves the page. Envoy
+// logs both; nginx writes one line, with the page's size, which is the
+// second's. The first has an error status (custom-http-errors are 400 to
+// 599), so it always meets this expression.
 func logRule(unrouted bool) string {
 	flagged := func(kind string) string {
 		md := "xds." + kind + "_metadata.filter_metadata"
 		return `!('` + metadataNamespace + `' in ` + md + ` && '` + noAccessLogKey + `' in ` + md + `.` + metadataNamespace + `)`
 	}
-	return `has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted)
+	return `response.code_details != 'internal_redirect' && (has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted) + `)`
 }
 
 // celFilter is an access log filter of a CEL expression.

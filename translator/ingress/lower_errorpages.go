@@ -51,7 +51,9 @@ var originalURI = ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value
 //
 // The access log keeps the request: it is logged once, when the internal
 // request ends, with the client's path (x-envoy-original-path) and the
-// upstream named as ingress-nginx names its error pages' upstream.
+// upstream named as ingress-nginx names its error pages' upstream. (Envoy
+// ends a stream for the redirect too, whose line the access log's filter
+// leaves out: envoy.logRule.)
 func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
 	secret := cmp.Or(opts.InternalSecret, fixedInternalSecret)
 	for _, l := range listeners {
