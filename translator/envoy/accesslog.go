@@ -146,13 +146,15 @@ func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.
 // (code details "internal_redirect"), the second serves the page. Envoy
 // logs both; nginx writes one line, with the page's size, which is the
 // second's. The first has an error status (custom-http-errors are 400 to
-// 599), so it always meets this expression.
+// 599), so it always meets this expression. A request may end without code
+// details (CEL's has() keeps the expression from failing, which would
+// leave the request out).
 func logRule(unrouted bool) string {
 	flagged := func(kind string) string {
 		md := "xds." + kind + "_metadata.filter_metadata"
 		return `!('` + metadataNamespace + `' in ` + md + ` && '` + noAccessLogKey + `' in ` + md + `.` + metadataNamespace + `)`
 	}
-	return `response.code_details != 'internal_redirect' && (has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted) + `)`
+	return `!(has(response.code_details) && response.code_details == 'internal_redirect') && (has(xds.route_name) ? ` + flagged("route") + ` : has(xds.virtual_host_name) ? ` + flagged("virtual_host") + ` : ` + strconv.FormatBool(unrouted) + `)`
 }
 
 // celFilter is an access log filter of a CEL expression.
