@@ -155,28 +155,30 @@ func TestConfigMapAccessLogLeftOut(t *testing.T) {
 	s.await(t, call{host: "quiet.test", path: "/q"}, http.StatusOK, "echo")
 	s.await(t, call{host: "moved.test", path: "/"}, http.StatusMovedPermanently, "")
 
-	grpc := func(rid string) http.Header { return headers("X-Request-ID", rid, "Content-Type", "application/grpc") }
-	send := func(c call, want int) {
+	// send sends c with its own request ID, a POST as gRPC, and returns
+	// that ID and the reply.
+	send := func(name string, c call) (string, reply) {
 		t.Helper()
-		if r := s.must(t, c); r.status != want {
-			t.Errorf("%s%s: %d, want %d", c.host, c.path, r.status, want)
+		rid := id(name)
+		c.header = headers("X-Request-ID", rid)
+		if c.method == http.MethodPost {
+			c.header.Set("Content-Type", "application/grpc")
 		}
+		return rid, s.must(t, c)
 	}
 	var silent []string
 	quiet := func(name string, c call, want int) {
-		rid := id(name)
-		silent = append(silent, rid)
-		if c.header == nil {
-			c.header = headers("X-Request-ID", rid)
-		} else {
-			c.header.Set("X-Request-ID", rid)
+		t.Helper()
+		rid, r := send(name, c)
+		if r.status != want {
+			t.Errorf("%s%s: %d, want %d", c.host, c.path, r.status, want)
 		}
-		send(c, want)
+		silent = append(silent, rid)
 	}
 	quiet("quiet-ok", call{host: "quiet.test", path: "/q"}, http.StatusOK)
 	quiet("quiet-404", call{host: "quiet.test", path: "/q?status=404"}, http.StatusNotFound)
 	quiet("quiet-503", call{host: "quiet.test", path: "/q?status=503"}, http.StatusServiceUnavailable)
-	quiet("quiet-grpc", call{method: http.MethodPost, host: "quiet.test", path: "/q", header: grpc("")}, http.StatusOK)
+	quiet("quiet-grpc", call{method: http.MethodPost, host: "quiet.test", path: "/q"}, http.StatusOK)
 	quiet("quiet-miss", call{host: "quiet.test", path: "/elsewhere"}, http.StatusNotFound)
 	quiet("quiet-redirect", call{host: "moved.test", path: "/"}, http.StatusMovedPermanently)
 	quiet("nobody", call{host: "nobody.test", path: "/"}, http.StatusNotFound)
@@ -185,22 +187,16 @@ func TestConfigMapAccessLogLeftOut(t *testing.T) {
 	quiet("quiet-escaped", call{host: "quiet.test", path: "/q%2Fx"}, http.StatusTemporaryRedirect)
 	quiet("nobody-escaped", call{host: "nobody.test", path: "/a%2Fb"}, http.StatusTemporaryRedirect)
 
-	loud := map[string]string{}
-	for name, c := range map[string]call{
-		"loud-ok":      {host: "loud.test", path: "/"},
-		"loud-404":     {host: "loud.test", path: "/?status=404"},
-		"loud-grpc":    {method: http.MethodPost, host: "loud.test", path: "/"},
-		"loud-escaped": {host: "loud.test", path: "/a%2Fb"},
+	for _, c := range []struct {
+		name string
+		call call
+	}{
+		{"loud-ok", call{host: "loud.test", path: "/"}},
+		{"loud-404", call{host: "loud.test", path: "/?status=404"}},
+		{"loud-grpc", call{method: http.MethodPost, host: "loud.test", path: "/"}},
+		{"loud-escaped", call{host: "loud.test", path: "/a%2Fb"}},
 	} {
-		rid := id(name)
-		c.header = headers("X-Request-ID", rid)
-		if name == "loud-grpc" {
-			c.header = grpc(rid)
-		}
-		s.must(t, c)
-		loud[name] = rid
-	}
-	for _, rid := range loud {
+		rid, _ := send(c.name, c.call)
 		logLine(t, s, rid) // it fails the test when no line comes
 	}
 	unlogged(t, s, `enable-access-log: "false", and a request no rule serves`, silent...)

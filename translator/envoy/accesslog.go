@@ -111,31 +111,27 @@ func logFilter(unrouted bool, skip []ir.StringMatch) *envoy_config_accesslog_v3.
 	if len(skip) > 0 {
 		return celFilter(`!(` + skipped(skip) + `) && (` + logRule(unrouted) + `)`)
 	}
-	// Absent, the mark says "log"; set, it says "do not".
-	marked := &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_MetadataFilter{
-		MetadataFilter: &envoy_config_accesslog_v3.MetadataFilter{
-			Matcher: &envoy_type_matcher_v3.MetadataMatcher{
-				Filter: metadataNamespace,
-				Path:   []*envoy_type_matcher_v3.MetadataMatcher_PathSegment{{Segment: &envoy_type_matcher_v3.MetadataMatcher_PathSegment_Key{Key: accessLogKey}}},
-				Value:  &envoy_type_matcher_v3.ValueMatcher{MatchPattern: &envoy_type_matcher_v3.ValueMatcher_BoolMatch{BoolMatch: true}},
-			},
-			MatchIfKeyNotFound: wrapperspb.Bool(true),
-		},
-	}}
-	and := func(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
-		return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_AndFilter{AndFilter: &envoy_config_accesslog_v3.AndFilter{Filters: fs}}}
-	}
-	or := func(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
-		return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_OrFilter{OrFilter: &envoy_config_accesslog_v3.OrFilter{Filters: fs}}}
-	}
-	between := func(lo, hi uint32) *envoy_config_accesslog_v3.AccessLogFilter {
-		return and(statusOp(envoy_config_accesslog_v3.ComparisonFilter_GE, lo), statusOp(envoy_config_accesslog_v3.ComparisonFilter_LE, hi))
-	}
-	// Not 307: the connection manager redirects a path with an escaped
-	// slash itself, before any filter or route (listener.go).
-	routine := and(or(between(100, 306), between(308, 399)), notGRPCRequest)
-	return and(marked, or(routine, celFilter(logRule(unrouted))))
+	return allOf(unmarked, anyOf(routine, celFilter(logRule(unrouted))))
 }
+
+// unmarked holds for the requests without unloggedFilter's mark: absent,
+// the mark says "log"; set, it says "do not".
+var unmarked = &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_MetadataFilter{
+	MetadataFilter: &envoy_config_accesslog_v3.MetadataFilter{
+		Matcher: &envoy_type_matcher_v3.MetadataMatcher{
+			Filter: metadataNamespace,
+			Path:   []*envoy_type_matcher_v3.MetadataMatcher_PathSegment{{Segment: &envoy_type_matcher_v3.MetadataMatcher_PathSegment_Key{Key: accessLogKey}}},
+			Value:  &envoy_type_matcher_v3.ValueMatcher{MatchPattern: &envoy_type_matcher_v3.ValueMatcher_BoolMatch{BoolMatch: true}},
+		},
+		MatchIfKeyNotFound: wrapperspb.Bool(true),
+	},
+}}
+
+// routine holds for the requests the mark decides alone: answered below
+// 400, not gRPC, and not 307, which the connection manager sends itself,
+// before any filter or route, for a path with an escaped slash
+// (listener.go).
+var routine = allOf(anyOf(statusBetween(100, 306), statusBetween(308, 399)), notGRPCRequest)
 
 // logRule is the CEL expression of logFilter without skip. A route or
 // virtual host without metadata has no "rukou" entry, hence the "in"

@@ -6,7 +6,6 @@ import (
 	envoy_config_accesslog_v3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	envoy_config_core_v3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	envoy_config_route_v3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	envoy_extensions_access_loggers_filters_cel_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/cel/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_type_matcher_v3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -64,6 +63,21 @@ func statusOp(op envoy_config_accesslog_v3.ComparisonFilter_Op, status uint32) *
 	}}
 }
 
+// statusBetween holds for replies whose status is from lo to hi.
+func statusBetween(lo, hi uint32) *envoy_config_accesslog_v3.AccessLogFilter {
+	return allOf(statusOp(envoy_config_accesslog_v3.ComparisonFilter_GE, lo), statusOp(envoy_config_accesslog_v3.ComparisonFilter_LE, hi))
+}
+
+// allOf holds when every one of fs does, anyOf when one does; Envoy
+// stops at the first that decides.
+func allOf(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
+	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_AndFilter{AndFilter: &envoy_config_accesslog_v3.AndFilter{Filters: fs}}}
+}
+
+func anyOf(fs ...*envoy_config_accesslog_v3.AccessLogFilter) *envoy_config_accesslog_v3.AccessLogFilter {
+	return &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_OrFilter{OrFilter: &envoy_config_accesslog_v3.OrFilter{Filters: fs}}}
+}
+
 // grpcRequest holds for gRPC requests, notGRPCRequest for the others.
 var grpcRequest, notGRPCRequest = grpcContentType(false), grpcContentType(true)
 
@@ -87,17 +101,7 @@ func grpcContentType(invert bool) *envoy_config_accesslog_v3.AccessLogFilter {
 // version or suite in common): Envoy names the failure "TLS_error:..." in
 // the upstream's transport failure reason, where a refused connection
 // has a reason of its own. Envoy answers both with 503.
-var tlsFailed = &envoy_config_accesslog_v3.AccessLogFilter{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_AndFilter{
-	AndFilter: &envoy_config_accesslog_v3.AndFilter{Filters: []*envoy_config_accesslog_v3.AccessLogFilter{
-		statusIs(503),
-		{FilterSpecifier: &envoy_config_accesslog_v3.AccessLogFilter_ExtensionFilter{ExtensionFilter: &envoy_config_accesslog_v3.ExtensionFilter{
-			Name: "envoy.access_loggers.extension_filters.cel",
-			ConfigType: &envoy_config_accesslog_v3.ExtensionFilter_TypedConfig{TypedConfig: mustAny(&envoy_extensions_access_loggers_filters_cel_v3.ExpressionFilter{
-				Expression: `upstream.transport_failure_reason.startsWith('TLS_error')`,
-			})},
-		}}},
-	}},
-}}
+var tlsFailed = allOf(statusIs(503), celFilter(`upstream.transport_failure_reason.startsWith('TLS_error')`))
 
 // withTLSFailure makes Envoy's answer to a failed TLS handshake with an
 // endpoint carry status (nginx's 502) with that status's body, after the
