@@ -106,6 +106,17 @@ func TestForwardedHeaders(t *testing.T) {
 	if got("X-Request-ID") == "" {
 		t.Error("backend saw no X-Request-ID")
 	}
+	// Over TLS the scheme is https, whatever the client claims.
+	r = s.must(t, call{host: "fwd.test", path: "/", https: true, header: headers(
+		"X-Forwarded-Proto", "http", "X-Forwarded-Scheme", "http", "X-Scheme", "http")})
+	if r.echo == nil {
+		t.Fatalf("no echo answer over TLS: %d %s", r.status, r.body)
+	}
+	for _, name := range []string{"X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme"} {
+		if g := strings.Join(r.echo.Headers[name], ","); g != "https" {
+			t.Errorf("over TLS the backend saw %s: %q, want https", name, g)
+		}
+	}
 	r = s.must(t, call{host: "fwd.test", path: "/", header: headers("X-Request-ID", "trace-42")})
 	if r.echo == nil || strings.Join(r.echo.Headers["X-Request-Id"], ",") != "trace-42" {
 		t.Errorf("a client's X-Request-ID is kept: backend saw %v", r.echo)

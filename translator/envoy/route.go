@@ -43,6 +43,9 @@ func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.Route
 		rc.ResponseHeadersToRemove = []string{"server"}
 	}
 	for _, h := range l.RequestHeaders {
+		if ownForwardedProto(l, h) {
+			continue
+		}
 		rc.RequestHeadersToAdd = append(rc.RequestHeadersToAdd, header(h))
 	}
 	for _, h := range l.ResponseHeaders {
@@ -53,6 +56,16 @@ func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.Route
 		rc.VirtualHosts = append(rc.VirtualHosts, sh.virtualHost(vh))
 	}
 	return rc
+}
+
+// ownForwardedProto says whether h is an X-Forwarded-Proto that Envoy
+// sets itself: as the edge (use_remote_address, no trusted hop), its
+// connection manager replaces the client's with the scheme of the
+// connection before any filter runs. Leaving it out of the route table
+// saves every request a header to format and set (docs/benchmarks.md).
+func ownForwardedProto(l *ir.Listener, h ir.Header) bool {
+	return l.RealIP == nil && h.FromConnection == ir.Scheme && strings.EqualFold(h.Name, "x-forwarded-proto") &&
+		h.Value == "" && h.Else == nil && h.OnPort == 0
 }
 
 // routeMetadata is what the access log reads of a route besides its name
@@ -443,6 +456,9 @@ func headerValue(h ir.Header) string {
 		v += logFormat(h.Fields)
 	case h.FromConnection == ir.DestinationPort:
 		v += "%DOWNSTREAM_LOCAL_PORT%"
+	case h.FromConnection == ir.Scheme:
+		// What Envoy, as the edge, set X-Forwarded-Proto to.
+		v += "%REQ(x-forwarded-proto)%"
 	case h.FromConnection == ir.ClientCertSubject:
 		v += "%DOWNSTREAM_PEER_SUBJECT%"
 	case h.FromConnection == ir.ClientCertIssuer:
@@ -476,6 +492,8 @@ func celValue(h ir.Header) string {
 	case h.FromListener != "":
 		md, key := "xds.listener_metadata.filter_metadata", strconv.Quote(h.FromListener)
 		parts = append(parts, "(has("+md+"."+metadataNamespace+") && "+key+" in "+md+"."+metadataNamespace+" ? "+md+"."+metadataNamespace+"["+key+"] : \"\")")
+	case h.FromConnection == ir.Scheme:
+		parts = append(parts, `request.headers["x-forwarded-proto"]`)
 	case h.FromConnection == ir.DestinationPort:
 		// Envoy's CEL has no string(int): the port is printed as a
 		// number, so it cannot follow a literal.

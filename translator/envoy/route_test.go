@@ -170,3 +170,25 @@ func TestOneRoutePerPathForRetries(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemeOfTheConnection: as the edge, Envoy sets X-Forwarded-Proto to
+// the connection's scheme itself, so the route table leaves that header
+// out and the others of the scheme copy it; a listener that trusts a
+// client address from elsewhere keeps every header it was given.
+func TestSchemeOfTheConnection(t *testing.T) {
+	scheme := []ir.Header{
+		{Name: "X-Forwarded-Proto", FromConnection: ir.Scheme},
+		{Name: "X-Scheme", FromConnection: ir.Scheme},
+	}
+	rc := routeConfiguration(&ir.Listener{Name: "http", RequestHeaders: scheme}, newShared())
+	if len(rc.RequestHeadersToAdd) != 1 {
+		t.Fatalf("route table sets %v, want X-Scheme alone", rc.RequestHeadersToAdd)
+	}
+	if h := rc.RequestHeadersToAdd[0].Header; h.Key != "X-Scheme" || h.Value != "%REQ(x-forwarded-proto)%" {
+		t.Errorf("X-Scheme set as %v, want the X-Forwarded-Proto that Envoy set", h)
+	}
+	trusting := &ir.Listener{Name: "http", RequestHeaders: scheme, RealIP: &ir.RealIP{ProxyProtocol: true}}
+	if rc := routeConfiguration(trusting, newShared()); len(rc.RequestHeadersToAdd) != 2 {
+		t.Errorf("behind the PROXY protocol the route table sets %v, want both headers", rc.RequestHeadersToAdd)
+	}
+}

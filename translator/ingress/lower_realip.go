@@ -43,8 +43,10 @@ func lowerBlock(b *ir.Block) *ir.Block {
 // for appends the peer to it instead; the Host, port and scheme the client
 // used, or with use-forwarded-headers those the incoming X-Forwarded-Host,
 // -Port and -Proto give; behind the PROXY protocol, the port the client
-// reached, and https when that is 443. (The Proxy header is removed,
-// against httpoxy.)
+// reached, and https when that is 443. Where the client is the peer, the
+// scheme is the connection's (ir.Scheme), which every listener can tell
+// without a value of its own. (The Proxy header is removed, against
+// httpoxy.)
 func forwardedHeaders(scheme string, port uint32, c *nginx.RealIP) []ir.Header {
 	forwardedFor := ir.Header{Name: "X-Forwarded-For", FromConnection: ir.ClientAddress}
 	if c.UseForwardedHeaders && c.ComputeFullForwardedFor {
@@ -57,6 +59,9 @@ func forwardedHeaders(scheme string, port uint32, c *nginx.RealIP) []ir.Header {
 		portHeader = ir.Header{Name: "X-Forwarded-Port", FromConnection: ir.DestinationPort}
 	}
 	proto := ir.Header{Value: scheme}
+	if lowerRealIP(c) == nil {
+		proto = ir.Header{FromConnection: ir.Scheme}
+	}
 	if c.UseForwardedHeaders {
 		host = ir.Header{Name: host.Name, FromRequest: "x-forwarded-host", Else: &ir.Header{FromRequest: ":authority"}}
 		own := portHeader

@@ -12,9 +12,11 @@ import (
 // table when one table can answer for both: Envoy builds a route table
 // whole on every change, so two tables of the same hosts cost it twice
 // the work (docs/benchmarks.md). The tables may differ only in
-//   - literal headers, such as X-Forwarded-Port, X-Forwarded-Proto and
-//     Strict-Transport-Security, which become values of each listener
-//     (Vars) that the shared header reads;
+//   - literal headers, such as X-Forwarded-Port and
+//     Strict-Transport-Security (and the scheme's headers when the
+//     client's address comes from a PROXY header or a trusted proxy),
+//     which become values of each listener (Vars) that the shared header
+//     reads;
 //   - the routes of a host, as a TLS host's redirects on the plain
 //     listener: both lists go into the one host, each route matching the
 //     scheme of its listener (the listener's, not what a request claims:

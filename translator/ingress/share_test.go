@@ -48,8 +48,11 @@ func TestShareRoutesDefaultSettings(t *testing.T) {
 	if port.FromListener == "" || plain.Vars[port.FromListener] != "80" || tls.Vars[port.FromListener] != "443" {
 		t.Errorf("X-Forwarded-Port %+v with vars %v and %v, want each listener's port", port, plain.Vars, tls.Vars)
 	}
-	if proto := headerNamed(tls.RequestHeaders, "X-Forwarded-Proto"); proto.FromListener == "" || tls.Vars[proto.FromListener] != "https" || plain.Vars[proto.FromListener] != "http" {
-		t.Errorf("X-Forwarded-Proto %+v, want each listener's scheme", proto)
+	// The scheme is the connection's, which needs no value of the listener.
+	for _, name := range []string{"X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Scheme"} {
+		if h := headerNamed(tls.RequestHeaders, name); h.FromConnection != ir.Scheme || h.FromListener != "" {
+			t.Errorf("%s %+v, want the scheme of the connection", name, h)
+		}
 	}
 	hsts := headerNamed(tls.ResponseHeaders, "Strict-Transport-Security")
 	if hsts.FromListener == "" || tls.Vars[hsts.FromListener] != s.HSTSValue() || plain.Vars[hsts.FromListener] != "" {

@@ -270,6 +270,10 @@ const (
 	// DestinationPort is the port the client connected to: the listener's,
 	// or the destination port of the PROXY protocol header.
 	DestinationPort ConnectionInfo = "destination-port"
+	// Scheme is the scheme of the client's connection to the listener:
+	// https over TLS, http otherwise, whatever the request claims. Only a
+	// listener whose client is its peer (RealIP nil) can tell it.
+	Scheme ConnectionInfo = "scheme"
 	// ClientCertSubject and ClientCertIssuer are the subject and issuer
 	// of the client's certificate, as RFC 2253 names (CN=...,O=...).
 	ClientCertSubject ConnectionInfo = "client-cert-subject"
