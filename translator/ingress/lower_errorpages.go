@@ -53,14 +53,16 @@ var originalURI = ir.Header{Name: "X-Original-URI", Fields: []ir.LogField{{Value
 // request ends, with the client's path (x-envoy-original-path) and the
 // upstream named as ingress-nginx names its error pages' upstream. (Envoy
 // ends a stream for the redirect too, whose line the access log's filter
-// leaves out: envoy.logRule.)
+// leaves out: envoy.logRule.) The pages of a route that is not logged
+// (enable-access-log: "false") have routes of their own, not logged
+// either: their token ends in unloggedToken.
 func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
 	secret := cmp.Or(opts.InternalSecret, fixedInternalSecret)
 	for _, l := range listeners {
 		if l.Routes != "" {
 			continue // it reads another listener's table
 		}
-		var clusters []string
+		var tokens []string
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
 				if e := errorPagesOf(r); e != nil {
@@ -68,26 +70,31 @@ func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
 					// token gets its secret once.
 					if !strings.HasPrefix(e.Token, secret+" ") {
 						e.Token = secret + " " + e.Token
+						if r.NoAccessLog {
+							e.Token += unloggedToken
+						}
 					}
-					clusters = append(clusters, strings.TrimPrefix(e.Token, secret+" "))
+					tokens = append(tokens, strings.TrimPrefix(e.Token, secret+" "))
 				}
 			}
 		}
-		if len(clusters) == 0 {
+		if len(tokens) == 0 {
 			continue
 		}
-		slices.Sort(clusters)
+		slices.Sort(tokens)
 		vh := &ir.VirtualHost{Name: ir.InternalHost, Domains: []string{ir.InternalHost}}
 		names := errorUpstreamNames(m, opts)
-		for _, c := range slices.Compact(clusters) {
+		for _, token := range slices.Compact(tokens) {
+			c, unlogged := strings.CutSuffix(token, unloggedToken)
 			vh.Routes = append(vh.Routes, &ir.Route{
 				Match: ir.Match{
 					Path:    ir.PathMatch{Kind: ir.PathPrefix, Value: "/"},
-					Headers: []ir.HeaderMatch{{Name: ir.InternalHeader, Exact: secret + " " + c}},
+					Headers: []ir.HeaderMatch{{Name: ir.InternalHeader, Exact: secret + " " + token}},
 				},
 				Forward:              &ir.Forward{Backends: []ir.WeightedCluster{{Cluster: c}}},
 				RemoveRequestHeaders: []string{ir.InternalHeader},
 				UpstreamName:         names[c],
+				NoAccessLog:          unlogged,
 			})
 		}
 		l.VirtualHosts = append(l.VirtualHosts, vh)
@@ -103,6 +110,10 @@ func internalHost(listeners []*ir.Listener, m *Model, opts Options) {
 		}
 	}
 }
+
+// unloggedToken ends the token of the error pages of a route that is not
+// logged. (A cluster's name has no space.)
+const unloggedToken = " unlogged"
 
 // errorPagesOf returns a route's error pages, nil when it has none.
 func errorPagesOf(r *ir.Route) *ir.ErrorPages {
