@@ -74,6 +74,7 @@ bench: tools ## run the benchmarks, real Envoys included (results and commands: 
 	$(GO) test -run '^$$' -bench 'DataPlane$$' -benchtime 8x -timeout 15m ./test/bench/
 	bash test/tools/install.sh valgrind
 	$(GO) test -run '^$$' -bench 'DataPlaneInstructions' -benchtime 1x -timeout 20m ./test/bench/
+	$(GO) test -run '^$$' -bench 'DataPlaneBudget' -benchtime 1x -timeout 30m ./test/bench/
 
 bench-fanout: tools ## one rukou, 50 real Envoys: how long a change takes to reach the last one, what each Envoy costs rukou (about a minute here; docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench 'FanOut' -benchtime 5x -timeout 60m ./test/bench/ -fanout-envoys 50

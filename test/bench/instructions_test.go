@@ -48,15 +48,10 @@ const (
 //	bash test/tools/install.sh valgrind    # Debian's valgrind, as root
 //	go test -run '^$' -bench 'DataPlaneInstructions' -benchtime 1x -timeout 20m ./test/bench/
 func BenchmarkDataPlaneInstructions(b *testing.B) {
-	binaries(b)
-	cg := findCallgrind(b)
-	backendPort := harness.StartBackend(b, "echo")
-	staticUnder, staticOut := cg.under(b)
-	static := startStaticEnvoy(b, backendPort, staticUnder...)
+	cg, backendPort, staticPer := countStatic(b)
 	manifest, hosts := dataPlaneManifest(b, backendPort)
 	rukouUnder, rukouOut := cg.under(b)
 	rukouPort, rukouEnvoy := startStackWith(b, manifest, harness.EnvoyOptions{EnvoyArgs: []string{"--concurrency", "1"}, Under: rukouUnder}, hosts...)
-	staticPer := cg.perRequest(b, static.pid, staticOut, static.port, static.host)
 	for _, c := range dataPlaneCases {
 		b.Run("feature="+c.name, func(b *testing.B) {
 			var sum float64
@@ -69,6 +64,19 @@ func BenchmarkDataPlaneInstructions(b *testing.B) {
 			b.ReportMetric(staticPer/rukouPer, "ratio")
 		})
 	}
+}
+
+// countStatic builds the binaries, finds callgrind, starts the echo
+// backend and counts the minimal static Envoy's instructions per request
+// in front of it.
+func countStatic(b *testing.B) (cg callgrind, backendPort int, perRequest float64) {
+	b.Helper()
+	binaries(b)
+	cg = findCallgrind(b)
+	backendPort = harness.StartBackend(b, "echo")
+	under, out := cg.under(b)
+	static := startStaticEnvoy(b, backendPort, under...)
+	return cg, backendPort, cg.perRequest(b, static.pid, out, static.port, static.host)
 }
 
 // callgrind is valgrind's callgrind tool and the command that controls a
