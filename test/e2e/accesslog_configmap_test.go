@@ -64,8 +64,9 @@ func awaitFormat(t *testing.T, s *stack, c call, mark string) {
 func unlogged(t *testing.T, s *stack, why string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		// By its number: Envoy may change a letter of a request ID that
-		// it takes for a UUID (an error page's internal request does).
+		// By its number, so that no change to the rest of the ID (Envoy
+		// once wrote its tracing decision into IDs it took for UUIDs)
+		// could hide a line.
 		if strings.Contains(s.envoy.Log(), id[strings.LastIndex(id, "-"):]) {
 			t.Errorf("%s: request %s was logged, want no line", why, id)
 		}

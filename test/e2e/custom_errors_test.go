@@ -63,6 +63,18 @@ func TestCustomHTTPErrors(t *testing.T) {
 			t.Errorf("access log lines of the request: %q, want one, with body_bytes_sent %d", lines, len(r.body))
 		}
 	})
+	t.Run("the_clients_request_id_is_kept", func(t *testing.T) {
+		// As nginx's $req_id: the default backend and the log line get
+		// the ID the client sent. A UUID of version 7 (time-ordered, as
+		// many clients make them) keeps its version digit, which Envoy
+		// would otherwise use for its tracing decision.
+		const rid = "0190b6f4-5d3e-7c2a-9b1e-3f4a5b6c7d8e"
+		r := s.await(t, call{host: "site.test", path: "/fail?status=503", header: headers("X-Request-ID", rid)}, http.StatusServiceUnavailable, "fallback")
+		if got, _ := echoHeader(r, "X-Request-ID"); got != rid {
+			t.Errorf("default backend saw X-Request-ID %q, want %q", got, rid)
+		}
+		awaitLogLine(t, s.envoy, rid)
+	})
 	t.Run("over_https_too", func(t *testing.T) {
 		s.await(t, call{host: "site.test", path: "/?status=404", https: true}, http.StatusNotFound, "fallback")
 	})

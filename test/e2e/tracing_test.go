@@ -95,7 +95,7 @@ func startTracingStack(t *testing.T, extra map[string]string) (*stack, otlpRecei
 // users look for, in the trace of the client's traceparent (trusted by
 // default), which the backend sees continued. An Ingress with
 // enable-opentelemetry: "false" yields no span. A POST is traced, or not,
-// as a GET is.
+// as a GET is. The client's request ID reaches the backend unchanged.
 func TestOpenTelemetrySpans(t *testing.T) {
 	s, o := startTracingStack(t, nil)
 	s.apply(t, "site", join(backend(t, "echo"), objs(
@@ -109,7 +109,11 @@ func TestOpenTelemetrySpans(t *testing.T) {
 	// for non-idempotent methods: it is traced, or not, the same way.
 	s.must(t, call{method: http.MethodPost, host: "quiet.test", path: "/hidden-post", body: strings.NewReader("order")})
 	s.must(t, call{method: http.MethodPost, host: "shop.test", path: "/order", body: strings.NewReader("order")})
-	r := s.must(t, call{host: "shop.test", path: "/cart", header: headers("traceparent", clientParent)})
+	const rid = "0190b6f4-5d3e-7c2a-9b1e-3f4a5b6c7d8e" // a UUID of version 7
+	r := s.must(t, call{host: "shop.test", path: "/cart", header: headers("traceparent", clientParent, "X-Request-ID", rid)})
+	if got, _ := echoHeader(r, "X-Request-ID"); got != rid {
+		t.Errorf("a traced request's backend saw X-Request-ID %q, want the client's %q, as nginx sends it", got, rid)
+	}
 	got := o.spanFor(t, "shop.test", "/cart")
 	sp := got.Span
 	if sp.GetName() != "shop-front" {

@@ -12,6 +12,7 @@ import (
 	envoy_extensions_filters_listener_tls_inspector_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	envoy_extensions_filters_network_http_connection_manager_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	envoy_extensions_filters_network_tcp_proxy_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	envoy_extensions_request_id_uuid_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/request_id/uuid/v3"
 	envoy_extensions_transport_sockets_tls_v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/rukou/rukou/translator/ir"
 	"google.golang.org/protobuf/proto"
@@ -189,8 +190,12 @@ func httpConnectionManager(l *ir.Listener, rewrites bool) *envoy_extensions_filt
 		HttpFilters: httpFilters(l, rewrites),
 		// The routing model sets the forwarded headers itself (it
 		// replaces X-Forwarded-For, as ingress-nginx does); a request ID
-		// the client sent is kept, as ingress-nginx keeps it.
+		// the client sent is kept, as ingress-nginx keeps it, to the
+		// letter: Envoy would otherwise write its tracing decision into
+		// the version digit of an ID that looks like a UUID (a version 7
+		// UUID came back as version 4 from an error page's request).
 		PreserveExternalRequestId: true,
+		RequestIdExtension:        keptRequestID,
 		// Routes match the path as nginx matches its locations: dot
 		// segments resolved ("/public/../admin" is "/admin"), slashes
 		// merged ("//admin" is "/admin"), and escaped slashes decoded, so
@@ -231,6 +236,13 @@ func httpConnectionManager(l *ir.Listener, rewrites bool) *envoy_extensions_filt
 	detectClient(hcm, l.RealIP)
 	tracing(hcm, l.Tracing)
 	return hcm
+}
+
+// keptRequestID is Envoy's UUID request ID that never packs the tracing
+// decision into the ID. Tracing then samples each request at random
+// rather than by its ID, which is what an edge proxy does anyway.
+var keptRequestID = &envoy_extensions_filters_network_http_connection_manager_v3.RequestIDExtension{
+	TypedConfig: mustAny(&envoy_extensions_request_id_uuid_v3.UuidRequestIdConfig{PackTraceReason: wrapperspb.Bool(false)}),
 }
 
 // listenerVars are a listener's own values as its metadata, which headers
