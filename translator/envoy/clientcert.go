@@ -72,9 +72,9 @@ func serverNameFilter() *envoy_config_listener_v3.Filter {
 
 // schemeKey is the filter state of the scheme of the listener a connection
 // came to, which the routes of a route table that both listeners read
-// match (ir.Match.Scheme): the request's own :scheme is what an HTTP/2
-// client says, or, over HTTP/1, a trusted load balancer's
-// X-Forwarded-Proto.
+// match (ir.Match.Scheme) and the headers of the connection's scheme
+// copy (ir.Scheme): the request's own :scheme is what an HTTP/2 client
+// says, or, over HTTP/1, a trusted load balancer's X-Forwarded-Proto.
 const schemeKey = "rukou.scheme"
 
 // connectionValue is a network filter that records format, an Envoy

@@ -62,7 +62,9 @@ func routeConfiguration(l *ir.Listener, sh *shared) *envoy_config_route_v3.Route
 // sets itself: as the edge (use_remote_address, no trusted hop), its
 // connection manager replaces the client's with the scheme of the
 // connection before any filter runs. Leaving it out of the route table
-// saves every request a header to format and set (docs/benchmarks.md).
+// saves every request a header to format and set (docs/benchmarks.md);
+// what the Ingresses' own headers and auth-response-headers set it to
+// then stands.
 func ownForwardedProto(l *ir.Listener, h ir.Header) bool {
 	return l.RealIP == nil && h.FromConnection == ir.Scheme && strings.EqualFold(h.Name, "x-forwarded-proto") &&
 		h.Value == "" && h.Else == nil && h.OnPort == 0
@@ -457,8 +459,10 @@ func headerValue(h ir.Header) string {
 	case h.FromConnection == ir.DestinationPort:
 		v += "%DOWNSTREAM_LOCAL_PORT%"
 	case h.FromConnection == ir.Scheme:
-		// What Envoy, as the edge, set X-Forwarded-Proto to.
-		v += "%REQ(x-forwarded-proto)%"
+		// What the listener recorded of the connection (listener.go):
+		// not X-Forwarded-Proto, which an auth service's answer or a
+		// header of the ConfigMap may have changed since Envoy set it.
+		v += "%FILTER_STATE(" + schemeKey + ":PLAIN)%"
 	case h.FromConnection == ir.ClientCertSubject:
 		v += "%DOWNSTREAM_PEER_SUBJECT%"
 	case h.FromConnection == ir.ClientCertIssuer:
@@ -492,8 +496,6 @@ func celValue(h ir.Header) string {
 	case h.FromListener != "":
 		md, key := "xds.listener_metadata.filter_metadata", strconv.Quote(h.FromListener)
 		parts = append(parts, "(has("+md+"."+metadataNamespace+") && "+key+" in "+md+"."+metadataNamespace+" ? "+md+"."+metadataNamespace+"["+key+"] : \"\")")
-	case h.FromConnection == ir.Scheme:
-		parts = append(parts, `request.headers["x-forwarded-proto"]`)
 	case h.FromConnection == ir.DestinationPort:
 		// Envoy's CEL has no string(int): the port is printed as a
 		// number, so it cannot follow a literal.

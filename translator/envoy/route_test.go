@@ -173,19 +173,24 @@ func TestOneRoutePerPathForRetries(t *testing.T) {
 
 // TestSchemeOfTheConnection: as the edge, Envoy sets X-Forwarded-Proto to
 // the connection's scheme itself, so the route table leaves that header
-// out and the others of the scheme copy it; a listener that trusts a
-// client address from elsewhere keeps every header it was given.
+// out, and the others of the scheme read what the listener recorded of the
+// connection, which no header of the request can change; a listener that
+// trusts a client address from elsewhere keeps every header it was given.
 func TestSchemeOfTheConnection(t *testing.T) {
 	scheme := []ir.Header{
 		{Name: "X-Forwarded-Proto", FromConnection: ir.Scheme},
 		{Name: "X-Scheme", FromConnection: ir.Scheme},
 	}
-	rc := routeConfiguration(&ir.Listener{Name: "http", RequestHeaders: scheme}, newShared())
+	l := &ir.Listener{Name: "http", Scheme: "http", RequestHeaders: scheme}
+	rc := routeConfiguration(l, newShared())
 	if len(rc.RequestHeadersToAdd) != 1 {
 		t.Fatalf("route table sets %v, want X-Scheme alone", rc.RequestHeadersToAdd)
 	}
-	if h := rc.RequestHeadersToAdd[0].Header; h.Key != "X-Scheme" || h.Value != "%REQ(x-forwarded-proto)%" {
-		t.Errorf("X-Scheme set as %v, want the X-Forwarded-Proto that Envoy set", h)
+	if h := rc.RequestHeadersToAdd[0].Header; h.Key != "X-Scheme" || h.Value != "%FILTER_STATE("+schemeKey+":PLAIN)%" {
+		t.Errorf("X-Scheme set as %v, want the listener's record of the connection's scheme", h)
+	}
+	if f := listener(l, false).FilterChains[0].Filters[0]; f.Name != "envoy.filters.network.set_filter_state" {
+		t.Errorf("the listener's first network filter is %s, want the one that records the scheme", f.Name)
 	}
 	trusting := &ir.Listener{Name: "http", RequestHeaders: scheme, RealIP: &ir.RealIP{ProxyProtocol: true}}
 	if rc := routeConfiguration(trusting, newShared()); len(rc.RequestHeadersToAdd) != 2 {

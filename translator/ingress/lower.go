@@ -94,7 +94,7 @@ func Lower(m *Model, diags []ir.Diagnostic, opts Options) *ir.Config {
 // scheme and port are the ones clients use, told to backends.
 func edgeListener(name, address string, port uint32, scheme string, publicPort uint32, s *nginx.Settings) *ir.Listener {
 	l := &ir.Listener{
-		Name: name, Address: address, Port: port,
+		Name: name, Address: address, Port: port, Scheme: scheme,
 		RequestHeaders:              forwardedHeaders(scheme, publicPort, &s.RealIP),
 		RemoveRequestHeaders:        []string{"proxy"},
 		AllowHeadersWithUnderscores: s.UnderscoresInHeaders,

@@ -53,8 +53,10 @@ type Listener struct {
 	// request's scheme tell apart: the proxy then builds one table on each
 	// change instead of two. VirtualHosts are the shared table's.
 	Routes string `json:"routes,omitempty"`
-	// Scheme, when set, is "http" or "https", which the routes of a
-	// shared table match (Match.Scheme) to tell the listeners apart.
+	// Scheme, when set, is "http" or "https": the scheme of the
+	// listener's connections, which the routes of a shared table match
+	// (Match.Scheme) to tell the listeners apart and headers of the
+	// connection's scheme (Header.FromConnection Scheme) read.
 	Scheme string `json:"scheme,omitempty"`
 	// Vars are the listener's own values, which headers read by key
 	// (Header.FromListener).
@@ -270,9 +272,8 @@ const (
 	// DestinationPort is the port the client connected to: the listener's,
 	// or the destination port of the PROXY protocol header.
 	DestinationPort ConnectionInfo = "destination-port"
-	// Scheme is the scheme of the client's connection to the listener:
-	// https over TLS, http otherwise, whatever the request claims. Only a
-	// listener whose client is its peer (RealIP nil) can tell it.
+	// Scheme is the scheme of the client's connection to the listener
+	// (the listener's Scheme), whatever the request claims.
 	Scheme ConnectionInfo = "scheme"
 	// ClientCertSubject and ClientCertIssuer are the subject and issuer
 	// of the client's certificate, as RFC 2253 names (CN=...,O=...).
