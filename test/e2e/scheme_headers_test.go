@@ -15,13 +15,14 @@ import (
 // auth service's answer without it, named in auth-response-headers; the
 // ConfigMap's proxy-set-headers setting it empty): a client that sent its
 // own X-Forwarded-Scheme and X-Scheme never gets them through, over plain
-// HTTP or TLS.
+// HTTP or TLS. nginx's $scheme in proxy-set-headers is the connection's
+// scheme as well, whatever an HTTP/2 request's :scheme says.
 func TestSchemeHeadersOfTheConnection(t *testing.T) {
 	// Allows every request and answers no X-Forwarded-Proto.
 	auth := serve(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), nil)
 	s := startConfigMapStack(t)
 	s.apply(t, "custom-headers", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "custom-headers"},
-		Data: map[string]string{"X-Forwarded-Proto": ""}})
+		Data: map[string]string{"X-Forwarded-Proto": "", "X-Seen-Scheme": "$scheme"}})
 	s.apply(t, "site", join(backend(t, "echo"), objs(
 		ingress("plain", rule("plain.scheme.test", path(prefix, "/", "echo"))),
 		annotated("authed", map[string]string{
@@ -52,5 +53,15 @@ func TestSchemeHeadersOfTheConnection(t *testing.T) {
 	s.applyConfigMap(t, map[string]string{"proxy-set-headers": ns + "/custom-headers"})
 	s.fence(t, "fence.scheme.test")
 	t.Run("proxy_set_headers_empty", func(t *testing.T) { expect(t, "plain.scheme.test") })
+	// nginx's $scheme too: an HTTP/2 request without TLS whose :scheme
+	// says https is still http.
+	t.Run("h2c_claiming_https", func(t *testing.T) {
+		r := h2cClaimingHTTPS(t, s.rukou.HTTPPort, "plain.scheme.test")
+		for _, name := range []string{"X-Seen-Scheme", "X-Forwarded-Scheme", "X-Scheme"} {
+			if got, _ := echoHeader(r, name); got != "http" {
+				t.Errorf("h2c claiming https: backend saw %s %q, want http", name, got)
+			}
+		}
+	})
 	expectNoRejection(t, s.envoy)
 }

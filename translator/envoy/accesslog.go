@@ -471,7 +471,9 @@ func moreLogOperator(f ir.LogField) string {
 	case ir.LogPathOnly:
 		return "%PATH(NQ)%"
 	case ir.LogScheme:
-		return "%REQ(:SCHEME)%"
+		// nginx's $scheme is the connection's: not the :scheme of the
+		// request, which an HTTP/2 client without TLS may say is https.
+		return "%FILTER_STATE(" + schemeKey + ":PLAIN)%"
 	case ir.LogWireBytesSent:
 		return "%DOWNSTREAM_WIRE_BYTES_SENT%"
 	case ir.LogRouteLabel:
