@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/rukou/rukou/test/harness"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -173,11 +175,16 @@ func TestClientAddressFromProxyProtocol(t *testing.T) {
 	}
 	// A load balancer that terminated TLS in front of the plain listener
 	// says 443: the scheme is https, as nginx infers it, so ssl-redirect
-	// (back on) redirects the PROXY header's port 80 only.
-	s.applyConfigMap(t, map[string]string{"use-proxy-protocol": "true"})
+	// (back on) redirects the PROXY header's port 80 only. nginx's $scheme
+	// stays the connection's, http.
+	s.apply(t, "custom-headers", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "custom-headers"},
+		Data: map[string]string{"X-Seen-Scheme": "$scheme"}})
+	s.applyConfigMap(t, map[string]string{"use-proxy-protocol": "true", "proxy-set-headers": ns + "/custom-headers"})
 	s.await(t, call{host: "echo.client.test", path: "/", proxy: proxyHeader(2, client, http80)}, http.StatusPermanentRedirect, "")
 	r := s.expectStatus(t, "plain listener, PROXY to 443", call{host: "echo.client.test", path: "/", proxy: proxyHeader(2, client, https443)}, http.StatusOK)
-	expectEchoed(t, "plain listener, PROXY to 443", r, map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443", "X-Forwarded-For": "203.0.113.7"})
+	expectEchoed(t, "plain listener, PROXY to 443", r, map[string]string{
+		"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443", "X-Forwarded-For": "203.0.113.7", "X-Seen-Scheme": "http",
+	})
 
 	for _, https := range []bool{false, true} {
 		if r, err := s.do(call{host: "echo.client.test", path: "/", https: https}); err == nil {

@@ -51,7 +51,7 @@ func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener 
 	}
 	if len(l.TLS) == 0 && len(l.Passthrough) == 0 {
 		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
-		out.FilterChains = append(out.FilterChains, portChains(hcm, l.PortRoutes)...)
+		out.FilterChains = append(out.FilterChains, portChains(hcm, l)...)
 		return out
 	}
 	// The TLS inspector reads the SNI that picks a filter chain.
@@ -104,21 +104,27 @@ func passthroughChains(chains []*ir.PassthroughChain) []*envoy_config_listener_v
 	return out
 }
 
-// portChains are the filter chains of connections to other destination
-// ports (after the PROXY protocol) that take another listener's routes:
-// the same connection manager, reading that route table.
-func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, ports []ir.PortRoutes) []*envoy_config_listener_v3.FilterChain {
+// portChains are the filter chains of connections to l's other
+// destination ports (after the PROXY protocol) that take another
+// listener's routes: the same connection manager, reading that route
+// table, after the record of l's scheme (the connection's, which nginx's
+// $scheme is, whatever the port says).
+func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager, l *ir.Listener) []*envoy_config_listener_v3.FilterChain {
 	var out []*envoy_config_listener_v3.FilterChain
-	for _, p := range ports {
+	for _, p := range l.PortRoutes {
 		other := proto.Clone(hcm).(*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager)
 		other.GetRds().RouteConfigName = p.Routes
+		filters := []*envoy_config_listener_v3.Filter{{
+			Name:       "envoy.filters.network.http_connection_manager",
+			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(other)},
+		}}
+		if l.Scheme != "" {
+			filters = append([]*envoy_config_listener_v3.Filter{connectionValue(schemeKey, l.Scheme)}, filters...)
+		}
 		out = append(out, &envoy_config_listener_v3.FilterChain{
 			Name:             p.Routes + "-on-" + strconv.FormatUint(uint64(p.Port), 10),
 			FilterChainMatch: &envoy_config_listener_v3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(p.Port)},
-			Filters: []*envoy_config_listener_v3.Filter{{
-				Name:       "envoy.filters.network.http_connection_manager",
-				ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(other)},
-			}},
+			Filters:          filters,
 		})
 	}
 	return out
@@ -238,9 +244,9 @@ func httpConnectionManager(l *ir.Listener, rewrites bool) *envoy_extensions_filt
 	return hcm
 }
 
-// keptRequestID is Envoy's UUID request ID that never packs the tracing
-// decision into the ID. Tracing then samples each request at random
-// rather than by its ID, which is what an edge proxy does anyway.
+// keptRequestID is Envoy's UUID request ID that never writes the tracing
+// decision into the ID. (Envoy still decides sampling from the ID's
+// first eight hex digits, as it did before.)
 var keptRequestID = &envoy_extensions_filters_network_http_connection_manager_v3.RequestIDExtension{
 	TypedConfig: mustAny(&envoy_extensions_request_id_uuid_v3.UuidRequestIdConfig{PackTraceReason: wrapperspb.Bool(false)}),
 }
