@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,19 +44,11 @@ func BenchmarkDataPlaneBudget(b *testing.B) {
 	count := func(b *testing.B, boot map[string]any) float64 {
 		b.Helper()
 		port := harness.FreePort(b)
-		path := filepath.Join(b.TempDir(), "bootstrap.json")
-		withPorts := bootstrapWithPorts(b, boot, harness.FreePort(b), port, backendPort)
-		if err := os.WriteFile(path, withPorts, 0o644); err != nil {
-			b.Fatal(err)
-		}
 		under, out := cg.under(b)
-		line := append(slices.Clone(under), harness.Tool(b, "envoy"), "-c", path, "--concurrency", "1",
-			"--disable-hot-restart", "--log-level", "warn")
-		envoy := harness.Start(b, "budget-envoy", exec.Command(line[0], line[1:]...), 10*time.Second)
-		awaitServed(b, port, envoy, "plain.bench")
-		per := cg.perRequest(b, envoy.PID(), out, port, "plain.bench")
-		envoy.Stop(10 * time.Second)
-		return per
+		config := bootstrapWithPorts(b, boot, harness.FreePort(b), port, backendPort)
+		envoy := startEnvoyWith(b, "bootstrap.json", config, port, "plain.bench", under...)
+		defer envoy.Stop(10 * time.Second)
+		return cg.perRequest(b, envoy.PID(), out, port, "plain.bench")
 	}
 	var wholePer float64
 	b.Run("piece=none", func(b *testing.B) {
@@ -64,19 +57,27 @@ func BenchmarkDataPlaneBudget(b *testing.B) {
 		b.ReportMetric(staticPer, "static-instr/req")
 		b.ReportMetric(staticPer/wholePer, "ratio")
 	})
-	for _, p := range budgetPieces {
-		b.Run("piece="+p.name, func(b *testing.B) {
+	without := func(name string, cut func(b *testing.B, p budgetPart)) {
+		b.Run("piece="+name, func(b *testing.B) {
 			if wholePer == 0 {
 				b.Fatal("the whole configuration was not counted (run piece=none too)")
 			}
 			boot := deepCopyJSON(b, whole)
-			p.cut(b, budgetParts(b, boot))
+			cut(b, budgetParts(b, boot))
 			per := count(b, boot)
 			b.ReportMetric(per, "instr/req")
 			b.ReportMetric(wholePer-per, "piece-instr/req")
 			b.ReportMetric(staticPer/per, "ratio")
 		})
 	}
+	for _, p := range budgetPieces {
+		without(p.name, p.cut)
+	}
+	without("all-but-the-route", func(b *testing.B, parts budgetPart) {
+		for _, p := range budgetPieces {
+			p.cut(b, parts)
+		}
+	})
 }
 
 // budgetPart is what the pieces of BenchmarkDataPlaneBudget are cut from:
@@ -131,16 +132,6 @@ var budgetPieces = []struct {
 	}},
 	{"local-replies", func(b *testing.B, p budgetPart) { delete(p.hcm, "local_reply_config") }},
 	{"cluster-options", func(b *testing.B, p budgetPart) { delete(p.cluster, "typed_extension_protocol_options") }},
-	{"all-but-the-route", nil}, // every piece above; set by init
-}
-
-func init() {
-	last := len(budgetPieces) - 1
-	budgetPieces[last].cut = func(b *testing.B, p budgetPart) {
-		for _, piece := range budgetPieces[:last] {
-			piece.cut(b, p)
-		}
-	}
 }
 
 // plainBootstrap is a static Envoy bootstrap holding what rukou sends
@@ -270,14 +261,7 @@ func jsonList(b *testing.B, m map[string]any, key string) []any {
 	return v
 }
 
-func keysOf(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func keysOf(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // deepCopyJSON copies a JSON value through its encoding.
 func deepCopyJSON(b *testing.B, v map[string]any) map[string]any {

@@ -279,14 +279,23 @@ static_resources:
 func startStaticEnvoy(b *testing.B, backendPort int, under ...string) dataPlaneTarget {
 	b.Helper()
 	port := harness.FreePort(b)
-	path := filepath.Join(b.TempDir(), "static.yaml")
 	config := fmt.Sprintf(staticBootstrap, harness.FreePort(b), port, backendPort)
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+	envoy := startEnvoyWith(b, "static.yaml", []byte(config), port, "static.bench", under...)
+	return dataPlaneTarget{port: port, pid: envoy.PID(), host: "static.bench"}
+}
+
+// startEnvoyWith runs Envoy, one worker, with the bootstrap config (file
+// names its kind: .yaml or .json), under another command if one is given,
+// and returns it once it serves host on port.
+func startEnvoyWith(b *testing.B, file string, config []byte, port int, host string, under ...string) *harness.Process {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), file)
+	if err := os.WriteFile(path, config, 0o644); err != nil {
 		b.Fatal(err)
 	}
 	line := append(slices.Clone(under), harness.Tool(b, "envoy"), "-c", path, "--concurrency", "1",
 		"--disable-hot-restart", "--log-level", "warn")
-	envoy := harness.Start(b, "static-envoy", exec.Command(line[0], line[1:]...), 10*time.Second)
-	awaitServed(b, port, envoy, "static.bench")
-	return dataPlaneTarget{port: port, pid: envoy.PID(), host: "static.bench"}
+	envoy := harness.Start(b, "envoy-"+host, exec.Command(line[0], line[1:]...), 10*time.Second)
+	awaitServed(b, port, envoy, host)
+	return envoy
 }

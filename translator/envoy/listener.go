@@ -36,21 +36,11 @@ func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener 
 		hcm.EarlyHeaderMutationExtensions = []*envoy_config_core_v3.TypedExtensionConfig{clientSubjectMutation()}
 	}
 	hcmAny := mustAny(hcm)
-	filters := func() []*envoy_config_listener_v3.Filter {
-		hcmFilter := &envoy_config_listener_v3.Filter{
-			Name:       "envoy.filters.network.http_connection_manager",
-			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcmAny},
-		}
-		if l.Scheme != "" {
-			return []*envoy_config_listener_v3.Filter{connectionValue(schemeKey, l.Scheme), hcmFilter}
-		}
-		return []*envoy_config_listener_v3.Filter{hcmFilter}
-	}
 	if l.RealIP != nil && l.RealIP.ProxyProtocol {
 		out.ListenerFilters = append(out.ListenerFilters, proxyProtocolFilter())
 	}
 	if len(l.TLS) == 0 && len(l.Passthrough) == 0 {
-		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: filters()}}
+		out.FilterChains = []*envoy_config_listener_v3.FilterChain{{Filters: httpChainFilters(l, hcmAny)}}
 		out.FilterChains = append(out.FilterChains, portChains(hcm, l)...)
 		return out
 	}
@@ -62,7 +52,7 @@ func listener(l *ir.Listener, rewrites bool) *envoy_config_listener_v3.Listener 
 	for _, c := range l.TLS {
 		fc := &envoy_config_listener_v3.FilterChain{
 			Name:    c.Name,
-			Filters: chainFilters(c, filters()),
+			Filters: chainFilters(c, httpChainFilters(l, hcmAny)),
 			TransportSocket: &envoy_config_core_v3.TransportSocket{
 				Name:       "envoy.transport_sockets.tls",
 				ConfigType: &envoy_config_core_v3.TransportSocket_TypedConfig{TypedConfig: mustAny(downstreamTLS(c, l))},
@@ -114,20 +104,27 @@ func portChains(hcm *envoy_extensions_filters_network_http_connection_manager_v3
 	for _, p := range l.PortRoutes {
 		other := proto.Clone(hcm).(*envoy_extensions_filters_network_http_connection_manager_v3.HttpConnectionManager)
 		other.GetRds().RouteConfigName = p.Routes
-		filters := []*envoy_config_listener_v3.Filter{{
-			Name:       "envoy.filters.network.http_connection_manager",
-			ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: mustAny(other)},
-		}}
-		if l.Scheme != "" {
-			filters = append([]*envoy_config_listener_v3.Filter{connectionValue(schemeKey, l.Scheme)}, filters...)
-		}
 		out = append(out, &envoy_config_listener_v3.FilterChain{
 			Name:             p.Routes + "-on-" + strconv.FormatUint(uint64(p.Port), 10),
 			FilterChainMatch: &envoy_config_listener_v3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(p.Port)},
-			Filters:          filters,
+			Filters:          httpChainFilters(l, mustAny(other)),
 		})
 	}
 	return out
+}
+
+// httpChainFilters are the network filters of one of l's HTTP filter
+// chains: the record of l's scheme (schemeKey), when l has one, and the
+// connection manager hcm.
+func httpChainFilters(l *ir.Listener, hcm *anypb.Any) []*envoy_config_listener_v3.Filter {
+	hcmFilter := &envoy_config_listener_v3.Filter{
+		Name:       "envoy.filters.network.http_connection_manager",
+		ConfigType: &envoy_config_listener_v3.Filter_TypedConfig{TypedConfig: hcm},
+	}
+	if l.Scheme == "" {
+		return []*envoy_config_listener_v3.Filter{hcmFilter}
+	}
+	return []*envoy_config_listener_v3.Filter{connectionValue(schemeKey, l.Scheme), hcmFilter}
 }
 
 // downstreamTLS terminates TLS with a certificate from SDS, with the
